@@ -1,0 +1,1 @@
+export { generateVmName, type RandomIndex } from './nameGenerator.js';

@@ -1,0 +1,3 @@
+export * from './layout.js';
+export { ensurePrivateDir } from './runtimeDir.js';
+export { resolveLayout, resolveMode } from './resolve.js';

@@ -1,0 +1,147 @@
+import { join } from 'node:path';
+
+/**
+ * Every directory, file and socket name banger uses, in one place (ARCHITECTURE 9).
+ * Pure: building a Layout touches nothing on disk.
+ *
+ * User mode follows XDG; system mode uses the FHS locations of SPEC 4.
+ */
+export type Mode = 'user' | 'system';
+
+/** sun_path is 108 bytes including the terminating NUL. */
+export const MAX_SOCKET_PATH_BYTES = 107;
+
+/** The longest VM id we ever generate (8 hex characters); used to size-check per-VM sockets. */
+export const LONGEST_VM_ID = 'ffffffff';
+
+export interface Layout {
+  mode: Mode;
+  configDir: string;
+  configFile: string;
+  stateDir: string;
+  cacheDir: string;
+  runtimeDir: string;
+  /** Root helper's runtime dir (system mode: root-owned 0711). */
+  rootHelperRuntimeDir: string;
+  installToml: string;
+  dbFile: string;
+  imagesDir: string;
+  kernelsDir: string;
+  vmsDir: string;
+  sshDir: string;
+  sshKey: string;
+  knownHosts: string;
+  logsDir: string;
+  daemonLog: string;
+  ociBlobsDir: string;
+  updatesDir: string;
+  daemonSocket: string;
+  daemonPidFile: string;
+  rootHelperSocket: string;
+}
+
+export interface VmFiles {
+  dir: string;
+  handles: string;
+  rootfsOverlay: string;
+  workDisk: string;
+  consoleLog: string;
+  vmmLog: string;
+  /** Sockets live in the runtime dir so their paths stay short. */
+  runtimeDir: string;
+  pidFile: string;
+  qmpSocket: string;
+  agentSocket: string;
+  firecrackerApiSocket: string;
+  vsockSocket: string;
+}
+
+export const SYSTEM_INSTALL_TOML = '/etc/banger/install.toml';
+
+export interface UserLayoutInput {
+  home: string;
+  uid: number;
+  env: NodeJS.ProcessEnv;
+}
+
+function xdg(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
+  const v = env[name];
+  // XDG says relative values are invalid and must be ignored.
+  return v && v.startsWith('/') ? v : fallback;
+}
+
+export function userLayout({ home, uid, env }: UserLayoutInput): Layout {
+  const configDir = join(xdg(env, 'XDG_CONFIG_HOME', join(home, '.config')), 'banger');
+  const stateDir = join(xdg(env, 'XDG_STATE_HOME', join(home, '.local', 'state')), 'banger');
+  const cacheDir = join(xdg(env, 'XDG_CACHE_HOME', join(home, '.cache')), 'banger');
+  const runtimeBase = env.XDG_RUNTIME_DIR && env.XDG_RUNTIME_DIR.startsWith('/') ? join(env.XDG_RUNTIME_DIR, 'banger') : `/tmp/banger-runtime-${uid}`;
+  return assemble('user', { configDir, stateDir, cacheDir, runtimeDir: runtimeBase, rootHelperRuntimeDir: runtimeBase });
+}
+
+export function systemLayout(): Layout {
+  return assemble('system', {
+    configDir: '/etc/banger',
+    stateDir: '/var/lib/banger',
+    cacheDir: '/var/cache/banger',
+    runtimeDir: '/run/banger',
+    rootHelperRuntimeDir: '/run/banger-root',
+  });
+}
+
+interface Roots {
+  configDir: string; stateDir: string; cacheDir: string; runtimeDir: string; rootHelperRuntimeDir: string;
+}
+
+function assemble(mode: Mode, r: Roots): Layout {
+  const logsDir = join(r.stateDir, 'logs');
+  return {
+    mode,
+    ...r,
+    configFile: join(r.configDir, 'config.toml'),
+    installToml: SYSTEM_INSTALL_TOML,
+    dbFile: join(r.stateDir, 'state.db'),
+    imagesDir: join(r.stateDir, 'images'),
+    kernelsDir: join(r.stateDir, 'kernels'),
+    vmsDir: join(r.stateDir, 'vms'),
+    sshDir: join(r.stateDir, 'ssh'),
+    sshKey: join(r.stateDir, 'ssh', 'id_ed25519'),
+    knownHosts: join(r.stateDir, 'known_hosts'),
+    logsDir,
+    daemonLog: join(logsDir, 'bangerd.log'),
+    ociBlobsDir: join(r.cacheDir, 'oci', 'blobs', 'sha256'),
+    updatesDir: join(r.cacheDir, 'updates'),
+    daemonSocket: join(r.runtimeDir, 'bangerd.sock'),
+    daemonPidFile: join(r.runtimeDir, 'bangerd.pid'),
+    rootHelperSocket: join(r.rootHelperRuntimeDir, 'bangerd-root.sock'),
+  };
+}
+
+export function vmFiles(layout: Layout, vmId: string): VmFiles {
+  const dir = join(layout.vmsDir, vmId);
+  const runtimeDir = join(layout.runtimeDir, 'vms', vmId);
+  return {
+    dir,
+    handles: join(dir, 'handles.json'),
+    rootfsOverlay: join(dir, 'rootfs.qcow2'),
+    workDisk: join(dir, 'work.ext4'),
+    consoleLog: join(dir, 'console.log'),
+    vmmLog: join(dir, 'vmm.log'),
+    runtimeDir,
+    pidFile: join(runtimeDir, 'vmm.pid'),
+    qmpSocket: join(runtimeDir, 'qmp.sock'),
+    agentSocket: join(runtimeDir, 'agent.sock'),
+    firecrackerApiSocket: join(runtimeDir, 'fc.sock'),
+    vsockSocket: join(runtimeDir, 'vsock.sock'),
+  };
+}
+
+/** Every unix socket path a layout can produce, with the longest VM id. */
+export function allSocketPaths(layout: Layout): string[] {
+  const vm = vmFiles(layout, LONGEST_VM_ID);
+  return [layout.daemonSocket, layout.rootHelperSocket, vm.qmpSocket, vm.agentSocket, vm.firecrackerApiSocket, vm.vsockSocket];
+}
+
+/** Socket paths of this layout that would not fit in sun_path. */
+export function overlongSocketPaths(layout: Layout): string[] {
+  return allSocketPaths(layout).filter((p) => Buffer.byteLength(p) > MAX_SOCKET_PATH_BYTES);
+}

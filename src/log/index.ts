@@ -1,0 +1,1 @@
+export { JsonLogger, silentLogger, type Logger, type Level } from './logger.js';

@@ -1,0 +1,1 @@
+export { OperationRegistry, Operation, newOpId, type OperationInfo } from './operationRegistry.js';

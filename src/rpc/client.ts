@@ -1,0 +1,86 @@
+import { connect } from 'node:net';
+import type { z } from 'zod';
+import { BangerError, isRpcErrorCode } from '../model/index.js';
+import type { MethodTable } from './methodDef.js';
+import { onLines } from './lineReader.js';
+import { MAX_RESPONSE_LINE_BYTES, PROTOCOL_VERSION, type ProgressEvent, type ServerMessage } from './protocol.js';
+
+export interface CallOptions {
+  onProgress?: (e: ProgressEvent) => void;
+  /** Aborting closes the connection, which cancels the operation in the daemon. */
+  signal?: AbortSignal;
+  /** For protocol tests only: send another version. */
+  protocolVersion?: number;
+}
+
+/** Thrown when nothing listens on the socket; the CLI reacts by starting the daemon. */
+export class DaemonUnreachableError extends BangerError {
+  constructor(readonly socketPath: string, readonly reason: string) {
+    super('daemon_unavailable', `cannot reach bangerd at ${socketPath}: ${reason}`, { hint: 'start it with any banger command, or check `banger daemon status`' });
+  }
+}
+
+/** Sends one request and resolves with the validated result; errors arrive as BangerError with op_id. */
+export class RpcClient<T extends MethodTable> {
+  constructor(private readonly socketPath: string, private readonly methods: T) {}
+
+  call<M extends keyof T & string>(method: M, params: z.input<T[M]['params']>, opts: CallOptions = {}): Promise<z.output<T[M]['result']>> {
+    return this.callRaw(method, params, opts).then((raw) => {
+      const def = this.methods[method];
+      if (!def) return raw as never;
+      const parsed = def.result.safeParse(raw);
+      if (!parsed.success) {
+        throw new BangerError('operation_failed', `the daemon's answer to ${method} does not match this CLI's expectations: ${parsed.error.issues[0]?.message}`, {
+          hint: 'the CLI and daemon come from different builds: run `banger daemon stop` and retry',
+        });
+      }
+      return parsed.data as z.output<T[M]['result']>;
+    });
+  }
+
+  /** Sends any method name and params without client-side checks (maintainer use and protocol tests). */
+  callRaw(method: string, params: unknown, opts: CallOptions = {}): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(this.socketPath);
+      let settled = false;
+      let connected = false;
+      const settle = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        opts.signal?.removeEventListener('abort', onAbort);
+        fn();
+        socket.destroy();
+      };
+      const onAbort = () => settle(() => reject(new BangerError('interrupted', `${method} cancelled`)));
+      if (opts.signal?.aborted) return onAbort();
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+      socket.on('connect', () => {
+        connected = true;
+        socket.write(`${JSON.stringify({ v: opts.protocolVersion ?? PROTOCOL_VERSION, method, params })}\n`);
+      });
+      socket.on('error', (e: NodeJS.ErrnoException) => {
+        if (!connected && (e.code === 'ENOENT' || e.code === 'ECONNREFUSED')) {
+          settle(() => reject(new DaemonUnreachableError(this.socketPath, e.code === 'ENOENT' ? 'no socket' : 'connection refused')));
+        } else if (!connected && e.code === 'EACCES') {
+          settle(() => reject(new BangerError('unauthorized', `permission denied on ${this.socketPath}`, { hint: 'the daemon belongs to another user; use that account or `sudo banger system install --owner "$USER"`' })));
+        } else {
+          settle(() => reject(new BangerError('daemon_unavailable', `connection to bangerd failed: ${e.message}`, { hint: 'check `banger daemon status` and the daemon log' })));
+        }
+      });
+      socket.on('close', () => settle(() => reject(new BangerError('daemon_unavailable', `bangerd closed the connection before answering ${method}`, { hint: 'the daemon may have crashed; see its log (`banger daemon status`)' }))));
+      onLines(socket, MAX_RESPONSE_LINE_BYTES, (line) => {
+        let msg: ServerMessage;
+        try { msg = JSON.parse(line) as ServerMessage; } catch {
+          return settle(() => reject(new BangerError('operation_failed', 'bangerd sent a malformed line')));
+        }
+        if (msg.type === 'progress') opts.onProgress?.({ opId: msg.op_id, stage: msg.stage, ...(msg.detail !== undefined && { detail: msg.detail }) });
+        else if (msg.type === 'result') settle(() => resolve(msg.result));
+        else if (msg.type === 'error') {
+          const code = isRpcErrorCode(msg.error.code) ? msg.error.code : 'operation_failed';
+          settle(() => reject(new BangerError(code, msg.error.message, { ...(msg.error.hint !== undefined && { hint: msg.error.hint }), opId: msg.op_id })));
+        }
+      }, () => settle(() => reject(new BangerError('operation_failed', 'bangerd sent an oversized line'))));
+    });
+  }
+}

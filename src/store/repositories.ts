@@ -1,0 +1,121 @@
+import type { Image, Kernel, Vm, VmState, Workspace } from '../model/index.js';
+import type { Db } from './database.js';
+
+/** Row <-> record mapping for the three durable tables. All SQL of the store lives here. */
+
+interface VmRow {
+  id: string; name: string; state: VmState; image_id: string | null; image_name: string | null;
+  vcpu: number; memory_mib: number; disk_size_bytes: number; system_overlay_size_bytes: number;
+  guest_ip: string | null; mac: string | null; vm_dir: string; dns_name: string; vmm: Vm['vmm'];
+  nat: number; workspace_json: string | null; created_at: string; touched_at: string; last_error: string | null;
+}
+
+function vmFromRow(r: VmRow): Vm {
+  return {
+    id: r.id, name: r.name, state: r.state, imageId: r.image_id, imageName: r.image_name,
+    spec: { vcpu: r.vcpu, memoryMib: r.memory_mib, diskSizeBytes: r.disk_size_bytes, systemOverlaySizeBytes: r.system_overlay_size_bytes },
+    guestIp: r.guest_ip, mac: r.mac, vmDir: r.vm_dir, dnsName: r.dns_name, vmm: r.vmm, nat: r.nat !== 0,
+    workspace: r.workspace_json ? (JSON.parse(r.workspace_json) as Workspace) : null,
+    createdAt: r.created_at, touchedAt: r.touched_at, lastError: r.last_error,
+  };
+}
+
+const VM_SELECT = 'SELECT v.*, i.name AS image_name FROM vms v LEFT JOIN images i ON i.id = v.image_id';
+
+export class VmRepository {
+  constructor(private readonly db: Db) {}
+
+  list(): Vm[] {
+    return (this.db.prepare(`${VM_SELECT} ORDER BY v.created_at, v.name`).all() as VmRow[]).map(vmFromRow);
+  }
+
+  /** Finds by exact name, else by id, else by a unique id prefix (>= 4 characters). */
+  find(ref: string): Vm | undefined {
+    const exact = this.db.prepare(`${VM_SELECT} WHERE v.name = ? OR v.id = ?`).get(ref, ref) as VmRow | undefined;
+    if (exact) return vmFromRow(exact);
+    if (ref.length < 4 || !/^[0-9a-f]+$/.test(ref)) return undefined;
+    const rows = this.db.prepare(`${VM_SELECT} WHERE v.id LIKE ? || '%'`).all(ref) as VmRow[];
+    return rows.length === 1 ? vmFromRow(rows[0]!) : undefined;
+  }
+
+  nameExists(name: string): boolean {
+    return this.db.prepare('SELECT 1 FROM vms WHERE name = ?').get(name) !== undefined;
+  }
+
+  insert(vm: Vm): void {
+    this.db.prepare(`INSERT INTO vms (id, name, state, image_id, vcpu, memory_mib, disk_size_bytes, system_overlay_size_bytes,
+      guest_ip, mac, vm_dir, dns_name, vmm, nat, workspace_json, created_at, touched_at, last_error)
+      VALUES (@id, @name, @state, @imageId, @vcpu, @memoryMib, @diskSizeBytes, @systemOverlaySizeBytes,
+      @guestIp, @mac, @vmDir, @dnsName, @vmm, @nat, @workspace, @createdAt, @touchedAt, @lastError)`).run({
+      ...vm, ...vm.spec, nat: vm.nat ? 1 : 0, workspace: vm.workspace ? JSON.stringify(vm.workspace) : null,
+    });
+  }
+
+  setState(id: string, state: VmState, lastError: string | null = null): void {
+    this.db.prepare('UPDATE vms SET state = ?, last_error = ?, touched_at = ? WHERE id = ?').run(state, lastError, new Date().toISOString(), id);
+  }
+
+  remove(id: string): void {
+    this.db.prepare('DELETE FROM vms WHERE id = ?').run(id);
+  }
+}
+
+export class ImageRepository {
+  constructor(private readonly db: Db) {}
+
+  list(): Image[] {
+    return (this.db.prepare('SELECT * FROM images ORDER BY name').all() as ImageRow[]).map(imageFromRow);
+  }
+
+  findByName(name: string): Image | undefined {
+    const r = this.db.prepare('SELECT * FROM images WHERE name = ?').get(name) as ImageRow | undefined;
+    return r ? imageFromRow(r) : undefined;
+  }
+
+  insert(img: Image): void {
+    this.db.prepare(`INSERT INTO images (id, name, source, distro, arch, rootfs_path, work_seed_path, kernel_id, initrd_path, size_bytes, created_at)
+      VALUES (@id, @name, @source, @distro, @arch, @rootfsPath, @workSeedPath, @kernelId, @initrdPath, @sizeBytes, @createdAt)`).run(img);
+  }
+}
+
+interface ImageRow {
+  id: string; name: string; source: string; distro: string | null; arch: string; rootfs_path: string;
+  work_seed_path: string | null; kernel_id: string | null; initrd_path: string | null; size_bytes: number; created_at: string;
+}
+
+function imageFromRow(r: ImageRow): Image {
+  return {
+    id: r.id, name: r.name, source: r.source, distro: r.distro, arch: r.arch, rootfsPath: r.rootfs_path,
+    workSeedPath: r.work_seed_path, kernelId: r.kernel_id, initrdPath: r.initrd_path, sizeBytes: r.size_bytes, createdAt: r.created_at,
+  };
+}
+
+export class KernelRepository {
+  constructor(private readonly db: Db) {}
+
+  list(): Kernel[] {
+    return (this.db.prepare('SELECT * FROM kernels ORDER BY name').all() as KernelRow[]).map(kernelFromRow);
+  }
+
+  findByName(name: string): Kernel | undefined {
+    const r = this.db.prepare('SELECT * FROM kernels WHERE name = ?').get(name) as KernelRow | undefined;
+    return r ? kernelFromRow(r) : undefined;
+  }
+
+  insert(k: Kernel): void {
+    this.db.prepare(`INSERT INTO kernels (id, name, version, source, kernel_path, initrd_path, modules_dir, sha256, created_at)
+      VALUES (@id, @name, @version, @source, @kernelPath, @initrdPath, @modulesDir, @sha256, @createdAt)`).run(k);
+  }
+}
+
+interface KernelRow {
+  id: string; name: string; version: string | null; source: string; kernel_path: string; initrd_path: string | null;
+  modules_dir: string | null; sha256: string | null; created_at: string;
+}
+
+function kernelFromRow(r: KernelRow): Kernel {
+  return {
+    id: r.id, name: r.name, version: r.version, source: r.source, kernelPath: r.kernel_path, initrdPath: r.initrd_path,
+    modulesDir: r.modules_dir, sha256: r.sha256, createdAt: r.created_at,
+  };
+}

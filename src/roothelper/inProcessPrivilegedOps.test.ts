@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FakeHostRunner } from '../../test/fakes/fakeHostRunner.js';
+import { silentLogger } from '../log/index.js';
+import { InProcessPrivilegedOps, UnavailablePrivilegedOps } from './index.js';
+
+const ctx = { opId: 'op-test' };
+
+test('ensureBridge creates a missing bridge, then addresses it and brings it up', async () => {
+  const r = new FakeHostRunner().on(['ip']).on(['ip', '-o', 'link', 'show'], { exitCode: 1 });
+  await new InProcessPrivilegedOps({ runner: r, log: silentLogger, roots: ['/s'] }).ensureBridge({ name: 'br-fc', address: '172.16.0.1', prefix: 24 }, ctx);
+  assert.deepEqual(r.argvs(), [
+    'ip -o link show dev br-fc',
+    'ip link add name br-fc type bridge',
+    'ip addr replace 172.16.0.1/24 dev br-fc',
+    'ip link set dev br-fc up',
+  ]);
+});
+
+test('createTap on an existing bridge; invalid names never reach the host', async () => {
+  const r = new FakeHostRunner().on(['ip']).on(['ip', '-o', 'link', 'show'], { exitCode: 1 }).on(['ip', '-o', 'link', 'show', 'dev', 'br-fc']);
+  const ops = new InProcessPrivilegedOps({ runner: r, log: silentLogger, roots: ['/s'] });
+  await ops.createTap({ name: 'tap-fc-abcd1234', bridge: 'br-fc', ownerUid: 1000, ownerGid: 1000 }, ctx);
+  assert.deepEqual(r.argvs().slice(2), [
+    'ip tuntap add dev tap-fc-abcd1234 mode tap user 1000 group 1000',
+    'ip link set dev tap-fc-abcd1234 master br-fc',
+    'ip link set dev tap-fc-abcd1234 up',
+  ]);
+  const before = r.calls.length;
+  await assert.rejects(ops.createTap({ name: 'eth0', bridge: 'br-fc', ownerUid: 0, ownerGid: 0 }, ctx), /tap name "eth0" is not allowed/);
+  await assert.rejects(ops.ensureBridge({ name: 'br0', address: '1.2.3.4', prefix: 24 }, ctx), /bridge name "br0"/);
+  await assert.rejects(ops.deleteTap({ name: 'lo' }, ctx), /not allowed/);
+  await assert.rejects(ops.signalProcess({ pid: process.pid, signal: 'STOP' as never }, ctx), /signal "STOP" is not allowed/);
+  assert.equal(r.calls.length, before, 'nothing ran for invalid input');
+});
+
+test('listTaps reports only banger taps', async () => {
+  const r = new FakeHostRunner().on(['ip', '-o', 'link', 'show'], {
+    stdout: '1: lo: <LOOPBACK>\n5: tap-fc-abcd1234: <BROADCAST>\n6: tap-pool-0@if2: <X>\n7: tapx: <X>\n8: br-fc: <X>\n',
+  });
+  assert.deepEqual(await new InProcessPrivilegedOps({ runner: r, log: silentLogger, roots: ['/s'] }).listTaps(ctx), ['tap-fc-abcd1234', 'tap-pool-0']);
+});
+
+test('without root or helper every operation says what to do', async () => {
+  await assert.rejects(new UnavailablePrivilegedOps().ensureBridge(), (e: Error & { hint?: string }) => /needs root/.test(e.message) && /system install/.test(e.hint ?? ''));
+});

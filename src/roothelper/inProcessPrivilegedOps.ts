@@ -1,0 +1,199 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
+import { BangerError } from '../model/index.js';
+import type { Logger } from '../log/index.js';
+import type { HostRunner } from '../system/index.js';
+import type { AllowedSignal, PrivContext, PrivilegedOps } from './privilegedOps.js';
+import { natAddScript, natDeleteScript, vmRuleHandles } from './nftNat.js';
+import {
+  validateBridgeName, validateGuestPath, validateId, validateIPv4, validateMode, validateNftTable, validatePathUnder,
+  validatePrefix, validateSignal, validateTapName, validateUplink, validateVmId, validateVmmPid,
+} from './validate.js';
+
+export interface InProcessPrivilegedOpsOptions {
+  runner: HostRunner;
+  log: Logger;
+  /** Directories whose files and VMM processes banger may touch: the state and runtime dirs. */
+  roots: readonly string[];
+  /** banger's nft table; tests use banger_<suffix>. */
+  nftTable?: string;
+  /** Where net.ipv4.ip_forward lives; tests never change it. */
+  ipForwardPath?: string;
+}
+
+/**
+ * PrivilegedOps carried out in this process, for a daemon that runs as root in user
+ * mode (SPEC 2). Same validation as the root helper.
+ */
+export class InProcessPrivilegedOps implements PrivilegedOps {
+  private readonly nftTable: string;
+  private readonly ipForwardPath: string;
+
+  constructor(private readonly o: InProcessPrivilegedOpsOptions) {
+    this.nftTable = validateNftTable(o.nftTable ?? 'banger');
+    this.ipForwardPath = o.ipForwardPath ?? '/proc/sys/net/ipv4/ip_forward';
+  }
+
+  private logCall(ctx: PrivContext, op: string, args: Record<string, unknown>): void {
+    this.o.log.info('privileged op', { op_id: ctx.opId, op, ...args });
+  }
+
+  private async linkExists(name: string): Promise<boolean> {
+    const r = await this.o.runner.run(['ip', '-o', 'link', 'show', 'dev', name], { allowFailure: true });
+    return r.exitCode === 0;
+  }
+
+  async ensureBridge(p: { name: string; address: string; prefix: number }, ctx: PrivContext): Promise<void> {
+    const name = validateBridgeName(p.name);
+    const cidr = `${validateIPv4(p.address, 'bridge address')}/${validatePrefix(p.prefix)}`;
+    this.logCall(ctx, 'ensure_bridge', { name, cidr });
+    if (!(await this.linkExists(name))) await this.o.runner.run(['ip', 'link', 'add', 'name', name, 'type', 'bridge']);
+    await this.o.runner.run(['ip', 'addr', 'replace', cidr, 'dev', name]);
+    await this.o.runner.run(['ip', 'link', 'set', 'dev', name, 'up']);
+  }
+
+  async createTap(p: { name: string; bridge: string; ownerUid: number; ownerGid: number }, ctx: PrivContext): Promise<void> {
+    const name = validateTapName(p.name);
+    const bridge = validateBridgeName(p.bridge);
+    const uid = validateId(p.ownerUid, 'uid');
+    const gid = validateId(p.ownerGid, 'gid');
+    this.logCall(ctx, 'create_tap', { name, bridge, uid, gid });
+    if (!(await this.linkExists(bridge))) throw new BangerError('not_found', `bridge ${bridge} does not exist`, { hint: 'it is created when the first VM starts' });
+    if (!(await this.linkExists(name))) {
+      await this.o.runner.run(['ip', 'tuntap', 'add', 'dev', name, 'mode', 'tap', 'user', String(uid), 'group', String(gid)]);
+    }
+    await this.o.runner.run(['ip', 'link', 'set', 'dev', name, 'master', bridge]);
+    await this.o.runner.run(['ip', 'link', 'set', 'dev', name, 'up']);
+  }
+
+  async deleteTap(p: { name: string }, ctx: PrivContext): Promise<void> {
+    const name = validateTapName(p.name);
+    this.logCall(ctx, 'delete_tap', { name });
+    if (await this.linkExists(name)) await this.o.runner.run(['ip', 'link', 'del', 'dev', name]);
+  }
+
+  async listTaps(ctx: PrivContext): Promise<string[]> {
+    this.logCall(ctx, 'list_taps', {});
+    const r = await this.o.runner.run(['ip', '-o', 'link', 'show']);
+    return r.stdout.split('\n')
+      .map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1])
+      .filter((n): n is string => !!n && /^tap-(fc|pool)-[a-z0-9]{1,8}$/.test(n));
+  }
+
+  async setIpForward(p: { enabled: boolean }, ctx: PrivContext): Promise<{ previous: boolean }> {
+    if (typeof p.enabled !== 'boolean') throw new BangerError('bad_request', 'enabled must be true or false');
+    this.logCall(ctx, 'set_ip_forward', { enabled: p.enabled });
+    const previous = readFileSync(this.ipForwardPath, 'utf8').trim() === '1';
+    if (previous !== p.enabled) writeFileSync(this.ipForwardPath, p.enabled ? '1\n' : '0\n');
+    return { previous };
+  }
+
+  async applyNat(p: { vmId: string; guestIp: string; tap: string; uplink: string }, ctx: PrivContext): Promise<void> {
+    const req = {
+      table: this.nftTable,
+      vmId: validateVmId(p.vmId),
+      guestIp: validateIPv4(p.guestIp, 'guest address'),
+      tap: validateTapName(p.tap),
+      uplink: validateUplink(p.uplink),
+    };
+    this.logCall(ctx, 'apply_nat', req);
+    // Remove-then-add keeps it idempotent across stop/start.
+    await this.removeVmRules(req.vmId);
+    await this.o.runner.run(['nft', '-f', '-'], { stdin: natAddScript(req) });
+  }
+
+  async removeNat(p: { vmId: string }, ctx: PrivContext): Promise<void> {
+    const vmId = validateVmId(p.vmId);
+    this.logCall(ctx, 'remove_nat', { vmId });
+    await this.removeVmRules(vmId);
+  }
+
+  private async removeVmRules(vmId: string): Promise<void> {
+    const listing = await this.o.runner.run(['nft', '-a', 'list', 'table', 'ip', this.nftTable], { allowFailure: true });
+    if (listing.exitCode !== 0) return; // no table yet: nothing to remove
+    const handles = vmRuleHandles(listing.stdout, vmId);
+    if (handles.length > 0) await this.o.runner.run(['nft', '-f', '-'], { stdin: natDeleteScript(this.nftTable, handles) });
+  }
+
+  async writeFileToImage(p: { image: string; path: string; content: string; mode: number; uid: number; gid: number }, ctx: PrivContext): Promise<void> {
+    const image = validatePathUnder(p.image, this.o.roots, 'image');
+    const path = validateGuestPath(p.path);
+    const mode = validateMode(p.mode);
+    const uid = validateId(p.uid, 'uid');
+    const gid = validateId(p.gid, 'gid');
+    if (typeof p.content !== 'string') throw new BangerError('bad_request', 'content must be a string');
+    this.logCall(ctx, 'write_file_to_image', { image, path, mode: mode.toString(8), uid, gid, bytes: Buffer.byteLength(p.content) });
+    const work = mkdtempSync(join(tmpdir(), 'banger-debugfs-'));
+    try {
+      const src = join(work, 'content');
+      writeFileSync(src, p.content, { mode: 0o600 });
+      const dir = posix.dirname(path);
+      const commands: string[] = [];
+      // Only missing parents are created: debugfs `mkdir` of an existing name corrupts the
+      // filesystem (an orphaned directory inode that e2fsck then complains about).
+      const parts = dir.split('/').filter(Boolean);
+      for (let i = 1; i <= parts.length; i++) {
+        const parent = `/${parts.slice(0, i).join('/')}`;
+        const st = await this.o.runner.run(['debugfs', '-R', `stat ${parent}`, image], { allowFailure: true });
+        if (!/Type: directory/.test(st.stdout)) commands.push(`mkdir ${parent}`);
+      }
+      commands.push(`cd ${dir}`, `rm ${posix.basename(path)}`, `write ${src} ${posix.basename(path)}`,
+        `sif ${path} mode 0${(0o100000 | mode).toString(8)}`, `sif ${path} uid ${uid}`, `sif ${path} gid ${gid}`);
+      const cmdFile = join(work, 'commands');
+      writeFileSync(cmdFile, commands.join('\n') + '\n');
+      const r = await this.o.runner.run(['debugfs', '-w', '-f', cmdFile, image]);
+      // debugfs exits 0 even when one of its commands fails, so check the result itself.
+      const st = await this.o.runner.run(['debugfs', '-R', `stat ${path}`, image], { allowFailure: true });
+      const want = { size: Buffer.byteLength(p.content), mode: mode.toString(8).padStart(4, '0'), uid, gid };
+      const got = parseDebugfsStat(st.stdout);
+      if (!got || got.size !== want.size || got.mode !== want.mode || got.uid !== want.uid || got.gid !== want.gid) {
+        throw new BangerError('operation_failed', `writing ${path} into ${image} failed: ${r.stderr.trim().split('\n').slice(-2).join('; ') || 'the file is not as written'}`, {
+          hint: 'is the image full or not ext4? `e2fsck -n` on it shows more',
+        });
+      }
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }
+
+  async signalProcess(p: { pid: number; signal: AllowedSignal }, ctx: PrivContext): Promise<void> {
+    const signal = validateSignal(p.signal);
+    const pid = validateVmmPid(p.pid, this.o.roots);
+    this.logCall(ctx, 'signal_process', { pid, signal });
+    try {
+      process.kill(pid, `SIG${signal}`);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw new BangerError('not_found', `process ${pid} is gone`);
+      throw e;
+    }
+  }
+}
+
+/** Used when the daemon is not root and no root helper is reachable (SPEC 2 user mode). */
+export class UnavailablePrivilegedOps implements PrivilegedOps {
+  private fail(): never {
+    throw new BangerError('unauthorized', 'this needs root: the daemon is not running as root and no root helper is installed', {
+      hint: 'run `sudo banger system install --owner "$USER"`, or run banger as root',
+    });
+  }
+  async ensureBridge(): Promise<void> { this.fail(); }
+  async createTap(): Promise<void> { this.fail(); }
+  async deleteTap(): Promise<void> { this.fail(); }
+  async listTaps(): Promise<string[]> { this.fail(); }
+  async setIpForward(): Promise<{ previous: boolean }> { this.fail(); }
+  async applyNat(): Promise<void> { this.fail(); }
+  async removeNat(): Promise<void> { this.fail(); }
+  async writeFileToImage(): Promise<void> { this.fail(); }
+  async signalProcess(): Promise<void> { this.fail(); }
+}
+
+/** Reads size, permission bits and owner from `debugfs -R "stat PATH"` output. */
+export function parseDebugfsStat(out: string): { size: number; mode: string; uid: number; gid: number } | null {
+  const mode = /Mode:\s+0?(\d{3,4})/.exec(out);
+  const uid = /User:\s+(\d+)/.exec(out);
+  const gid = /Group:\s+(\d+)/.exec(out);
+  const size = /Size:\s+(\d+)/.exec(out);
+  if (!mode || !uid || !gid || !size) return null;
+  return { size: Number(size[1]), mode: mode[1]!.padStart(4, '0'), uid: Number(uid[1]), gid: Number(gid[1]) };
+}

@@ -1,0 +1,49 @@
+/**
+ * The privileged operations of banger (SPEC 2): the only host changes that need root.
+ * Nothing else in the daemon may do privileged host work directly. Today the daemon
+ * calls these in-process when it runs as root; the root helper (a separate process on
+ * its own socket) serves exactly the same interface, one `priv.*` method each.
+ *
+ * Every implementation validates every argument with ./validate.ts before acting.
+ */
+export interface PrivContext {
+  /** The daemon operation this call belongs to; logged on every line. */
+  opId: string;
+}
+
+export interface PrivilegedOps {
+  /** Creates the bridge if absent, sets its address, brings it up. Idempotent. */
+  ensureBridge(p: { name: string; address: string; prefix: number }, ctx: PrivContext): Promise<void>;
+  /** Creates a tap owned by the VMM's uid/gid, enslaves it to the bridge, brings it up. */
+  createTap(p: { name: string; bridge: string; ownerUid: number; ownerGid: number }, ctx: PrivContext): Promise<void>;
+  /** Deletes a tap; absent is fine. */
+  deleteTap(p: { name: string }, ctx: PrivContext): Promise<void>;
+  /** Names of existing banger taps (tap-fc-*, tap-pool-*). */
+  listTaps(ctx: PrivContext): Promise<string[]>;
+  /** Sets net.ipv4.ip_forward; returns the previous value so callers can restore it. */
+  setIpForward(p: { enabled: boolean }, ctx: PrivContext): Promise<{ previous: boolean }>;
+  /** Masquerade for the guest /32 out of `uplink` plus forward rules for its tap, in banger's own nft table. Idempotent. */
+  applyNat(p: { vmId: string; guestIp: string; tap: string; uplink: string }, ctx: PrivContext): Promise<void>;
+  /** Removes every NAT rule of the VM; none present is fine. */
+  removeNat(p: { vmId: string }, ctx: PrivContext): Promise<void>;
+  /** Writes one file into an ext4 disk image without mounting it (creating parent directories). */
+  writeFileToImage(p: { image: string; path: string; content: string; mode: number; uid: number; gid: number }, ctx: PrivContext): Promise<void>;
+  /** Sends an allow-listed signal to a process that is verifiably a banger VMM. */
+  signalProcess(p: { pid: number; signal: AllowedSignal }, ctx: PrivContext): Promise<void>;
+}
+
+export const ALLOWED_SIGNALS = ['TERM', 'KILL', 'INT', 'HUP', 'CONT'] as const;
+export type AllowedSignal = (typeof ALLOWED_SIGNALS)[number];
+
+/** The wire names the root helper serves, one per operation (docs/reference/rpc.md). */
+export const PRIV_OPERATIONS: Record<keyof PrivilegedOps, string> = {
+  ensureBridge: 'priv.ensure_bridge',
+  createTap: 'priv.create_tap',
+  deleteTap: 'priv.delete_tap',
+  listTaps: 'priv.list_taps',
+  setIpForward: 'priv.set_ip_forward',
+  applyNat: 'priv.apply_nat',
+  removeNat: 'priv.remove_nat',
+  writeFileToImage: 'priv.write_file_to_image',
+  signalProcess: 'priv.signal_process',
+};

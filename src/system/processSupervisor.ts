@@ -1,0 +1,141 @@
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, renameSync, unlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { BangerError } from '../model/index.js';
+
+/**
+ * Owns long-running children (ARCHITECTURE 5): VMMs and the auto-started daemon.
+ * A child starts in its own session (setsid), so a restart of its parent, or a Ctrl-C in
+ * the parent's terminal, never reaches it; its stdout and stderr go to a log file; its
+ * pid goes to a pid file; and a readiness wait ends early, with the log tail, when the
+ * child exits.
+ */
+export interface StartSpec {
+  argv: readonly string[];
+  logFile: string;
+  pidFile?: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+export interface StartedProcess {
+  pid: number;
+  /** Resolves with the exit code (or signal) once the child has exited. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  hasExited(): boolean;
+}
+
+export interface WaitReadyOptions {
+  timeoutMs: number;
+  intervalMs?: number;
+  signal?: AbortSignal;
+  /** Used in messages: "bangerd", "qemu for vm dev". */
+  what: string;
+}
+
+export class ProcessSupervisor {
+  start(spec: StartSpec): StartedProcess {
+    mkdirSync(dirname(spec.logFile), { recursive: true });
+    const logFd = openSync(spec.logFile, 'a', 0o600);
+    let child;
+    try {
+      child = spawn(spec.argv[0]!, spec.argv.slice(1), {
+        detached: true, // setsid(): own session and process group
+        stdio: ['ignore', logFd, logFd],
+        env: spec.env ?? process.env,
+        cwd: spec.cwd,
+      });
+    } finally {
+      closeSync(logFd);
+    }
+    let exited = false;
+    const exitedPromise = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      child.on('exit', (code, signal) => { exited = true; resolve({ code, signal }); });
+      child.on('error', () => { exited = true; resolve({ code: null, signal: null }); });
+    });
+    if (child.pid === undefined) {
+      throw new BangerError('operation_failed', `could not start ${spec.argv[0]}`, { hint: `is ${spec.argv[0]} installed? see ${spec.logFile}` });
+    }
+    child.unref();
+    if (spec.pidFile) writePidFile(spec.pidFile, child.pid);
+    return { pid: child.pid, exited: exitedPromise, hasExited: () => exited };
+  }
+
+  /**
+   * Polls `probe` until it returns true. Fails early when the child exits (with the tail
+   * of its log), when `signal` aborts, or after the timeout.
+   */
+  async waitReady(proc: StartedProcess, logFile: string, probe: () => Promise<boolean>, opts: WaitReadyOptions): Promise<void> {
+    const deadline = performance.now() + opts.timeoutMs;
+    const interval = opts.intervalMs ?? 50;
+    for (;;) {
+      if (opts.signal?.aborted) throw new BangerError('interrupted', `cancelled while waiting for ${opts.what}`);
+      if (await probe()) return;
+      if (proc.hasExited()) {
+        const { code, signal } = await proc.exited;
+        throw new ChildExitedError(opts.what, code, signal, readLogTail(logFile));
+      }
+      if (performance.now() > deadline) {
+        throw new BangerError('operation_failed', `${opts.what} was not ready after ${Math.round(opts.timeoutMs / 1000)} s`, { hint: `see ${logFile}` });
+      }
+      await new Promise((r) => setTimeout(r, interval));
+    }
+  }
+}
+
+export class ChildExitedError extends BangerError {
+  constructor(readonly what: string, readonly exitCode: number | null, readonly exitSignal: NodeJS.Signals | null, readonly logTail: string) {
+    super('operation_failed', `${what} exited before it was ready (${exitSignal ? `signal ${exitSignal}` : `exit code ${exitCode}`})`, {
+      hint: logTail ? `last log lines:\n${logTail}` : 'it printed nothing',
+    });
+  }
+}
+
+export function readLogTail(path: string, lines = 15): string {
+  try {
+    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+/** Atomic pid file write (temp + rename) so a reader never sees a partial pid. */
+export function writePidFile(path: string, pid: number): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${pid}\n`, { mode: 0o644 });
+  renameSync(tmp, path);
+}
+
+export function readPidFile(path: string): number | null {
+  try {
+    const pid = Number(readFileSync(path, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+export function removePidFile(path: string): void {
+  try { unlinkSync(path); } catch { /* already gone */ }
+}
+
+/** True if a process with this pid exists (even if owned by another user). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** argv of a live process from /proc, or null. */
+export function processCmdline(pid: number): string[] | null {
+  try {
+    const raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return raw.split('\0').filter((s, i, a) => !(s === '' && i === a.length - 1));
+  } catch {
+    return null;
+  }
+}

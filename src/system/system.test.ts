@@ -1,0 +1,98 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  ExecHostRunner, CommandError, which, ProcessSupervisor, ChildExitedError, readPidFile, isProcessAlive, processCmdline,
+} from './index.js';
+
+const runner = new ExecHostRunner();
+
+/** Supervised children are unref'd, so poll (keeping the loop alive) until one is reaped. */
+async function waitGone(pid: number): Promise<void> {
+  for (let i = 0; i < 200 && isProcessAlive(pid); i++) await new Promise((r) => setTimeout(r, 10));
+}
+
+test('runner: argv is passed verbatim (no shell), stdout and stdin work', async () => {
+  const r = await runner.run(['printf', '%s|', 'a b', '$(rm -rf /)', ';']);
+  assert.equal(r.stdout, 'a b|$(rm -rf /)|;|');
+  const c = await runner.run(['cat'], { stdin: 'from stdin' });
+  assert.equal(c.stdout, 'from stdin');
+});
+
+test('runner: non-zero exit throws with command, code and stderr tail', async () => {
+  await assert.rejects(runner.run(['sh', '-c', 'echo oops >&2; exit 3']), (e: CommandError) => {
+    assert.ok(e instanceof CommandError);
+    assert.equal(e.exitCode, 3);
+    assert.equal(e.stderrTail, 'oops');
+    assert.match(e.message, /command failed: sh -c .*exit code 3: oops/);
+    return true;
+  });
+  const r = await runner.run(['sh', '-c', 'exit 4'], { allowFailure: true });
+  assert.equal(r.exitCode, 4);
+});
+
+test('runner: missing binary, timeout and cancellation', async () => {
+  await assert.rejects(runner.run(['banger-no-such-binary']), /not found .*not installed/);
+  const t0 = performance.now();
+  await assert.rejects(runner.run(['sleep', '10'], { timeoutMs: 100 }), /timed out after 100 ms/);
+  assert.ok(performance.now() - t0 < 3000);
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 50);
+  await assert.rejects(runner.run(['sleep', '10'], { signal: ac.signal }), /cancelled/);
+  await assert.rejects(runner.run(['head', '-c', '100000', '/dev/zero'], { maxOutputBytes: 1000 }), /output exceeded 1000 bytes/);
+});
+
+test('which finds executables on PATH only', () => {
+  assert.match(which('sh') ?? '', /\/sh$/);
+  assert.equal(which('banger-no-such-binary'), null);
+  assert.equal(which('/etc/passwd'), null);
+});
+
+test('supervisor: own session, log file, pid file, readiness', async () => {
+  const d = mkdtempSync(join(tmpdir(), 'banger-sup-'));
+  const sup = new ProcessSupervisor();
+  const log = join(d, 'c.log');
+  const pidFile = join(d, 'c.pid');
+  const marker = join(d, 'ready');
+  const p = sup.start({ argv: ['sh', '-c', `echo started; sleep 0.2; touch ${marker}; exec sleep 30`], logFile: log, pidFile });
+  try {
+    assert.equal(readPidFile(pidFile), p.pid);
+    await sup.waitReady(p, log, async () => existsSync(marker), { timeoutMs: 5000, what: 'test child' });
+    const stat = readFileSync(`/proc/${p.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const [pgrp, session] = [Number(stat[2]), Number(stat[3])];
+    assert.equal(session, p.pid, 'child leads its own session');
+    assert.equal(pgrp, p.pid, 'and its own process group');
+    assert.match(readFileSync(log, 'utf8'), /started/);
+    assert.deepEqual(processCmdline(p.pid), ['sleep', '30']);
+  } finally {
+    process.kill(p.pid, 'SIGKILL');
+    await waitGone(p.pid);
+    rmSync(d, { recursive: true, force: true });
+  }
+  assert.equal(isProcessAlive(p.pid), false);
+});
+
+test('supervisor: readiness wait ends early with the log tail when the child exits', async () => {
+  const d = mkdtempSync(join(tmpdir(), 'banger-sup-'));
+  const sup = new ProcessSupervisor();
+  const log = join(d, 'c.log');
+  try {
+    const p = sup.start({ argv: ['sh', '-c', 'echo "config broken: unknown key"; exit 7'], logFile: log });
+    const t0 = performance.now();
+    await assert.rejects(sup.waitReady(p, log, async () => false, { timeoutMs: 10_000, what: 'bangerd' }), (e: ChildExitedError) => {
+      assert.ok(e instanceof ChildExitedError);
+      assert.equal(e.exitCode, 7);
+      assert.match(e.logTail, /config broken/);
+      return true;
+    });
+    assert.ok(performance.now() - t0 < 5000, 'did not wait for the timeout');
+    const q = sup.start({ argv: ['sleep', '30'], logFile: log });
+    await assert.rejects(sup.waitReady(q, log, async () => false, { timeoutMs: 150, what: 'sleeper' }), /not ready after/);
+    process.kill(q.pid, 'SIGKILL');
+    await waitGone(q.pid);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});

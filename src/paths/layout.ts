@@ -145,3 +145,12 @@ export function allSocketPaths(layout: Layout): string[] {
 export function overlongSocketPaths(layout: Layout): string[] {
   return allSocketPaths(layout).filter((p) => Buffer.byteLength(p) > MAX_SOCKET_PATH_BYTES);
 }
+
+/** Marker lines around banger's Include in ~/.ssh/config (written by `ssh-config --install`). */
+export const SSH_CONFIG_BEGIN_MARKER = '# >>> banger ssh-config (managed by banger; remove with `banger ssh-config --uninstall`) >>>';
+export const SSH_CONFIG_END_MARKER = '# <<< banger ssh-config <<<';
+
+/** Where the QEMU accelerator boot-probe verdict is remembered per host. */
+export function accelProbeFile(layout: Layout): string {
+  return join(layout.stateDir, 'accel-probe.json');
+}

@@ -1,0 +1,48 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Version, commit and build date of this build. The bundler (scripts/build.mjs) defines
+ * __BANGER_BUILD__; unbundled runs (unit tests) fall back to package.json.
+ */
+export interface BuildInfo {
+  version: string;
+  commit: string;
+  builtAt: string;
+  /** True in the esbuild bundle, whose native addon sits in ./native beside it. */
+  bundled: boolean;
+}
+
+declare const __BANGER_BUILD__: Omit<BuildInfo, 'bundled'> | undefined;
+
+function fromPackageJson(): BuildInfo {
+  let version = '0.0.0';
+  try {
+    const here = dirname(fileURLToPath(import.meta.url));
+    for (const up of ['../../..', '../..']) {
+      try {
+        version = (JSON.parse(readFileSync(join(here, up, 'package.json'), 'utf8')) as { version: string }).version;
+        break;
+      } catch { /* try the next candidate */ }
+    }
+  } catch { /* keep the placeholder */ }
+  return { version, commit: 'unknown', builtAt: 'unknown', bundled: false };
+}
+
+export const buildInfo: BuildInfo = typeof __BANGER_BUILD__ !== 'undefined' ? { ...__BANGER_BUILD__, bundled: true } : fromPackageJson();
+
+/** `banger v0.1.0 (commit abcd1234, built 2026-11-27T08:00:00Z)` */
+export function versionLine(program: string, b: BuildInfo = buildInfo): string {
+  return `${program} v${b.version} (commit ${b.commit}, built ${b.builtAt})`;
+}
+
+/** Directory of the running bundle (dist/), where bangerd.js and native/ live. */
+export function bundleDir(): string {
+  return dirname(fileURLToPath(import.meta.url));
+}
+
+/** The native SQLite addon shipped beside the bundle, or undefined when unbundled. */
+export function nativeSqlitePath(b: BuildInfo = buildInfo): string | undefined {
+  return b.bundled ? join(bundleDir(), 'native', 'better_sqlite3.node') : undefined;
+}

@@ -1,0 +1,107 @@
+import { mkdirSync, unlinkSync } from 'node:fs';
+import { buildInfo, nativeSqlitePath } from '../buildinfo/index.js';
+import { loadConfig, type Config } from '../config/index.js';
+import { JsonLogger, type Logger } from '../log/index.js';
+import { BangerError } from '../model/index.js';
+import { newOpId, OperationRegistry } from '../opstate/index.js';
+import { ensurePrivateDir, type Layout } from '../paths/index.js';
+import { InProcessPrivilegedOps, UnavailablePrivilegedOps, type PrivilegedOps } from '../roothelper/index.js';
+import { METHODS, RpcServer, type Methods } from '../rpc/index.js';
+import { setNativeBindingPath, Store } from '../store/index.js';
+import { ExecHostRunner, type HostRunner } from '../system/index.js';
+import { acquireDaemonLock } from './daemonLock.js';
+import { createHandlers } from './handlers.js';
+import { VmService } from './vmService.js';
+
+/**
+ * The composition root of bangerd (ARCHITECTURE 2): constructs the real runner, store,
+ * logger and services, serves RPC, and shuts down cleanly. Nothing below this file
+ * creates its own dependencies.
+ */
+export interface RunningDaemon {
+  /** Resolves when the daemon has stopped (shutdown RPC or signal). */
+  stopped: Promise<void>;
+  stop(reason: string): Promise<void>;
+}
+
+export interface StartDaemonOptions {
+  layout: Layout;
+  env: NodeJS.ProcessEnv;
+  out?: NodeJS.WritableStream;
+}
+
+export type StartResult = { kind: 'started'; daemon: RunningDaemon } | { kind: 'already_running'; pid: number };
+
+function privilegedOpsFor(runner: HostRunner, log: Logger, layout: Layout): PrivilegedOps {
+  if (process.getuid?.() === 0) return new InProcessPrivilegedOps({ runner, log, roots: [layout.stateDir, layout.runtimeDir] });
+  return new UnavailablePrivilegedOps();
+}
+
+export async function startDaemon({ layout, env, out = process.stdout }: StartDaemonOptions): Promise<StartResult> {
+  const lifecycleOp = newOpId();
+  // Until the config is read, log at info; config errors are reported through this logger.
+  let log: Logger = new JsonLogger(out as never, 'info', { op_id: lifecycleOp });
+  if (layout.mode === 'system' && process.getuid?.() === 0) {
+    throw new BangerError('unauthorized', 'bangerd must not run as root in system mode', {
+      hint: 'it runs as the owner user from bangerd.service; privileged work goes to the root helper',
+    });
+  }
+  const config: Config = loadConfig({ layout, env });
+  log = new JsonLogger(out as never, config.log_level, { op_id: lifecycleOp });
+
+  for (const dir of [layout.stateDir, layout.logsDir, layout.vmsDir, layout.imagesDir, layout.kernelsDir]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  ensurePrivateDir(layout.runtimeDir, process.getuid!());
+
+  const lock = acquireDaemonLock(layout.daemonPidFile);
+  if (!lock.acquired) {
+    log.info('another bangerd already serves this layout', { pid: lock.holderPid, socket: layout.daemonSocket });
+    return { kind: 'already_running', pid: lock.holderPid };
+  }
+
+  let store: Store | undefined;
+  try {
+    setNativeBindingPath(nativeSqlitePath());
+    store = Store.open(layout.dbFile);
+    // We hold the lock, so a socket file left behind belongs to a dead daemon.
+    try { unlinkSync(layout.daemonSocket); } catch { /* none */ }
+
+    const runner = new ExecHostRunner();
+    const operations = new OperationRegistry();
+    const privileged = privilegedOpsFor(runner, log, layout);
+    const vms = new VmService(store);
+    const startedAt = Date.now();
+
+    let resolveStopped!: () => void;
+    const stopped = new Promise<void>((r) => { resolveStopped = r; });
+    let stopping: Promise<void> | undefined;
+    const openStore = store;
+    const server: RpcServer<Methods> = new RpcServer({
+      socketPath: layout.daemonSocket,
+      methods: METHODS,
+      log,
+      operations,
+      handlers: createHandlers({ layout, configFile: config.source.path, startedAt, vms, operations, requestShutdown: () => void stop('shutdown requested over RPC') }),
+    });
+    const stop = (reason: string): Promise<void> => {
+      stopping ??= (async () => {
+        log.info('daemon stopping', { reason });
+        await server.close();
+        openStore.close();
+        lock.release();
+        log.info('daemon stopped');
+        resolveStopped();
+      })();
+      return stopping;
+    };
+    await server.listen();
+    log.info('daemon started', {
+      pid: process.pid, version: buildInfo.version, commit: buildInfo.commit, mode: layout.mode, socket: layout.daemonSocket,
+      config: config.source.exists ? config.source.path : 'defaults (no config file)', privileged: privileged.constructor.name,
+    });
+    return { kind: 'started', daemon: { stopped, stop } };
+  } catch (e) {
+    store?.close();
+    lock.release();
+    throw e;
+  }
+}

@@ -1,0 +1,1 @@
+export { startDaemon, type RunningDaemon, type StartDaemonOptions, type StartResult } from './daemon.js';

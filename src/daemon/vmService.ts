@@ -1,0 +1,17 @@
+import { BangerError, type Vm } from '../model/index.js';
+import type { Store } from '../store/index.js';
+
+/** Read side of VMs. Later issues add create/start/stop here. */
+export class VmService {
+  constructor(private readonly store: Store) {}
+
+  list(): Vm[] {
+    return this.store.vms.list();
+  }
+
+  show(ref: string): Vm {
+    const vm = this.store.vms.find(ref);
+    if (!vm) throw new BangerError('not_found', `no VM named "${ref}"`, { hint: 'see `banger vm list` for the VMs that exist' });
+    return vm;
+  }
+}

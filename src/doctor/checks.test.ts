@@ -1,0 +1,117 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { evaluateChecks, parseVersion, compareVersions, type HostFacts, type CheckResult } from './index.js';
+import { GIB } from '../model/index.js';
+
+const tool = (path: string | null, version: string | null = null) => ({ path, version });
+
+/** Facts shaped like our CI machines: PVM KVM, no device-mapper, no vhost-vsock, not systemd. */
+function ciLikeHost(): HostFacts {
+  return {
+    arch: 'x64',
+    kvm: { devExists: true, accessible: true, modules: ['kvm', 'kvm_pvm'], probe: null },
+    firecracker: tool(null),
+    jailer: { path: '/usr/bin/jailer', exists: false, enabled: true },
+    qemu: tool('/usr/bin/qemu-system-x86_64', 'QEMU emulator version 7.2.19 (Debian 1:7.2+dfsg-7+deb12u18)'),
+    qemuImg: tool('/usr/bin/qemu-img', 'qemu-img version 7.2.19'),
+    deviceMapper: { controlExists: false, dmsetupWorks: false, dmsetupError: null },
+    vhostVsock: false,
+    tun: true,
+    bridge: { name: 'br-fc', exists: false, kernelSupport: true },
+    nft: tool('/usr/sbin/nft', 'nftables v1.0.6 (Lester Gooch #5)'),
+    iptablesNft: tool(null),
+    mkfsExt4: tool('/usr/sbin/mkfs.ext4', 'mke2fs 1.47.0 (5-Feb-2023)'),
+    debugfs: tool('/usr/sbin/debugfs', 'debugfs 1.47.0 (5-Feb-2023)'),
+    mmdebstrap: tool('/usr/bin/mmdebstrap', 'mmdebstrap 1.3.5'),
+    debootstrap: tool(null),
+    ssh: tool('/usr/bin/ssh', 'OpenSSH_9.2p1 Debian-2+deb12u7, OpenSSL 3.0.17 1 Jul 2025'),
+    sshKeygen: tool('/usr/bin/ssh-keygen'),
+    pid1: 'process_api',
+    resolved: false,
+    daemon: { reachable: true, version: '0.1.0', commit: 'abc', pid: 42, error: null },
+    cli: { version: '0.1.0', commit: 'abc' },
+    install: null,
+    store: { path: '/s/state.db', state: 'compatible', detail: '2 migrations' },
+    config: { path: '/c/config.toml', exists: false, error: null },
+    defaultImage: { name: 'debian-bookworm', present: false },
+    defaultKernel: { name: null, present: false, localKernels: 0 },
+    vmDefaults: [{ field: 'vcpu', shown: '2 vcpu', source: 'built-in', reason: 'host has 2 CPUs' }],
+    sshConfig: { path: '/h/.ssh/config', hasInclude: false },
+    disk: { path: '/s', freeBytes: 80 * GIB },
+  };
+}
+
+const byName = (rs: CheckResult[], name: string) => {
+  const r = rs.find((x) => x.name === name);
+  assert.ok(r, `check ${name} present`);
+  return r;
+};
+
+test('a CI-like host: PVM KVM warned as unusable, dm and vsock missing, not systemd, QEMU passes', () => {
+  const rs = evaluateChecks(ciLikeHost());
+  assert.deepEqual([byName(rs, 'kvm').status, /paravirtual.*unusable.*TCG/.test(byName(rs, 'kvm').message)], ['WARN', true]);
+  assert.equal(byName(rs, 'device-mapper').status, 'WARN');
+  assert.equal(byName(rs, 'vhost-vsock').status, 'WARN');
+  assert.equal(byName(rs, 'systemd').status, 'WARN');
+  assert.match(byName(rs, 'systemd').message, /PID 1 is process_api/);
+  assert.equal(byName(rs, 'qemu').status, 'PASS');
+  assert.equal(byName(rs, 'firecracker').status, 'WARN');
+  assert.equal(rs.filter((r) => r.status === 'FAIL').length, 0);
+  for (const r of rs) if (r.status !== 'PASS') assert.ok(r.hint, `${r.name} has a hint`);
+});
+
+test('no usable VMM at all is a FAIL', () => {
+  const f = ciLikeHost();
+  f.qemu = tool(null);
+  const q = byName(evaluateChecks(f), 'qemu');
+  assert.equal(q.status, 'FAIL');
+  assert.match(q.hint ?? '', /apt-get install qemu-system-x86/);
+});
+
+test('firecracker version range: below minimum fails, tested passes, newer warns', () => {
+  const at = (ver: string) => {
+    const f = ciLikeHost();
+    f.firecracker = tool('/usr/bin/firecracker', `Firecracker ${ver}`);
+    f.kvm.modules = ['kvm', 'kvm_intel'];
+    return byName(evaluateChecks(f), 'firecracker').status;
+  };
+  assert.equal(at('v1.4.1'), 'FAIL');
+  assert.equal(at('v1.5.0'), 'PASS');
+  assert.equal(at('v1.14.1'), 'PASS');
+  assert.equal(at('v1.16.0'), 'WARN');
+});
+
+test('kvm variants: absent, inaccessible, hardware, failed probe', () => {
+  const kvm = (k: Partial<HostFacts['kvm']>) => {
+    const f = ciLikeHost();
+    f.kvm = { ...f.kvm, ...k };
+    return byName(evaluateChecks(f), 'kvm');
+  };
+  assert.equal(kvm({ devExists: false }).status, 'WARN');
+  assert.match(kvm({ accessible: false }).hint ?? '', /kvm group/);
+  assert.equal(kvm({ modules: ['kvm', 'kvm_intel'] }).status, 'PASS');
+  assert.equal(kvm({ modules: ['kvm', 'kvm_amd'], probe: 'unusable' }).status, 'WARN');
+});
+
+test('tools, disk, store, config, version drift', () => {
+  const f = ciLikeHost();
+  f.mkfsExt4 = tool('/sbin/mkfs.ext4', 'mke2fs 1.42.9 (28-Dec-2013)');
+  f.disk.freeBytes = GIB;
+  f.store = { path: '/s/state.db', state: 'incompatible', detail: 'written by a newer banger (3)' };
+  f.config.error = 'config /c/config.toml: unknown key "colour"';
+  f.daemon = { reachable: true, version: '0.0.9', commit: 'old', pid: 1, error: null };
+  f.tun = false;
+  f.ssh = tool(null);
+  const rs = evaluateChecks(f);
+  for (const n of ['e2fsprogs', 'disk', 'state-store', 'config', 'tun', 'ssh']) assert.equal(byName(rs, n).status, 'FAIL', n);
+  assert.equal(byName(rs, 'version').status, 'WARN');
+  assert.match(byName(rs, 'version').message, /running daemon is 0\.0\.9/);
+});
+
+test('version helpers', () => {
+  assert.deepEqual(parseVersion('Firecracker v1.14.1'), [1, 14, 1]);
+  assert.deepEqual(parseVersion('mke2fs 1.47.0 (5-Feb-2023)'), [1, 47, 0]);
+  assert.equal(parseVersion('nothing'), null);
+  assert.equal(compareVersions([1, 5, 0], [1, 14, 1]), -1);
+  assert.equal(compareVersions([1, 14], [1, 14, 0]), 0);
+});

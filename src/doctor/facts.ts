@@ -1,0 +1,49 @@
+/**
+ * Everything doctor needs to know about the host, gathered in one place (gatherFacts.ts)
+ * so that the verdicts (checks.ts) are a pure function of it.
+ */
+export interface ToolFact {
+  path: string | null;
+  /** First line of its version output, when it ran. */
+  version: string | null;
+}
+
+export interface HostFacts {
+  arch: string;
+  kvm: {
+    devExists: boolean;
+    accessible: boolean;
+    /** Loaded kvm-related modules: kvm, kvm_intel, kvm_amd, kvm_pvm. */
+    modules: string[];
+    /** Verdict remembered from a boot probe (later issues), if any. */
+    probe: 'usable' | 'unusable' | null;
+  };
+  firecracker: ToolFact;
+  jailer: { path: string; exists: boolean; enabled: boolean };
+  qemu: ToolFact;
+  qemuImg: ToolFact;
+  deviceMapper: { controlExists: boolean; dmsetupWorks: boolean; dmsetupError: string | null };
+  vhostVsock: boolean;
+  tun: boolean;
+  bridge: { name: string; exists: boolean; kernelSupport: boolean };
+  nft: ToolFact;
+  iptablesNft: ToolFact;
+  mkfsExt4: ToolFact;
+  debugfs: ToolFact;
+  mmdebstrap: ToolFact;
+  debootstrap: ToolFact;
+  ssh: ToolFact;
+  sshKeygen: ToolFact;
+  pid1: string;
+  resolved: boolean;
+  daemon: { reachable: boolean; version: string | null; commit: string | null; pid: number | null; error: string | null };
+  cli: { version: string; commit: string };
+  install: { version: string | null; commit: string | null } | null;
+  store: { path: string; state: 'missing' | 'compatible' | 'migrations_needed' | 'incompatible' | 'unreadable'; detail: string };
+  config: { path: string; exists: boolean; error: string | null };
+  defaultImage: { name: string; present: boolean };
+  defaultKernel: { name: string | null; present: boolean; localKernels: number };
+  vmDefaults: Array<{ field: string; shown: string; source: string; reason: string }>;
+  sshConfig: { path: string; hasInclude: boolean };
+  disk: { path: string; freeBytes: number | null };
+}

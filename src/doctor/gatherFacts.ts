@@ -1,0 +1,186 @@
+import { accessSync, constants, existsSync, readFileSync, statfsSync } from 'node:fs';
+import { availableParallelism, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parse as parseToml } from 'smol-toml';
+import type { BuildInfo } from '../buildinfo/index.js';
+import type { Config } from '../config/index.js';
+import { formatSize, resolveVmDefaults } from '../model/index.js';
+import { accelProbeFile, SSH_CONFIG_BEGIN_MARKER, type Layout } from '../paths/index.js';
+import { migrationStatus, openDatabaseReadOnly, type Db } from '../store/index.js';
+import { which, type HostRunner } from '../system/index.js';
+import type { HostFacts, ToolFact } from './facts.js';
+
+export interface GatherDeps {
+  runner: HostRunner;
+  layout: Layout;
+  /** The loaded config, or the error that loading it raised (doctor reports it). */
+  config: Config;
+  configError: string | null;
+  cli: BuildInfo;
+  home: string;
+  /** Asks the daemon who it is without starting it. */
+  pingDaemon: () => Promise<{ version: string; commit: string; pid: number }>;
+}
+
+async function tool(runner: HostRunner, name: string, versionArgs: string[] | null, configured?: string | null): Promise<ToolFact> {
+  const path = configured ? (existsSync(configured) ? configured : null) : which(name);
+  if (!path || !versionArgs) return { path, version: null };
+  try {
+    const r = await runner.run([path, ...versionArgs], { timeoutMs: 5000, allowFailure: true });
+    const first = `${r.stdout}\n${r.stderr}`.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? null;
+    return { path, version: first };
+  } catch {
+    return { path, version: null };
+  }
+}
+
+const mod = (name: string) => existsSync(`/sys/module/${name}`);
+
+function readProbe(layout: Layout): 'usable' | 'unusable' | null {
+  try {
+    const v = (JSON.parse(readFileSync(accelProbeFile(layout), 'utf8')) as { kvm?: string }).kvm;
+    return v === 'usable' || v === 'unusable' ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+function nearestExisting(path: string): string {
+  let p = path;
+  while (!existsSync(p) && p !== dirname(p)) p = dirname(p);
+  return p;
+}
+
+function readStore(layout: Layout, config: Config): Pick<HostFacts, 'store' | 'defaultImage' | 'defaultKernel'> {
+  const defaultImage = { name: config.default_image_name, present: false };
+  const defaultKernel = { name: config.default_kernel_name, present: false, localKernels: 0 };
+  if (!existsSync(layout.dbFile)) return { store: { path: layout.dbFile, state: 'missing', detail: '' }, defaultImage, defaultKernel };
+  let db: Db | undefined;
+  try {
+    db = openDatabaseReadOnly(layout.dbFile);
+    const st = migrationStatus(db);
+    const store: HostFacts['store'] = st.kind === 'compatible'
+      ? { path: layout.dbFile, state: 'compatible', detail: `${st.applied} migrations` }
+      : st.kind === 'migrations_needed'
+        ? { path: layout.dbFile, state: 'migrations_needed', detail: st.pending.map((m) => `${m.id}_${m.name}`).join(', ') }
+        : { path: layout.dbFile, state: 'incompatible', detail: `written by a newer banger (${st.unknown.map((u) => u.id).join(', ')})` };
+    if (st.kind === 'compatible') {
+      defaultImage.present = db.prepare('SELECT 1 FROM images WHERE name = ?').get(config.default_image_name) !== undefined;
+      defaultKernel.localKernels = (db.prepare('SELECT count(*) AS n FROM kernels').get() as { n: number }).n;
+      defaultKernel.present = config.default_kernel_name
+        ? db.prepare('SELECT 1 FROM kernels WHERE name = ?').get(config.default_kernel_name) !== undefined
+        : defaultKernel.localKernels > 0;
+    }
+    return { store, defaultImage, defaultKernel };
+  } catch (e) {
+    return { store: { path: layout.dbFile, state: 'unreadable', detail: (e as Error).message }, defaultImage, defaultKernel };
+  } finally {
+    db?.close();
+  }
+}
+
+function readInstall(path: string): HostFacts['install'] {
+  try {
+    const t = parseToml(readFileSync(path, 'utf8')) as { version?: string; commit?: string };
+    return { version: t.version ?? null, commit: t.commit ?? null };
+  } catch {
+    return null;
+  }
+}
+
+/** Gathers every fact doctor judges. Read-only: it never changes the host or the store. */
+export async function gatherFacts(d: GatherDeps): Promise<HostFacts> {
+  const { runner, layout, config } = d;
+  const [firecracker, qemu, qemuImg, nft, iptablesNft, mkfsExt4, debugfs, mmdebstrap, debootstrap, ssh, sshKeygen, dmsetup, daemon] = await Promise.all([
+    tool(runner, 'firecracker', ['--version'], config.firecracker_bin),
+    tool(runner, 'qemu-system-x86_64', ['--version'], config.qemu_bin),
+    tool(runner, 'qemu-img', ['--version']),
+    tool(runner, 'nft', ['--version']),
+    tool(runner, 'iptables-nft', ['--version']),
+    tool(runner, 'mkfs.ext4', ['-V']),
+    tool(runner, 'debugfs', ['-V']),
+    tool(runner, 'mmdebstrap', ['--version']),
+    tool(runner, 'debootstrap', ['--version']),
+    tool(runner, 'ssh', ['-V']),
+    tool(runner, 'ssh-keygen', null),
+    (async () => {
+      const path = which('dmsetup');
+      if (!path) return { works: false, error: 'dmsetup not installed' };
+      try {
+        const r = await runner.run([path, 'version'], { timeoutMs: 5000, allowFailure: true });
+        return r.exitCode === 0 ? { works: true, error: null } : { works: false, error: r.stderr.trim().split('\n').pop() ?? `exit ${r.exitCode}` };
+      } catch (e) {
+        return { works: false, error: (e as Error).message };
+      }
+    })(),
+    d.pingDaemon().then(
+      (p) => ({ reachable: true, version: p.version, commit: p.commit, pid: p.pid, error: null }),
+      (e: Error) => ({ reachable: false, version: null, commit: null, pid: null, error: /no socket/.test(e.message) ? null : e.message }),
+    ),
+  ]);
+
+  let kvmAccessible = false;
+  try { accessSync('/dev/kvm', constants.R_OK | constants.W_OK); kvmAccessible = true; } catch { /* not accessible */ }
+  let pid1 = 'unknown';
+  try { pid1 = readFileSync('/proc/1/comm', 'utf8').trim(); } catch { /* hidden /proc */ }
+  const sshConfigPath = join(d.home, '.ssh', 'config');
+  let hasInclude = false;
+  try { hasInclude = readFileSync(sshConfigPath, 'utf8').includes(SSH_CONFIG_BEGIN_MARKER); } catch { /* no file */ }
+  const diskPath = nearestExisting(layout.stateDir);
+  let freeBytes: number | null = null;
+  try { const s = statfsSync(diskPath); freeBytes = s.bavail * s.bsize; } catch { /* unknown */ }
+
+  const resolved = resolveVmDefaults(config.vm_defaults, { cpus: availableParallelism(), memoryBytes: totalmem() });
+  const vmDefaults = [
+    { field: 'vcpu', shown: `${resolved.vcpu.value} vcpu`, source: resolved.vcpu.source, reason: resolved.vcpu.reason },
+    { field: 'memory', shown: `${resolved.memoryMib.value} MiB`, source: resolved.memoryMib.source, reason: resolved.memoryMib.reason },
+    { field: 'disk_size', shown: formatSize(resolved.diskSizeBytes.value), source: resolved.diskSizeBytes.source, reason: resolved.diskSizeBytes.reason },
+    { field: 'system_overlay_size', shown: formatSize(resolved.systemOverlaySizeBytes.value), source: resolved.systemOverlaySizeBytes.source, reason: resolved.systemOverlaySizeBytes.reason },
+  ];
+
+  return {
+    arch: process.arch,
+    kvm: {
+      devExists: existsSync('/dev/kvm'),
+      accessible: kvmAccessible,
+      modules: ['kvm', 'kvm_intel', 'kvm_amd', 'kvm_pvm'].filter(mod),
+      probe: readProbe(layout),
+    },
+    firecracker,
+    jailer: { path: config.jailer_bin, exists: existsSync(config.jailer_bin), enabled: config.jailer_enabled },
+    qemu,
+    qemuImg,
+    deviceMapper: { controlExists: existsSync('/dev/mapper/control'), dmsetupWorks: dmsetup.works, dmsetupError: dmsetup.error },
+    vhostVsock: existsSync('/dev/vhost-vsock'),
+    tun: existsSync('/dev/net/tun'),
+    bridge: { name: config.bridge_name, exists: existsSync(`/sys/class/net/${config.bridge_name}`), kernelSupport: mod('bridge') || (await modinfo(runner, 'bridge')) },
+    nft,
+    iptablesNft,
+    mkfsExt4,
+    debugfs,
+    mmdebstrap,
+    debootstrap,
+    ssh,
+    sshKeygen,
+    pid1,
+    resolved: existsSync('/run/systemd/resolve/io.systemd.Resolve') || existsSync('/run/systemd/resolve/stub-resolv.conf'),
+    daemon,
+    cli: { version: d.cli.version, commit: d.cli.commit },
+    install: existsSync(layout.installToml) ? readInstall(layout.installToml) : null,
+    ...readStore(layout, config),
+    config: { path: config.source.path, exists: config.source.exists, error: d.configError },
+    vmDefaults,
+    sshConfig: { path: sshConfigPath, hasInclude },
+    disk: { path: diskPath, freeBytes },
+  };
+}
+
+async function modinfo(runner: HostRunner, name: string): Promise<boolean> {
+  const path = which('modinfo');
+  if (!path) return false;
+  try {
+    return (await runner.run([path, name], { timeoutMs: 5000, allowFailure: true })).exitCode === 0;
+  } catch {
+    return false;
+  }
+}

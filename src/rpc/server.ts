@@ -147,7 +147,7 @@ export class RpcServer<T extends MethodTable> {
       const handler = this.opts.handlers[method as keyof T]!;
       const result = await handler(parsed.data as never, ctx);
       op?.finish();
-      log.info('rpc done', { method, ms: Math.round(performance.now() - started) });
+      log[def.tracked ? 'info' : 'debug']('rpc done', { method, ms: Math.round(performance.now() - started) });
       this.send(socket, { type: 'result', op_id: opId, result });
     } catch (e) {
       const wire = toWireError(e);

@@ -6,19 +6,10 @@ import { join } from 'node:path';
 import {
   Store, openDatabase, openDatabaseReadOnly, migrate, checkMigrations, MIGRATIONS, appliedMigrations,
 } from './index.js';
-import type { Vm } from '../model/index.js';
+import { sampleVm } from '../../test/fixtures/vms.js';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'banger-store-'));
-}
-
-export function sampleVm(over: Partial<Vm> = {}): Vm {
-  return {
-    id: 'abcd1234', name: 'dev', state: 'stopped', imageId: null, imageName: null,
-    spec: { vcpu: 2, memoryMib: 2048, diskSizeBytes: 8 << 30, systemOverlaySizeBytes: 8 << 30 },
-    guestIp: '172.16.0.2', mac: '52:54:00:ab:cd:12', vmDir: '/s/vms/abcd1234', dnsName: 'dev.vm', vmm: 'qemu', nat: false,
-    workspace: null, createdAt: '2026-01-01T00:00:00.000Z', touchedAt: '2026-01-01T00:00:00.000Z', lastError: null, ...over,
-  };
 }
 
 test('open creates, migrates, enables WAL and foreign keys', () => {

@@ -120,13 +120,28 @@ export function removePidFile(path: string): void {
   try { unlinkSync(path); } catch { /* already gone */ }
 }
 
-/** True if a process with this pid exists (even if owned by another user). */
+/**
+ * True if a process with this pid exists and has not exited (even if owned by another
+ * user). A zombie counts as exited: once a detached child dies it waits for its new
+ * parent (PID 1, or a subreaper) to reap it, and on some hosts that takes seconds.
+ */
 export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  return processState(pid) !== 'Z';
+}
+
+/** The one-letter state of /proc/<pid>/stat (R, S, D, Z, T, ...), or null when unknown. */
+export function processState(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name is in parentheses and may itself contain ") ", so split at the last one.
+    return stat.slice(stat.lastIndexOf(') ') + 2, stat.lastIndexOf(') ') + 3) || null;
+  } catch {
+    return null;
   }
 }
 

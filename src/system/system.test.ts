@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ExecHostRunner, CommandError, which, ProcessSupervisor, ChildExitedError, readPidFile, isProcessAlive, processCmdline,
+  ExecHostRunner, CommandError, which, ProcessSupervisor, ChildExitedError, readPidFile, isProcessAlive, processCmdline, processState,
 } from './index.js';
 
 const runner = new ExecHostRunner();
@@ -72,6 +72,22 @@ test('supervisor: own session, log file, pid file, readiness', async () => {
     rmSync(d, { recursive: true, force: true });
   }
   assert.equal(isProcessAlive(p.pid), false);
+});
+
+test('a zombie counts as exited', async () => {
+  // sh forks a child that exits at once and is never reaped while sh sleeps.
+  const { spawn } = await import('node:child_process');
+  const parent = spawn('sh', ['-c', 'sh -c "exit 0" & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    const pid = Number(await new Promise<string>((r) => parent.stdout!.once('data', (d) => r(String(d).trim()))));
+    for (let i = 0; i < 100 && processState(pid) !== 'Z'; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(processState(pid), 'Z');
+    assert.equal(isProcessAlive(pid), false);
+    assert.equal(isProcessAlive(process.pid), true);
+    assert.equal(processState(process.pid), 'R');
+  } finally {
+    parent.kill('SIGKILL');
+  }
 });
 
 test('supervisor: readiness wait ends early with the log tail when the child exits', async () => {

@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+/**
+ * Builds banger:
+ *   1. tsc type-checks everything and emits build/ (what the unit and integration tests run);
+ *   2. esbuild bundles the two entry points into dist/banger.js and dist/bangerd.js with the
+ *      build info (version, commit, date) baked in;
+ *   3. the native SQLite addon is copied to dist/native/, which makes dist/ self-contained:
+ *      `node dist/banger.js` needs nothing else from the checkout.
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+
+function git(args) {
+  try { return execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { return ''; }
+}
+const commit = (git(['rev-parse', '--short=12', 'HEAD']) || 'unknown') + (git(['status', '--porcelain', '--untracked-files=no']) ? '-dirty' : '');
+const builtAt = (process.env.SOURCE_DATE_EPOCH ? new Date(Number(process.env.SOURCE_DATE_EPOCH) * 1000) : new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const build = { version: process.env.BANGER_VERSION || pkg.version, commit, builtAt };
+
+try {
+  execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
+} catch {
+  console.error('build: TypeScript reported the errors above');
+  process.exit(1);
+}
+
+const dist = join(root, 'dist');
+rmSync(dist, { recursive: true, force: true });
+mkdirSync(join(dist, 'native'), { recursive: true });
+await esbuild.build({
+  entryPoints: { banger: join(root, 'src/cli/entry.ts'), bangerd: join(root, 'src/daemon/main.ts') },
+  outdir: dist,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  // CommonJS dependencies (better-sqlite3) call require(); give the ESM bundle a real one.
+  banner: { js: "import { createRequire as __bangerCreateRequire } from 'node:module'; const require = __bangerCreateRequire(import.meta.url);" },
+  define: { __BANGER_BUILD__: JSON.stringify(build) },
+});
+copyFileSync(join(root, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node'), join(dist, 'native', 'better_sqlite3.node'));
+writeFileSync(join(dist, 'package.json'), `${JSON.stringify({ type: 'module', name: 'banger-dist', version: build.version }, null, 2)}\n`);
+writeFileSync(join(dist, 'BUILD'), `${JSON.stringify(build)}\n`);
+console.log(`built banger v${build.version} (commit ${build.commit}, ${build.builtAt}) into dist/`);

@@ -1,0 +1,14 @@
+import { exitCodeOf } from '../model/index.js';
+import { reportError } from './errors.js';
+import { runCli } from './main.js';
+import { terminalOutput } from './output.js';
+
+/** Process entry of `banger` (bundled as dist/banger.js). */
+process.on('SIGINT', () => {
+  process.stderr.write('\nbanger: interrupted\n');
+  process.exit(exitCodeOf('interrupted'));
+});
+runCli(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (e: unknown) => { process.exitCode = reportError(terminalOutput(), e); },
+);

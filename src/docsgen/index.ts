@@ -1,0 +1,1 @@
+export { REFERENCE_PAGES, renderConfigReference, renderRpcReference, renderExitCodeReference } from './render.js';

@@ -1,0 +1,93 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isProcessAlive } from '../../src/system/index.js';
+
+/**
+ * A throwaway user-mode layout (HOME, XDG dirs, runtime dir) under /tmp, and helpers to
+ * run the real bundled `banger`/`bangerd` in it. `cleanup` stops any daemon it started,
+ * even when the test failed.
+ */
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const distCli = join(repoRoot, 'dist', 'banger.js');
+export const distDaemon = join(repoRoot, 'dist', 'bangerd.js');
+
+export interface RunResult { code: number; stdout: string; stderr: string }
+
+export interface Sandbox {
+  dir: string;
+  env: NodeJS.ProcessEnv;
+  configFile: string;
+  stateDir: string;
+  socket: string;
+  pidFile: string;
+  daemonLog: string;
+  banger(args: string[], opts?: { env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<RunResult>;
+  bangerd(args: string[], opts?: { timeoutMs?: number }): Promise<RunResult>;
+  daemonPid(): number | null;
+  cleanup(): Promise<void>;
+}
+
+export function run(argv: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    const t = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`timed out: ${argv.join(' ')}\n${stderr}`)); }, timeoutMs);
+    child.on('close', (code) => { clearTimeout(t); resolve({ code: code ?? -1, stdout, stderr }); });
+  });
+}
+
+export function createSandbox(): Sandbox {
+  const dir = mkdtempSync(join(tmpdir(), 'bgr-it-'));
+  const runtime = join(dir, 'run');
+  mkdirSync(runtime, { mode: 0o700 });
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: dir,
+    XDG_RUNTIME_DIR: runtime,
+    BANGER_MODE: 'user',
+    NO_COLOR: '1',
+  };
+  const stateDir = join(dir, '.local', 'state', 'banger');
+  const sandbox: Sandbox = {
+    dir,
+    env,
+    configFile: join(dir, '.config', 'banger', 'config.toml'),
+    stateDir,
+    socket: join(runtime, 'banger', 'bangerd.sock'),
+    pidFile: join(runtime, 'banger', 'bangerd.pid'),
+    daemonLog: join(stateDir, 'logs', 'bangerd.log'),
+    banger: (args, opts = {}) => run([process.execPath, distCli, ...args], { ...env, ...opts.env }, opts.timeoutMs),
+    bangerd: (args, opts = {}) => run([process.execPath, distDaemon, ...args], env, opts.timeoutMs),
+    daemonPid: () => {
+      try { return Number(readFileSync(sandbox.pidFile, 'utf8').trim()) || null; } catch { return null; }
+    },
+    cleanup: async () => {
+      const pid = sandbox.daemonPid();
+      if (pid) {
+        try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
+        for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+        if (alive(pid)) process.kill(pid, 'SIGKILL');
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return sandbox;
+}
+
+/** Alive and not a zombie (see isProcessAlive). */
+export const alive = isProcessAlive;
+
+export async function waitFor(cond: () => boolean, timeoutMs = 10_000): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return cond();
+}

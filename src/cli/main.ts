@@ -19,6 +19,9 @@ export function buildProgram(ctx: CliContext): Command {
     .option('--json', 'machine-readable output for read commands')
     .version(versionLine('banger'), '-V, --version', 'print version, commit and build date')
     .showSuggestionAfterError(true)
+    // Set before any subcommand exists so every command inherits it: commander must throw,
+    // never call process.exit, so the exit code always comes from our table.
+    .exitOverride()
     .configureOutput({
       writeOut: (s) => ctx.output.out(s),
       writeErr: (s) => ctx.output.err(s),
@@ -30,6 +33,7 @@ export function buildProgram(ctx: CliContext): Command {
 
   program.command('version')
     .description('print version, commit and build date')
+    .addHelpText('after', '\nExamples:\n  banger version\n  banger version --json')
     .action((_o, cmd: Command) => {
       if (isJson(cmd)) printJson(ctx.output, { version: buildInfo.version, commit: buildInfo.commit, builtAt: buildInfo.builtAt });
       else ctx.output.out(`${versionLine('banger')}\n`);
@@ -39,8 +43,6 @@ export function buildProgram(ctx: CliContext): Command {
   registerDoctorCommand(program, ctx, isJson);
   registerInternalCommands(program, ctx);
 
-  program.exitOverride();
-  for (const c of program.commands) c.exitOverride();
   return program;
 }
 

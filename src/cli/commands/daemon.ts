@@ -49,6 +49,7 @@ export function registerDaemonCommands(program: Command, ctx: CliContext, isJson
     });
 
   daemon.command('socket')
-    .description("print the daemon socket's path")
+    .description("print the daemon socket's path (for scripts that speak the RPC protocol)")
+    .addHelpText('after', '\nExample:\n  banger daemon socket')
     .action(() => { ctx.output.out(`${ctx.layout.daemonSocket}\n`); });
 }

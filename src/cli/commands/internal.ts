@@ -1,11 +1,12 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { BangerError } from '../../model/index.js';
 import type { CliContext } from '../context.js';
 import { printJson } from '../output.js';
 
 /** Hidden maintainer commands (SPEC 3: `banger internal ...`). Not part of the stable CLI. */
 export function registerInternalCommands(program: Command, ctx: CliContext): void {
-  const internal = new Command('internal').description('maintainer commands (unstable)');
+  // Created through program.command() so it inherits exit and output handling.
+  const internal = program.command('internal', { hidden: true }).description('maintainer commands (unstable)');
   internal.command('rpc')
     .description('send one raw RPC request and print the result as JSON')
     .argument('<method>', 'method name, e.g. vm.list')
@@ -19,5 +20,4 @@ export function registerInternalCommands(program: Command, ctx: CliContext): voi
       const result = await ctx.daemon.callRaw(method, params, opts.protocolVersion === undefined ? {} : { protocolVersion: Number(opts.protocolVersion) });
       printJson(ctx.output, result);
     });
-  program.addCommand(internal, { hidden: true });
 }

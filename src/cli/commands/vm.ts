@@ -45,6 +45,7 @@ export function registerVmCommands(program: Command, ctx: CliContext, isJson: (c
 
   program.command('ps')
     .description('list all VMs (same as `banger vm list`)')
+    .addHelpText('after', '\nExample:\n  banger ps --json')
     .action(async (_opts, cmd: Command) => listAction(ctx, isJson(cmd)));
 
   vm.command('show').argument('<name>', 'VM name, id or unique id prefix')

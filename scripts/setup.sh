@@ -1,0 +1,48 @@
+#!/bin/bash
+# Idempotent setup shared by the README's two commands: Debian packages, npm
+# dependencies (from the lockfile), and the build. Safe to run again: each step is
+# skipped when already done. Needs root for apt (the README assumes a root shell).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\033[2m[setup]\033[0m %s\n' "$*"; }
+
+# What banger and its tests need from Debian:
+#   iproute2 nftables       bridges, taps and NAT rules
+#   e2fsprogs               mkfs.ext4 -d, debugfs (disks built without mounting)
+#   openssh-client          ssh/ssh-keygen to reach guests
+#   kmod                    modinfo (doctor's bridge check)
+#   g++ make python3        compile better-sqlite3's native addon (no prebuilt download here)
+#   git ca-certificates     build info and npm over https
+APT_PACKAGES=(iproute2 nftables e2fsprogs openssh-client kmod g++ make python3 git ca-certificates)
+
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  echo "setup: banger needs Node.js >= 20 (found: $(node --version 2>/dev/null || echo none))" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing Debian packages: ${missing[*]}; run as root or: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  say "installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm ci only when the lockfile or the Node version changed since the last install.
+stamp="$(sha256sum package-lock.json | cut -d' ' -f1) node-$(node --version)"
+if [ ! -d node_modules ] || [ "$(cat node_modules/.banger-deps-stamp 2>/dev/null)" != "$stamp" ]; then
+  say "npm ci (compiles better-sqlite3; about a minute the first time)"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$stamp" > node_modules/.banger-deps-stamp
+fi
+
+say "building"
+node scripts/build.mjs

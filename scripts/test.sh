@@ -1,0 +1,15 @@
+#!/bin/bash
+# The full test suite, from a fresh clone: setup (packages, npm ci, build), then unit,
+# integration and end-to-end tests in one node:test run so its closing summary counts
+# them all. Runs as root: integration tests create (and remove) real bridges, taps and
+# nft tables with a "zt" test prefix.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+suites=(build/src build/test/integration)
+[ -d build/test/e2e ] && suites+=(build/test/e2e)
+
+echo "== tests: ${suites[*]}"
+# One file at a time: the e2e tier boots real VMs and our machines have two cores.
+exec node --test --test-reporter=spec --test-concurrency=1 --test-timeout=900000 "${suites[@]}"

@@ -108,6 +108,12 @@ test('tools, disk, store, config, version drift', () => {
   assert.match(byName(rs, 'version').message, /running daemon is 0\.0\.9/);
 });
 
+test('dmsetup failure reason skips the generic last line', async () => {
+  const { dmsetupReason } = await import('./index.js');
+  assert.equal(dmsetupReason('Library version:   1.02.185\n/proc/misc: No entry for device-mapper found\nIs device-mapper driver missing from kernel?\nCommand failed.\n'), '/proc/misc: No entry for device-mapper found');
+  assert.equal(dmsetupReason('Command failed.\n'), null);
+});
+
 test('version helpers', () => {
   assert.deepEqual(parseVersion('Firecracker v1.14.1'), [1, 14, 1]);
   assert.deepEqual(parseVersion('mke2fs 1.47.0 (5-Feb-2023)'), [1, 47, 0]);

@@ -123,10 +123,10 @@ export function evaluateChecks(f: HostFacts): CheckResult[] {
     : { name: 'ssh', status: 'FAIL', message: `${present(f.ssh) ? 'ssh-keygen' : 'ssh'} not found: guests cannot be reached`, hint: 'apt-get install openssh-client' });
   results.push(f.pid1 === 'systemd'
     ? { name: 'systemd', status: 'PASS', message: 'systemd is PID 1: system install uses systemd units' }
-    : { name: 'systemd', status: 'WARN', message: `PID 1 is ${f.pid1}, not systemd: system install uses banger's fallback supervisor`, hint: 'nothing to fix; `banger system status` shows which supervisor runs banger' });
+    : { name: 'systemd', status: 'WARN', message: `PID 1 is ${f.pid1}, not systemd: system install uses banger's fallback supervisor`, hint: 'nothing to fix: banger runs without systemd' });
   results.push(f.resolved
     ? { name: 'resolved', status: 'PASS', message: 'systemd-resolved is running: ~vm can be routed to banger' }
-    : { name: 'resolved', status: 'WARN', message: 'systemd-resolved is not running: the host resolves NAME.vm only after you add a resolver rule', hint: 'point *.vm at 127.0.0.1:42069 in dnsmasq or NetworkManager (docs/howto/dns.md)' });
+    : { name: 'resolved', status: 'WARN', message: 'systemd-resolved is not running: the host resolves NAME.vm only after you add a resolver rule', hint: 'send *.vm to 127.0.0.1:42069 from your resolver, e.g. dnsmasq `server=/vm/127.0.0.1#42069`' });
   results.push(f.daemon.reachable
     ? { name: 'daemon', status: 'PASS', message: `bangerd v${f.daemon.version} is running (pid ${f.daemon.pid})` }
     : { name: 'daemon', status: 'WARN', message: `bangerd is not running${f.daemon.error ? ` (${f.daemon.error})` : ''}`, hint: 'it starts automatically on the next banger command' });

@@ -108,7 +108,7 @@ export async function gatherFacts(d: GatherDeps): Promise<HostFacts> {
       if (!path) return { works: false, error: 'dmsetup not installed' };
       try {
         const r = await runner.run([path, 'version'], { timeoutMs: 5000, allowFailure: true });
-        return r.exitCode === 0 ? { works: true, error: null } : { works: false, error: r.stderr.trim().split('\n').pop() ?? `exit ${r.exitCode}` };
+        return r.exitCode === 0 ? { works: true, error: null } : { works: false, error: dmsetupReason(r.stderr) ?? `dmsetup exit ${r.exitCode}` };
       } catch (e) {
         return { works: false, error: (e as Error).message };
       }
@@ -183,4 +183,10 @@ async function modinfo(runner: HostRunner, name: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** The explanatory line of a failed `dmsetup version` (its last line is just "Command failed."). */
+export function dmsetupReason(stderr: string): string | null {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l && l !== 'Command failed.');
+  return lines.find((l) => /No entry|missing|Failure|denied/i.test(l)) ?? lines[0] ?? null;
 }

@@ -1,3 +1,3 @@
 export type { HostFacts, ToolFact } from './facts.js';
 export { evaluateChecks, parseVersion, compareVersions, type CheckResult, type Status } from './checks.js';
-export { gatherFacts, type GatherDeps } from './gatherFacts.js';
+export { gatherFacts, dmsetupReason, type GatherDeps } from './gatherFacts.js';

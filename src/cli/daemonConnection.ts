@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { z } from 'zod';
 import { buildInfo, bundleDir } from '../buildinfo/index.js';
 import { BangerError, type ErrorCode, isRpcErrorCode } from '../model/index.js';
 import type { Layout } from '../paths/index.js';
@@ -26,14 +27,14 @@ export class DaemonConnection {
   }
 
   /** Calls a method, starting the daemon first if nothing listens yet. */
-  async call<M extends keyof Methods & string>(method: M, params: Parameters<RpcClient<Methods>['call']>[1], opts?: CallOptions) {
+  async call<M extends keyof Methods & string>(method: M, params: z.input<Methods[M]['params']>, opts?: CallOptions): Promise<z.output<Methods[M]['result']>> {
     try {
-      return await this.client.call(method, params as never, opts);
+      return await this.client.call(method, params, opts);
     } catch (e) {
       if (!(e instanceof DaemonUnreachableError)) throw e;
     }
     await this.start();
-    return this.client.call(method, params as never, opts);
+    return this.client.call(method, params, opts);
   }
 
   async callRaw(method: string, params: unknown, opts?: CallOptions): Promise<unknown> {

@@ -7,14 +7,14 @@ import { loadConfig, documentedKeys } from './index.js';
 import { userLayout } from '../paths/index.js';
 import { GIB } from '../model/index.js';
 
-function withConfig(text: string | null, fn: (path: string, layout: ReturnType<typeof userLayout>) => void, env: NodeJS.ProcessEnv = {}) {
+/** Runs `fn` with a temp layout and, unless `text` is null, a config file holding `text`. */
+function withConfig(text: string | null, fn: (path: string, layout: ReturnType<typeof userLayout>) => void) {
   const dir = mkdtempSync(join(tmpdir(), 'banger-cfg-'));
   try {
     const layout = userLayout({ home: dir, uid: 1000, env: { XDG_CONFIG_HOME: dir } });
-    if (text !== null) writeFileSync(layout.configFile.replace(/\/banger\/config.toml$/, '/cfg.toml'), text);
-    const path = text === null ? layout.configFile : layout.configFile.replace(/\/banger\/config.toml$/, '/cfg.toml');
+    const path = text === null ? layout.configFile : join(dir, 'cfg.toml');
+    if (text !== null) writeFileSync(path, text);
     fn(path, layout);
-    void env;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,4 +1,5 @@
 import { BangerError, type Vm } from '../model/index.js';
+import { generateVmName, type RandomIndex } from '../namegen/index.js';
 import type { Store } from '../store/index.js';
 
 /** Read side of VMs. Later issues add create/start/stop here. */
@@ -7,6 +8,11 @@ export class VmService {
 
   list(): Vm[] {
     return this.store.vms.list();
+  }
+
+  /** A generated adjective-noun name that no VM in the store has. */
+  freshName(random?: RandomIndex): string {
+    return generateVmName((n) => this.store.vms.nameExists(n), random);
   }
 
   show(ref: string): Vm {

@@ -1,0 +1,86 @@
+/**
+ * The initramfs /init (busybox sh). It loads the virtio modules, mounts the root disk,
+ * applies the per-VM settings that the host passes on the kernel command line, and
+ * switch_roots into systemd. Doing the network here (instead of systemd-networkd in the
+ * guest) takes a whole service off the boot path.
+ *
+ * Kernel command line it reads (written by the VMM driver):
+ *   banger.root=/dev/vda                root disk (rw). Not `root=`: with `root=` systemd
+ *                                       waits for udev to announce the device (~3 s under
+ *                                       TCG) although it is mounted already.
+ *   banger.work=/dev/vdb                work disk, mounted at /root here for the same reason
+ *   banger.hostname=NAME                /etc/hostname and /etc/hosts
+ *   banger.ip=A.B.C.D/N banger.gw=G     static IPv4 on eth0 (net.ifnames=0 keeps the name)
+ *   banger.dns=R                        /etc/resolv.conf
+ *
+ * A host key that the host generated for this VM (and pinned in banger's known_hosts)
+ * arrives on the work disk under /.banger-hostkey/ and is moved into /etc/ssh once, so
+ * sshd never spends a second generating one under emulation.
+ */
+export function renderInitScript(modulePaths: readonly string[]): string {
+  const insmods = modulePaths.map((p) => `insmod /lib/modules/${p.split('/').pop()} 2>/dev/null || echo "init: insmod ${p.split('/').pop()} failed"`).join('\n');
+  return `#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+
+# Accelerator probe: the host boots this initramfs once under KVM; reaching this line
+# proves KVM runs a stock guest kernel.
+case " $(cat /proc/cmdline) " in *" banger.probe "*) echo BANGER_PROBE_OK; poweroff -f ;; esac
+
+# Dependencies first; the order was computed from modules.dep when this initramfs was built.
+${insmods}
+
+root=/dev/vda
+work=
+for arg in $(cat /proc/cmdline); do
+  case "$arg" in
+    banger.root=*) root="\${arg#banger.root=}" ;;
+    banger.work=*) work="\${arg#banger.work=}" ;;
+    banger.hostname=*) hostname="\${arg#banger.hostname=}" ;;
+    banger.ip=*) ip="\${arg#banger.ip=}" ;;
+    banger.gw=*) gw="\${arg#banger.gw=}" ;;
+    banger.dns=*) dns="\${arg#banger.dns=}" ;;
+  esac
+done
+
+# Disks appear asynchronously once virtio_mmio has probed them.
+i=0
+while { [ ! -b "$root" ] || { [ -n "$work" ] && [ ! -b "$work" ]; }; } && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done
+mkdir -p /newroot
+if ! mount -t ext4 -o rw "$root" /newroot; then
+  echo "init: cannot mount root $root; dropping to a shell on the console"
+  exec sh
+fi
+if [ -n "$work" ]; then
+  mkdir -p /newroot/root
+  mount -t ext4 -o rw "$work" /newroot/root || echo "init: cannot mount work disk $work"
+  if [ -f /newroot/root/.banger-hostkey/ssh_host_ed25519_key ]; then
+    mv /newroot/root/.banger-hostkey/ssh_host_ed25519_key /newroot/root/.banger-hostkey/ssh_host_ed25519_key.pub /newroot/etc/ssh/
+    chmod 600 /newroot/etc/ssh/ssh_host_ed25519_key
+    rm -rf /newroot/root/.banger-hostkey
+  fi
+fi
+
+if [ -n "$hostname" ]; then
+  echo "$hostname" > /newroot/etc/hostname
+  printf '127.0.0.1 localhost\\n127.0.1.1 %s\\n::1 localhost ip6-localhost ip6-loopback\\n' "$hostname" > /newroot/etc/hosts
+  hostname "$hostname"
+fi
+ip link set lo up
+if [ -n "$ip" ]; then
+  ip link set eth0 up
+  ip addr add "$ip" dev eth0
+  [ -n "$gw" ] && ip route add default via "$gw"
+fi
+if [ -n "$dns" ]; then
+  rm -f /newroot/etc/resolv.conf
+  echo "nameserver $dns" > /newroot/etc/resolv.conf
+fi
+
+umount /proc /sys
+mount --move /dev /newroot/dev
+exec switch_root /newroot /sbin/init
+`;
+}

@@ -1,0 +1,54 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseModulesDep, orderModules, moduleName } from './moduleOrder.js';
+import { renderInitScript } from './initScript.js';
+import { writeCpio, S_IFDIR, S_IFREG, S_IFLNK } from './cpio.js';
+
+const DEP = `kernel/drivers/virtio/virtio_ring.ko:
+kernel/drivers/virtio/virtio.ko: kernel/drivers/virtio/virtio_ring.ko
+kernel/drivers/virtio/virtio_mmio.ko: kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko
+kernel/drivers/block/virtio_blk.ko: kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko
+kernel/net/core/failover.ko:
+kernel/drivers/net/net_failover.ko: kernel/net/core/failover.ko
+kernel/drivers/net/virtio_net.ko: kernel/drivers/net/net_failover.ko kernel/net/core/failover.ko kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko
+kernel/drivers/char/hw_random/virtio-rng.ko: kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko
+`;
+
+test('modules are ordered dependencies first, each once', () => {
+  const order = orderModules(parseModulesDep(DEP), ['virtio_mmio', 'virtio_blk', 'virtio_net', 'virtio_rng']);
+  assert.deepEqual(order.map(moduleName), ['virtio_ring', 'virtio', 'virtio_mmio', 'virtio_blk', 'failover', 'net_failover', 'virtio_net', 'virtio_rng']);
+  for (const [i, path] of order.entries()) for (const d of parseModulesDep(DEP).get(path)!) assert.ok(order.indexOf(d) < i, `${d} before ${path}`);
+  assert.throws(() => orderModules(parseModulesDep(DEP), ['vsock']), /has no module vsock/);
+  assert.equal(moduleName('kernel/x/virtio-rng.ko.xz'), 'virtio_rng');
+});
+
+test('init script loads modules in order and reads the banger.* command line', () => {
+  const s = renderInitScript(['kernel/drivers/virtio/virtio_ring.ko', 'kernel/drivers/virtio/virtio.ko']);
+  assert.ok(s.startsWith('#!/bin/busybox sh\n'));
+  assert.ok(s.indexOf('insmod /lib/modules/virtio_ring.ko') < s.indexOf('insmod /lib/modules/virtio.ko'));
+  for (const k of ['banger.hostname=', 'banger.ip=', 'banger.gw=', 'banger.dns=', 'switch_root /newroot /sbin/init']) assert.ok(s.includes(k), k);
+});
+
+test('cpio archives unpack with GNU cpio to the same tree', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'banger-cpio-'));
+  try {
+    const archive = writeCpio([
+      { path: 'bin', mode: S_IFDIR | 0o755 },
+      { path: 'init', mode: S_IFREG | 0o755, data: Buffer.from('#!/bin/sh\necho hi\n') },
+      { path: 'bin/sh', mode: S_IFLNK | 0o777, data: Buffer.from('busybox') },
+      { path: 'odd', mode: S_IFREG | 0o644, data: Buffer.from('x') },
+    ]);
+    writeFileSync(join(dir, 'a.cpio'), archive);
+    execFileSync('cpio', ['-idm', '--quiet', '-F', join(dir, 'a.cpio')], { cwd: dir });
+    assert.equal(readFileSync(join(dir, 'init'), 'utf8'), '#!/bin/sh\necho hi\n');
+    assert.equal(readFileSync(join(dir, 'odd'), 'utf8'), 'x');
+    assert.equal(execFileSync('readlink', [join(dir, 'bin', 'sh')]).toString().trim(), 'busybox');
+    assert.equal(archive.length % 4, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

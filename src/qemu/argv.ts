@@ -1,0 +1,56 @@
+import type { BootSpec } from '../vmm/index.js';
+
+/**
+ * The QEMU command line for a VM, as a pure function of its boot spec (table-tested).
+ * microvm machine: no PCI, no firmware, devices on virtio-mmio found through ACPI.
+ */
+export type Accel = 'kvm' | 'tcg';
+
+/** Kernel command line: the per-VM settings banger's initramfs applies before systemd starts. */
+export function kernelCommandLine(spec: BootSpec): string {
+  const n = spec.network;
+  return [
+    'console=ttyS0',
+    'quiet',
+    // Keep the interface called eth0 (the initramfs configures it before udev runs).
+    'net.ifnames=0',
+    'banger.root=/dev/vda',
+    'banger.work=/dev/vdb',
+    `banger.hostname=${spec.hostname}`,
+    `banger.ip=${n.addressCidr}`,
+    `banger.gw=${n.gateway}`,
+    `banger.dns=${n.dns}`,
+  ].join(' ');
+}
+
+export function buildQemuArgv(qemuBin: string, spec: BootSpec, accel: Accel): string[] {
+  const f = spec.files;
+  const argv = [
+    qemuBin,
+    '-name', `banger-${spec.vmId}`,
+    '-M', 'microvm,acpi=on',
+    ...(accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg,thread=multi', '-cpu', 'max']),
+    '-m', String(spec.memoryMib),
+    '-smp', String(spec.vcpu),
+    '-nodefaults', '-no-user-config', '-nographic',
+    '-serial', `file:${f.consoleLog}`,
+    '-kernel', spec.kernelPath,
+    ...(spec.initrdPath ? ['-initrd', spec.initrdPath] : []),
+    '-append', kernelCommandLine(spec),
+    '-drive', `id=root,file=${spec.rootDisk.path},format=${spec.rootDisk.format},if=none`,
+    '-device', 'virtio-blk-device,drive=root',
+    '-drive', `id=work,file=${spec.workDisk},format=raw,if=none`,
+    '-device', 'virtio-blk-device,drive=work',
+    '-netdev', `tap,id=n0,ifname=${spec.network.tap},script=no,downscript=no`,
+    '-device', `virtio-net-device,netdev=n0,mac=${spec.network.mac}`,
+    // Entropy for the guest from the start; sshd and TLS block without it.
+    '-device', 'virtio-rng-device',
+    // The guest agent's channel (the agent arrives with a later release).
+    '-device', 'virtio-serial-device',
+    '-chardev', `socket,id=agent,path=${f.agentSocket},server=on,wait=off`,
+    '-device', 'virtserialport,chardev=agent,name=banger.agent',
+    '-qmp', `unix:${f.qmpSocket},server=on,wait=off`,
+    '-pidfile', f.pidFile,
+  ];
+  return argv;
+}

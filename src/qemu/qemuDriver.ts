@@ -1,0 +1,106 @@
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { BangerError } from '../model/index.js';
+import type { Logger } from '../log/index.js';
+import type { VmFiles } from '../paths/index.js';
+import { isProcessAlive, processCmdline, ProcessSupervisor, which } from '../system/index.js';
+import type { BootSpec, StartedVmm, VmmDriver } from '../vmm/index.js';
+import { decideAccel, readAccelFacts, rememberAccel } from './accel.js';
+import { buildQemuArgv, type Accel } from './argv.js';
+import { QmpClient } from './qmpClient.js';
+
+export interface QemuDriverOptions {
+  qemuBin: string | null;
+  accelSetting: 'auto' | 'kvm' | 'tcg';
+  /** Where the per-host KVM verdict is remembered. */
+  accelProbeFile: string;
+  supervisor: ProcessSupervisor;
+  log: Logger;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class QemuDriver implements VmmDriver {
+  readonly kind = 'qemu' as const;
+  private accel: Accel | undefined;
+
+  constructor(private readonly o: QemuDriverOptions) {}
+
+  private binary(): string {
+    const bin = this.o.qemuBin ?? which('qemu-system-x86_64');
+    if (!bin || !existsSync(bin)) {
+      throw new BangerError('operation_failed', 'qemu-system-x86_64 is not installed', { hint: 'apt-get install qemu-system-x86 qemu-utils (see `banger doctor`)' });
+    }
+    return bin;
+  }
+
+  /** The accelerator for this host, probing KVM at most once per host (and remembering it). */
+  async resolveAccel(spec: BootSpec): Promise<Accel> {
+    if (this.accel) return this.accel;
+    const decision = decideAccel(this.o.accelSetting, readAccelFacts(this.o.accelProbeFile));
+    if (!decision.needsProbe) {
+      this.o.log.info('accelerator chosen', { accel: decision.accel, reason: decision.reason });
+      return (this.accel = decision.accel);
+    }
+    const usable = await this.probeKvm(spec);
+    rememberAccel(this.o.accelProbeFile, usable ? 'usable' : 'unusable', usable ? 'probe guest booted' : 'probe guest did not boot within 15 s');
+    this.o.log.info('accelerator probed', { kvm: usable });
+    return (this.accel = usable ? 'kvm' : 'tcg');
+  }
+
+  /** Boots the kernel and initramfs under KVM with `banger.probe`; success is the marker on the console. */
+  private async probeKvm(spec: BootSpec): Promise<boolean> {
+    const consoleFile = `${spec.files.runtimeDir}/kvm-probe.console`;
+    rmSync(consoleFile, { force: true });
+    const proc = this.o.supervisor.start({
+      argv: [this.binary(), '-M', 'microvm,acpi=on', '-accel', 'kvm', '-cpu', 'host', '-m', '256', '-nodefaults', '-no-user-config', '-nographic',
+        '-serial', `file:${consoleFile}`, '-kernel', spec.kernelPath, ...(spec.initrdPath ? ['-initrd', spec.initrdPath] : []), '-append', 'console=ttyS0 banger.probe', '-no-reboot'],
+      logFile: `${spec.files.runtimeDir}/kvm-probe.log`,
+    });
+    try {
+      for (let i = 0; i < 150; i++) {
+        try { if (readFileSync(consoleFile, 'utf8').includes('BANGER_PROBE_OK')) return true; } catch { /* not yet */ }
+        if (proc.hasExited()) break;
+        await sleep(100);
+      }
+      return false;
+    } finally {
+      try { process.kill(proc.pid, 'SIGKILL'); } catch { /* exited */ }
+      rmSync(consoleFile, { force: true });
+    }
+  }
+
+  async start(spec: BootSpec, signal?: AbortSignal): Promise<StartedVmm> {
+    const f = spec.files;
+    mkdirSync(f.runtimeDir, { recursive: true, mode: 0o700 });
+    for (const p of [f.qmpSocket, f.agentSocket, f.pidFile]) rmSync(p, { force: true });
+    const accel = await this.resolveAccel(spec);
+    const argv = buildQemuArgv(this.binary(), spec, accel);
+    this.o.log.debug('starting qemu', { argv });
+    const proc = this.o.supervisor.start({ argv, logFile: f.vmmLog });
+    await this.o.supervisor.waitReady(proc, f.vmmLog, async () => {
+      if (!existsSync(f.qmpSocket)) return false;
+      try { (await QmpClient.connect(f.qmpSocket, 1000)).close(); return true; } catch { return false; }
+    }, { timeoutMs: 15_000, what: `qemu for VM ${spec.hostname}`, ...(signal && { signal }) });
+    return { pid: proc.pid, detail: `qemu ${accel}` };
+  }
+
+  owns(pid: number, files: VmFiles): boolean {
+    if (!isProcessAlive(pid)) return false;
+    const argv = processCmdline(pid);
+    return !!argv && argv.some((a) => a.includes(files.qmpSocket));
+  }
+
+  async hardStop(pid: number, files: VmFiles): Promise<void> {
+    if (!this.owns(pid, files)) return;
+    try {
+      const qmp = await QmpClient.connect(files.qmpSocket, 2000);
+      await qmp.execute('quit').catch(() => { /* the connection may close before the reply */ });
+      qmp.close();
+    } catch { /* fall through to SIGKILL */ }
+    for (let i = 0; i < 60 && isProcessAlive(pid); i++) await sleep(50);
+    if (isProcessAlive(pid)) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      for (let i = 0; i < 60 && isProcessAlive(pid); i++) await sleep(50);
+    }
+  }
+}

@@ -1,0 +1,1 @@
+export type { BootSpec, GuestNetwork, StartedVmm, VmmDriver } from './vmmDriver.js';

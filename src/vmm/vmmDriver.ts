@@ -1,0 +1,44 @@
+import type { VmmKind } from '../model/index.js';
+import type { VmFiles } from '../paths/index.js';
+
+/**
+ * The one interface every VM back-end implements (Lima's model: one driver interface
+ * for every VMM). The daemon decides *what* to boot; a driver decides *how*.
+ */
+export interface GuestNetwork {
+  tap: string;
+  mac: string;
+  /** e.g. 172.16.0.2/24 */
+  addressCidr: string;
+  gateway: string;
+  dns: string;
+}
+
+export interface BootSpec {
+  vmId: string;
+  hostname: string;
+  vcpu: number;
+  memoryMib: number;
+  kernelPath: string;
+  initrdPath: string | null;
+  rootDisk: { path: string; format: 'qcow2' | 'raw' };
+  workDisk: string;
+  network: GuestNetwork;
+  files: VmFiles;
+}
+
+export interface StartedVmm {
+  pid: number;
+  /** How the driver ran it, for `vm show` (e.g. "qemu tcg"). */
+  detail: string;
+}
+
+export interface VmmDriver {
+  readonly kind: VmmKind;
+  /** Starts the VMM in its own session and returns once it runs (not once the guest is ready). */
+  start(spec: BootSpec, signal?: AbortSignal): Promise<StartedVmm>;
+  /** True if `pid` is alive and is this VM's VMM (command line check), so a recycled pid is never adopted. */
+  owns(pid: number, files: VmFiles): boolean;
+  /** Stops the VMM immediately (no guest shutdown) and waits for it to exit. */
+  hardStop(pid: number, files: VmFiles): Promise<void>;
+}

@@ -1,0 +1,112 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync, chmodSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { connect } from 'node:net';
+import { BangerError } from '../model/index.js';
+import type { HostRunner } from '../system/index.js';
+
+/**
+ * SSH to guests. One ed25519 client key per install; each VM's host key is generated
+ * on the host before its first boot and pinned in banger's own known_hosts under the
+ * alias NAME.vm, so even the first connection is verified (stricter than
+ * trust-on-first-use). A mismatch is reported as a possible MITM. The user's
+ * ~/.ssh/known_hosts is never touched.
+ */
+export async function ensureClientKey(runner: HostRunner, keyPath: string): Promise<string> {
+  if (!existsSync(keyPath)) {
+    mkdirSync(dirname(keyPath), { recursive: true, mode: 0o700 });
+    await runner.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'banger', '-f', keyPath]);
+  }
+  return readFileSync(`${keyPath}.pub`, 'utf8').trim();
+}
+
+/** Generates a host key pair for a VM at `path` (and `path`.pub). */
+export async function generateHostKey(runner: HostRunner, path: string, comment: string): Promise<string> {
+  await runner.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', path]);
+  return readFileSync(`${path}.pub`, 'utf8').trim();
+}
+
+export function hostAlias(vmName: string): string {
+  return `${vmName}.vm`;
+}
+
+/** Replaces any entry for `alias` with `publicKey` ("ssh-ed25519 AAAA… comment"). Atomic. */
+export function pinHostKey(knownHosts: string, alias: string, publicKey: string): void {
+  const [type, key] = publicKey.split(/\s+/);
+  const kept = readLines(knownHosts).filter((l) => l.split(/\s+/)[0] !== alias);
+  writeLines(knownHosts, [...kept, `${alias} ${type} ${key}`]);
+}
+
+export function unpinHostKey(knownHosts: string, alias: string): void {
+  if (!existsSync(knownHosts)) return;
+  writeLines(knownHosts, readLines(knownHosts).filter((l) => l.split(/\s+/)[0] !== alias));
+}
+
+function readLines(p: string): string[] {
+  try { return readFileSync(p, 'utf8').split('\n').filter((l) => l.trim()); } catch { return []; }
+}
+
+function writeLines(p: string, lines: string[]): void {
+  mkdirSync(dirname(p), { recursive: true });
+  const tmp = `${p}.${process.pid}.tmp`;
+  writeFileSync(tmp, lines.length ? `${lines.join('\n')}\n` : '', { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, p);
+}
+
+export interface SshTarget {
+  ip: string;
+  alias: string;
+  keyPath: string;
+  knownHosts: string;
+}
+
+/** Options shared by every ssh invocation to a guest. Pure. */
+export function sshOptions(t: SshTarget): string[] {
+  return [
+    '-i', t.keyPath,
+    '-o', 'IdentitiesOnly=yes',
+    '-o', `UserKnownHostsFile=${t.knownHosts}`,
+    '-o', 'GlobalKnownHostsFile=/dev/null',
+    '-o', `HostKeyAlias=${t.alias}`,
+    '-o', 'StrictHostKeyChecking=yes',
+    '-o', 'LogLevel=ERROR',
+    '-o', 'ConnectTimeout=5',
+    '-o', 'ServerAliveInterval=15',
+  ];
+}
+
+/** argv for `ssh` to the guest; `command` empty means an interactive shell (with a tty). */
+export function sshArgv(t: SshTarget, command: readonly string[], opts: { tty?: boolean } = {}): string[] {
+  const tty = opts.tty ?? command.length === 0;
+  return ['ssh', ...sshOptions(t), ...(tty ? ['-t'] : ['-T']), `root@${t.ip}`, ...(command.length ? ['--', ...command] : [])];
+}
+
+/** ssh's own words for a changed host key, turned into banger's. */
+export function describeSshFailure(stderr: string, alias: string): BangerError | null {
+  if (/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed/.test(stderr)) {
+    return new BangerError('conflict', `the host key of ${alias} does not match the one banger pinned: possible MITM`, {
+      hint: `if you recreated the VM outside banger, delete and recreate it with banger; never ignore this for a VM you did not change`,
+    });
+  }
+  return null;
+}
+
+/** Resolves when something accepts TCP connections on ip:port, or rejects after timeoutMs. */
+export function waitForTcp(ip: string, port: number, timeoutMs: number, signal?: AbortSignal, isDead?: () => boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      if (signal?.aborted) return reject(new BangerError('interrupted', 'cancelled while waiting for the guest'));
+      if (isDead?.()) return reject(new BangerError('operation_failed', 'the VM exited while booting', { hint: 'see `banger vm logs NAME`' }));
+      if (Date.now() > deadline) return reject(new BangerError('operation_failed', `the guest did not open port ${port} within ${Math.round(timeoutMs / 1000)} s`, { hint: 'see `banger vm logs NAME` for its console' }));
+      const s = connect({ host: ip, port, timeout: 1000 });
+      let done = false;
+      const retry = () => { if (done) return; done = true; s.destroy(); setTimeout(attempt, 100); };
+      s.once('data', () => { done = true; s.destroy(); resolve(); }); // sshd's banner: really listening
+      s.once('error', retry);
+      s.once('timeout', retry);
+      s.once('close', retry);
+    };
+    attempt();
+  });
+}

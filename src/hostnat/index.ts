@@ -1,0 +1,1 @@
+export { allocateGuestIp, macForVm, tapNameForVm, ipToInt, intToIp } from './addressing.js';

@@ -1,0 +1,1 @@
+export { createRootOverlay, createWorkDisk, writeWorkDiskFiles, type WorkDiskFile } from './vmDisks.js';

@@ -7,6 +7,9 @@ export class CliContext {
   private layoutCache: Layout | undefined;
   private connectionCache: DaemonConnection | undefined;
 
+  /** The raw arguments, so commands can find a literal `--` (commander drops it). */
+  rawArgv: readonly string[] = [];
+
   constructor(readonly env: NodeJS.ProcessEnv, readonly output: Output) {}
 
   get layout(): Layout {

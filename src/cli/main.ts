@@ -5,6 +5,7 @@ import { registerDaemonCommands } from './commands/daemon.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerInternalCommands } from './commands/internal.js';
 import { registerVmCommands } from './commands/vm.js';
+import { registerImageCommands, registerKernelCommands } from './commands/images.js';
 import { CliContext } from './context.js';
 import { reportError } from './errors.js';
 import { printJson, terminalOutput, type Output } from './output.js';
@@ -28,7 +29,7 @@ export function buildProgram(ctx: CliContext): Command {
       // Commander's own errors become `banger: …` with a hint, like every other error.
       outputError: (s, write) => write(`banger: ${s.replace(/^error: /, '').trimEnd()}\nhint: run \`banger --help\` (or \`banger <command> --help\`) for usage\n`),
     })
-    .addHelpText('after', '\nExamples:\n  banger vm list\n  banger doctor\n  banger daemon status\n\nExit codes: docs/reference/exit-codes.md');
+    .addHelpText('after', '\nExamples:\n  banger vm run                 # a shell in a fresh sandbox VM\n  banger vm run --rm -- make    # run a command in a throwaway VM\n  banger vm list\n  banger doctor\n\nExit codes: docs/reference/exit-codes.md');
   const isJson = (cmd: Command) => Boolean(cmd.optsWithGlobals().json);
 
   program.command('version')
@@ -39,6 +40,8 @@ export function buildProgram(ctx: CliContext): Command {
       else ctx.output.out(`${versionLine('banger')}\n`);
     });
   registerVmCommands(program, ctx, isJson);
+  registerImageCommands(program, ctx, isJson);
+  registerKernelCommands(program, ctx, isJson);
   registerDaemonCommands(program, ctx, isJson);
   registerDoctorCommand(program, ctx, isJson);
   registerInternalCommands(program, ctx);
@@ -48,6 +51,7 @@ export function buildProgram(ctx: CliContext): Command {
 
 export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, output: Output = terminalOutput(env)): Promise<number> {
   const ctx = new CliContext(env, output);
+  ctx.rawArgv = argv;
   const program = buildProgram(ctx);
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -8,7 +8,11 @@ import { ensurePrivateDir, type Layout } from '../paths/index.js';
 import { InProcessPrivilegedOps, UnavailablePrivilegedOps, type PrivilegedOps } from '../roothelper/index.js';
 import { METHODS, RpcServer, type Methods } from '../rpc/index.js';
 import { setNativeBindingPath, Store } from '../store/index.js';
-import { ExecHostRunner, type HostRunner } from '../system/index.js';
+import { ExecHostRunner, ProcessSupervisor, type HostRunner } from '../system/index.js';
+import { QemuDriver } from '../qemu/index.js';
+import { accelProbeFile } from '../paths/index.js';
+import { ImageService } from './imageService.js';
+import { KernelService } from './kernelService.js';
 import { acquireDaemonLock } from './daemonLock.js';
 import { createHandlers } from './handlers.js';
 import { VmService } from './vmService.js';
@@ -68,8 +72,13 @@ export async function startDaemon({ layout, env, out = process.stdout }: StartDa
     const runner = new ExecHostRunner();
     const operations = new OperationRegistry();
     const privileged = privilegedOpsFor(runner, log, layout);
-    const vms = new VmService(store);
+    const driver = new QemuDriver({ qemuBin: config.qemu_bin, accelSetting: config.accel, accelProbeFile: accelProbeFile(layout), supervisor: new ProcessSupervisor(), log });
+    const kernels = new KernelService(store, runner, layout, config.default_kernel_name);
+    const images = new ImageService(store, runner, layout, kernels);
+    const vms = new VmService({ store, layout, config, runner, privileged, driver, images, log });
     const startedAt = Date.now();
+    const reconciled = await vms.reconcile({ opId: lifecycleOp });
+    if (reconciled.adopted.length || reconciled.stopped.length) log.info('reconciled VMs', reconciled);
 
     let resolveStopped!: () => void;
     const stopped = new Promise<void>((r) => { resolveStopped = r; });
@@ -80,7 +89,7 @@ export async function startDaemon({ layout, env, out = process.stdout }: StartDa
       methods: METHODS,
       log,
       operations,
-      handlers: createHandlers({ layout, configFile: config.source.path, startedAt, vms, operations, requestShutdown: () => void stop('shutdown requested over RPC') }),
+      handlers: createHandlers({ layout, configFile: config.source.path, startedAt, vms, images, kernels, operations, requestShutdown: () => void stop('shutdown requested over RPC') }),
     });
     const stop = (reason: string): Promise<void> => {
       stopping ??= (async () => {

@@ -1,19 +1,26 @@
 import { buildInfo } from '../buildinfo/index.js';
-import type { Handlers, Methods } from '../rpc/index.js';
+import { BangerError } from '../model/index.js';
+import type { Handlers, Methods, OpContext } from '../rpc/index.js';
 import { PROTOCOL_VERSION } from '../rpc/index.js';
 import type { Layout } from '../paths/index.js';
 import type { OperationRegistry } from '../opstate/index.js';
-import type { VmService } from './vmService.js';
+import type { ImageService } from './imageService.js';
+import type { KernelService } from './kernelService.js';
+import type { OpCtx, VmService } from './vmService.js';
 
 export interface HandlerDeps {
   layout: Layout;
   configFile: string;
   startedAt: number;
   vms: VmService;
+  images: ImageService;
+  kernels: KernelService;
   operations: OperationRegistry;
   /** Called after the shutdown answer is written. */
   requestShutdown: () => void;
 }
+
+const opCtx = (c: OpContext): OpCtx => ({ opId: c.opId, signal: c.signal, progress: c.progress });
 
 /** The dispatch table: one entry per method of rpc/methods.ts, each a thin call into a service. */
 export function createHandlers(d: HandlerDeps): Handlers<Methods> {
@@ -37,5 +44,45 @@ export function createHandlers(d: HandlerDeps): Handlers<Methods> {
     'daemon.operations.list': async () => ({ operations: d.operations.list() }),
     'vm.list': async () => ({ vms: d.vms.list() }),
     'vm.show': async ({ name }) => ({ vm: d.vms.show(name) }),
+    'vm.create': async (p, c) => {
+      const vm = await d.vms.create(p, opCtx(c));
+      return { vm, ssh: d.vms.sshTarget(vm) };
+    },
+    'vm.start': async ({ name }, c) => ({ vm: await d.vms.start(name, opCtx(c)) }),
+    'vm.stop': async ({ name }, c) => ({ vm: await d.vms.stop(name, opCtx(c)) }),
+    'vm.restart': async ({ name }, c) => ({ vm: await d.vms.restart(name, opCtx(c)) }),
+    'vm.kill': async ({ name, signal }, c) => ({ vm: await d.vms.kill(name, signal, opCtx(c)) }),
+    'vm.delete': async ({ name }, c) => {
+      const vm = d.vms.show(name);
+      await d.vms.delete(vm.id, opCtx(c));
+      return { deleted: vm.name };
+    },
+    'vm.prune': async (_p, c) => ({ deleted: await d.vms.prune(opCtx(c)) }),
+    'vm.ssh_target': async ({ name }) => {
+      const vm = d.vms.show(name);
+      if (vm.state !== 'running' || !d.vms.isAlive(vm)) {
+        throw new BangerError('not_running', `VM ${vm.name} is not running`, { hint: `start it with \`banger vm start ${vm.name}\`` });
+      }
+      return { vm, ssh: d.vms.sshTarget(vm) };
+    },
+    'vm.logs': async ({ name, offset }) => d.vms.logs(name, offset),
+    'image.list': async () => ({ images: d.images.list() }),
+    'image.catalog': async () => ({ images: d.images.catalog() }),
+    'image.show': async ({ name }) => ({ image: d.images.show(name) }),
+    'image.pull': async ({ name }, c) => ({ image: await d.images.pull(name, c.progress, c.signal) }),
+    'image.delete': async ({ name }) => {
+      d.images.delete(name);
+      return { deleted: name };
+    },
+    'image.register': async (p) => ({ image: d.images.register(p) }),
+    'kernel.list': async () => ({ kernels: d.kernels.list() }),
+    'kernel.catalog': async () => ({ kernels: d.kernels.catalog() }),
+    'kernel.show': async ({ name }) => ({ kernel: d.kernels.show(name) }),
+    'kernel.pull': async ({ name }, c) => ({ kernel: await d.kernels.pull(name, c.progress, c.signal) }),
+    'kernel.rm': async ({ name }) => {
+      d.kernels.remove(name);
+      return { deleted: name };
+    },
+    'kernel.import': async ({ name, dir }) => ({ kernel: d.kernels.import(name, dir) }),
   };
 }

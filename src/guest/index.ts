@@ -1,4 +1,4 @@
 export {
-  ensureClientKey, generateHostKey, hostAlias, pinHostKey, unpinHostKey, sshOptions, sshArgv, describeSshFailure, waitForTcp,
+  ensureClientKey, generateHostKey, hostAlias, pinHostKey, unpinHostKey, sshOptions, sshArgv, sshShellArgv, shellQuote, describeSshFailure, waitForTcp,
   type SshTarget,
 } from './ssh.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pinHostKey, unpinHostKey, sshArgv, describeSshFailure } from './index.js';
+import { pinHostKey, unpinHostKey, sshArgv, describeSshFailure, shellQuote } from './index.js';
 
 test('known_hosts pinning replaces, keeps others, unpins, and stays private', () => {
   const d = mkdtempSync(join(tmpdir(), 'banger-kh-'));
@@ -28,7 +28,10 @@ test('ssh argv: strict checking against banger known_hosts, tty only when intera
   assert.ok(interactive.includes('HostKeyAlias=dev.vm'));
   assert.equal(interactive.at(-1), 'root@172.16.0.2');
   const cmd = sshArgv(t, ['sh', '-c', 'exit 42']);
-  assert.deepEqual(cmd.slice(-5), ['root@172.16.0.2', '--', 'sh', '-c', 'exit 42']);
+  assert.deepEqual(cmd.slice(-3), ['root@172.16.0.2', '--', "sh -c 'exit 42'"]);
+  assert.equal(shellQuote("it's"), `'it'\\''s'`);
+  assert.equal(shellQuote('plain/path-1.txt'), 'plain/path-1.txt');
+  assert.equal(shellQuote(''), "''");
   assert.ok(cmd.includes('-T'));
   assert.match(describeSshFailure('@@@ WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! @@@', 'dev.vm')!.message, /possible MITM/);
   assert.equal(describeSshFailure('Connection refused', 'dev.vm'), null);

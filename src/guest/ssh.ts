@@ -75,10 +75,24 @@ export function sshOptions(t: SshTarget): string[] {
   ];
 }
 
-/** argv for `ssh` to the guest; `command` empty means an interactive shell (with a tty). */
+/** Quotes one word for a POSIX shell. */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * argv for `ssh` to the guest; `command` empty means an interactive shell (with a tty).
+ * ssh joins its command words with spaces for the remote shell, so each word is quoted
+ * here: `-- sh -c 'exit 42'` must arrive as three words, not four.
+ */
 export function sshArgv(t: SshTarget, command: readonly string[], opts: { tty?: boolean } = {}): string[] {
   const tty = opts.tty ?? command.length === 0;
-  return ['ssh', ...sshOptions(t), ...(tty ? ['-t'] : ['-T']), `root@${t.ip}`, ...(command.length ? ['--', ...command] : [])];
+  return ['ssh', ...sshOptions(t), ...(tty ? ['-t'] : ['-T']), `root@${t.ip}`, ...(command.length ? ['--', command.map(shellQuote).join(' ')] : [])];
+}
+
+/** A command line that is already a shell string (e.g. "sync; poweroff"), sent as is. */
+export function sshShellArgv(t: SshTarget, script: string): string[] {
+  return ['ssh', ...sshOptions(t), '-T', `root@${t.ip}`, '--', script];
 }
 
 /** ssh's own words for a changed host key, turned into banger's. */

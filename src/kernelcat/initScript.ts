@@ -22,6 +22,9 @@ export function renderInitScript(modulePaths: readonly string[]): string {
   return `#!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
+# Boot-stage markers on the console (seconds since the kernel started), for \`vm logs\` and the boot benchmark.
+mark() { read -r up _ < /proc/uptime; echo "banger-boot: $1 at \${up}s"; }
+mark initramfs
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 
@@ -45,6 +48,7 @@ for arg in $(cat /proc/cmdline); do
   esac
 done
 
+mark modules-loaded
 # Disks appear asynchronously once virtio_mmio has probed them.
 i=0
 while { [ ! -b "$root" ] || { [ -n "$work" ] && [ ! -b "$work" ]; }; } && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done
@@ -79,6 +83,7 @@ if [ -n "$dns" ]; then
   echo "nameserver $dns" > /newroot/etc/resolv.conf
 fi
 
+mark switch_root
 umount /proc /sys
 mount --move /dev /newroot/dev
 exec switch_root /newroot /sbin/init

@@ -33,7 +33,9 @@ export function buildQemuArgv(qemuBin: string, spec: BootSpec, accel: Accel): st
     '-m', String(spec.memoryMib),
     '-smp', String(spec.vcpu),
     '-nodefaults', '-no-user-config', '-nographic',
-    '-serial', `file:${f.consoleLog}`,
+    // append=on: the console log accumulates across boots, so a failed boot stays readable.
+    '-chardev', `file,id=console,path=${f.consoleLog},append=on`,
+    '-serial', 'chardev:console',
     '-kernel', spec.kernelPath,
     ...(spec.initrdPath ? ['-initrd', spec.initrdPath] : []),
     '-append', kernelCommandLine(spec),

@@ -28,7 +28,8 @@ test('qemu argv: microvm, accelerator, resources, disks, tap, serial, qmp, pid f
   assert.deepEqual(tcg.get('-drive'), ['id=root,file=/s/vms/abcd1234/rootfs.qcow2,format=qcow2,if=none', 'id=work,file=/s/vms/abcd1234/work.ext4,format=raw,if=none']);
   assert.deepEqual(tcg.get('-netdev'), ['tap,id=n0,ifname=tap-fc-abcd1234,script=no,downscript=no']);
   assert.ok(tcg.get('-device')!.includes('virtio-net-device,netdev=n0,mac=52:54:00:ab:cd:12'));
-  assert.deepEqual(tcg.get('-serial'), ['file:/var/lib/banger/vms/abcd1234/console.log']);
+  assert.deepEqual(tcg.get('-serial'), ['chardev:console']);
+  assert.ok(tcg.get('-chardev')!.includes('file,id=console,path=/var/lib/banger/vms/abcd1234/console.log,append=on'));
   assert.deepEqual(tcg.get('-qmp'), ['unix:/run/banger/vms/abcd1234/qmp.sock,server=on,wait=off']);
   assert.deepEqual(tcg.get('-pidfile'), ['/run/banger/vms/abcd1234/vmm.pid']);
   const kvm = pairs(buildQemuArgv('q', spec, 'kvm'));

@@ -50,6 +50,19 @@ export const daemonInfoWire = z.object({
   uptimeMs: z.number(),
 });
 
+export const imageWire = z.object({
+  id: z.string(), name: z.string(), source: z.string(), distro: z.string().nullable(), arch: z.string(), rootfsPath: z.string(),
+  workSeedPath: z.string().nullable(), kernelId: z.string().nullable(), initrdPath: z.string().nullable(), sizeBytes: z.number(), createdAt: z.string(),
+});
+
+export const kernelWire = z.object({
+  id: z.string(), name: z.string(), version: z.string().nullable(), source: z.string(), kernelPath: z.string(), initrdPath: z.string().nullable(),
+  modulesDir: z.string().nullable(), sha256: z.string().nullable(), createdAt: z.string(),
+});
+
+const sshTargetWire = z.object({ ip: z.string(), alias: z.string(), keyPath: z.string(), knownHosts: z.string() });
+const nameRef = z.strictObject({ name: z.string().min(1).max(253) });
+
 export const METHODS = {
   ping: defineMethod({
     name: 'ping',
@@ -90,6 +103,58 @@ export const METHODS = {
     result: z.object({ vm: vmWire }),
     tracked: false,
     progress: false,
+  }),
+  'vm.create': defineMethod({
+    name: 'vm.create',
+    summary: 'Creates a VM (obtaining its image and kernel when missing) and starts it unless start is false; waits until ssh answers.',
+    params: z.strictObject({
+      name: z.string().optional(), image: z.string().optional(), vcpu: z.number().optional(), memoryMib: z.number().optional(),
+      diskSizeBytes: z.number().optional(), start: z.boolean().default(true),
+    }),
+    result: z.object({ vm: vmWire, ssh: sshTargetWire }),
+    tracked: true,
+    progress: true,
+  }),
+  'vm.start': defineMethod({ name: 'vm.start', summary: 'Starts a stopped VM and waits until ssh answers.', params: nameRef, result: z.object({ vm: vmWire }), tracked: true, progress: true }),
+  'vm.stop': defineMethod({ name: 'vm.stop', summary: 'Powers the guest off gracefully, with a hard stop after a timeout. Disks are kept.', params: nameRef, result: z.object({ vm: vmWire }), tracked: true, progress: true }),
+  'vm.restart': defineMethod({ name: 'vm.restart', summary: 'Stops then starts a VM (a new boot).', params: nameRef, result: z.object({ vm: vmWire }), tracked: true, progress: true }),
+  'vm.kill': defineMethod({
+    name: 'vm.kill', summary: 'Sends a signal (TERM, KILL, INT, HUP) to the VMM; the VM ends up stopped.',
+    params: z.strictObject({ name: z.string().min(1), signal: z.enum(['TERM', 'KILL', 'INT', 'HUP']).default('KILL') }),
+    result: z.object({ vm: vmWire }), tracked: true, progress: false,
+  }),
+  'vm.delete': defineMethod({ name: 'vm.delete', summary: 'Stops a VM and removes its disks, tap and pinned host key.', params: nameRef, result: z.object({ deleted: z.string() }), tracked: true, progress: true }),
+  'vm.prune': defineMethod({ name: 'vm.prune', summary: 'Deletes every VM that is not running.', params: z.strictObject({}), result: z.object({ deleted: z.array(z.string()) }), tracked: true, progress: true }),
+  'vm.ssh_target': defineMethod({ name: 'vm.ssh_target', summary: "Address, key and known_hosts to ssh into a running VM.", params: nameRef, result: z.object({ vm: vmWire, ssh: sshTargetWire }), tracked: false, progress: false }),
+  'vm.logs': defineMethod({
+    name: 'vm.logs', summary: "The VM's serial console from a byte offset (poll with the returned offset to follow).",
+    params: z.strictObject({ name: z.string().min(1), offset: z.number().int().min(0).default(0) }),
+    result: z.object({ text: z.string(), offset: z.number(), vmmLog: z.string() }), tracked: false, progress: false,
+  }),
+  'image.list': defineMethod({ name: 'image.list', summary: 'Managed images.', params: z.strictObject({}), result: z.object({ images: z.array(imageWire) }), tracked: false, progress: false }),
+  'image.catalog': defineMethod({
+    name: 'image.catalog', summary: 'Images banger can obtain by name.', params: z.strictObject({}),
+    result: z.object({ images: z.array(z.object({ name: z.string(), distro: z.string(), kernel: z.string(), installed: z.boolean() })) }), tracked: false, progress: false,
+  }),
+  'image.show': defineMethod({ name: 'image.show', summary: 'One image.', params: nameRef, result: z.object({ image: imageWire }), tracked: false, progress: false }),
+  'image.pull': defineMethod({ name: 'image.pull', summary: 'Obtains a catalog image (building it from the Debian mirror) and its kernel; concurrent pulls of a name coalesce.', params: nameRef, result: z.object({ image: imageWire }), tracked: true, progress: true }),
+  'image.delete': defineMethod({ name: 'image.delete', summary: 'Deletes an image no VM uses.', params: nameRef, result: z.object({ deleted: z.string() }), tracked: true, progress: false }),
+  'image.register': defineMethod({
+    name: 'image.register', summary: 'Adopts a local rootfs (and optional work seed) with an installed kernel.',
+    params: z.strictObject({ name: z.string().min(1), rootfs: z.string().min(1), kernel: z.string().min(1), workSeed: z.string().optional() }),
+    result: z.object({ image: imageWire }), tracked: true, progress: false,
+  }),
+  'kernel.list': defineMethod({ name: 'kernel.list', summary: 'Installed kernels.', params: z.strictObject({}), result: z.object({ kernels: z.array(kernelWire) }), tracked: false, progress: false }),
+  'kernel.catalog': defineMethod({
+    name: 'kernel.catalog', summary: 'Kernels banger can obtain by name.', params: z.strictObject({}),
+    result: z.object({ kernels: z.array(z.object({ name: z.string(), description: z.string(), source: z.string(), installed: z.boolean() })) }), tracked: false, progress: false,
+  }),
+  'kernel.show': defineMethod({ name: 'kernel.show', summary: 'One kernel.', params: nameRef, result: z.object({ kernel: kernelWire }), tracked: false, progress: false }),
+  'kernel.pull': defineMethod({ name: 'kernel.pull', summary: 'Obtains a catalog kernel and builds its initramfs.', params: nameRef, result: z.object({ kernel: kernelWire }), tracked: true, progress: true }),
+  'kernel.rm': defineMethod({ name: 'kernel.rm', summary: 'Removes a kernel no image uses.', params: nameRef, result: z.object({ deleted: z.string() }), tracked: true, progress: false }),
+  'kernel.import': defineMethod({
+    name: 'kernel.import', summary: 'Adopts a kernel from a directory with vmlinuz (or vmlinux) and optional initrd.img.',
+    params: z.strictObject({ name: z.string().min(1), dir: z.string().min(1) }), result: z.object({ kernel: kernelWire }), tracked: true, progress: false,
   }),
 } as const;
 

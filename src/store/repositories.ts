@@ -51,6 +51,35 @@ export class VmRepository {
     });
   }
 
+  /** Addresses held by any VM (kept across stop/start, released on delete). */
+  usedIps(): Set<string> {
+    return new Set((this.db.prepare('SELECT guest_ip FROM vms WHERE guest_ip IS NOT NULL').all() as Array<{ guest_ip: string }>).map((r) => r.guest_ip));
+  }
+
+  /** State plus the mirror of handles.json (VMM pid, tap), so cleanup works if the file is lost. */
+  setRuntime(id: string, state: VmState, handles: unknown, lastError: string | null = null): void {
+    this.db.prepare('UPDATE vms SET state = ?, handles_json = ?, last_error = ?, touched_at = ? WHERE id = ?')
+      .run(state, handles === null ? null : JSON.stringify(handles), lastError, new Date().toISOString(), id);
+  }
+
+  handles(id: string): unknown {
+    const r = this.db.prepare('SELECT handles_json FROM vms WHERE id = ?').get(id) as { handles_json: string | null } | undefined;
+    return r?.handles_json ? JSON.parse(r.handles_json) : null;
+  }
+
+  setSpec(id: string, spec: Vm['spec']): void {
+    this.db.prepare('UPDATE vms SET vcpu = ?, memory_mib = ?, disk_size_bytes = ?, touched_at = ? WHERE id = ?')
+      .run(spec.vcpu, spec.memoryMib, spec.diskSizeBytes, new Date().toISOString(), id);
+  }
+
+  idExists(id: string): boolean {
+    return this.db.prepare('SELECT 1 FROM vms WHERE id = ?').get(id) !== undefined;
+  }
+
+  usesImage(imageId: string): string[] {
+    return (this.db.prepare('SELECT name FROM vms WHERE image_id = ?').all(imageId) as Array<{ name: string }>).map((r) => r.name);
+  }
+
   setState(id: string, state: VmState, lastError: string | null = null): void {
     this.db.prepare('UPDATE vms SET state = ?, last_error = ?, touched_at = ? WHERE id = ?').run(state, lastError, new Date().toISOString(), id);
   }
@@ -70,6 +99,20 @@ export class ImageRepository {
   findByName(name: string): Image | undefined {
     const r = this.db.prepare('SELECT * FROM images WHERE name = ?').get(name) as ImageRow | undefined;
     return r ? imageFromRow(r) : undefined;
+  }
+
+  remove(id: string): void {
+    this.db.prepare('DELETE FROM images WHERE id = ?').run(id);
+  }
+
+  /** Replaces an image's artifacts in place (same id, so VMs keep referring to it). */
+  replace(img: Image): void {
+    this.db.prepare(`UPDATE images SET source = @source, distro = @distro, arch = @arch, rootfs_path = @rootfsPath, work_seed_path = @workSeedPath,
+      kernel_id = @kernelId, initrd_path = @initrdPath, size_bytes = @sizeBytes, created_at = @createdAt WHERE id = @id`).run(img);
+  }
+
+  usesKernel(kernelId: string): string[] {
+    return (this.db.prepare('SELECT name FROM images WHERE kernel_id = ?').all(kernelId) as Array<{ name: string }>).map((r) => r.name);
   }
 
   insert(img: Image): void {
@@ -100,6 +143,16 @@ export class KernelRepository {
   findByName(name: string): Kernel | undefined {
     const r = this.db.prepare('SELECT * FROM kernels WHERE name = ?').get(name) as KernelRow | undefined;
     return r ? kernelFromRow(r) : undefined;
+  }
+
+  remove(id: string): void {
+    this.db.prepare('DELETE FROM kernels WHERE id = ?').run(id);
+  }
+
+  /** Replaces a kernel's artifacts in place (same id, so images keep referring to it). */
+  replace(k: Kernel): void {
+    this.db.prepare(`UPDATE kernels SET version = @version, source = @source, kernel_path = @kernelPath, initrd_path = @initrdPath,
+      modules_dir = @modulesDir, sha256 = @sha256, created_at = @createdAt WHERE id = @id`).run(k);
   }
 
   insert(k: Kernel): void {

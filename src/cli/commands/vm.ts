@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { formatSize, MIB, type Vm } from '../../model/index.js';
 import type { CliContext } from '../context.js';
 import { formatAge, paint, printJson, renderTable, type Output } from '../output.js';
+import { registerVmLifecycleCommands } from './vmLifecycle.js';
 
 const STATE_STYLE = { running: 'green', stopped: 'dim', created: 'dim', error: 'red' } as const;
 
@@ -37,6 +38,7 @@ async function listAction(ctx: CliContext, json: boolean): Promise<void> {
 
 export function registerVmCommands(program: Command, ctx: CliContext, isJson: (cmd: Command) => boolean): void {
   const vm = program.command('vm').description('create, inspect and control sandbox VMs');
+  registerVmLifecycleCommands(vm, ctx, isJson);
 
   vm.command('list').alias('ls')
     .description('list all VMs')

@@ -1,0 +1,187 @@
+import type { Command } from 'commander';
+import { parseSize, SizeParseError, MIB } from '../../model/index.js';
+import type { CliContext } from '../context.js';
+import { printJson, paint } from '../output.js';
+import { progressPrinter, readyLine } from '../progress.js';
+import { runSsh } from '../sshSession.js';
+import { usageError } from '../errors.js';
+
+interface SpecOptions { name?: string; image?: string; vcpu?: string; memory?: string; diskSize?: string }
+
+/** Turns --vcpu/--memory/--disk-size into vm.create params; bad values are usage errors. */
+export function specParams(o: SpecOptions): { name?: string; image?: string; vcpu?: number; memoryMib?: number; diskSizeBytes?: number } {
+  const out: ReturnType<typeof specParams> = {};
+  if (o.name !== undefined) out.name = o.name;
+  if (o.image !== undefined) out.image = o.image;
+  if (o.vcpu !== undefined) {
+    const n = Number(o.vcpu);
+    if (!Number.isInteger(n)) throw usageError(`--vcpu ${o.vcpu} is not a whole number`);
+    out.vcpu = n;
+  }
+  try {
+    if (o.memory !== undefined) out.memoryMib = Math.floor(parseSize(o.memory) / MIB);
+    if (o.diskSize !== undefined) out.diskSizeBytes = parseSize(o.diskSize);
+  } catch (e) {
+    if (e instanceof SizeParseError) throw usageError(e.message);
+    throw e;
+  }
+  return out;
+}
+
+/** Words after a literal `--` in the raw argv: the guest command of `vm run` and `vm ssh`. */
+export function commandAfterDashes(rawArgv: readonly string[]): string[] {
+  const i = rawArgv.indexOf('--');
+  return i === -1 ? [] : rawArgv.slice(i + 1);
+}
+
+function addSpecOptions(c: Command): Command {
+  return c
+    .option('--name <name>', 'VM name (a DNS label); generated when omitted')
+    .option('--image <image>', 'image name (default: default_image_name from config)')
+    .option('--vcpu <n>', 'virtual CPUs')
+    .option('--memory <size>', 'memory, e.g. 2048 (MiB) or 4G')
+    .option('--disk-size <size>', 'size of the /root work disk, e.g. 8G');
+}
+
+/** Runs `fn` for each name concurrently; reports every failure; fails if any failed. */
+async function forEachName(ctx: CliContext, names: string[], fn: (name: string) => Promise<string>): Promise<void> {
+  const results = await Promise.allSettled(names.map(fn));
+  const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+  results.forEach((r) => { if (r.status === 'fulfilled') ctx.output.out(`${r.value}\n`); });
+  if (failures.length === 1) throw failures[0]!.reason;
+  if (failures.length > 1) {
+    for (const f of failures.slice(0, -1)) ctx.output.err(`banger: ${(f.reason as Error).message}\n`);
+    throw failures.at(-1)!.reason;
+  }
+}
+
+export function registerVmLifecycleCommands(vm: Command, ctx: CliContext, isJson: (cmd: Command) => boolean): void {
+  addSpecOptions(vm.command('run'))
+    .description('create and start a VM, wait until it is ready, then open a shell in it (or run a command and exit with its status)')
+    .argument('[path]', 'a repository to copy in (not supported yet)')
+    .option('--rm', 'delete the VM afterwards (kept when it failed to become ready, for `vm logs`)')
+    .option('-d, --detach', 'create and start, then return without attaching')
+    .allowExcessArguments(true)
+    .addHelpText('after', '\nExamples:\n  banger vm run                          # a shell in a fresh VM\n  banger vm run --rm -- echo ok          # run a command, exit with its status, delete the VM\n  banger vm run --name dev --vcpu 4 --memory 4G')
+    .action(async (path: string | undefined, opts: SpecOptions & { rm?: boolean; detach?: boolean }) => {
+      const command = commandAfterDashes(ctx.rawArgv);
+      if (path !== undefined && command[0] !== path) {
+        throw usageError(`copying a repository (${path}) into the VM is not supported by this version`, 'run `banger vm run` without a path, or `banger vm run -- CMD`');
+      }
+      if (opts.detach && opts.rm) throw usageError('-d/--detach cannot be combined with --rm: a detached VM must outlive this command');
+      if (opts.detach && command.length) throw usageError('-d/--detach cannot be combined with a command: the command would need a terminal to report its status to');
+      const t0 = performance.now();
+      const { vm, ssh } = await ctx.daemon.call('vm.create', { ...specParams(opts), start: true }, { onProgress: progressPrinter(ctx.output) });
+      readyLine(ctx.output, performance.now() - t0);
+      if (opts.detach) {
+        ctx.output.out(`${vm.name}\n`);
+        ctx.output.err(paint(ctx.output, 'dim', `vm ${vm.name} is running: \`banger vm ssh ${vm.name}\`, stop it with \`banger vm stop ${vm.name}\`\n`));
+        return;
+      }
+      const result = await runSsh(ssh, command);
+      if (opts.rm) {
+        await ctx.daemon.call('vm.delete', { name: vm.name });
+      } else if (command.length === 0) {
+        ctx.output.err(paint(ctx.output, 'dim', `vm ${vm.name} is still running (stop it with \`banger vm stop ${vm.name}\`)\n`));
+      }
+      if (result.error) throw result.error;
+      process.exitCode = result.code;
+    });
+
+  addSpecOptions(vm.command('create'))
+    .description('create a VM and start it (unless --no-start), waiting until it is ready')
+    .option('--no-start', 'only create it')
+    .addHelpText('after', '\nExamples:\n  banger vm create --name dev\n  banger vm create --name big --vcpu 4 --memory 8G --disk-size 32G --no-start')
+    .action(async (opts: SpecOptions & { start: boolean }, cmd: Command) => {
+      const t0 = performance.now();
+      const { vm } = await ctx.daemon.call('vm.create', { ...specParams(opts), start: opts.start }, { onProgress: progressPrinter(ctx.output) });
+      if (opts.start) readyLine(ctx.output, performance.now() - t0);
+      if (isJson(cmd)) printJson(ctx.output, vm);
+      else ctx.output.out(`${vm.name}\n`);
+    });
+
+  for (const [verb, method, what] of [['start', 'vm.start', 'started'], ['stop', 'vm.stop', 'stopped'], ['restart', 'vm.restart', 'restarted']] as const) {
+    vm.command(verb)
+      .argument('<names...>', 'VM names')
+      .description(verb === 'stop' ? 'power VMs off gracefully (hard stop after a timeout); disks are kept' : `${verb} VMs, waiting until each is ready`)
+      .addHelpText('after', `\nExample:\n  banger vm ${verb} dev other`)
+      .action(async (names: string[]) => {
+        await forEachName(ctx, names, async (name) => {
+          await ctx.daemon.call(method, { name }, { onProgress: progressPrinter(ctx.output, name) });
+          return `${what} ${name}`;
+        });
+      });
+  }
+
+  vm.command('kill')
+    .argument('<names...>', 'VM names')
+    .option('--signal <signal>', 'TERM, KILL, INT or HUP', 'KILL')
+    .description('signal the VMs\' VMM processes (default KILL); they end up stopped')
+    .addHelpText('after', '\nExample:\n  banger vm kill --signal KILL dev')
+    .action(async (names: string[], opts: { signal: string }) => {
+      const signal = opts.signal.toUpperCase().replace(/^SIG/, '');
+      if (!['TERM', 'KILL', 'INT', 'HUP'].includes(signal)) throw usageError(`--signal ${opts.signal} is not one of TERM, KILL, INT, HUP`);
+      await forEachName(ctx, names, async (name) => {
+        await ctx.daemon.call('vm.kill', { name, signal: signal as 'KILL' });
+        return `killed ${name}`;
+      });
+    });
+
+  vm.command('delete').alias('rm')
+    .argument('<names...>', 'VM names')
+    .description('stop VMs and remove their disks, tap and pinned host keys')
+    .addHelpText('after', '\nExample:\n  banger vm delete dev')
+    .action(async (names: string[]) => {
+      await forEachName(ctx, names, async (name) => (await ctx.daemon.call('vm.delete', { name })).deleted && `deleted ${name}`);
+    });
+
+  vm.command('prune')
+    .option('-f, --force', 'do not ask for confirmation')
+    .description('delete every VM that is not running')
+    .addHelpText('after', '\nExample:\n  banger vm prune -f')
+    .action(async (opts: { force?: boolean }) => {
+      const { vms } = await ctx.daemon.call('vm.list', {});
+      const victims = vms.filter((v) => v.state !== 'running');
+      if (victims.length === 0) { ctx.output.out('nothing to prune\n'); return; }
+      if (!opts.force) {
+        if (!process.stdin.isTTY) throw usageError(`would delete ${victims.length} VM(s): ${victims.map((v) => v.name).join(', ')}`, 'confirm with `banger vm prune -f`');
+        const { createInterface } = await import('node:readline/promises');
+        const rl = createInterface({ input: process.stdin, output: process.stderr });
+        const answer = await rl.question(`delete ${victims.length} VM(s): ${victims.map((v) => v.name).join(', ')}? [y/N] `);
+        rl.close();
+        if (!/^y(es)?$/i.test(answer.trim())) { ctx.output.out('nothing deleted\n'); return; }
+      }
+      const { deleted } = await ctx.daemon.call('vm.prune', {});
+      ctx.output.out(deleted.length ? `deleted ${deleted.join(', ')}\n` : 'nothing to prune\n');
+    });
+
+  vm.command('ssh')
+    .argument('<name>', 'VM name')
+    .allowExcessArguments(true)
+    .description('open a shell in a running VM, or run a command there and exit with its status')
+    .addHelpText('after', '\nExamples:\n  banger vm ssh dev\n  banger vm ssh dev -- uname -a')
+    .action(async (name: string) => {
+      const { vm: v, ssh } = await ctx.daemon.call('vm.ssh_target', { name });
+      const command = commandAfterDashes(ctx.rawArgv);
+      const result = await runSsh(ssh, command);
+      if (command.length === 0) ctx.output.err(paint(ctx.output, 'dim', `vm ${v.name} is still running (stop it with \`banger vm stop ${v.name}\`)\n`));
+      if (result.error) throw result.error;
+      process.exitCode = result.code;
+    });
+
+  vm.command('logs')
+    .argument('<name>', 'VM name')
+    .option('-f, --follow', 'keep printing new console output until interrupted')
+    .description("print a VM's serial console log")
+    .addHelpText('after', '\nExample:\n  banger vm logs dev -f')
+    .action(async (name: string, opts: { follow?: boolean }) => {
+      let offset = 0;
+      for (;;) {
+        const r = await ctx.daemon.call('vm.logs', { name, offset });
+        ctx.output.out(r.text);
+        offset = r.offset;
+        if (!opts.follow) return;
+        await new Promise((res) => setTimeout(res, 500));
+      }
+    });
+}

@@ -1,0 +1,28 @@
+import { spawn } from 'node:child_process';
+import { describeSshFailure, sshArgv, type SshTarget } from '../guest/index.js';
+
+/**
+ * Runs ssh to a guest with the terminal attached and resolves with its exit status
+ * (the guest command's status in command mode; 255 when ssh itself failed). stderr is
+ * passed through and its tail kept, so a pinned-key mismatch can be named for what it is.
+ */
+export function runSsh(target: SshTarget, command: readonly string[]): Promise<{ code: number; error: Error | null }> {
+  const argv = sshArgv(target, command, { tty: command.length === 0 && !!process.stdin.isTTY });
+  return new Promise((resolve) => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['inherit', 'inherit', 'pipe'] });
+    let tail = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      process.stderr.write(d);
+      tail = (tail + d.toString('utf8')).slice(-4000);
+    });
+    // Ctrl-C belongs to the guest session while ssh runs.
+    const ignore = () => {};
+    process.on('SIGINT', ignore);
+    child.on('error', (e) => { process.off('SIGINT', ignore); resolve({ code: 255, error: e }); });
+    child.on('close', (code, signal) => {
+      process.off('SIGINT', ignore);
+      const resolvedCode = code ?? (signal ? 128 + 1 : 255);
+      resolve({ code: resolvedCode, error: resolvedCode === 255 ? describeSshFailure(tail, target.alias) : null });
+    });
+  });
+}

@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { BangerError, type Kernel } from '../model/index.js';
+import { findKernelEntry, KERNEL_CATALOG, pullDebianKernel, DEFAULT_KERNEL_NAME } from '../kernelcat/index.js';
+import type { Layout } from '../paths/index.js';
+import type { Store } from '../store/index.js';
+import type { HostRunner } from '../system/index.js';
+import { Coalescer } from './coalesce.js';
+
+type Progress = (stage: string, detail?: string) => void;
+
+/** Local kernels and the embedded kernel catalog. */
+export class KernelService {
+  private readonly pulls = new Coalescer<Kernel>();
+
+  constructor(private readonly store: Store, private readonly runner: HostRunner, private readonly layout: Layout, private readonly defaultName: string | null) {}
+
+  get defaultKernelName(): string {
+    return this.defaultName ?? DEFAULT_KERNEL_NAME;
+  }
+
+  list(): Kernel[] {
+    return this.store.kernels.list();
+  }
+
+  catalog() {
+    return KERNEL_CATALOG.map((e) => ({ name: e.name, description: e.description, source: `${e.source.kind}:${e.source.package}`, installed: !!this.store.kernels.findByName(e.name) }));
+  }
+
+  show(name: string): Kernel {
+    const k = this.store.kernels.findByName(name);
+    if (!k) throw new BangerError('not_found', `no kernel named "${name}" is installed`, { hint: 'see `banger kernel list --available`, then `banger kernel pull NAME`' });
+    return k;
+  }
+
+  /** Returns the installed kernel, pulling it from the catalog first when missing. */
+  async ensure(name: string, progress?: Progress, signal?: AbortSignal): Promise<Kernel> {
+    return this.store.kernels.findByName(name) ?? this.pull(name, progress, signal);
+  }
+
+  pull(name: string, progress?: Progress, signal?: AbortSignal): Promise<Kernel> {
+    return this.pulls.run(name, async () => {
+      const entry = findKernelEntry(name);
+      if (!entry) throw new BangerError('not_found', `"${name}" is not in the kernel catalog`, { hint: 'see `banger kernel list --available`' });
+      progress?.('kernel', `obtaining ${name}`);
+      const pulled = await pullDebianKernel({
+        runner: this.runner, entry, dest: join(this.layout.kernelsDir, name), scratchParent: this.layout.kernelsDir,
+        ...(progress && { progress: (s, d) => progress(`kernel: ${s}`, d) }), ...(signal && { signal }),
+      });
+      const existing = this.store.kernels.findByName(name);
+      const kernel: Kernel = { id: existing?.id ?? randomBytes(4).toString('hex'), createdAt: new Date().toISOString(), ...pulled };
+      if (existing) this.store.kernels.replace(kernel);
+      else this.store.kernels.insert(kernel);
+      return kernel;
+    });
+  }
+
+  /** Adopts a kernel from a directory holding vmlinuz (or vmlinux) and optionally initrd.img. */
+  import(name: string, dir: string): Kernel {
+    if (this.store.kernels.findByName(name)) throw new BangerError('already_exists', `a kernel named "${name}" already exists`, { hint: `remove it first with \`banger kernel rm ${name}\`` });
+    const kernelPath = ['vmlinuz', 'vmlinux', 'bzImage'].map((f) => join(dir, f)).find(existsSync);
+    if (!kernelPath) throw new BangerError('not_found', `${dir} has no vmlinuz, vmlinux or bzImage`, { hint: 'point --from at a directory holding the kernel image' });
+    const initrd = join(dir, 'initrd.img');
+    const kernel: Kernel = {
+      id: randomBytes(4).toString('hex'), name, version: null, source: `import:${dir}`, kernelPath,
+      initrdPath: existsSync(initrd) ? initrd : null, modulesDir: null, sha256: null, createdAt: new Date().toISOString(),
+    };
+    this.store.kernels.insert(kernel);
+    return kernel;
+  }
+
+  remove(name: string): void {
+    const k = this.show(name);
+    const users = this.store.images.usesKernel(k.id);
+    if (users.length) throw new BangerError('conflict', `kernel ${name} is used by image(s) ${users.join(', ')}`, { hint: 'delete those images first' });
+    this.store.kernels.remove(k.id);
+    if (k.kernelPath.startsWith(this.layout.kernelsDir + '/')) rmSync(join(this.layout.kernelsDir, name), { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,25 @@
+import type { VmFiles } from '../../src/paths/index.js';
+import type { BootSpec, StartedVmm, VmmDriver } from '../../src/vmm/index.js';
+
+/** A VmmDriver that boots nothing: it records specs and pretends pids are its own. */
+export class FakeVmmDriver implements VmmDriver {
+  readonly kind = 'qemu' as const;
+  readonly started: BootSpec[] = [];
+  readonly alive = new Set<number>();
+  private nextPid = 900_000;
+
+  async start(spec: BootSpec): Promise<StartedVmm> {
+    this.started.push(spec);
+    const pid = this.nextPid++;
+    this.alive.add(pid);
+    return { pid, detail: 'fake' };
+  }
+
+  owns(pid: number, _files: VmFiles): boolean {
+    return this.alive.has(pid);
+  }
+
+  async hardStop(pid: number): Promise<void> {
+    this.alive.delete(pid);
+  }
+}

@@ -14,7 +14,12 @@ say() { printf '\033[2m[setup]\033[0m %s\n' "$*"; }
 #   kmod                    modinfo (doctor's bridge check)
 #   g++ make python3        compile better-sqlite3's native addon (no prebuilt download here)
 #   git ca-certificates     build info and npm over https
-APT_PACKAGES=(iproute2 nftables e2fsprogs openssh-client kmod g++ make python3 git ca-certificates)
+#   qemu-system-x86 qemu-utils   the VMM that runs guests here, and qcow2 overlays
+#   mmdebstrap              builds the default image from the Debian mirror
+#   busybox-static          the guest initramfs
+#   cpio                    unit tests read back the initramfs archive with it
+APT_PACKAGES=(iproute2 nftables e2fsprogs openssh-client kmod g++ make python3 git ca-certificates
+              qemu-system-x86 qemu-utils mmdebstrap busybox-static cpio)
 
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 if [ "$node_major" -lt 20 ]; then

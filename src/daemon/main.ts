@@ -16,7 +16,15 @@ import { startDaemon } from './daemon.js';
  */
 const USAGE = 'usage: bangerd [--system] [--check-migrations] [--version]';
 
+/** mkfs.ext4, debugfs, ip and friends live in sbin, which a user's PATH may lack. */
+function withSbinOnPath(env: NodeJS.ProcessEnv): void {
+  const parts = (env.PATH ?? '/usr/bin:/bin').split(':');
+  for (const d of ['/usr/local/sbin', '/usr/sbin', '/sbin']) if (!parts.includes(d)) parts.push(d);
+  env.PATH = parts.join(':');
+}
+
 async function main(): Promise<number> {
+  withSbinOnPath(process.env);
   let values;
   try {
     ({ values } = parseArgs({ options: { system: { type: 'boolean' }, 'check-migrations': { type: 'boolean' }, version: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true }));

@@ -12,7 +12,7 @@ import { generateVmName, type RandomIndex } from '../namegen/index.js';
 import { vmFiles, type Layout, type VmFiles } from '../paths/index.js';
 import type { AllowedSignal, PrivilegedOps } from '../roothelper/index.js';
 import type { Store } from '../store/index.js';
-import { isProcessAlive, writePidFile, type HostRunner } from '../system/index.js';
+import { isProcessAlive, readLogTail, writePidFile, type HostRunner } from '../system/index.js';
 import { createRootOverlay, createWorkDisk, writeWorkDiskFiles } from '../vmdisk/index.js';
 import type { VmmDriver } from '../vmm/index.js';
 import { CleanupStack } from './cleanupStack.js';
@@ -191,7 +191,13 @@ export class VmService {
         this.writeHandles(vm, handles);
         this.store.vms.setRuntime(vm.id, 'running', handles);
         ctx.progress?.('waiting for ssh', `${vm.guestIp}:22`);
-        await waitForTcp(vm.guestIp!, 22, READY_TIMEOUT_MS, ctx.signal, () => !this.d.driver.owns(vmm.pid, files));
+        try {
+          await waitForTcp(vm.guestIp!, 22, READY_TIMEOUT_MS, ctx.signal, () => !this.d.driver.owns(vmm.pid, files));
+        } catch (e) {
+          if (!(e instanceof BangerError) || e.code === 'interrupted') throw e;
+          const tail = readLogTail(files.consoleLog, 8);
+          throw new BangerError(e.code, `VM ${vm.name}: ${e.message}`, { hint: tail ? `last console lines (all of them: \`banger vm logs ${vm.name}\`):\n${tail}` : `its console is empty; see ${files.vmmLog}` });
+        }
         undo.commit();
         this.d.log.info('vm ready', { op_id: ctx.opId, vm: vm.name, ms: Math.round(performance.now() - started), vmm: vmm.detail });
         return this.show(vm.id);

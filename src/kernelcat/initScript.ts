@@ -77,6 +77,9 @@ if [ -n "$ip" ]; then
   ip link set eth0 up
   ip addr add "$ip" dev eth0
   [ -n "$gw" ] && ip route add default via "$gw"
+  # Gratuitous ARP: a new VM often gets the address of one deleted moments ago, and the
+  # host would otherwise keep sending to the old MAC until its neighbour entry expires.
+  arping -U -c 2 -w 2 -I eth0 -s "\${ip%/*}" "\${ip%/*}" >/dev/null 2>&1 &
 fi
 if [ -n "$dns" ]; then
   rm -f /newroot/etc/resolv.conf

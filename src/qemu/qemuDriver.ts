@@ -77,10 +77,17 @@ export class QemuDriver implements VmmDriver {
     const argv = buildQemuArgv(this.binary(), spec, accel);
     this.o.log.debug('starting qemu', { argv });
     const proc = this.o.supervisor.start({ argv, logFile: f.vmmLog });
-    await this.o.supervisor.waitReady(proc, f.vmmLog, async () => {
-      if (!existsSync(f.qmpSocket)) return false;
-      try { (await QmpClient.connect(f.qmpSocket, 1000)).close(); return true; } catch { return false; }
-    }, { timeoutMs: 15_000, what: `qemu for VM ${spec.hostname}`, ...(signal && { signal }) });
+    try {
+      await this.o.supervisor.waitReady(proc, f.vmmLog, async () => {
+        if (!existsSync(f.qmpSocket)) return false;
+        try { (await QmpClient.connect(f.qmpSocket, 1000)).close(); return true; } catch { return false; }
+      }, { timeoutMs: 15_000, what: `qemu for VM ${spec.hostname}`, ...(signal && { signal }) });
+    } catch (e) {
+      // Whatever went wrong (cancelled, timed out), a VMM we started must not outlive the failure.
+      try { process.kill(proc.pid, 'SIGKILL'); } catch { /* already gone */ }
+      for (let i = 0; i < 60 && isProcessAlive(proc.pid); i++) await sleep(50);
+      throw e;
+    }
     return { pid: proc.pid, detail: `qemu ${accel}` };
   }
 

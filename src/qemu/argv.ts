@@ -7,7 +7,7 @@ import type { BootSpec } from '../vmm/index.js';
 export type Accel = 'kvm' | 'tcg';
 
 /** Kernel command line: the per-VM settings banger's initramfs applies before systemd starts. */
-export function kernelCommandLine(spec: BootSpec): string {
+export function kernelCommandLine(spec: BootSpec, extra: readonly string[] = []): string {
   const n = spec.network;
   return [
     'console=ttyS0',
@@ -20,10 +20,15 @@ export function kernelCommandLine(spec: BootSpec): string {
     `banger.ip=${n.addressCidr}`,
     `banger.gw=${n.gateway}`,
     `banger.dns=${n.dns}`,
+    ...extra,
   ].join(' ');
 }
 
-export function buildQemuArgv(qemuBin: string, spec: BootSpec, accel: Accel): string[] {
+/**
+ * `tscKhz`: the host TSC rate, passed to TCG guests as tsc_early_khz (see hostTsc.ts for
+ * the boot hang it prevents). KVM guests get kvmclock and need nothing.
+ */
+export function buildQemuArgv(qemuBin: string, spec: BootSpec, accel: Accel, tscKhz: number | null = null): string[] {
   const f = spec.files;
   const argv = [
     qemuBin,
@@ -38,7 +43,7 @@ export function buildQemuArgv(qemuBin: string, spec: BootSpec, accel: Accel): st
     '-serial', 'chardev:console',
     '-kernel', spec.kernelPath,
     ...(spec.initrdPath ? ['-initrd', spec.initrdPath] : []),
-    '-append', kernelCommandLine(spec),
+    '-append', kernelCommandLine(spec, accel === 'tcg' && tscKhz ? [`tsc_early_khz=${tscKhz}`] : []),
     '-drive', `id=root,file=${spec.rootDisk.path},format=${spec.rootDisk.format},if=none`,
     '-device', 'virtio-blk-device,drive=root',
     '-drive', `id=work,file=${spec.workDisk},format=raw,if=none`,

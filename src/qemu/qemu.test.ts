@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildQemuArgv, kernelCommandLine, decideAccel } from './index.js';
+import { buildQemuArgv, kernelCommandLine, decideAccel, tscKhzFrom } from './index.js';
 import { vmFiles, systemLayout } from '../paths/index.js';
 import type { BootSpec } from '../vmm/index.js';
 
@@ -35,6 +35,18 @@ test('qemu argv: microvm, accelerator, resources, disks, tap, serial, qmp, pid f
   const kvm = pairs(buildQemuArgv('q', spec, 'kvm'));
   assert.deepEqual([kvm.get('-accel'), kvm.get('-cpu')], [['kvm'], ['host']]);
   assert.equal(buildQemuArgv('q', { ...spec, initrdPath: null }, 'tcg').includes('-initrd'), false);
+});
+
+test('TCG guests get the host TSC rate so early calibration cannot hang; KVM guests do not', () => {
+  const tcg = buildQemuArgv('q', spec, 'tcg', 2_600_000);
+  assert.match(tcg[tcg.indexOf('-append') + 1]!, / tsc_early_khz=2600000$/);
+  const kvm = buildQemuArgv('q', spec, 'kvm', 2_600_000);
+  assert.doesNotMatch(kvm[kvm.indexOf('-append') + 1]!, /tsc_early_khz/);
+  assert.doesNotMatch(buildQemuArgv('q', spec, 'tcg', null).join(' '), /tsc_early_khz/);
+  assert.equal(tscKhzFrom({ tscFreqKhz: '2999998\n', cpuinfo: 'cpu MHz : 1200.000' }), 2_999_998);
+  assert.equal(tscKhzFrom({ cpuinfo: 'model name\t: Intel(R) Xeon(R) Gold 6148 CPU @ 2.40GHz\ncpu MHz\t\t: 3100.000\n' }), 2_400_000);
+  assert.equal(tscKhzFrom({ cpuinfo: 'model name\t: Intel(R) Xeon(R) Processor\ncpu MHz\t\t: 2600.000\n' }), 2_600_000);
+  assert.equal(tscKhzFrom({ cpuinfo: 'nothing useful' }), null);
 });
 
 test('kernel command line carries the per-VM settings for the initramfs', () => {

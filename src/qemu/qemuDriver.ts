@@ -6,6 +6,7 @@ import { isProcessAlive, processCmdline, ProcessSupervisor, which } from '../sys
 import type { BootSpec, StartedVmm, VmmDriver } from '../vmm/index.js';
 import { decideAccel, readAccelFacts, rememberAccel } from './accel.js';
 import { buildQemuArgv, type Accel } from './argv.js';
+import { hostTscKhz } from './hostTsc.js';
 import { QmpClient } from './qmpClient.js';
 
 export interface QemuDriverOptions {
@@ -74,7 +75,7 @@ export class QemuDriver implements VmmDriver {
     mkdirSync(f.runtimeDir, { recursive: true, mode: 0o700 });
     for (const p of [f.qmpSocket, f.agentSocket, f.pidFile]) rmSync(p, { force: true });
     const accel = await this.resolveAccel(spec);
-    const argv = buildQemuArgv(this.binary(), spec, accel);
+    const argv = buildQemuArgv(this.binary(), spec, accel, hostTscKhz());
     this.o.log.debug('starting qemu', { argv });
     const proc = this.o.supervisor.start({ argv, logFile: f.vmmLog });
     try {

@@ -5,7 +5,9 @@
  * Figures today:
  *   - `banger vm list` wall time, CLI start to exit, with the daemon running
  *     (target <= 150 ms median), next to bare `node -e 0` and `banger --version`;
- *   - the daemon's resident memory while idle.
+ *   - the daemon's resident memory while idle;
+ *   - VM figures (bench/vmBench.ts): cold and warm `vm run`, against a raw QEMU boot,
+ *     boot-to-ssh stages, daemon RSS with two VMs. BENCH_SKIP_VMS=1 skips them.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -13,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatSummary, summarize } from './stats.js';
+import { vmBenchmarks } from './vmBench.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = join(root, 'dist', 'banger.js');
@@ -57,3 +60,4 @@ try {
   spawnSync(process.execPath, [cli, 'daemon', 'stop'], { env, stdio: 'ignore' });
   rmSync(dir, { recursive: true, force: true });
 }
+if (process.env.BENCH_SKIP_VMS !== '1') await vmBenchmarks();

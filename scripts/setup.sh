@@ -49,5 +49,10 @@ if [ ! -d node_modules ] || [ "$(cat node_modules/.banger-deps-stamp 2>/dev/null
   echo "$stamp" > node_modules/.banger-deps-stamp
 fi
 
-say "building"
-node scripts/build.mjs
+# Rebuild only when a source is newer than the last build.
+if [ ! -f dist/BUILD ] || [ -n "$(find src scripts bench test package.json package-lock.json tsconfig.json -newer dist/BUILD -print -quit)" ]; then
+  say "building"
+  node scripts/build.mjs
+else
+  say "build is up to date"
+fi

@@ -27,24 +27,23 @@ export class DaemonConnection {
   }
 
   /** Calls a method, starting the daemon first if nothing listens yet. */
-  async call<M extends keyof Methods & string>(method: M, params: z.input<Methods[M]['params']>, opts?: CallOptions): Promise<z.output<Methods[M]['result']>> {
-    try {
-      return await this.client.call(method, params, opts);
-    } catch (e) {
-      if (!(e instanceof DaemonUnreachableError)) throw e;
-    }
-    await this.start();
-    return this.client.call(method, params, opts);
+  call<M extends keyof Methods & string>(method: M, params: z.input<Methods[M]['params']>, opts?: CallOptions): Promise<z.output<Methods[M]['result']>> {
+    return this.withAutostart(() => this.client.call(method, params, opts));
   }
 
-  async callRaw(method: string, params: unknown, opts?: CallOptions): Promise<unknown> {
+  callRaw(method: string, params: unknown, opts?: CallOptions): Promise<unknown> {
+    return this.withAutostart(() => this.client.callRaw(method, params, opts));
+  }
+
+  /** Runs `fn`; when nothing listens on the socket, starts the daemon and runs it once more. */
+  private async withAutostart<T>(fn: () => Promise<T>): Promise<T> {
     try {
-      return await this.client.callRaw(method, params, opts);
+      return await fn();
     } catch (e) {
       if (!(e instanceof DaemonUnreachableError)) throw e;
     }
     await this.start();
-    return this.client.callRaw(method, params, opts);
+    return fn();
   }
 
   private async answers(): Promise<boolean> {

@@ -75,9 +75,9 @@ test('supervisor: own session, log file, pid file, readiness', async () => {
 });
 
 test('a zombie counts as exited', async () => {
-  // sh forks a child that exits at once and is never reaped while sh sleeps.
+  // perl forks a child that exits at once and never reaps it (a shell may reap on its own).
   const { spawn } = await import('node:child_process');
-  const parent = spawn('sh', ['-c', 'sh -c "exit 0" & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const parent = spawn('perl', ['-e', '$| = 1; my $p = fork(); exit 0 if $p == 0; print "$p\\n"; sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
   try {
     const pid = Number(await new Promise<string>((r) => parent.stdout!.once('data', (d) => r(String(d).trim()))));
     for (let i = 0; i < 500 && processState(pid) !== 'Z'; i++) await new Promise((r) => setTimeout(r, 10));

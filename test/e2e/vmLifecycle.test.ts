@@ -79,6 +79,13 @@ test('vm run --rm -- echo ok prints ok, exits 0 and leaves nothing (first run ob
   assert.deepEqual(qemuPids(), []);
 });
 
+test("the README's first command ends in the VM: scripts/sandbox.sh --rm -- echo ok", async () => {
+  const { run, repoRoot } = await import('../integration/harness.js');
+  const r = await run(['bash', join(repoRoot, 'scripts', 'sandbox.sh'), '--rm', '--', 'sh', '-c', 'echo "ok from $(hostname)"'], s.env, 600_000);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^ok from [a-z]+-[a-z]+\n$/);
+});
+
 test('command mode propagates the exit status: sh -c "exit 42" gives 42', async () => {
   const r = await s.banger(['vm', 'run', '--rm', '--', 'sh', '-c', 'echo "$0 $1"; exit 42', 'quoted arg', 'two words'], { timeoutMs: 300_000 });
   assert.equal(r.code, 42, r.stderr);

@@ -6,6 +6,7 @@ import { registerDoctorCommand } from './commands/doctor.js';
 import { registerInternalCommands } from './commands/internal.js';
 import { registerVmCommands } from './commands/vm.js';
 import { registerImageCommands, registerKernelCommands } from './commands/images.js';
+import { registerSshConfigCommand } from './commands/sshConfig.js';
 import { CliContext } from './context.js';
 import { reportError } from './errors.js';
 import { printJson, terminalOutput, type Output } from './output.js';
@@ -42,6 +43,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerVmCommands(program, ctx, isJson);
   registerImageCommands(program, ctx, isJson);
   registerKernelCommands(program, ctx, isJson);
+  registerSshConfigCommand(program, ctx);
   registerDaemonCommands(program, ctx, isJson);
   registerDoctorCommand(program, ctx, isJson);
   registerInternalCommands(program, ctx);

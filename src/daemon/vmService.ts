@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
+import { dirname } from 'node:path';
 import type { Config } from '../config/index.js';
-import { describeSshFailure, ensureClientKey, generateHostKey, hostAlias, pinHostKey, sshShellArgv, unpinHostKey, waitForTcp, type SshTarget } from '../guest/index.js';
+import { describeSshFailure, ensureClientKey, generateHostKey, hostAlias, pinHostKey, renderBangerSshConfig, sshShellArgv, unpinHostKey, waitForTcp, type SshTarget } from '../guest/index.js';
 import { allocateGuestIp, macForVm, tapNameForVm } from '../hostnat/index.js';
 import type { Logger } from '../log/index.js';
 import {
@@ -151,6 +152,7 @@ export class VmService {
         pinHostKey(this.d.layout.knownHosts, hostAlias(name), hostPub);
         undo.push('unpin host key', () => unpinHostKey(this.d.layout.knownHosts, hostAlias(name)));
         undo.commit();
+        this.refreshSshConfig();
         return record;
       } catch (e) {
         const errors = await undo.unwind();
@@ -296,6 +298,7 @@ export class VmService {
       rmSync(this.files(vm).dir, { recursive: true, force: true });
       unpinHostKey(this.d.layout.knownHosts, hostAlias(vm.name));
       this.store.vms.remove(vm.id);
+      this.refreshSshConfig();
     });
   }
 
@@ -304,6 +307,15 @@ export class VmService {
     const victims = this.list().filter((v) => !(v.state === 'running' && this.isAlive(v)));
     for (const v of victims) await this.delete(v.id, ctx);
     return victims.map((v) => v.name);
+  }
+
+  /** Rewrites banger's ssh config (atomically) so `ssh NAME.vm` reaches every VM. */
+  refreshSshConfig(): void {
+    const path = this.d.layout.sshConfigFile;
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const text = renderBangerSshConfig(this.list().map((v) => ({ name: v.name, ip: v.guestIp })), this.d.config.ssh_key_path, this.d.layout.knownHosts);
+    writeFileSync(`${path}.tmp`, text, { mode: 0o600 });
+    renameSync(`${path}.tmp`, path);
   }
 
   sshTarget(vm: Vm): SshTarget {
@@ -346,6 +358,7 @@ export class VmService {
         stopped.push(vm.name);
       }
     }
+    this.refreshSshConfig();
     return { adopted, stopped };
   }
 

@@ -2,3 +2,4 @@ export {
   ensureClientKey, generateHostKey, hostAlias, pinHostKey, unpinHostKey, sshOptions, sshArgv, sshShellArgv, shellQuote, describeSshFailure, waitForTcp,
   type SshTarget,
 } from './ssh.js';
+export { renderBangerSshConfig, installInclude, uninstallInclude, includeBlock, hasInclude, type SshConfigVm } from './sshConfig.js';

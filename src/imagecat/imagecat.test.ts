@@ -28,6 +28,10 @@ test('applyRecipe masks units, writes files and links, and removes shared host k
     assert.equal(readlinkSync(join(tree, 'etc/systemd/system/default.target')), '/lib/systemd/system/multi-user.target');
     assert.match(readFileSync(join(tree, 'etc/systemd/journald.conf.d/banger.conf'), 'utf8'), /Storage=volatile/);
     assert.equal(statSync(join(tree, 'etc/ssh/sshd_config.d/banger.conf')).mode & 0o777, 0o644);
+    const sshDropIn = readFileSync(join(tree, 'etc/systemd/system/ssh.service.d/banger.conf'), 'utf8');
+    assert.match(sshDropIn, /^DefaultDependencies=no$/m);
+    assert.match(sshDropIn, /^Conflicts=shutdown.target$/m, 'still stopped cleanly at shutdown');
+    assert.match(sshDropIn, /^ExecStartPre=$/m);
     assert.equal(existsSync(join(tree, 'etc/ssh/ssh_host_ed25519_key')), false);
     assert.equal(readFileSync(join(tree, 'etc/machine-id'), 'utf8'), '');
     applyRecipe(tree, DEBIAN_BOOKWORM_RECIPE); // idempotent

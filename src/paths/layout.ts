@@ -30,6 +30,8 @@ export interface Layout {
   vmsDir: string;
   sshDir: string;
   sshKey: string;
+  /** banger's own ssh config (Host *.vm), included from ~/.ssh/config by `ssh-config --install`. */
+  sshConfigFile: string;
   knownHosts: string;
   logsDir: string;
   daemonLog: string;
@@ -105,6 +107,7 @@ function assemble(mode: Mode, r: Roots): Layout {
     vmsDir: join(r.stateDir, 'vms'),
     sshDir: join(r.stateDir, 'ssh'),
     sshKey: join(r.stateDir, 'ssh', 'id_ed25519'),
+    sshConfigFile: join(r.stateDir, 'ssh', 'config'),
     knownHosts: join(r.stateDir, 'known_hosts'),
     logsDir,
     daemonLog: join(logsDir, 'bangerd.log'),

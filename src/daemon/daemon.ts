@@ -1,4 +1,5 @@
 import { mkdirSync, unlinkSync } from 'node:fs';
+import type { Writable } from 'node:stream';
 import { buildInfo, nativeSqlitePath } from '../buildinfo/index.js';
 import { loadConfig, type Config } from '../config/index.js';
 import { JsonLogger, type Logger } from '../log/index.js';
@@ -31,7 +32,8 @@ export interface RunningDaemon {
 export interface StartDaemonOptions {
   layout: Layout;
   env: NodeJS.ProcessEnv;
-  out?: NodeJS.WritableStream;
+  /** Where the JSON log lines go (stdout: a file under the supervisor, the journal under systemd). */
+  out?: Writable;
 }
 
 export type StartResult = { kind: 'started'; daemon: RunningDaemon } | { kind: 'already_running'; pid: number };
@@ -44,14 +46,14 @@ function privilegedOpsFor(runner: HostRunner, log: Logger, layout: Layout): Priv
 export async function startDaemon({ layout, env, out = process.stdout }: StartDaemonOptions): Promise<StartResult> {
   const lifecycleOp = newOpId();
   // Until the config is read, log at info; config errors are reported through this logger.
-  let log: Logger = new JsonLogger(out as never, 'info', { op_id: lifecycleOp });
+  let log: Logger = new JsonLogger(out, 'info', { op_id: lifecycleOp });
   if (layout.mode === 'system' && process.getuid?.() === 0) {
     throw new BangerError('unauthorized', 'bangerd must not run as root in system mode', {
       hint: 'it runs as the owner user from bangerd.service; privileged work goes to the root helper',
     });
   }
   const config: Config = loadConfig({ layout, env });
-  log = new JsonLogger(out as never, config.log_level, { op_id: lifecycleOp });
+  log = new JsonLogger(out, config.log_level, { op_id: lifecycleOp });
 
   for (const dir of [layout.stateDir, layout.logsDir, layout.vmsDir, layout.imagesDir, layout.kernelsDir]) mkdirSync(dir, { recursive: true, mode: 0o700 });
   ensurePrivateDir(layout.runtimeDir, process.getuid!());

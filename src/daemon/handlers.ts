@@ -43,7 +43,10 @@ export function createHandlers(d: HandlerDeps): Handlers<Methods> {
     },
     'daemon.operations.list': async () => ({ operations: d.operations.list() }),
     'vm.list': async () => ({ vms: d.vms.list() }),
-    'vm.show': async ({ name }) => ({ vm: d.vms.show(name) }),
+    'vm.show': async ({ name }) => {
+      const vm = d.vms.show(name);
+      return { vm, runtime: await d.vms.runtime(vm) };
+    },
     'vm.create': async (p, c) => {
       const vm = await d.vms.create(p, opCtx(c));
       return { vm, ssh: d.vms.sshTarget(vm) };

@@ -219,6 +219,13 @@ export class VmService {
     renameSync(tmp, this.files(vm).handles);
   }
 
+  /** The live side of a VM for `vm show`: VMM pid, how it runs, and what the VMM says. */
+  async runtime(vm: Vm): Promise<{ pid: number; vmm: string; status: string; startedAt: string } | null> {
+    const h = this.handles(vm);
+    if (!h || !this.d.driver.owns(h.pid, this.files(vm))) return null;
+    return { pid: h.pid, vmm: h.vmm, status: await this.d.driver.status(h.pid, this.files(vm)), startedAt: h.startedAt };
+  }
+
   isAlive(vm: Vm): boolean {
     const h = this.handles(vm);
     return !!h && this.d.driver.owns(h.pid, this.files(vm));

@@ -98,6 +98,20 @@ export class QemuDriver implements VmmDriver {
     return !!argv && argv.some((a) => a.includes(files.qmpSocket));
   }
 
+  async status(pid: number, files: VmFiles): Promise<string> {
+    if (!this.owns(pid, files)) return 'not running';
+    try {
+      const qmp = await QmpClient.connect(files.qmpSocket, 2000);
+      try {
+        return ((await qmp.execute('query-status')) as { status: string }).status;
+      } finally {
+        qmp.close();
+      }
+    } catch (e) {
+      return `unknown (${(e as Error).message})`;
+    }
+  }
+
   async hardStop(pid: number, files: VmFiles): Promise<void> {
     if (!this.owns(pid, files)) return;
     try {

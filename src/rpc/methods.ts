@@ -98,9 +98,9 @@ export const METHODS = {
   }),
   'vm.show': defineMethod({
     name: 'vm.show',
-    summary: 'One VM by name, id or unique id prefix.',
+    summary: 'One VM by name, id or unique id prefix, with its live VMM state (pid, QMP status) when running.',
     params: vmRef,
-    result: z.object({ vm: vmWire }),
+    result: z.object({ vm: vmWire, runtime: z.object({ pid: z.number(), vmm: z.string(), status: z.string(), startedAt: z.string() }).nullable() }),
     tracked: false,
     progress: false,
   }),

@@ -39,6 +39,8 @@ export interface VmmDriver {
   start(spec: BootSpec, signal?: AbortSignal): Promise<StartedVmm>;
   /** True if `pid` is alive and is this VM's VMM (command line check), so a recycled pid is never adopted. */
   owns(pid: number, files: VmFiles): boolean;
+  /** The VMM's own view of the guest (e.g. QMP query-status: "running", "paused", "shutdown"). */
+  status(pid: number, files: VmFiles): Promise<string>;
   /** Stops the VMM immediately (no guest shutdown) and waits for it to exit. */
   hardStop(pid: number, files: VmFiles): Promise<void>;
 }

@@ -6,7 +6,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes, randomInt } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -32,7 +32,7 @@ async function ok(args: string[], timeoutMs = 600_000) {
 }
 
 async function vmJson(name: string) {
-  return JSON.parse((await ok(['vm', 'show', name, '--json'])).stdout) as { id: string; state: string; guestIp: string };
+  return JSON.parse((await ok(['vm', 'show', name, '--json'])).stdout) as { id: string; state: string; guestIp: string; runtime: { pid: number; status: string } | null };
 }
 
 async function bootId(name: string): Promise<string> {
@@ -104,6 +104,9 @@ test('an invalid name or --vcpu 0 is refused with the usage code and leaves no V
 
 test('stop/start keeps files in /root; restart gives a new boot_id', async () => {
   await ok(['vm', 'create', '--name', 'e2e-a'], 300_000);
+  const shown = await vmJson('e2e-a');
+  assert.equal(shown.runtime?.status, 'running', 'QMP reports the guest running');
+  assert.match((await ok(['vm', 'logs', 'e2e-a'])).stdout, /banger-boot: switch_root at [\d.]+s/);
   await ok(['vm', 'ssh', 'e2e-a', '--', 'sh', '-c', 'echo kept > /root/keep.txt && sync']);
   const first = await bootId('e2e-a');
   await ok(['vm', 'stop', 'e2e-a'], 120_000);
@@ -129,6 +132,21 @@ test('daemon killed with SIGKILL and restarted: the VM keeps running and is adop
   assert.notEqual(s.daemonPid(), daemonPid);
 });
 
+test('a host key that does not match the pinned one fails as a possible MITM', async () => {
+  const kh = join(s.stateDir, 'known_hosts');
+  const original = readFileSync(kh, 'utf8');
+  const bogusKey = 'AAAAC3NzaC1lZDI1NTE5AAAAIHhPSWRlbnRpdHlUaGF0SXNOb3RUaGVWTXNPd25LZXkxMjM0';
+  try {
+    writeFileSync(kh, original.replace(/^e2e-a\.vm ssh-ed25519 \S+$/m, `e2e-a.vm ssh-ed25519 ${bogusKey}`));
+    const r = await s.banger(['vm', 'ssh', 'e2e-a', '--', 'true']);
+    assert.equal(r.code, 4, r.stderr);
+    assert.match(r.stderr, /^banger: the host key of e2e-a\.vm does not match the one banger pinned: possible MITM$/m);
+  } finally {
+    writeFileSync(kh, original);
+  }
+  assert.equal((await ok(['vm', 'ssh', 'e2e-a', '--', 'true'])).code, 0);
+});
+
 test('kill --signal KILL leaves the VM stopped, with no process and no tap', async () => {
   const { id } = await vmJson('e2e-a');
   await ok(['vm', 'kill', '--signal', 'KILL', 'e2e-a']);
@@ -137,8 +155,13 @@ test('kill --signal KILL leaves the VM stopped, with no process and no tap', asy
   assert.equal(links().includes(`tap-fc-${id}`), false);
 });
 
-test('prune deletes stopped VMs and keeps running ones', async () => {
-  await ok(['vm', 'create', '--name', 'e2e-b'], 300_000);
+test('prune deletes stopped VMs and keeps running ones (e2e-b started detached)', async () => {
+  const refused = await s.banger(['vm', 'run', '-d', '--rm', '--name', 'e2e-x']);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /cannot be combined with --rm/);
+  const detached = await ok(['vm', 'run', '-d', '--name', 'e2e-b'], 300_000);
+  assert.equal(detached.stdout, 'e2e-b\n');
+  assert.equal((await vmJson('e2e-b')).state, 'running');
   const r = await ok(['vm', 'prune', '-f']);
   assert.match(r.stdout, /deleted e2e-a/);
   const names = (JSON.parse((await ok(['vm', 'list', '--json'])).stdout) as Array<{ name: string }>).map((v) => v.name);

@@ -19,6 +19,10 @@ export class FakeVmmDriver implements VmmDriver {
     return this.alive.has(pid);
   }
 
+  async status(pid: number): Promise<string> {
+    return this.alive.has(pid) ? 'running' : 'not running';
+  }
+
   async hardStop(pid: number): Promise<void> {
     this.alive.delete(pid);
   }

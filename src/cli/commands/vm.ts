@@ -17,7 +17,9 @@ export function renderVmList(o: Output, vms: readonly Vm[], now = Date.now()): s
   );
 }
 
-export function renderVmShow(v: Vm): string {
+export interface VmRuntime { pid: number; vmm: string; status: string; startedAt: string }
+
+export function renderVmShow(v: Vm, runtime: VmRuntime | null = null): string {
   const rows: Array<[string, string]> = [
     ['name', v.name], ['id', v.id], ['state', v.state], ['image', v.imageName ?? '-'], ['vmm', v.vmm],
     ['spec', `${v.spec.vcpu} vcpu | ${v.spec.memoryMib} MiB | ${formatSize(v.spec.diskSizeBytes)} disk`],
@@ -25,6 +27,7 @@ export function renderVmShow(v: Vm): string {
     ['workspace', v.workspace ? `${v.workspace.hostPath} -> ${v.workspace.guestPath}` : '-'],
     ['dir', v.vmDir], ['created', v.createdAt], ['touched', v.touchedAt],
   ];
+  if (runtime) rows.push(['vmm', `${runtime.vmm}, pid ${runtime.pid}, ${runtime.status} since ${runtime.startedAt}`]);
   if (v.lastError) rows.push(['last error', v.lastError]);
   const w = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, val]) => `${k.padEnd(w)}  ${val}`).join('\n') + '\n';
@@ -54,8 +57,8 @@ export function registerVmCommands(program: Command, ctx: CliContext, isJson: (c
     .description('show the full record of one VM')
     .addHelpText('after', '\nExample:\n  banger vm show devbox --json')
     .action(async (name: string, _opts, cmd: Command) => {
-      const { vm: v } = await ctx.daemon.call('vm.show', { name });
-      if (isJson(cmd)) printJson(ctx.output, v);
-      else ctx.output.out(renderVmShow(v));
+      const { vm: v, runtime } = await ctx.daemon.call('vm.show', { name });
+      if (isJson(cmd)) printJson(ctx.output, { ...v, runtime });
+      else ctx.output.out(renderVmShow(v, runtime));
     });
 }

@@ -54,6 +54,7 @@ export function createHandlers(d: HandlerDeps): Handlers<Methods> {
     'vm.start': async ({ name }, c) => ({ vm: await d.vms.start(name, opCtx(c)) }),
     'vm.stop': async ({ name }, c) => ({ vm: await d.vms.stop(name, opCtx(c)) }),
     'vm.restart': async ({ name }, c) => ({ vm: await d.vms.restart(name, opCtx(c)) }),
+    'vm.set': async ({ name, ...spec }, c) => ({ vm: await d.vms.set(name, spec, opCtx(c)) }),
     'vm.kill': async ({ name, signal }, c) => ({ vm: await d.vms.kill(name, signal, opCtx(c)) }),
     'vm.delete': async ({ name }, c) => {
       const vm = d.vms.show(name);

@@ -14,7 +14,7 @@ import { vmFiles, type Layout, type VmFiles } from '../paths/index.js';
 import type { AllowedSignal, PrivilegedOps } from '../roothelper/index.js';
 import type { Store } from '../store/index.js';
 import { isProcessAlive, readLogTail, writePidFile, type HostRunner } from '../system/index.js';
-import { createRootOverlay, createWorkDisk, writeWorkDiskFiles } from '../vmdisk/index.js';
+import { createRootOverlay, createWorkDisk, growWorkDisk, writeWorkDiskFiles } from '../vmdisk/index.js';
 import type { VmmDriver } from '../vmm/index.js';
 import { CleanupStack } from './cleanupStack.js';
 import type { ImageService } from './imageService.js';
@@ -282,6 +282,33 @@ export class VmService {
       for (let i = 0; i < 100 && isProcessAlive(h.pid); i++) await sleep(50);
       if (isProcessAlive(h.pid)) throw new BangerError('operation_failed', `VM ${vm.name} is still running after SIG${signal}`, { hint: `use \`banger vm kill --signal KILL ${vm.name}\`` });
       await this.released(vm, ctx);
+      return this.show(vm.id);
+    });
+  }
+
+  /**
+   * Changes the resources of a stopped VM (SPEC 3 `vm set`): vcpu and memory freely
+   * within limits, the work disk only upwards (grown in place with resize2fs).
+   */
+  async set(ref: string, p: { vcpu?: number | undefined; memoryMib?: number | undefined; diskSizeBytes?: number | undefined }, ctx: OpCtx): Promise<Vm> {
+    const vm0 = this.show(ref);
+    return this.locks.run(vm0.id, async () => {
+      const vm = this.show(vm0.id);
+      if (p.vcpu === undefined && p.memoryMib === undefined && p.diskSizeBytes === undefined) {
+        throw new BangerError('bad_request', 'nothing to change', { hint: 'give --vcpu, --memory or --disk-size' });
+      }
+      if (this.isAlive(vm)) throw new BangerError('conflict', `VM ${vm.name} is running; resources change only while it is stopped`, { hint: `stop it first: \`banger vm stop ${vm.name}\`` });
+      const spec: VmSpec = { ...vm.spec, ...(p.vcpu !== undefined && { vcpu: p.vcpu }), ...(p.memoryMib !== undefined && { memoryMib: p.memoryMib }), ...(p.diskSizeBytes !== undefined && { diskSizeBytes: p.diskSizeBytes }) };
+      const problem = vmSpecProblem(spec);
+      if (problem) throw new BangerError('bad_request', problem);
+      if (spec.diskSizeBytes < vm.spec.diskSizeBytes) {
+        throw new BangerError('bad_request', `the work disk can only grow (it is ${formatSize(vm.spec.diskSizeBytes)}, asked for ${formatSize(spec.diskSizeBytes)})`, { hint: 'shrinking would lose data in /root; create a new VM instead' });
+      }
+      if (spec.diskSizeBytes > vm.spec.diskSizeBytes) {
+        ctx.progress?.('resizing', `work disk to ${formatSize(spec.diskSizeBytes)}`);
+        await growWorkDisk(this.d.runner, this.files(vm).workDisk, spec.diskSizeBytes);
+      }
+      this.store.vms.setSpec(vm.id, spec);
       return this.show(vm.id);
     });
   }

@@ -117,6 +117,11 @@ export const METHODS = {
   }),
   'vm.start': defineMethod({ name: 'vm.start', summary: 'Starts a stopped VM and waits until ssh answers.', params: nameRef, result: z.object({ vm: vmWire }), tracked: true, progress: true }),
   'vm.stop': defineMethod({ name: 'vm.stop', summary: 'Powers the guest off gracefully, with a hard stop after a timeout. Disks are kept.', params: nameRef, result: z.object({ vm: vmWire }), tracked: true, progress: true }),
+  'vm.set': defineMethod({
+    name: 'vm.set', summary: 'Changes vcpu, memory or work-disk size (grow only) of a stopped VM.',
+    params: z.strictObject({ name: z.string().min(1), vcpu: z.number().optional(), memoryMib: z.number().optional(), diskSizeBytes: z.number().optional() }),
+    result: z.object({ vm: vmWire }), tracked: true, progress: true,
+  }),
   'vm.restart': defineMethod({ name: 'vm.restart', summary: 'Stops then starts a VM (a new boot).', params: nameRef, result: z.object({ vm: vmWire }), tracked: true, progress: true }),
   'vm.kill': defineMethod({
     name: 'vm.kill', summary: 'Sends a signal (TERM, KILL, INT, HUP) to the VMM; the VM ends up stopped.',

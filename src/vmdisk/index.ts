@@ -1,1 +1,1 @@
-export { createRootOverlay, createWorkDisk, writeWorkDiskFiles, type WorkDiskFile } from './vmDisks.js';
+export { createRootOverlay, createWorkDisk, growWorkDisk, writeWorkDiskFiles, type WorkDiskFile } from './vmDisks.js';

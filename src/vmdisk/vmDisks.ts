@@ -29,7 +29,13 @@ export async function createWorkDisk(runner: HostRunner, seed: string | null, di
     return;
   }
   copyFileSync(seed, disk);
-  await runner.run(['truncate', '-s', sizeArg, disk]);
+  await growWorkDisk(runner, disk, sizeBytes);
+}
+
+/** Grows an ext4 disk image (file and filesystem) to `sizeBytes`; never shrinks. */
+export async function growWorkDisk(runner: HostRunner, disk: string, sizeBytes: number): Promise<void> {
+  const sizeArg = `${Math.floor(sizeBytes / MIB)}M`;
+  await runner.run(['truncate', '-s', `>${sizeArg}`, disk]);
   // resize2fs insists on a freshly checked filesystem.
   await runner.run(['e2fsck', '-f', '-p', disk], { allowFailure: true });
   await runner.run(['resize2fs', '-f', disk, sizeArg]);

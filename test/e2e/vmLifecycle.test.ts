@@ -102,17 +102,24 @@ test('an invalid name or --vcpu 0 is refused with the usage code and leaves no V
   assert.equal((await ok(['vm', 'list', '--json'])).stdout.trim(), '[]');
 });
 
-test('stop/start keeps files in /root; restart gives a new boot_id', async () => {
+test('stop/start keeps files in /root; vm set changes vcpu and grows the disk; restart gives a new boot_id', async () => {
   await ok(['vm', 'create', '--name', 'e2e-a'], 300_000);
   const shown = await vmJson('e2e-a');
   assert.equal(shown.runtime?.status, 'running', 'QMP reports the guest running');
   assert.match((await ok(['vm', 'logs', 'e2e-a'])).stdout, /banger-boot: switch_root at [\d.]+s/);
   await ok(['vm', 'ssh', 'e2e-a', '--', 'sh', '-c', 'echo kept > /root/keep.txt && sync']);
   const first = await bootId('e2e-a');
+  const running = await s.banger(['vm', 'set', 'e2e-a', '--vcpu', '1']);
+  assert.equal(running.code, 4, 'vm set refuses a running VM');
   await ok(['vm', 'stop', 'e2e-a'], 120_000);
   assert.equal((await vmJson('e2e-a')).state, 'stopped');
+  await ok(['vm', 'set', 'e2e-a', '--vcpu', '1', '--disk-size', '3G']);
+  assert.equal((await s.banger(['vm', 'set', 'e2e-a', '--disk-size', '1G'])).code, 2, 'the disk only grows');
   await ok(['vm', 'start', 'e2e-a'], 300_000);
   assert.equal((await ok(['vm', 'ssh', 'e2e-a', '--', 'cat', '/root/keep.txt'])).stdout, 'kept\n');
+  assert.equal((await ok(['vm', 'ssh', 'e2e-a', '--', 'nproc'])).stdout.trim(), '1', 'vm set changed the vcpu count');
+  const rootSize = Number((await ok(['vm', 'ssh', 'e2e-a', '--', 'df', '--output=size', '-B1M', '/root'])).stdout.trim().split('\n').pop());
+  assert.ok(rootSize > 2500, `work disk grown to 3G (df says ${rootSize} MiB)`);
   const second = await bootId('e2e-a');
   assert.notEqual(second, first);
   await ok(['vm', 'restart', 'e2e-a'], 300_000);

@@ -113,6 +113,19 @@ export function registerVmLifecycleCommands(vm: Command, ctx: CliContext, isJson
       });
   }
 
+  vm.command('set')
+    .argument('<name>', 'VM name')
+    .option('--vcpu <n>', 'virtual CPUs')
+    .option('--memory <size>', 'memory, e.g. 2048 (MiB) or 4G')
+    .option('--disk-size <size>', 'new size of the /root work disk (it can only grow)')
+    .description('change the resources of a stopped VM')
+    .addHelpText('after', '\nExample:\n  banger vm stop dev && banger vm set dev --vcpu 4 --memory 8G && banger vm start dev')
+    .action(async (name: string, o: SpecOptions, cmd: Command) => {
+      const { vm: v } = await ctx.daemon.call('vm.set', { name, ...specParams(o) }, { onProgress: progressPrinter(ctx.output, name) });
+      if (isJson(cmd)) printJson(ctx.output, v);
+      else ctx.output.out(`${v.name}: ${v.spec.vcpu} vcpu | ${v.spec.memoryMib} MiB | ${Math.round(v.spec.diskSizeBytes / (1 << 30))}G disk\n`);
+    });
+
   vm.command('kill')
     .argument('<names...>', 'VM names')
     .option('--signal <signal>', 'TERM, KILL, INT or HUP', 'KILL')

@@ -24,7 +24,7 @@ function sandboxWithBridge(): { s: Sandbox; bridge: string; subnet: string } {
   const bridge = `br-fc-zb${randomBytes(2).toString('hex')}`;
   const subnet = `10.214.${randomInt(10, 250)}`;
   mkdirSync(dirname(s.configFile), { recursive: true });
-  writeFileSync(s.configFile, `bridge_name = "${bridge}"\nbridge_ip = "${subnet}.1"\ncidr = 24\n[vm_defaults]\nvcpu = 2\nmemory_mib = 1024\ndisk_size = "2G"\n`);
+  writeFileSync(s.configFile, `${s.baseConfig}bridge_name = "${bridge}"\nbridge_ip = "${subnet}.1"\ncidr = 24\n[vm_defaults]\nvcpu = 2\nmemory_mib = 1024\ndisk_size = "2G"\n`);
   return { s, bridge, subnet };
 }
 

@@ -18,8 +18,9 @@ say() { printf '\033[2m[setup]\033[0m %s\n' "$*"; }
 #   mmdebstrap              builds the default image from the Debian mirror
 #   busybox-static          the guest initramfs
 #   cpio                    unit tests read back the initramfs archive with it
+#   bind9-dnsutils          dig, with which the tests query banger's .vm DNS
 APT_PACKAGES=(iproute2 nftables e2fsprogs openssh-client kmod g++ make python3 git ca-certificates
-              qemu-system-x86 qemu-utils mmdebstrap busybox-static cpio)
+              qemu-system-x86 qemu-utils mmdebstrap busybox-static cpio bind9-dnsutils)
 
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 if [ "$node_major" -lt 20 ]; then

@@ -1,4 +1,4 @@
-import { mkdirSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { buildInfo, nativeSqlitePath } from '../buildinfo/index.js';
 import { loadConfig, type Config } from '../config/index.js';
@@ -14,6 +14,12 @@ import { QemuDriver } from '../qemu/index.js';
 import { accelProbeFile } from '../paths/index.js';
 import { ImageService } from './imageService.js';
 import { KernelService } from './kernelService.js';
+import { upstreamsFrom, VmDnsServer } from '../vmdns/index.js';
+
+/** The host's resolvers, re-read per forwarded query so resolv.conf changes apply at once. */
+function readUpstreams(exclude: string[]): string[] {
+  try { return upstreamsFrom(readFileSync('/etc/resolv.conf', 'utf8'), exclude); } catch { return []; }
+}
 import { acquireDaemonLock } from './daemonLock.js';
 import { createHandlers } from './handlers.js';
 import { VmService } from './vmService.js';
@@ -65,6 +71,7 @@ export async function startDaemon({ layout, env, out = process.stdout }: StartDa
   }
 
   let store: Store | undefined;
+  let openDns: VmDnsServer | undefined;
   try {
     setNativeBindingPath(nativeSqlitePath());
     store = Store.open(layout.dbFile);
@@ -77,7 +84,24 @@ export async function startDaemon({ layout, env, out = process.stdout }: StartDa
     const driver = new QemuDriver({ qemuBin: config.qemu_bin, accelSetting: config.accel, accelProbeFile: accelProbeFile(layout), supervisor: new ProcessSupervisor(), log });
     const kernels = new KernelService(store, runner, layout, config.default_kernel_name);
     const images = new ImageService(store, runner, layout, kernels);
-    const vms = new VmService({ store, layout, config, runner, privileged, driver, images, log });
+    const dns = new VmDnsServer({
+      lookup: (name) => vms.runningIp(name),
+      upstreams: () => readUpstreams([config.bridge_ip, config.dns_listen.host]),
+      runner,
+      log,
+    });
+    openDns = dns;
+    await dns.listen(config.dns_listen.host, config.dns_listen.port);
+    // Guests resolve through the bridge address; listen there once the bridge exists.
+    const listenOnBridge = async () => {
+      try {
+        await dns.listen(config.bridge_ip, 53);
+      } catch (e) {
+        log.warn('guests cannot use banger DNS on the bridge', { error: (e as Error).message, hint: (e as BangerError).hint });
+      }
+    };
+    if (existsSync(`/sys/class/net/${config.bridge_name}`)) await listenOnBridge();
+    const vms = new VmService({ store, layout, config, runner, privileged, driver, images, log, onBridgeReady: listenOnBridge });
     const startedAt = Date.now();
     const reconciled = await vms.reconcile({ opId: lifecycleOp });
     if (reconciled.adopted.length || reconciled.stopped.length) log.info('reconciled VMs', reconciled);
@@ -97,6 +121,7 @@ export async function startDaemon({ layout, env, out = process.stdout }: StartDa
       stopping ??= (async () => {
         log.info('daemon stopping', { reason });
         await server.close();
+        await dns.close();
         openStore.close();
         lock.release();
         log.info('daemon stopped');
@@ -111,6 +136,7 @@ export async function startDaemon({ layout, env, out = process.stdout }: StartDa
     });
     return { kind: 'started', daemon: { stopped, stop } };
   } catch (e) {
+    await openDns?.close();
     store?.close();
     lock.release();
     throw e;

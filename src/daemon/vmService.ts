@@ -52,6 +52,8 @@ export interface VmServiceDeps {
   driver: VmmDriver;
   images: ImageService;
   log: Logger;
+  /** Called once the bridge exists (the DNS server then listens on the bridge address). */
+  onBridgeReady?: () => Promise<void>;
 }
 
 /** How long a booting guest may take to answer on port 22 (TCG guests need ~10 s alone). */
@@ -70,6 +72,12 @@ export class VmService {
 
   list(): Vm[] {
     return this.store.vms.list();
+  }
+
+  /** Address of the running VM with exactly this name, for `.vm` DNS answers. */
+  runningIp(name: string): string | null {
+    const vm = this.store.vms.find(name);
+    return vm && vm.name === name && vm.state === 'running' ? vm.guestIp : null;
   }
 
   /** A generated adjective-noun name that no VM in the store has. */
@@ -178,6 +186,7 @@ export class VmService {
       try {
         ctx.progress?.('network', `${this.d.config.bridge_name} and ${tap}`);
         await this.d.privileged.ensureBridge({ name: this.d.config.bridge_name, address: this.d.config.bridge_ip, prefix: this.d.config.cidr }, ctx);
+        await this.d.onBridgeReady?.();
         await this.d.privileged.createTap({ name: tap, bridge: this.d.config.bridge_name, ownerUid: process.getuid!(), ownerGid: process.getgid!() }, ctx);
         undo.push('delete tap', () => this.d.privileged.deleteTap({ name: tap }, ctx));
         ctx.progress?.('booting', `${vm.spec.vcpu} vcpu, ${vm.spec.memoryMib} MiB`);

@@ -42,7 +42,7 @@ async function bootId(name: string): Promise<string> {
 before(() => {
   s = createSandbox();
   mkdirSync(dirname(s.configFile), { recursive: true });
-  writeFileSync(s.configFile, [
+  writeFileSync(s.configFile, s.baseConfig + [
     `bridge_name = "${bridge}"`, `bridge_ip = "${subnet}.1"`, 'cidr = 24', '',
     '[vm_defaults]', 'vcpu = 2', 'memory_mib = 1024', 'disk_size = "2G"', '',
   ].join('\n'));
@@ -169,6 +169,19 @@ test('prune deletes stopped VMs and keeps running ones (e2e-b started detached)'
   const detached = await ok(['vm', 'run', '-d', '--name', 'e2e-b'], 300_000);
   assert.equal(detached.stdout, 'e2e-b\n');
   assert.equal((await vmJson('e2e-b')).state, 'running');
+
+  // .vm names: on the host through dns_listen, and between guests through the bridge.
+  await ok(['vm', 'start', 'e2e-a'], 300_000);
+  const a = await vmJson('e2e-a');
+  const b = await vmJson('e2e-b');
+  const dig = (name: string) => execFileSync('dig', ['+short', '+tries=1', '+time=2', '-p', String(s.dnsPort), '@127.0.0.1', name], { encoding: 'utf8' }).trim();
+  const digStatus = (name: string) => /status: (\w+)/.exec(execFileSync('dig', ['+tries=1', '+time=2', '-p', String(s.dnsPort), '@127.0.0.1', name], { encoding: 'utf8' }))?.[1];
+  assert.equal(dig('e2e-a.vm'), a.guestIp);
+  assert.equal(dig('e2e-b.vm'), b.guestIp);
+  assert.equal(digStatus('nobody-here.vm'), 'NXDOMAIN');
+  assert.equal((await ok(['vm', 'ssh', 'e2e-b', '--', 'getent', 'hosts', 'e2e-a.vm'])).stdout.split(/\s+/)[0], a.guestIp, 'one guest resolves another by name');
+  await ok(['vm', 'stop', 'e2e-a'], 120_000);
+  assert.equal(digStatus('e2e-a.vm'), 'NXDOMAIN', "a stopped VM's name disappears");
   const r = await ok(['vm', 'prune', '-f']);
   assert.match(r.stdout, /deleted e2e-a/);
   const names = (JSON.parse((await ok(['vm', 'list', '--json'])).stdout) as Array<{ name: string }>).map((v) => v.name);

@@ -6,6 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { createSandbox, alive, waitFor, type Sandbox } from './harness.js';
 import { Store } from '../../src/store/index.js';
 import { sampleVm } from '../fixtures/vms.js';
@@ -199,6 +201,27 @@ test('a database from a newer banger: daemon refuses to start, says so, and leav
     assert.equal(list.code, 4);
     assert.match(list.stderr, /written by a newer banger/);
     assert.equal((await s.bangerd(['--check-migrations'])).code, 2);
+  });
+});
+
+test('.vm DNS through the real daemon: authoritative NXDOMAIN for unknown names; a busy port is a clear error naming its owner', async () => {
+  await withSandbox(async (s) => {
+    assert.equal((await s.banger(['vm', 'list'])).code, 0);
+    const dig = execFileSync('dig', ['+tries=1', '+time=2', '-p', String(s.dnsPort), '@127.0.0.1', 'ghost.vm'], { encoding: 'utf8' });
+    assert.match(dig, /status: NXDOMAIN/);
+    assert.match(dig, /flags: qr aa/);
+    await s.banger(['daemon', 'stop']);
+    // Another process holds the port: the daemon refuses to start and names it.
+    const blocker = createSocket('udp4');
+    await new Promise<void>((r) => blocker.bind(s.dnsPort, '127.0.0.1', () => r()));
+    try {
+      const r = await s.banger(['vm', 'list']);
+      assert.equal(r.code, 4, r.stderr);
+      assert.match(r.stderr, new RegExp(`DNS address 127\\.0\\.0\\.1:${s.dnsPort} is already in use by node \\(pid ${process.pid}\\)`));
+      assert.match(r.stderr, /hint: set dns_listen/);
+    } finally {
+      blocker.close();
+    }
   });
 });
 

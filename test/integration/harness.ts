@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,10 @@ export interface Sandbox {
   dir: string;
   env: NodeJS.ProcessEnv;
   configFile: string;
+  /** A random free-looking port for this sandbox's DNS listener, so sandboxes never collide. */
+  dnsPort: number;
+  /** The config every sandbox starts with (dns_listen); tests that write a config start from it. */
+  baseConfig: string;
   stateDir: string;
   socket: string;
   pidFile: string;
@@ -54,10 +58,17 @@ export function createSandbox(): Sandbox {
     NO_COLOR: '1',
   };
   const stateDir = join(dir, '.local', 'state', 'banger');
+  const dnsPort = 20000 + Math.floor(Math.random() * 40000);
+  const baseConfig = `dns_listen = "127.0.0.1:${dnsPort}"\n`;
+  const configFile = join(dir, '.config', 'banger', 'config.toml');
+  mkdirSync(join(dir, '.config', 'banger'), { recursive: true });
+  writeFileSync(configFile, baseConfig);
   const sandbox: Sandbox = {
     dir,
     env,
-    configFile: join(dir, '.config', 'banger', 'config.toml'),
+    dnsPort,
+    baseConfig,
+    configFile,
     stateDir,
     socket: join(runtime, 'banger', 'bangerd.sock'),
     pidFile: join(runtime, 'banger', 'bangerd.pid'),

@@ -81,7 +81,10 @@ test('vm run --rm -- echo ok prints ok, exits 0 and leaves nothing (first run ob
 
 test("the README's first command ends in the VM: scripts/sandbox.sh --rm -- echo ok", async () => {
   const { run, repoRoot } = await import('../integration/harness.js');
-  const r = await run(['bash', join(repoRoot, 'scripts', 'sandbox.sh'), '--rm', '--', 'sh', '-c', 'echo "ok from $(hostname)"'], s.env, 600_000);
+  // HOME is the sandbox's, so hand npm the invoking user's config should setup need npm ci.
+  const npmrc = join(process.env.HOME ?? '/root', '.npmrc');
+  const r = await run(['bash', join(repoRoot, 'scripts', 'sandbox.sh'), '--rm', '--', 'sh', '-c', 'echo "ok from $(hostname)"'],
+    { ...s.env, ...(existsSync(npmrc) && { NPM_CONFIG_USERCONFIG: npmrc }) }, 900_000);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^ok from [a-z]+-[a-z]+\n$/);
 });

@@ -126,7 +126,7 @@ export function evaluateChecks(f: HostFacts): CheckResult[] {
     : { name: 'systemd', status: 'WARN', message: `PID 1 is ${f.pid1}, not systemd: system install uses banger's fallback supervisor`, hint: 'nothing to fix: banger runs without systemd' });
   results.push(f.resolved
     ? { name: 'resolved', status: 'PASS', message: 'systemd-resolved is running: ~vm can be routed to banger' }
-    : { name: 'resolved', status: 'WARN', message: 'systemd-resolved is not running: the host resolves NAME.vm only after you add a resolver rule', hint: 'send *.vm to 127.0.0.1:42069 from your resolver, e.g. dnsmasq `server=/vm/127.0.0.1#42069`' });
+    : { name: 'resolved', status: 'WARN', message: 'systemd-resolved is not running: the host resolves NAME.vm only after you add a resolver rule', hint: 'send *.vm to 127.0.0.1:42069 from your resolver, e.g. dnsmasq `server=/vm/127.0.0.1#42069` (docs/howto/dns.md)' });
   results.push(f.daemon.reachable
     ? { name: 'daemon', status: 'PASS', message: `bangerd v${f.daemon.version} is running (pid ${f.daemon.pid})` }
     : { name: 'daemon', status: 'WARN', message: `bangerd is not running${f.daemon.error ? ` (${f.daemon.error})` : ''}`, hint: 'it starts automatically on the next banger command' });

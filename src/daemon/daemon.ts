@@ -23,6 +23,7 @@ function readUpstreams(exclude: string[]): string[] {
 import { acquireDaemonLock } from './daemonLock.js';
 import { createHandlers } from './handlers.js';
 import { VmService } from './vmService.js';
+import { CleanupStack } from './cleanupStack.js';
 
 /**
  * The composition root of bangerd (ARCHITECTURE 2): constructs the real runner, store,
@@ -70,11 +71,13 @@ export async function startDaemon({ layout, env, out = process.stdout }: StartDa
     return { kind: 'already_running', pid: lock.holderPid };
   }
 
-  let store: Store | undefined;
-  let openDns: VmDnsServer | undefined;
+  // Each resource started below is undone, newest first, if a later step fails.
+  const undo = new CleanupStack();
+  undo.push('release the daemon lock', () => lock.release());
   try {
     setNativeBindingPath(nativeSqlitePath());
-    store = Store.open(layout.dbFile);
+    const store = Store.open(layout.dbFile);
+    undo.push('close the store', () => store.close());
     // We hold the lock, so a socket file left behind belongs to a dead daemon.
     try { unlinkSync(layout.daemonSocket); } catch { /* none */ }
 
@@ -85,13 +88,13 @@ export async function startDaemon({ layout, env, out = process.stdout }: StartDa
     const kernels = new KernelService(store, runner, layout, config.default_kernel_name);
     const images = new ImageService(store, runner, layout, kernels);
     const dns = new VmDnsServer({
-      lookup: (name) => vms.runningIp(name),
+      lookup: (name) => store.vms.runningIpByName(name),
       upstreams: () => readUpstreams([config.bridge_ip, config.dns_listen.host]),
       runner,
       log,
     });
-    openDns = dns;
     await dns.listen(config.dns_listen.host, config.dns_listen.port);
+    undo.push('close DNS', () => dns.close());
     // Guests resolve through the bridge address; listen there once the bridge exists.
     const listenOnBridge = async () => {
       try {
@@ -109,7 +112,6 @@ export async function startDaemon({ layout, env, out = process.stdout }: StartDa
     let resolveStopped!: () => void;
     const stopped = new Promise<void>((r) => { resolveStopped = r; });
     let stopping: Promise<void> | undefined;
-    const openStore = store;
     const server: RpcServer<Methods> = new RpcServer({
       socketPath: layout.daemonSocket,
       methods: METHODS,
@@ -122,7 +124,7 @@ export async function startDaemon({ layout, env, out = process.stdout }: StartDa
         log.info('daemon stopping', { reason });
         await server.close();
         await dns.close();
-        openStore.close();
+        store.close();
         lock.release();
         log.info('daemon stopped');
         resolveStopped();
@@ -130,15 +132,14 @@ export async function startDaemon({ layout, env, out = process.stdout }: StartDa
       return stopping;
     };
     await server.listen();
+    undo.commit();
     log.info('daemon started', {
       pid: process.pid, version: buildInfo.version, commit: buildInfo.commit, mode: layout.mode, socket: layout.daemonSocket,
       config: config.source.exists ? config.source.path : 'defaults (no config file)', privileged: privileged.constructor.name,
     });
     return { kind: 'started', daemon: { stopped, stop } };
   } catch (e) {
-    await openDns?.close();
-    store?.close();
-    lock.release();
+    await undo.unwind();
     throw e;
   }
 }

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import type { Config } from '../config/index.js';
-import { describeSshFailure, ensureClientKey, generateHostKey, hostAlias, pinHostKey, renderBangerSshConfig, sshShellArgv, unpinHostKey, waitForTcp, type SshTarget } from '../guest/index.js';
+import { ensureClientKey, generateHostKey, hostAlias, pinHostKey, renderBangerSshConfig, sshShellArgv, unpinHostKey, waitForTcp, type SshTarget } from '../guest/index.js';
 import { allocateGuestIp, macForVm, tapNameForVm } from '../hostnat/index.js';
 import type { Logger } from '../log/index.js';
 import {
@@ -13,7 +13,7 @@ import { generateVmName, type RandomIndex } from '../namegen/index.js';
 import { vmFiles, type Layout, type VmFiles } from '../paths/index.js';
 import type { AllowedSignal, PrivilegedOps } from '../roothelper/index.js';
 import type { Store } from '../store/index.js';
-import { isProcessAlive, readLogTail, writePidFile, type HostRunner } from '../system/index.js';
+import { isProcessAlive, readLogTail, writeFileAtomic, writePidFile, type HostRunner } from '../system/index.js';
 import { createRootOverlay, createWorkDisk, growWorkDisk, writeWorkDiskFiles } from '../vmdisk/index.js';
 import type { VmmDriver } from '../vmm/index.js';
 import { CleanupStack } from './cleanupStack.js';
@@ -72,12 +72,6 @@ export class VmService {
 
   list(): Vm[] {
     return this.store.vms.list();
-  }
-
-  /** Address of the running VM with exactly this name, for `.vm` DNS answers. */
-  runningIp(name: string): string | null {
-    const vm = this.store.vms.find(name);
-    return vm && vm.name === name && vm.state === 'running' ? vm.guestIp : null;
   }
 
   /** A generated adjective-noun name that no VM in the store has. */
@@ -199,7 +193,7 @@ export class VmService {
         undo.push('stop VMM', () => this.d.driver.hardStop(vmm.pid, files));
         const handles: VmHandles = { pid: vmm.pid, tap, vmm: vmm.detail, startedAt: new Date().toISOString() };
         writePidFile(files.pidFile, vmm.pid);
-        this.writeHandles(vm, handles);
+        writeFileAtomic(files.handles, `${JSON.stringify(handles)}\n`);
         this.store.vms.setRuntime(vm.id, 'running', handles);
         ctx.progress?.('waiting for ssh', `${vm.guestIp}:22`);
         try {
@@ -222,43 +216,50 @@ export class VmService {
     });
   }
 
-  private writeHandles(vm: Vm, h: VmHandles): void {
-    const tmp = `${this.files(vm).handles}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(h)}\n`);
-    renameSync(tmp, this.files(vm).handles);
+
+  /** The VM's handles if its VMM is alive and really its own (pid and command line), else null. */
+  private liveHandles(vm: Vm): VmHandles | null {
+    const h = this.handles(vm);
+    return h && this.d.driver.owns(h.pid, this.files(vm)) ? h : null;
   }
 
   /** The live side of a VM for `vm show`: VMM pid, how it runs, and what the VMM says. */
   async runtime(vm: Vm): Promise<{ pid: number; vmm: string; status: string; startedAt: string } | null> {
-    const h = this.handles(vm);
-    if (!h || !this.d.driver.owns(h.pid, this.files(vm))) return null;
-    return { pid: h.pid, vmm: h.vmm, status: await this.d.driver.status(h.pid, this.files(vm)), startedAt: h.startedAt };
+    const h = this.liveHandles(vm);
+    return h ? { pid: h.pid, vmm: h.vmm, status: await this.d.driver.status(h.pid, this.files(vm)), startedAt: h.startedAt } : null;
   }
 
   isAlive(vm: Vm): boolean {
-    const h = this.handles(vm);
-    return !!h && this.d.driver.owns(h.pid, this.files(vm));
+    return this.liveHandles(vm) !== null;
   }
 
-  /** Releases what a stopped VMM held: tap and handle files. The disks stay. */
-  private async released(vm: Vm, ctx: OpCtx, state: 'stopped' | 'error' = 'stopped', lastError: string | null = null): Promise<void> {
+  /** Releases what a stopped VMM held: tap and handle files; the VM becomes stopped. The disks stay. */
+  private async released(vm: Vm, ctx: OpCtx): Promise<void> {
     const h = this.handles(vm);
     await this.d.privileged.deleteTap({ name: h?.tap ?? tapNameForVm(vm.id) }, ctx).catch((e: Error) => this.d.log.warn('could not delete tap', { op_id: ctx.opId, error: e.message }));
     rmSync(this.files(vm).handles, { force: true });
     rmSync(this.files(vm).runtimeDir, { recursive: true, force: true });
-    this.store.vms.setRuntime(vm.id, state, null, lastError);
+    this.store.vms.setRuntime(vm.id, 'stopped', null);
+  }
+
+  /**
+   * For stop and kill: the live handles, or, when the VMM is already gone, the record
+   * released (if it still said running) and null; a VM that was not running is an error.
+   */
+  private async liveOrReleased(vm: Vm, ctx: OpCtx): Promise<VmHandles | null> {
+    const h = this.liveHandles(vm);
+    if (h) return h;
+    if (vm.state !== 'running') throw new BangerError('not_running', `VM ${vm.name} is not running`, { hint: `start it with \`banger vm start ${vm.name}\`` });
+    await this.released(vm, ctx);
+    return null;
   }
 
   async stop(ref: string, ctx: OpCtx): Promise<Vm> {
     const vm0 = this.show(ref);
     return this.locks.run(vm0.id, async () => {
       const vm = this.show(vm0.id);
-      const h = this.handles(vm);
-      if (!h || !this.d.driver.owns(h.pid, this.files(vm))) {
-        if (vm.state === 'running') await this.released(vm, ctx);
-        if (vm.state !== 'running') throw new BangerError('not_running', `VM ${vm.name} is not running`, { hint: `start it with \`banger vm start ${vm.name}\`` });
-        return this.show(vm.id);
-      }
+      const h = await this.liveOrReleased(vm, ctx);
+      if (!h) return this.show(vm.id);
       ctx.progress?.('stopping', 'asking the guest to power off');
       await this.d.runner.run(sshShellArgv(this.sshTarget(vm), 'sync; systemctl poweroff --no-block || poweroff'), { timeoutMs: 10_000, allowFailure: true }).catch(() => undefined);
       const deadline = Date.now() + GRACEFUL_STOP_MS;
@@ -276,11 +277,8 @@ export class VmService {
     const vm0 = this.show(ref);
     return this.locks.run(vm0.id, async () => {
       const vm = this.show(vm0.id);
-      const h = this.handles(vm);
-      if (!h || !this.d.driver.owns(h.pid, this.files(vm))) {
-        if (vm.state === 'running') { await this.released(vm, ctx); return this.show(vm.id); }
-        throw new BangerError('not_running', `VM ${vm.name} is not running`);
-      }
+      const h = await this.liveOrReleased(vm, ctx);
+      if (!h) return this.show(vm.id);
       try {
         process.kill(h.pid, `SIG${signal}`);
       } catch (e) {
@@ -332,8 +330,8 @@ export class VmService {
     const vm0 = this.show(ref);
     await this.locks.run(vm0.id, async () => {
       const vm = this.show(vm0.id);
-      const h = this.handles(vm);
-      if (h && this.d.driver.owns(h.pid, this.files(vm))) {
+      const h = this.liveHandles(vm);
+      if (h) {
         ctx.progress?.('stopping', vm.name);
         await this.d.driver.hardStop(h.pid, this.files(vm));
       }
@@ -354,11 +352,9 @@ export class VmService {
 
   /** Rewrites banger's ssh config (atomically) so `ssh NAME.vm` reaches every VM. */
   refreshSshConfig(): void {
-    const path = this.d.layout.sshConfigFile;
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    mkdirSync(dirname(this.d.layout.sshConfigFile), { recursive: true, mode: 0o700 }); // it holds the private key too
     const text = renderBangerSshConfig(this.list().map((v) => ({ name: v.name, ip: v.guestIp })), this.d.config.ssh_key_path, this.d.layout.knownHosts);
-    writeFileSync(`${path}.tmp`, text, { mode: 0o600 });
-    renameSync(`${path}.tmp`, path);
+    writeFileAtomic(this.d.layout.sshConfigFile, text);
   }
 
   sshTarget(vm: Vm): SshTarget {
@@ -403,9 +399,5 @@ export class VmService {
     }
     this.refreshSshConfig();
     return { adopted, stopped };
-  }
-
-  describeSshError(vm: Vm, stderr: string): BangerError | null {
-    return describeSshFailure(stderr, hostAlias(vm.name));
   }
 }

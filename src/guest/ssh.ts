@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { connect } from 'node:net';
 import { BangerError } from '../model/index.js';
-import type { HostRunner } from '../system/index.js';
+import { writeFileAtomic, type HostRunner } from '../system/index.js';
 
 /**
  * SSH to guests. One ed25519 client key per install; each VM's host key is generated
@@ -46,11 +46,7 @@ function readLines(p: string): string[] {
 }
 
 function writeLines(p: string, lines: string[]): void {
-  mkdirSync(dirname(p), { recursive: true });
-  const tmp = `${p}.${process.pid}.tmp`;
-  writeFileSync(tmp, lines.length ? `${lines.join('\n')}\n` : '', { mode: 0o600 });
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, p);
+  writeFileAtomic(p, lines.length ? `${lines.join('\n')}\n` : '');
 }
 
 export interface SshTarget {

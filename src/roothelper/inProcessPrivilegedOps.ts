@@ -1,9 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, posix } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { BangerError } from '../model/index.js';
 import type { Logger } from '../log/index.js';
 import type { HostRunner } from '../system/index.js';
+import { writeExt4Files } from '../vmdisk/index.js';
 import type { AllowedSignal, PrivContext, PrivilegedOps } from './privilegedOps.js';
 import { natAddScript, natDeleteScript, vmRuleHandles } from './nftNat.js';
 import {
@@ -124,37 +123,7 @@ export class InProcessPrivilegedOps implements PrivilegedOps {
     const gid = validateId(p.gid, 'gid');
     if (typeof p.content !== 'string') throw new BangerError('bad_request', 'content must be a string');
     this.logCall(ctx, 'write_file_to_image', { image, path, mode: mode.toString(8), uid, gid, bytes: Buffer.byteLength(p.content) });
-    const work = mkdtempSync(join(tmpdir(), 'banger-debugfs-'));
-    try {
-      const src = join(work, 'content');
-      writeFileSync(src, p.content, { mode: 0o600 });
-      const dir = posix.dirname(path);
-      const commands: string[] = [];
-      // Only missing parents are created: debugfs `mkdir` of an existing name corrupts the
-      // filesystem (an orphaned directory inode that e2fsck then complains about).
-      const parts = dir.split('/').filter(Boolean);
-      for (let i = 1; i <= parts.length; i++) {
-        const parent = `/${parts.slice(0, i).join('/')}`;
-        const st = await this.o.runner.run(['debugfs', '-R', `stat ${parent}`, image], { allowFailure: true });
-        if (!/Type: directory/.test(st.stdout)) commands.push(`mkdir ${parent}`);
-      }
-      commands.push(`cd ${dir}`, `rm ${posix.basename(path)}`, `write ${src} ${posix.basename(path)}`,
-        `sif ${path} mode 0${(0o100000 | mode).toString(8)}`, `sif ${path} uid ${uid}`, `sif ${path} gid ${gid}`);
-      const cmdFile = join(work, 'commands');
-      writeFileSync(cmdFile, commands.join('\n') + '\n');
-      const r = await this.o.runner.run(['debugfs', '-w', '-f', cmdFile, image]);
-      // debugfs exits 0 even when one of its commands fails, so check the result itself.
-      const st = await this.o.runner.run(['debugfs', '-R', `stat ${path}`, image], { allowFailure: true });
-      const want = { size: Buffer.byteLength(p.content), mode: mode.toString(8).padStart(4, '0'), uid, gid };
-      const got = parseDebugfsStat(st.stdout);
-      if (!got || got.size !== want.size || got.mode !== want.mode || got.uid !== want.uid || got.gid !== want.gid) {
-        throw new BangerError('operation_failed', `writing ${path} into ${image} failed: ${r.stderr.trim().split('\n').slice(-2).join('; ') || 'the file is not as written'}`, {
-          hint: 'is the image full or not ext4? `e2fsck -n` on it shows more',
-        });
-      }
-    } finally {
-      rmSync(work, { recursive: true, force: true });
-    }
+    await writeExt4Files(this.o.runner, image, [{ path, content: p.content, mode, uid, gid }]);
   }
 
   async signalProcess(p: { pid: number; signal: AllowedSignal }, ctx: PrivContext): Promise<void> {
@@ -186,14 +155,4 @@ export class UnavailablePrivilegedOps implements PrivilegedOps {
   async removeNat(): Promise<void> { this.fail(); }
   async writeFileToImage(): Promise<void> { this.fail(); }
   async signalProcess(): Promise<void> { this.fail(); }
-}
-
-/** Reads size, permission bits and owner from `debugfs -R "stat PATH"` output. */
-export function parseDebugfsStat(out: string): { size: number; mode: string; uid: number; gid: number } | null {
-  const mode = /Mode:\s+0?(\d{3,4})/.exec(out);
-  const uid = /User:\s+(\d+)/.exec(out);
-  const gid = /Group:\s+(\d+)/.exec(out);
-  const size = /Size:\s+(\d+)/.exec(out);
-  if (!mode || !uid || !gid || !size) return null;
-  return { size: Number(size[1]), mode: mode[1]!.padStart(4, '0'), uid: Number(uid[1]), gid: Number(gid[1]) };
 }

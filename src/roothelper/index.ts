@@ -1,4 +1,5 @@
 export { ALLOWED_SIGNALS, PRIV_OPERATIONS, type PrivilegedOps, type PrivContext, type AllowedSignal } from './privilegedOps.js';
-export { InProcessPrivilegedOps, UnavailablePrivilegedOps, parseDebugfsStat, type InProcessPrivilegedOpsOptions } from './inProcessPrivilegedOps.js';
+export { InProcessPrivilegedOps, UnavailablePrivilegedOps, type InProcessPrivilegedOpsOptions } from './inProcessPrivilegedOps.js';
+export { parseDebugfsStat } from '../vmdisk/index.js';
 export * as validate from './validate.js';
 export { natAddScript, natDeleteScript, vmRuleHandles, vmRuleComment } from './nftNat.js';

@@ -38,6 +38,12 @@ export class VmRepository {
     return rows.length === 1 ? vmFromRow(rows[0]!) : undefined;
   }
 
+  /** Address of the running VM called exactly `name` (the DNS hot path: one indexed query). */
+  runningIpByName(name: string): string | null {
+    const r = this.db.prepare("SELECT guest_ip FROM vms WHERE name = ? AND state = 'running'").get(name) as { guest_ip: string | null } | undefined;
+    return r?.guest_ip ?? null;
+  }
+
   nameExists(name: string): boolean {
     return this.db.prepare('SELECT 1 FROM vms WHERE name = ?').get(name) !== undefined;
   }

@@ -1,3 +1,4 @@
+export { writeFileAtomic } from './atomicWrite.js';
 export { ExecHostRunner, CommandError, which, type HostRunner, type RunOptions, type RunResult } from './hostRunner.js';
 export {
   ProcessSupervisor, ChildExitedError, readLogTail, writePidFile, readPidFile, removePidFile, isProcessAlive, processState, processCmdline,

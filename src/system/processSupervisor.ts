@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, renameSync, unlinkSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync } from 'node:fs';
+import { writeFileAtomic } from './atomicWrite.js';
 import { dirname } from 'node:path';
 import { BangerError } from '../model/index.js';
 
@@ -101,10 +102,7 @@ export function readLogTail(path: string, lines = 15): string {
 
 /** Atomic pid file write (temp + rename) so a reader never sees a partial pid. */
 export function writePidFile(path: string, pid: number): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${pid}\n`, { mode: 0o644 });
-  renameSync(tmp, path);
+  writeFileAtomic(path, `${pid}\n`, 0o644);
 }
 
 export function readPidFile(path: string): number | null {

@@ -1,1 +1,2 @@
+export { writeExt4Files, parseDebugfsStat, type Ext4File, type Ext4WriteOptions } from './ext4Files.js';
 export { createRootOverlay, createWorkDisk, growWorkDisk, writeWorkDiskFiles, type WorkDiskFile } from './vmDisks.js';

@@ -1,17 +1,14 @@
 import type { Command } from 'commander';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { hasInclude, includeBlock, installInclude, uninstallInclude } from '../../guest/index.js';
 import { BangerError } from '../../model/index.js';
+import { writeFileAtomic } from '../../system/index.js';
 import type { CliContext } from '../context.js';
 
 /** Writes `text` to `path` atomically, keeping the file's mode (0600 for a new one). */
 function writeKeepingMode(path: string, text: string): void {
-  const mode = existsSync(path) ? statSync(path).mode & 0o777 : 0o600;
-  const tmp = `${path}.banger-tmp`;
-  writeFileSync(tmp, text, { mode });
-  chmodSync(tmp, mode);
-  renameSync(tmp, path);
+  writeFileAtomic(path, text, existsSync(path) ? statSync(path).mode & 0o777 : 0o600);
 }
 
 export function registerSshConfigCommand(program: Command, ctx: CliContext): void {

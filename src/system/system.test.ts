@@ -65,6 +65,8 @@ test('supervisor: own session, log file, pid file, readiness', async () => {
     assert.equal(session, p.pid, 'child leads its own session');
     assert.equal(pgrp, p.pid, 'and its own process group');
     assert.match(readFileSync(log, 'utf8'), /started/);
+    // The marker is touched just before `exec sleep 30`; give the exec a moment under load.
+    for (let i = 0; i < 200 && processCmdline(p.pid)?.[0] !== 'sleep'; i++) await new Promise((r) => setTimeout(r, 10));
     assert.deepEqual(processCmdline(p.pid), ['sleep', '30']);
   } finally {
     process.kill(p.pid, 'SIGKILL');

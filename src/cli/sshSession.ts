@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
 import { describeSshFailure, sshArgv, type SshTarget } from '../guest/index.js';
 
 /**
@@ -21,7 +22,8 @@ export function runSsh(target: SshTarget, command: readonly string[]): Promise<{
     child.on('error', (e) => { process.off('SIGINT', ignore); resolve({ code: 255, error: e }); });
     child.on('close', (code, signal) => {
       process.off('SIGINT', ignore);
-      const resolvedCode = code ?? (signal ? 128 + 1 : 255);
+      // Like a shell: death by signal N is status 128 + N.
+      const resolvedCode = code ?? (signal ? 128 + (osConstants.signals[signal] ?? 1) : 255);
       resolve({ code: resolvedCode, error: resolvedCode === 255 ? describeSshFailure(tail, target.alias) : null });
     });
   });

@@ -1,9 +1,13 @@
+import { nativeSqlitePath } from '../buildinfo/index.js';
 import { exitCodeOf } from '../model/index.js';
+import { setNativeBindingPath } from '../store/index.js';
 import { reportError } from './errors.js';
 import { runCli } from './main.js';
 import { terminalOutput } from './output.js';
 
 /** Process entry of `banger` (bundled as dist/banger.js). */
+// The bundle carries its SQLite addon beside it (doctor opens the store read-only).
+setNativeBindingPath(nativeSqlitePath());
 process.on('SIGINT', () => {
   process.stderr.write('\nbanger: interrupted\n');
   process.exit(exitCodeOf('interrupted'));

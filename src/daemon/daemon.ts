@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { buildInfo, nativeSqlitePath } from '../buildinfo/index.js';
+import { buildInfo } from '../buildinfo/index.js';
 import { loadConfig, type Config } from '../config/index.js';
 import { JsonLogger, type Logger } from '../log/index.js';
 import { BangerError } from '../model/index.js';
@@ -8,7 +8,7 @@ import { newOpId, OperationRegistry } from '../opstate/index.js';
 import { ensurePrivateDir, type Layout } from '../paths/index.js';
 import { InProcessPrivilegedOps, UnavailablePrivilegedOps, type PrivilegedOps } from '../roothelper/index.js';
 import { METHODS, RpcServer, type Methods } from '../rpc/index.js';
-import { setNativeBindingPath, Store } from '../store/index.js';
+import { Store } from '../store/index.js';
 import { ExecHostRunner, ProcessSupervisor, type HostRunner } from '../system/index.js';
 import { QemuDriver } from '../qemu/index.js';
 import { accelProbeFile } from '../paths/index.js';
@@ -75,7 +75,6 @@ export async function startDaemon({ layout, env, out = process.stdout }: StartDa
   const undo = new CleanupStack();
   undo.push('release the daemon lock', () => lock.release());
   try {
-    setNativeBindingPath(nativeSqlitePath());
     const store = Store.open(layout.dbFile);
     undo.push('close the store', () => store.close());
     // We hold the lock, so a socket file left behind belongs to a dead daemon.

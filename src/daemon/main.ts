@@ -1,9 +1,8 @@
 import { parseArgs } from 'node:util';
-import { versionLine } from '../buildinfo/index.js';
+import { nativeSqlitePath, versionLine } from '../buildinfo/index.js';
 import { BangerError, exitCodeOf, exitReasonOf } from '../model/index.js';
 import { resolveLayout } from '../paths/index.js';
 import { checkMigrations, setNativeBindingPath } from '../store/index.js';
-import { nativeSqlitePath } from '../buildinfo/index.js';
 import { startDaemon } from './daemon.js';
 
 /**
@@ -25,6 +24,8 @@ function withSbinOnPath(env: NodeJS.ProcessEnv): void {
 
 async function main(): Promise<number> {
   withSbinOnPath(process.env);
+  // The bundle carries its SQLite addon beside it; every store open below uses it.
+  setNativeBindingPath(nativeSqlitePath());
   let values;
   try {
     ({ values } = parseArgs({ options: { system: { type: 'boolean' }, 'check-migrations': { type: 'boolean' }, version: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
@@ -37,7 +38,6 @@ async function main(): Promise<number> {
 
   const layout = resolveLayout(process.env, values.system ? 'system' : undefined);
   if (values['check-migrations']) {
-    setNativeBindingPath(nativeSqlitePath());
     const report = checkMigrations(layout.dbFile);
     process.stdout.write(`${report.line}\n`);
     return report.exitCode;

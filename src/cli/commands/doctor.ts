@@ -4,8 +4,6 @@ import { defaultConfig, loadConfig, type Config } from '../../config/index.js';
 import { evaluateChecks, gatherFacts, type CheckResult } from '../../doctor/index.js';
 import { BangerError, exitCodeOf } from '../../model/index.js';
 import { ExecHostRunner } from '../../system/index.js';
-import { setNativeBindingPath } from '../../store/index.js';
-import { nativeSqlitePath } from '../../buildinfo/index.js';
 import type { CliContext } from '../context.js';
 import { paint, printJson, type Output } from '../output.js';
 
@@ -38,7 +36,6 @@ export function registerDoctorCommand(program: Command, ctx: CliContext, isJson:
         config = defaultConfig(layout);
         config.source.exists = true;
       }
-      setNativeBindingPath(nativeSqlitePath());
       const facts = await gatherFacts({
         runner: new ExecHostRunner(), layout, config, configError, cli: buildInfo, home: ctx.env.HOME ?? '',
         pingDaemon: () => ctx.daemon.client.call('ping', {}),

@@ -145,7 +145,10 @@ export function registerVmLifecycleCommands(vm: Command, ctx: CliContext, isJson
     .description('stop VMs and remove their disks, tap and pinned host keys')
     .addHelpText('after', '\nExample:\n  banger vm delete dev')
     .action(async (names: string[]) => {
-      await forEachName(ctx, names, async (name) => (await ctx.daemon.call('vm.delete', { name })).deleted && `deleted ${name}`);
+      await forEachName(ctx, names, async (name) => {
+        await ctx.daemon.call('vm.delete', { name });
+        return `deleted ${name}`;
+      });
     });
 
   vm.command('prune')

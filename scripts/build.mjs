@@ -5,7 +5,9 @@
  *   2. esbuild bundles the two entry points into dist/banger.js and dist/bangerd.js with the
  *      build info (version, commit, date) baked in;
  *   3. the native SQLite addon is copied to dist/native/, which makes dist/ self-contained:
- *      `node dist/banger.js` needs nothing else from the checkout.
+ *      `node dist/banger.js` needs nothing else from the checkout;
+ *   4. the guest agent (agent/*.c) is compiled into a static binary, dist/agent/banger-agent,
+ *      with musl-gcc (Debian's musl-tools) or, failing that, gcc -static.
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -47,6 +49,26 @@ await esbuild.build({
   define: { __BANGER_BUILD__: JSON.stringify(build) },
 });
 copyFileSync(join(root, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node'), join(dist, 'native', 'better_sqlite3.node'));
+buildAgent(join(dist, 'agent', 'banger-agent'));
 writeFileSync(join(dist, 'package.json'), `${JSON.stringify({ type: 'module', name: 'banger-dist', version: build.version }, null, 2)}\n`);
 writeFileSync(join(dist, 'BUILD'), `${JSON.stringify(build)}\n`);
 console.log(`built banger v${build.version} (commit ${build.commit}, ${build.builtAt}) into dist/`);
+
+function buildAgent(out) {
+  mkdirSync(dirname(out), { recursive: true });
+  const sources = ['main.c', 'json.c', 'ports.c'].map((f) => join(root, 'agent', f));
+  const flags = ['-static', '-Os', '-s', '-std=c11', '-Wall', '-Wextra', '-Werror', `-DAGENT_VERSION="${build.version}"`, '-o', out, ...sources];
+  for (const cc of ['musl-gcc', 'gcc']) {
+    try {
+      execFileSync(cc, flags, { stdio: ['ignore', 'inherit', 'inherit'] });
+      return;
+    } catch (e) {
+      if (e.code !== 'ENOENT') {
+        console.error(`build: compiling the guest agent with ${cc} failed (see above)`);
+        process.exit(1);
+      }
+    }
+  }
+  console.error('build: no C compiler for the guest agent; install musl-tools (apt-get install musl-tools)');
+  process.exit(1);
+}

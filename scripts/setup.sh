@@ -19,8 +19,10 @@ say() { printf '\033[2m[setup]\033[0m %s\n' "$*"; }
 #   busybox-static          the guest initramfs
 #   cpio                    unit tests read back the initramfs archive with it
 #   bind9-dnsutils          dig, with which the tests query banger's .vm DNS
+#   musl-tools              musl-gcc: the guest agent is a small static C binary
+#   dnsmasq-base            the benchmark's reference DNS server (next to banger's)
 APT_PACKAGES=(iproute2 nftables e2fsprogs openssh-client kmod g++ make python3 git ca-certificates
-              qemu-system-x86 qemu-utils mmdebstrap busybox-static cpio bind9-dnsutils)
+              qemu-system-x86 qemu-utils mmdebstrap busybox-static cpio bind9-dnsutils musl-tools dnsmasq-base)
 
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 if [ "$node_major" -lt 20 ]; then
@@ -51,7 +53,7 @@ if [ ! -d node_modules ] || [ "$(cat node_modules/.banger-deps-stamp 2>/dev/null
 fi
 
 # Rebuild only when a source is newer than the last build.
-if [ ! -f dist/BUILD ] || [ -n "$(find src scripts bench test package.json package-lock.json tsconfig.json -newer dist/BUILD -print -quit)" ]; then
+if [ ! -f dist/BUILD ] || [ -n "$(find src agent scripts bench test package.json package-lock.json tsconfig.json -newer dist/BUILD -print -quit)" ]; then
   say "building"
   node scripts/build.mjs
 else

@@ -46,3 +46,13 @@ export function bundleDir(): string {
 export function nativeSqlitePath(b: BuildInfo = buildInfo): string | undefined {
   return b.bundled ? join(bundleDir(), 'native', 'better_sqlite3.node') : undefined;
 }
+
+/**
+ * The guest agent binary this build installs into images: beside the bundle in
+ * dist/agent/, or, for unbundled runs (tests from build/), the checkout's dist/agent/.
+ * BANGER_AGENT_BINARY overrides it.
+ */
+export function agentBinaryPath(b: BuildInfo = buildInfo): string {
+  if (process.env.BANGER_AGENT_BINARY) return process.env.BANGER_AGENT_BINARY;
+  return b.bundled ? join(bundleDir(), 'agent', 'banger-agent') : join(bundleDir(), '..', '..', '..', 'dist', 'agent', 'banger-agent');
+}

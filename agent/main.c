@@ -1,0 +1,732 @@
+/*
+ * banger-agent: the guest side of banger (SPEC 8). One process, one poll() loop, no
+ * threads and no runtime beyond a static libc.
+ *
+ * Protocol (docs/reference/agent.md): one JSON object per line in each direction.
+ *   request:  {"v":1,"id":<number|string>,"method":"health"|"ports"|"exec"|"shutdown","params":{...}}
+ *   response: {"v":1,"id":<same>,"ok":true,"result":{...}}
+ *          or {"v":1,"id":<same|null>,"ok":false,"error":{"code":"...","message":"..."}}
+ * Every request gets exactly one response; a malformed, oversized or unknown request gets
+ * an error response and the agent carries on. Responses to one stream may come out of
+ * order (an `exec` finishes later than a `health` sent after it): match them by id.
+ *
+ * Transports: AF_VSOCK stream connections on AGENT_VSOCK_PORT (Firecracker, QEMU with
+ * vhost-vsock), and the virtio-serial port named "banger.agent" (a single stream that the
+ * host side may connect to and leave at any time). `--stdio` serves one stream on fds 0/1,
+ * which is how the host-side tests drive it over a socketpair.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/reboot.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "ports.h"
+
+#ifndef AGENT_VERSION
+#define AGENT_VERSION "dev"
+#endif
+#define PROTOCOL_VERSION 1
+#define AGENT_VSOCK_PORT 10789
+#define SERIAL_PORT_NAME "banger.agent"
+/* A request line longer than this is refused (and skipped up to its newline). */
+#define MAX_REQUEST (1024 * 1024)
+#define MAX_CONNS 16
+#define MAX_EXECS 16
+#define DEFAULT_OUTPUT_CAP (1024 * 1024)
+#define MAX_OUTPUT_CAP (16 * 1024 * 1024)
+/* A serial port whose host side is away is polled again after this long. */
+#define SERIAL_RETRY_MS 20
+
+#ifndef AF_VSOCK
+#define AF_VSOCK 40
+#endif
+/* <linux/vm_sockets.h> is not in musl's include path; the ABI is stable. */
+struct sockaddr_vm_compat {
+  sa_family_t svm_family;
+  unsigned short svm_reserved1;
+  unsigned int svm_port;
+  unsigned int svm_cid;
+  unsigned char svm_zero[sizeof(struct sockaddr) - sizeof(sa_family_t) - sizeof(unsigned short) - 2 * sizeof(unsigned int)];
+};
+#define VMADDR_CID_ANY_COMPAT 0xFFFFFFFFu
+
+enum conn_kind { CONN_STDIO, CONN_SERIAL, CONN_VSOCK };
+static const char *const kind_names[] = { "stdio", "serial", "vsock" };
+
+typedef struct {
+  int used;
+  unsigned gen; /* bumped on every reuse of the slot, so a late exec result never reaches a newer peer */
+  enum conn_kind kind;
+  int rfd, wfd;
+  char *buf;
+  size_t len;
+  int discarding; /* skipping the rest of an oversized line */
+  int away;       /* serial: the host side is not connected */
+  int eof;        /* stdio: no more requests will come; replies still go out */
+  long long away_until_ms;
+} conn;
+
+typedef struct {
+  int used;
+  int conn;
+  unsigned gen;
+  char *id; /* the request id's JSON text */
+  pid_t pid;
+  int out_fd, err_fd, in_fd;
+  sbuf out, err, in;
+  size_t in_off;
+  size_t cap;
+  int out_trunc, err_trunc;
+  long long started_ms, deadline_ms;
+  int exited, status, timed_out;
+} exec_job;
+
+static conn conns[MAX_CONNS];
+static exec_job jobs[MAX_EXECS];
+static int sigchld_pipe[2] = { -1, -1 };
+static const char *proc_root = "/proc";
+static int stdio_mode = 0;
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void logf_(const char *fmt, const char *a) {
+  fprintf(stderr, "banger-agent: ");
+  fprintf(stderr, fmt, a);
+  fputc('\n', stderr);
+}
+
+static void set_nonblock(int fd) {
+  int fl = fcntl(fd, F_GETFL);
+  if (fl >= 0) fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+/* Writes all of buf, waiting (bounded) when the peer is slow; gives up on error. */
+static int write_all(int fd, const char *buf, size_t len) {
+  size_t off = 0;
+  long long deadline = now_ms() + 10000;
+  while (off < len) {
+    ssize_t n = write(fd, buf + off, len - off);
+    if (n > 0) { off += (size_t)n; continue; }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      long long left = deadline - now_ms();
+      if (left <= 0) return -1;
+      struct pollfd p = { fd, POLLOUT, 0 };
+      poll(&p, 1, (int)left);
+      continue;
+    }
+    return -1;
+  }
+  return 0;
+}
+
+static void send_line(int ci, unsigned gen, sbuf *msg) {
+  if (ci < 0 || ci >= MAX_CONNS || !conns[ci].used || conns[ci].gen != gen) return;
+  sb_putn(msg, "\n", 1);
+  if (write_all(conns[ci].wfd, msg->data, msg->len) < 0 && conns[ci].kind == CONN_VSOCK) {
+    /* A vsock peer that cannot take a reply is gone; the serial port stays ours. */
+    shutdown(conns[ci].rfd, SHUT_RDWR);
+  }
+}
+
+static void reply_error(int ci, const char *id, const char *code, const char *message) {
+  sbuf b;
+  sb_init(&b);
+  sb_printf(&b, "{\"v\":%d,\"id\":%s,\"ok\":false,\"error\":{\"code\":", PROTOCOL_VERSION, id ? id : "null");
+  sb_json_str(&b, code, strlen(code));
+  sb_puts(&b, ",\"message\":");
+  sb_json_str(&b, message, strlen(message));
+  sb_puts(&b, "}}");
+  send_line(ci, conns[ci].gen, &b);
+  sb_free(&b);
+}
+
+static void reply_ok(int ci, unsigned gen, const char *id, const char *result) {
+  sbuf b;
+  sb_init(&b);
+  sb_printf(&b, "{\"v\":%d,\"id\":%s,\"ok\":true,\"result\":", PROTOCOL_VERSION, id);
+  sb_puts(&b, result);
+  sb_puts(&b, "}");
+  send_line(ci, gen, &b);
+  sb_free(&b);
+}
+
+static int read_small_file(const char *path, char *out, size_t outlen) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, out, outlen - 1);
+  close(fd);
+  if (n < 0) return 0;
+  out[n] = '\0';
+  out[strcspn(out, "\n")] = '\0';
+  return 1;
+}
+
+static void do_health(int ci, const char *id) {
+  char boot_id[64] = "", uptime[64] = "0", host[256] = "", path[300];
+  snprintf(path, sizeof path, "%s/sys/kernel/random/boot_id", proc_root);
+  read_small_file(path, boot_id, sizeof boot_id);
+  snprintf(path, sizeof path, "%s/uptime", proc_root);
+  read_small_file(path, uptime, sizeof uptime);
+  gethostname(host, sizeof host - 1);
+  sbuf r;
+  sb_init(&r);
+  sb_puts(&r, "{\"boot_id\":");
+  sb_json_str(&r, boot_id, strlen(boot_id));
+  sb_printf(&r, ",\"uptime_s\":%.2f,\"hostname\":", strtod(uptime, NULL));
+  sb_json_str(&r, host, strlen(host));
+  sb_puts(&r, ",\"agent_version\":");
+  sb_json_str(&r, AGENT_VERSION, strlen(AGENT_VERSION));
+  sb_printf(&r, ",\"protocol\":%d,\"transport\":\"%s\",\"pid\":%d}", PROTOCOL_VERSION, kind_names[conns[ci].kind], (int)getpid());
+  reply_ok(ci, conns[ci].gen, id, r.data);
+  sb_free(&r);
+}
+
+static void do_ports(int ci, const char *id) {
+  sbuf r;
+  sb_init(&r);
+  ports_json(proc_root, &r);
+  reply_ok(ci, conns[ci].gen, id, r.data);
+  sb_free(&r);
+}
+
+/* Power off only inside a banger guest: running the agent on a host (as the tests do) must never stop it. */
+static int in_banger_guest(void) {
+  char cmdline[4096], path[300];
+  snprintf(path, sizeof path, "%s/cmdline", proc_root);
+  return read_small_file(path, cmdline, sizeof cmdline) && strstr(cmdline, "banger.root=") != NULL;
+}
+
+static void do_shutdown(int ci, const char *id) {
+  if (stdio_mode || !in_banger_guest()) {
+    reply_error(ci, id, "unsupported", "not a banger guest (no banger.root= on the kernel command line); refusing to power off");
+    return;
+  }
+  reply_ok(ci, conns[ci].gen, id, "{\"powering_off\":true}");
+  sync();
+  pid_t pid = fork();
+  if (pid == 0) {
+    /* systemd stops nothing gracefully but still kills processes and unmounts cleanly. */
+    execl("/bin/systemctl", "systemctl", "poweroff", "--force", (char *)NULL);
+    sync();
+    reboot(RB_POWER_OFF);
+    _exit(1);
+  }
+}
+
+static int json_int(const jval *v, long long lo, long long hi, long long *out) {
+  if (!v || v->type != J_NUM || v->num != (double)(long long)v->num || v->num < (double)lo || v->num > (double)hi) return 0;
+  *out = (long long)v->num;
+  return 1;
+}
+
+static int free_job_slot(void) {
+  for (int i = 0; i < MAX_EXECS; i++)
+    if (!jobs[i].used) return i;
+  return -1;
+}
+
+/* Validates exec params; fills argv/env (pointing into params). Returns an error message or NULL. */
+static const char *exec_plan(const jval *params, char ***argv_out, char ***env_out, const char **cwd, long long *timeout, long long *cap, const jval **stdin_v) {
+  const jval *argv = json_get(params, "argv");
+  if (!argv || argv->type != J_ARR || argv->n == 0 || argv->n > 4096) return "params.argv must be a non-empty array of strings";
+  for (size_t i = 0; i < argv->n; i++)
+    if (argv->items[i]->type != J_STR || strlen(argv->items[i]->str) != argv->items[i]->len) return "params.argv must hold strings without NUL bytes";
+  const jval *env = json_get(params, "env");
+  if (env && env->type != J_OBJ) return "params.env must be an object of strings";
+  if (env)
+    for (size_t i = 0; i < env->n; i++)
+      if (env->items[i]->type != J_STR || strlen(env->items[i]->str) != env->items[i]->len || !env->keys[i][0] || strchr(env->keys[i], '=')) return "params.env must map names (without '=') to strings";
+  const jval *c = json_get(params, "cwd");
+  if (c && (c->type != J_STR || strlen(c->str) != c->len || c->str[0] != '/')) return "params.cwd must be an absolute path";
+  *cwd = c ? c->str : "/root";
+  const jval *t = json_get(params, "timeout_ms");
+  *timeout = 0;
+  if (t && !json_int(t, 0, 86400000LL, timeout)) return "params.timeout_ms must be a whole number of milliseconds (0 = none)";
+  const jval *m = json_get(params, "max_output");
+  *cap = DEFAULT_OUTPUT_CAP;
+  if (m && !json_int(m, 0, MAX_OUTPUT_CAP, cap)) return "params.max_output must be a byte count up to 16 MiB";
+  const jval *in = json_get(params, "stdin");
+  if (in && in->type != J_STR) return "params.stdin must be a string";
+  *stdin_v = in;
+
+  static const char *const base_env[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "USER=root", "LOGNAME=root", "LANG=C.UTF-8" };
+  size_t nbase = sizeof base_env / sizeof base_env[0], nenv = env ? env->n : 0;
+  char **envp = calloc(nbase + nenv + 1, sizeof *envp);
+  char **av = calloc(argv->n + 1, sizeof *av);
+  if (!envp || !av) abort();
+  size_t k = 0;
+  for (size_t i = 0; i < nbase; i++) {
+    size_t nl = strcspn(base_env[i], "=");
+    int overridden = 0;
+    for (size_t j = 0; j < nenv; j++)
+      if (strlen(env->keys[j]) == nl && strncmp(env->keys[j], base_env[i], nl) == 0) overridden = 1;
+    if (!overridden) envp[k++] = strdup(base_env[i]);
+  }
+  for (size_t j = 0; j < nenv; j++) {
+    sbuf kv;
+    sb_init(&kv);
+    sb_printf(&kv, "%s=%s", env->keys[j], env->items[j]->str);
+    envp[k++] = kv.data;
+  }
+  for (size_t i = 0; i < argv->n; i++) av[i] = argv->items[i]->str;
+  *argv_out = av;
+  *env_out = envp;
+  return NULL;
+}
+
+static void free_env(char **envp) {
+  for (char **e = envp; *e; e++) free(*e);
+  free(envp);
+}
+
+static void do_exec(int ci, const char *id, const jval *params) {
+  char **argv, **envp;
+  const char *cwd;
+  long long timeout, cap;
+  const jval *stdin_v;
+  if (!params || params->type != J_OBJ) { reply_error(ci, id, "bad_request", "exec needs params {argv, env?, cwd?, stdin?, timeout_ms?, max_output?}"); return; }
+  const char *problem = exec_plan(params, &argv, &envp, &cwd, &timeout, &cap, &stdin_v);
+  if (problem) { reply_error(ci, id, "bad_request", problem); return; }
+  int slot = free_job_slot();
+  if (slot < 0) { free(argv); free_env(envp); reply_error(ci, id, "busy", "too many commands running; retry when one finishes"); return; }
+
+  int outp[2], errp[2], inp[2], failp[2];
+  if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || pipe2(inp, O_CLOEXEC) < 0 || pipe2(failp, O_CLOEXEC) < 0) {
+    free(argv); free_env(envp);
+    reply_error(ci, id, "exec_failed", strerror(errno));
+    return;
+  }
+  pid_t pid = fork();
+  if (pid == 0) {
+    setsid();
+    signal(SIGPIPE, SIG_DFL);
+    dup2(inp[0], 0);
+    dup2(outp[1], 1);
+    dup2(errp[1], 2);
+    char step = 'c';
+    if (chdir(cwd) == 0) {
+      step = 'e';
+      execvpe(argv[0], argv, envp);
+    }
+    /* Tell the parent why (the pipe closes silently on a successful exec). */
+    char msg[16];
+    int n = snprintf(msg, sizeof msg, "%c%d", step, errno);
+    if (write(failp[1], msg, (size_t)n) < 0) { /* nothing more to do */ }
+    _exit(127);
+  }
+  close(inp[0]); close(outp[1]); close(errp[1]); close(failp[1]);
+  char why[16] = "";
+  ssize_t wn;
+  do wn = read(failp[0], why, sizeof why - 1); while (wn < 0 && errno == EINTR);
+  close(failp[0]);
+  if (pid < 0 || wn > 0) {
+    char msg[512];
+    if (pid < 0) snprintf(msg, sizeof msg, "fork: %s", strerror(errno));
+    else {
+      why[wn] = '\0';
+      int e = atoi(why + 1);
+      if (why[0] == 'c') snprintf(msg, sizeof msg, "cannot change to %s: %s", cwd, strerror(e));
+      else snprintf(msg, sizeof msg, "cannot run %s: %s", argv[0], strerror(e));
+      waitpid(pid, NULL, 0);
+    }
+    close(inp[1]); close(outp[0]); close(errp[0]);
+    free(argv); free_env(envp);
+    reply_error(ci, id, "exec_failed", msg);
+    return;
+  }
+  exec_job *j = &jobs[slot];
+  memset(j, 0, sizeof *j);
+  j->used = 1;
+  j->conn = ci;
+  j->gen = conns[ci].gen;
+  j->id = strdup(id);
+  j->pid = pid;
+  j->out_fd = outp[0];
+  j->err_fd = errp[0];
+  set_nonblock(j->out_fd);
+  set_nonblock(j->err_fd);
+  sb_init(&j->out);
+  sb_init(&j->err);
+  sb_init(&j->in);
+  if (stdin_v && stdin_v->len) {
+    sb_putn(&j->in, stdin_v->str, stdin_v->len);
+    j->in_fd = inp[1];
+    set_nonblock(j->in_fd);
+  } else {
+    close(inp[1]);
+    j->in_fd = -1;
+  }
+  j->cap = (size_t)cap;
+  j->started_ms = now_ms();
+  j->deadline_ms = timeout ? j->started_ms + timeout : 0;
+  free(argv);
+  free_env(envp);
+}
+
+/* Reads what is available from one output pipe, keeping at most cap bytes. Returns 0 on EOF. */
+static int drain(int *fd, sbuf *b, size_t cap, int *trunc) {
+  char chunk[65536];
+  for (;;) {
+    ssize_t n = read(*fd, chunk, sizeof chunk);
+    if (n > 0) {
+      size_t keep = b->len < cap ? cap - b->len : 0;
+      if ((size_t)n > keep) *trunc = 1;
+      sb_putn(b, chunk, (size_t)n < keep ? (size_t)n : keep);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 1;
+    close(*fd);
+    *fd = -1;
+    return 0;
+  }
+}
+
+static void close_fd(int *fd) {
+  if (*fd >= 0) close(*fd);
+  *fd = -1;
+}
+
+static void finish_job(exec_job *j) {
+  /* The command is done: take what its pipes still hold, even if a background child keeps them open. */
+  if (j->out_fd >= 0) drain(&j->out_fd, &j->out, j->cap, &j->out_trunc);
+  if (j->err_fd >= 0) drain(&j->err_fd, &j->err, j->cap, &j->err_trunc);
+  close_fd(&j->out_fd);
+  close_fd(&j->err_fd);
+  close_fd(&j->in_fd);
+  sbuf r;
+  sb_init(&r);
+  int code = WIFEXITED(j->status) ? WEXITSTATUS(j->status) : -1;
+  int sig = WIFSIGNALED(j->status) ? WTERMSIG(j->status) : 0;
+  sb_printf(&r, "{\"exit_code\":%d,\"signal\":%d,\"timed_out\":%s,\"duration_ms\":%lld,\"stdout\":", code, sig, j->timed_out ? "true" : "false", now_ms() - j->started_ms);
+  sb_json_str(&r, j->out.data ? j->out.data : "", j->out.len);
+  sb_puts(&r, ",\"stderr\":");
+  sb_json_str(&r, j->err.data ? j->err.data : "", j->err.len);
+  sb_printf(&r, ",\"stdout_truncated\":%s,\"stderr_truncated\":%s}", j->out_trunc ? "true" : "false", j->err_trunc ? "true" : "false");
+  reply_ok(j->conn, j->gen, j->id, r.data);
+  sb_free(&r);
+  sb_free(&j->out);
+  sb_free(&j->err);
+  sb_free(&j->in);
+  free(j->id);
+  j->used = 0;
+}
+
+static void reap_children(void) {
+  int status;
+  pid_t pid;
+  while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+    for (int i = 0; i < MAX_EXECS; i++)
+      if (jobs[i].used && jobs[i].pid == pid) {
+        jobs[i].exited = 1;
+        jobs[i].status = status;
+        finish_job(&jobs[i]);
+      }
+  }
+}
+
+static void handle_line(int ci, char *line, size_t len) {
+  while (len && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t')) len--;
+  size_t skip = 0;
+  while (skip < len && (line[skip] == ' ' || line[skip] == '\t')) skip++;
+  if (skip == len) return; /* blank lines are keep-alives */
+  const char *err = NULL;
+  jval *req = json_parse(line + skip, len - skip, &err);
+  if (!req) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "request is not valid JSON: %s", err);
+    reply_error(ci, NULL, "parse_error", msg);
+    return;
+  }
+  char *id = NULL;
+  const jval *idv = json_get(req, "id");
+  if (req->type != J_OBJ) { reply_error(ci, NULL, "bad_request", "a request is a JSON object"); goto out; }
+  if (!idv || !(idv->type == J_STR || (idv->type == J_NUM && idv->end - idv->start <= 20))) {
+    reply_error(ci, NULL, "bad_request", "request id must be a number or a string");
+    goto out;
+  }
+  if (idv->type == J_STR) {
+    sbuf b;
+    sb_init(&b);
+    sb_json_str(&b, idv->str, idv->len);
+    id = b.data;
+  } else id = strndup(line + skip + idv->start, idv->end - idv->start);
+  const jval *v = json_get(req, "v");
+  if (!v || v->type != J_NUM || v->num != PROTOCOL_VERSION) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "this agent speaks protocol version %d; send \"v\":%d", PROTOCOL_VERSION, PROTOCOL_VERSION);
+    reply_error(ci, id, "bad_version", msg);
+    goto out;
+  }
+  const jval *m = json_get(req, "method");
+  const jval *params = json_get(req, "params");
+  if (!m || m->type != J_STR) { reply_error(ci, id, "bad_request", "request needs a \"method\" string"); goto out; }
+  if (params && params->type != J_OBJ && params->type != J_NULL) { reply_error(ci, id, "bad_request", "\"params\" must be an object"); goto out; }
+  if (strcmp(m->str, "health") == 0) do_health(ci, id);
+  else if (strcmp(m->str, "ports") == 0) do_ports(ci, id);
+  else if (strcmp(m->str, "exec") == 0) do_exec(ci, id, params);
+  else if (strcmp(m->str, "shutdown") == 0) do_shutdown(ci, id);
+  else {
+    sbuf msg;
+    sb_init(&msg);
+    sb_puts(&msg, "unknown method ");
+    sb_json_str(&msg, m->str, m->len < 64 ? m->len : 64);
+    sb_puts(&msg, "; known: health, ports, exec, shutdown");
+    reply_error(ci, id, "unknown_method", msg.data);
+    sb_free(&msg);
+  }
+out:
+  free(id);
+  json_free(req);
+}
+
+static int add_conn(enum conn_kind kind, int rfd, int wfd) {
+  for (int i = 0; i < MAX_CONNS; i++) {
+    if (conns[i].used) continue;
+    unsigned gen = conns[i].gen + 1;
+    memset(&conns[i], 0, sizeof conns[i]);
+    conns[i].used = 1;
+    conns[i].gen = gen;
+    conns[i].kind = kind;
+    conns[i].rfd = rfd;
+    conns[i].wfd = wfd;
+    conns[i].buf = malloc(MAX_REQUEST);
+    if (!conns[i].buf) abort();
+    set_nonblock(rfd);
+    if (wfd != rfd) set_nonblock(wfd);
+    return i;
+  }
+  return -1;
+}
+
+static void drop_conn(int i) {
+  close(conns[i].rfd);
+  if (conns[i].wfd != conns[i].rfd) close(conns[i].wfd);
+  free(conns[i].buf);
+  conns[i].buf = NULL;
+  conns[i].used = 0;
+}
+
+/* Splits what arrived into lines; an over-long line gets one error and is skipped to its end. */
+static void consume(int ci) {
+  conn *c = &conns[ci];
+  size_t start = 0;
+  for (size_t i = 0; i < c->len; i++) {
+    if (c->buf[i] != '\n') continue;
+    if (c->discarding) c->discarding = 0;
+    else handle_line(ci, c->buf + start, i - start);
+    if (!conns[ci].used) return;
+    start = i + 1;
+  }
+  memmove(c->buf, c->buf + start, c->len - start);
+  c->len -= start;
+  if (c->len == MAX_REQUEST) {
+    if (!c->discarding) {
+      char msg[128];
+      snprintf(msg, sizeof msg, "request longer than %d bytes; skipped up to its newline", MAX_REQUEST);
+      reply_error(ci, NULL, "too_large", msg);
+    }
+    c->discarding = 1;
+    c->len = 0;
+  }
+}
+
+/* Returns 0 when the stream ended (or, for serial, the host went away). */
+static int read_conn(int ci) {
+  conn *c = &conns[ci];
+  for (;;) {
+    ssize_t n = read(c->rfd, c->buf + c->len, MAX_REQUEST - c->len);
+    if (n > 0) {
+      c->len += (size_t)n;
+      consume(ci);
+      if (!conns[ci].used) return 0;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 1;
+    return 0;
+  }
+}
+
+/* The virtio-serial port named banger.agent, found through sysfs (no udev needed). */
+static int open_serial(const char *path) {
+  if (path) return open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
+  DIR *d = opendir("/sys/class/virtio-ports");
+  if (!d) return -1;
+  struct dirent *e;
+  int fd = -1;
+  while ((e = readdir(d)) && fd < 0) {
+    if (e->d_name[0] == '.') continue;
+    char p[300], name[128];
+    snprintf(p, sizeof p, "/sys/class/virtio-ports/%s/name", e->d_name);
+    if (!read_small_file(p, name, sizeof name) || strcmp(name, SERIAL_PORT_NAME) != 0) continue;
+    snprintf(p, sizeof p, "/dev/%s", e->d_name);
+    fd = open(p, O_RDWR | O_CLOEXEC | O_NOCTTY);
+  }
+  closedir(d);
+  return fd;
+}
+
+static int listen_vsock(unsigned port) {
+  int fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return -1;
+  struct sockaddr_vm_compat a;
+  memset(&a, 0, sizeof a);
+  a.svm_family = AF_VSOCK;
+  a.svm_port = port;
+  a.svm_cid = VMADDR_CID_ANY_COMPAT;
+  if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 16) < 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+static void on_sigchld(int sig) {
+  (void)sig;
+  int saved = errno;
+  if (write(sigchld_pipe[1], "x", 1) < 0) { /* the pipe is full: a wake-up is pending anyway */ }
+  errno = saved;
+}
+
+static void usage(void) {
+  fprintf(stderr,
+          "usage: banger-agent [--stdio] [--serial PATH | --no-serial] [--vsock-port N | --no-vsock] [--proc DIR] [--version]\n"
+          "Serves banger's guest agent protocol (version %d) on the virtio-serial port \"%s\" and on vsock port %d.\n",
+          PROTOCOL_VERSION, SERIAL_PORT_NAME, AGENT_VSOCK_PORT);
+}
+
+int main(int argc, char **argv) {
+  const char *serial_path = NULL;
+  int want_serial = 1, want_vsock = 1;
+  unsigned vsock_port = AGENT_VSOCK_PORT;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--stdio")) { stdio_mode = 1; want_serial = want_vsock = 0; }
+    else if (!strcmp(argv[i], "--serial") && i + 1 < argc) serial_path = argv[++i];
+    else if (!strcmp(argv[i], "--no-serial")) want_serial = 0;
+    else if (!strcmp(argv[i], "--vsock-port") && i + 1 < argc) vsock_port = (unsigned)strtoul(argv[++i], NULL, 10);
+    else if (!strcmp(argv[i], "--no-vsock")) want_vsock = 0;
+    else if (!strcmp(argv[i], "--proc") && i + 1 < argc) proc_root = argv[++i];
+    else if (!strcmp(argv[i], "--version")) { printf("banger-agent %s (protocol %d)\n", AGENT_VERSION, PROTOCOL_VERSION); return 0; }
+    else { usage(); return 2; }
+  }
+  signal(SIGPIPE, SIG_IGN);
+  if (pipe2(sigchld_pipe, O_CLOEXEC | O_NONBLOCK) < 0) return 1;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_sigchld;
+  sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+  sigaction(SIGCHLD, &sa, NULL);
+
+  int serial_ci = -1, vsock_fd = -1;
+  long long serial_next_try = 0;
+  if (stdio_mode) add_conn(CONN_STDIO, 0, 1);
+  if (want_vsock) {
+    vsock_fd = listen_vsock(vsock_port);
+    if (vsock_fd < 0) logf_("vsock unavailable (%s); serving the serial port only", strerror(errno));
+  }
+
+  for (;;) {
+    long long now = now_ms();
+    if (want_serial && serial_ci < 0 && now >= serial_next_try) {
+      int fd = open_serial(serial_path);
+      if (fd >= 0) serial_ci = add_conn(CONN_SERIAL, fd, fd);
+      else serial_next_try = now + 200; /* the port appears once virtio-serial has probed */
+    }
+    struct pollfd pfd[1 + 1 + MAX_CONNS + 3 * MAX_EXECS];
+    int owner[sizeof pfd / sizeof pfd[0]];
+    int n = 0;
+    long long wake = -1;
+    pfd[n] = (struct pollfd){ sigchld_pipe[0], POLLIN, 0 }; owner[n++] = -1;
+    if (vsock_fd >= 0) { pfd[n] = (struct pollfd){ vsock_fd, POLLIN, 0 }; owner[n++] = -2; }
+    for (int i = 0; i < MAX_CONNS; i++) {
+      if (!conns[i].used || conns[i].eof) continue;
+      if (conns[i].away && now < conns[i].away_until_ms) {
+        if (wake < 0 || conns[i].away_until_ms < wake) wake = conns[i].away_until_ms;
+        continue;
+      }
+      pfd[n] = (struct pollfd){ conns[i].rfd, POLLIN, 0 }; owner[n++] = i;
+    }
+    for (int i = 0; i < MAX_EXECS; i++) {
+      exec_job *j = &jobs[i];
+      if (!j->used) continue;
+      if (j->out_fd >= 0) { pfd[n] = (struct pollfd){ j->out_fd, POLLIN, 0 }; owner[n++] = 1000 + i; }
+      if (j->err_fd >= 0) { pfd[n] = (struct pollfd){ j->err_fd, POLLIN, 0 }; owner[n++] = 2000 + i; }
+      if (j->in_fd >= 0) { pfd[n] = (struct pollfd){ j->in_fd, POLLOUT, 0 }; owner[n++] = 3000 + i; }
+      if (j->deadline_ms && !j->timed_out && (wake < 0 || j->deadline_ms < wake)) wake = j->deadline_ms;
+    }
+    if (want_serial && serial_ci < 0 && (wake < 0 || serial_next_try < wake)) wake = serial_next_try;
+    int timeout = wake < 0 ? -1 : (int)(wake > now ? wake - now : 0);
+    int ready = poll(pfd, (nfds_t)n, timeout);
+    if (ready < 0 && errno != EINTR) return 1;
+    now = now_ms();
+    for (int i = 0; i < MAX_EXECS; i++) {
+      exec_job *j = &jobs[i];
+      if (j->used && j->deadline_ms && !j->timed_out && now >= j->deadline_ms) {
+        j->timed_out = 1;
+        kill(-j->pid, SIGKILL);
+      }
+    }
+    for (int k = 0; ready > 0 && k < n; k++) {
+      if (!pfd[k].revents) continue;
+      int o = owner[k];
+      if (o == -1) {
+        char drainbuf[64];
+        while (read(sigchld_pipe[0], drainbuf, sizeof drainbuf) > 0) {}
+      } else if (o == -2) {
+        int cfd = accept4(vsock_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (cfd >= 0 && add_conn(CONN_VSOCK, cfd, cfd) < 0) close(cfd);
+      } else if (o >= 0 && o < MAX_CONNS) {
+        if (!conns[o].used) continue;
+        if (!read_conn(o)) {
+          if (conns[o].kind == CONN_SERIAL) {
+            /* The host side is not connected: the port reports hang-up until it is. */
+            conns[o].away = 1;
+            conns[o].away_until_ms = now + SERIAL_RETRY_MS;
+            conns[o].len = 0;
+            conns[o].discarding = 0;
+          } else if (conns[o].kind == CONN_STDIO) {
+            /* The single stdio peer stopped sending: answer what runs, then exit (below). */
+            conns[o].eof = 1;
+          } else drop_conn(o);
+        } else conns[o].away = 0;
+      } else if (o >= 1000 && o < 3000) {
+        exec_job *j = &jobs[(o % 1000)];
+        if (!j->used) continue;
+        if (o < 2000) drain(&j->out_fd, &j->out, j->cap, &j->out_trunc);
+        else drain(&j->err_fd, &j->err, j->cap, &j->err_trunc);
+      } else if (o >= 3000) {
+        exec_job *j = &jobs[o - 3000];
+        if (!j->used || j->in_fd < 0) continue;
+        ssize_t w = write(j->in_fd, j->in.data + j->in_off, j->in.len - j->in_off);
+        if (w > 0) j->in_off += (size_t)w;
+        if ((w < 0 && errno != EAGAIN && errno != EINTR) || j->in_off >= j->in.len) close_fd(&j->in_fd);
+      }
+    }
+    reap_children();
+    if (stdio_mode && conns[0].eof) {
+      int busy = 0;
+      for (int i = 0; i < MAX_EXECS; i++) busy |= jobs[i].used;
+      if (!busy) return 0;
+    }
+  }
+}

@@ -1,0 +1,155 @@
+import { connect, type Socket } from 'node:net';
+import { BangerError } from '../model/index.js';
+import { decodeResponse, encodeRequest, type AgentExecParams, type AgentExecResult, type AgentHealth, type AgentListener, type AgentMethods } from './protocol.js';
+
+/**
+ * How to reach a VM's agent. QEMU exposes the virtio-serial port as a unix socket;
+ * Firecracker exposes guest vsock as a unix socket that wants a `CONNECT <port>` line first.
+ */
+export type AgentEndpoint =
+  | { kind: 'unix'; path: string }
+  | { kind: 'vsock-uds'; path: string; port: number };
+
+/** Raised for anything the agent or the channel to it did wrong; `code` is the agent's error code or a transport one. */
+export class AgentError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+const MAX_LINE = 32 * 1024 * 1024;
+
+/**
+ * One connection to an agent; requests may overlap and are matched to responses by id.
+ * Lines that answer no pending request (left over from an earlier client of the same
+ * serial stream) are ignored.
+ */
+export class AgentClient {
+  private nextId = Math.floor(Math.random() * 1e9);
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  private buf = '';
+  private closedError: AgentError | null = null;
+
+  /** `initial`: bytes that arrived with the transport handshake and belong to the protocol stream. */
+  constructor(private readonly socket: Socket, initial = '') {
+    socket.setEncoding('utf8');
+    socket.setNoDelay?.(true);
+    socket.on('data', (chunk: string) => this.onData(chunk));
+    socket.on('error', (e) => this.failAll(new AgentError('transport', `agent connection failed: ${e.message}`)));
+    socket.on('close', () => this.failAll(new AgentError('transport', 'agent connection closed')));
+    if (initial) this.onData(initial);
+  }
+
+  private onData(chunk: string): void {
+    this.buf += chunk;
+    if (this.buf.length > MAX_LINE) {
+      this.failAll(new AgentError('transport', 'agent sent a line longer than 32 MiB'));
+      this.socket.destroy();
+      return;
+    }
+    let nl: number;
+    while ((nl = this.buf.indexOf('\n')) >= 0) {
+      const line = this.buf.slice(0, nl);
+      this.buf = this.buf.slice(nl + 1);
+      const r = decodeResponse(line);
+      if (!r || typeof r.id !== 'number') continue;
+      const p = this.pending.get(r.id);
+      if (!p) continue;
+      this.pending.delete(r.id);
+      clearTimeout(p.timer);
+      if (r.ok) p.resolve(r.result);
+      else p.reject(new AgentError(r.error.code, r.error.message));
+    }
+  }
+
+  private failAll(e: AgentError): void {
+    this.closedError ??= e;
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(e);
+      this.pending.delete(id);
+    }
+  }
+
+  request<M extends keyof AgentMethods>(method: M, params: AgentMethods[M]['params'], timeoutMs = 10_000): Promise<AgentMethods[M]['result']> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new AgentError('timeout', `the agent did not answer "${method}" within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
+      this.socket.write(encodeRequest(id, method, params));
+    });
+  }
+
+  health(timeoutMs?: number): Promise<AgentHealth> { return this.request('health', {}, timeoutMs); }
+  async ports(timeoutMs?: number): Promise<AgentListener[]> { return (await this.request('ports', {}, timeoutMs)).listeners; }
+  exec(params: AgentExecParams, timeoutMs = (params.timeout_ms ?? 0) + 30_000): Promise<AgentExecResult> { return this.request('exec', params, timeoutMs); }
+  shutdown(timeoutMs?: number): Promise<{ powering_off: boolean }> { return this.request('shutdown', {}, timeoutMs); }
+
+  close(): void {
+    this.socket.end();
+    this.socket.destroy();
+  }
+}
+
+/** Connects to an agent endpoint (with the vsock handshake where needed). */
+export function connectAgent(endpoint: AgentEndpoint, timeoutMs = 2_000): Promise<AgentClient> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(endpoint.path);
+    const fail = (e: Error) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(e instanceof AgentError ? e : new AgentError('transport', `cannot reach the agent at ${endpoint.path}: ${e.message}`));
+    };
+    const timer = setTimeout(() => fail(new AgentError('timeout', `no agent connection at ${endpoint.path} within ${timeoutMs} ms`)), timeoutMs);
+    socket.once('error', fail);
+    socket.once('connect', () => {
+      if (endpoint.kind === 'unix') {
+        clearTimeout(timer);
+        socket.off('error', fail);
+        resolve(new AgentClient(socket));
+        return;
+      }
+      // Firecracker's vsock uds: "CONNECT <port>\n" answered by "OK <host port>\n".
+      socket.write(`CONNECT ${endpoint.port}\n`);
+      let got = '';
+      const onData = (chunk: Buffer) => {
+        got += chunk.toString('latin1');
+        const nl = got.indexOf('\n');
+        if (nl < 0) {
+          if (got.length > 64) fail(new AgentError('transport', 'vsock handshake: no answer line'));
+          return;
+        }
+        socket.off('data', onData);
+        const line = got.slice(0, nl);
+        if (!/^OK \d+$/.test(line)) {
+          fail(new AgentError('transport', `vsock handshake refused: "${line.slice(0, 80)}" (is the agent listening on port ${endpoint.port}?)`));
+          return;
+        }
+        clearTimeout(timer);
+        socket.off('error', fail);
+        resolve(new AgentClient(socket, Buffer.from(got.slice(nl + 1), 'latin1').toString('utf8')));
+      };
+      socket.on('data', onData);
+    });
+  });
+}
+
+/** One request on a fresh connection, closed afterwards. */
+export async function withAgent<T>(endpoint: AgentEndpoint, fn: (c: AgentClient) => Promise<T>, connectTimeoutMs?: number): Promise<T> {
+  const c = await connectAgent(endpoint, connectTimeoutMs);
+  try {
+    return await fn(c);
+  } finally {
+    c.close();
+  }
+}
+
+/** An AgentError as the BangerError the CLI shows. */
+export function agentFailure(vmName: string, e: unknown): BangerError {
+  const msg = e instanceof Error ? e.message : String(e);
+  return new BangerError('operation_failed', `VM ${vmName}: ${msg}`, { hint: `the guest agent may not be running; see \`banger vm logs ${vmName}\`` });
+}

@@ -1,0 +1,80 @@
+/**
+ * The guest agent's wire protocol (SPEC 8, docs/reference/agent.md), host side. One JSON
+ * object per line each way; requests carry the protocol version and an id, responses echo
+ * the id. The C side is agent/main.c; both must change together, and only in a minor release.
+ */
+export const AGENT_PROTOCOL_VERSION = 1;
+/** The vsock port the agent listens on (Firecracker: `CONNECT 10789\n` on the vsock uds). */
+export const AGENT_VSOCK_PORT = 10789;
+/** The virtio-serial port name (QEMU: `virtserialport,name=banger.agent`). */
+export const AGENT_SERIAL_PORT_NAME = 'banger.agent';
+
+export interface AgentHealth {
+  boot_id: string;
+  uptime_s: number;
+  hostname: string;
+  agent_version: string;
+  protocol: number;
+  transport: 'serial' | 'vsock' | 'stdio';
+  pid: number;
+}
+
+export interface AgentListener {
+  proto: 'tcp' | 'tcp6' | 'udp' | 'udp6';
+  address: string;
+  port: number;
+  pid: number | null;
+  process: string | null;
+}
+
+export interface AgentExecParams {
+  argv: string[];
+  env?: Record<string, string>;
+  /** Absolute; the agent defaults to /root. */
+  cwd?: string;
+  stdin?: string;
+  /** 0 or absent: no limit. */
+  timeout_ms?: number;
+  /** Bytes kept of stdout and of stderr each (default 1 MiB, at most 16 MiB). */
+  max_output?: number;
+}
+
+export interface AgentExecResult {
+  exit_code: number;
+  signal: number;
+  timed_out: boolean;
+  duration_ms: number;
+  stdout: string;
+  stderr: string;
+  stdout_truncated: boolean;
+  stderr_truncated: boolean;
+}
+
+export interface AgentMethods {
+  health: { params: Record<string, never>; result: AgentHealth };
+  ports: { params: Record<string, never>; result: { listeners: AgentListener[] } };
+  exec: { params: AgentExecParams; result: AgentExecResult };
+  shutdown: { params: Record<string, never>; result: { powering_off: boolean } };
+}
+
+export type AgentResponse =
+  | { v: number; id: number | string | null; ok: true; result: unknown }
+  | { v: number; id: number | string | null; ok: false; error: { code: string; message: string } };
+
+export function encodeRequest(id: number, method: string, params: unknown): string {
+  return `${JSON.stringify({ v: AGENT_PROTOCOL_VERSION, id, method, params: params ?? {} })}\n`;
+}
+
+/** Parses one response line; null for anything that is not a well-formed response. */
+export function decodeResponse(line: string): AgentResponse | null {
+  let v: unknown;
+  try { v = JSON.parse(line); } catch { return null; }
+  if (typeof v !== 'object' || v === null) return null;
+  const r = v as Record<string, unknown>;
+  if (typeof r.ok !== 'boolean' || !('id' in r)) return null;
+  if (r.ok === false) {
+    const e = r.error as Record<string, unknown> | undefined;
+    if (!e || typeof e.code !== 'string' || typeof e.message !== 'string') return null;
+  }
+  return r as unknown as AgentResponse;
+}

@@ -7,6 +7,7 @@ import { registerInternalCommands } from './commands/internal.js';
 import { registerVmCommands } from './commands/vm.js';
 import { registerImageCommands, registerKernelCommands } from './commands/images.js';
 import { registerSshConfigCommand } from './commands/sshConfig.js';
+import { registerDnsCommands } from './commands/dns.js';
 import { CliContext } from './context.js';
 import { reportError } from './errors.js';
 import { printJson, terminalOutput, type Output } from './output.js';
@@ -44,6 +45,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerImageCommands(program, ctx, isJson);
   registerKernelCommands(program, ctx, isJson);
   registerSshConfigCommand(program, ctx);
+  registerDnsCommands(program, ctx, isJson);
   registerDaemonCommands(program, ctx, isJson);
   registerDoctorCommand(program, ctx, isJson);
   registerInternalCommands(program, ctx);

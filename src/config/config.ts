@@ -39,6 +39,8 @@ export interface Config {
   bridge_ip: string;
   cidr: number;
   tap_pool_size: number;
+  /** null: the interface of the default route. */
+  nat_uplink: string | null;
   /** null: the daemon's own resolver on the bridge IP. */
   default_dns: string | null;
   dns_listen: { host: string; port: number };
@@ -70,6 +72,7 @@ export function defaultConfig(layout: Layout, path = layout.configFile): Config 
     bridge_ip: '172.16.0.1',
     cidr: 24,
     tap_pool_size: 2,
+    nat_uplink: null,
     default_dns: null,
     dns_listen: { host: '127.0.0.1', port: 42069 },
     auto_stop_stale_after: 0,

@@ -87,6 +87,7 @@ export const TOP_LEVEL_KEYS = {
   bridge_name: { schema: z.string().regex(BRIDGE_NAME_PATTERN, 'must be br-fc or br-fc-<suffix> (at most 15 characters)'), shownDefault: 'br-fc', doc: 'Host bridge the VM taps attach to. Created on first use, never deleted automatically.' },
   bridge_ip: { schema: ipv4, shownDefault: '172.16.0.1', doc: "The host's address on the bridge; guests use it as gateway and DNS server." },
   cidr: { schema: z.number().int().min(8).max(32), shownDefault: '24', doc: 'Prefix length of the bridge network (8..32).' },
+  nat_uplink: { schema: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.@-]{0,14}$/, 'must be a network interface name, e.g. eth0'), shownDefault: 'the interface of the default route', doc: 'Interface that NAT (vm create --nat) masquerades guest traffic out of.' },
   tap_pool_size: { schema: z.number().int().min(0).max(64), shownDefault: '2', doc: 'Number of idle taps kept attached to the bridge so VMs start faster.' },
   default_dns: { schema: ipv4, shownDefault: "the daemon's resolver on the bridge IP", doc: 'Resolver written into guests. The default answers .vm names and forwards the rest.' },
   dns_listen: { schema: listen, shownDefault: '127.0.0.1:42069', doc: 'Where the daemon serves .vm names to the host.' },

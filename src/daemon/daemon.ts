@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { buildInfo } from '../buildinfo/index.js';
 import { loadConfig, type Config } from '../config/index.js';
@@ -14,7 +15,7 @@ import { QemuDriver } from '../qemu/index.js';
 import { accelProbeFile } from '../paths/index.js';
 import { ImageService } from './imageService.js';
 import { KernelService } from './kernelService.js';
-import { upstreamsFrom, VmDnsServer } from '../vmdns/index.js';
+import { dnsRecipes, resolvedPresent, routesVmDomain, upstreamsFrom, VmDnsServer } from '../vmdns/index.js';
 
 /** The host's resolvers, re-read per forwarded query so resolv.conf changes apply at once. */
 function readUpstreams(exclude: string[]): string[] {
@@ -23,6 +24,8 @@ function readUpstreams(exclude: string[]): string[] {
 import { acquireDaemonLock } from './daemonLock.js';
 import { createHandlers } from './handlers.js';
 import { VmService } from './vmService.js';
+import { NatController } from './natController.js';
+import { TapPool } from './tapPool.js';
 import { CleanupStack } from './cleanupStack.js';
 
 /**
@@ -95,18 +98,31 @@ export async function startDaemon({ layout, env, out = process.stdout }: StartDa
     await dns.listen(config.dns_listen.host, config.dns_listen.port);
     undo.push('close DNS', () => dns.close());
     // Guests resolve through the bridge address; listen there once the bridge exists.
+    // With systemd-resolved, the host's own lookups of NAME.vm are routed there too.
+    let resolvedDetail = resolvedPresent() ? 'not routed yet (no VM has started since the daemon did)' : 'systemd-resolved is not running on this host';
     const listenOnBridge = async () => {
       try {
         await dns.listen(config.bridge_ip, 53);
       } catch (e) {
         log.warn('guests cannot use banger DNS on the bridge', { error: (e as Error).message, hint: (e as BangerError).hint });
+        return;
+      }
+      if (!resolvedPresent()) return;
+      try {
+        await privileged.routeDnsDomain({ link: config.bridge_name, server: config.bridge_ip, domain: 'vm' }, { opId: lifecycleOp });
+        resolvedDetail = `~vm routed to ${config.bridge_ip} on ${config.bridge_name}`;
+      } catch (e) {
+        resolvedDetail = `routing ~vm failed: ${(e as Error).message}`;
+        log.warn('could not route .vm through systemd-resolved', { error: (e as Error).message });
       }
     };
     if (existsSync(`/sys/class/net/${config.bridge_name}`)) await listenOnBridge();
-    const vms = new VmService({ store, layout, config, runner, privileged, driver, images, log, onBridgeReady: listenOnBridge });
+    const nat = new NatController({ privileged, runner, log, bridge: config.bridge_name, uplink: config.nat_uplink ?? undefined, stateFile: join(layout.stateDir, 'nat.json') });
+    const taps = new TapPool({ privileged, log, bridge: config.bridge_name, size: config.tap_pool_size, ownerUid: process.getuid!(), ownerGid: process.getgid!() });
+    const vms = new VmService({ store, layout, config, runner, privileged, driver, images, nat, taps, log, onBridgeReady: listenOnBridge });
     const startedAt = Date.now();
     const reconciled = await vms.reconcile({ opId: lifecycleOp });
-    if (reconciled.adopted.length || reconciled.stopped.length) log.info('reconciled VMs', reconciled);
+    if (reconciled.adopted.length || reconciled.stopped.length || reconciled.taps.deleted.length) log.info('reconciled VMs', reconciled);
 
     let resolveStopped!: () => void;
     const stopped = new Promise<void>((r) => { resolveStopped = r; });
@@ -116,12 +132,31 @@ export async function startDaemon({ layout, env, out = process.stdout }: StartDa
       methods: METHODS,
       log,
       operations,
-      handlers: createHandlers({ layout, configFile: config.source.path, startedAt, vms, images, kernels, operations, requestShutdown: () => void stop('shutdown requested over RPC') }),
+      handlers: createHandlers({
+        layout, configFile: config.source.path, startedAt, vms, images, kernels, operations,
+        dnsStatus: async () => {
+          const present = resolvedPresent();
+          let routed = false;
+          if (present) {
+            const r = await runner.run(['resolvectl', 'domain', config.bridge_name], { allowFailure: true });
+            routed = r.exitCode === 0 && routesVmDomain(r.stdout);
+          }
+          return {
+            listening: dns.listening(),
+            records: vms.list().filter((v) => v.state === 'running' && v.guestIp).map((v) => ({ name: v.dnsName, ip: v.guestIp! })),
+            resolved: { present, routed, detail: resolvedDetail },
+            upstreams: readUpstreams([config.bridge_ip, config.dns_listen.host]),
+            recipes: dnsRecipes({ listenHost: config.dns_listen.host, listenPort: config.dns_listen.port, bridge: config.bridge_name, bridgeIp: config.bridge_ip }),
+          };
+        },
+        requestShutdown: () => void stop('shutdown requested over RPC'),
+      }),
     });
     const stop = (reason: string): Promise<void> => {
       stopping ??= (async () => {
         log.info('daemon stopping', { reason });
         await server.close();
+        await taps.settled();
         await dns.close();
         store.close();
         lock.release();

@@ -1,6 +1,6 @@
 import { buildInfo } from '../buildinfo/index.js';
 import { BangerError } from '../model/index.js';
-import type { Handlers, Methods, OpContext } from '../rpc/index.js';
+import type { DnsStatus, Handlers, Methods, OpContext } from '../rpc/index.js';
 import { PROTOCOL_VERSION } from '../rpc/index.js';
 import type { Layout } from '../paths/index.js';
 import type { OperationRegistry } from '../opstate/index.js';
@@ -16,6 +16,7 @@ export interface HandlerDeps {
   images: ImageService;
   kernels: KernelService;
   operations: OperationRegistry;
+  dnsStatus: () => Promise<DnsStatus>;
   /** Called after the shutdown answer is written. */
   requestShutdown: () => void;
 }
@@ -70,6 +71,8 @@ export function createHandlers(d: HandlerDeps): Handlers<Methods> {
       return { vm, ssh: d.vms.sshTarget(vm) };
     },
     'vm.logs': async ({ name, offset }) => d.vms.logs(name, offset),
+    'vm.ports': async ({ names }) => ({ ports: await d.vms.ports(names) }),
+    'dns.status': async () => d.dnsStatus(),
     'image.list': async () => ({ images: d.images.list() }),
     'image.catalog': async () => ({ images: d.images.catalog() }),
     'image.show': async ({ name }) => ({ image: d.images.show(name) }),

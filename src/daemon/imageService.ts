@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { agentBinaryPath } from '../buildinfo/index.js';
 import { BangerError, type Image } from '../model/index.js';
 import { buildImage, findImageEntry, IMAGE_CATALOG } from '../imagecat/index.js';
 import type { Layout } from '../paths/index.js';
@@ -44,7 +45,7 @@ export class ImageService {
       const kernel = await this.kernels.ensure(entry.kernelRef, progress, signal);
       progress?.('image', `building ${name} from the Debian mirror (about a minute, once)`);
       const built = await buildImage({
-        runner: this.runner, recipe: entry.recipe, dest: join(this.layout.imagesDir, name), scratchParent: this.layout.imagesDir,
+        runner: this.runner, recipe: entry.recipe, agentBinary: agentBinaryPath(), dest: join(this.layout.imagesDir, name), scratchParent: this.layout.imagesDir,
         ...(progress && { progress: (s, d) => progress(`image: ${s}`, d) }), ...(signal && { signal }),
       });
       const existing = this.store.images.findByName(name);

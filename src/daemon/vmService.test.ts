@@ -14,6 +14,8 @@ import { silentLogger } from '../log/index.js';
 import { UnavailablePrivilegedOps } from '../roothelper/index.js';
 import { ImageService } from './imageService.js';
 import { KernelService } from './kernelService.js';
+import { NatController } from './natController.js';
+import { TapPool } from './tapPool.js';
 
 test('fresh names are unique against the real store; show finds by name and reports unknown ones', () => {
   const dir = mkdtempSync(join(tmpdir(), 'banger-vms-'));
@@ -22,7 +24,10 @@ test('fresh names are unique against the real store; show finds by name and repo
     const layout = userLayout({ home: dir, uid: 1000, env: {} });
     const runner = new FakeHostRunner();
     const images = new ImageService(store, runner, layout, new KernelService(store, runner, layout, null));
-    const svc = new VmService({ store, layout, config: defaultConfig(layout), runner, privileged: new UnavailablePrivilegedOps(), driver: new FakeVmmDriver(), images, log: silentLogger });
+    const privileged = new UnavailablePrivilegedOps();
+    const nat = new NatController({ privileged, runner, log: silentLogger, bridge: 'br-fc', uplink: undefined, stateFile: join(dir, 'nat.json') });
+    const taps = new TapPool({ privileged, log: silentLogger, bridge: 'br-fc', size: 0, ownerUid: 1000, ownerGid: 1000 });
+    const svc = new VmService({ store, layout, config: defaultConfig(layout), runner, privileged, driver: new FakeVmmDriver(), images, nat, taps, log: silentLogger });
     // The first pick (index 0, 0) is taken in the store, so the generator must move on.
     store.vms.insert(sampleVm({ name: 'amber-badger' }));
     let calls = 0;

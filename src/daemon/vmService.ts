@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { dirname } from 'node:path';
+import { waitForAgent, withAgent, type AgentHealth, type AgentListener } from '../agent/index.js';
 import type { Config } from '../config/index.js';
-import { ensureClientKey, generateHostKey, hostAlias, pinHostKey, renderBangerSshConfig, sshShellArgv, unpinHostKey, waitForTcp, type SshTarget } from '../guest/index.js';
+import { ensureClientKey, generateHostKey, hostAlias, pinHostKey, probeTcp, renderBangerSshConfig, sshShellArgv, unpinHostKey, waitForTcp, type SshTarget } from '../guest/index.js';
 import { allocateGuestIp, macForVm, tapNameForVm } from '../hostnat/index.js';
 import type { Logger } from '../log/index.js';
 import {
@@ -19,6 +20,8 @@ import type { VmmDriver } from '../vmm/index.js';
 import { CleanupStack } from './cleanupStack.js';
 import type { ImageService } from './imageService.js';
 import { KeyedMutex } from './keyedMutex.js';
+import type { NatController } from './natController.js';
+import type { TapPool } from './tapPool.js';
 
 /** What a running VM's VMM left behind; mirrored into the store so cleanup survives a lost file. */
 export interface VmHandles {
@@ -40,6 +43,7 @@ export interface CreateParams {
   vcpu?: number | undefined;
   memoryMib?: number | undefined;
   diskSizeBytes?: number | undefined;
+  nat?: boolean | undefined;
   start: boolean;
 }
 
@@ -51,15 +55,27 @@ export interface VmServiceDeps {
   privileged: PrivilegedOps;
   driver: VmmDriver;
   images: ImageService;
+  nat: NatController;
+  taps: TapPool;
   log: Logger;
   /** Called once the bridge exists (the DNS server then listens on the bridge address). */
   onBridgeReady?: () => Promise<void>;
 }
 
-/** How long a booting guest may take to answer on port 22 (TCG guests need ~10 s alone). */
+/** How long a booting guest may take to become ready (TCG guests need ~10 s alone). */
 const READY_TIMEOUT_MS = 180_000;
 /** How long a graceful stop may take before the hard stop. */
 const GRACEFUL_STOP_MS = 20_000;
+/** An image without the agent is used anyway once sshd has answered for this long. */
+const NO_AGENT_GRACE_MS = 15_000;
+
+/** One listener of `vm ports`, with the address a user would open. */
+export interface VmPort extends AgentListener {
+  vm: string;
+  /** name.vm:port, or null for a listener on guest loopback only. */
+  endpoint: string | null;
+  url: string | null;
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -118,6 +134,7 @@ export class VmService {
 
   async create(p: CreateParams, ctx: OpCtx): Promise<Vm> {
     const { name, spec, imageName } = this.resolveCreate(p);
+    if (p.nat) await this.d.nat.uplink(); // no uplink: refuse before anything is made
     ctx.progress?.('spec', `${spec.vcpu} vcpu | ${spec.memoryMib} MiB | ${formatSize(spec.diskSizeBytes)} disk`);
     const image = await this.d.images.ensure(imageName, ctx.progress, ctx.signal);
     const vm = await this.locks.run(`name:${name}`, async () => {
@@ -130,7 +147,7 @@ export class VmService {
       const guestIp = allocateGuestIp(this.d.config.bridge_ip, this.d.config.cidr, this.store.vms.usedIps());
       const record: Vm = {
         id, name, state: 'created', imageId: image.id, imageName: image.name, spec, guestIp, mac: macForVm(id), vmDir: files.dir,
-        dnsName: dnsNameOf(name), vmm: this.d.driver.kind, nat: false, workspace: null, createdAt: now, touchedAt: now, lastError: null,
+        dnsName: dnsNameOf(name), vmm: this.d.driver.kind, nat: p.nat ?? false, workspace: null, createdAt: now, touchedAt: now, lastError: null,
       };
       const undo = new CleanupStack();
       try {
@@ -174,15 +191,20 @@ export class VmService {
       const image = this.d.images.show(vm.imageName ?? '');
       const kernel = this.d.images.kernelOf(image);
       const files = this.files(vm);
-      const tap = tapNameForVm(vm.id);
       const undo = new CleanupStack();
       const started = performance.now();
       try {
-        ctx.progress?.('network', `${this.d.config.bridge_name} and ${tap}`);
         await this.d.privileged.ensureBridge({ name: this.d.config.bridge_name, address: this.d.config.bridge_ip, prefix: this.d.config.cidr }, ctx);
         await this.d.onBridgeReady?.();
-        await this.d.privileged.createTap({ name: tap, bridge: this.d.config.bridge_name, ownerUid: process.getuid!(), ownerGid: process.getgid!() }, ctx);
+        const pooled = this.d.taps.take();
+        const tap = pooled ?? tapNameForVm(vm.id);
+        ctx.progress?.('network', `${this.d.config.bridge_name} and ${tap}${pooled ? ' (warm)' : ''}${vm.nat ? ', NAT' : ''}`);
+        if (!pooled) await this.d.privileged.createTap({ name: tap, bridge: this.d.config.bridge_name, ownerUid: process.getuid!(), ownerGid: process.getgid!() }, ctx);
         undo.push('delete tap', () => this.d.privileged.deleteTap({ name: tap }, ctx));
+        if (vm.nat) {
+          await this.d.nat.vmUp({ id: vm.id, guestIp: vm.guestIp! }, ctx);
+          undo.push('remove NAT', () => this.d.nat.vmDown(vm.id, ctx));
+        }
         ctx.progress?.('booting', `${vm.spec.vcpu} vcpu, ${vm.spec.memoryMib} MiB`);
         const vmm = await this.d.driver.start({
           vmId: vm.id, hostname: vm.name, vcpu: vm.spec.vcpu, memoryMib: vm.spec.memoryMib, kernelPath: kernel.kernelPath, initrdPath: kernel.initrdPath,
@@ -195,15 +217,22 @@ export class VmService {
         writePidFile(files.pidFile, vmm.pid);
         writeFileAtomic(files.handles, `${JSON.stringify(handles)}\n`);
         this.store.vms.setRuntime(vm.id, 'running', handles);
-        ctx.progress?.('waiting for ssh', `${vm.guestIp}:22`);
+        const isDead = () => !this.d.driver.owns(vmm.pid, files);
         try {
-          await waitForTcp(vm.guestIp!, 22, READY_TIMEOUT_MS, ctx.signal, () => !this.d.driver.owns(vmm.pid, files));
+          ctx.progress?.('waiting for agent', 'health');
+          const health = await waitForAgent(this.d.driver.agentEndpoint(files), {
+            timeoutMs: READY_TIMEOUT_MS, signal: ctx.signal, isDead, reachableWithoutAgent: () => probeTcp(vm.guestIp!, 22, 500), graceMs: NO_AGENT_GRACE_MS,
+          });
+          if (!health) this.d.log.warn('the guest answers ssh but its agent does not: this image has no banger-agent', { op_id: ctx.opId, vm: vm.name });
+          ctx.progress?.('waiting for ssh', `${vm.guestIp}:22`);
+          await waitForTcp(vm.guestIp!, 22, READY_TIMEOUT_MS, ctx.signal, isDead);
         } catch (e) {
           if (!(e instanceof BangerError) || e.code === 'interrupted') throw e;
           const tail = readLogTail(files.consoleLog, 8);
           throw new BangerError(e.code, `VM ${vm.name}: ${e.message}`, { hint: tail ? `last console lines (all of them: \`banger vm logs ${vm.name}\`):\n${tail}` : `its console is empty; see ${files.vmmLog}` });
         }
         undo.commit();
+        void this.d.taps.refill(ctx);
         this.d.log.info('vm ready', { op_id: ctx.opId, vm: vm.name, ms: Math.round(performance.now() - started), vmm: vmm.detail });
         return this.show(vm.id);
       } catch (e) {
@@ -223,10 +252,12 @@ export class VmService {
     return h && this.d.driver.owns(h.pid, this.files(vm)) ? h : null;
   }
 
-  /** The live side of a VM for `vm show`: VMM pid, how it runs, and what the VMM says. */
-  async runtime(vm: Vm): Promise<{ pid: number; vmm: string; status: string; startedAt: string } | null> {
+  /** The live side of a VM for `vm show`: VMM pid, how it runs, what the VMM says, and the agent's view. */
+  async runtime(vm: Vm): Promise<{ pid: number; vmm: string; status: string; startedAt: string; tap: string; agent: { health: AgentHealth } | { error: string } } | null> {
     const h = this.liveHandles(vm);
-    return h ? { pid: h.pid, vmm: h.vmm, status: await this.d.driver.status(h.pid, this.files(vm)), startedAt: h.startedAt } : null;
+    if (!h) return null;
+    const [status, agent] = await Promise.all([this.d.driver.status(h.pid, this.files(vm)), this.agentView(vm)]);
+    return { pid: h.pid, vmm: h.vmm, status, startedAt: h.startedAt, tap: h.tap, agent };
   }
 
   isAlive(vm: Vm): boolean {
@@ -236,6 +267,9 @@ export class VmService {
   /** Releases what a stopped VMM held: tap and handle files; the VM becomes stopped. The disks stay. */
   private async released(vm: Vm, ctx: OpCtx): Promise<void> {
     const h = this.handles(vm);
+    if (vm.nat || this.d.nat.isUp(vm.id)) {
+      await this.d.nat.vmDown(vm.id, ctx).catch((e: Error) => this.d.log.warn('could not remove NAT rules', { op_id: ctx.opId, vm: vm.name, error: e.message }));
+    }
     await this.d.privileged.deleteTap({ name: h?.tap ?? tapNameForVm(vm.id) }, ctx).catch((e: Error) => this.d.log.warn('could not delete tap', { op_id: ctx.opId, error: e.message }));
     rmSync(this.files(vm).handles, { force: true });
     rmSync(this.files(vm).runtimeDir, { recursive: true, force: true });
@@ -260,17 +294,66 @@ export class VmService {
       const vm = this.show(vm0.id);
       const h = await this.liveOrReleased(vm, ctx);
       if (!h) return this.show(vm.id);
-      ctx.progress?.('stopping', 'asking the guest to power off');
-      await this.d.runner.run(sshShellArgv(this.sshTarget(vm), 'sync; systemctl poweroff --no-block || poweroff'), { timeoutMs: 10_000, allowFailure: true }).catch(() => undefined);
-      const deadline = Date.now() + GRACEFUL_STOP_MS;
-      while (Date.now() < deadline && isProcessAlive(h.pid)) await sleep(100);
-      if (isProcessAlive(h.pid)) {
-        ctx.progress?.('stopping', 'the guest did not power off in time: hard stop');
-        await this.d.driver.hardStop(h.pid, this.files(vm));
-      }
+      await this.powerOff(vm, h, ctx);
       await this.released(vm, ctx);
       return this.show(vm.id);
     });
+  }
+
+  /**
+   * Graceful stop (SPEC 8): the agent's `shutdown`; if the agent cannot be reached, ssh
+   * `poweroff`; whatever still runs after GRACEFUL_STOP_MS gets the hard stop.
+   */
+  private async powerOff(vm: Vm, h: VmHandles, ctx: OpCtx): Promise<void> {
+    const files = this.files(vm);
+    ctx.progress?.('stopping', 'asking the agent to power off');
+    const viaAgent = await withAgent(this.d.driver.agentEndpoint(files), (c) => c.shutdown(3_000), 1_000).then(() => true, (e: Error) => {
+      this.d.log.warn('agent shutdown failed; trying ssh', { op_id: ctx.opId, vm: vm.name, error: e.message });
+      return false;
+    });
+    if (!viaAgent) {
+      ctx.progress?.('stopping', 'the agent did not answer: poweroff over ssh');
+      await this.d.runner.run(sshShellArgv(this.sshTarget(vm), 'sync; systemctl poweroff --no-block || poweroff'), { timeoutMs: 10_000, allowFailure: true }).catch(() => undefined);
+    }
+    const deadline = Date.now() + GRACEFUL_STOP_MS;
+    while (Date.now() < deadline && isProcessAlive(h.pid)) await sleep(100);
+    if (isProcessAlive(h.pid)) {
+      ctx.progress?.('stopping', 'the guest did not power off in time: hard stop');
+      await this.d.driver.hardStop(h.pid, files);
+    }
+  }
+
+  /** The agent's view of a running VM (`vm show`), or why there is none. */
+  async agentView(vm: Vm): Promise<{ health: AgentHealth } | { error: string }> {
+    return withAgent(this.d.driver.agentEndpoint(this.files(vm)), async (c) => ({ health: await c.health(2_000) }), 1_000)
+      .catch((e: Error) => ({ error: e.message }));
+  }
+
+  /**
+   * Listeners in the named running VMs (all running VMs when none are named), from the
+   * agent's `ports`, with `name.vm:port` endpoints and an http link for TCP (sshd aside).
+   */
+  async ports(refs: readonly string[]): Promise<VmPort[]> {
+    const vms = refs.length ? refs.map((r) => this.show(r)) : this.list().filter((v) => v.state === 'running');
+    const out: VmPort[] = [];
+    for (const vm of vms) {
+      if (!this.isAlive(vm)) {
+        if (refs.length) throw new BangerError('not_running', `VM ${vm.name} is not running`, { hint: `start it with \`banger vm start ${vm.name}\`` });
+        continue;
+      }
+      let listeners: AgentListener[];
+      try {
+        listeners = await withAgent(this.d.driver.agentEndpoint(this.files(vm)), (c) => c.ports(5_000), 2_000);
+      } catch (e) {
+        throw new BangerError('operation_failed', `VM ${vm.name}: cannot list ports: ${(e as Error).message}`, { hint: 'the guest agent is not answering; `banger vm logs ' + vm.name + '` shows the console' });
+      }
+      for (const l of listeners) {
+        const loopbackOnly = l.address.startsWith('127.') || l.address === '::1';
+        const endpoint = loopbackOnly ? null : `${vm.dnsName}:${l.port}`;
+        out.push({ vm: vm.name, ...l, endpoint, url: endpoint && l.proto.startsWith('tcp') && l.port !== 22 ? `http://${endpoint}/` : null });
+      }
+    }
+    return out.sort((a, b) => a.vm.localeCompare(b.vm) || a.port - b.port || a.proto.localeCompare(b.proto));
   }
 
   async kill(ref: string, signal: AllowedSignal, ctx: OpCtx): Promise<Vm> {
@@ -294,28 +377,45 @@ export class VmService {
   }
 
   /**
-   * Changes the resources of a stopped VM (SPEC 3 `vm set`): vcpu and memory freely
-   * within limits, the work disk only upwards (grown in place with resize2fs).
+   * `vm set` (SPEC 3). Resources change only while the VM is stopped: vcpu and memory
+   * freely within limits, the work disk only upwards (grown in place with resize2fs).
+   * NAT changes at any time; on a running VM the rules follow at once.
    */
-  async set(ref: string, p: { vcpu?: number | undefined; memoryMib?: number | undefined; diskSizeBytes?: number | undefined }, ctx: OpCtx): Promise<Vm> {
+  async set(ref: string, p: { vcpu?: number | undefined; memoryMib?: number | undefined; diskSizeBytes?: number | undefined; nat?: boolean | undefined }, ctx: OpCtx): Promise<Vm> {
     const vm0 = this.show(ref);
     return this.locks.run(vm0.id, async () => {
       const vm = this.show(vm0.id);
-      if (p.vcpu === undefined && p.memoryMib === undefined && p.diskSizeBytes === undefined) {
-        throw new BangerError('bad_request', 'nothing to change', { hint: 'give --vcpu, --memory or --disk-size' });
+      const resources = p.vcpu !== undefined || p.memoryMib !== undefined || p.diskSizeBytes !== undefined;
+      if (!resources && p.nat === undefined) {
+        throw new BangerError('bad_request', 'nothing to change', { hint: 'give --vcpu, --memory, --disk-size, --nat or --no-nat' });
       }
-      if (this.isAlive(vm)) throw new BangerError('conflict', `VM ${vm.name} is running; resources change only while it is stopped`, { hint: `stop it first: \`banger vm stop ${vm.name}\`` });
-      const spec: VmSpec = { ...vm.spec, ...(p.vcpu !== undefined && { vcpu: p.vcpu }), ...(p.memoryMib !== undefined && { memoryMib: p.memoryMib }), ...(p.diskSizeBytes !== undefined && { diskSizeBytes: p.diskSizeBytes }) };
-      const problem = vmSpecProblem(spec);
-      if (problem) throw new BangerError('bad_request', problem);
-      if (spec.diskSizeBytes < vm.spec.diskSizeBytes) {
-        throw new BangerError('bad_request', `the work disk can only grow (it is ${formatSize(vm.spec.diskSizeBytes)}, asked for ${formatSize(spec.diskSizeBytes)})`, { hint: 'shrinking would lose data in /root; create a new VM instead' });
+      const alive = this.isAlive(vm);
+      if (resources) {
+        if (alive) throw new BangerError('conflict', `VM ${vm.name} is running; resources change only while it is stopped`, { hint: `stop it first: \`banger vm stop ${vm.name}\`` });
+        const spec: VmSpec = { ...vm.spec, ...(p.vcpu !== undefined && { vcpu: p.vcpu }), ...(p.memoryMib !== undefined && { memoryMib: p.memoryMib }), ...(p.diskSizeBytes !== undefined && { diskSizeBytes: p.diskSizeBytes }) };
+        const problem = vmSpecProblem(spec);
+        if (problem) throw new BangerError('bad_request', problem);
+        if (spec.diskSizeBytes < vm.spec.diskSizeBytes) {
+          throw new BangerError('bad_request', `the work disk can only grow (it is ${formatSize(vm.spec.diskSizeBytes)}, asked for ${formatSize(spec.diskSizeBytes)})`, { hint: 'shrinking would lose data in /root; create a new VM instead' });
+        }
+        if (spec.diskSizeBytes > vm.spec.diskSizeBytes) {
+          ctx.progress?.('resizing', `work disk to ${formatSize(spec.diskSizeBytes)}`);
+          await growWorkDisk(this.d.runner, this.files(vm).workDisk, spec.diskSizeBytes);
+        }
+        this.store.vms.setSpec(vm.id, spec);
       }
-      if (spec.diskSizeBytes > vm.spec.diskSizeBytes) {
-        ctx.progress?.('resizing', `work disk to ${formatSize(spec.diskSizeBytes)}`);
-        await growWorkDisk(this.d.runner, this.files(vm).workDisk, spec.diskSizeBytes);
+      if (p.nat !== undefined && p.nat !== vm.nat) {
+        if (alive && p.nat) {
+          ctx.progress?.('network', 'NAT on');
+          await this.d.nat.vmUp({ id: vm.id, guestIp: vm.guestIp! }, ctx);
+        } else if (alive) {
+          ctx.progress?.('network', 'NAT off');
+          await this.d.nat.vmDown(vm.id, ctx);
+        } else if (p.nat) {
+          await this.d.nat.uplink(); // refuse now rather than at the next start
+        }
+        this.store.vms.setNat(vm.id, p.nat);
       }
-      this.store.vms.setSpec(vm.id, spec);
       return this.show(vm.id);
     });
   }
@@ -387,17 +487,31 @@ export class VmService {
    * Reconcile on daemon start (SPEC 5): each VM recorded as running is adopted when its
    * VMM is alive (pid and command line check), else marked stopped with its tap released.
    */
-  async reconcile(ctx: OpCtx): Promise<{ adopted: string[]; stopped: string[] }> {
+  async reconcile(ctx: OpCtx): Promise<{ adopted: string[]; stopped: string[]; taps: { adopted: string[]; deleted: string[] } }> {
     const adopted: string[] = [];
     const stopped: string[] = [];
+    const tapsInUse = new Set<string>();
     for (const vm of this.list().filter((v) => v.state === 'running')) {
-      if (this.isAlive(vm)) adopted.push(vm.name);
-      else {
+      if (this.isAlive(vm)) {
+        adopted.push(vm.name);
+        const h = this.handles(vm);
+        if (h) tapsInUse.add(h.tap);
+        if (vm.nat) this.d.nat.adopt([vm.id]);
+      } else {
         await this.released(vm, ctx);
         stopped.push(vm.name);
       }
     }
     this.refreshSshConfig();
-    return { adopted, stopped };
+    // Pool taps and VM taps left on our bridge by an earlier daemon (only when it can look).
+    let taps = { adopted: [] as string[], deleted: [] as string[] };
+    if (existsSync(`/sys/class/net/${this.d.config.bridge_name}`)) {
+      taps = await this.d.taps.reclaim(tapsInUse, ctx).catch((e: Error) => {
+        this.d.log.warn('could not reclaim taps', { op_id: ctx.opId, error: e.message });
+        return taps;
+      });
+      void this.d.taps.refill(ctx);
+    }
+    return { adopted, stopped, taps };
   }
 }

@@ -101,22 +101,27 @@ export function describeSshFailure(stderr: string, alias: string): BangerError |
   return null;
 }
 
-/** Resolves when something accepts TCP connections on ip:port, or rejects after timeoutMs. */
-export function waitForTcp(ip: string, port: number, timeoutMs: number, signal?: AbortSignal, isDead?: () => boolean): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const attempt = () => {
-      if (signal?.aborted) return reject(new BangerError('interrupted', 'cancelled while waiting for the guest'));
-      if (isDead?.()) return reject(new BangerError('operation_failed', 'the VM exited while booting', { hint: 'see `banger vm logs NAME`' }));
-      if (Date.now() > deadline) return reject(new BangerError('operation_failed', `the guest did not open port ${port} within ${Math.round(timeoutMs / 1000)} s`, { hint: 'see `banger vm logs NAME` for its console' }));
-      const s = connect({ host: ip, port, timeout: 1000 });
-      let done = false;
-      const retry = () => { if (done) return; done = true; s.destroy(); setTimeout(attempt, 100); };
-      s.once('data', () => { done = true; s.destroy(); resolve(); }); // sshd's banner: really listening
-      s.once('error', retry);
-      s.once('timeout', retry);
-      s.once('close', retry);
-    };
-    attempt();
+/** True when something on ip:port accepts a connection and speaks first (sshd's banner) within timeoutMs. */
+export function probeTcp(ip: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: ip, port, timeout: timeoutMs });
+    let done = false;
+    const finish = (ok: boolean) => { if (done) return; done = true; s.destroy(); resolve(ok); };
+    s.once('data', () => finish(true));
+    s.once('error', () => finish(false));
+    s.once('timeout', () => finish(false));
+    s.once('close', () => finish(false));
   });
+}
+
+/** Resolves when something accepts TCP connections on ip:port, or rejects after timeoutMs. */
+export async function waitForTcp(ip: string, port: number, timeoutMs: number, signal?: AbortSignal, isDead?: () => boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (signal?.aborted) throw new BangerError('interrupted', 'cancelled while waiting for the guest');
+    if (isDead?.()) throw new BangerError('operation_failed', 'the VM exited while booting', { hint: 'see `banger vm logs NAME`' });
+    if (Date.now() > deadline) throw new BangerError('operation_failed', `the guest did not open port ${port} within ${Math.round(timeoutMs / 1000)} s`, { hint: 'see `banger vm logs NAME` for its console' });
+    if (await probeTcp(ip, port)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

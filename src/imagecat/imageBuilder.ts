@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { BangerError, GIB, MIB } from '../model/index.js';
 import type { HostRunner } from '../system/index.js';
@@ -16,6 +16,8 @@ export interface BuildImageInput {
   /** Final directory of the image: <imagesDir>/<name>. Replaced atomically. */
   dest: string;
   scratchParent: string;
+  /** The static guest agent binary to install (dist/agent/banger-agent). */
+  agentBinary: string;
   progress?: (stage: string, detail?: string) => void;
   signal?: AbortSignal;
 }
@@ -31,7 +33,11 @@ export function ext4SizeFor(contentBytes: number): number {
   return Math.ceil(Math.max(GIB, contentBytes * 1.5) / MIB) * MIB;
 }
 
-export function applyRecipe(tree: string, recipe: ImageRecipe): void {
+export function applyRecipe(tree: string, recipe: ImageRecipe, agentBinary: string): void {
+  const agent = join(tree, recipe.agentPath);
+  mkdirSync(dirname(agent), { recursive: true });
+  copyFileSync(agentBinary, agent);
+  chmodSync(agent, 0o755);
   for (const { unit } of recipe.masked) {
     const link = join(tree, 'etc/systemd/system', unit);
     rmSync(link, { force: true });
@@ -61,6 +67,9 @@ export async function buildImage(i: BuildImageInput): Promise<BuiltImage> {
       hint: 'run banger as root, or install it system-wide with `sudo banger system install`',
     });
   }
+  if (!existsSync(i.agentBinary)) {
+    throw new BangerError('not_found', `the guest agent binary is missing: ${i.agentBinary}`, { hint: 'build banger (npm run build), which compiles it with musl-gcc' });
+  }
   mkdirSync(i.scratchParent, { recursive: true });
   const scratch = mkdtempSync(join(i.scratchParent, '.build-'));
   try {
@@ -70,7 +79,7 @@ export async function buildImage(i: BuildImageInput): Promise<BuiltImage> {
       timeoutMs: 1_800_000, signal: i.signal,
     });
     i.progress?.('tuning', `${i.recipe.masked.length} units masked`);
-    applyRecipe(tree, i.recipe);
+    applyRecipe(tree, i.recipe, i.agentBinary);
     i.progress?.('mkfs', 'rootfs.ext4');
     const du = await i.runner.run(['du', '-sb', '--apparent-size', tree]);
     const contentBytes = Number(du.stdout.split(/\s/)[0]);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, readlinkSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { IMAGE_CATALOG, DEBIAN_BOOKWORM_RECIPE, applyRecipe, ext4SizeFor, findImageEntry } from './index.js';
 import { findKernelEntry } from '../kernelcat/index.js';
 import { GIB, MIB } from '../model/index.js';
@@ -23,7 +23,13 @@ test('applyRecipe masks units, writes files and links, and removes shared host k
     mkdirSync(join(tree, 'etc/ssh'), { recursive: true });
     writeFileSync(join(tree, 'etc/ssh/ssh_host_ed25519_key'), 'shared secret');
     writeFileSync(join(tree, 'etc/machine-id'), 'deadbeef\n');
-    applyRecipe(tree, DEBIAN_BOOKWORM_RECIPE);
+    const agent = join(tree, '..', `${basename(tree)}-agent`);
+    writeFileSync(agent, '\x7fELF agent');
+    applyRecipe(tree, DEBIAN_BOOKWORM_RECIPE, agent);
+    assert.equal(readFileSync(join(tree, 'usr/local/bin/banger-agent'), 'utf8'), '\x7fELF agent');
+    assert.equal(statSync(join(tree, 'usr/local/bin/banger-agent')).mode & 0o777, 0o755);
+    assert.equal(readlinkSync(join(tree, 'etc/systemd/system/sysinit.target.wants/banger-agent.service')), '/etc/systemd/system/banger-agent.service');
+    assert.match(readFileSync(join(tree, 'etc/systemd/system/banger-agent.service'), 'utf8'), /^DefaultDependencies=no$/m);
     assert.equal(readlinkSync(join(tree, 'etc/systemd/system/e2scrub_reap.service')), '/dev/null');
     assert.equal(readlinkSync(join(tree, 'etc/systemd/system/default.target')), '/lib/systemd/system/multi-user.target');
     assert.match(readFileSync(join(tree, 'etc/systemd/journald.conf.d/banger.conf'), 'utf8'), /Storage=volatile/);
@@ -34,7 +40,8 @@ test('applyRecipe masks units, writes files and links, and removes shared host k
     assert.match(sshDropIn, /^ExecStartPre=$/m);
     assert.equal(existsSync(join(tree, 'etc/ssh/ssh_host_ed25519_key')), false);
     assert.equal(readFileSync(join(tree, 'etc/machine-id'), 'utf8'), '');
-    applyRecipe(tree, DEBIAN_BOOKWORM_RECIPE); // idempotent
+    applyRecipe(tree, DEBIAN_BOOKWORM_RECIPE, agent); // idempotent
+    rmSync(agent);
   } finally {
     rmSync(tree, { recursive: true, force: true });
   }

@@ -13,7 +13,31 @@ export interface ImageRecipe {
   symlinks: ReadonlyArray<{ path: string; target: string }>;
   /** Removed from the tree: per-VM identity must never be shared between VMs. */
   remove: readonly string[];
+  /** Where the build's static guest agent binary is installed (SPEC 8); its unit is among `files`. */
+  agentPath: string;
 }
+
+/**
+ * The agent starts as soon as systemd does: / and /root were mounted by the initramfs and
+ * it finds its virtio-serial port through sysfs, so it waits for nothing. It is the host's
+ * readiness signal, which is why it must not sit behind sysinit.target.
+ */
+export const AGENT_UNIT = [
+  '[Unit]',
+  'Description=banger guest agent',
+  'DefaultDependencies=no',
+  'Conflicts=shutdown.target',
+  'Before=shutdown.target',
+  '',
+  '[Service]',
+  'ExecStart=/usr/local/bin/banger-agent',
+  'Restart=always',
+  'RestartSec=1',
+  '',
+  '[Install]',
+  'WantedBy=sysinit.target',
+  '',
+].join('\n');
 
 export const DEBIAN_BOOKWORM_RECIPE: ImageRecipe = {
   suite: 'bookworm',
@@ -60,10 +84,13 @@ export const DEBIAN_BOOKWORM_RECIPE: ImageRecipe = {
     // The work disk is mounted at /root by the initramfs; systemd must not mount it again.
     { path: 'etc/fstab', mode: 0o644, content: '# / and /root are mounted by banger\'s initramfs.\n' },
     { path: 'etc/banger-image', mode: 0o644, content: 'debian-bookworm\n' },
+    { path: 'etc/systemd/system/banger-agent.service', mode: 0o644, content: AGENT_UNIT },
   ],
   symlinks: [
     { path: 'etc/systemd/system/default.target', target: '/lib/systemd/system/multi-user.target' },
     { path: 'etc/systemd/system/ssh.service.wants/banger-hostkeys.service', target: '/etc/systemd/system/banger-hostkeys.service' },
+    { path: 'etc/systemd/system/sysinit.target.wants/banger-agent.service', target: '/etc/systemd/system/banger-agent.service' },
   ],
+  agentPath: 'usr/local/bin/banger-agent',
   remove: ['etc/ssh/ssh_host_rsa_key', 'etc/ssh/ssh_host_rsa_key.pub', 'etc/ssh/ssh_host_ecdsa_key', 'etc/ssh/ssh_host_ecdsa_key.pub', 'etc/ssh/ssh_host_ed25519_key', 'etc/ssh/ssh_host_ed25519_key.pub'],
 };

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import type { AgentEndpoint } from '../agent/index.js';
 import { BangerError } from '../model/index.js';
 import type { Logger } from '../log/index.js';
 import type { VmFiles } from '../paths/index.js';
@@ -110,6 +111,11 @@ export class QemuDriver implements VmmDriver {
     } catch (e) {
       return `unknown (${(e as Error).message})`;
     }
+  }
+
+  /** The virtio-serial port `banger.agent`, which QEMU serves as a unix socket (argv.ts). */
+  agentEndpoint(files: VmFiles): AgentEndpoint {
+    return { kind: 'unix', path: files.agentSocket };
   }
 
   async hardStop(pid: number, files: VmFiles): Promise<void> {

@@ -34,11 +34,20 @@ test('createTap on an existing bridge; invalid names never reach the host', asyn
   assert.equal(r.calls.length, before, 'nothing ran for invalid input');
 });
 
-test('listTaps reports only banger taps', async () => {
+test('listTaps reports only banger taps, with their bridge', async () => {
   const r = new FakeHostRunner().on(['ip', '-o', 'link', 'show'], {
-    stdout: '1: lo: <LOOPBACK>\n5: tap-fc-abcd1234: <BROADCAST>\n6: tap-pool-0@if2: <X>\n7: tapx: <X>\n8: br-fc: <X>\n',
+    stdout: '1: lo: <LOOPBACK>\n5: tap-fc-abcd1234: <BROADCAST> mtu 1500 qdisc fq_codel master br-fc state UP\n6: tap-pool-0@if2: <X>\n7: tapx: <X>\n8: br-fc: <X>\n',
   });
-  assert.deepEqual(await new InProcessPrivilegedOps({ runner: r, log: silentLogger, roots: ['/s'] }).listTaps(ctx), ['tap-fc-abcd1234', 'tap-pool-0']);
+  assert.deepEqual(await new InProcessPrivilegedOps({ runner: r, log: silentLogger, roots: ['/s'] }).listTaps(ctx), [
+    { name: 'tap-fc-abcd1234', master: 'br-fc' }, { name: 'tap-pool-0', master: null },
+  ]);
+});
+
+test('createTap refuses a tap that another bridge owns', async () => {
+  const r = new FakeHostRunner()
+    .on(['ip', '-o', 'link', 'show', 'dev', 'br-fc'], { stdout: '8: br-fc: <X>\n' })
+    .on(['ip', '-o', 'link', 'show', 'dev', 'tap-pool-0'], { stdout: '6: tap-pool-0: <X> mtu 1500 master br-fc-other state UP\n' });
+  await assert.rejects(new InProcessPrivilegedOps({ runner: r, log: silentLogger, roots: ['/s'] }).createTap({ name: 'tap-pool-0', bridge: 'br-fc', ownerUid: 0, ownerGid: 0 }, ctx), /already exists on bridge br-fc-other/);
 });
 
 test('without root or helper every operation says what to do', async () => {

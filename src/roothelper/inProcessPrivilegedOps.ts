@@ -3,11 +3,11 @@ import { BangerError } from '../model/index.js';
 import type { Logger } from '../log/index.js';
 import type { HostRunner } from '../system/index.js';
 import { writeExt4Files } from '../vmdisk/index.js';
-import type { AllowedSignal, PrivContext, PrivilegedOps } from './privilegedOps.js';
-import { natAddScript, natDeleteScript, vmRuleHandles } from './nftNat.js';
+import type { AllowedSignal, PrivContext, PrivilegedOps, TapInfo } from './privilegedOps.js';
+import { bridgeRuleComment, hasVmRules, natAddScript, natDeleteScript, ruleHandles, vmRuleHandles } from './nftNat.js';
 import {
   validateBridgeName, validateGuestPath, validateId, validateIPv4, validateMode, validateNftTable, validatePathUnder,
-  validatePrefix, validateSignal, validateTapName, validateUplink, validateVmId, validateVmmPid,
+  validateDnsDomain, validatePrefix, validateSignal, validateTapName, validateUplink, validateVmId, validateVmmPid,
 } from './validate.js';
 
 export interface InProcessPrivilegedOpsOptions {
@@ -59,8 +59,13 @@ export class InProcessPrivilegedOps implements PrivilegedOps {
     const gid = validateId(p.ownerGid, 'gid');
     this.logCall(ctx, 'create_tap', { name, bridge, uid, gid });
     if (!(await this.linkExists(bridge))) throw new BangerError('not_found', `bridge ${bridge} does not exist`, { hint: 'it is created when the first VM starts' });
-    if (!(await this.linkExists(name))) {
+    const existing = await this.o.runner.run(['ip', '-o', 'link', 'show', 'dev', name], { allowFailure: true });
+    if (existing.exitCode !== 0) {
       await this.o.runner.run(['ip', 'tuntap', 'add', 'dev', name, 'mode', 'tap', 'user', String(uid), 'group', String(gid)]);
+    } else {
+      // Never take over a tap another bridge (another banger daemon) owns.
+      const master = parseTapList(existing.stdout)[0]?.master ?? null;
+      if (master && master !== bridge) throw new BangerError('conflict', `tap ${name} already exists on bridge ${master}`, { hint: 'another banger daemon uses it; pick another name' });
     }
     await this.o.runner.run(['ip', 'link', 'set', 'dev', name, 'master', bridge]);
     await this.o.runner.run(['ip', 'link', 'set', 'dev', name, 'up']);
@@ -72,12 +77,10 @@ export class InProcessPrivilegedOps implements PrivilegedOps {
     if (await this.linkExists(name)) await this.o.runner.run(['ip', 'link', 'del', 'dev', name]);
   }
 
-  async listTaps(ctx: PrivContext): Promise<string[]> {
+  async listTaps(ctx: PrivContext): Promise<TapInfo[]> {
     this.logCall(ctx, 'list_taps', {});
     const r = await this.o.runner.run(['ip', '-o', 'link', 'show']);
-    return r.stdout.split('\n')
-      .map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1])
-      .filter((n): n is string => !!n && /^tap-(fc|pool)-[a-z0-9]{1,8}$/.test(n));
+    return parseTapList(r.stdout);
   }
 
   async setIpForward(p: { enabled: boolean }, ctx: PrivContext): Promise<{ previous: boolean }> {
@@ -88,31 +91,37 @@ export class InProcessPrivilegedOps implements PrivilegedOps {
     return { previous };
   }
 
-  async applyNat(p: { vmId: string; guestIp: string; tap: string; uplink: string }, ctx: PrivContext): Promise<void> {
+  async applyNat(p: { vmId: string; guestIp: string; bridge: string; uplink: string }, ctx: PrivContext): Promise<void> {
     const req = {
       table: this.nftTable,
       vmId: validateVmId(p.vmId),
       guestIp: validateIPv4(p.guestIp, 'guest address'),
-      tap: validateTapName(p.tap),
+      bridge: validateBridgeName(p.bridge),
       uplink: validateUplink(p.uplink),
     };
     this.logCall(ctx, 'apply_nat', req);
     // Remove-then-add keeps it idempotent across stop/start.
-    await this.removeVmRules(req.vmId);
-    await this.o.runner.run(['nft', '-f', '-'], { stdin: natAddScript(req) });
+    const listing = await this.removeVmRules(req.vmId);
+    const isolated = ruleHandles(listing ?? '', bridgeRuleComment(req.bridge)).length > 0;
+    await this.o.runner.run(['nft', '-f', '-'], { stdin: natAddScript(req, !isolated) });
   }
 
   async removeNat(p: { vmId: string }, ctx: PrivContext): Promise<void> {
     const vmId = validateVmId(p.vmId);
     this.logCall(ctx, 'remove_nat', { vmId });
     await this.removeVmRules(vmId);
+    // The last VM's rules gone: the table (chains, isolation rules) goes too.
+    const after = await this.o.runner.run(['nft', 'list', 'table', 'ip', this.nftTable], { allowFailure: true });
+    if (after.exitCode === 0 && !hasVmRules(after.stdout)) await this.o.runner.run(['nft', 'delete', 'table', 'ip', this.nftTable], { allowFailure: true });
   }
 
-  private async removeVmRules(vmId: string): Promise<void> {
+  /** Deletes the VM's rules; returns the table listing from before, or null when there is no table. */
+  private async removeVmRules(vmId: string): Promise<string | null> {
     const listing = await this.o.runner.run(['nft', '-a', 'list', 'table', 'ip', this.nftTable], { allowFailure: true });
-    if (listing.exitCode !== 0) return; // no table yet: nothing to remove
+    if (listing.exitCode !== 0) return null; // no table yet: nothing to remove
     const handles = vmRuleHandles(listing.stdout, vmId);
     if (handles.length > 0) await this.o.runner.run(['nft', '-f', '-'], { stdin: natDeleteScript(this.nftTable, handles) });
+    return listing.stdout;
   }
 
   async writeFileToImage(p: { image: string; path: string; content: string; mode: number; uid: number; gid: number }, ctx: PrivContext): Promise<void> {
@@ -124,6 +133,14 @@ export class InProcessPrivilegedOps implements PrivilegedOps {
     if (typeof p.content !== 'string') throw new BangerError('bad_request', 'content must be a string');
     this.logCall(ctx, 'write_file_to_image', { image, path, mode: mode.toString(8), uid, gid, bytes: Buffer.byteLength(p.content) });
     await writeExt4Files(this.o.runner, image, [{ path, content: p.content, mode, uid, gid }]);
+  }
+
+  async routeDnsDomain(p: { link: string; server: string; domain: string }, ctx: PrivContext): Promise<void> {
+    const link = validateBridgeName(p.link);
+    const server = validateIPv4(p.server, 'DNS server');
+    const domain = validateDnsDomain(p.domain);
+    this.logCall(ctx, 'route_dns_domain', { link, server, domain });
+    for (const argv of resolvedRoutingArgv(link, server, domain)) await this.o.runner.run(argv);
   }
 
   async signalProcess(p: { pid: number; signal: AllowedSignal }, ctx: PrivContext): Promise<void> {
@@ -149,10 +166,33 @@ export class UnavailablePrivilegedOps implements PrivilegedOps {
   async ensureBridge(): Promise<void> { this.fail(); }
   async createTap(): Promise<void> { this.fail(); }
   async deleteTap(): Promise<void> { this.fail(); }
-  async listTaps(): Promise<string[]> { this.fail(); }
+  async listTaps(): Promise<TapInfo[]> { this.fail(); }
   async setIpForward(): Promise<{ previous: boolean }> { this.fail(); }
   async applyNat(): Promise<void> { this.fail(); }
   async removeNat(): Promise<void> { this.fail(); }
   async writeFileToImage(): Promise<void> { this.fail(); }
   async signalProcess(): Promise<void> { this.fail(); }
+  async routeDnsDomain(): Promise<void> { this.fail(); }
+}
+
+/** The resolvectl calls that send ~DOMAIN queries to SERVER on LINK (systemd-resolved). */
+export function resolvedRoutingArgv(link: string, server: string, domain: string): string[][] {
+  return [
+    ['resolvectl', 'dns', link, server],
+    ['resolvectl', 'domain', link, `~${domain}`],
+    // .vm answers are banger's own: no DNSSEC validation, and never the default route.
+    ['resolvectl', 'dnssec', link, 'no'],
+    ['resolvectl', 'default-route', link, 'no'],
+  ];
+}
+
+/** banger taps (tap-fc-*, tap-pool-*) and their bridge, from `ip -o link show`. */
+export function parseTapList(ipLinkOutput: string): TapInfo[] {
+  const out: TapInfo[] = [];
+  for (const line of ipLinkOutput.split('\n')) {
+    const name = /^\d+:\s+([^:@\s]+)/.exec(line)?.[1];
+    if (!name || !/^tap-(fc|pool)-[a-z0-9]{1,8}$/.test(name)) continue;
+    out.push({ name, master: / master (\S+)/.exec(line)?.[1] ?? null });
+  }
+  return out;
 }

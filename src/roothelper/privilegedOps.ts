@@ -18,18 +18,33 @@ export interface PrivilegedOps {
   createTap(p: { name: string; bridge: string; ownerUid: number; ownerGid: number }, ctx: PrivContext): Promise<void>;
   /** Deletes a tap; absent is fine. */
   deleteTap(p: { name: string }, ctx: PrivContext): Promise<void>;
-  /** Names of existing banger taps (tap-fc-*, tap-pool-*). */
-  listTaps(ctx: PrivContext): Promise<string[]>;
+  /** Existing banger taps (tap-fc-*, tap-pool-*) with the bridge each is attached to. */
+  listTaps(ctx: PrivContext): Promise<TapInfo[]>;
   /** Sets net.ipv4.ip_forward; returns the previous value so callers can restore it. */
   setIpForward(p: { enabled: boolean }, ctx: PrivContext): Promise<{ previous: boolean }>;
-  /** Masquerade for the guest /32 out of `uplink` plus forward rules for its tap, in banger's own nft table. Idempotent. */
-  applyNat(p: { vmId: string; guestIp: string; tap: string; uplink: string }, ctx: PrivContext): Promise<void>;
-  /** Removes every NAT rule of the VM; none present is fine. */
+  /**
+   * Masquerade for the guest /32 out of `uplink` plus forward rules for it (its tap's
+   * traffic, seen on the bridge), in banger's own nft table, with the bridge's isolation
+   * rule. Idempotent.
+   */
+  applyNat(p: { vmId: string; guestIp: string; bridge: string; uplink: string }, ctx: PrivContext): Promise<void>;
+  /** Removes every NAT rule of the VM (the whole table with the last VM); none present is fine. */
   removeNat(p: { vmId: string }, ctx: PrivContext): Promise<void>;
   /** Writes one file into an ext4 disk image without mounting it (creating parent directories). */
   writeFileToImage(p: { image: string; path: string; content: string; mode: number; uid: number; gid: number }, ctx: PrivContext): Promise<void>;
+  /**
+   * Routes a DNS domain to a server on a link through systemd-resolved
+   * (`resolvectl dns LINK SERVER; resolvectl domain LINK ~DOMAIN`), so the host resolves
+   * NAME.vm through banger. Only for hosts where resolved runs.
+   */
+  routeDnsDomain(p: { link: string; server: string; domain: string }, ctx: PrivContext): Promise<void>;
   /** Sends an allow-listed signal to a process that is verifiably a banger VMM. */
   signalProcess(p: { pid: number; signal: AllowedSignal }, ctx: PrivContext): Promise<void>;
+}
+
+export interface TapInfo {
+  name: string;
+  master: string | null;
 }
 
 export const ALLOWED_SIGNALS = ['TERM', 'KILL', 'INT', 'HUP', 'CONT'] as const;
@@ -46,4 +61,5 @@ export const PRIV_OPERATIONS: Record<keyof PrivilegedOps, string> = {
   removeNat: 'priv.remove_nat',
   writeFileToImage: 'priv.write_file_to_image',
   signalProcess: 'priv.signal_process',
+  routeDnsDomain: 'priv.route_dns_domain',
 };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { validate, natAddScript, vmRuleHandles, natDeleteScript, parseDebugfsStat } from './index.js';
+import { validate, natAddScript, vmRuleHandles, ruleHandles, hasVmRules, natDeleteScript, parseDebugfsStat } from './index.js';
 
 test('bridge, tap, prefix, address, signal and id rules', () => {
   for (const ok of ['br-fc', 'br-fc-1', 'br-fc-test']) assert.equal(validate.validateBridgeName(ok), ok);
@@ -62,24 +62,37 @@ test('only banger VMM processes may be signalled', () => {
   assert.throws(() => validate.validateVmmPid(2 ** 22 + 12345, ['/var/lib/banger']), /does not exist/);
 });
 
-test('nat script: table and chains, per-VM comment, rule handles found per chain', () => {
-  const script = natAddScript({ table: 'banger', vmId: 'abcd1234', guestIp: '172.16.0.5', tap: 'tap-fc-abcd1234', uplink: 'eth0' });
-  assert.match(script, /table ip banger \{/);
-  assert.match(script, /add rule ip banger postrouting ip saddr 172\.16\.0\.5\/32 oifname "eth0" masquerade comment "banger-vm:abcd1234"/);
-  assert.match(script, /iifname "tap-fc-abcd1234" oifname "eth0" accept/);
+test('nat script: table and chains, VM rules at the head with their comment, isolation last; handles found per chain', () => {
+  const req = { table: 'banger', vmId: 'abcd1234', guestIp: '172.16.0.5', bridge: 'br-fc', uplink: 'eth0' };
+  assert.equal(natAddScript(req, true), [
+    'table ip banger {',
+    '  chain postrouting { type nat hook postrouting priority srcnat; policy accept; }',
+    '  chain forward { type filter hook forward priority filter; policy accept; }',
+    '}',
+    'insert rule ip banger forward iifname "br-fc" oifname "eth0" ip saddr 172.16.0.5 accept comment "banger-vm:abcd1234"',
+    'insert rule ip banger forward iifname "eth0" oifname "br-fc" ip daddr 172.16.0.5 ct state established,related accept comment "banger-vm:abcd1234"',
+    'add rule ip banger postrouting oifname "eth0" ip saddr 172.16.0.5 masquerade comment "banger-vm:abcd1234"',
+    'add rule ip banger forward iifname "br-fc" oifname != "br-fc" drop comment "banger-bridge:br-fc"',
+    '',
+  ].join('\n'));
+  assert.doesNotMatch(natAddScript(req, false), /banger-bridge/);
   const listing = `table ip banger {
 	chain postrouting {
 		type nat hook postrouting priority srcnat; policy accept;
-		ip saddr 172.16.0.5 oifname "eth0" masquerade comment "banger-vm:abcd1234" # handle 4
-		ip saddr 172.16.0.6 oifname "eth0" masquerade comment "banger-vm:ffff0000" # handle 5
+		oifname "eth0" ip saddr 172.16.0.5 masquerade comment "banger-vm:abcd1234" # handle 4
+		oifname "eth0" ip saddr 172.16.0.6 masquerade comment "banger-vm:ffff0000" # handle 5
 	}
 	chain forward {
 		type filter hook forward priority filter; policy accept;
-		iifname "tap-fc-abcd1234" oifname "eth0" accept comment "banger-vm:abcd1234" # handle 6
+		iifname "br-fc" oifname "eth0" ip saddr 172.16.0.5 accept comment "banger-vm:abcd1234" # handle 6
+		iifname "br-fc" oifname != "br-fc" drop comment "banger-bridge:br-fc" # handle 7
 	}
 }`;
   const h = vmRuleHandles(listing, 'abcd1234');
   assert.deepEqual(h, [{ chain: 'postrouting', handle: 4 }, { chain: 'forward', handle: 6 }]);
+  assert.deepEqual(ruleHandles(listing, 'banger-bridge:br-fc'), [{ chain: 'forward', handle: 7 }]);
+  assert.equal(hasVmRules(listing), true);
+  assert.equal(hasVmRules(listing.replace(/.*banger-vm.*\n/g, '')), false);
   assert.equal(natDeleteScript('banger', h), 'delete rule ip banger postrouting handle 4\ndelete rule ip banger forward handle 6\n');
   assert.equal(natDeleteScript('banger', []), '');
 });

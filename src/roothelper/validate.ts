@@ -120,3 +120,9 @@ export function validateVmmPid(pid: number, roots: readonly string[]): number {
   if (!mentionsBanger) throw new BangerError('unauthorized', `process ${pid} is a ${basename(exe)} not started by banger; refusing to signal it`);
   return pid;
 }
+
+/** A DNS domain banger may route: one lowercase label (e.g. "vm"). */
+export function validateDnsDomain(domain: string): string {
+  if (typeof domain !== 'string' || !/^[a-z][a-z0-9-]{0,30}$/.test(domain)) throw bad(`DNS domain "${String(domain)}" is not allowed: one lowercase label such as "vm"`);
+  return domain;
+}

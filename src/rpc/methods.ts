@@ -60,6 +60,30 @@ export const kernelWire = z.object({
   modulesDir: z.string().nullable(), sha256: z.string().nullable(), createdAt: z.string(),
 });
 
+export const agentHealthWire = z.object({
+  boot_id: z.string(), uptime_s: z.number(), hostname: z.string(), agent_version: z.string(), protocol: z.number(), transport: z.string(), pid: z.number(),
+});
+
+const runtimeWire = z.object({
+  pid: z.number(), vmm: z.string(), status: z.string(), startedAt: z.string(), tap: z.string(),
+  /** The agent's health, or why it could not be had. */
+  agent: z.union([z.object({ health: agentHealthWire }), z.object({ error: z.string() })]),
+});
+
+export const vmPortWire = z.object({
+  vm: z.string(), proto: z.enum(['tcp', 'tcp6', 'udp', 'udp6']), address: z.string(), port: z.number(), pid: z.number().nullable(),
+  process: z.string().nullable(), endpoint: z.string().nullable(), url: z.string().nullable(),
+});
+
+export const dnsStatusWire = z.object({
+  listening: z.array(z.string()),
+  records: z.array(z.object({ name: z.string(), ip: z.string() })),
+  resolved: z.object({ present: z.boolean(), routed: z.boolean(), detail: z.string() }),
+  upstreams: z.array(z.string()),
+  /** How to make the host resolve .vm by hand (SPEC 7 recipes), for this daemon's addresses. */
+  recipes: z.string(),
+});
+
 const sshTargetWire = z.object({ ip: z.string(), alias: z.string(), keyPath: z.string(), knownHosts: z.string() });
 const nameRef = z.strictObject({ name: z.string().min(1).max(253) });
 
@@ -98,28 +122,28 @@ export const METHODS = {
   }),
   'vm.show': defineMethod({
     name: 'vm.show',
-    summary: 'One VM by name, id or unique id prefix, with its live VMM state (pid, QMP status) when running.',
+    summary: "One VM by name, id or unique id prefix, with its live VMM state (pid, QMP status) and the guest agent's view (boot_id, uptime) when running.",
     params: vmRef,
-    result: z.object({ vm: vmWire, runtime: z.object({ pid: z.number(), vmm: z.string(), status: z.string(), startedAt: z.string() }).nullable() }),
+    result: z.object({ vm: vmWire, runtime: runtimeWire.nullable() }),
     tracked: false,
     progress: false,
   }),
   'vm.create': defineMethod({
     name: 'vm.create',
-    summary: 'Creates a VM (obtaining its image and kernel when missing) and starts it unless start is false; waits until ssh answers.',
+    summary: 'Creates a VM (obtaining its image and kernel when missing) and starts it unless start is false; waits until its agent and ssh answer. nat: outbound NAT for it.',
     params: z.strictObject({
       name: z.string().optional(), image: z.string().optional(), vcpu: z.number().optional(), memoryMib: z.number().optional(),
-      diskSizeBytes: z.number().optional(), start: z.boolean().default(true),
+      diskSizeBytes: z.number().optional(), nat: z.boolean().default(false), start: z.boolean().default(true),
     }),
     result: z.object({ vm: vmWire, ssh: sshTargetWire }),
     tracked: true,
     progress: true,
   }),
-  'vm.start': defineMethod({ name: 'vm.start', summary: 'Starts a stopped VM and waits until ssh answers.', params: nameRef, result: z.object({ vm: vmWire }), tracked: true, progress: true }),
-  'vm.stop': defineMethod({ name: 'vm.stop', summary: 'Powers the guest off gracefully, with a hard stop after a timeout. Disks are kept.', params: nameRef, result: z.object({ vm: vmWire }), tracked: true, progress: true }),
+  'vm.start': defineMethod({ name: 'vm.start', summary: 'Starts a stopped VM and waits until its agent and ssh answer.', params: nameRef, result: z.object({ vm: vmWire }), tracked: true, progress: true }),
+  'vm.stop': defineMethod({ name: 'vm.stop', summary: "Powers the guest off through its agent (ssh if the agent is away), with a hard stop after a timeout. Disks are kept.", params: nameRef, result: z.object({ vm: vmWire }), tracked: true, progress: true }),
   'vm.set': defineMethod({
-    name: 'vm.set', summary: 'Changes vcpu, memory or work-disk size (grow only) of a stopped VM.',
-    params: z.strictObject({ name: z.string().min(1), vcpu: z.number().optional(), memoryMib: z.number().optional(), diskSizeBytes: z.number().optional() }),
+    name: 'vm.set', summary: 'Changes vcpu, memory or work-disk size (grow only) of a stopped VM; switches NAT on or off at any time.',
+    params: z.strictObject({ name: z.string().min(1), vcpu: z.number().optional(), memoryMib: z.number().optional(), diskSizeBytes: z.number().optional(), nat: z.boolean().optional() }),
     result: z.object({ vm: vmWire }), tracked: true, progress: true,
   }),
   'vm.restart': defineMethod({ name: 'vm.restart', summary: 'Stops then starts a VM (a new boot).', params: nameRef, result: z.object({ vm: vmWire }), tracked: true, progress: true }),
@@ -131,6 +155,15 @@ export const METHODS = {
   'vm.delete': defineMethod({ name: 'vm.delete', summary: 'Stops a VM and removes its disks, tap and pinned host key.', params: nameRef, result: z.object({ deleted: z.string() }), tracked: true, progress: true }),
   'vm.prune': defineMethod({ name: 'vm.prune', summary: 'Deletes every VM that is not running.', params: z.strictObject({}), result: z.object({ deleted: z.array(z.string()) }), tracked: true, progress: true }),
   'vm.ssh_target': defineMethod({ name: 'vm.ssh_target', summary: "Address, key and known_hosts to ssh into a running VM.", params: nameRef, result: z.object({ vm: vmWire, ssh: sshTargetWire }), tracked: false, progress: false }),
+  'vm.ports': defineMethod({
+    name: 'vm.ports', summary: "Listening TCP/UDP sockets in running VMs (all, or the named ones), from each guest agent, with name.vm:port endpoints.",
+    params: z.strictObject({ names: z.array(z.string().min(1)).default([]) }),
+    result: z.object({ ports: z.array(vmPortWire) }), tracked: false, progress: false,
+  }),
+  'dns.status': defineMethod({
+    name: 'dns.status', summary: 'Where the .vm DNS server listens, the records it serves, and whether systemd-resolved routes .vm to it.',
+    params: z.strictObject({}), result: dnsStatusWire, tracked: false, progress: false,
+  }),
   'vm.logs': defineMethod({
     name: 'vm.logs', summary: "The VM's serial console from a byte offset (poll with the returned offset to follow).",
     params: z.strictObject({ name: z.string().min(1), offset: z.number().int().min(0).default(0) }),
@@ -165,3 +198,4 @@ export const METHODS = {
 
 export type Methods = typeof METHODS;
 export type MethodName = keyof Methods;
+export type DnsStatus = z.output<typeof dnsStatusWire>;

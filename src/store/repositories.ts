@@ -78,6 +78,10 @@ export class VmRepository {
       .run(spec.vcpu, spec.memoryMib, spec.diskSizeBytes, new Date().toISOString(), id);
   }
 
+  setNat(id: string, nat: boolean): void {
+    this.db.prepare('UPDATE vms SET nat = ?, touched_at = ? WHERE id = ?').run(nat ? 1 : 0, new Date().toISOString(), id);
+  }
+
   idExists(id: string): boolean {
     return this.db.prepare('SELECT 1 FROM vms WHERE id = ?').get(id) !== undefined;
   }

@@ -1,3 +1,4 @@
+import type { AgentEndpoint } from '../agent/index.js';
 import type { VmmKind } from '../model/index.js';
 import type { VmFiles } from '../paths/index.js';
 
@@ -41,6 +42,8 @@ export interface VmmDriver {
   owns(pid: number, files: VmFiles): boolean;
   /** The VMM's own view of the guest (e.g. QMP query-status: "running", "paused", "shutdown"). */
   status(pid: number, files: VmFiles): Promise<string>;
+  /** Where the host reaches this VM's guest agent. */
+  agentEndpoint(files: VmFiles): AgentEndpoint;
   /** Stops the VMM immediately (no guest shutdown) and waits for it to exit. */
   hardStop(pid: number, files: VmFiles): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import type { AgentEndpoint } from '../../src/agent/index.js';
 import type { VmFiles } from '../../src/paths/index.js';
 import type { BootSpec, StartedVmm, VmmDriver } from '../../src/vmm/index.js';
 
@@ -21,6 +22,10 @@ export class FakeVmmDriver implements VmmDriver {
 
   async status(pid: number): Promise<string> {
     return this.alive.has(pid) ? 'running' : 'not running';
+  }
+
+  agentEndpoint(files: VmFiles): AgentEndpoint {
+    return { kind: 'unix', path: files.agentSocket };
   }
 
   async hardStop(pid: number): Promise<void> {

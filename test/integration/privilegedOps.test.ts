@@ -41,7 +41,7 @@ test('bridge and tap: created, enslaved, idempotent, deleted', async () => {
     assert.match(link.stdout, new RegExp(`master ${bridge}`));
     assert.match(link.stdout, /tun type tap/);
     assert.match(readFileSync(`/sys/class/net/${tap}/owner`, 'utf8'), /65534/);
-    assert.ok((await ops.listTaps(ctx)).includes(tap));
+    assert.ok((await ops.listTaps(ctx)).some((t) => t.name === tap && t.master === bridge));
     await ops.deleteTap({ name: tap }, ctx);
     await ops.deleteTap({ name: tap }, ctx);
     assert.equal(await linkExists(tap), false);
@@ -52,27 +52,30 @@ test('bridge and tap: created, enslaved, idempotent, deleted', async () => {
   assert.equal(await linkExists(bridge), false);
 });
 
-test('nat rules live in their own table, are idempotent, and are removed per VM', async () => {
+test('nat rules live in their own table, are idempotent, are removed per VM, and the table goes with the last VM', async () => {
   const table = `banger_zt${suffix}`;
+  const bridge = `br-fc-zt${suffix}`;
   const ops = new InProcessPrivilegedOps({ runner, log: silentLogger, roots: ['/nonexistent'], nftTable: table });
-  const count = async (vm: string) => {
-    const l = await runner.run(['nft', '-a', 'list', 'table', 'ip', table]);
-    return l.stdout.split('\n').filter((x) => x.includes(`banger-vm:${vm}`)).length;
-  };
+  const listing = async () => (await runner.run(['nft', '-a', 'list', 'table', 'ip', table])).stdout;
+  const count = async (marker: string) => (await listing()).split('\n').filter((x) => x.includes(marker)).length;
   try {
-    const a = { vmId: 'aaaa0001', guestIp: '10.213.8.2', tap: 'tap-fc-aaaa0001', uplink: 'lo' };
-    const b = { vmId: 'bbbb0002', guestIp: '10.213.8.3', tap: 'tap-fc-bbbb0002', uplink: 'lo' };
+    const a = { vmId: 'aaaa0001', guestIp: '10.213.8.2', bridge, uplink: 'lo' };
+    const b = { vmId: 'bbbb0002', guestIp: '10.213.8.3', bridge, uplink: 'lo' };
     await ops.applyNat(a, ctx);
     await ops.applyNat(a, ctx);
     await ops.applyNat(b, ctx);
-    assert.equal(await count('aaaa0001'), 3, 'applying twice leaves one set of rules');
-    assert.equal(await count('bbbb0002'), 3);
+    assert.equal(await count('banger-vm:aaaa0001'), 3, 'applying twice leaves one set of rules');
+    assert.equal(await count('banger-vm:bbbb0002'), 3);
+    assert.equal(await count(`banger-bridge:${bridge}`), 1, 'one isolation rule per bridge');
+    const forward = (await listing()).split('chain forward')[1]!.split('\n').filter((l) => l.includes('comment'));
+    assert.match(forward.at(-1)!, /drop comment "banger-bridge:/, 'the isolation rule stays last');
     await ops.removeNat({ vmId: 'aaaa0001' }, ctx);
     await ops.removeNat({ vmId: 'aaaa0001' }, ctx);
-    assert.equal(await count('aaaa0001'), 0);
-    assert.equal(await count('bbbb0002'), 3, "another VM's rules stay");
+    assert.equal(await count('banger-vm:aaaa0001'), 0);
+    assert.equal(await count('banger-vm:bbbb0002'), 3, "another VM's rules stay");
+    await ops.removeNat({ vmId: 'bbbb0002' }, ctx);
     const tables = await runner.run(['nft', 'list', 'tables']);
-    assert.match(tables.stdout, new RegExp(`table ip ${table}`));
+    assert.doesNotMatch(tables.stdout, new RegExp(`table ip ${table}\\b`), 'no table is left once no VM has NAT');
   } finally {
     await runner.run(['nft', 'delete', 'table', 'ip', table], { allowFailure: true });
   }

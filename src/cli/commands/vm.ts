@@ -17,7 +17,27 @@ export function renderVmList(o: Output, vms: readonly Vm[], now = Date.now()): s
   );
 }
 
-export interface VmRuntime { pid: number; vmm: string; status: string; startedAt: string }
+export interface VmRuntime {
+  pid: number; vmm: string; status: string; startedAt: string; tap?: string;
+  agent?: { health: { boot_id: string; uptime_s: number; agent_version: string; transport: string } } | { error: string };
+}
+
+export interface VmPortRow { vm: string; proto: string; address: string; port: number; pid: number | null; process: string | null; endpoint: string | null; url: string | null }
+
+export function renderVmPorts(rows: readonly VmPortRow[]): string {
+  if (rows.length === 0) return 'no listening sockets (or no running VMs)\n';
+  return renderTable(
+    ['VM', 'PROTO', 'ADDRESS', 'PORT', 'PROCESS', 'ENDPOINT'],
+    rows.map((r) => [r.vm, r.proto, r.address, String(r.port), r.process ? `${r.process}${r.pid ? ` (${r.pid})` : ''}` : '-', r.url ?? r.endpoint ?? '(guest loopback only)']),
+  );
+}
+
+function formatUptime(s: number): string {
+  const t = Math.floor(s);
+  const h = Math.floor(t / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  return h ? `${h}h${String(m).padStart(2, '0')}m` : m ? `${m}m${String(t % 60).padStart(2, '0')}s` : `${t}s`;
+}
 
 export function renderVmShow(v: Vm, runtime: VmRuntime | null = null): string {
   const rows: Array<[string, string]> = [
@@ -27,7 +47,13 @@ export function renderVmShow(v: Vm, runtime: VmRuntime | null = null): string {
     ['workspace', v.workspace ? `${v.workspace.hostPath} -> ${v.workspace.guestPath}` : '-'],
     ['dir', v.vmDir], ['created', v.createdAt], ['touched', v.touchedAt],
   ];
-  if (runtime) rows.push(['vmm', `${runtime.vmm}, pid ${runtime.pid}, ${runtime.status} since ${runtime.startedAt}`]);
+  if (runtime) {
+    rows.push(['vmm', `${runtime.vmm}, pid ${runtime.pid}, ${runtime.status} since ${runtime.startedAt}${runtime.tap ? `, tap ${runtime.tap}` : ''}`]);
+    if (runtime.agent && 'health' in runtime.agent) {
+      const a = runtime.agent.health;
+      rows.push(['agent', `v${a.agent_version} over ${a.transport}, up ${formatUptime(a.uptime_s)}, boot_id ${a.boot_id}`]);
+    } else if (runtime.agent) rows.push(['agent', `not answering (${runtime.agent.error})`]);
+  }
   if (v.lastError) rows.push(['last error', v.lastError]);
   const w = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, val]) => `${k.padEnd(w)}  ${val}`).join('\n') + '\n';
@@ -52,6 +78,15 @@ export function registerVmCommands(program: Command, ctx: CliContext, isJson: (c
     .description('list all VMs (same as `banger vm list`)')
     .addHelpText('after', '\nExample:\n  banger ps --json')
     .action(async (_opts, cmd: Command) => listAction(ctx, isJson(cmd)));
+
+  vm.command('ports').argument('[names...]', 'VM names (default: every running VM)')
+    .description('list TCP and UDP listeners inside running VMs, with NAME.vm:PORT endpoints')
+    .addHelpText('after', '\nExamples:\n  banger vm ports\n  banger vm ports dev --json')
+    .action(async (names: string[], _opts, cmd: Command) => {
+      const { ports } = await ctx.daemon.call('vm.ports', { names });
+      if (isJson(cmd)) printJson(ctx.output, ports);
+      else ctx.output.out(renderVmPorts(ports));
+    });
 
   vm.command('show').argument('<name>', 'VM name, id or unique id prefix')
     .description('show the full record of one VM')

@@ -1,16 +1,17 @@
 import type { Command } from 'commander';
-import { parseSize, SizeParseError, MIB } from '../../model/index.js';
+import { formatSize, parseSize, SizeParseError, MIB } from '../../model/index.js';
 import type { CliContext } from '../context.js';
 import { printJson, paint } from '../output.js';
 import { progressPrinter, readyLine } from '../progress.js';
 import { runSsh } from '../sshSession.js';
 import { usageError } from '../errors.js';
 
-interface SpecOptions { name?: string; image?: string; vcpu?: string; memory?: string; diskSize?: string }
+interface SpecOptions { name?: string; image?: string; vcpu?: string; memory?: string; diskSize?: string; nat?: boolean }
 
 /** Turns --vcpu/--memory/--disk-size into vm.create params; bad values are usage errors. */
-export function specParams(o: SpecOptions): { name?: string; image?: string; vcpu?: number; memoryMib?: number; diskSizeBytes?: number } {
+export function specParams(o: SpecOptions): { name?: string; image?: string; vcpu?: number; memoryMib?: number; diskSizeBytes?: number; nat?: boolean } {
   const out: ReturnType<typeof specParams> = {};
+  if (o.nat !== undefined) out.nat = o.nat;
   if (o.name !== undefined) out.name = o.name;
   if (o.image !== undefined) out.image = o.image;
   if (o.vcpu !== undefined) {
@@ -40,7 +41,8 @@ function addSpecOptions(c: Command): Command {
     .option('--image <image>', 'image name (default: default_image_name from config)')
     .option('--vcpu <n>', 'virtual CPUs')
     .option('--memory <size>', 'memory, e.g. 2048 (MiB) or 4G')
-    .option('--disk-size <size>', 'size of the /root work disk, e.g. 8G');
+    .option('--disk-size <size>', 'size of the /root work disk, e.g. 8G')
+    .option('--nat', 'let the VM reach the outside (masquerade out of the host uplink); off by default');
 }
 
 /** Runs `fn` for each name concurrently; reports every failure; fails if any failed. */
@@ -62,7 +64,7 @@ export function registerVmLifecycleCommands(vm: Command, ctx: CliContext, isJson
     .option('--rm', 'delete the VM afterwards (kept when it failed to become ready, for `vm logs`)')
     .option('-d, --detach', 'create and start, then return without attaching')
     .allowExcessArguments(true)
-    .addHelpText('after', '\nExamples:\n  banger vm run                          # a shell in a fresh VM\n  banger vm run --rm -- echo ok          # run a command, exit with its status, delete the VM\n  banger vm run --name dev --vcpu 4 --memory 4G')
+    .addHelpText('after', '\nExamples:\n  banger vm run                          # a shell in a fresh VM\n  banger vm run --rm -- echo ok          # run a command, exit with its status, delete the VM\n  banger vm run --name dev --vcpu 4 --memory 4G\n  banger vm run --nat -- curl -sI https://deb.debian.org')
     .action(async (path: string | undefined, opts: SpecOptions & { rm?: boolean; detach?: boolean }) => {
       const command = commandAfterDashes(ctx.rawArgv);
       if (path !== undefined && command[0] !== path) {
@@ -118,12 +120,14 @@ export function registerVmLifecycleCommands(vm: Command, ctx: CliContext, isJson
     .option('--vcpu <n>', 'virtual CPUs')
     .option('--memory <size>', 'memory, e.g. 2048 (MiB) or 4G')
     .option('--disk-size <size>', 'new size of the /root work disk (it can only grow)')
-    .description('change the resources of a stopped VM')
-    .addHelpText('after', '\nExample:\n  banger vm stop dev && banger vm set dev --vcpu 4 --memory 8G && banger vm start dev')
+    .option('--nat', 'switch NAT on (applies at once to a running VM)')
+    .option('--no-nat', 'switch NAT off (applies at once to a running VM)')
+    .description('change the resources of a stopped VM, or its NAT at any time')
+    .addHelpText('after', '\nExamples:\n  banger vm stop dev && banger vm set dev --vcpu 4 --memory 8G && banger vm start dev\n  banger vm set dev --nat')
     .action(async (name: string, o: SpecOptions, cmd: Command) => {
       const { vm: v } = await ctx.daemon.call('vm.set', { name, ...specParams(o) }, { onProgress: progressPrinter(ctx.output, name) });
       if (isJson(cmd)) printJson(ctx.output, v);
-      else ctx.output.out(`${v.name}: ${v.spec.vcpu} vcpu | ${v.spec.memoryMib} MiB | ${Math.round(v.spec.diskSizeBytes / (1 << 30))}G disk\n`);
+      else ctx.output.out(`${v.name}: ${v.spec.vcpu} vcpu | ${v.spec.memoryMib} MiB | ${formatSize(v.spec.diskSizeBytes)} disk | NAT ${v.nat ? 'on' : 'off'}\n`);
     });
 
   vm.command('kill')

@@ -5,13 +5,16 @@
  *     against a raw qemu-system-x86_64 boot of the same kernel, initramfs and rootfs copy
  *     to a successful `ssh true`, measured in the same run;
  *   - boot to ssh with the per-stage breakdown (console markers and systemd-analyze);
+ *   - agent health round trip and DNS against dnsmasq (bench/netBench.ts);
  *   - daemon RSS with two VMs running.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes, randomInt } from 'node:crypto';
 import { dirname, join } from 'node:path';
-import { createSandbox, type Sandbox } from '../test/integration/harness.js';
+import type { Sandbox } from '../test/integration/harness.js';
+import { createE2eSandbox, type E2eSandbox } from '../test/e2e/e2eSandbox.js';
+import { agentHealthBench, dnsBench } from './netBench.js';
 import { formatSummary, summarize } from './stats.js';
 import { buildQemuArgv, hostTscKhz } from '../src/qemu/index.js';
 import { vmFiles, userLayout } from '../src/paths/index.js';
@@ -19,21 +22,8 @@ import { sshArgv } from '../src/guest/index.js';
 
 const RUNS = Number(process.env.BENCH_VM_RUNS ?? 3);
 
-function sandboxWithBridge(): { s: Sandbox; bridge: string; subnet: string } {
-  const s = createSandbox();
-  const bridge = `br-fc-zb${randomBytes(2).toString('hex')}`;
-  const subnet = `10.214.${randomInt(10, 250)}`;
-  mkdirSync(dirname(s.configFile), { recursive: true });
-  writeFileSync(s.configFile, `${s.baseConfig}bridge_name = "${bridge}"\nbridge_ip = "${subnet}.1"\ncidr = 24\n[vm_defaults]\nvcpu = 2\nmemory_mib = 1024\ndisk_size = "2G"\n`);
-  return { s, bridge, subnet };
-}
-
-async function teardown(s: Sandbox, bridge: string): Promise<void> {
-  await s.banger(['vm', 'prune', '-f']);
-  for (const v of JSON.parse((await s.banger(['vm', 'list', '--json'])).stdout || '[]') as Array<{ name: string }>) await s.banger(['vm', 'delete', v.name]);
-  await s.banger(['daemon', 'stop']);
-  spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
-  await s.cleanup();
+function sandbox(): E2eSandbox {
+  return createE2eSandbox();
 }
 
 async function timed(s: Sandbox, args: string[]): Promise<number> {
@@ -99,10 +89,11 @@ export async function vmBenchmarks(): Promise<void> {
   console.log(`\nVM benchmarks (${RUNS} runs each; TCG unless this host has usable KVM)`);
   const cold: number[] = [];
   for (let i = 0; i < RUNS; i++) {
-    const { s, bridge } = sandboxWithBridge();
-    try { cold.push(await timed(s, ['vm', 'run', '--rm', '--', 'true'])); } finally { await teardown(s, bridge); }
+    const e = sandbox();
+    try { cold.push(await timed(e.s, ['vm', 'run', '--rm', '--', 'true'])); } finally { await e.teardown(); }
   }
-  const { s, bridge, subnet } = sandboxWithBridge();
+  const e = sandbox();
+  const { s, bridge, subnet } = e;
   try {
     await timed(s, ['image', 'pull', 'debian-bookworm']);
     const warm: number[] = [];
@@ -131,11 +122,15 @@ export async function vmBenchmarks(): Promise<void> {
     console.log(`  initramfs stages (guest uptime)              ${marks.join(', ')}`);
     console.log(`  systemd                                      ${analyze}`);
     for (const c of chain) console.log(`    ${c}`);
-    void created;
+
+    const layout = userLayout({ home: s.dir, uid: 0, env: s.env });
+    await agentHealthBench({ kind: 'unix', path: vmFiles(layout, created.id).agentSocket });
+    const shown = JSON.parse((await s.banger(['vm', 'show', 'bench-a', '--json'])).stdout) as { guestIp: string };
+    await dnsBench(s.dnsPort, 'bench-a.vm', shown.guestIp);
 
     await timed(s, ['vm', 'create', '--name', 'bench-b']);
     console.log(`daemon RSS with 2 VMs running                  ${rssMib(s.daemonPid()!).toFixed(1)} MiB   (target <= 150 MB)`);
   } finally {
-    await teardown(s, bridge);
+    await e.teardown();
   }
 }

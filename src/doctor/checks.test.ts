@@ -28,6 +28,8 @@ function ciLikeHost(): HostFacts {
     sshKeygen: tool('/usr/bin/ssh-keygen'),
     pid1: 'process_api',
     resolved: false,
+    agent: { path: '/opt/banger/dist/agent/banger-agent', version: 'banger-agent 0.1.0 (protocol 1)' },
+    natUplink: { configured: null, detected: 'eth0' },
     daemon: { reachable: true, version: '0.1.0', commit: 'abc', pid: 42, error: null },
     cli: { version: '0.1.0', commit: 'abc' },
     install: null,

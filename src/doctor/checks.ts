@@ -108,6 +108,14 @@ export function evaluateChecks(f: HostFacts): CheckResult[] {
     : present(f.iptablesNft)
       ? { name: 'nftables', status: 'WARN', message: 'nft not found; NAT falls back to iptables-nft', hint: 'apt-get install nftables' }
       : { name: 'nftables', status: 'WARN', message: 'neither nft nor iptables-nft found: --nat will not work', hint: 'apt-get install nftables' });
+  results.push(f.natUplink.configured
+    ? { name: 'nat-uplink', status: 'PASS', message: `--nat masquerades out of ${f.natUplink.configured} (nat_uplink)` }
+    : f.natUplink.detected
+      ? { name: 'nat-uplink', status: 'PASS', message: `--nat masquerades out of ${f.natUplink.detected} (the default route)` }
+      : { name: 'nat-uplink', status: 'WARN', message: 'no default route: --nat has no uplink to masquerade out of', hint: 'set nat_uplink in the config to the interface that reaches the outside' });
+  results.push(present(f.agent)
+    ? { name: 'guest-agent', status: 'PASS', message: `${f.agent.version ?? 'banger-agent'} (${f.agent.path}) goes into images` }
+    : { name: 'guest-agent', status: 'FAIL', message: 'the guest agent binary is missing: images cannot be built and VM readiness falls back to ssh', hint: 'build banger (`npm run build`, needs musl-tools) or reinstall it' });
   const e2 = parseVersion(f.mkfsExt4.version);
   results.push(!present(f.mkfsExt4)
     ? { name: 'e2fsprogs', status: 'FAIL', message: 'mkfs.ext4 not found: disks cannot be built', hint: 'apt-get install e2fsprogs' }

@@ -36,6 +36,10 @@ export interface HostFacts {
   sshKeygen: ToolFact;
   pid1: string;
   resolved: boolean;
+  /** The guest agent binary images get (dist/agent/banger-agent) and its --version line. */
+  agent: ToolFact;
+  /** Where NAT masquerades: nat_uplink from the config, else the default route's device. */
+  natUplink: { configured: string | null; detected: string | null };
   daemon: { reachable: boolean; version: string | null; commit: string | null; pid: number | null; error: string | null };
   cli: { version: string; commit: string };
   install: { version: string | null; commit: string | null } | null;

@@ -2,11 +2,13 @@ import { accessSync, constants, existsSync, readFileSync, statfsSync } from 'nod
 import { availableParallelism, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
-import type { BuildInfo } from '../buildinfo/index.js';
+import { agentBinaryPath, type BuildInfo } from '../buildinfo/index.js';
 import type { Config } from '../config/index.js';
+import { uplinkFromRoutes } from '../hostnat/index.js';
 import { formatSize, resolveVmDefaults } from '../model/index.js';
 import { accelProbeFile, SSH_CONFIG_BEGIN_MARKER, type Layout } from '../paths/index.js';
 import { migrationStatus, openDatabaseReadOnly, type Db } from '../store/index.js';
+import { resolvedPresent } from '../vmdns/index.js';
 import { which, type HostRunner } from '../system/index.js';
 import type { HostFacts, ToolFact } from './facts.js';
 
@@ -91,7 +93,7 @@ function readInstall(path: string): HostFacts['install'] {
 /** Gathers every fact doctor judges. Read-only: it never changes the host or the store. */
 export async function gatherFacts(d: GatherDeps): Promise<HostFacts> {
   const { runner, layout, config } = d;
-  const [firecracker, qemu, qemuImg, nft, iptablesNft, mkfsExt4, debugfs, mmdebstrap, debootstrap, ssh, sshKeygen, dmsetup, daemon] = await Promise.all([
+  const [firecracker, qemu, qemuImg, nft, iptablesNft, mkfsExt4, debugfs, mmdebstrap, debootstrap, ssh, sshKeygen, dmsetup, daemon, agent, routes] = await Promise.all([
     tool(runner, 'firecracker', ['--version'], config.firecracker_bin),
     tool(runner, 'qemu-system-x86_64', ['--version'], config.qemu_bin),
     tool(runner, 'qemu-img', ['--version']),
@@ -117,6 +119,8 @@ export async function gatherFacts(d: GatherDeps): Promise<HostFacts> {
       (p) => ({ reachable: true, version: p.version, commit: p.commit, pid: p.pid, error: null }),
       (e: Error) => ({ reachable: false, version: null, commit: null, pid: null, error: /no socket/.test(e.message) ? null : e.message }),
     ),
+    tool(runner, 'banger-agent', ['--version'], agentBinaryPath()),
+    runner.run(['ip', '-j', 'route', 'show', 'default'], { timeoutMs: 5000, allowFailure: true }).then((r) => (r.exitCode === 0 ? uplinkFromRoutes(r.stdout) : null), () => null),
   ]);
 
   let kvmAccessible = false;
@@ -163,7 +167,9 @@ export async function gatherFacts(d: GatherDeps): Promise<HostFacts> {
     ssh,
     sshKeygen,
     pid1,
-    resolved: existsSync('/run/systemd/resolve/io.systemd.Resolve') || existsSync('/run/systemd/resolve/stub-resolv.conf'),
+    resolved: resolvedPresent(),
+    agent,
+    natUplink: { configured: config.nat_uplink, detected: routes },
     daemon,
     cli: { version: d.cli.version, commit: d.cli.commit },
     install: existsSync(layout.installToml) ? readInstall(layout.installToml) : null,

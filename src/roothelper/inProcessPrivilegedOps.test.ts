@@ -53,3 +53,48 @@ test('createTap refuses a tap that another bridge owns', async () => {
 test('without root or helper every operation says what to do', async () => {
   await assert.rejects(new UnavailablePrivilegedOps().ensureBridge(), (e: Error & { hint?: string }) => /needs root/.test(e.message) && /system install/.test(e.hint ?? ''));
 });
+
+test('NAT through the iptables-nft fallback: chains and jumps once, VM rules with comments, removed per VM, chains gone with the last VM', async () => {
+  const ipt = '/usr/sbin/iptables-nft';
+  const vmRules = [
+    '-N BANGER-FORWARD',
+    '-A BANGER-FORWARD -s 172.16.0.5/32 -i br-fc -o eth0 -m comment --comment banger-vm:abcd1234 -j ACCEPT',
+    '-A BANGER-FORWARD -i br-fc ! -o br-fc -m comment --comment banger-bridge:br-fc -j DROP',
+  ].join('\n');
+  const r = new FakeHostRunner()
+    .on([ipt], { exitCode: 1 }) // checks fail: nothing of banger's exists yet...
+    .on([ipt, '-t', 'nat', '-N'])
+    .on([ipt, '-t', 'filter', '-N'])
+    .on([ipt, '-t', 'nat', '-A'])
+    .on([ipt, '-t', 'filter', '-I'])
+    .on([ipt, '-t', 'filter', '-A'])
+    .on([ipt, '-t', 'filter', '-S', 'BANGER-FORWARD'], { stdout: '-N BANGER-FORWARD\n' }); // ...but an empty forward chain
+  const ops = new InProcessPrivilegedOps({ runner: r, log: silentLogger, roots: ['/s'], natBackend: { kind: 'iptables', bin: ipt } });
+  await ops.applyNat({ vmId: 'abcd1234', guestIp: '172.16.0.5', bridge: 'br-fc', uplink: 'eth0' }, ctx);
+  const applied = r.argvs().filter((a) => !/ -[SC] /.test(a));
+  assert.deepEqual(applied, [
+    `${ipt} -t nat -N BANGER-POSTROUTING`,
+    `${ipt} -t nat -A POSTROUTING -j BANGER-POSTROUTING`,
+    `${ipt} -t filter -I FORWARD 1 -j BANGER-FORWARD`,
+    `${ipt} -t filter -I BANGER-FORWARD 1 -i br-fc -o eth0 -s 172.16.0.5/32 -m comment --comment banger-vm:abcd1234 -j ACCEPT`,
+    `${ipt} -t filter -I BANGER-FORWARD 1 -i eth0 -o br-fc -d 172.16.0.5/32 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment banger-vm:abcd1234 -j ACCEPT`,
+    `${ipt} -t nat -A BANGER-POSTROUTING -o eth0 -s 172.16.0.5/32 -m comment --comment banger-vm:abcd1234 -j MASQUERADE`,
+    `${ipt} -t filter -A BANGER-FORWARD -i br-fc ! -o br-fc -m comment --comment banger-bridge:br-fc -j DROP`,
+  ]);
+
+  const d = new FakeHostRunner()
+    .on([ipt], { exitCode: 0 })
+    .on([ipt, '-t', 'filter', '-S', 'BANGER-FORWARD'], { stdout: vmRules })
+    .on([ipt, '-t', 'nat', '-S', 'BANGER-POSTROUTING'], { stdout: '-N BANGER-POSTROUTING\n' });
+  await new InProcessPrivilegedOps({ runner: d, log: silentLogger, roots: ['/s'], natBackend: { kind: 'iptables', bin: ipt } }).removeNat({ vmId: 'abcd1234' }, ctx);
+  const removed = d.argvs().filter((a) => !/ -S /.test(a));
+  assert.deepEqual(removed, [
+    `${ipt} -t filter -D BANGER-FORWARD -s 172.16.0.5/32 -i br-fc -o eth0 -m comment --comment banger-vm:abcd1234 -j ACCEPT`,
+    `${ipt} -t nat -D POSTROUTING -j BANGER-POSTROUTING`,
+    `${ipt} -t filter -D FORWARD -j BANGER-FORWARD`,
+    `${ipt} -t nat -F BANGER-POSTROUTING`,
+    `${ipt} -t filter -F BANGER-FORWARD`,
+    `${ipt} -t nat -X BANGER-POSTROUTING`,
+    `${ipt} -t filter -X BANGER-FORWARD`,
+  ], 'the last VM gone: jumps and chains removed too');
+});

@@ -1,10 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { BangerError } from '../model/index.js';
 import type { Logger } from '../log/index.js';
-import type { HostRunner } from '../system/index.js';
+import { which, type HostRunner } from '../system/index.js';
 import { writeExt4Files } from '../vmdisk/index.js';
 import type { AllowedSignal, PrivContext, PrivilegedOps, TapInfo } from './privilegedOps.js';
-import { bridgeRuleComment, hasVmRules, natAddScript, natDeleteScript, ruleHandles, vmRuleHandles } from './nftNat.js';
+import { bridgeRuleComment, hasVmRules, natAddScript, natDeleteScript, ruleHandles, vmRuleComment, vmRuleHandles } from './nftNat.js';
+import { IPT_FORWARD_CHAIN, IPT_NAT_CHAIN, iptablesAddArgv, iptablesDeleteArgv, iptablesHasVmRules, iptablesSetup, iptablesTeardown } from './iptablesNat.js';
 import {
   validateBridgeName, validateGuestPath, validateId, validateIPv4, validateMode, validateNftTable, validatePathUnder,
   validateDnsDomain, validatePrefix, validateSignal, validateTapName, validateUplink, validateVmId, validateVmmPid,
@@ -19,6 +20,15 @@ export interface InProcessPrivilegedOpsOptions {
   nftTable?: string;
   /** Where net.ipv4.ip_forward lives; tests never change it. */
   ipForwardPath?: string;
+  /** How NAT rules are written: nft, or iptables-nft where nft is missing. Default: detected. */
+  natBackend?: { kind: 'nft' } | { kind: 'iptables'; bin: string };
+}
+
+/** nft when present, else iptables-nft (or iptables), else nft (which then fails with a clear error). */
+export function detectNatBackend(): { kind: 'nft' } | { kind: 'iptables'; bin: string } {
+  if (which('nft')) return { kind: 'nft' };
+  const ipt = which('iptables-nft') ?? which('iptables');
+  return ipt ? { kind: 'iptables', bin: ipt } : { kind: 'nft' };
 }
 
 /**
@@ -28,9 +38,11 @@ export interface InProcessPrivilegedOpsOptions {
 export class InProcessPrivilegedOps implements PrivilegedOps {
   private readonly nftTable: string;
   private readonly ipForwardPath: string;
+  private readonly natBackend: { kind: 'nft' } | { kind: 'iptables'; bin: string };
 
   constructor(private readonly o: InProcessPrivilegedOpsOptions) {
     this.nftTable = validateNftTable(o.nftTable ?? 'banger');
+    this.natBackend = o.natBackend ?? detectNatBackend();
     this.ipForwardPath = o.ipForwardPath ?? '/proc/sys/net/ipv4/ip_forward';
   }
 
@@ -99,8 +111,19 @@ export class InProcessPrivilegedOps implements PrivilegedOps {
       bridge: validateBridgeName(p.bridge),
       uplink: validateUplink(p.uplink),
     };
-    this.logCall(ctx, 'apply_nat', req);
+    this.logCall(ctx, 'apply_nat', { ...req, backend: this.natBackend.kind });
     // Remove-then-add keeps it idempotent across stop/start.
+    if (this.natBackend.kind === 'iptables') {
+      const bin = this.natBackend.bin;
+      for (const step of iptablesSetup(bin)) {
+        if ((await this.o.runner.run(step.check, { allowFailure: true })).exitCode !== 0) await this.o.runner.run(step.apply);
+      }
+      await this.removeIptablesRules(bin, vmRuleComment(req.vmId));
+      const forward = await this.o.runner.run([bin, '-t', 'filter', '-S', IPT_FORWARD_CHAIN]);
+      const isolated = forward.stdout.split(/\s+/).includes(bridgeRuleComment(req.bridge));
+      for (const argv of iptablesAddArgv(bin, req, !isolated)) await this.o.runner.run(argv);
+      return;
+    }
     const listing = await this.removeVmRules(req.vmId);
     const isolated = ruleHandles(listing ?? '', bridgeRuleComment(req.bridge)).length > 0;
     await this.o.runner.run(['nft', '-f', '-'], { stdin: natAddScript(req, !isolated) });
@@ -108,7 +131,16 @@ export class InProcessPrivilegedOps implements PrivilegedOps {
 
   async removeNat(p: { vmId: string }, ctx: PrivContext): Promise<void> {
     const vmId = validateVmId(p.vmId);
-    this.logCall(ctx, 'remove_nat', { vmId });
+    this.logCall(ctx, 'remove_nat', { vmId, backend: this.natBackend.kind });
+    if (this.natBackend.kind === 'iptables') {
+      const bin = this.natBackend.bin;
+      await this.removeIptablesRules(bin, vmRuleComment(vmId));
+      const nat = await this.o.runner.run([bin, '-t', 'nat', '-S', IPT_NAT_CHAIN], { allowFailure: true });
+      if (nat.exitCode === 0 && !iptablesHasVmRules(nat.stdout)) {
+        for (const argv of iptablesTeardown(bin)) await this.o.runner.run(argv, { allowFailure: true });
+      }
+      return;
+    }
     await this.removeVmRules(vmId);
     // The last VM's rules gone: the table (chains, isolation rules) goes too.
     const after = await this.o.runner.run(['nft', 'list', 'table', 'ip', this.nftTable], { allowFailure: true });
@@ -122,6 +154,14 @@ export class InProcessPrivilegedOps implements PrivilegedOps {
     const handles = vmRuleHandles(listing.stdout, vmId);
     if (handles.length > 0) await this.o.runner.run(['nft', '-f', '-'], { stdin: natDeleteScript(this.nftTable, handles) });
     return listing.stdout;
+  }
+
+  private async removeIptablesRules(bin: string, comment: string): Promise<void> {
+    for (const [table, chain] of [['nat', IPT_NAT_CHAIN], ['filter', IPT_FORWARD_CHAIN]] as const) {
+      const listing = await this.o.runner.run([bin, '-t', table, '-S', chain], { allowFailure: true });
+      if (listing.exitCode !== 0) continue;
+      for (const argv of iptablesDeleteArgv(bin, table, listing.stdout, comment)) await this.o.runner.run(argv);
+    }
   }
 
   async writeFileToImage(p: { image: string; path: string; content: string; mode: number; uid: number; gid: number }, ctx: PrivContext): Promise<void> {

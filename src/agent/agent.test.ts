@@ -171,3 +171,18 @@ test('fuzz: random bytes and truncated requests never crash it, and it still ans
     assert.equal(await stop(a.child), 0);
   }
 });
+
+test('the C agent, the host client and docs/reference/agent.md agree on protocol version, vsock port and port name', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { AGENT_SERIAL_PORT_NAME, AGENT_VSOCK_PORT } = await import('./protocol.js');
+  const root = join(binary, '..', '..', '..');
+  const c = readFileSync(join(root, 'agent', 'main.c'), 'utf8');
+  assert.match(c, new RegExp(`#define PROTOCOL_VERSION ${AGENT_PROTOCOL_VERSION}\\b`));
+  assert.match(c, new RegExp(`#define AGENT_VSOCK_PORT ${AGENT_VSOCK_PORT}\\b`));
+  assert.match(c, new RegExp(`#define SERIAL_PORT_NAME "${AGENT_SERIAL_PORT_NAME}"`));
+  const doc = readFileSync(join(root, 'docs', 'reference', 'agent.md'), 'utf8');
+  assert.match(doc, new RegExp(`# Guest agent protocol \\(version ${AGENT_PROTOCOL_VERSION}\\)`));
+  assert.match(doc, new RegExp(`port \\*\\*${AGENT_VSOCK_PORT}\\*\\*`));
+  assert.match(doc, new RegExp(`\`${AGENT_SERIAL_PORT_NAME.replace('.', '\\.')}\``));
+});

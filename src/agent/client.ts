@@ -113,8 +113,11 @@ export function connectAgent(endpoint: AgentEndpoint, timeoutMs = 2_000): Promis
         resolve(new AgentClient(socket));
         return;
       }
-      // Firecracker's vsock uds: "CONNECT <port>\n" answered by "OK <host port>\n".
+      // Firecracker's vsock uds: "CONNECT <port>\n" answered by "OK <host port>\n";
+      // nobody listening on that port in the guest: Firecracker closes the connection.
       socket.write(`CONNECT ${endpoint.port}\n`);
+      const onClose = () => fail(new AgentError('transport', `vsock handshake: connection closed (is the agent listening on port ${endpoint.port}?)`));
+      socket.once('close', onClose);
       let got = '';
       const onData = (chunk: Buffer) => {
         got += chunk.toString('latin1');
@@ -124,6 +127,7 @@ export function connectAgent(endpoint: AgentEndpoint, timeoutMs = 2_000): Promis
           return;
         }
         socket.off('data', onData);
+        socket.off('close', onClose);
         const line = got.slice(0, nl);
         if (!/^OK \d+$/.test(line)) {
           fail(new AgentError('transport', `vsock handshake refused: "${line.slice(0, 80)}" (is the agent listening on port ${endpoint.port}?)`));

@@ -210,6 +210,17 @@ test('.vm DNS through the real daemon: authoritative NXDOMAIN for unknown names;
     const dig = execFileSync('dig', ['+tries=1', '+time=2', '-p', String(s.dnsPort), '@127.0.0.1', 'ghost.vm'], { encoding: 'utf8' });
     assert.match(dig, /status: NXDOMAIN/);
     assert.match(dig, /flags: qr aa/);
+    // dns status over the real socket: where it listens, no records yet, the recipes.
+    const status = JSON.parse((await s.banger(['dns', 'status', '--json'])).stdout) as { listening: string[]; records: unknown[]; resolved: { present: boolean }; recipes: string };
+    assert.deepEqual(status.listening, [`127.0.0.1:${s.dnsPort}`]);
+    assert.deepEqual(status.records, []);
+    assert.match(status.recipes, new RegExp(`server=/vm/127\\.0\\.0\\.1#${s.dnsPort}`));
+    const text = (await s.banger(['dns', 'status'])).stdout;
+    assert.match(text, /^listening\s+127\.0\.0\.1:/m);
+    assert.match(text, /no records: no VM is running/);
+    // vm ports with no running VM is an empty list, not an error.
+    assert.equal((await s.banger(['vm', 'ports', '--json'])).stdout.trim(), '[]');
+    assert.equal((await s.banger(['vm', 'ports', 'ghost'])).code, 3, 'an unknown VM is not_found');
     await s.banger(['daemon', 'stop']);
     // Another process holds the port: the daemon refuses to start and names it.
     const blocker = createSocket('udp4');

@@ -197,6 +197,7 @@ export class VmService {
         await this.d.privileged.ensureBridge({ name: this.d.config.bridge_name, address: this.d.config.bridge_ip, prefix: this.d.config.cidr }, ctx);
         await this.d.onBridgeReady?.();
         const pooled = this.d.taps.take();
+        if (pooled) void this.d.taps.refill(ctx); // the replacement is made while this VM boots
         const tap = pooled ?? tapNameForVm(vm.id);
         ctx.progress?.('network', `${this.d.config.bridge_name} and ${tap}${pooled ? ' (warm)' : ''}${vm.nat ? ', NAT' : ''}`);
         if (!pooled) await this.d.privileged.createTap({ name: tap, bridge: this.d.config.bridge_name, ownerUid: process.getuid!(), ownerGid: process.getgid!() }, ctx);
@@ -232,7 +233,7 @@ export class VmService {
           throw new BangerError(e.code, `VM ${vm.name}: ${e.message}`, { hint: tail ? `last console lines (all of them: \`banger vm logs ${vm.name}\`):\n${tail}` : `its console is empty; see ${files.vmmLog}` });
         }
         undo.commit();
-        void this.d.taps.refill(ctx);
+        if (!pooled) void this.d.taps.refill(ctx); // an empty pool (the first start) is filled now
         this.d.log.info('vm ready', { op_id: ctx.opId, vm: vm.name, ms: Math.round(performance.now() - started), vmm: vmm.detail });
         return this.show(vm.id);
       } catch (e) {

@@ -30,8 +30,20 @@ export interface RunResult {
   durationMs: number;
 }
 
+export interface PipeResult {
+  producer: RunResult;
+  consumer: RunResult;
+  /** Bytes that went from the producer's stdout into the consumer's stdin. */
+  bytes: number;
+}
+
 export interface HostRunner {
   run(argv: readonly string[], opts?: RunOptions): Promise<RunResult>;
+  /**
+   * Runs `producer | consumer` (no shell): the producer's stdout streams into the
+   * consumer's stdin, counted. Fails if either fails; the consumer's stdout is captured.
+   */
+  pipe(producer: readonly string[], consumer: readonly string[], opts?: Omit<RunOptions, 'stdin'> & { producerCwd?: string }): Promise<PipeResult>;
 }
 
 const STDERR_TAIL_BYTES = 2000;
@@ -107,6 +119,57 @@ export class ExecHostRunner implements HostRunner {
       });
     });
   }
+
+  pipe(producer: readonly string[], consumer: readonly string[], opts: Omit<RunOptions, 'stdin'> & { producerCwd?: string } = {}): Promise<PipeResult> {
+    if (producer.length === 0 || consumer.length === 0) throw new Error('HostRunner.pipe needs two non-empty argvs');
+    return pipeProcesses(producer, consumer, opts);
+  }
+}
+
+/** ExecHostRunner.pipe: both processes spawned directly, bytes counted on the way through. */
+function pipeProcesses(producer: readonly string[], consumer: readonly string[], opts: Omit<RunOptions, 'stdin'> & { producerCwd?: string }): Promise<PipeResult> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const p = spawn(producer[0]!, producer.slice(1), { cwd: opts.producerCwd ?? opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(consumer[0]!, consumer.slice(1), { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let bytes = 0;
+    const pErr: Buffer[] = [];
+    const cOut: Buffer[] = [];
+    const cErr: Buffer[] = [];
+    let failure: string | undefined;
+    const stop = (why: string) => {
+      if (failure) return;
+      failure = why;
+      p.kill('SIGKILL');
+      c.kill('SIGKILL');
+    };
+    const timer = setTimeout(() => stop(`timed out after ${opts.timeoutMs ?? 60_000} ms`), opts.timeoutMs ?? 60_000);
+    const onAbort = () => stop('cancelled');
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    p.stdout!.on('data', (d: Buffer) => { bytes += d.length; });
+    p.stdout!.pipe(c.stdin!);
+    c.stdin!.on('error', () => { /* the consumer exited early; its exit code tells */ });
+    p.stderr!.on('data', (d: Buffer) => pErr.push(d));
+    c.stdout!.on('data', (d: Buffer) => cOut.push(d));
+    c.stderr!.on('data', (d: Buffer) => cErr.push(d));
+    const exits = [p, c].map((child, i) => new Promise<{ code: number; signal: NodeJS.Signals | null }>((res) => {
+      child.on('error', (e: NodeJS.ErrnoException) => { stop(`${(i ? consumer : producer)[0]}: ${e.code === 'ENOENT' ? 'not found' : e.message}`); res({ code: -1, signal: null }); });
+      child.on('close', (code, signal) => res({ code: code ?? -1, signal }));
+    }));
+    void Promise.all(exits).then(([pe, ce]) => {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      const durationMs = Math.round(performance.now() - started);
+      const producerResult: RunResult = { argv: producer, exitCode: pe!.code, signal: pe!.signal, stdout: '', stderr: Buffer.concat(pErr).toString('utf8'), durationMs };
+      const consumerResult: RunResult = { argv: consumer, exitCode: ce!.code, signal: ce!.signal, stdout: Buffer.concat(cOut).toString('utf8'), stderr: Buffer.concat(cErr).toString('utf8'), durationMs };
+      if (failure) return reject(new CommandError([...producer, '|', ...consumer], null, tail(producerResult.stderr + consumerResult.stderr), failure));
+      if (!opts.allowFailure) {
+        if (pe!.code !== 0) return reject(new CommandError(producer, pe!.code, tail(producerResult.stderr), `exit code ${pe!.code}`));
+        if (ce!.code !== 0) return reject(new CommandError(consumer, ce!.code, tail(consumerResult.stderr), `exit code ${ce!.code}`));
+      }
+      resolve({ producer: producerResult, consumer: consumerResult, bytes });
+    });
+  });
 }
 
 /** Finds an executable on PATH (no shell involved). */

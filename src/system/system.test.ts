@@ -44,6 +44,16 @@ test('runner: missing binary, timeout and cancellation', async () => {
   await assert.rejects(runner.run(['head', '-c', '100000', '/dev/zero'], { maxOutputBytes: 1000 }), /output exceeded 1000 bytes/);
 });
 
+test('runner.pipe: producer streams into consumer, bytes counted, either failure throws', async () => {
+  const r = new ExecHostRunner();
+  const ok = await r.pipe(['head', '-c', '100000', '/dev/zero'], ['wc', '-c']);
+  assert.equal(ok.consumer.stdout.trim(), '100000');
+  assert.equal(ok.bytes, 100000);
+  await assert.rejects(r.pipe(['sh', '-c', 'echo partial; exit 3'], ['cat']), /exit code 3/);
+  await assert.rejects(r.pipe(['echo', 'x'], ['sh', '-c', 'cat >/dev/null; echo nope >&2; exit 4']), /exit code 4: nope/);
+  await assert.rejects(r.pipe(['sleep', '5'], ['cat'], { timeoutMs: 200 }), /timed out/);
+});
+
 test('which finds executables on PATH only', () => {
   assert.match(which('sh') ?? '', /\/sh$/);
   assert.equal(which('banger-no-such-binary'), null);

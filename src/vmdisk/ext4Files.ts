@@ -15,7 +15,7 @@ import type { HostRunner } from '../system/index.js';
 export interface Ext4File {
   /** Absolute path inside the filesystem. */
   path: string;
-  content: string;
+  content: string | Buffer;
   mode: number;
   uid?: number;
   gid?: number;

@@ -43,7 +43,7 @@ export async function growWorkDisk(runner: HostRunner, disk: string, sizeBytes: 
 export interface WorkDiskFile {
   /** Path inside the work disk (whose root is the guest's /root). */
   path: string;
-  content: string;
+  content: string | Buffer;
   mode: number;
 }
 

@@ -1,4 +1,4 @@
-import { CommandError, type HostRunner, type RunOptions, type RunResult } from '../../src/system/index.js';
+import { CommandError, type HostRunner, type PipeResult, type RunOptions, type RunResult } from '../../src/system/index.js';
 
 /**
  * A HostRunner for unit tests: records every argv and answers from scripted responses,
@@ -28,6 +28,13 @@ export class FakeHostRunner implements HostRunner {
     const result: RunResult = { argv, exitCode: r.exitCode ?? 0, signal: null, stdout: r.stdout ?? '', stderr: r.stderr ?? '', durationMs: 0 };
     if (result.exitCode !== 0 && !opts.allowFailure) throw new CommandError(argv, result.exitCode, result.stderr, `exit code ${result.exitCode}`);
     return result;
+  }
+
+  /** A pipe is recorded as its two commands, each answered from the scripts. */
+  async pipe(producer: readonly string[], consumer: readonly string[], opts: Omit<RunOptions, 'stdin'> = {}): Promise<PipeResult> {
+    const p = await this.run(producer, opts);
+    const c = await this.run(consumer, opts);
+    return { producer: p, consumer: c, bytes: Buffer.byteLength(p.stdout) };
   }
 
   argvs(): string[] {

@@ -7,8 +7,9 @@ import { describeSshFailure, sshArgv, type SshTarget } from '../guest/index.js';
  * (the guest command's status in command mode; 255 when ssh itself failed). stderr is
  * passed through and its tail kept, so a pinned-key mismatch can be named for what it is.
  */
-export function runSsh(target: SshTarget, command: readonly string[]): Promise<{ code: number; error: Error | null }> {
-  const argv = sshArgv(target, command, { tty: command.length === 0 && !!process.stdin.isTTY });
+export function runSsh(target: SshTarget, command: readonly string[], opts: { interactive?: boolean } = {}): Promise<{ code: number; error: Error | null }> {
+  // A terminal for a shell (no command, or an interactive one such as a shell in the workspace).
+  const argv = sshArgv(target, command, { tty: (command.length === 0 || !!opts.interactive) && !!process.stdin.isTTY });
   return new Promise((resolve) => {
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['inherit', 'inherit', 'pipe'] });
     let tail = '';

@@ -26,6 +26,7 @@ import { createHandlers } from './handlers.js';
 import { VmService } from './vmService.js';
 import { NatController } from './natController.js';
 import { TapPool } from './tapPool.js';
+import { WorkspaceService } from './workspaceService.js';
 import { CleanupStack } from './cleanupStack.js';
 
 /**
@@ -119,7 +120,8 @@ export async function startDaemon({ layout, env, out = process.stdout }: StartDa
     if (existsSync(`/sys/class/net/${config.bridge_name}`)) await listenOnBridge();
     const nat = new NatController({ privileged, runner, log, bridge: config.bridge_name, uplink: config.nat_uplink ?? undefined, stateFile: join(layout.stateDir, 'nat.json') });
     const taps = new TapPool({ privileged, log, bridge: config.bridge_name, size: config.tap_pool_size, ownerUid: process.getuid!(), ownerGid: process.getgid!() });
-    const vms = new VmService({ store, layout, config, runner, privileged, driver, images, nat, taps, log, onBridgeReady: listenOnBridge });
+    const workspaces = new WorkspaceService({ runner, store, log });
+    const vms = new VmService({ store, layout, config, runner, privileged, driver, images, nat, taps, workspaces, log, onBridgeReady: listenOnBridge });
     const startedAt = Date.now();
     const reconciled = await vms.reconcile({ opId: lifecycleOp });
     if (reconciled.adopted.length || reconciled.stopped.length || reconciled.taps.deleted.length) log.info('reconciled VMs', reconciled);
@@ -133,7 +135,7 @@ export async function startDaemon({ layout, env, out = process.stdout }: StartDa
       log,
       operations,
       handlers: createHandlers({
-        layout, configFile: config.source.path, startedAt, vms, images, kernels, operations,
+        layout, configFile: config.source.path, startedAt, vms, images, kernels, operations, workspaces,
         dnsStatus: async () => {
           const present = resolvedPresent();
           let routed = false;

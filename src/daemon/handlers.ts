@@ -7,6 +7,7 @@ import type { OperationRegistry } from '../opstate/index.js';
 import type { ImageService } from './imageService.js';
 import type { KernelService } from './kernelService.js';
 import type { OpCtx, VmService } from './vmService.js';
+import type { WorkspaceService } from './workspaceService.js';
 
 export interface HandlerDeps {
   layout: Layout;
@@ -15,6 +16,7 @@ export interface HandlerDeps {
   vms: VmService;
   images: ImageService;
   kernels: KernelService;
+  workspaces: WorkspaceService;
   operations: OperationRegistry;
   dnsStatus: () => Promise<DnsStatus>;
   /** Called after the shutdown answer is written. */
@@ -72,6 +74,9 @@ export function createHandlers(d: HandlerDeps): Handlers<Methods> {
     },
     'vm.logs': async ({ name, offset }) => d.vms.logs(name, offset),
     'vm.ports': async ({ names }) => ({ ports: await d.vms.ports(names) }),
+    'vm.workspace.plan': async ({ nat, ...req }) => d.workspaces.summary(await d.workspaces.preflight(req, nat)),
+    'vm.workspace.prepare': async ({ name, path, includeUntracked }, c) => d.vms.prepareWorkspace(name, { path, includeUntracked }, opCtx(c)),
+    'vm.workspace.export': async ({ name, baseCommit }) => d.vms.exportWorkspace(name, baseCommit),
     'dns.status': async () => d.dnsStatus(),
     'image.list': async () => ({ images: d.images.list() }),
     'image.catalog': async () => ({ images: d.images.catalog() }),

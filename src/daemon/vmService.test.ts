@@ -16,6 +16,7 @@ import { ImageService } from './imageService.js';
 import { KernelService } from './kernelService.js';
 import { NatController } from './natController.js';
 import { TapPool } from './tapPool.js';
+import { WorkspaceService } from './workspaceService.js';
 
 test('fresh names are unique against the real store; show finds by name and reports unknown ones', () => {
   const dir = mkdtempSync(join(tmpdir(), 'banger-vms-'));
@@ -27,7 +28,8 @@ test('fresh names are unique against the real store; show finds by name and repo
     const privileged = new UnavailablePrivilegedOps();
     const nat = new NatController({ privileged, runner, log: silentLogger, bridge: 'br-fc', uplink: undefined, stateFile: join(dir, 'nat.json') });
     const taps = new TapPool({ privileged, log: silentLogger, bridge: 'br-fc', size: 0, ownerUid: 1000, ownerGid: 1000 });
-    const svc = new VmService({ store, layout, config: defaultConfig(layout), runner, privileged, driver: new FakeVmmDriver(), images, nat, taps, log: silentLogger });
+    const workspaces = new WorkspaceService({ runner, store, log: silentLogger });
+    const svc = new VmService({ store, layout, config: defaultConfig(layout), runner, privileged, driver: new FakeVmmDriver(), images, nat, taps, workspaces, log: silentLogger });
     // The first pick (index 0, 0) is taken in the store, so the generator must move on.
     store.vms.insert(sampleVm({ name: 'amber-badger' }));
     let calls = 0;

@@ -16,12 +16,14 @@ import type { AllowedSignal, PrivilegedOps } from '../roothelper/index.js';
 import type { Store } from '../store/index.js';
 import { isProcessAlive, readLogTail, writeFileAtomic, writePidFile, type HostRunner } from '../system/index.js';
 import { createRootOverlay, createWorkDisk, growWorkDisk, writeWorkDiskFiles } from '../vmdisk/index.js';
+import { planFileSync, readFileSyncItems, renderGitConfig } from '../workspace/index.js';
 import type { VmmDriver } from '../vmm/index.js';
 import { CleanupStack } from './cleanupStack.js';
 import type { ImageService } from './imageService.js';
 import { KeyedMutex } from './keyedMutex.js';
 import type { NatController } from './natController.js';
 import type { TapPool } from './tapPool.js';
+import type { WorkspaceRequest, WorkspaceService } from './workspaceService.js';
 
 /** What a running VM's VMM left behind; mirrored into the store so cleanup survives a lost file. */
 export interface VmHandles {
@@ -44,6 +46,8 @@ export interface CreateParams {
   memoryMib?: number | undefined;
   diskSizeBytes?: number | undefined;
   nat?: boolean | undefined;
+  /** `vm run PATH`: a repository to copy in once the VM is ready. */
+  workspace?: WorkspaceRequest | undefined;
   start: boolean;
 }
 
@@ -57,6 +61,7 @@ export interface VmServiceDeps {
   images: ImageService;
   nat: NatController;
   taps: TapPool;
+  workspaces: WorkspaceService;
   log: Logger;
   /** Called once the bridge exists (the DNS server then listens on the bridge address). */
   onBridgeReady?: () => Promise<void>;
@@ -134,7 +139,10 @@ export class VmService {
 
   async create(p: CreateParams, ctx: OpCtx): Promise<Vm> {
     const { name, spec, imageName } = this.resolveCreate(p);
-    if (p.nat) await this.d.nat.uplink(); // no uplink: refuse before anything is made
+    // Everything that can refuse is checked before anything is made.
+    if (p.nat) await this.d.nat.uplink();
+    if (p.workspace && !p.start) throw new BangerError('bad_request', 'a workspace is copied into a running VM: it cannot be combined with --no-start');
+    const workspace = p.workspace ? await this.d.workspaces.preflight(p.workspace, p.nat ?? false) : null;
     ctx.progress?.('spec', `${spec.vcpu} vcpu | ${spec.memoryMib} MiB | ${formatSize(spec.diskSizeBytes)} disk`);
     const image = await this.d.images.ensure(imageName, ctx.progress, ctx.signal);
     const vm = await this.locks.run(`name:${name}`, async () => {
@@ -180,7 +188,53 @@ export class VmService {
       }
     });
     if (p.start) await this.start(vm.id, ctx);
+    if (workspace) {
+      const running = this.show(vm.id);
+      await this.locks.run(vm.id, () => this.d.workspaces.copyIn(running, this.sshTarget(running), workspace, ctx));
+    }
     return this.show(vm.id);
+  }
+
+  /** `vm workspace prepare`: copies the repository again (from `path`, or where it came from). */
+  async prepareWorkspace(ref: string, o: { path?: string | undefined; includeUntracked: boolean }, ctx: OpCtx): Promise<{ vm: Vm; bytes: number; ms: number; files: number }> {
+    const vm0 = this.show(ref);
+    return this.locks.run(vm0.id, async () => {
+      const vm = this.show(vm0.id);
+      const path = o.path ?? this.d.workspaces.requireWorkspace(vm).hostPath;
+      if (!this.isAlive(vm)) throw new BangerError('not_running', `VM ${vm.name} is not running`, { hint: `start it with \`banger vm start ${vm.name}\`` });
+      const prepared = await this.d.workspaces.preflight({ path, includeUntracked: o.includeUntracked, noBootstrap: true }, vm.nat);
+      const sent = await this.d.workspaces.copyIn(vm, this.sshTarget(vm), prepared, ctx);
+      return { vm: this.show(vm.id), ...sent };
+    });
+  }
+
+  async exportWorkspace(ref: string, baseCommit: string | undefined): Promise<{ patch: string; base: string }> {
+    const vm = this.show(ref);
+    this.d.workspaces.requireWorkspace(vm);
+    if (!this.isAlive(vm)) throw new BangerError('not_running', `VM ${vm.name} is not running`, { hint: `start it with \`banger vm start ${vm.name}\`` });
+    return this.d.workspaces.export(vm, this.sshTarget(vm), baseCommit);
+  }
+
+  /**
+   * `[[file_sync]]` and the host's global git identity (/root/.gitconfig), written into the
+   * stopped VM's work disk at every start. Missing host paths are warnings.
+   */
+  private async syncFiles(vm: Vm, ctx: OpCtx): Promise<void> {
+    const plan = planFileSync(this.d.config.file_sync);
+    for (const w of plan.warnings) {
+      ctx.progress?.('file_sync', w);
+      this.d.log.warn(w, { op_id: ctx.opId, vm: vm.name });
+    }
+    const files: Array<{ path: string; content: string | Buffer; mode: number }> = readFileSyncItems(plan);
+    const identity = await Promise.all(['user.name', 'user.email'].map(async (k) => {
+      const r = await this.d.runner.run(['git', 'config', '--global', k], { allowFailure: true }).catch(() => null);
+      return r && r.exitCode === 0 ? r.stdout.trim() || null : null;
+    }));
+    const gitconfig = renderGitConfig({ name: identity[0] ?? null, email: identity[1] ?? null });
+    if (gitconfig) files.push({ path: '/.gitconfig', content: gitconfig, mode: 0o644 });
+    if (files.length === 0) return;
+    ctx.progress?.('file_sync', `${files.length} file(s) into /root`);
+    await writeWorkDiskFiles(this.d.runner, this.files(vm).workDisk, files);
   }
 
   async start(ref: string, ctx: OpCtx): Promise<Vm> {
@@ -206,6 +260,7 @@ export class VmService {
           await this.d.nat.vmUp({ id: vm.id, guestIp: vm.guestIp! }, ctx);
           undo.push('remove NAT', () => this.d.nat.vmDown(vm.id, ctx));
         }
+        await this.syncFiles(vm, ctx);
         ctx.progress?.('booting', `${vm.spec.vcpu} vcpu, ${vm.spec.memoryMib} MiB`);
         const vmm = await this.d.driver.start({
           vmId: vm.id, hostname: vm.name, vcpu: vm.spec.vcpu, memoryMib: vm.spec.memoryMib, kernelPath: kernel.kernelPath, initrdPath: kernel.initrdPath,

@@ -84,6 +84,17 @@ export const dnsStatusWire = z.object({
   recipes: z.string(),
 });
 
+const workspaceRequest = z.strictObject({
+  /** Absolute path on the daemon's host. */
+  path: z.string().min(1),
+  includeUntracked: z.boolean().default(false),
+  branch: z.string().min(1).optional(),
+  from: z.string().min(1).optional(),
+  noBootstrap: z.boolean().default(false),
+});
+
+const sentWire = z.object({ bytes: z.number(), ms: z.number(), files: z.number() });
+
 const sshTargetWire = z.object({ ip: z.string(), alias: z.string(), keyPath: z.string(), knownHosts: z.string() });
 const nameRef = z.strictObject({ name: z.string().min(1).max(253) });
 
@@ -130,10 +141,11 @@ export const METHODS = {
   }),
   'vm.create': defineMethod({
     name: 'vm.create',
-    summary: 'Creates a VM (obtaining its image and kernel when missing) and starts it unless start is false; waits until its agent and ssh answer. nat: outbound NAT for it.',
+    summary: 'Creates a VM (obtaining its image and kernel when missing) and starts it unless start is false; waits until its agent and ssh answer. nat: outbound NAT for it. workspace: a repository copied in once it is ready (with tool bootstrap).',
     params: z.strictObject({
       name: z.string().optional(), image: z.string().optional(), vcpu: z.number().optional(), memoryMib: z.number().optional(),
       diskSizeBytes: z.number().optional(), nat: z.boolean().default(false), start: z.boolean().default(true),
+      workspace: workspaceRequest.optional(),
     }),
     result: z.object({ vm: vmWire, ssh: sshTargetWire }),
     tracked: true,
@@ -163,6 +175,22 @@ export const METHODS = {
   'dns.status': defineMethod({
     name: 'dns.status', summary: 'Where the .vm DNS server listens, the records it serves, and whether systemd-resolved routes .vm to it.',
     params: z.strictObject({}), result: dnsStatusWire, tracked: false, progress: false,
+  }),
+  'vm.workspace.plan': defineMethod({
+    name: 'vm.workspace.plan', summary: 'What `vm run PATH` would copy (files, bytes, commit, branch) after the same checks, without creating anything: --dry-run.',
+    params: workspaceRequest.extend({ nat: z.boolean().default(false) }),
+    result: z.object({ root: z.string(), commit: z.string().nullable(), branch: z.string(), files: z.array(z.string()), bytes: z.number(), submodules: z.array(z.string()), toolFiles: z.array(z.string()) }),
+    tracked: false, progress: false,
+  }),
+  'vm.workspace.prepare': defineMethod({
+    name: 'vm.workspace.prepare', summary: "Copies the repository into a running VM again (from path, or from where its workspace came from); the previous copy is kept once as /root/repo.previous.",
+    params: z.strictObject({ name: z.string().min(1), path: z.string().min(1).optional(), includeUntracked: z.boolean().default(false) }),
+    result: sentWire.extend({ vm: vmWire }), tracked: true, progress: true,
+  }),
+  'vm.workspace.export': defineMethod({
+    name: 'vm.workspace.export', summary: "The guest's commits and uncommitted changes since the base commit, as mail that `git am` applies.",
+    params: z.strictObject({ name: z.string().min(1), baseCommit: z.string().min(4).optional() }),
+    result: z.object({ patch: z.string(), base: z.string() }), tracked: true, progress: false,
   }),
   'vm.logs': defineMethod({
     name: 'vm.logs', summary: "The VM's serial console from a byte offset (poll with the returned offset to follow).",

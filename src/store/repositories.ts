@@ -78,6 +78,10 @@ export class VmRepository {
       .run(spec.vcpu, spec.memoryMib, spec.diskSizeBytes, new Date().toISOString(), id);
   }
 
+  setWorkspace(id: string, workspace: Vm['workspace']): void {
+    this.db.prepare('UPDATE vms SET workspace_json = ?, touched_at = ? WHERE id = ?').run(workspace ? JSON.stringify(workspace) : null, new Date().toISOString(), id);
+  }
+
   setNat(id: string, nat: boolean): void {
     this.db.prepare('UPDATE vms SET nat = ?, touched_at = ? WHERE id = ?').run(nat ? 1 : 0, new Date().toISOString(), id);
   }

@@ -5,6 +5,8 @@ import { printJson, paint } from '../output.js';
 import { progressPrinter, readyLine } from '../progress.js';
 import { runSsh } from '../sshSession.js';
 import { usageError } from '../errors.js';
+import { commandAfterDashes } from '../argv.js';
+import { dryRun, inWorkspace, registerWorkspaceCommands, workspaceRequest, type WorkspaceCliOptions } from './workspace.js';
 
 interface SpecOptions { name?: string; image?: string; vcpu?: string; memory?: string; diskSize?: string; nat?: boolean }
 
@@ -29,11 +31,6 @@ export function specParams(o: SpecOptions): { name?: string; image?: string; vcp
   return out;
 }
 
-/** Words after a literal `--` in the raw argv: the guest command of `vm run` and `vm ssh`. */
-export function commandAfterDashes(rawArgv: readonly string[]): string[] {
-  const i = rawArgv.indexOf('--');
-  return i === -1 ? [] : rawArgv.slice(i + 1);
-}
 
 function addSpecOptions(c: Command): Command {
   return c
@@ -58,29 +55,40 @@ async function forEachName(ctx: CliContext, names: string[], fn: (name: string) 
 }
 
 export function registerVmLifecycleCommands(vm: Command, ctx: CliContext, isJson: (cmd: Command) => boolean): void {
+  registerWorkspaceCommands(vm, ctx, isJson);
   addSpecOptions(vm.command('run'))
-    .description('create and start a VM, wait until it is ready, then open a shell in it (or run a command and exit with its status)')
-    .argument('[path]', 'a repository to copy in (not supported yet)')
+    .description('create and start a VM, wait until it is ready, then open a shell in it (or run a command and exit with its status); with PATH, a copy of that repository is the working directory')
+    .argument('[path]', 'a git repository to copy into /root/repo (tracked files, as in the work tree)')
     .option('--rm', 'delete the VM afterwards (kept when it failed to become ready, for `vm logs`)')
-    .option('-d, --detach', 'create and start, then return without attaching')
+    .option('-d, --detach', 'create, start and prepare, then return without attaching')
+    .option('--include-untracked', 'also copy untracked files that are not ignored')
+    .option('--dry-run', 'print the files that would be copied and their size; create nothing')
+    .option('--branch <name>', "the guest's branch: the host's branch of that name, else a new one (default: the host's current branch)")
+    .option('--from <ref>', 'check out this commit, branch or tag instead of HEAD (the work tree is then not copied)')
+    .option('--no-bootstrap', 'do not install the tools the repository declares (.mise.toml, .tool-versions)')
     .allowExcessArguments(true)
-    .addHelpText('after', '\nExamples:\n  banger vm run                          # a shell in a fresh VM\n  banger vm run --rm -- echo ok          # run a command, exit with its status, delete the VM\n  banger vm run --name dev --vcpu 4 --memory 4G\n  banger vm run --nat -- curl -sI https://deb.debian.org')
-    .action(async (path: string | undefined, opts: SpecOptions & { rm?: boolean; detach?: boolean }) => {
+    .addHelpText('after', '\nExamples:\n  banger vm run                          # a shell in a fresh VM\n  banger vm run --rm -- echo ok          # run a command, exit with its status, delete the VM\n  banger vm run ./repo                   # a shell in /root/repo, a copy of ./repo\n  banger vm run --rm ./repo -- make test # run the tests in a throwaway copy\n  banger vm run ./repo --dry-run         # what would be copied\n  banger vm run --name dev --vcpu 4 --memory 4G\n  banger vm run --nat -- curl -sI https://deb.debian.org')
+    .action(async (path: string | undefined, opts: SpecOptions & WorkspaceCliOptions & { rm?: boolean; detach?: boolean }) => {
       const command = commandAfterDashes(ctx.rawArgv);
-      if (path !== undefined && command[0] !== path) {
-        throw usageError(`copying a repository (${path}) into the VM is not supported by this version`, 'run `banger vm run` without a path, or `banger vm run -- CMD`');
+      // commander also offers the first word after `--` as [path]: a repository is only one given before `--`.
+      const dashes = ctx.rawArgv.indexOf('--');
+      const repo = path !== undefined && (dashes < 0 ? ctx.rawArgv : ctx.rawArgv.slice(0, dashes)).includes(path) ? path : undefined;
+      if (!repo) {
+        const stray = (['includeUntracked', 'dryRun', 'branch', 'from'] as const).find((k) => opts[k] !== undefined);
+        if (stray) throw usageError(`--${stray.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs a repository path`, 'e.g. `banger vm run ./repo --dry-run`');
       }
       if (opts.detach && opts.rm) throw usageError('-d/--detach cannot be combined with --rm: a detached VM must outlive this command');
       if (opts.detach && command.length) throw usageError('-d/--detach cannot be combined with a command: the command would need a terminal to report its status to');
+      if (repo && opts.dryRun) { await dryRun(ctx, repo, opts); return; }
       const t0 = performance.now();
-      const { vm, ssh } = await ctx.daemon.call('vm.create', { ...specParams(opts), start: true }, { onProgress: progressPrinter(ctx.output) });
+      const { vm, ssh } = await ctx.daemon.call('vm.create', { ...specParams(opts), start: true, ...(repo && { workspace: workspaceRequest(repo, opts) }) }, { onProgress: progressPrinter(ctx.output) });
       readyLine(ctx.output, performance.now() - t0);
       if (opts.detach) {
         ctx.output.out(`${vm.name}\n`);
-        ctx.output.err(paint(ctx.output, 'dim', `vm ${vm.name} is running: \`banger vm ssh ${vm.name}\`, stop it with \`banger vm stop ${vm.name}\`\n`));
+        ctx.output.err(paint(ctx.output, 'dim', `vm ${vm.name} is running: \`banger vm ssh ${vm.name}\`${repo ? `, \`banger vm exec ${vm.name} -- CMD\`` : ''}, stop it with \`banger vm stop ${vm.name}\`\n`));
         return;
       }
-      const result = await runSsh(ssh, command);
+      const result = repo ? await runSsh(ssh, inWorkspace(command), { interactive: command.length === 0 }) : await runSsh(ssh, command);
       if (opts.rm) {
         await ctx.daemon.call('vm.delete', { name: vm.name });
       } else if (command.length === 0) {

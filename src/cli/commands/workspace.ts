@@ -45,9 +45,10 @@ export function registerWorkspaceCommands(vm: Command, ctx: CliContext, isJson: 
     .action(async (name: string, o: { autoPrepare?: boolean }) => {
       const command = commandAfterDashes(ctx.rawArgv);
       if (command.length === 0) throw usageError('give the command after --', `e.g. \`banger vm exec ${name} -- ls\``);
+      const { vm: shown } = await ctx.daemon.call('vm.show', { name });
+      if (!shown.workspace) throw new BangerError('bad_request', `VM ${shown.name} has no workspace to run in`, { hint: `create one with \`banger vm run PATH\`, or run it without a workspace: \`banger vm ssh ${shown.name} -- ${command.join(' ')}\`` });
       let { vm: v, ssh } = await ctx.daemon.call('vm.ssh_target', { name });
-      if (!v.workspace) throw new BangerError('bad_request', `VM ${v.name} has no workspace to run in`, { hint: `create one with \`banger vm run PATH\`, or run it without a workspace: \`banger vm ssh ${v.name} -- ${command.join(' ')}\`` });
-      if (o.autoPrepare) {
+      if (o.autoPrepare && v.workspace) {
         const head = await new ExecHostRunner().run(['git', '-C', v.workspace.hostPath, 'rev-parse', '-q', '--verify', 'HEAD'], { allowFailure: true });
         if (head.exitCode === 0 && head.stdout.trim() !== v.workspace.baseCommit) {
           ctx.output.err(paint(ctx.output, 'dim', `host HEAD moved (${v.workspace.baseCommit?.slice(0, 12) ?? 'none'} -> ${head.stdout.trim().slice(0, 12)}): copying the workspace again\n`));

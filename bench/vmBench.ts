@@ -6,6 +6,7 @@
  *     to a successful `ssh true`, measured in the same run;
  *   - boot to ssh with the per-stage breakdown (console markers and systemd-analyze);
  *   - agent health round trip and DNS against dnsmasq (bench/netBench.ts);
+ *   - workspace copy against `git ls-files | tar` (bench/workspaceBench.ts);
  *   - daemon RSS with two VMs running.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -15,6 +16,7 @@ import { dirname, join } from 'node:path';
 import type { Sandbox } from '../test/integration/harness.js';
 import { createE2eSandbox, type E2eSandbox } from '../test/e2e/e2eSandbox.js';
 import { agentHealthBench, dnsBench } from './netBench.js';
+import { workspaceBench } from './workspaceBench.js';
 import { formatSummary, summarize } from './stats.js';
 import { buildQemuArgv, hostTscKhz } from '../src/qemu/index.js';
 import { vmFiles, userLayout } from '../src/paths/index.js';
@@ -127,6 +129,8 @@ export async function vmBenchmarks(): Promise<void> {
     await agentHealthBench({ kind: 'unix', path: vmFiles(layout, created.id).agentSocket });
     const shown = JSON.parse((await s.banger(['vm', 'show', 'bench-a', '--json'])).stdout) as { guestIp: string };
     await dnsBench(s.dnsPort, 'bench-a.vm', shown.guestIp);
+
+    await workspaceBench(e);
 
     await timed(s, ['vm', 'create', '--name', 'bench-b']);
     console.log(`daemon RSS with 2 VMs running                  ${rssMib(s.daemonPid()!).toFixed(1)} MiB   (target <= 150 MB)`);

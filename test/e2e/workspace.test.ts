@@ -90,6 +90,14 @@ test('-d prepares and returns; exec runs in the workspace with its exit status; 
   assert.equal(readFileSync(join(clone, 'tracked.txt'), 'utf8'), 'hello\nfrom the guest\n');
   assert.equal(readFileSync(join(clone, 'notes.txt'), 'utf8'), 'draft\n', 'uncommitted work comes back too');
   assert.match(git(clone, 'log', '--format=%an %s', '-2'), /^Ada Lovelace banger: uncommitted changes in ws1\nAda Lovelace guest change$/);
+
+  // The host moves on: --auto-prepare copies the workspace again before running.
+  writeFileSync(join(repo, 'second.txt'), 'second\n');
+  git(repo, 'add', 'second.txt');
+  git(repo, 'commit', '-q', '-m', 'second');
+  const moved = await e.ok(['vm', 'exec', 'ws1', '--auto-prepare', '--', 'sh', '-c', 'git rev-parse HEAD; cat second.txt']);
+  assert.equal(moved.stdout, `${git(repo, 'rev-parse', 'HEAD')}\nsecond\n`);
+  assert.match(moved.stderr, /host HEAD moved/);
 });
 
 test('file_sync: a file and a directory land in /root with their modes at start and again after stop/start; the git identity too', async () => {

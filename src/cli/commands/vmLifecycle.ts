@@ -31,7 +31,6 @@ export function specParams(o: SpecOptions): { name?: string; image?: string; vcp
   return out;
 }
 
-
 function addSpecOptions(c: Command): Command {
   return c
     .option('--name <name>', 'VM name (a DNS label); generated when omitted')

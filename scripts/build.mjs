@@ -7,10 +7,12 @@
  *   3. the native SQLite addon is copied to dist/native/, which makes dist/ self-contained:
  *      `node dist/banger.js` needs nothing else from the checkout;
  *   4. the guest agent (agent/*.c) is compiled into a static binary, dist/agent/banger-agent,
- *      with musl-gcc (Debian's musl-tools) or, failing that, gcc -static.
+ *      with musl-gcc (Debian's musl-tools) or, failing that, gcc -static;
+ *   5. the root helper's peer-credentials addon (native/peercred.c, N-API) is compiled into
+ *      dist/native/peercred.node against Node's own headers.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -50,6 +52,7 @@ await esbuild.build({
 });
 copyFileSync(join(root, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node'), join(dist, 'native', 'better_sqlite3.node'));
 buildAgent(join(dist, 'agent', 'banger-agent'));
+buildPeerCred(join(dist, 'native', 'peercred.node'));
 writeFileSync(join(dist, 'package.json'), `${JSON.stringify({ type: 'module', name: 'banger-dist', version: build.version }, null, 2)}\n`);
 writeFileSync(join(dist, 'BUILD'), `${JSON.stringify(build)}\n`);
 console.log(`built banger v${build.version} (commit ${build.commit}, ${build.builtAt}) into dist/`);
@@ -71,4 +74,20 @@ function buildAgent(out) {
   }
   console.error('build: no C compiler for the guest agent; install musl-tools (apt-get install musl-tools)');
   process.exit(1);
+}
+
+function buildPeerCred(out) {
+  // Node's headers: beside this node (official tarballs) or in /usr/include/node (Debian's nodejs).
+  const candidates = [join(dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node', '/usr/local/include/node'];
+  const include = candidates.find((d) => existsSync(join(d, 'node_api.h')));
+  if (!include) {
+    console.error(`build: node_api.h not found (looked in ${candidates.join(', ')}); install Node's headers (Debian: libnode-dev)`);
+    process.exit(1);
+  }
+  try {
+    execFileSync('gcc', ['-shared', '-fPIC', '-O2', '-std=c11', '-Wall', '-Wextra', '-Werror', `-I${include}`, '-DNODE_GYP_MODULE_NAME=peercred', '-o', out, join(root, 'native', 'peercred.c')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  } catch {
+    console.error('build: compiling native/peercred.c failed (see above)');
+    process.exit(1);
+  }
 }

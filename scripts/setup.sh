@@ -53,7 +53,7 @@ if [ ! -d node_modules ] || [ "$(cat node_modules/.banger-deps-stamp 2>/dev/null
 fi
 
 # Rebuild only when a source is newer than the last build.
-if [ ! -f dist/BUILD ] || [ -n "$(find src agent scripts bench test package.json package-lock.json tsconfig.json -newer dist/BUILD -print -quit)" ]; then
+if [ ! -f dist/BUILD ] || [ -n "$(find src agent native scripts bench test package.json package-lock.json tsconfig.json -newer dist/BUILD -print -quit)" ]; then
   say "building"
   node scripts/build.mjs
 else

@@ -56,3 +56,8 @@ export function agentBinaryPath(b: BuildInfo = buildInfo): string {
   if (process.env.BANGER_AGENT_BINARY) return process.env.BANGER_AGENT_BINARY;
   return b.bundled ? join(bundleDir(), 'agent', 'banger-agent') : join(bundleDir(), '..', '..', '..', 'dist', 'agent', 'banger-agent');
 }
+
+/** The root helper's SO_PEERCRED addon (native/peercred.c): beside the bundle, or the checkout's dist/. */
+export function peerCredAddonPath(b: BuildInfo = buildInfo): string {
+  return b.bundled ? join(bundleDir(), 'native', 'peercred.node') : join(bundleDir(), '..', '..', '..', 'dist', 'native', 'peercred.node');
+}

@@ -7,7 +7,7 @@ import { JsonLogger, type Logger } from '../log/index.js';
 import { BangerError } from '../model/index.js';
 import { newOpId, OperationRegistry } from '../opstate/index.js';
 import { ensurePrivateDir, type Layout } from '../paths/index.js';
-import { InProcessPrivilegedOps, UnavailablePrivilegedOps, type PrivilegedOps } from '../roothelper/index.js';
+import { InProcessPrivilegedOps, RemotePrivilegedOps, UnavailablePrivilegedOps, type PrivilegedOps } from '../roothelper/index.js';
 import { METHODS, RpcServer, type Methods } from '../rpc/index.js';
 import { Store } from '../store/index.js';
 import { ExecHostRunner, ProcessSupervisor, type HostRunner } from '../system/index.js';
@@ -49,8 +49,10 @@ export interface StartDaemonOptions {
 
 export type StartResult = { kind: 'started'; daemon: RunningDaemon } | { kind: 'already_running'; pid: number };
 
+/** Root: in-process. Otherwise the root helper when its socket exists (an install), else a clear refusal. */
 function privilegedOpsFor(runner: HostRunner, log: Logger, layout: Layout): PrivilegedOps {
   if (process.getuid?.() === 0) return new InProcessPrivilegedOps({ runner, log, roots: [layout.stateDir, layout.runtimeDir] });
+  if (existsSync(layout.rootHelperSocket)) return new RemotePrivilegedOps(layout.rootHelperSocket);
   return new UnavailablePrivilegedOps();
 }
 

@@ -113,9 +113,18 @@ ${errors.join('\n')}
 
 ## Root helper operations
 
-The privileged operations (bridge, tap, NAT, files in disk images, VMM signals). The
-daemon calls them in-process when it runs as root; the root helper serves the same
-operations under these names.
+The privileged operations (bridge, tap, NAT, files in disk images, VMM signals, DNS
+routing). The daemon calls them in-process when it runs as root; otherwise it asks the root
+helper (\`bangerd --root-helper\`) on its socket, one request per connection:
+
+\`\`\`
+-> {"v":1,"op_id":"op-…","method":"priv.create_tap","params":{"name":"tap-fc-…","bridge":"br-fc","ownerUid":1000,"ownerGid":1000}}
+<- {"ok":true,"result":null}   or   {"ok":false,"error":{"code":"bad_request","message":"…","hint":"…"}}
+\`\`\`
+
+The helper serves only uid 0 and the install's owner, as the kernel reports the peer
+(SO_PEERCRED), whatever the socket file's mode; every argument is validated before anything
+runs, and each request is one JSON log line with the op_id and the peer's uid and pid.
 
 | wire name | interface method |
 | --- | --- |

@@ -23,6 +23,8 @@ function vmFromRow(r: VmRow): Vm {
 const VM_SELECT = 'SELECT v.*, i.name AS image_name FROM vms v LEFT JOIN images i ON i.id = v.image_id';
 
 export class VmRepository {
+  private runningIndex: Map<string, string> | null = null;
+
   constructor(private readonly db: Db) {}
 
   list(): Vm[] {
@@ -38,10 +40,18 @@ export class VmRepository {
     return rows.length === 1 ? vmFromRow(rows[0]!) : undefined;
   }
 
-  /** Address of the running VM called exactly `name` (the DNS hot path: one indexed query). */
+  /**
+   * Address of the running VM called exactly `name`: the DNS hot path, answered from an
+   * in-memory index of running VMs. The index is dropped by every write that can change a
+   * VM's name, state or address (insert, setRuntime, setState, remove) and rebuilt by the
+   * next lookup; the daemon is the only writer.
+   */
   runningIpByName(name: string): string | null {
-    const r = this.db.prepare("SELECT guest_ip FROM vms WHERE name = ? AND state = 'running'").get(name) as { guest_ip: string | null } | undefined;
-    return r?.guest_ip ?? null;
+    if (!this.runningIndex) {
+      const rows = this.db.prepare("SELECT name, guest_ip FROM vms WHERE state = 'running' AND guest_ip IS NOT NULL").all() as Array<{ name: string; guest_ip: string }>;
+      this.runningIndex = new Map(rows.map((r) => [r.name, r.guest_ip]));
+    }
+    return this.runningIndex.get(name) ?? null;
   }
 
   nameExists(name: string): boolean {
@@ -49,6 +59,7 @@ export class VmRepository {
   }
 
   insert(vm: Vm): void {
+    this.runningIndex = null;
     this.db.prepare(`INSERT INTO vms (id, name, state, image_id, vcpu, memory_mib, disk_size_bytes, system_overlay_size_bytes,
       guest_ip, mac, vm_dir, dns_name, vmm, nat, workspace_json, created_at, touched_at, last_error)
       VALUES (@id, @name, @state, @imageId, @vcpu, @memoryMib, @diskSizeBytes, @systemOverlaySizeBytes,
@@ -64,6 +75,7 @@ export class VmRepository {
 
   /** State plus the mirror of handles.json (VMM pid, tap), so cleanup works if the file is lost. */
   setRuntime(id: string, state: VmState, handles: unknown, lastError: string | null = null): void {
+    this.runningIndex = null;
     this.db.prepare('UPDATE vms SET state = ?, handles_json = ?, last_error = ?, touched_at = ? WHERE id = ?')
       .run(state, handles === null ? null : JSON.stringify(handles), lastError, new Date().toISOString(), id);
   }
@@ -95,10 +107,12 @@ export class VmRepository {
   }
 
   setState(id: string, state: VmState, lastError: string | null = null): void {
+    this.runningIndex = null;
     this.db.prepare('UPDATE vms SET state = ?, last_error = ?, touched_at = ? WHERE id = ?').run(state, lastError, new Date().toISOString(), id);
   }
 
   remove(id: string): void {
+    this.runningIndex = null;
     this.db.prepare('DELETE FROM vms WHERE id = ?').run(id);
   }
 }

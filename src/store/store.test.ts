@@ -115,3 +115,25 @@ test('a failing migration rolls back entirely', () => {
     db.close();
   } finally { rmSync(d, { recursive: true, force: true }); }
 });
+
+test('runningIpByName follows every state change (the DNS index is dropped on each write)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'banger-store-'));
+  const store = Store.open(join(dir, 'state.db'));
+  try {
+    assert.equal(store.vms.runningIpByName('dev'), null);
+    store.vms.insert(sampleVm({ name: 'dev', state: 'running', guestIp: '172.16.0.7' }));
+    assert.equal(store.vms.runningIpByName('dev'), '172.16.0.7');
+    store.vms.setRuntime(store.vms.find('dev')!.id, 'stopped', null);
+    assert.equal(store.vms.runningIpByName('dev'), null);
+    store.vms.setRuntime(store.vms.find('dev')!.id, 'running', { pid: 1 });
+    assert.equal(store.vms.runningIpByName('dev'), '172.16.0.7');
+    store.vms.setState(store.vms.find('dev')!.id, 'error', 'boom');
+    assert.equal(store.vms.runningIpByName('dev'), null);
+    store.vms.setRuntime(store.vms.find('dev')!.id, 'running', { pid: 1 });
+    store.vms.remove(store.vms.find('dev')!.id);
+    assert.equal(store.vms.runningIpByName('dev'), null);
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -3,6 +3,7 @@ import dnsPacket, { type Packet } from 'dns-packet';
 import { BangerError } from '../model/index.js';
 import type { Logger } from '../log/index.js';
 import type { HostRunner } from '../system/index.js';
+import { fastVmAnswer } from './fastAnswer.js';
 import { answerVmQuery, portOwnerFromSs, RCODE, type RunningVmLookup } from './answer.js';
 
 /**
@@ -69,6 +70,8 @@ export class VmDnsServer {
   }
 
   private async handle(socket: Socket, msg: Buffer, address: string, port: number): Promise<void> {
+    const fast = fastVmAnswer(msg, this.o.lookup);
+    if (fast) { socket.send(fast, port, address); return; }
     let query: Packet;
     try {
       query = dnsPacket.decode(msg);

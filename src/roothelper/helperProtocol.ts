@@ -1,0 +1,29 @@
+import type { PrivilegedOps } from './privilegedOps.js';
+import { PRIV_OPERATIONS } from './privilegedOps.js';
+
+/**
+ * The root helper's wire format (SPEC 2): one request per connection, one JSON line each
+ * way. The method names are PRIV_OPERATIONS'; `op_id` ties the helper's log line to the
+ * daemon operation that asked.
+ *   -> {"v":1,"op_id":"op-…","method":"priv.create_tap","params":{…}}
+ *   <- {"ok":true,"result":…}  |  {"ok":false,"error":{"code":"bad_request","message":"…","hint":"…"}}
+ */
+export const HELPER_PROTOCOL_VERSION = 1;
+/** Larger requests are refused (the biggest legitimate one is a small file for writeFileToImage). */
+export const HELPER_MAX_REQUEST = 1024 * 1024;
+
+export interface HelperRequest {
+  v: number;
+  op_id: string;
+  method: string;
+  params: unknown;
+}
+
+export type HelperResponse =
+  | { ok: true; result: unknown }
+  | { ok: false; error: { code: string; message: string; hint?: string } };
+
+/** wire name -> PrivilegedOps method, e.g. priv.create_tap -> createTap */
+export const METHOD_BY_WIRE_NAME: ReadonlyMap<string, keyof PrivilegedOps> = new Map(
+  (Object.entries(PRIV_OPERATIONS) as Array<[keyof PrivilegedOps, string]>).map(([method, wire]) => [wire, method]),
+);

@@ -8,6 +8,7 @@ import { registerVmCommands } from './commands/vm.js';
 import { registerImageCommands, registerKernelCommands } from './commands/images.js';
 import { registerSshConfigCommand } from './commands/sshConfig.js';
 import { registerDnsCommands } from './commands/dns.js';
+import { registerSystemCommands } from './commands/system.js';
 import { CliContext } from './context.js';
 import { reportError } from './errors.js';
 import { printJson, terminalOutput, type Output } from './output.js';
@@ -46,6 +47,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerKernelCommands(program, ctx, isJson);
   registerSshConfigCommand(program, ctx);
   registerDnsCommands(program, ctx, isJson);
+  registerSystemCommands(program, ctx, isJson);
   registerDaemonCommands(program, ctx, isJson);
   registerDoctorCommand(program, ctx, isJson);
   registerInternalCommands(program, ctx);

@@ -5,6 +5,7 @@ import { agentBinaryPath } from '../buildinfo/index.js';
 import { BangerError, type Image } from '../model/index.js';
 import { buildImage, findImageEntry, IMAGE_CATALOG } from '../imagecat/index.js';
 import type { Layout } from '../paths/index.js';
+import type { PrivilegedOps } from '../roothelper/index.js';
 import type { Store } from '../store/index.js';
 import type { HostRunner } from '../system/index.js';
 import { Coalescer } from './coalesce.js';
@@ -16,7 +17,7 @@ type Progress = (stage: string, detail?: string) => void;
 export class ImageService {
   private readonly pulls = new Coalescer<Image>();
 
-  constructor(private readonly store: Store, private readonly runner: HostRunner, private readonly layout: Layout, private readonly kernels: KernelService) {}
+  constructor(private readonly store: Store, private readonly runner: HostRunner, private readonly layout: Layout, private readonly kernels: KernelService, private readonly privileged: PrivilegedOps) {}
 
   list(): Image[] {
     return this.store.images.list();
@@ -44,10 +45,14 @@ export class ImageService {
       }
       const kernel = await this.kernels.ensure(entry.kernelRef, progress, signal);
       progress?.('image', `building ${name} from the Debian mirror (about a minute, once)`);
-      const built = await buildImage({
-        runner: this.runner, recipe: entry.recipe, agentBinary: agentBinaryPath(), dest: join(this.layout.imagesDir, name), scratchParent: this.layout.imagesDir,
-        ...(progress && { progress: (s, d) => progress(`image: ${s}`, d) }), ...(signal && { signal }),
-      });
+      const dest = join(this.layout.imagesDir, name);
+      // mmdebstrap needs root: a daemon that is not root (a system install) asks the root helper.
+      const built = process.getuid?.() === 0
+        ? await buildImage({
+          runner: this.runner, recipe: entry.recipe, agentBinary: agentBinaryPath(), dest, scratchParent: this.layout.imagesDir,
+          ...(progress && { progress: (s, d) => progress(`image: ${s}`, d) }), ...(signal && { signal }),
+        })
+        : await this.privileged.buildImage({ name, dest, ownerUid: process.getuid!(), ownerGid: process.getgid!() }, { opId: 'image-pull' });
       const existing = this.store.images.findByName(name);
       const image: Image = {
         id: existing?.id ?? randomBytes(4).toString('hex'), name, source: `catalog:${name}`, distro: entry.distro, arch: entry.arch,

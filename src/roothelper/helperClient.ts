@@ -46,4 +46,5 @@ export class RemotePrivilegedOps implements PrivilegedOps {
   writeFileToImage(p: { image: string; path: string; content: string; mode: number; uid: number; gid: number }, ctx: PrivContext): Promise<void> { return this.call('writeFileToImage', p, ctx); }
   signalProcess(p: { pid: number; signal: AllowedSignal }, ctx: PrivContext): Promise<void> { return this.call('signalProcess', p, ctx); }
   routeDnsDomain(p: { link: string; server: string; domain: string }, ctx: PrivContext): Promise<void> { return this.call('routeDnsDomain', p, ctx); }
+  buildImage(p: { name: string; dest: string; ownerUid: number; ownerGid: number }, ctx: PrivContext): Promise<{ rootfsPath: string; workSeedPath: string; sizeBytes: number }> { return this.call('buildImage', p, ctx); }
 }

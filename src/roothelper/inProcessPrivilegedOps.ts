@@ -1,4 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { agentBinaryPath } from '../buildinfo/index.js';
+import { buildImage, findImageEntry } from '../imagecat/index.js';
 import { BangerError } from '../model/index.js';
 import type { Logger } from '../log/index.js';
 import { which, type HostRunner } from '../system/index.js';
@@ -175,6 +178,20 @@ export class InProcessPrivilegedOps implements PrivilegedOps {
     await writeExt4Files(this.o.runner, image, [{ path, content: p.content, mode, uid, gid }]);
   }
 
+  async buildImage(p: { name: string; dest: string; ownerUid: number; ownerGid: number }, ctx: PrivContext): Promise<{ rootfsPath: string; workSeedPath: string; sizeBytes: number }> {
+    const entry = typeof p.name === 'string' ? findImageEntry(p.name) : undefined;
+    if (!entry) throw new BangerError('bad_request', `"${String(p.name)}" is not a catalog image`);
+    const parent = validatePathUnder(dirname(p.dest), this.o.roots, 'image directory');
+    const dest = join(parent, basename(p.dest));
+    if (dest !== p.dest || !/^[a-z0-9][a-z0-9.-]*$/.test(basename(dest))) throw new BangerError('bad_request', `image destination "${p.dest}" must be a plain directory name under ${parent}`);
+    const uid = validateId(p.ownerUid, 'uid');
+    const gid = validateId(p.ownerGid, 'gid');
+    this.logCall(ctx, 'build_image', { name: entry.name, dest, uid, gid });
+    const built = await buildImage({ runner: this.o.runner, recipe: entry.recipe, agentBinary: agentBinaryPath(), dest, scratchParent: parent });
+    await this.o.runner.run(['chown', '-R', `${uid}:${gid}`, dest]);
+    return built;
+  }
+
   async routeDnsDomain(p: { link: string; server: string; domain: string }, ctx: PrivContext): Promise<void> {
     const link = validateBridgeName(p.link);
     const server = validateIPv4(p.server, 'DNS server');
@@ -213,6 +230,7 @@ export class UnavailablePrivilegedOps implements PrivilegedOps {
   async writeFileToImage(): Promise<void> { this.fail(); }
   async signalProcess(): Promise<void> { this.fail(); }
   async routeDnsDomain(): Promise<void> { this.fail(); }
+  async buildImage(): Promise<{ rootfsPath: string; workSeedPath: string; sizeBytes: number }> { this.fail(); }
 }
 
 /** The resolvectl calls that send ~DOMAIN queries to SERVER on LINK (systemd-resolved). */

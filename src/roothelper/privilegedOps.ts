@@ -38,6 +38,11 @@ export interface PrivilegedOps {
    * NAME.vm through banger. Only for hosts where resolved runs.
    */
   routeDnsDomain(p: { link: string; server: string; domain: string }, ctx: PrivContext): Promise<void>;
+  /**
+   * Builds a catalog image (mmdebstrap needs root) into `dest` under banger's state
+   * directory and hands the result to the owner (uid/gid). Only catalog names are accepted.
+   */
+  buildImage(p: { name: string; dest: string; ownerUid: number; ownerGid: number }, ctx: PrivContext): Promise<{ rootfsPath: string; workSeedPath: string; sizeBytes: number }>;
   /** Sends an allow-listed signal to a process that is verifiably a banger VMM. */
   signalProcess(p: { pid: number; signal: AllowedSignal }, ctx: PrivContext): Promise<void>;
 }
@@ -62,4 +67,5 @@ export const PRIV_OPERATIONS: Record<keyof PrivilegedOps, string> = {
   writeFileToImage: 'priv.write_file_to_image',
   signalProcess: 'priv.signal_process',
   routeDnsDomain: 'priv.route_dns_domain',
+  buildImage: 'priv.build_image',
 };

@@ -17,6 +17,9 @@ export interface StartSpec {
   pidFile?: string;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Run as this user (the parent must be root): a system install's daemon runs as its owner. */
+  uid?: number;
+  gid?: number;
 }
 
 export interface StartedProcess {
@@ -45,6 +48,8 @@ export class ProcessSupervisor {
         stdio: ['ignore', logFd, logFd],
         env: spec.env ?? process.env,
         cwd: spec.cwd,
+        ...(spec.uid !== undefined && { uid: spec.uid }),
+        ...(spec.gid !== undefined && { gid: spec.gid }),
       });
     } finally {
       closeSync(logFd);

@@ -46,6 +46,10 @@ export class FakePrivilegedOps implements PrivilegedOps {
   }
   async writeFileToImage(p: { image: string; path: string }, _ctx: PrivContext): Promise<void> { this.record('writeFileToImage', p); }
   async signalProcess(p: { pid: number; signal: AllowedSignal }, _ctx: PrivContext): Promise<void> { this.record('signalProcess', p); }
+  async buildImage(p: { name: string; dest: string }, _ctx: PrivContext): Promise<{ rootfsPath: string; workSeedPath: string; sizeBytes: number }> {
+    this.record('buildImage', p);
+    return { rootfsPath: `${p.dest}/rootfs.ext4`, workSeedPath: `${p.dest}/work-seed.ext4`, sizeBytes: 1 };
+  }
   async routeDnsDomain(p: { link: string; server: string; domain: string }, _ctx: PrivContext): Promise<void> { this.record('routeDnsDomain', p); }
 
   ops(): string[] {

@@ -1,0 +1,261 @@
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmdirSync, statSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BuildInfo } from '../buildinfo/index.js';
+import { loadConfig } from '../config/index.js';
+import { parseTapList } from '../roothelper/index.js';
+import { BangerError } from '../model/index.js';
+import type { Layout } from '../paths/index.js';
+import { METHODS, RpcClient } from '../rpc/index.js';
+import { isProcessAlive, ProcessSupervisor, readPidFile, removePidFile, writeFileAtomic, type HostRunner } from '../system/index.js';
+import { parseInstallToml, renderInstallToml, type InstallRecord } from './installToml.js';
+import { DAEMON_UNIT, HELPER_UNIT, renderDaemonUnit, renderHelperUnit } from './units.js';
+
+/**
+ * `banger system install|status|restart|uninstall` (SPEC 2). The build is copied into
+ * PREFIX/lib/banger/<version> with a `current` symlink flipped atomically; both systemd
+ * units are always written; they are started by systemd where it is PID 1, and otherwise
+ * by the fallback supervisor: the helper (root) and the daemon (as the owner) started
+ * detached in their own sessions, with pid files in their runtime directories and logs in
+ * the state directory.
+ */
+export interface SystemDeps {
+  runner: HostRunner;
+  /** The system layout (/etc/banger, /var/lib/banger, /run/banger, /run/banger-root). */
+  layout: Layout;
+  unitDir?: string;
+  progress?: (msg: string) => void;
+}
+
+export type Supervisor = 'systemd' | 'fallback';
+
+export interface StatusRow {
+  component: 'root helper' | 'daemon';
+  supervisor: Supervisor;
+  state: 'running' | 'stopped';
+  pid: number | null;
+  socket: string;
+  detail: string;
+}
+
+const UNIT_DIR = '/etc/systemd/system';
+const DAEMON_READY_MS = 15_000;
+
+export function detectSupervisor(): Supervisor {
+  try { return readFileSync('/proc/1/comm', 'utf8').trim() === 'systemd' ? 'systemd' : 'fallback'; } catch { return 'fallback'; }
+}
+
+function requireRoot(what: string): void {
+  if (process.getuid?.() !== 0) throw new BangerError('unauthorized', `${what} needs root`, { hint: `run it with sudo: \`sudo banger ${what}\`` });
+}
+
+export function readInstall(layout: Layout): InstallRecord {
+  if (!existsSync(layout.installToml)) throw new BangerError('not_found', 'banger is not installed system-wide', { hint: 'install it with `sudo banger system install --owner USER`' });
+  return parseInstallToml(readFileSync(layout.installToml, 'utf8'));
+}
+
+async function lookupOwner(runner: HostRunner, owner: string): Promise<{ uid: number; gid: number; home: string }> {
+  const r = await runner.run(['getent', 'passwd', owner], { allowFailure: true });
+  const f = r.stdout.trim().split(':');
+  if (r.exitCode !== 0 || f.length < 7) throw new BangerError('bad_request', `no user named "${owner}"`, { hint: 'give an existing unprivileged user: `--owner "$SUDO_USER"`' });
+  const uid = Number(f[2]);
+  if (uid === 0) throw new BangerError('bad_request', 'the owner must be an unprivileged user, not root', { hint: 'the daemon never runs as root in system mode; give your own user' });
+  return { uid, gid: Number(f[3]), home: f[5]! };
+}
+
+const helperPidFile = (l: Layout) => join(l.rootHelperRuntimeDir, 'helper.pid');
+const libDirOf = (prefix: string) => join(prefix, 'lib', 'banger');
+
+export async function systemInstall(d: SystemDeps, o: { owner: string; prefix: string; bundleDir: string; build: BuildInfo; node: string }): Promise<InstallRecord> {
+  requireRoot('system install');
+  const { layout: l } = d;
+  const owner = await lookupOwner(d.runner, o.owner);
+  if (existsSync(l.installToml)) {
+    const prev = readInstall(l);
+    if (prev.owner !== o.owner) throw new BangerError('conflict', `banger is already installed for ${prev.owner}`, { hint: 'uninstall it first: `sudo banger system uninstall`' });
+    d.progress?.('stopping the running install');
+    await stopAll(d, prev.supervisor);
+  }
+  // The build, versioned, with an atomic flip of `current`.
+  const lib = libDirOf(o.prefix);
+  mkdirSync(lib, { recursive: true, mode: 0o755 });
+  mkdirSync(join(o.prefix, 'bin'), { recursive: true, mode: 0o755 });
+  const target = join(lib, o.build.version);
+  d.progress?.(`copying the build to ${target}`);
+  rmSync(`${target}.new`, { recursive: true, force: true });
+  await d.runner.run(['cp', '-R', o.bundleDir, `${target}.new`]);
+  rmSync(target, { recursive: true, force: true });
+  renameSync(`${target}.new`, target);
+  await d.runner.run(['chmod', '-R', 'go+rX', target]);
+  rmSync(join(lib, 'current.new'), { force: true });
+  symlinkSync(o.build.version, join(lib, 'current.new'));
+  renameSync(join(lib, 'current.new'), join(lib, 'current'));
+  for (const name of ['banger', 'bangerd']) {
+    writeFileAtomic(join(o.prefix, 'bin', name), `#!/bin/sh\n# banger launcher (system install)\nexec "${o.node}" "${join(lib, 'current', `${name}.js`)}" "$@"\n`, 0o755);
+  }
+  // Directories with their owners and modes.
+  const dirs: Array<[string, number, number]> = [
+    [l.configDir, 0, 0o755], [l.stateDir, owner.uid, 0o700], [l.logsDir, owner.uid, 0o700], [l.cacheDir, owner.uid, 0o700],
+    [l.runtimeDir, owner.uid, 0o700], [l.rootHelperRuntimeDir, 0, 0o711],
+  ];
+  for (const [dir, uid, mode] of dirs) {
+    mkdirSync(dir, { recursive: true });
+    chownSync(dir, uid, uid === 0 ? 0 : owner.gid);
+    chmodSync(dir, mode);
+  }
+  // The owner's VMMs open /dev/net/tun to attach to their taps. Distributions ship it 0666
+  // (the kernel checks the tap's owner, not the device); some containers tighten it.
+  let tunModeBefore: number | undefined;
+  try {
+    const mode = statSync('/dev/net/tun').mode & 0o7777;
+    if ((mode & 0o666) !== 0o666) {
+      tunModeBefore = mode;
+      chmodSync('/dev/net/tun', 0o666);
+      d.progress?.('made /dev/net/tun 0666, as distributions ship it, so the owner\'s VMMs can attach to their taps');
+    }
+  } catch { /* doctor reports a missing tun device */ }
+  const supervisor = detectSupervisor();
+  const record: InstallRecord = {
+    owner: o.owner, owner_uid: owner.uid, owner_gid: owner.gid, home: owner.home, prefix: o.prefix, version: o.build.version, commit: o.build.commit,
+    built_at: o.build.builtAt, installed_at: new Date().toISOString(), supervisor,
+    ...(tunModeBefore !== undefined && { tun_mode_before: tunModeBefore }),
+  };
+  writeFileAtomic(l.installToml, renderInstallToml(record), 0o644);
+  const unitDir = d.unitDir ?? UNIT_DIR;
+  mkdirSync(unitDir, { recursive: true });
+  const units = { node: o.node, libDir: join(lib, 'current'), owner: o.owner };
+  writeFileAtomic(join(unitDir, HELPER_UNIT), renderHelperUnit(units), 0o644);
+  writeFileAtomic(join(unitDir, DAEMON_UNIT), renderDaemonUnit(units), 0o644);
+  d.progress?.(`starting the root helper and the daemon (${supervisor})`);
+  await startAll(d, record);
+  return record;
+}
+
+async function startAll(d: SystemDeps, r: InstallRecord): Promise<void> {
+  const { layout: l } = d;
+  const lib = join(libDirOf(r.prefix), 'current');
+  if (r.supervisor === 'systemd') {
+    await d.runner.run(['systemctl', 'daemon-reload']);
+    await d.runner.run(['systemctl', 'enable', '--now', HELPER_UNIT, DAEMON_UNIT]);
+  } else {
+    const sup = new ProcessSupervisor();
+    const node = process.execPath;
+    const helper = sup.start({ argv: [node, join(lib, 'bangerd.js'), '--root-helper'], logFile: join(l.logsDir, 'root-helper.log'), pidFile: helperPidFile(l) });
+    await sup.waitReady(helper, join(l.logsDir, 'root-helper.log'), async () => existsSync(l.rootHelperSocket), { timeoutMs: 10_000, what: 'the root helper' });
+    const log = join(l.logsDir, 'bangerd.log');
+    writeFileSync(log, '', { flag: 'a', mode: 0o600 });
+    chownSync(log, r.owner_uid, r.owner_gid);
+    sup.start({
+      argv: [node, join(lib, 'bangerd.js'), '--system'], logFile: log, uid: r.owner_uid, gid: r.owner_gid, cwd: '/',
+      env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: r.home, USER: r.owner, LOGNAME: r.owner, BANGER_MODE: 'system' },
+    });
+  }
+  await waitForDaemon(l, DAEMON_READY_MS);
+}
+
+async function waitForDaemon(l: Layout, timeoutMs: number): Promise<void> {
+  const client = new RpcClient(l.daemonSocket, METHODS);
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    try { await client.call('ping', {}); return; } catch (e) { last = (e as Error).message; }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new BangerError('operation_failed', `the daemon did not answer within ${timeoutMs / 1000} s (${last})`, { hint: `see ${l.daemonLog} and ${join(l.logsDir, 'root-helper.log')}` });
+}
+
+async function stopAll(d: SystemDeps, supervisor: Supervisor): Promise<void> {
+  const { layout: l } = d;
+  if (supervisor === 'systemd') {
+    await d.runner.run(['systemctl', 'stop', DAEMON_UNIT, HELPER_UNIT], { allowFailure: true });
+    return;
+  }
+  // Daemon first (it may be using the helper), then the helper. VMMs are not touched.
+  for (const pidFile of [l.daemonPidFile, helperPidFile(l)]) {
+    const pid = readPidFile(pidFile);
+    if (pid && isProcessAlive(pid)) {
+      try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
+      for (let i = 0; i < 200 && isProcessAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+      if (isProcessAlive(pid)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+    removePidFile(pidFile);
+  }
+}
+
+export async function systemRestart(d: SystemDeps): Promise<InstallRecord> {
+  requireRoot('system restart');
+  const r = readInstall(d.layout);
+  if (r.supervisor === 'systemd') {
+    await d.runner.run(['systemctl', 'restart', HELPER_UNIT, DAEMON_UNIT]);
+    await waitForDaemon(d.layout, DAEMON_READY_MS);
+  } else {
+    await stopAll(d, r.supervisor);
+    await startAll(d, r);
+  }
+  return r;
+}
+
+export async function systemStatus(d: SystemDeps): Promise<{ install: InstallRecord; rows: StatusRow[] }> {
+  const r = readInstall(d.layout);
+  const { layout: l } = d;
+  const rows: StatusRow[] = [];
+  for (const [component, unit, pidFile, socket] of [['root helper', HELPER_UNIT, helperPidFile(l), l.rootHelperSocket], ['daemon', DAEMON_UNIT, l.daemonPidFile, l.daemonSocket]] as const) {
+    let pid: number | null;
+    let detail: string;
+    if (r.supervisor === 'systemd') {
+      const show = await d.runner.run(['systemctl', 'show', '-p', 'MainPID', '-p', 'ActiveState', unit], { allowFailure: true });
+      pid = Number(/MainPID=(\d+)/.exec(show.stdout)?.[1] ?? 0) || null;
+      detail = `${unit} ${/ActiveState=(\S+)/.exec(show.stdout)?.[1] ?? 'unknown'}`;
+    } else {
+      pid = readPidFile(pidFile);
+      detail = `pid file ${pidFile}`;
+    }
+    const running = !!pid && isProcessAlive(pid);
+    rows.push({ component, supervisor: r.supervisor, state: running ? 'running' : 'stopped', pid: running ? pid : null, socket, detail });
+  }
+  return { install: r, rows };
+}
+
+export async function systemUninstall(d: SystemDeps, o: { purge: boolean }): Promise<InstallRecord> {
+  requireRoot('system uninstall');
+  const r = readInstall(d.layout);
+  const { layout: l } = d;
+  if (o.purge) {
+    // Purging deletes the VMs' disks: delete the VMs properly first, while the daemon runs.
+    try {
+      const client = new RpcClient(l.daemonSocket, METHODS);
+      for (const vm of (await client.call('vm.list', {})).vms) await client.call('vm.delete', { name: vm.name });
+    } catch (e) {
+      d.progress?.(`could not delete VMs through the daemon (${(e as Error).message}); their files go with the state directory`);
+    }
+  }
+  if (r.supervisor === 'systemd') await d.runner.run(['systemctl', 'disable', '--now', DAEMON_UNIT, HELPER_UNIT], { allowFailure: true });
+  else await stopAll(d, r.supervisor);
+  const unitDir = d.unitDir ?? UNIT_DIR;
+  for (const u of [DAEMON_UNIT, HELPER_UNIT]) rmSync(join(unitDir, u), { force: true });
+  if (r.supervisor === 'systemd') await d.runner.run(['systemctl', 'daemon-reload'], { allowFailure: true });
+  for (const name of ['banger', 'bangerd']) {
+    const p = join(r.prefix, 'bin', name);
+    // Only our own launchers.
+    if (existsSync(p) && readFileSync(p, 'utf8').includes('# banger launcher (system install)')) rmSync(p);
+  }
+  const lib = libDirOf(r.prefix);
+  rmSync(lib, { recursive: true, force: true });
+  // What install changed on the host goes back as it was.
+  if (r.tun_mode_before !== undefined) try { chmodSync('/dev/net/tun', r.tun_mode_before); } catch { /* gone */ }
+  rmSync(l.installToml, { force: true });
+  rmSync(l.rootHelperSocket, { force: true });
+  rmSync(l.daemonSocket, { force: true });
+  for (const dir of [join(r.prefix, 'bin'), join(r.prefix, 'lib')]) {
+    try { rmdirSync(dir); } catch { /* not empty (other software lives there) or gone */ }
+  }
+  if (o.purge) {
+    // The bridge and the warm taps on it are banger's too; purge takes them (SPEC 7 keeps them otherwise).
+    let bridge = 'br-fc';
+    try { bridge = loadConfig({ layout: l, env: {} }).bridge_name; } catch { /* a broken config: the default bridge */ }
+    const links = await d.runner.run(['ip', '-o', 'link', 'show'], { allowFailure: true });
+    for (const t of parseTapList(links.stdout).filter((t) => t.master === bridge)) await d.runner.run(['ip', 'link', 'del', 'dev', t.name], { allowFailure: true });
+    if (existsSync(`/sys/class/net/${bridge}`)) await d.runner.run(['ip', 'link', 'del', 'dev', bridge], { allowFailure: true });
+    for (const dir of [l.stateDir, l.cacheDir, l.runtimeDir, l.rootHelperRuntimeDir, l.configDir]) rmSync(dir, { recursive: true, force: true });
+  }
+  return r;
+}

@@ -1,0 +1,135 @@
+/**
+ * End-to-end: a system install on this machine (issue 6, the part built so far). A
+ * dedicated unprivileged user owns the daemon; the root helper does the privileged work;
+ * the user runs a real VM; a restart of both keeps a VM running; the helper refuses what
+ * it must; `system uninstall --purge` leaves nothing behind. The build goes to a temporary
+ * prefix instead of /usr/local so the test never touches the host's own files there.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { distCli, run, type RunResult } from '../integration/harness.js';
+import { isProcessAlive } from '../../src/system/index.js';
+import { RemotePrivilegedOps } from '../../src/roothelper/index.js';
+
+const tag = randomBytes(2).toString('hex');
+const user = `bzt${tag}`;
+const home = `/tmp/${user}-home`;
+const prefix = `/tmp/${user}-prefix`;
+const bridge = `br-fc-zs${tag}`;
+const subnet = `10.216.${randomInt(10, 250)}`;
+const dnsPort = 20000 + randomInt(0, 40000);
+const tunModeBefore = statSync('/dev/net/tun').mode & 0o7777;
+let uid = 0;
+const ctx = { opId: 'op-e2e-system' };
+
+const asRoot = (args: string[], timeoutMs = 120_000) => run([process.execPath, distCli, ...args], { PATH: process.env.PATH, HOME: '/root', NO_COLOR: '1' }, timeoutMs);
+/** The installed CLI, as the owner (system mode: found through /etc/banger/install.toml). */
+function asOwner(args: string[], timeoutMs = 600_000): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = spawn(join(prefix, 'bin', 'banger'), args, { uid, gid: uid, cwd: home, env: { PATH: process.env.PATH, HOME: home, USER: user, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => { stdout += d; });
+    child.stderr!.on('data', (d) => { stderr += d; });
+    const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => { clearTimeout(t); resolve({ code: code ?? -1, stdout, stderr }); });
+  });
+}
+async function ok(p: Promise<RunResult>): Promise<RunResult> {
+  const r = await p;
+  assert.equal(r.code, 0, r.stderr);
+  return r;
+}
+
+before(() => {
+  assert.equal(existsSync('/etc/banger/install.toml'), false, 'this machine already has a system install; the test needs a host without one');
+  execFileSync('useradd', ['-M', '-d', home, '-s', '/bin/sh', user]);
+  mkdirSync(home, { mode: 0o755 });
+  uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }).trim());
+  execFileSync('chown', [`${uid}:${uid}`, home]);
+  mkdirSync('/etc/banger', { recursive: true });
+  writeFileSync('/etc/banger/config.toml', [
+    `dns_listen = "127.0.0.1:${dnsPort}"`, `bridge_name = "${bridge}"`, `bridge_ip = "${subnet}.1"`, 'cidr = 24', '',
+    '[vm_defaults]', 'vcpu = 2', 'memory_mib = 1024', 'disk_size = "2G"', '',
+  ].join('\n'));
+});
+
+after(async () => {
+  try {
+    if (existsSync('/etc/banger/install.toml')) await asRoot(['system', 'uninstall', '--purge']);
+  } finally {
+    execFileSync('userdel', [user], { stdio: 'ignore' });
+    execFileSync('rm', ['-rf', home, prefix, '/etc/banger']);
+    try { execFileSync('ip', ['link', 'del', bridge], { stdio: 'ignore' }); } catch { /* gone */ }
+    try { execFileSync('pkill', ['-KILL', '-f', prefix]); } catch { /* none */ }
+  }
+});
+
+test('system install: helper (root) and daemon (the owner) up under the fallback supervisor; status says so', async () => {
+  const r = await ok(asRoot(['system', 'install', '--owner', user, '--prefix', prefix]));
+  assert.match(r.stdout, new RegExp(`installed banger .* for ${user} \\(uid ${uid}\\) in ${prefix}; supervisor: (fallback|systemd)`));
+  const status = JSON.parse((await ok(asRoot(['system', 'status', '--json']))).stdout) as { install: { owner: string }; components: Array<{ component: string; state: string; pid: number }> };
+  assert.equal(status.install.owner, user);
+  assert.deepEqual(status.components.map((c) => [c.component, c.state]), [['root helper', 'running'], ['daemon', 'running']]);
+  const daemon = status.components.find((c) => c.component === 'daemon')!;
+  assert.equal(execFileSync('ps', ['-o', 'uid=', '-p', String(daemon.pid)], { encoding: 'utf8' }).trim(), String(uid), 'the daemon runs as the owner, not root');
+  const helper = status.components.find((c) => c.component === 'root helper')!;
+  assert.equal(execFileSync('ps', ['-o', 'uid=', '-p', String(helper.pid)], { encoding: 'utf8' }).trim(), '0');
+  for (const unit of ['bangerd.service', 'bangerd-root.service']) assert.ok(existsSync(join('/etc/systemd/system', unit)), `${unit} written`);
+  assert.match(readFileSync('/etc/systemd/system/bangerd-root.service', 'utf8'), /^SendSIGKILL=no$/m);
+});
+
+test('the owner runs a VM: kernel, image (built by the helper) and network through the root helper', async () => {
+  const r = await ok(asOwner(['vm', 'run', '--rm', '--', 'sh', '-c', 'echo "ok from $(hostname)"']));
+  assert.match(r.stdout, /^ok from [a-z]+-[a-z]+\n$/);
+});
+
+test('system restart leaves a running VM running; the new daemon adopts it', async () => {
+  await ok(asOwner(['vm', 'run', '-d', '--name', 'keep']));
+  const before = JSON.parse((await ok(asOwner(['vm', 'show', 'keep', '--json']))).stdout) as { runtime: { pid: number; agent: { health: { boot_id: string } } } };
+  await ok(asRoot(['system', 'restart']));
+  assert.ok(isProcessAlive(before.runtime.pid), 'the VMM survived the restart');
+  const after = JSON.parse((await ok(asOwner(['vm', 'show', 'keep', '--json']))).stdout) as { state: string; runtime: { pid: number; agent: { health: { boot_id: string } } } };
+  assert.equal(after.state, 'running');
+  assert.equal(after.runtime.pid, before.runtime.pid);
+  assert.equal(after.runtime.agent.health.boot_id, before.runtime.agent.health.boot_id, 'same boot');
+  await ok(asOwner(['vm', 'delete', 'keep']));
+});
+
+test('the root helper refuses a third uid, a tap name outside the prefixes, a path through a symlink, and signalling a non-VMM', async () => {
+  const socket = '/run/banger-root/bangerd-root.sock';
+  const third = await new Promise<string>((resolve) => {
+    const script = `const s=require('net').connect(${JSON.stringify(socket)});s.on('connect',()=>s.write('{"v":1,"op_id":"x","method":"priv.list_taps","params":{}}\\n'));let b='';s.on('data',d=>b+=d);s.on('end',()=>process.stdout.write(b||'closed'));s.on('error',e=>process.stdout.write('refused:'+e.code));`;
+    const c = spawn(process.execPath, ['-e', script], { uid: 12345, gid: 12345, cwd: '/', stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    c.stdout!.on('data', (d) => { out += d; });
+    c.on('close', () => resolve(out));
+  });
+  assert.match(third, /refused:EACCES|"code":"unauthorized"/, `a third uid gets nothing: ${third}`);
+  const ops = new RemotePrivilegedOps(socket);
+  await assert.rejects(ops.createTap({ name: 'eth7', bridge, ownerUid: uid, ownerGid: uid }, ctx), /tap name "eth7" is not allowed/);
+  const real = '/var/lib/banger/zt-real';
+  mkdirSync(real, { recursive: true });
+  writeFileSync(join(real, 'd.ext4'), '');
+  symlinkSync(real, '/var/lib/banger/zt-link');
+  await assert.rejects(ops.writeFileToImage({ image: '/var/lib/banger/zt-link/d.ext4', path: '/x', content: 'x', mode: 0o600, uid: 0, gid: 0 }, ctx), /goes through a symlink/);
+  await assert.rejects(ops.signalProcess({ pid: process.pid, signal: 'TERM' }, ctx), /is not a banger VMM/);
+});
+
+test('system uninstall --purge leaves no unit, launcher, build, socket, directory, process or bridge', async () => {
+  await ok(asRoot(['system', 'uninstall', '--purge']));
+  const left = [
+    '/etc/systemd/system/bangerd.service', '/etc/systemd/system/bangerd-root.service', join(prefix, 'bin', 'banger'), join(prefix, 'lib', 'banger'),
+    '/etc/banger/install.toml', '/var/lib/banger', '/var/cache/banger', '/run/banger', '/run/banger-root',
+  ].filter((p) => existsSync(p));
+  assert.deepEqual(left, []);
+  let procs = '';
+  try { procs = execFileSync('pgrep', ['-fa', prefix], { encoding: 'utf8' }); } catch { /* none */ }
+  assert.equal(procs, '');
+  assert.equal(existsSync(`/sys/class/net/${bridge}`), false);
+  assert.equal(statSync('/dev/net/tun').mode & 0o7777, tunModeBefore, '/dev/net/tun as it was');
+});

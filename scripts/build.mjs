@@ -18,6 +18,11 @@ import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// `--out DIR` (default dist/) and `--skip-tsc` serve the release builder, which bundles a
+// build of a given version (BANGER_VERSION) elsewhere without touching dist/ or build/.
+const argOut = process.argv.indexOf('--out');
+const outDir = argOut > 0 ? process.argv[argOut + 1] : null;
+const skipTsc = process.argv.includes('--skip-tsc');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 function git(args) {
@@ -26,15 +31,24 @@ function git(args) {
 const commit = (git(['rev-parse', '--short=12', 'HEAD']) || 'unknown') + (git(['status', '--porcelain', '--untracked-files=no']) ? '-dirty' : '');
 const builtAt = (process.env.SOURCE_DATE_EPOCH ? new Date(Number(process.env.SOURCE_DATE_EPOCH) * 1000) : new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z');
 const build = { version: process.env.BANGER_VERSION || pkg.version, commit, builtAt };
+// `banger update`'s trust anchors, fixed at build time (SPEC 9): where the manifest lives and
+// the release public key. Without BANGER_UPDATE_PUBKEY_FILE the key is a placeholder, and
+// such a build refuses to update (only --pubkey-file, for tests, gets past it).
+const update = {
+  manifestUrl: process.env.BANGER_MANIFEST_URL || 'https://releases.banger.dev/manifest.json',
+  publicKeyPem: process.env.BANGER_UPDATE_PUBKEY_FILE ? readFileSync(process.env.BANGER_UPDATE_PUBKEY_FILE, 'utf8') : 'PLACEHOLDER: no release key was embedded in this build',
+};
 
-try {
-  execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
-} catch {
-  console.error('build: TypeScript reported the errors above');
-  process.exit(1);
+if (!skipTsc) {
+  try {
+    execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
+  } catch {
+    console.error('build: TypeScript reported the errors above');
+    process.exit(1);
+  }
 }
 
-const dist = join(root, 'dist');
+const dist = outDir ?? join(root, 'dist');
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(join(dist, 'native'), { recursive: true });
 await esbuild.build({
@@ -48,14 +62,14 @@ await esbuild.build({
   logLevel: 'warning',
   // CommonJS dependencies (better-sqlite3) call require(); give the ESM bundle a real one.
   banner: { js: "import { createRequire as __bangerCreateRequire } from 'node:module'; const require = __bangerCreateRequire(import.meta.url);" },
-  define: { __BANGER_BUILD__: JSON.stringify(build) },
+  define: { __BANGER_BUILD__: JSON.stringify(build), __BANGER_UPDATE__: JSON.stringify(update) },
 });
 copyFileSync(join(root, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node'), join(dist, 'native', 'better_sqlite3.node'));
 buildAgent(join(dist, 'agent', 'banger-agent'));
 buildPeerCred(join(dist, 'native', 'peercred.node'));
 writeFileSync(join(dist, 'package.json'), `${JSON.stringify({ type: 'module', name: 'banger-dist', version: build.version }, null, 2)}\n`);
 writeFileSync(join(dist, 'BUILD'), `${JSON.stringify(build)}\n`);
-console.log(`built banger v${build.version} (commit ${build.commit}, ${build.builtAt}) into dist/`);
+console.log(`built banger v${build.version} (commit ${build.commit}, ${build.builtAt}) into ${outDir ?? 'dist/'}`);
 
 function buildAgent(out) {
   mkdirSync(dirname(out), { recursive: true });

@@ -61,3 +61,10 @@ export function agentBinaryPath(b: BuildInfo = buildInfo): string {
 export function peerCredAddonPath(b: BuildInfo = buildInfo): string {
   return b.bundled ? join(bundleDir(), 'native', 'peercred.node') : join(bundleDir(), '..', '..', '..', 'dist', 'native', 'peercred.node');
 }
+
+declare const __BANGER_UPDATE__: { manifestUrl: string; publicKeyPem: string } | undefined;
+
+/** `banger update`'s compile-time manifest URL and release public key (SPEC 9). */
+export const updateAnchors: { manifestUrl: string; publicKeyPem: string } = typeof __BANGER_UPDATE__ !== 'undefined'
+  ? __BANGER_UPDATE__
+  : { manifestUrl: 'https://releases.banger.dev/manifest.json', publicKeyPem: 'PLACEHOLDER: unbundled run' };

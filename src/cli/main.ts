@@ -9,6 +9,7 @@ import { registerImageCommands, registerKernelCommands } from './commands/images
 import { registerSshConfigCommand } from './commands/sshConfig.js';
 import { registerDnsCommands } from './commands/dns.js';
 import { registerSystemCommands } from './commands/system.js';
+import { registerUpdateCommand } from './commands/update.js';
 import { CliContext } from './context.js';
 import { reportError } from './errors.js';
 import { printJson, terminalOutput, type Output } from './output.js';
@@ -48,6 +49,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerSshConfigCommand(program, ctx);
   registerDnsCommands(program, ctx, isJson);
   registerSystemCommands(program, ctx, isJson);
+  registerUpdateCommand(program, ctx);
   registerDaemonCommands(program, ctx, isJson);
   registerDoctorCommand(program, ctx, isJson);
   registerInternalCommands(program, ctx);

@@ -63,7 +63,7 @@ async function lookupOwner(runner: HostRunner, owner: string): Promise<{ uid: nu
 }
 
 const helperPidFile = (l: Layout) => join(l.rootHelperRuntimeDir, 'helper.pid');
-const libDirOf = (prefix: string) => join(prefix, 'lib', 'banger');
+export const libDirOf = (prefix: string) => join(prefix, 'lib', 'banger');
 
 export async function systemInstall(d: SystemDeps, o: { owner: string; prefix: string; bundleDir: string; build: BuildInfo; node: string }): Promise<InstallRecord> {
   requireRoot('system install');

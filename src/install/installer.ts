@@ -144,10 +144,14 @@ async function startAll(d: SystemDeps, r: InstallRecord): Promise<void> {
     const log = join(l.logsDir, 'bangerd.log');
     writeFileSync(log, '', { flag: 'a', mode: 0o600 });
     chownSync(log, r.owner_uid, r.owner_gid);
-    sup.start({
+    const daemon = sup.start({
       argv: [node, join(lib, 'bangerd.js'), '--system'], logFile: log, uid: r.owner_uid, gid: r.owner_gid, cwd: '/',
       env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: r.home, USER: r.owner, LOGNAME: r.owner, BANGER_MODE: 'system' },
     });
+    // Ends early, with the log's tail, if the daemon exits instead of answering.
+    const client = new RpcClient(l.daemonSocket, METHODS);
+    await sup.waitReady(daemon, log, () => client.call('ping', {}).then(() => true, () => false), { timeoutMs: DAEMON_READY_MS, intervalMs: 100, what: 'the daemon' });
+    return;
   }
   await waitForDaemon(l, DAEMON_READY_MS);
 }

@@ -1,17 +1,25 @@
 /**
- * End-to-end: a system install on this machine (issue 6, the part built so far). A
- * dedicated unprivileged user owns the daemon; the root helper does the privileged work;
- * the user runs a real VM; a restart of both keeps a VM running; the helper refuses what
- * it must; `system uninstall --purge` leaves nothing behind. The build goes to a temporary
- * prefix instead of /usr/local so the test never touches the host's own files there.
+ * End-to-end: a system install on this machine (issue 6). A dedicated unprivileged user
+ * owns the daemon; the root helper does the privileged work; the user runs a real VM; a
+ * restart of both keeps a VM running; the helper refuses what it must; `banger update`
+ * against a release server on 127.0.0.1 with a key made here: check, refusals, dry run,
+ * tampered and wrongly signed releases, an oversized manifest, a real update and a rollback,
+ * all with a VM that keeps running; `system uninstall --purge` leaves nothing behind. The
+ * build goes to a temporary prefix instead of /usr/local so the host's own files there are
+ * never touched.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { distCli, run, type RunResult } from '../integration/harness.js';
+import { distCli, repoRoot, run, type RunResult } from '../integration/harness.js';
+import { ExecHostRunner } from '../../src/system/index.js';
+import { buildRelease, tarballName } from '../../src/updater/release.js';
+import { renderSums, sha256Hex, signSums } from '../../src/updater/signing.js';
 import { isProcessAlive } from '../../src/system/index.js';
 import { RemotePrivilegedOps } from '../../src/roothelper/index.js';
 
@@ -118,6 +126,111 @@ test('the root helper refuses a third uid, a tap name outside the prefixes, a pa
   symlinkSync(real, '/var/lib/banger/zt-link');
   await assert.rejects(ops.writeFileToImage({ image: '/var/lib/banger/zt-link/d.ext4', path: '/x', content: 'x', mode: 0o600, uid: 0, gid: 0 }, ctx), /goes through a symlink/);
   await assert.rejects(ops.signalProcess({ pid: process.pid, signal: 'TERM' }, ctx), /is not a banger VMM/);
+});
+
+/** A release server on 127.0.0.1: good, broken, tampered and wrongly signed releases, and manifests. */
+async function releaseServer(): Promise<{ url: string; server: Server; pub: string; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'banger-releases-'));
+  execFileSync('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', join(dir, 'key.pem')]);
+  execFileSync('openssl', ['ec', '-in', join(dir, 'key.pem'), '-pubout', '-out', join(dir, 'pub.pem')], { stdio: 'ignore' });
+  const key = readFileSync(join(dir, 'key.pem'), 'utf8');
+  // The owner reads the public key (--check runs as the owner); the private key stays root's.
+  execFileSync('chmod', ['0755', dir]);
+  execFileSync('chmod', ['0644', join(dir, 'pub.pem')]);
+  const runner = new ExecHostRunner();
+  const rel = (v: string) => join(dir, 'r', v);
+  await buildRelease({ runner, repoRoot, version: '0.9.1', privateKeyPem: key, outDir: rel('0.9.1') });
+  // A release whose daemon exits at start (its --version and --check-migrations still work).
+  await buildRelease({
+    runner, repoRoot, version: '0.9.2', privateKeyPem: key, outDir: rel('0.9.2'),
+    mutate: (top) => {
+      const f = join(top, 'dist', 'bangerd.js');
+      writeFileSync(f, `if (process.argv.includes('--system') && !process.argv.includes('--check-migrations')) { console.error('broken on purpose'); process.exit(3); }\n${readFileSync(f, 'utf8')}`);
+    },
+  });
+  // Tampered: signed SHA256SUMS of one tarball, another tarball served.
+  mkdirSync(rel('0.9.3'), { recursive: true });
+  const good = readFileSync(join(rel('0.9.1'), tarballName('0.9.1')));
+  writeFileSync(join(rel('0.9.3'), 'SHA256SUMS'), renderSums([{ file: tarballName('0.9.3'), sha256: sha256Hex(good) }]));
+  writeFileSync(join(rel('0.9.3'), 'SHA256SUMS.sig'), signSums(readFileSync(join(rel('0.9.3'), 'SHA256SUMS')), key));
+  writeFileSync(join(rel('0.9.3'), tarballName('0.9.3')), Buffer.concat([good, Buffer.from('tampered')]));
+  // Signed with another key.
+  mkdirSync(rel('0.9.4'), { recursive: true });
+  execFileSync('openssl', ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', join(dir, 'other.pem')]);
+  copyFileSync(join(rel('0.9.1'), tarballName('0.9.1')), join(rel('0.9.4'), tarballName('0.9.4')));
+  writeFileSync(join(rel('0.9.4'), 'SHA256SUMS'), renderSums([{ file: tarballName('0.9.4'), sha256: sha256Hex(good) }]));
+  writeFileSync(join(rel('0.9.4'), 'SHA256SUMS.sig'), signSums(readFileSync(join(rel('0.9.4'), 'SHA256SUMS')), readFileSync(join(dir, 'other.pem'), 'utf8')));
+  const entry = (v: string) => ({ version: `v${v}`, tarball: `r/${v}/${tarballName(v)}`, sha256sums: `r/${v}/SHA256SUMS`, signature: `r/${v}/SHA256SUMS.sig` });
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ schema_version: 1, latest_stable: 'v0.9.1', releases: ['0.9.1', '0.9.2', '0.9.3', '0.9.4'].map(entry) }));
+  writeFileSync(join(dir, 'big.json'), JSON.stringify({ schema_version: 1, latest_stable: 'v0.9.1', releases: [], padding: 'x'.repeat(2 << 20) }));
+  const server = createServer((req, res) => {
+    const path = join(dir, decodeURIComponent((req.url ?? '/').split('?')[0]!));
+    if (!path.startsWith(dir) || !existsSync(path) || statSync(path).isDirectory()) { res.writeHead(404).end(); return; }
+    res.writeHead(200, { 'content-length': statSync(path).size }).end(readFileSync(path));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  return { url: `http://127.0.0.1:${port}`, server, pub: join(dir, 'pub.pem'), dir };
+}
+
+test('banger update: check, refusals that touch nothing, dry run, a real update and a rollback, with a VM that keeps running', async () => {
+  const rs = await releaseServer();
+  const u = (args: string[]) => ['update', '--manifest-url', `${rs.url}/manifest.json`, '--pubkey-file', rs.pub, ...args];
+  const version = async () => (await ok(asOwner(['--version']))).stdout;
+  const installed = () => readFileSync('/etc/banger/install.toml', 'utf8');
+  try {
+    await ok(asOwner(['vm', 'run', '-d', '--name', 'survivor']));
+    const vm0 = JSON.parse((await ok(asOwner(['vm', 'show', 'survivor', '--json']))).stdout) as { runtime: { pid: number; agent: { health: { boot_id: string } } } };
+    const alive = async () => {
+      const v = JSON.parse((await ok(asOwner(['vm', 'show', 'survivor', '--json']))).stdout) as { state: string; runtime: { pid: number; agent: { health: { boot_id: string } } } };
+      assert.equal(v.state, 'running');
+      assert.equal(v.runtime.pid, vm0.runtime.pid, 'same VMM process');
+      assert.equal(v.runtime.agent.health.boot_id, vm0.runtime.agent.health.boot_id, 'same boot');
+    };
+    const before = installed();
+
+    assert.match((await ok(asOwner(u(['--check'])))).stdout, /^update available: v0\.9\.1 \(this is v0\.1\.0\)$/m);
+    const unknown = await asRoot(u(['--to', 'v9.9.9']));
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /no release v9\.9\.9 in the manifest/);
+    const nonRoot = await asOwner(u([]));
+    assert.notEqual(nonRoot.code, 0);
+    assert.match(nonRoot.stderr, /banger update needs root/);
+    for (const [args, why] of [
+      [['--to', 'v0.9.3'], /the tarball's SHA-256 .* is not the signed one/],
+      [['--to', 'v0.9.4'], /signature does not verify/],
+    ] as const) {
+      const r = await asRoot(u([...args]));
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, why);
+    }
+    const big = await asRoot(['update', '--manifest-url', `${rs.url}/big.json`, '--pubkey-file', rs.pub]);
+    assert.match(big.stderr, /release manifest is \d+ bytes, more than the 1048576 bytes allowed/);
+    const dry = await ok(asRoot(u(['--dry-run'])));
+    assert.match(dry.stdout, /^dry run: v0\.9\.1 downloaded, verified and staged; nothing changed \(still v0\.1\.0\)$/m);
+    assert.equal(installed(), before, 'install.toml untouched by every refusal and the dry run');
+    assert.match(await version(), /^banger v0\.1\.0 /);
+    await alive();
+
+    const up = await ok(asRoot(u([])));
+    assert.match(up.stdout, /^updated to v0\.9\.1 \(was v0\.1\.0\)$/m);
+    assert.match(await version(), /^banger v0\.9\.1 /, 'the new version reports itself');
+    assert.match(installed(), /^version = "0\.9\.1"$/m);
+    const status = JSON.parse((await ok(asRoot(['system', 'status', '--json']))).stdout) as { components: Array<{ state: string }> };
+    assert.deepEqual(status.components.map((c) => c.state), ['running', 'running']);
+    await alive();
+
+    const bad = await asRoot(u(['--to', 'v0.9.2']));
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /rolled back to previous install, v0\.9\.1/);
+    assert.match(await version(), /^banger v0\.9\.1 /, 'the old version runs');
+    assert.match(installed(), /^version = "0\.9\.1"$/m);
+    await alive();
+    await ok(asOwner(['vm', 'delete', 'survivor']));
+  } finally {
+    rs.server.close();
+    execFileSync('rm', ['-rf', rs.dir]);
+  }
 });
 
 test('system uninstall --purge leaves no unit, launcher, build, socket, directory, process or bridge', async () => {

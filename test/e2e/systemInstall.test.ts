@@ -96,7 +96,7 @@ test('the owner runs a VM: kernel, image (built by the helper) and network throu
   assert.match(r.stdout, /^ok from [a-z]+-[a-z]+\n$/);
 });
 
-test('system restart leaves a running VM running; the new daemon adopts it', async () => {
+test('system restart, and SIGKILL of the helper and the daemon, leave a running VM running; the new daemon adopts it', async () => {
   await ok(asOwner(['vm', 'run', '-d', '--name', 'keep']));
   const before = JSON.parse((await ok(asOwner(['vm', 'show', 'keep', '--json']))).stdout) as { runtime: { pid: number; agent: { health: { boot_id: string } } } };
   await ok(asRoot(['system', 'restart']));
@@ -105,6 +105,15 @@ test('system restart leaves a running VM running; the new daemon adopts it', asy
   assert.equal(after.state, 'running');
   assert.equal(after.runtime.pid, before.runtime.pid);
   assert.equal(after.runtime.agent.health.boot_id, before.runtime.agent.health.boot_id, 'same boot');
+  // Killing the helper or the daemon outright does not touch the VM either.
+  const status = JSON.parse((await ok(asRoot(['system', 'status', '--json']))).stdout) as { components: Array<{ component: string; pid: number }> };
+  for (const c of status.components) process.kill(c.pid, 'SIGKILL');
+  await new Promise((r) => setTimeout(r, 500));
+  assert.ok(isProcessAlive(before.runtime.pid), 'the VMM survived SIGKILL of the helper and the daemon');
+  assert.equal((await asRoot(['system', 'status'])).code, 1, 'status says they are down');
+  await ok(asRoot(['system', 'restart']));
+  const again = JSON.parse((await ok(asOwner(['vm', 'show', 'keep', '--json']))).stdout) as { state: string; runtime: { pid: number } };
+  assert.equal(again.runtime.pid, before.runtime.pid, 'adopted once more');
   await ok(asOwner(['vm', 'delete', 'keep']));
 });
 

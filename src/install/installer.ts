@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmdirSync, statSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BuildInfo } from '../buildinfo/index.js';
 import { loadConfig } from '../config/index.js';
@@ -6,7 +6,7 @@ import { parseTapList } from '../roothelper/index.js';
 import { BangerError } from '../model/index.js';
 import type { Layout } from '../paths/index.js';
 import { METHODS, RpcClient } from '../rpc/index.js';
-import { isProcessAlive, ProcessSupervisor, readPidFile, removePidFile, writeFileAtomic, type HostRunner } from '../system/index.js';
+import { isProcessAlive, ProcessSupervisor, readPidFile, removePidFile, which, writeFileAtomic, type HostRunner } from '../system/index.js';
 import { parseInstallToml, renderInstallToml, type InstallRecord } from './installToml.js';
 import { DAEMON_UNIT, HELPER_UNIT, renderDaemonUnit, renderHelperUnit } from './units.js';
 
@@ -63,6 +63,22 @@ async function lookupOwner(runner: HostRunner, owner: string): Promise<{ uid: nu
 }
 
 const helperPidFile = (l: Layout) => join(l.rootHelperRuntimeDir, 'helper.pid');
+/** The fallback helper's log: in its root-owned runtime directory, out of the owner's reach. */
+const helperLog = (l: Layout) => join(l.rootHelperRuntimeDir, 'helper.log');
+
+/**
+ * Creates a directory (or takes an existing real one) with an owner and mode, never
+ * following a symlink: directories under the owner's state dir are the owner's to replace,
+ * and root must not chown what such a link points at.
+ */
+function ensureDir(dir: string, uid: number, gid: number, mode: number): void {
+  let st = null;
+  try { st = lstatSync(dir); } catch { /* absent */ }
+  if (st && !st.isDirectory()) throw new BangerError('conflict', `${dir} exists and is not a directory (a symlink?); refusing to use it`, { hint: `remove it, then install again` });
+  if (!st) mkdirSync(dir, { recursive: true });
+  lchownSync(dir, uid, gid);
+  chmodSync(dir, mode);
+}
 export const libDirOf = (prefix: string) => join(prefix, 'lib', 'banger');
 
 export async function systemInstall(d: SystemDeps, o: { owner: string; prefix: string; bundleDir: string; build: BuildInfo; node: string }): Promise<InstallRecord> {
@@ -94,14 +110,10 @@ export async function systemInstall(d: SystemDeps, o: { owner: string; prefix: s
   }
   // Directories with their owners and modes.
   const dirs: Array<[string, number, number]> = [
-    [l.configDir, 0, 0o755], [l.stateDir, owner.uid, 0o700], [l.logsDir, owner.uid, 0o700], [l.cacheDir, owner.uid, 0o700],
+    [l.configDir, 0, 0o755], [l.stateDir, owner.uid, 0o700], [l.cacheDir, owner.uid, 0o700],
     [l.runtimeDir, owner.uid, 0o700], [l.rootHelperRuntimeDir, 0, 0o711],
   ];
-  for (const [dir, uid, mode] of dirs) {
-    mkdirSync(dir, { recursive: true });
-    chownSync(dir, uid, uid === 0 ? 0 : owner.gid);
-    chmodSync(dir, mode);
-  }
+  for (const [dir, uid, mode] of dirs) ensureDir(dir, uid, uid === 0 ? 0 : owner.gid, mode);
   // The owner's VMMs open /dev/net/tun to attach to their taps. Distributions ship it 0666
   // (the kernel checks the tap's owner, not the device); some containers tighten it.
   let tunModeBefore: number | undefined;
@@ -139,14 +151,22 @@ async function startAll(d: SystemDeps, r: InstallRecord): Promise<void> {
   } else {
     const sup = new ProcessSupervisor();
     const node = process.execPath;
-    const helper = sup.start({ argv: [node, join(lib, 'bangerd.js'), '--root-helper'], logFile: join(l.logsDir, 'root-helper.log'), pidFile: helperPidFile(l) });
-    await sup.waitReady(helper, join(l.logsDir, 'root-helper.log'), async () => existsSync(l.rootHelperSocket), { timeoutMs: 10_000, what: 'the root helper' });
+    const helper = sup.start({ argv: [node, join(lib, 'bangerd.js'), '--root-helper'], logFile: helperLog(l), pidFile: helperPidFile(l) });
+    await sup.waitReady(helper, helperLog(l), async () => existsSync(l.rootHelperSocket), { timeoutMs: 10_000, what: 'the root helper' });
+    // The daemon's log is in the owner's state directory, so the owner opens it: a shell
+    // running as the owner appends its output there (root never opens a path the owner controls).
     const log = join(l.logsDir, 'bangerd.log');
-    writeFileSync(log, '', { flag: 'a', mode: 0o600 });
-    chownSync(log, r.owner_uid, r.owner_gid);
+    // setpriv (util-linux) drops to the owner keeping only CAP_NET_BIND_SERVICE, as the unit's
+    // AmbientCapabilities does, so guests get DNS on the bridge address, port 53.
+    const shell = ['/bin/sh', '-c', 'mkdir -p "$(dirname "$BANGER_DAEMON_LOG")" && exec "$0" "$@" >>"$BANGER_DAEMON_LOG" 2>&1', node, join(lib, 'bangerd.js'), '--system'];
+    const setpriv = which('setpriv');
+    const asOwner = setpriv
+      ? { argv: [setpriv, `--reuid=${r.owner_uid}`, `--regid=${r.owner_gid}`, '--clear-groups', '--inh-caps=+net_bind_service', '--ambient-caps=+net_bind_service', '--', ...shell] }
+      : { argv: shell, uid: r.owner_uid, gid: r.owner_gid };
     const daemon = sup.start({
-      argv: [node, join(lib, 'bangerd.js'), '--system'], logFile: log, uid: r.owner_uid, gid: r.owner_gid, cwd: '/',
-      env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: r.home, USER: r.owner, LOGNAME: r.owner, BANGER_MODE: 'system' },
+      ...asOwner,
+      logFile: '/dev/null', cwd: '/',
+      env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: r.home, USER: r.owner, LOGNAME: r.owner, BANGER_MODE: 'system', BANGER_DAEMON_LOG: log },
     });
     // Ends early, with the log's tail, if the daemon exits instead of answering.
     const client = new RpcClient(l.daemonSocket, METHODS);
@@ -164,7 +184,7 @@ async function waitForDaemon(l: Layout, timeoutMs: number): Promise<void> {
     try { await client.call('ping', {}); return; } catch (e) { last = (e as Error).message; }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new BangerError('operation_failed', `the daemon did not answer within ${timeoutMs / 1000} s (${last})`, { hint: `see ${l.daemonLog} and ${join(l.logsDir, 'root-helper.log')}` });
+  throw new BangerError('operation_failed', `the daemon did not answer within ${timeoutMs / 1000} s (${last})`, { hint: `see ${l.daemonLog} and ${helperLog(l)}` });
 }
 
 async function stopAll(d: SystemDeps, supervisor: Supervisor): Promise<void> {

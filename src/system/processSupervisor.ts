@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, readFileSync, unlinkSync } from 'node:fs';
 import { writeFileAtomic } from './atomicWrite.js';
 import { dirname } from 'node:path';
 import { BangerError } from '../model/index.js';
@@ -40,7 +40,8 @@ export interface WaitReadyOptions {
 export class ProcessSupervisor {
   start(spec: StartSpec): StartedProcess {
     mkdirSync(dirname(spec.logFile), { recursive: true });
-    const logFd = openSync(spec.logFile, 'a', 0o600);
+    // O_NOFOLLOW: a root parent must never append to (or chown) what a symlink points at.
+    const logFd = openSync(spec.logFile, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
     let child;
     try {
       child = spawn(spec.argv[0]!, spec.argv.slice(1), {

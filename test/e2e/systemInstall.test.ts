@@ -92,8 +92,8 @@ test('system install: helper (root) and daemon (the owner) up under the fallback
 });
 
 test('the owner runs a VM: kernel, image (built by the helper) and network through the root helper', async () => {
-  const r = await ok(asOwner(['vm', 'run', '--rm', '--', 'sh', '-c', 'echo "ok from $(hostname)"']));
-  assert.match(r.stdout, /^ok from [a-z]+-[a-z]+\n$/);
+  const r = await ok(asOwner(['vm', 'run', '--rm', '--', 'sh', '-c', 'echo "ok from $(hostname)"; getent hosts "$(hostname).vm"']));
+  assert.match(r.stdout, new RegExp(`^ok from [a-z]+-[a-z]+\\n${subnet.replace(/\./g, '\\.')}\\.\\d+\\s+\\S+\\.vm\\n$`), 'the unprivileged daemon serves the guests DNS on the bridge, port 53');
 });
 
 test('system restart, and SIGKILL of the helper and the daemon, leave a running VM running; the new daemon adopts it', async () => {

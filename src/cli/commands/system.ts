@@ -25,6 +25,7 @@ export function registerSystemCommands(program: Command, ctx: CliContext, isJson
 
   system.command('status')
     .description('the installed build, and whether the root helper and the daemon run (and under which supervisor)')
+    .addHelpText('after', '\nExample:\n  banger system status --json')
     .action(async (_o, cmd: Command) => {
       const { install, rows } = await systemStatus(deps());
       if (isJson(cmd)) { printJson(ctx.output, { install, components: rows }); return; }
@@ -35,6 +36,7 @@ export function registerSystemCommands(program: Command, ctx: CliContext, isJson
 
   system.command('restart')
     .description('restart the root helper, then the daemon; running VMs keep running')
+    .addHelpText('after', '\nExample:\n  sudo banger system restart')
     .action(async () => {
       const r = await systemRestart(deps());
       ctx.output.out(`restarted (supervisor: ${r.supervisor})\n`);
@@ -43,6 +45,7 @@ export function registerSystemCommands(program: Command, ctx: CliContext, isJson
   system.command('uninstall')
     .option('--purge', 'also delete every VM, image, kernel, the state, cache and config')
     .description('stop and remove the install (units, launchers, build, install.toml); --purge removes all data too')
+    .addHelpText('after', '\nExamples:\n  sudo banger system uninstall\n  sudo banger system uninstall --purge')
     .action(async (o: { purge?: boolean }) => {
       const r = await systemUninstall(deps(), { purge: !!o.purge });
       ctx.output.out(`uninstalled banger ${r.version}${o.purge ? ' and purged its data' : ' (state kept in /var/lib/banger; --purge removes it)'}\n`);

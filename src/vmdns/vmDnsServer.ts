@@ -31,7 +31,12 @@ export class VmDnsServer {
     const key = `${host}:${port}`;
     if (this.sockets.has(key)) return;
     const socket = createSocket('udp4');
-    socket.on('message', (msg, rinfo) => { void this.handle(socket, msg, rinfo.address, rinfo.port); });
+    socket.on('message', (msg, rinfo) => {
+      // .vm questions are answered right here, synchronously; everything else goes the async way.
+      const fast = fastVmAnswer(msg, this.o.lookup);
+      if (fast) socket.send(fast, rinfo.port, rinfo.address);
+      else void this.handle(socket, msg, rinfo.address, rinfo.port);
+    });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
       socket.bind(port, host, () => { socket.off('error', reject); resolve(); });
@@ -70,8 +75,6 @@ export class VmDnsServer {
   }
 
   private async handle(socket: Socket, msg: Buffer, address: string, port: number): Promise<void> {
-    const fast = fastVmAnswer(msg, this.o.lookup);
-    if (fast) { socket.send(fast, port, address); return; }
     let query: Packet;
     try {
       query = dnsPacket.decode(msg);

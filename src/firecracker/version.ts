@@ -1,0 +1,26 @@
+/**
+ * Firecracker versions (issue 7): `firecracker --version` prints "Firecracker v1.14.1"
+ * (and more lines). Below 1.5.0 banger refuses; outside the tested range it warns.
+ */
+export const MIN_FIRECRACKER = [1, 5, 0] as const;
+export const TESTED_FIRECRACKER = [1, 14, 1] as const;
+
+export function parseFirecrackerVersion(output: string): [number, number, number] | null {
+  const m = /Firecracker v(\d+)\.(\d+)\.(\d+)/.exec(output);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : null;
+}
+
+const cmp = (a: readonly number[], b: readonly number[]) => a[0]! - b[0]! || a[1]! - b[1]! || a[2]! - b[2]!;
+const show = (v: readonly number[]) => `v${v.join('.')}`;
+
+export type VersionVerdict =
+  | { ok: true; warning: string | null; version: string }
+  | { ok: false; reason: string; hint: string };
+
+export function judgeFirecrackerVersion(output: string): VersionVerdict {
+  const v = parseFirecrackerVersion(output);
+  if (!v) return { ok: false, reason: `cannot read a version from \`firecracker --version\` ("${output.trim().split('\n')[0] ?? ''}")`, hint: 'is firecracker_bin really Firecracker?' };
+  if (cmp(v, MIN_FIRECRACKER) < 0) return { ok: false, reason: `Firecracker ${show(v)} is older than ${show(MIN_FIRECRACKER)}`, hint: `install Firecracker ${show(MIN_FIRECRACKER)} or newer (tested: ${show(TESTED_FIRECRACKER)})` };
+  const warning = cmp(v, TESTED_FIRECRACKER) > 0 && v[0] !== TESTED_FIRECRACKER[0] ? `Firecracker ${show(v)} is newer than the tested ${show(TESTED_FIRECRACKER)}` : null;
+  return { ok: true, warning, version: show(v) };
+}

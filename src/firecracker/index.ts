@@ -1,3 +1,4 @@
 export { buildFirecrackerConfig, firecrackerAgentEndpoint, guestCid, type ApiCall, type FirecrackerPaths } from './config.js';
 export { FirecrackerApi } from './apiClient.js';
 export { judgeFirecrackerVersion, parseFirecrackerVersion, MIN_FIRECRACKER, TESTED_FIRECRACKER, type VersionVerdict } from './version.js';
+export { extractVmlinux, cachedVmlinux, headerPayloadOffset, isElf, PAYLOAD_FORMATS } from './vmlinux.js';

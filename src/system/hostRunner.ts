@@ -19,6 +19,8 @@ export interface RunOptions {
   allowFailure?: boolean;
   /** Cap on captured stdout bytes (default 16 MiB); beyond it the command fails. */
   maxOutputBytes?: number;
+  /** Also return stdout as bytes (binary output, e.g. a decompressed kernel). */
+  raw?: boolean;
 }
 
 export interface RunResult {
@@ -26,6 +28,8 @@ export interface RunResult {
   exitCode: number;
   signal: NodeJS.Signals | null;
   stdout: string;
+  /** stdout as bytes, with RunOptions.raw. */
+  stdoutBuffer?: Buffer;
   stderr: string;
   durationMs: number;
 }
@@ -107,9 +111,10 @@ export class ExecHostRunner implements HostRunner {
         clearTimeout(timer);
         if (killTimer) clearTimeout(killTimer);
         opts.signal?.removeEventListener('abort', onAbort);
+        const stdoutBytes = Buffer.concat(out);
         const result: RunResult = {
-          argv, exitCode: code ?? -1, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'),
-          durationMs: Math.round(performance.now() - started),
+          argv, exitCode: code ?? -1, signal, stdout: opts.raw ? '' : stdoutBytes.toString('utf8'), stderr: Buffer.concat(err).toString('utf8'),
+          durationMs: Math.round(performance.now() - started), ...(opts.raw && { stdoutBuffer: stdoutBytes }),
         };
         if (failure) return reject(new CommandError(argv, code, tail(result.stderr), failure));
         if (code !== 0 && !opts.allowFailure) {

@@ -4,3 +4,4 @@ export { judgeFirecrackerVersion, parseFirecrackerVersion, MIN_FIRECRACKER, TEST
 export { extractVmlinux, cachedVmlinux, headerPayloadOffset, isElf, PAYLOAD_FORMATS } from './vmlinux.js';
 export { planJailer, sameFilesystemProblem, UNIX_PATH_MAX, type JailerInput, type JailerPlan } from './jailer.js';
 export { dmName, dmSnapshotCreate, dmSnapshotPrepare, dmSnapshotTable, dmSnapshotTeardown, type DmSnapshotInput } from './dmSnapshot.js';
+export { FirecrackerDriver, type FirecrackerDriverOptions } from './driver.js';

@@ -1,3 +1,4 @@
+import { judgeFirecrackerVersion, parseFirecrackerVersion } from '../firecracker/index.js';
 import { formatBytesIec, GIB } from '../model/index.js';
 import type { HostFacts, ToolFact } from './facts.js';
 
@@ -15,8 +16,6 @@ export interface CheckResult {
   hint?: string;
 }
 
-const MIN_FIRECRACKER = [1, 5, 0] as const;
-const TESTED_FIRECRACKER = [1, 14, 1] as const;
 const MIN_E2FSPROGS = [1, 43] as const;
 
 export function parseVersion(text: string | null): number[] | null {
@@ -57,12 +56,13 @@ function firecrackerChecks(f: HostFacts): CheckResult[] {
   if (!present(f.firecracker)) {
     return [{ name: 'firecracker', status: 'WARN', message: 'firecracker not found: the QEMU back-end is used', hint: 'install Firecracker >= 1.5.0 (tested 1.14.1) and its jailer to use it, or set firecracker_bin' }];
   }
-  const ver = parseVersion(f.firecracker.version);
   const out: CheckResult[] = [];
-  if (!ver) out.push({ name: 'firecracker', status: 'WARN', message: `${f.firecracker.path}: could not read its version (${f.firecracker.version ?? 'no output'})`, hint: 'check that it runs: `firecracker --version`' });
-  else if (compareVersions(ver, MIN_FIRECRACKER) < 0) out.push({ name: 'firecracker', status: 'FAIL', message: `firecracker ${v(ver)} is older than the minimum ${v(MIN_FIRECRACKER)}`, hint: `install Firecracker ${v(TESTED_FIRECRACKER)}` });
-  else if (compareVersions(ver.slice(0, 2), TESTED_FIRECRACKER.slice(0, 2)) > 0) out.push({ name: 'firecracker', status: 'WARN', message: `firecracker ${v(ver)} is newer than the tested ${v(TESTED_FIRECRACKER)}`, hint: 'it will probably work; report problems with `banger version` output' });
-  else out.push({ name: 'firecracker', status: 'PASS', message: `firecracker ${v(ver)} at ${f.firecracker.path}` });
+  // The same judgement the Firecracker driver applies before it boots anything.
+  const verdict = judgeFirecrackerVersion(f.firecracker.version ?? '');
+  if (!parseFirecrackerVersion(f.firecracker.version ?? '')) out.push({ name: 'firecracker', status: 'WARN', message: `${f.firecracker.path}: could not read its version (${f.firecracker.version ?? 'no output'})`, hint: 'check that it runs: `firecracker --version`' });
+  else if (!verdict.ok) out.push({ name: 'firecracker', status: 'FAIL', message: verdict.reason, hint: verdict.hint });
+  else if (verdict.warning) out.push({ name: 'firecracker', status: 'WARN', message: verdict.warning, hint: 'it will probably work; report problems with `banger version` output' });
+  else out.push({ name: 'firecracker', status: 'PASS', message: `firecracker ${verdict.version} at ${f.firecracker.path}` });
   if (f.jailer.enabled && !f.jailer.exists) out.push({ name: 'jailer', status: 'WARN', message: `jailer not found at ${f.jailer.path}`, hint: 'install the jailer next to firecracker, set jailer_bin, or set jailer_enabled = false (debugging only)' });
   else if (f.jailer.enabled) out.push({ name: 'jailer', status: 'PASS', message: `jailer at ${f.jailer.path}` });
   return out;

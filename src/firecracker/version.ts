@@ -21,6 +21,7 @@ export function judgeFirecrackerVersion(output: string): VersionVerdict {
   const v = parseFirecrackerVersion(output);
   if (!v) return { ok: false, reason: `cannot read a version from \`firecracker --version\` ("${output.trim().split('\n')[0] ?? ''}")`, hint: 'is firecracker_bin really Firecracker?' };
   if (cmp(v, MIN_FIRECRACKER) < 0) return { ok: false, reason: `Firecracker ${show(v)} is older than ${show(MIN_FIRECRACKER)}`, hint: `install Firecracker ${show(MIN_FIRECRACKER)} or newer (tested: ${show(TESTED_FIRECRACKER)})` };
-  const warning = cmp(v, TESTED_FIRECRACKER) > 0 && v[0] !== TESTED_FIRECRACKER[0] ? `Firecracker ${show(v)} is newer than the tested ${show(TESTED_FIRECRACKER)}` : null;
+  // Patch releases of the tested minor are fine; a newer minor or major is outside the tested range.
+  const warning = cmp([v[0], v[1], 0], [TESTED_FIRECRACKER[0], TESTED_FIRECRACKER[1], 0]) > 0 ? `Firecracker ${show(v)} is newer than the tested ${show(TESTED_FIRECRACKER)}` : null;
   return { ok: true, warning, version: show(v) };
 }

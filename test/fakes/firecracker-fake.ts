@@ -6,11 +6,10 @@
  * (run on the host with --stdio); on SendCtrlAltDel it exits, as a guest powering off ends
  * the VMM.
  */
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { agentBinaryPath } from '../../src/buildinfo/index.js';
+import { AGENT_VSOCK_PORT } from '../../src/agent/index.js';
 import { FakeFirecracker } from './firecrackerApi.js';
+import { serveAgentOverVsock } from './vsockAgentBridge.js';
 
 const args = process.argv.slice(2);
 if (args.includes('--version')) {
@@ -20,32 +19,12 @@ if (args.includes('--version')) {
 const sockArg = args.indexOf('--api-sock');
 if (sockArg < 0) { process.stderr.write('firecracker-fake: --api-sock is required\n'); process.exit(1); }
 
-const agentPort = 10789;
 let vsockPath: string | null = null;
 const fc = new FakeFirecracker({
   socketPath: args[sockArg + 1]!,
   onStart: (state) => {
     vsockPath = (state.config['/vsock'] as { uds_path: string }).uds_path;
-    rmSync(vsockPath, { force: true });
-    createServer((sock) => {
-      let got = '';
-      const onData = (d: Buffer) => {
-        got += d.toString('latin1');
-        const nl = got.indexOf('\n');
-        if (nl < 0) return;
-        sock.off('data', onData);
-        if (got.slice(0, nl) !== `CONNECT ${agentPort}`) { sock.end(); return; }
-        const agent = spawn(agentBinaryPath(), ['--stdio'], { stdio: ['pipe', 'pipe', 'ignore'] });
-        sock.write('OK 1073741824\n');
-        const rest = got.slice(nl + 1);
-        if (rest) agent.stdin!.write(rest);
-        sock.pipe(agent.stdin!);
-        agent.stdout!.pipe(sock);
-        sock.on('close', () => agent.kill());
-        sock.on('error', () => agent.kill());
-      };
-      sock.on('data', onData);
-    }).listen(vsockPath);
+    void serveAgentOverVsock(vsockPath, AGENT_VSOCK_PORT);
   },
   onCtrlAltDel: () => setTimeout(() => process.exit(0), 50),
 });

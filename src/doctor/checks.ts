@@ -1,5 +1,5 @@
 import { judgeFirecrackerVersion, parseFirecrackerVersion } from '../firecracker/index.js';
-import { formatBytesIec, GIB } from '../model/index.js';
+import { compareVersions, formatBytesIec, GIB, parseVersion } from '../model/index.js';
 import type { HostFacts, ToolFact } from './facts.js';
 
 /**
@@ -17,19 +17,6 @@ export interface CheckResult {
 }
 
 const MIN_E2FSPROGS = [1, 43] as const;
-
-export function parseVersion(text: string | null): number[] | null {
-  const m = /(\d+)\.(\d+)(?:\.(\d+))?/.exec(text ?? '');
-  return m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : null;
-}
-
-export function compareVersions(a: readonly number[], b: readonly number[]): number {
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const d = (a[i] ?? 0) - (b[i] ?? 0);
-    if (d !== 0) return Math.sign(d);
-  }
-  return 0;
-}
 
 const v = (xs: readonly number[]) => xs.join('.');
 const present = (t: ToolFact) => t.path !== null;

@@ -1,3 +1,5 @@
 export type { HostFacts, ToolFact } from './facts.js';
-export { evaluateChecks, parseVersion, compareVersions, type CheckResult, type Status } from './checks.js';
+export { evaluateChecks, type CheckResult, type Status } from './checks.js';
+/** Re-exported: doctor's version checks use these (they live in model). */
+export { parseVersion, compareVersions } from '../model/index.js';
 export { gatherFacts, dmsetupReason, type GatherDeps } from './gatherFacts.js';

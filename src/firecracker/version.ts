@@ -1,3 +1,5 @@
+import { compareVersions } from '../model/index.js';
+
 /**
  * Firecracker versions (issue 7): `firecracker --version` prints "Firecracker v1.14.1"
  * (and more lines). Below 1.5.0 banger refuses; outside the tested range it warns.
@@ -10,7 +12,6 @@ export function parseFirecrackerVersion(output: string): [number, number, number
   return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : null;
 }
 
-const cmp = (a: readonly number[], b: readonly number[]) => a[0]! - b[0]! || a[1]! - b[1]! || a[2]! - b[2]!;
 const show = (v: readonly number[]) => `v${v.join('.')}`;
 
 export type VersionVerdict =
@@ -20,8 +21,8 @@ export type VersionVerdict =
 export function judgeFirecrackerVersion(output: string): VersionVerdict {
   const v = parseFirecrackerVersion(output);
   if (!v) return { ok: false, reason: `cannot read a version from \`firecracker --version\` ("${output.trim().split('\n')[0] ?? ''}")`, hint: 'is firecracker_bin really Firecracker?' };
-  if (cmp(v, MIN_FIRECRACKER) < 0) return { ok: false, reason: `Firecracker ${show(v)} is older than ${show(MIN_FIRECRACKER)}`, hint: `install Firecracker ${show(MIN_FIRECRACKER)} or newer (tested: ${show(TESTED_FIRECRACKER)})` };
+  if (compareVersions(v, MIN_FIRECRACKER) < 0) return { ok: false, reason: `Firecracker ${show(v)} is older than ${show(MIN_FIRECRACKER)}`, hint: `install Firecracker ${show(MIN_FIRECRACKER)} or newer (tested: ${show(TESTED_FIRECRACKER)})` };
   // Patch releases of the tested minor are fine; a newer minor or major is outside the tested range.
-  const warning = cmp([v[0], v[1], 0], [TESTED_FIRECRACKER[0], TESTED_FIRECRACKER[1], 0]) > 0 ? `Firecracker ${show(v)} is newer than the tested ${show(TESTED_FIRECRACKER)}` : null;
+  const warning = compareVersions(v.slice(0, 2), TESTED_FIRECRACKER.slice(0, 2)) > 0 ? `Firecracker ${show(v)} is newer than the tested ${show(TESTED_FIRECRACKER)}` : null;
   return { ok: true, warning, version: show(v) };
 }

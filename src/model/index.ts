@@ -5,3 +5,4 @@ export * from './vm.js';
 export * from './spec.js';
 export * from './exitCodes.js';
 export * from './errors.js';
+export * from './version.js';

@@ -1,4 +1,4 @@
-import { BangerError } from '../model/index.js';
+import { BangerError, compareVersions as compareNumbers, parseVersion } from '../model/index.js';
 
 /**
  * The release manifest (SPEC 9):
@@ -28,18 +28,11 @@ export function parseManifest(text: string, baseUrl: string): Manifest {
   return { latestStable: v.latest_stable, releases };
 }
 
-/** "v1.2.3" or "1.2.3" -> [1,2,3]; null when not a version. */
-export function parseVersion(v: string): number[] | null {
-  const m = /^v?(\d+)\.(\d+)\.(\d+)$/.exec(v.trim());
-  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : null;
-}
-
+/** Release versions ("v1.2.3" or "1.2.3") compared numerically; anything else by text. */
 export function compareVersions(a: string, b: string): number {
-  const x = parseVersion(a);
-  const y = parseVersion(b);
-  if (!x || !y) return a.localeCompare(b);
-  for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
-  return 0;
+  const release = /^v?\d+\.\d+\.\d+$/;
+  if (!release.test(a.trim()) || !release.test(b.trim())) return a.localeCompare(b);
+  return compareNumbers(parseVersion(a)!, parseVersion(b)!);
 }
 
 export const bare = (v: string) => v.replace(/^v/, '');

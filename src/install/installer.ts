@@ -81,6 +81,23 @@ function ensureDir(dir: string, uid: number, gid: number, mode: number): void {
 }
 export const libDirOf = (prefix: string) => join(prefix, 'lib', 'banger');
 
+/** Copies a build to LIB/<name>, through <name>.new so a half copy never has the final name. */
+export async function placeBuild(runner: HostRunner, lib: string, fromDist: string, name: string): Promise<void> {
+  const staging = join(lib, `${name}.new`);
+  rmSync(staging, { recursive: true, force: true });
+  await runner.run(['cp', '-R', fromDist, staging]);
+  await runner.run(['chmod', '-R', 'go+rX', staging]); // the owner's daemon runs it
+  rmSync(join(lib, name), { recursive: true, force: true });
+  renameSync(staging, join(lib, name));
+}
+
+/** Points LIB/current at `to` atomically (a new symlink renamed over the old one). */
+export function flipCurrent(lib: string, to: string): void {
+  rmSync(join(lib, 'current.new'), { force: true });
+  symlinkSync(to, join(lib, 'current.new'));
+  renameSync(join(lib, 'current.new'), join(lib, 'current'));
+}
+
 export async function systemInstall(d: SystemDeps, o: { owner: string; prefix: string; bundleDir: string; build: BuildInfo; node: string }): Promise<InstallRecord> {
   requireRoot('system install');
   const { layout: l } = d;
@@ -95,16 +112,9 @@ export async function systemInstall(d: SystemDeps, o: { owner: string; prefix: s
   const lib = libDirOf(o.prefix);
   mkdirSync(lib, { recursive: true, mode: 0o755 });
   mkdirSync(join(o.prefix, 'bin'), { recursive: true, mode: 0o755 });
-  const target = join(lib, o.build.version);
-  d.progress?.(`copying the build to ${target}`);
-  rmSync(`${target}.new`, { recursive: true, force: true });
-  await d.runner.run(['cp', '-R', o.bundleDir, `${target}.new`]);
-  rmSync(target, { recursive: true, force: true });
-  renameSync(`${target}.new`, target);
-  await d.runner.run(['chmod', '-R', 'go+rX', target]);
-  rmSync(join(lib, 'current.new'), { force: true });
-  symlinkSync(o.build.version, join(lib, 'current.new'));
-  renameSync(join(lib, 'current.new'), join(lib, 'current'));
+  d.progress?.(`copying the build to ${join(lib, o.build.version)}`);
+  await placeBuild(d.runner, lib, o.bundleDir, o.build.version);
+  flipCurrent(lib, o.build.version);
   for (const name of ['banger', 'bangerd']) {
     writeFileAtomic(join(o.prefix, 'bin', name), `#!/bin/sh\n# banger launcher (system install)\nexec "${o.node}" "${join(lib, 'current', `${name}.js`)}" "$@"\n`, 0o755);
   }

@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BuildInfo } from '../buildinfo/index.js';
-import { libDirOf, readInstall, renderInstallToml, systemRestart } from '../install/index.js';
+import { flipCurrent, libDirOf, placeBuild, readInstall, renderInstallToml, systemRestart } from '../install/index.js';
 import { BangerError } from '../model/index.js';
 import type { Layout } from '../paths/index.js';
 import { METHODS, RpcClient } from '../rpc/index.js';
@@ -115,24 +115,15 @@ async function sanityRun(d: UpdateDeps, dist: string, version: string): Promise<
   if (m.exitCode !== 0 && m.exitCode !== 1) throw new BangerError('operation_failed', `the new build cannot use this state database: ${m.stdout.trim() || m.stderr.trim()}`);
 }
 
-function flipCurrent(lib: string, to: string): void {
-  rmSync(join(lib, 'current.new'), { force: true });
-  symlinkSync(to, join(lib, 'current.new'));
-  renameSync(join(lib, 'current.new'), join(lib, 'current'));
-}
-
 async function swapAndRestart(d: UpdateDeps, stagedDist: string, version: string, oldVersion: string): Promise<string> {
   const install = readInstall(d.layout);
   const lib = libDirOf(install.prefix);
   const previous = readlinkSync(join(lib, 'current'));
   const next = bare(version);
-  d.progress(`installing v${next} beside v${bare(oldVersion)}`);
-  rmSync(join(lib, `${next}.new`), { recursive: true, force: true });
-  await d.runner.run(['cp', '-R', stagedDist, join(lib, `${next}.new`)]);
-  await d.runner.run(['chmod', '-R', 'go+rX', join(lib, `${next}.new`)]);
-  if (next !== previous) rmSync(join(lib, next), { recursive: true, force: true });
-  renameSync(join(lib, `${next}.new`), join(lib, next === previous ? `${next}.updated` : next));
+  // Reinstalling the running version (--force) must not replace the directory in use.
   const newDir = next === previous ? `${next}.updated` : next;
+  d.progress(`installing v${next} beside v${bare(oldVersion)}`);
+  await placeBuild(d.runner, lib, stagedDist, newDir);
   rmSync(join(lib, 'previous'), { force: true });
   symlinkSync(previous, join(lib, 'previous'));
   flipCurrent(lib, newDir);

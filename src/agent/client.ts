@@ -1,5 +1,4 @@
 import { connect, type Socket } from 'node:net';
-import { BangerError } from '../model/index.js';
 import { decodeResponse, encodeRequest, type AgentExecParams, type AgentExecResult, type AgentHealth, type AgentListener, type AgentMethods } from './protocol.js';
 
 /**
@@ -150,10 +149,4 @@ export async function withAgent<T>(endpoint: AgentEndpoint, fn: (c: AgentClient)
   } finally {
     c.close();
   }
-}
-
-/** An AgentError as the BangerError the CLI shows. */
-export function agentFailure(vmName: string, e: unknown): BangerError {
-  const msg = e instanceof Error ? e.message : String(e);
-  return new BangerError('operation_failed', `VM ${vmName}: ${msg}`, { hint: `the guest agent may not be running; see \`banger vm logs ${vmName}\`` });
 }

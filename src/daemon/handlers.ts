@@ -1,5 +1,4 @@
 import { buildInfo } from '../buildinfo/index.js';
-import { BangerError } from '../model/index.js';
 import type { DnsStatus, Handlers, Methods, OpContext } from '../rpc/index.js';
 import { PROTOCOL_VERSION } from '../rpc/index.js';
 import type { Layout } from '../paths/index.js';
@@ -67,9 +66,7 @@ export function createHandlers(d: HandlerDeps): Handlers<Methods> {
     'vm.prune': async (_p, c) => ({ deleted: await d.vms.prune(opCtx(c)) }),
     'vm.ssh_target': async ({ name }) => {
       const vm = d.vms.show(name);
-      if (vm.state !== 'running' || !d.vms.isAlive(vm)) {
-        throw new BangerError('not_running', `VM ${vm.name} is not running`, { hint: `start it with \`banger vm start ${vm.name}\`` });
-      }
+      d.vms.requireRunning(vm);
       return { vm, ssh: d.vms.sshTarget(vm) };
     },
     'vm.logs': async ({ name, offset }) => d.vms.logs(name, offset),

@@ -84,6 +84,8 @@ export interface VmPort extends AgentListener {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+const notRunning = (vm: Vm) => new BangerError('not_running', `VM ${vm.name} is not running`, { hint: `start it with \`banger vm start ${vm.name}\`` });
+
 export class VmService {
   private readonly locks = new KeyedMutex();
 
@@ -201,7 +203,7 @@ export class VmService {
     return this.locks.run(vm0.id, async () => {
       const vm = this.show(vm0.id);
       const path = o.path ?? this.d.workspaces.requireWorkspace(vm).hostPath;
-      if (!this.isAlive(vm)) throw new BangerError('not_running', `VM ${vm.name} is not running`, { hint: `start it with \`banger vm start ${vm.name}\`` });
+      this.requireRunning(vm);
       const prepared = await this.d.workspaces.preflight({ path, includeUntracked: o.includeUntracked, noBootstrap: true }, vm.nat);
       const sent = await this.d.workspaces.copyIn(vm, this.sshTarget(vm), prepared, ctx);
       return { vm: this.show(vm.id), ...sent };
@@ -211,7 +213,7 @@ export class VmService {
   async exportWorkspace(ref: string, baseCommit: string | undefined): Promise<{ patch: string; base: string }> {
     const vm = this.show(ref);
     this.d.workspaces.requireWorkspace(vm);
-    if (!this.isAlive(vm)) throw new BangerError('not_running', `VM ${vm.name} is not running`, { hint: `start it with \`banger vm start ${vm.name}\`` });
+    this.requireRunning(vm);
     return this.d.workspaces.export(vm, this.sshTarget(vm), baseCommit);
   }
 
@@ -226,11 +228,10 @@ export class VmService {
       this.d.log.warn(w, { op_id: ctx.opId, vm: vm.name });
     }
     const files: Array<{ path: string; content: string | Buffer; mode: number }> = readFileSyncItems(plan);
-    const identity = await Promise.all(['user.name', 'user.email'].map(async (k) => {
-      const r = await this.d.runner.run(['git', 'config', '--global', k], { allowFailure: true }).catch(() => null);
-      return r && r.exitCode === 0 ? r.stdout.trim() || null : null;
-    }));
-    const gitconfig = renderGitConfig({ name: identity[0] ?? null, email: identity[1] ?? null });
+    // One git call for both keys ("user.name Ada\nuser.email ada@…"; exit 1 when neither is set).
+    const r = await this.d.runner.run(['git', 'config', '--global', '--get-regexp', '^user\\.(name|email)$'], { allowFailure: true }).catch(() => null);
+    const identity = new Map((r?.stdout ?? '').split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1).trim()]));
+    const gitconfig = renderGitConfig({ name: identity.get('user.name') || null, email: identity.get('user.email') || null });
     if (gitconfig) files.push({ path: '/.gitconfig', content: gitconfig, mode: 0o644 });
     if (files.length === 0) return;
     ctx.progress?.('file_sync', `${files.length} file(s) into /root`);
@@ -316,6 +317,11 @@ export class VmService {
     return { pid: h.pid, vmm: h.vmm, status, startedAt: h.startedAt, tap: h.tap, agent };
   }
 
+  /** Throws `not_running` unless the VM is recorded running and its VMM is alive and its own. */
+  requireRunning(vm: Vm): void {
+    if (vm.state !== 'running' || !this.isAlive(vm)) throw notRunning(vm);
+  }
+
   isAlive(vm: Vm): boolean {
     return this.liveHandles(vm) !== null;
   }
@@ -339,7 +345,7 @@ export class VmService {
   private async liveOrReleased(vm: Vm, ctx: OpCtx): Promise<VmHandles | null> {
     const h = this.liveHandles(vm);
     if (h) return h;
-    if (vm.state !== 'running') throw new BangerError('not_running', `VM ${vm.name} is not running`, { hint: `start it with \`banger vm start ${vm.name}\`` });
+    if (vm.state !== 'running') throw notRunning(vm);
     await this.released(vm, ctx);
     return null;
   }
@@ -394,7 +400,7 @@ export class VmService {
     const out: VmPort[] = [];
     for (const vm of vms) {
       if (!this.isAlive(vm)) {
-        if (refs.length) throw new BangerError('not_running', `VM ${vm.name} is not running`, { hint: `start it with \`banger vm start ${vm.name}\`` });
+        if (refs.length) throw notRunning(vm);
         continue;
       }
       let listeners: AgentListener[];

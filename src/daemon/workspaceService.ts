@@ -23,6 +23,8 @@ export interface WorkspaceRequest {
 export interface PreparedWorkspace {
   repo: RepoInfo;
   plan: WorkspacePlan;
+  /** Tool files at the repository root (.mise.toml, mise.toml, .tool-versions). */
+  toolFiles: string[];
   tooling: ToolingPlan;
 }
 
@@ -62,16 +64,16 @@ export class WorkspaceService {
       if (fromCommit !== repo.head) commitFiles = (await this.git(repo.root, ['ls-tree', '-r', '-z', '--name-only', fromCommit])).stdout.split('\0').filter(Boolean);
     }
     const plan = planWorkspace(repo, { includeUntracked: req.includeUntracked, branch: req.branch, fromCommit });
-    const toolFiles = MISE_FILES.filter((f) => existsSync(join(repo.root, f)));
+    const toolFiles: string[] = MISE_FILES.filter((f) => existsSync(join(repo.root, f)));
     const tooling = planTooling({ toolFiles, nat, noBootstrap: req.noBootstrap, guestPath: GUEST_PATH });
     if (tooling.kind === 'refuse') throw new BangerError('bad_request', tooling.message, { hint: tooling.hint });
-    return { repo, plan, tooling };
+    return { repo, plan, toolFiles, tooling };
   }
 
   summary(p: PreparedWorkspace): WorkspaceSummary {
     return {
       root: p.repo.root, commit: p.plan.commit, branch: p.plan.branch, files: p.plan.files, bytes: totalBytes(p.repo.root, p.plan.files),
-      submodules: p.plan.submodules, toolFiles: p.tooling.kind === 'none' ? [] : 'files' in p.tooling ? p.tooling.files : [],
+      submodules: p.plan.submodules, toolFiles: p.toolFiles,
     };
   }
 

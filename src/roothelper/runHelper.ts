@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { parse as parseToml } from 'smol-toml';
+import { parseInstallToml } from '../install/installToml.js';
 import { JsonLogger } from '../log/index.js';
 import { BangerError } from '../model/index.js';
 import type { Layout } from '../paths/index.js';
@@ -37,7 +37,9 @@ export async function runRootHelper(a: RootHelperArgs): Promise<void> {
 
 function readOwnerUid(installToml: string): number {
   if (!existsSync(installToml)) throw new BangerError('not_found', `no ${installToml}: the root helper serves an installed owner`, { hint: 'install with `sudo banger system install --owner USER`, or give --owner-uid' });
-  const uid = (parseToml(readFileSync(installToml, 'utf8')) as { owner_uid?: unknown }).owner_uid;
-  if (typeof uid !== 'number' || !Number.isInteger(uid) || uid < 0) throw new BangerError('config_invalid', `${installToml} has no valid owner_uid`);
-  return uid;
+  try {
+    return parseInstallToml(readFileSync(installToml, 'utf8')).owner_uid;
+  } catch (e) {
+    throw new BangerError('config_invalid', `${installToml}: ${(e as Error).message}`);
+  }
 }

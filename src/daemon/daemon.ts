@@ -7,11 +7,13 @@ import { JsonLogger, type Logger } from '../log/index.js';
 import { BangerError } from '../model/index.js';
 import { newOpId, OperationRegistry } from '../opstate/index.js';
 import { ensurePrivateDir, type Layout } from '../paths/index.js';
-import { InProcessPrivilegedOps, RemotePrivilegedOps, UnavailablePrivilegedOps, type PrivilegedOps } from '../roothelper/index.js';
+import { deviceMapperAvailable, InProcessPrivilegedOps, RemotePrivilegedOps, UnavailablePrivilegedOps, type PrivilegedOps } from '../roothelper/index.js';
 import { METHODS, RpcServer, type Methods } from '../rpc/index.js';
 import { Store } from '../store/index.js';
-import { ExecHostRunner, ProcessSupervisor, type HostRunner } from '../system/index.js';
-import { QemuDriver } from '../qemu/index.js';
+import { ExecHostRunner, ProcessSupervisor, which, type HostRunner } from '../system/index.js';
+import { QemuDriver, readAccelFacts } from '../qemu/index.js';
+import { FirecrackerDriver } from '../firecracker/index.js';
+import { kvmVerdict } from '../vmm/index.js';
 import { accelProbeFile } from '../paths/index.js';
 import { ImageService } from './imageService.js';
 import { KernelService } from './kernelService.js';
@@ -50,8 +52,11 @@ export interface StartDaemonOptions {
 export type StartResult = { kind: 'started'; daemon: RunningDaemon } | { kind: 'already_running'; pid: number };
 
 /** Root: in-process. Otherwise the root helper when its socket exists (an install), else a clear refusal. */
-function privilegedOpsFor(runner: HostRunner, log: Logger, layout: Layout): PrivilegedOps {
-  if (process.getuid?.() === 0) return new InProcessPrivilegedOps({ runner, log, roots: [layout.stateDir, layout.runtimeDir] });
+function privilegedOpsFor(runner: HostRunner, log: Logger, layout: Layout, config: Config): PrivilegedOps {
+  if (process.getuid?.() === 0) {
+    const jail = { jailerBin: config.jailer_bin, firecrackerBin: config.firecracker_bin ?? which('firecracker') };
+    return new InProcessPrivilegedOps({ runner, log, roots: [layout.stateDir, layout.runtimeDir], jail });
+  }
   if (existsSync(layout.rootHelperSocket)) return new RemotePrivilegedOps(layout.rootHelperSocket);
   return new UnavailablePrivilegedOps();
 }
@@ -88,8 +93,17 @@ export async function startDaemon({ layout, env, out = process.stdout }: StartDa
 
     const runner = new ExecHostRunner();
     const operations = new OperationRegistry();
-    const privileged = privilegedOpsFor(runner, log, layout);
-    const driver = new QemuDriver({ qemuBin: config.qemu_bin, accelSetting: config.accel, accelProbeFile: accelProbeFile(layout), supervisor: new ProcessSupervisor(), log });
+    const privileged = privilegedOpsFor(runner, log, layout, config);
+    const supervisor = new ProcessSupervisor();
+    const firecrackerBin = config.firecracker_bin ?? which('firecracker');
+    const drivers = {
+      qemu: new QemuDriver({ qemuBin: config.qemu_bin, accelSetting: config.accel, accelProbeFile: accelProbeFile(layout), supervisor, log }),
+      firecracker: new FirecrackerDriver({
+        firecrackerBin, runner, supervisor, privileged, log, uid: process.getuid!(), gid: process.getgid!(),
+        jailer: { enabled: config.jailer_enabled, chrootBase: config.jailer_chroot_base },
+      }),
+    };
+    const hostFacts = () => ({ firecrackerBin, kvm: kvmVerdict(readAccelFacts(accelProbeFile(layout))), deviceMapper: deviceMapperAvailable() });
     const kernels = new KernelService(store, runner, layout, config.default_kernel_name);
     const images = new ImageService(store, runner, layout, kernels, privileged);
     const dns = new VmDnsServer({
@@ -123,7 +137,7 @@ export async function startDaemon({ layout, env, out = process.stdout }: StartDa
     const nat = new NatController({ privileged, runner, log, bridge: config.bridge_name, uplink: config.nat_uplink ?? undefined, stateFile: join(layout.stateDir, 'nat.json') });
     const taps = new TapPool({ privileged, log, bridge: config.bridge_name, size: config.tap_pool_size, ownerUid: process.getuid!(), ownerGid: process.getgid!() });
     const workspaces = new WorkspaceService({ runner, store, log });
-    const vms = new VmService({ store, layout, config, runner, privileged, driver, images, nat, taps, workspaces, log, onBridgeReady: listenOnBridge });
+    const vms = new VmService({ store, layout, config, runner, privileged, drivers, hostFacts, images, nat, taps, workspaces, log, onBridgeReady: listenOnBridge });
     const startedAt = Date.now();
     const reconciled = await vms.reconcile({ opId: lifecycleOp });
     if (reconciled.adopted.length || reconciled.stopped.length || reconciled.taps.deleted.length) log.info('reconciled VMs', reconciled);

@@ -12,11 +12,11 @@ import { startDaemon } from './daemon.js';
  *   bangerd --system                run in system mode
  *   bangerd --check-migrations [--system]
  *                                   print one line; exit 0 compatible, 1 migrations needed, 2 incompatible
- *   bangerd --root-helper [--socket PATH] [--owner-uid N] [--roots DIR,DIR]
+ *   bangerd --root-helper [--socket PATH] [--owner-uid N] [--roots DIR,DIR] [--jailer-bin PATH] [--firecracker-bin PATH]
  *                                   run the root helper (root only; an install reads install.toml)
  *   bangerd --version
  */
-const USAGE = 'usage: bangerd [--system] [--check-migrations] [--root-helper [--socket PATH] [--owner-uid N] [--roots DIR,DIR]] [--version]';
+const USAGE = 'usage: bangerd [--system] [--check-migrations] [--root-helper [--socket PATH] [--owner-uid N] [--roots DIR,DIR] [--jailer-bin PATH] [--firecracker-bin PATH]] [--version]';
 
 /** mkfs.ext4, debugfs, ip and friends live in sbin, which a user's PATH may lack. */
 function withSbinOnPath(env: NodeJS.ProcessEnv): void {
@@ -34,7 +34,7 @@ async function main(): Promise<number> {
     ({ values } = parseArgs({
       options: {
         system: { type: 'boolean' }, 'check-migrations': { type: 'boolean' }, version: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-        'root-helper': { type: 'boolean' }, socket: { type: 'string' }, 'owner-uid': { type: 'string' }, roots: { type: 'string' },
+        'root-helper': { type: 'boolean' }, socket: { type: 'string' }, 'owner-uid': { type: 'string' }, roots: { type: 'string' }, 'jailer-bin': { type: 'string' }, 'firecracker-bin': { type: 'string' },
       },
       strict: true,
     }));
@@ -58,7 +58,7 @@ async function main(): Promise<number> {
       process.stderr.write(`bangerd: --owner-uid ${values['owner-uid']} is not a uid\n`);
       return exitCodeOf('usage');
     }
-    await runRootHelper({ layout, socket: values.socket, ownerUid, roots: values.roots?.split(',').filter(Boolean) });
+    await runRootHelper({ layout, socket: values.socket, ownerUid, roots: values.roots?.split(',').filter(Boolean), jailerBin: values['jailer-bin'], firecrackerBin: values['firecracker-bin'] });
     return 0;
   }
 

@@ -29,7 +29,7 @@ test('fresh names are unique against the real store; show finds by name and repo
     const nat = new NatController({ privileged, runner, log: silentLogger, bridge: 'br-fc', uplink: undefined, stateFile: join(dir, 'nat.json') });
     const taps = new TapPool({ privileged, log: silentLogger, bridge: 'br-fc', size: 0, ownerUid: 1000, ownerGid: 1000 });
     const workspaces = new WorkspaceService({ runner, store, log: silentLogger });
-    const svc = new VmService({ store, layout, config: defaultConfig(layout), runner, privileged, driver: new FakeVmmDriver(), images, nat, taps, workspaces, log: silentLogger });
+    const svc = new VmService({ store, layout, config: defaultConfig(layout), runner, privileged, drivers: { qemu: new FakeVmmDriver(), firecracker: new FakeVmmDriver() }, hostFacts: () => ({ firecrackerBin: null, kvm: { usable: false, reason: 'test' }, deviceMapper: false }), images, nat, taps, workspaces, log: silentLogger });
     // The first pick (index 0, 0) is taken in the store, so the generator must move on.
     store.vms.insert(sampleVm({ name: 'amber-badger' }));
     let calls = 0;

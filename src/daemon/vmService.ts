@@ -8,7 +8,7 @@ import { ensureClientKey, generateHostKey, hostAlias, pinHostKey, probeTcp, rend
 import { allocateGuestIp, macForVm, tapNameForVm } from '../hostnat/index.js';
 import type { Logger } from '../log/index.js';
 import {
-  BangerError, dnsNameOf, formatSize, resolveVmDefaults, specOf, vmNameProblem, vmSpecProblem, type Vm, type VmSpec,
+  BangerError, dnsNameOf, formatSize, resolveVmDefaults, specOf, vmNameProblem, vmSpecProblem, type RootOverlay, type Vm, type VmmKind, type VmSpec,
 } from '../model/index.js';
 import { generateVmName, type RandomIndex } from '../namegen/index.js';
 import { vmFiles, type Layout, type VmFiles } from '../paths/index.js';
@@ -17,7 +17,9 @@ import type { Store } from '../store/index.js';
 import { isProcessAlive, readLogTail, writeFileAtomic, writePidFile, type HostRunner } from '../system/index.js';
 import { createRootOverlay, createWorkDisk, growWorkDisk, writeWorkDiskFiles } from '../vmdisk/index.js';
 import { planFileSync, readFileSyncItems, renderGitConfig } from '../workspace/index.js';
-import type { VmmDriver } from '../vmm/index.js';
+import { chooseRootOverlay, selectVmm, type VmmDriver, type VmmSetting } from '../vmm/index.js';
+import { dmSnapshotCowArgv } from '../firecracker/index.js';
+import { findKernelEntry } from '../kernelcat/index.js';
 import { CleanupStack } from './cleanupStack.js';
 import type { ImageService } from './imageService.js';
 import { KeyedMutex } from './keyedMutex.js';
@@ -46,9 +48,17 @@ export interface CreateParams {
   memoryMib?: number | undefined;
   diskSizeBytes?: number | undefined;
   nat?: boolean | undefined;
+  /** Back-end: auto (the config's `vmm` when omitted), firecracker or qemu. */
+  vmm?: VmmSetting | undefined;
   /** `vm run PATH`: a repository to copy in once the VM is ready. */
   workspace?: WorkspaceRequest | undefined;
   start: boolean;
+}
+
+export interface HostVmmFacts {
+  firecrackerBin: string | null;
+  kvm: { usable: boolean; reason: string };
+  deviceMapper: boolean;
 }
 
 export interface VmServiceDeps {
@@ -57,7 +67,10 @@ export interface VmServiceDeps {
   config: Config;
   runner: HostRunner;
   privileged: PrivilegedOps;
-  driver: VmmDriver;
+  /** Every back-end; each VM uses the one its record names. */
+  drivers: Record<VmmKind, VmmDriver>;
+  /** What the host offers, read when a VM is created (selection of back-end and root disk). */
+  hostFacts: () => HostVmmFacts;
   images: ImageService;
   nat: NatController;
   taps: TapPool;
@@ -108,6 +121,11 @@ export class VmService {
     return vm;
   }
 
+  /** The back-end the VM's record names. */
+  driverOf(vm: Pick<Vm, 'vmm'>): VmmDriver {
+    return this.d.drivers[vm.vmm];
+  }
+
   files(vm: Pick<Vm, 'id'>): VmFiles {
     return vmFiles(this.d.layout, vm.id);
   }
@@ -139,6 +157,27 @@ export class VmService {
     return { name: p.name ?? this.freshName(), spec, imageName: p.image ?? this.d.config.default_image_name };
   }
 
+  /**
+   * The back-end and root-disk strategy for a new VM (SPEC 6): from the setting, the host's
+   * facts and whether the kernel suits Firecracker; refused with the reason when an explicit
+   * choice cannot work here.
+   */
+  chooseBackend(setting: VmmSetting, kernelName: string): { choice: ReturnType<typeof selectVmm>; rootOverlay: RootOverlay } {
+    const host = this.d.hostFacts();
+    const choice = selectVmm(setting, { firecrackerBin: host.firecrackerBin, kvm: host.kvm, kernel: { name: kernelName, firecracker: findKernelEntry(kernelName)?.firecracker ?? null } });
+    return { choice, rootOverlay: chooseRootOverlay(this.d.config.rootfs_overlay, choice.kind, host.deviceMapper) };
+  }
+
+  /** The root disk the VMM opens, by the VM's strategy; a dm-snapshot is attached here (and detached by `released`). */
+  private async rootDisk(vm: Vm, image: { rootfsPath: string }, ctx: OpCtx): Promise<{ path: string; format: 'qcow2' | 'raw' }> {
+    const files = this.files(vm);
+    if (vm.rootOverlay === 'qcow2') return { path: files.rootfsOverlay, format: 'qcow2' };
+    if (vm.rootOverlay === 'copy') return { path: files.rootfsCopy, format: 'raw' };
+    ctx.progress?.('root disk', 'device-mapper snapshot');
+    const { device } = await this.d.privileged.attachRootSnapshot({ vmId: vm.id, image: image.rootfsPath, cowFile: files.rootfsCow, ownerUid: process.getuid!(), ownerGid: process.getgid!() }, ctx);
+    return { path: device, format: 'raw' };
+  }
+
   async create(p: CreateParams, ctx: OpCtx): Promise<Vm> {
     const { name, spec, imageName } = this.resolveCreate(p);
     // Everything that can refuse is checked before anything is made.
@@ -147,6 +186,12 @@ export class VmService {
     const workspace = p.workspace ? await this.d.workspaces.preflight(p.workspace, p.nat ?? false) : null;
     ctx.progress?.('spec', `${spec.vcpu} vcpu | ${spec.memoryMib} MiB | ${formatSize(spec.diskSizeBytes)} disk`);
     const image = await this.d.images.ensure(imageName, ctx.progress, ctx.signal);
+    const { choice, rootOverlay } = this.chooseBackend(p.vmm ?? this.d.config.vmm, this.d.images.kernelOf(image).name);
+    ctx.progress?.('vmm', `${choice.kind} (${choice.reason}), root disk ${rootOverlay}`);
+    if (choice.warning) {
+      ctx.progress?.('vmm', choice.warning);
+      this.d.log.warn(choice.warning, { op_id: ctx.opId });
+    }
     const vm = await this.locks.run(`name:${name}`, async () => {
       if (this.store.vms.nameExists(name)) throw new BangerError('already_exists', `a VM named "${name}" already exists`);
       ctx.progress?.('preparing', 'disks and keys');
@@ -157,7 +202,7 @@ export class VmService {
       const guestIp = allocateGuestIp(this.d.config.bridge_ip, this.d.config.cidr, this.store.vms.usedIps());
       const record: Vm = {
         id, name, state: 'created', imageId: image.id, imageName: image.name, spec, guestIp, mac: macForVm(id), vmDir: files.dir,
-        dnsName: dnsNameOf(name), vmm: this.d.driver.kind, nat: p.nat ?? false, workspace: null, createdAt: now, touchedAt: now, lastError: null,
+        dnsName: dnsNameOf(name), vmm: choice.kind, rootOverlay, nat: p.nat ?? false, workspace: null, createdAt: now, touchedAt: now, lastError: null,
       };
       const undo = new CleanupStack();
       try {
@@ -166,8 +211,8 @@ export class VmService {
         // The address is reserved by inserting the row first; disks follow.
         this.store.vms.insert(record);
         undo.push('remove VM record', () => this.store.vms.remove(id));
-        const overlayMode = this.d.config.rootfs_overlay === 'copy' ? 'copy' : 'qcow2';
-        await createRootOverlay(this.d.runner, image.rootfsPath, files.rootfsOverlay, spec.systemOverlaySizeBytes, overlayMode);
+        if (rootOverlay === 'dm-snapshot') await this.d.runner.run(dmSnapshotCowArgv(files.rootfsCow, spec.systemOverlaySizeBytes));
+        else await createRootOverlay(this.d.runner, image.rootfsPath, rootOverlay === 'copy' ? files.rootfsCopy : files.rootfsOverlay, spec.systemOverlaySizeBytes, rootOverlay);
         await createWorkDisk(this.d.runner, image.workSeedPath, files.workDisk, spec.diskSizeBytes);
         const clientKey = await ensureClientKey(this.d.runner, this.d.config.ssh_key_path);
         const hostKeyPath = `${files.dir}/ssh_host_ed25519_key`;
@@ -262,22 +307,26 @@ export class VmService {
           undo.push('remove NAT', () => this.d.nat.vmDown(vm.id, ctx));
         }
         await this.syncFiles(vm, ctx);
-        ctx.progress?.('booting', `${vm.spec.vcpu} vcpu, ${vm.spec.memoryMib} MiB`);
-        const vmm = await this.d.driver.start({
+        const driver = this.driverOf(vm);
+        const rootDisk = await this.rootDisk(vm, image, ctx);
+        if (vm.rootOverlay === 'dm-snapshot') undo.push('detach root snapshot', () => this.d.privileged.detachRootSnapshot({ vmId: vm.id, cowFile: files.rootfsCow }, ctx));
+        ctx.progress?.('booting', `${vm.vmm}, ${vm.spec.vcpu} vcpu, ${vm.spec.memoryMib} MiB`);
+        const vmm = await driver.start({
           vmId: vm.id, hostname: vm.name, vcpu: vm.spec.vcpu, memoryMib: vm.spec.memoryMib, kernelPath: kernel.kernelPath, initrdPath: kernel.initrdPath,
-          rootDisk: { path: files.rootfsOverlay, format: this.d.config.rootfs_overlay === 'copy' ? 'raw' : 'qcow2' }, workDisk: files.workDisk,
+          rootDisk, workDisk: files.workDisk,
           network: { tap, mac: vm.mac!, addressCidr: `${vm.guestIp}/${this.d.config.cidr}`, gateway: this.d.config.bridge_ip, dns: this.d.config.default_dns ?? this.d.config.bridge_ip },
           files,
-        }, ctx.signal);
-        undo.push('stop VMM', () => this.d.driver.hardStop(vmm.pid, files));
+        }, ctx);
+        undo.push('release what the VMM left', () => driver.release(files, ctx));
+        undo.push('stop VMM', () => driver.hardStop(vmm.pid, files));
         const handles: VmHandles = { pid: vmm.pid, tap, vmm: vmm.detail, startedAt: new Date().toISOString() };
         writePidFile(files.pidFile, vmm.pid);
         writeFileAtomic(files.handles, `${JSON.stringify(handles)}\n`);
         this.store.vms.setRuntime(vm.id, 'running', handles);
-        const isDead = () => !this.d.driver.owns(vmm.pid, files);
+        const isDead = () => !driver.owns(vmm.pid, files);
         try {
           ctx.progress?.('waiting for agent', 'health');
-          const health = await waitForAgent(this.d.driver.agentEndpoint(files), {
+          const health = await waitForAgent(driver.agentEndpoint(files), {
             timeoutMs: READY_TIMEOUT_MS, signal: ctx.signal, isDead, reachableWithoutAgent: () => probeTcp(vm.guestIp!, 22, 500), graceMs: NO_AGENT_GRACE_MS,
           });
           if (!health) this.d.log.warn('the guest answers ssh but its agent does not: this image has no banger-agent', { op_id: ctx.opId, vm: vm.name });
@@ -306,14 +355,14 @@ export class VmService {
   /** The VM's handles if its VMM is alive and really its own (pid and command line), else null. */
   private liveHandles(vm: Vm): VmHandles | null {
     const h = this.handles(vm);
-    return h && this.d.driver.owns(h.pid, this.files(vm)) ? h : null;
+    return h && this.driverOf(vm).owns(h.pid, this.files(vm)) ? h : null;
   }
 
   /** The live side of a VM for `vm show`: VMM pid, how it runs, what the VMM says, and the agent's view. */
   async runtime(vm: Vm): Promise<{ pid: number; vmm: string; status: string; startedAt: string; tap: string; agent: { health: AgentHealth } | { error: string } } | null> {
     const h = this.liveHandles(vm);
     if (!h) return null;
-    const [status, agent] = await Promise.all([this.d.driver.status(h.pid, this.files(vm)), this.agentView(vm)]);
+    const [status, agent] = await Promise.all([this.driverOf(vm).status(h.pid, this.files(vm)), this.agentView(vm)]);
     return { pid: h.pid, vmm: h.vmm, status, startedAt: h.startedAt, tap: h.tap, agent };
   }
 
@@ -333,6 +382,10 @@ export class VmService {
       await this.d.nat.vmDown(vm.id, ctx).catch((e: Error) => this.d.log.warn('could not remove NAT rules', { op_id: ctx.opId, vm: vm.name, error: e.message }));
     }
     await this.d.privileged.deleteTap({ name: h?.tap ?? tapNameForVm(vm.id) }, ctx).catch((e: Error) => this.d.log.warn('could not delete tap', { op_id: ctx.opId, error: e.message }));
+    await this.driverOf(vm).release(this.files(vm), ctx).catch((e: Error) => this.d.log.warn('could not release what the VMM left', { op_id: ctx.opId, vm: vm.name, error: e.message }));
+    if (vm.rootOverlay === 'dm-snapshot') {
+      await this.d.privileged.detachRootSnapshot({ vmId: vm.id, cowFile: this.files(vm).rootfsCow }, ctx).catch((e: Error) => this.d.log.warn('could not detach the root snapshot', { op_id: ctx.opId, vm: vm.name, error: e.message }));
+    }
     rmSync(this.files(vm).handles, { force: true });
     rmSync(this.files(vm).runtimeDir, { recursive: true, force: true });
     this.store.vms.setRuntime(vm.id, 'stopped', null);
@@ -369,7 +422,7 @@ export class VmService {
   private async powerOff(vm: Vm, h: VmHandles, ctx: OpCtx): Promise<void> {
     const files = this.files(vm);
     ctx.progress?.('stopping', 'asking the agent to power off');
-    const viaAgent = await withAgent(this.d.driver.agentEndpoint(files), (c) => c.shutdown(3_000), 1_000).then(() => true, (e: Error) => {
+    const viaAgent = await withAgent(this.driverOf(vm).agentEndpoint(files), (c) => c.shutdown(3_000), 1_000).then(() => true, (e: Error) => {
       this.d.log.warn('agent shutdown failed; trying ssh', { op_id: ctx.opId, vm: vm.name, error: e.message });
       return false;
     });
@@ -381,13 +434,13 @@ export class VmService {
     while (Date.now() < deadline && isProcessAlive(h.pid)) await sleep(100);
     if (isProcessAlive(h.pid)) {
       ctx.progress?.('stopping', 'the guest did not power off in time: hard stop');
-      await this.d.driver.hardStop(h.pid, files);
+      await this.driverOf(vm).hardStop(h.pid, files);
     }
   }
 
   /** The agent's view of a running VM (`vm show`), or why there is none. */
   async agentView(vm: Vm): Promise<{ health: AgentHealth } | { error: string }> {
-    return withAgent(this.d.driver.agentEndpoint(this.files(vm)), async (c) => ({ health: await c.health(2_000) }), 1_000)
+    return withAgent(this.driverOf(vm).agentEndpoint(this.files(vm)), async (c) => ({ health: await c.health(2_000) }), 1_000)
       .catch((e: Error) => ({ error: e.message }));
   }
 
@@ -405,7 +458,7 @@ export class VmService {
       }
       let listeners: AgentListener[];
       try {
-        listeners = await withAgent(this.d.driver.agentEndpoint(this.files(vm)), (c) => c.ports(5_000), 2_000);
+        listeners = await withAgent(this.driverOf(vm).agentEndpoint(this.files(vm)), (c) => c.ports(5_000), 2_000);
       } catch (e) {
         throw new BangerError('operation_failed', `VM ${vm.name}: cannot list ports: ${(e as Error).message}`, { hint: 'the guest agent is not answering; `banger vm logs ' + vm.name + '` shows the console' });
       }
@@ -495,7 +548,7 @@ export class VmService {
       const h = this.liveHandles(vm);
       if (h) {
         ctx.progress?.('stopping', vm.name);
-        await this.d.driver.hardStop(h.pid, this.files(vm));
+        await this.driverOf(vm).hardStop(h.pid, this.files(vm));
       }
       await this.released(vm, ctx);
       rmSync(this.files(vm).dir, { recursive: true, force: true });

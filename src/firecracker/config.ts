@@ -17,8 +17,10 @@ export interface ApiCall {
 export interface FirecrackerPaths {
   /** The uncompressed kernel Firecracker boots on x86_64 (extracted from the bzImage). */
   vmlinux: string;
+  initrd: string | null;
   /** Root disk as Firecracker sees it: the dm-snapshot device, or a sparse copy. */
   rootDrive: string;
+  workDisk: string;
   logFile: string;
   metricsFile: string;
   vsockUds: string;
@@ -38,13 +40,13 @@ export function buildFirecrackerConfig(spec: BootSpec, p: FirecrackerPaths): Api
       method: 'PUT', path: '/boot-source',
       body: {
         kernel_image_path: p.vmlinux,
-        ...(spec.initrdPath && { initrd_path: spec.initrdPath }),
+        ...(p.initrd && { initrd_path: p.initrd }),
         // Firecracker's serial console is ttyS0 too; reboot=k lets a guest reboot end the VMM.
         boot_args: kernelCommandLine(spec, ['reboot=k', 'panic=1', 'pci=off']),
       },
     },
     { method: 'PUT', path: '/drives/root', body: { drive_id: 'root', path_on_host: p.rootDrive, is_root_device: false, is_read_only: false } },
-    { method: 'PUT', path: '/drives/work', body: { drive_id: 'work', path_on_host: spec.workDisk, is_root_device: false, is_read_only: false } },
+    { method: 'PUT', path: '/drives/work', body: { drive_id: 'work', path_on_host: p.workDisk, is_root_device: false, is_read_only: false } },
     { method: 'PUT', path: '/network-interfaces/eth0', body: { iface_id: 'eth0', host_dev_name: spec.network.tap, guest_mac: spec.network.mac } },
     { method: 'PUT', path: '/vsock', body: { guest_cid: guestCid(spec.vmId), uds_path: p.vsockUds } },
   ];

@@ -1,30 +1,48 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, symlinkSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { AgentEndpoint } from '../agent/index.js';
 import type { Logger } from '../log/index.js';
 import { BangerError } from '../model/index.js';
 import type { VmFiles } from '../paths/index.js';
-import { isProcessAlive, processCmdline, type HostRunner, type ProcessSupervisor } from '../system/index.js';
-import type { BootSpec, StartedVmm, VmmDriver } from '../vmm/index.js';
+import type { PrivilegedOps } from '../roothelper/index.js';
+import { isProcessAlive, processIdentity, type HostRunner, type ProcessSupervisor } from '../system/index.js';
+import type { BootSpec, DriverCtx, StartedVmm, VmmDriver } from '../vmm/index.js';
 import { FirecrackerApi } from './apiClient.js';
 import { buildFirecrackerConfig, firecrackerAgentEndpoint } from './config.js';
+import { IN_JAIL, isJailedFirecracker } from './jailer.js';
 import { judgeFirecrackerVersion } from './version.js';
 import { cachedVmlinux } from './vmlinux.js';
 
 export interface FirecrackerDriverOptions {
-  firecrackerBin: string;
+  /** null: no firecracker on this host; starts are refused with that reason. */
+  firecrackerBin: string | null;
   runner: HostRunner;
   supervisor: ProcessSupervisor;
+  privileged: PrivilegedOps;
   log: Logger;
+  /** Run under the jailer (default on); its chroots live under chrootBase. */
+  jailer: { enabled: boolean; chrootBase: string };
+  /** The uid/gid the jailed Firecracker drops to: the daemon's own. */
+  uid: number;
+  gid: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const API_READY_MS = 10_000;
+
+/** A file Firecracker's logger or metrics may open (it wants an existing file or pipe). */
+function touch(path: string): void {
+  closeSync(openSync(path, 'a', 0o600));
+}
 
 /**
- * The Firecracker back-end (issue 7) without the jailer: Firecracker runs as the daemon's
- * user in its own session, configured through its API socket from buildFirecrackerConfig,
- * with the agent on vsock. The jailed variant (planJailer, through the root helper) and
- * dm-snapshot roots are planned but not wired in yet; this driver boots a raw root disk
- * (rootfs_overlay = "copy").
+ * The Firecracker back-end (issue 7). Jailed (the default): the root helper prepares a
+ * per-VM chroot and runs the jailer, which leaves Firecracker running as the daemon's uid
+ * in its own pid namespace, parented by no banger process; the daemon reaches its API and
+ * vsock sockets through symlinks in the VM's runtime directory. Unjailed (debugging):
+ * Firecracker runs as the daemon's user in its own session. Either way the VM is configured
+ * through the API from buildFirecrackerConfig, its serial console goes to the console log,
+ * and the agent is on vsock.
  */
 export class FirecrackerDriver implements VmmDriver {
   readonly kind = 'firecracker' as const;
@@ -32,29 +50,42 @@ export class FirecrackerDriver implements VmmDriver {
 
   constructor(private readonly o: FirecrackerDriverOptions) {}
 
-  private async checkVersion(): Promise<string> {
-    if (this.version) return this.version;
-    const r = await this.o.runner.run([this.o.firecrackerBin, '--version'], { allowFailure: true });
+  private async checkVersion(): Promise<{ bin: string; version: string }> {
+    const bin = this.o.firecrackerBin;
+    if (!bin) throw new BangerError('not_found', 'no firecracker binary was found', { hint: 'install Firecracker >= 1.5.0 (tested 1.14.1) and its jailer, or set firecracker_bin' });
+    if (this.version) return { bin, version: this.version };
+    const r = await this.o.runner.run([bin, '--version'], { allowFailure: true });
     const verdict = judgeFirecrackerVersion(`${r.stdout}\n${r.stderr}`);
     if (!verdict.ok) throw new BangerError('operation_failed', verdict.reason, { hint: verdict.hint });
     if (verdict.warning) this.o.log.warn(verdict.warning);
-    return (this.version = verdict.version);
+    this.version = verdict.version;
+    return { bin, version: verdict.version };
   }
 
-  async start(spec: BootSpec, signal?: AbortSignal): Promise<StartedVmm> {
-    const version = await this.checkVersion();
-    if (spec.rootDisk.format !== 'raw') throw new BangerError('bad_request', 'Firecracker boots raw disks only', { hint: 'set rootfs_overlay = "copy" (or "dm-snapshot" where device-mapper works)' });
+  async start(spec: BootSpec, ctx: DriverCtx): Promise<StartedVmm> {
+    const { bin, version } = await this.checkVersion();
+    if (spec.rootDisk.format !== 'raw') throw new BangerError('bad_request', 'Firecracker boots raw disks only', { hint: 'this VM\'s root disk is a qcow2 overlay: create it again with --vmm firecracker' });
     const f = spec.files;
     mkdirSync(f.runtimeDir, { recursive: true, mode: 0o700 });
     // Firecracker refuses to start on an existing socket path; an earlier boot's are stale.
     for (const sock of [f.firecrackerApiSocket, f.vsockSocket]) rmSync(sock, { force: true });
     const vmlinux = await cachedVmlinux(this.o.runner, spec.kernelPath);
-    const proc = this.o.supervisor.start({ argv: [this.o.firecrackerBin, '--api-sock', f.firecrackerApiSocket, '--id', spec.vmId], logFile: f.vmmLog, pidFile: f.pidFile });
+    return this.o.jailer.enabled ? this.startJailed(spec, vmlinux, version, ctx) : this.startPlain(spec, bin, vmlinux, version, ctx);
+  }
+
+  private async startPlain(spec: BootSpec, bin: string, vmlinux: string, version: string, ctx: DriverCtx): Promise<StartedVmm> {
+    const f = spec.files;
+    const logFile = join(f.dir, 'firecracker.log');
+    const metricsFile = join(f.dir, 'firecracker.metrics');
+    touch(logFile);
+    touch(metricsFile);
+    // Firecracker's stdout is the guest's serial console.
+    const proc = this.o.supervisor.start({ argv: [bin, '--api-sock', f.firecrackerApiSocket, '--id', spec.vmId], logFile: f.consoleLog, pidFile: f.pidFile });
     try {
-      await this.o.supervisor.waitReady(proc, f.vmmLog, async () => existsSync(f.firecrackerApiSocket), { timeoutMs: 10_000, what: `firecracker for VM ${spec.hostname}`, ...(signal && { signal }) });
-      const api = new FirecrackerApi(f.firecrackerApiSocket);
-      await api.configure(buildFirecrackerConfig(spec, { vmlinux, rootDrive: spec.rootDisk.path, logFile: `${f.dir}/firecracker.log`, metricsFile: `${f.dir}/firecracker.metrics`, vsockUds: f.vsockSocket }));
-      await api.start();
+      await this.o.supervisor.waitReady(proc, f.consoleLog, async () => existsSync(f.firecrackerApiSocket), { timeoutMs: API_READY_MS, what: `firecracker for VM ${spec.hostname}`, ...(ctx.signal && { signal: ctx.signal }) });
+      await this.configureAndBoot(f.firecrackerApiSocket, buildFirecrackerConfig(spec, {
+        vmlinux, initrd: spec.initrdPath, rootDrive: spec.rootDisk.path, workDisk: spec.workDisk, logFile, metricsFile, vsockUds: f.vsockSocket,
+      }));
     } catch (e) {
       // A refused configuration leaves nothing behind: the VMM goes, with its sockets.
       await this.hardStop(proc.pid, f);
@@ -63,10 +94,72 @@ export class FirecrackerDriver implements VmmDriver {
     return { pid: proc.pid, detail: `firecracker ${version}` };
   }
 
+  private async startJailed(spec: BootSpec, vmlinux: string, version: string, ctx: DriverCtx): Promise<StartedVmm> {
+    const f = spec.files;
+    const chrootBase = this.o.jailer.chrootBase;
+    mkdirSync(chrootBase, { recursive: true, mode: 0o755 });
+    const rootIsDevice = spec.rootDisk.path.startsWith('/dev/');
+    const { chrootRoot } = await this.o.privileged.prepareJail({
+      vmId: spec.vmId, chrootBase, uid: this.o.uid, gid: this.o.gid,
+      files: [
+        { source: vmlinux, name: 'vmlinux' },
+        ...(spec.initrdPath ? [{ source: spec.initrdPath, name: 'initrd.img' }] : []),
+        { source: spec.workDisk, name: 'work.ext4' },
+        ...(rootIsDevice ? [] : [{ source: spec.rootDisk.path, name: 'rootfs' }]),
+      ],
+      devices: [
+        ...(rootIsDevice ? [{ source: spec.rootDisk.path, name: 'rootfs' }] : []),
+        // Firecracker's vsock is its own (a unix socket on the host); the node is only given where the host has one.
+        ...(existsSync('/dev/vhost-vsock') ? [{ source: '/dev/vhost-vsock', name: 'dev/vhost-vsock' }] : []),
+      ],
+    }, ctx);
+    let pid: number | null = null;
+    try {
+      const inHost = (p: string) => join(chrootRoot, p);
+      touch(inHost(IN_JAIL.logFile));
+      touch(inHost(IN_JAIL.metricsFile));
+      // Short, fixed paths for the daemon: the chroot may be too deep for a unix socket path.
+      symlinkSync(inHost(IN_JAIL.apiSocket), f.firecrackerApiSocket);
+      symlinkSync(inHost(IN_JAIL.vsockUds), f.vsockSocket);
+      pid = (await this.o.privileged.startJailer({ vmId: spec.vmId, chrootBase, uid: this.o.uid, gid: this.o.gid, consoleLog: f.consoleLog }, ctx)).pid;
+      const deadline = Date.now() + API_READY_MS;
+      while (!existsSync(f.firecrackerApiSocket)) {
+        if (!isProcessAlive(pid)) throw new BangerError('operation_failed', `the jailed firecracker for VM ${spec.hostname} exited before its API was up`, { hint: `see ${f.consoleLog}` });
+        if (Date.now() > deadline) throw new BangerError('operation_failed', `the jailed firecracker for VM ${spec.hostname} made no API socket within ${API_READY_MS / 1000} s`, { hint: `see ${f.consoleLog}` });
+        if (ctx.signal?.aborted) throw new BangerError('interrupted', `cancelled while starting VM ${spec.hostname}`);
+        await sleep(50);
+      }
+      await this.configureAndBoot(f.firecrackerApiSocket, buildFirecrackerConfig(spec, {
+        vmlinux: IN_JAIL.kernel, initrd: spec.initrdPath ? IN_JAIL.initrd : null, rootDrive: IN_JAIL.rootDrive, workDisk: IN_JAIL.workDisk,
+        logFile: IN_JAIL.logFile, metricsFile: IN_JAIL.metricsFile, vsockUds: IN_JAIL.vsockUds,
+      }));
+    } catch (e) {
+      if (pid !== null) await this.hardStop(pid, f);
+      await this.release(f, ctx).catch((err: Error) => this.o.log.warn('could not remove the jail after a failed start', { op_id: ctx.opId, error: err.message }));
+      throw e;
+    }
+    return { pid, detail: `firecracker ${version}, jailed` };
+  }
+
+  private async configureAndBoot(socket: string, calls: ReturnType<typeof buildFirecrackerConfig>): Promise<void> {
+    const api = new FirecrackerApi(socket);
+    await api.configure(calls);
+    await api.start();
+  }
+
+  async release(files: VmFiles, ctx: DriverCtx): Promise<void> {
+    for (const link of [files.firecrackerApiSocket, files.vsockSocket]) rmSync(link, { force: true });
+    if (this.o.jailer.enabled && existsSync(this.o.jailer.chrootBase)) {
+      await this.o.privileged.removeJail({ vmId: basename(files.dir), chrootBase: this.o.jailer.chrootBase }, ctx);
+    }
+  }
+
   owns(pid: number, files: VmFiles): boolean {
     if (!isProcessAlive(pid)) return false;
-    const cmd = processCmdline(pid);
-    return cmd !== null && cmd.some((a) => a.includes('firecracker')) && cmd.includes(files.firecrackerApiSocket);
+    const who = processIdentity(pid);
+    if (!who) return false;
+    if (isJailedFirecracker(who, basename(files.dir))) return true;
+    return who.cmdline.some((a) => a.includes('firecracker')) && who.cmdline.includes(files.firecrackerApiSocket);
   }
 
   async status(pid: number, files: VmFiles): Promise<string> {
@@ -80,7 +173,12 @@ export class FirecrackerDriver implements VmmDriver {
 
   async hardStop(pid: number, files: VmFiles): Promise<void> {
     if (this.owns(pid, files)) {
-      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch (e) {
+        // A jailed Firecracker under another uid (a root daemon's owner) goes through the helper.
+        if ((e as NodeJS.ErrnoException).code === 'EPERM') await this.o.privileged.signalProcess({ pid, signal: 'KILL' }, { opId: 'hard-stop' }).catch(() => undefined);
+      }
     }
     for (let i = 0; i < 100 && isProcessAlive(pid); i++) await sleep(50);
   }

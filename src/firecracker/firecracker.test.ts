@@ -37,7 +37,7 @@ test('the configuration: logger, metrics, machine, kernel with banger\'s command
     network: { tap: 'tap-fc-abcd1234', mac: '52:54:ab:cd:12:34', addressCidr: '172.16.0.2/24', gateway: '172.16.0.1', dns: '172.16.0.1' },
     files: {} as never,
   } as BootSpec;
-  const calls = buildFirecrackerConfig(spec, { vmlinux: '/k/vmlinux', rootDrive: '/dev/mapper/fc-rootfs-abcd1234', logFile: '/r/fc.log', metricsFile: '/r/fc.metrics', vsockUds: '/r/v.sock' });
+  const calls = buildFirecrackerConfig(spec, { vmlinux: '/k/vmlinux', initrd: '/k/initrd.img', rootDrive: '/dev/mapper/fc-rootfs-abcd1234', workDisk: '/v/work.ext4', logFile: '/r/fc.log', metricsFile: '/r/fc.metrics', vsockUds: '/r/v.sock' });
   assert.deepEqual(calls.map((c) => `${c.method} ${c.path}`), [
     'PUT /logger', 'PUT /metrics', 'PUT /machine-config', 'PUT /boot-source', 'PUT /drives/root', 'PUT /drives/work', 'PUT /network-interfaces/eth0', 'PUT /vsock',
   ]);

@@ -1,13 +1,27 @@
 import { basename, join } from 'node:path';
 
 /**
- * The jailer plan (issue 7), pure: where the per-VM chroot is, what goes into it, and the
- * jailer's argv. The jailer makes `<chroot_base>/<exec file name>/<id>/root`, drops to the
- * owner's uid/gid, execs Firecracker inside, and writes `<exec file name>.pid` in the
- * chroot. Files are hard-linked in (they must be on the chroot's filesystem), block devices
- * and /dev/vhost-vsock are made as device nodes, all through PrivilegedOps. A unix socket
- * path is at most 108 bytes, so a long API socket path is reached through a short symlink.
+ * The jailer (issue 7), planned as pure data. The jailer makes
+ * `<chroot_base>/<exec file name>/<id>/root`, copies Firecracker in, drops to the owner's
+ * uid/gid and execs it there; with `--new-pid-ns` it writes Firecracker's pid to
+ * `<exec file name>.pid` in the chroot and exits. banger prepares the chroot first (files
+ * hard-linked in, device nodes made) through PrivilegedOps, which own the directory names;
+ * the daemon only knows the names Firecracker sees inside the jail (IN_JAIL) and reaches
+ * the sockets through symlinks in the VM's runtime directory, which keeps the dialled path
+ * under the 108-byte unix socket limit however deep the chroot is.
  */
+export const IN_JAIL = {
+  kernel: '/vmlinux',
+  initrd: '/initrd.img',
+  rootDrive: '/rootfs',
+  workDisk: '/work.ext4',
+  apiSocket: '/run/firecracker.socket',
+  vsockUds: '/run/vsock.sock',
+  // In /run, which the jail gives to the VMM's uid, so the daemon can make them beforehand.
+  logFile: '/run/firecracker.log',
+  metricsFile: '/run/firecracker.metrics',
+} as const;
+
 export interface JailerInput {
   vmId: string;
   jailerBin: string;
@@ -15,25 +29,13 @@ export interface JailerInput {
   chrootBase: string;
   uid: number;
   gid: number;
-  kernel: string;
-  initrd: string | null;
-  rootDrive: string;
-  workDisk: string;
-  /** A short directory for socket symlinks (the VM's runtime dir). */
-  shortDir: string;
 }
 
 export interface JailerPlan {
   argv: string[];
+  /** `<base>/<exec name>/<id>`: everything of this VM's jail, removed as one tree. */
+  jailDir: string;
   chrootRoot: string;
-  /** Host files hard-linked into the chroot, and the name Firecracker sees them by. */
-  links: Array<{ from: string; to: string; inJail: string }>;
-  /** Device nodes to make in the chroot (block devices copy the host device's numbers). */
-  devices: Array<{ hostDevice: string; to: string; inJail: string }>;
-  apiSocket: string;
-  /** What the daemon dials: the socket itself, or a short symlink to it when the path is too long. */
-  apiSocketDial: string;
-  vsockUds: string;
   pidFile: string;
 }
 
@@ -41,30 +43,30 @@ export const UNIX_PATH_MAX = 107;
 
 export function planJailer(i: JailerInput): JailerPlan {
   const exec = basename(i.firecrackerBin);
-  const chrootRoot = join(i.chrootBase, exec, i.vmId, 'root');
-  const inJail = (p: string) => join(chrootRoot, p);
-  const links = [
-    { from: i.kernel, to: inJail('vmlinux'), inJail: '/vmlinux' },
-    ...(i.initrd ? [{ from: i.initrd, to: inJail('initrd.img'), inJail: '/initrd.img' }] : []),
-    { from: i.workDisk, to: inJail('work.ext4'), inJail: '/work.ext4' },
-  ];
-  // The root drive is a device-mapper device (or a sparse copy, then linked like a file).
-  const devices = i.rootDrive.startsWith('/dev/')
-    ? [{ hostDevice: i.rootDrive, to: inJail('rootfs'), inJail: '/rootfs' }, { hostDevice: '/dev/vhost-vsock', to: inJail('dev/vhost-vsock'), inJail: '/dev/vhost-vsock' }]
-    : [{ hostDevice: '/dev/vhost-vsock', to: inJail('dev/vhost-vsock'), inJail: '/dev/vhost-vsock' }];
-  if (!i.rootDrive.startsWith('/dev/')) links.push({ from: i.rootDrive, to: inJail('rootfs'), inJail: '/rootfs' });
-  const apiSocket = inJail('run/firecracker.socket');
-  const apiSocketDial = apiSocket.length > UNIX_PATH_MAX ? join(i.shortDir, 'fc-api.sock') : apiSocket;
+  const jailDir = join(i.chrootBase, exec, i.vmId);
+  const chrootRoot = join(jailDir, 'root');
   return {
     argv: [
       i.jailerBin, '--id', i.vmId, '--exec-file', i.firecrackerBin, '--uid', String(i.uid), '--gid', String(i.gid),
-      '--chroot-base-dir', i.chrootBase, '--daemonize', '--', '--api-sock', '/run/firecracker.socket',
+      // --new-pid-ns: the jailer records Firecracker's pid in the chroot and exits, so neither
+      // the helper nor the daemon is its parent and restarting them leaves the VM running.
+      '--chroot-base-dir', i.chrootBase, '--new-pid-ns', '--', '--api-sock', IN_JAIL.apiSocket,
     ],
-    chrootRoot, links, devices, apiSocket, apiSocketDial, vsockUds: inJail('run/vsock.sock'), pidFile: inJail(`${exec}.pid`),
+    jailDir, chrootRoot, pidFile: join(chrootRoot, `${exec}.pid`),
   };
 }
 
 /** Two paths are on one filesystem when their st_dev matches (hard links need it). */
 export function sameFilesystemProblem(a: { path: string; dev: number }, b: { path: string; dev: number }): string | null {
-  return a.dev === b.dev ? null : `${a.path} and ${b.path} are on different filesystems, so the kernel cannot be hard-linked into the jail; put jailer_chroot_base on the filesystem of banger's state directory`;
+  return a.dev === b.dev ? null : `${a.path} and ${b.path} are on different filesystems, so it cannot be hard-linked into the jail; put jailer_chroot_base on the filesystem of banger's state directory`;
+}
+
+/**
+ * Whether a process is the jailed Firecracker of VM `vmId`: its name (comm, the exec file's
+ * name, which the jailer requires to contain "firecracker") and the `--id=<vmId>` the
+ * jailer passes, and, when given, the uid it was meant to drop to.
+ */
+export function isJailedFirecracker(p: { comm: string; cmdline: readonly string[]; uid: number | null }, vmId: string, uid?: number): boolean {
+  const idGiven = p.cmdline.includes(`--id=${vmId}`) || p.cmdline.some((a, i) => a === '--id' && p.cmdline[i + 1] === vmId);
+  return p.comm.includes('firecracker') && idGiven && (uid === undefined || p.uid === uid);
 }

@@ -5,6 +5,14 @@ export type VmState = (typeof VM_STATES)[number];
 export const VMM_KINDS = ['firecracker', 'qemu'] as const;
 export type VmmKind = (typeof VMM_KINDS)[number];
 
+/**
+ * How a VM's root disk sits on the shared read-only image (SPEC 6): a qcow2 overlay (QEMU),
+ * a device-mapper persistent snapshot over loop devices, or a sparse copy. Chosen at create
+ * time and kept, since the files on disk follow it.
+ */
+export const ROOT_OVERLAYS = ['qcow2', 'dm-snapshot', 'copy'] as const;
+export type RootOverlay = (typeof ROOT_OVERLAYS)[number];
+
 export interface VmSpec {
   vcpu: number;
   memoryMib: number;
@@ -31,6 +39,7 @@ export interface Vm {
   vmDir: string;
   dnsName: string;
   vmm: VmmKind;
+  rootOverlay: RootOverlay;
   nat: boolean;
   workspace: Workspace | null;
   createdAt: string;

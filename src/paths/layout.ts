@@ -45,7 +45,12 @@ export interface Layout {
 export interface VmFiles {
   dir: string;
   handles: string;
+  /** The qcow2 overlay (rootOverlay "qcow2"). */
   rootfsOverlay: string;
+  /** The sparse copy (rootOverlay "copy"). */
+  rootfsCopy: string;
+  /** The device-mapper snapshot's copy-on-write store (rootOverlay "dm-snapshot"). */
+  rootfsCow: string;
   workDisk: string;
   consoleLog: string;
   vmmLog: string;
@@ -126,6 +131,8 @@ export function vmFiles(layout: Layout, vmId: string): VmFiles {
     dir,
     handles: join(dir, 'handles.json'),
     rootfsOverlay: join(dir, 'rootfs.qcow2'),
+    rootfsCopy: join(dir, 'rootfs.raw'),
+    rootfsCow: join(dir, 'rootfs.cow'),
     workDisk: join(dir, 'work.ext4'),
     consoleLog: join(dir, 'console.log'),
     vmmLog: join(dir, 'vmm.log'),

@@ -4,7 +4,7 @@ import { BangerError } from '../model/index.js';
 import type { Logger } from '../log/index.js';
 import type { VmFiles } from '../paths/index.js';
 import { isProcessAlive, processCmdline, ProcessSupervisor, which } from '../system/index.js';
-import type { BootSpec, StartedVmm, VmmDriver } from '../vmm/index.js';
+import type { BootSpec, DriverCtx, StartedVmm, VmmDriver } from '../vmm/index.js';
 import { decideAccel, readAccelFacts, rememberAccel } from './accel.js';
 import { buildQemuArgv, type Accel } from './argv.js';
 import { hostTscKhz } from './hostTsc.js';
@@ -71,7 +71,8 @@ export class QemuDriver implements VmmDriver {
     }
   }
 
-  async start(spec: BootSpec, signal?: AbortSignal): Promise<StartedVmm> {
+  async start(spec: BootSpec, ctx: DriverCtx): Promise<StartedVmm> {
+    const signal = ctx.signal;
     const f = spec.files;
     mkdirSync(f.runtimeDir, { recursive: true, mode: 0o700 });
     for (const p of [f.qmpSocket, f.agentSocket, f.pidFile]) rmSync(p, { force: true });
@@ -117,6 +118,9 @@ export class QemuDriver implements VmmDriver {
   agentEndpoint(files: VmFiles): AgentEndpoint {
     return { kind: 'unix', path: files.agentSocket };
   }
+
+  /** QEMU leaves nothing outside the VM's files and runtime directory. */
+  async release(): Promise<void> {}
 
   async hardStop(pid: number, files: VmFiles): Promise<void> {
     if (!this.owns(pid, files)) return;

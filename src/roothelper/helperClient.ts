@@ -2,6 +2,7 @@ import { connect } from 'node:net';
 import { BangerError, type ErrorCode } from '../model/index.js';
 import { HELPER_PROTOCOL_VERSION, type HelperResponse } from './helperProtocol.js';
 import { readLine } from './helperServer.js';
+import type { JailParams, PrepareJailParams } from './jailOps.js';
 import { PRIV_OPERATIONS, type AllowedSignal, type PrivContext, type PrivilegedOps, type TapInfo } from './privilegedOps.js';
 
 /**
@@ -47,4 +48,9 @@ export class RemotePrivilegedOps implements PrivilegedOps {
   signalProcess(p: { pid: number; signal: AllowedSignal }, ctx: PrivContext): Promise<void> { return this.call('signalProcess', p, ctx); }
   routeDnsDomain(p: { link: string; server: string; domain: string }, ctx: PrivContext): Promise<void> { return this.call('routeDnsDomain', p, ctx); }
   buildImage(p: { name: string; dest: string; ownerUid: number; ownerGid: number }, ctx: PrivContext): Promise<{ rootfsPath: string; workSeedPath: string; sizeBytes: number }> { return this.call('buildImage', p, ctx); }
+  prepareJail(p: PrepareJailParams, ctx: PrivContext): Promise<{ chrootRoot: string }> { return this.call('prepareJail', p, ctx); }
+  startJailer(p: JailParams, ctx: PrivContext): Promise<{ pid: number }> { return this.call('startJailer', p, ctx); }
+  removeJail(p: { vmId: string; chrootBase: string }, ctx: PrivContext): Promise<void> { return this.call('removeJail', p, ctx); }
+  attachRootSnapshot(p: { vmId: string; image: string; cowFile: string; ownerUid: number; ownerGid: number }, ctx: PrivContext): Promise<{ device: string }> { return this.call('attachRootSnapshot', p, ctx); }
+  detachRootSnapshot(p: { vmId: string; cowFile: string }, ctx: PrivContext): Promise<void> { return this.call('detachRootSnapshot', p, ctx); }
 }

@@ -7,6 +7,8 @@ import type { Logger } from '../log/index.js';
 import { which, type HostRunner } from '../system/index.js';
 import { writeExt4Files } from '../vmdisk/index.js';
 import type { AllowedSignal, PrivContext, PrivilegedOps, TapInfo } from './privilegedOps.js';
+import { JailOps, type JailBins, type JailParams, type PrepareJailParams } from './jailOps.js';
+import { RootSnapshotOps } from './rootSnapshotOps.js';
 import { bridgeRuleComment, hasVmRules, natAddScript, natDeleteScript, ruleHandles, vmRuleComment, vmRuleHandles } from './nftNat.js';
 import { IPT_FORWARD_CHAIN, IPT_NAT_CHAIN, iptablesAddArgv, iptablesDeleteArgv, iptablesHasVmRules, iptablesSetup, iptablesTeardown } from './iptablesNat.js';
 import {
@@ -25,6 +27,15 @@ export interface InProcessPrivilegedOpsOptions {
   ipForwardPath?: string;
   /** How NAT rules are written: nft, or iptables-nft where nft is missing. Default: detected. */
   natBackend?: { kind: 'nft' } | { kind: 'iptables'; bin: string };
+  /** The jailer and firecracker binaries (root's choice). Default: found on PATH. */
+  jail?: JailBins;
+  /** Whether device-mapper works here. Default: /proc/misc. */
+  deviceMapper?: () => boolean;
+}
+
+/** jailer and firecracker as found on PATH (jailer defaults to /usr/bin/jailer, its usual place). */
+export function detectJailBins(): JailBins {
+  return { jailerBin: which('jailer') ?? '/usr/bin/jailer', firecrackerBin: which('firecracker') };
 }
 
 /** nft when present, else iptables-nft (or iptables), else nft (which then fails with a clear error). */
@@ -42,9 +53,13 @@ export class InProcessPrivilegedOps implements PrivilegedOps {
   private readonly nftTable: string;
   private readonly ipForwardPath: string;
   private readonly natBackend: { kind: 'nft' } | { kind: 'iptables'; bin: string };
+  private readonly jails: JailOps;
+  private readonly snapshots: RootSnapshotOps;
 
   constructor(private readonly o: InProcessPrivilegedOpsOptions) {
     this.nftTable = validateNftTable(o.nftTable ?? 'banger');
+    this.jails = new JailOps({ runner: o.runner, roots: o.roots, bins: o.jail ?? detectJailBins() });
+    this.snapshots = new RootSnapshotOps({ runner: o.runner, roots: o.roots, ...(o.deviceMapper && { deviceMapper: o.deviceMapper }) });
     this.natBackend = o.natBackend ?? detectNatBackend();
     this.ipForwardPath = o.ipForwardPath ?? '/proc/sys/net/ipv4/ip_forward';
   }
@@ -200,6 +215,31 @@ export class InProcessPrivilegedOps implements PrivilegedOps {
     for (const argv of resolvedRoutingArgv(link, server, domain)) await this.o.runner.run(argv);
   }
 
+  async prepareJail(p: PrepareJailParams, ctx: PrivContext): Promise<{ chrootRoot: string }> {
+    this.logCall(ctx, 'prepare_jail', { vmId: p.vmId, chrootBase: p.chrootBase, uid: p.uid, gid: p.gid, files: p.files?.map((f) => f.name), devices: p.devices?.map((d) => d.name) });
+    return this.jails.prepare(p);
+  }
+
+  async startJailer(p: JailParams, ctx: PrivContext): Promise<{ pid: number }> {
+    this.logCall(ctx, 'start_jailer', { vmId: p.vmId, uid: p.uid, gid: p.gid });
+    return this.jails.start(p);
+  }
+
+  async removeJail(p: { vmId: string; chrootBase: string }, ctx: PrivContext): Promise<void> {
+    this.logCall(ctx, 'remove_jail', { vmId: p.vmId });
+    await this.jails.remove(p);
+  }
+
+  async attachRootSnapshot(p: { vmId: string; image: string; cowFile: string; ownerUid: number; ownerGid: number }, ctx: PrivContext): Promise<{ device: string }> {
+    this.logCall(ctx, 'attach_root_snapshot', { vmId: p.vmId, image: p.image });
+    return this.snapshots.attach(p);
+  }
+
+  async detachRootSnapshot(p: { vmId: string; cowFile: string }, ctx: PrivContext): Promise<void> {
+    this.logCall(ctx, 'detach_root_snapshot', { vmId: p.vmId });
+    await this.snapshots.detach(p);
+  }
+
   async signalProcess(p: { pid: number; signal: AllowedSignal }, ctx: PrivContext): Promise<void> {
     const signal = validateSignal(p.signal);
     const pid = validateVmmPid(p.pid, this.o.roots);
@@ -231,6 +271,11 @@ export class UnavailablePrivilegedOps implements PrivilegedOps {
   async signalProcess(): Promise<void> { this.fail(); }
   async routeDnsDomain(): Promise<void> { this.fail(); }
   async buildImage(): Promise<{ rootfsPath: string; workSeedPath: string; sizeBytes: number }> { this.fail(); }
+  async prepareJail(): Promise<{ chrootRoot: string }> { this.fail(); }
+  async startJailer(): Promise<{ pid: number }> { this.fail(); }
+  async removeJail(): Promise<void> { this.fail(); }
+  async attachRootSnapshot(): Promise<{ device: string }> { this.fail(); }
+  async detachRootSnapshot(): Promise<void> { this.fail(); }
 }
 
 /** The resolvectl calls that send ~DOMAIN queries to SERVER on LINK (systemd-resolved). */

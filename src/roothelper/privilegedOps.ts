@@ -6,6 +6,8 @@
  *
  * Every implementation validates every argument with ./validate.ts before acting.
  */
+import type { JailParams, PrepareJailParams } from './jailOps.js';
+
 export interface PrivContext {
   /** The daemon operation this call belongs to; logged on every line. */
   opId: string;
@@ -43,6 +45,24 @@ export interface PrivilegedOps {
    * directory and hands the result to the owner (uid/gid). Only catalog names are accepted.
    */
   buildImage(p: { name: string; dest: string; ownerUid: number; ownerGid: number }, ctx: PrivContext): Promise<{ rootfsPath: string; workSeedPath: string; sizeBytes: number }>;
+  /**
+   * Makes VM `vmId`'s jail `<chrootBase>/<firecracker>/<vmId>/root` afresh: the files
+   * hard-linked in (same filesystem, or a clear error), the device nodes made, owned by
+   * uid/gid. Returns the chroot's path. Refused while that VM's Firecracker runs.
+   */
+  prepareJail(p: PrepareJailParams, ctx: PrivContext): Promise<{ chrootRoot: string }>;
+  /**
+   * Runs the jailer (binaries chosen by root) for a prepared jail, its console going to
+   * `consoleLog`; returns Firecracker's pid from the jailer's pid file once checked to be
+   * this VM's Firecracker running as uid.
+   */
+  startJailer(p: JailParams, ctx: PrivContext): Promise<{ pid: number }>;
+  /** Removes VM `vmId`'s jail without following any symlink in it; absent is fine. */
+  removeJail(p: { vmId: string; chrootBase: string }, ctx: PrivContext): Promise<void>;
+  /** Puts a persistent device-mapper snapshot (`/dev/mapper/fc-rootfs-<id>`) over the image and the COW file, owned by the owner. */
+  attachRootSnapshot(p: { vmId: string; image: string; cowFile: string; ownerUid: number; ownerGid: number }, ctx: PrivContext): Promise<{ device: string }>;
+  /** Removes the VM's snapshot and its loop devices; none is fine. */
+  detachRootSnapshot(p: { vmId: string; cowFile: string }, ctx: PrivContext): Promise<void>;
   /** Sends an allow-listed signal to a process that is verifiably a banger VMM. */
   signalProcess(p: { pid: number; signal: AllowedSignal }, ctx: PrivContext): Promise<void>;
 }
@@ -68,4 +88,9 @@ export const PRIV_OPERATIONS: Record<keyof PrivilegedOps, string> = {
   signalProcess: 'priv.signal_process',
   routeDnsDomain: 'priv.route_dns_domain',
   buildImage: 'priv.build_image',
+  prepareJail: 'priv.prepare_jail',
+  startJailer: 'priv.start_jailer',
+  removeJail: 'priv.remove_jail',
+  attachRootSnapshot: 'priv.attach_root_snapshot',
+  detachRootSnapshot: 'priv.detach_root_snapshot',
 };

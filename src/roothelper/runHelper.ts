@@ -5,7 +5,7 @@ import { BangerError } from '../model/index.js';
 import type { Layout } from '../paths/index.js';
 import { ExecHostRunner } from '../system/index.js';
 import { RootHelperServer } from './helperServer.js';
-import { InProcessPrivilegedOps } from './inProcessPrivilegedOps.js';
+import { detectJailBins, InProcessPrivilegedOps } from './inProcessPrivilegedOps.js';
 
 export interface RootHelperArgs {
   layout: Layout;
@@ -13,6 +13,9 @@ export interface RootHelperArgs {
   socket?: string | undefined;
   ownerUid?: number | undefined;
   roots?: string[] | undefined;
+  /** The binaries the helper runs for jailed VMs (root's choice); default: found on PATH. */
+  jailerBin?: string | undefined;
+  firecrackerBin?: string | undefined;
 }
 
 /**
@@ -24,7 +27,9 @@ export async function runRootHelper(a: RootHelperArgs): Promise<void> {
   if (process.getuid?.() !== 0) throw new BangerError('unauthorized', 'the root helper must run as root', { hint: 'it is started by bangerd-root.service (`sudo banger system install`)' });
   const ownerUid = a.ownerUid ?? readOwnerUid(a.layout.installToml);
   const log = new JsonLogger(process.stdout, 'info', { component: 'root-helper' });
-  const ops = new InProcessPrivilegedOps({ runner: new ExecHostRunner(), log, roots: a.roots ?? [a.layout.stateDir, a.layout.runtimeDir] });
+  const found = detectJailBins();
+  const jail = { jailerBin: a.jailerBin ?? found.jailerBin, firecrackerBin: a.firecrackerBin ?? found.firecrackerBin };
+  const ops = new InProcessPrivilegedOps({ runner: new ExecHostRunner(), log, roots: a.roots ?? [a.layout.stateDir, a.layout.runtimeDir], jail });
   const server = new RootHelperServer({ socketPath: a.socket ?? a.layout.rootHelperSocket, ownerUid, ops, log });
   await server.listen();
   log.info('root helper started', { pid: process.pid, socket: a.socket ?? a.layout.rootHelperSocket, owner_uid: ownerUid });

@@ -1,6 +1,6 @@
 import { isIPv4 } from 'node:net';
 import { lstatSync, readFileSync, readlinkSync, existsSync } from 'node:fs';
-import { basename, isAbsolute, normalize, sep } from 'node:path';
+import { basename, isAbsolute, join, normalize, sep } from 'node:path';
 import { BangerError, VM_ID_PATTERN } from '../model/index.js';
 import { ALLOWED_SIGNALS, type AllowedSignal } from './privilegedOps.js';
 
@@ -100,6 +100,7 @@ export function validatePathUnder(path: string, roots: readonly string[], what =
 
 /** Executables that may be signalled: banger's VMMs. */
 const VMM_EXECUTABLES = new Set(['qemu-system-x86_64', 'firecracker', 'jailer']);
+const isVmmExecutable = (name: string) => VMM_EXECUTABLES.has(name) || name.includes('firecracker');
 
 /**
  * A pid that is a banger VMM: its executable is a known VMM and its command line names
@@ -115,8 +116,11 @@ export function validateVmmPid(pid: number, roots: readonly string[]): number {
   } catch {
     throw new BangerError('not_found', `process ${pid} does not exist`);
   }
-  if (!VMM_EXECUTABLES.has(basename(exe))) throw new BangerError('unauthorized', `process ${pid} (${basename(exe)}) is not a banger VMM; refusing to signal it`);
-  const mentionsBanger = cmdline.some((arg) => roots.some((r) => arg.includes(r.endsWith(sep) ? r : r + sep)));
+  if (!isVmmExecutable(basename(exe))) throw new BangerError('unauthorized', `process ${pid} (${basename(exe)}) is not a banger VMM; refusing to signal it`);
+  // A jailed Firecracker sees only its chroot: it names its VM by the jailer's --id=<id>.
+  const jailedVm = cmdline.map((a) => /^--id=([0-9a-f]{8})$/.exec(a)?.[1]).find(Boolean);
+  const mentionsBanger = cmdline.some((arg) => roots.some((r) => arg.includes(r.endsWith(sep) ? r : r + sep)))
+    || (jailedVm !== undefined && roots.some((r) => existsSync(join(r, 'vms', jailedVm))));
   if (!mentionsBanger) throw new BangerError('unauthorized', `process ${pid} is a ${basename(exe)} not started by banger; refusing to signal it`);
   return pid;
 }

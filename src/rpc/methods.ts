@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { VM_STATES, VMM_KINDS } from '../model/index.js';
+import { ROOT_OVERLAYS, VM_STATES, VMM_KINDS } from '../model/index.js';
 import { defineMethod } from './methodDef.js';
 
 /**
@@ -20,6 +20,7 @@ export const vmWire = z.object({
   vmDir: z.string(),
   dnsName: z.string(),
   vmm: z.enum(VMM_KINDS),
+  rootOverlay: z.enum(ROOT_OVERLAYS),
   nat: z.boolean(),
   workspace: z.object({ guestPath: z.string(), hostPath: z.string(), baseCommit: z.string().nullable(), head: z.string().nullable() }).nullable(),
   createdAt: z.string(),
@@ -141,10 +142,11 @@ export const METHODS = {
   }),
   'vm.create': defineMethod({
     name: 'vm.create',
-    summary: 'Creates a VM (obtaining its image and kernel when missing) and starts it unless start is false; waits until its agent and ssh answer. nat: outbound NAT for it. workspace: a repository copied in once it is ready (with tool bootstrap).',
+    summary: 'Creates a VM (obtaining its image and kernel when missing) and starts it unless start is false; waits until its agent and ssh answer. nat: outbound NAT for it. vmm: auto, firecracker or qemu (default: vmm from the config); the VM keeps its back-end. workspace: a repository copied in once it is ready (with tool bootstrap).',
     params: z.strictObject({
       name: z.string().optional(), image: z.string().optional(), vcpu: z.number().optional(), memoryMib: z.number().optional(),
       diskSizeBytes: z.number().optional(), nat: z.boolean().default(false), start: z.boolean().default(true),
+      vmm: z.enum(['auto', ...VMM_KINDS]).optional(),
       workspace: workspaceRequest.optional(),
     }),
     result: z.object({ vm: vmWire, ssh: sshTargetWire }),

@@ -69,6 +69,12 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX vms_state ON vms(state);
     `,
   },
+  {
+    id: 3,
+    name: 'vm_root_overlay',
+    // Earlier VMs were all created with the qcow2 default.
+    sql: `ALTER TABLE vms ADD COLUMN root_overlay TEXT NOT NULL DEFAULT 'qcow2' CHECK (root_overlay IN ('qcow2', 'dm-snapshot', 'copy'));`,
+  },
 ];
 
 export const LATEST_MIGRATION_ID = MIGRATIONS[MIGRATIONS.length - 1]!.id;

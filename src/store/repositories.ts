@@ -6,7 +6,7 @@ import type { Db } from './database.js';
 interface VmRow {
   id: string; name: string; state: VmState; image_id: string | null; image_name: string | null;
   vcpu: number; memory_mib: number; disk_size_bytes: number; system_overlay_size_bytes: number;
-  guest_ip: string | null; mac: string | null; vm_dir: string; dns_name: string; vmm: Vm['vmm'];
+  guest_ip: string | null; mac: string | null; vm_dir: string; dns_name: string; vmm: Vm['vmm']; root_overlay: Vm['rootOverlay'];
   nat: number; workspace_json: string | null; created_at: string; touched_at: string; last_error: string | null;
 }
 
@@ -14,7 +14,7 @@ function vmFromRow(r: VmRow): Vm {
   return {
     id: r.id, name: r.name, state: r.state, imageId: r.image_id, imageName: r.image_name,
     spec: { vcpu: r.vcpu, memoryMib: r.memory_mib, diskSizeBytes: r.disk_size_bytes, systemOverlaySizeBytes: r.system_overlay_size_bytes },
-    guestIp: r.guest_ip, mac: r.mac, vmDir: r.vm_dir, dnsName: r.dns_name, vmm: r.vmm, nat: r.nat !== 0,
+    guestIp: r.guest_ip, mac: r.mac, vmDir: r.vm_dir, dnsName: r.dns_name, vmm: r.vmm, rootOverlay: r.root_overlay, nat: r.nat !== 0,
     workspace: r.workspace_json ? (JSON.parse(r.workspace_json) as Workspace) : null,
     createdAt: r.created_at, touchedAt: r.touched_at, lastError: r.last_error,
   };
@@ -61,9 +61,9 @@ export class VmRepository {
   insert(vm: Vm): void {
     this.runningIndex = null;
     this.db.prepare(`INSERT INTO vms (id, name, state, image_id, vcpu, memory_mib, disk_size_bytes, system_overlay_size_bytes,
-      guest_ip, mac, vm_dir, dns_name, vmm, nat, workspace_json, created_at, touched_at, last_error)
+      guest_ip, mac, vm_dir, dns_name, vmm, root_overlay, nat, workspace_json, created_at, touched_at, last_error)
       VALUES (@id, @name, @state, @imageId, @vcpu, @memoryMib, @diskSizeBytes, @systemOverlaySizeBytes,
-      @guestIp, @mac, @vmDir, @dnsName, @vmm, @nat, @workspace, @createdAt, @touchedAt, @lastError)`).run({
+      @guestIp, @mac, @vmDir, @dnsName, @vmm, @rootOverlay, @nat, @workspace, @createdAt, @touchedAt, @lastError)`).run({
       ...vm, ...vm.spec, nat: vm.nat ? 1 : 0, workspace: vm.workspace ? JSON.stringify(vm.workspace) : null,
     });
   }

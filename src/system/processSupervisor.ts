@@ -158,3 +158,16 @@ export function processCmdline(pid: number): string[] | null {
     return null;
   }
 }
+
+/** Who a live process is: its name (comm), argv and real uid, from /proc; null when it is gone. */
+export function processIdentity(pid: number): { comm: string; cmdline: string[]; uid: number | null } | null {
+  const cmdline = processCmdline(pid);
+  if (!cmdline) return null;
+  try {
+    const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return { comm, cmdline, uid: uid === undefined ? null : Number(uid) };
+  } catch {
+    return null;
+  }
+}

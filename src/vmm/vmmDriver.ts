@@ -34,10 +34,22 @@ export interface StartedVmm {
   detail: string;
 }
 
+/** The daemon operation a driver call belongs to (privileged steps are logged with it). */
+export interface DriverCtx {
+  opId: string;
+  signal?: AbortSignal | undefined;
+}
+
 export interface VmmDriver {
   readonly kind: VmmKind;
-  /** Starts the VMM in its own session and returns once it runs (not once the guest is ready). */
-  start(spec: BootSpec, signal?: AbortSignal): Promise<StartedVmm>;
+  /**
+   * Starts the VMM outside the daemon's process tree (its own session, or re-parented by
+   * the jailer) and returns once it runs, not once the guest is ready. Restarting the
+   * daemon never reaches it.
+   */
+  start(spec: BootSpec, ctx: DriverCtx): Promise<StartedVmm>;
+  /** Removes what a stopped VMM leaves besides the VM's own files (a jail). Nothing there is fine. */
+  release(files: VmFiles, ctx: DriverCtx): Promise<void>;
   /** True if `pid` is alive and is this VM's VMM (command line check), so a recycled pid is never adopted. */
   owns(pid: number, files: VmFiles): boolean;
   /** The VMM's own view of the guest (e.g. QMP query-status: "running", "paused", "shutdown"). */

@@ -50,6 +50,17 @@ export class FakePrivilegedOps implements PrivilegedOps {
     this.record('buildImage', p);
     return { rootfsPath: `${p.dest}/rootfs.ext4`, workSeedPath: `${p.dest}/work-seed.ext4`, sizeBytes: 1 };
   }
+  async prepareJail(p: { vmId: string; chrootBase: string }, _ctx: PrivContext): Promise<{ chrootRoot: string }> {
+    this.record('prepareJail', p);
+    return { chrootRoot: `${p.chrootBase}/firecracker/${p.vmId}/root` };
+  }
+  async startJailer(p: { vmId: string }, _ctx: PrivContext): Promise<{ pid: number }> { this.record('startJailer', p); throw new Error('the fake starts no jailer'); }
+  async removeJail(p: { vmId: string; chrootBase: string }, _ctx: PrivContext): Promise<void> { this.record('removeJail', p); }
+  async attachRootSnapshot(p: { vmId: string }, _ctx: PrivContext): Promise<{ device: string }> {
+    this.record('attachRootSnapshot', p);
+    return { device: `/dev/mapper/fc-rootfs-${p.vmId}` };
+  }
+  async detachRootSnapshot(p: { vmId: string; cowFile: string }, _ctx: PrivContext): Promise<void> { this.record('detachRootSnapshot', p); }
   async routeDnsDomain(p: { link: string; server: string; domain: string }, _ctx: PrivContext): Promise<void> { this.record('routeDnsDomain', p); }
 
   ops(): string[] {

@@ -16,6 +16,8 @@ export class FakeVmmDriver implements VmmDriver {
     return { pid, detail: 'fake' };
   }
 
+  async release(): Promise<void> {}
+
   owns(pid: number, _files: VmFiles): boolean {
     return this.alive.has(pid);
   }

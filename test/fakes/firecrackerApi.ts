@@ -8,9 +8,8 @@
  * 204 on success and 400 with `fault_message` otherwise, and records every call.
  * Firecracker itself cannot run on our machines; this is what stands in for it.
  */
-import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 
@@ -84,7 +83,21 @@ export interface FakeFirecrackerOptions {
   onStart?: (state: FakeFirecracker) => void;
   /** Called on SendCtrlAltDel (a real guest powers off; the test decides what follows). */
   onCtrlAltDel?: (state: FakeFirecracker) => void;
+  /**
+   * When given, files a body names are opened as Firecracker would (kernel, initrd, drives,
+   * logger, metrics): through this mapping of its own view (a jail's paths) to the host's;
+   * a missing one is a 400 with Firecracker's message.
+   */
+  hostPath?: (path: string) => string;
 }
+
+/** Body fields naming a file Firecracker opens when the call arrives, with its fault message. */
+const FILE_FIELDS: Record<string, Array<[string, string]>> = {
+  '/boot-source': [['kernel_image_path', 'Cannot open kernel image'], ['initrd_path', 'Cannot open initrd file']],
+  '/drives/{drive_id}': [['path_on_host', 'Unable to open the block device backing file']],
+  '/logger': [['log_path', 'Failed to open the logger file']],
+  '/metrics': [['metrics_path', 'Failed to open the metrics file']],
+};
 
 export class FakeFirecracker {
   readonly spec = loadApiSpec();
@@ -145,6 +158,12 @@ export class FakeFirecracker {
     }
     if (method === 'put' && PRE_BOOT_ONLY.has(route.path) && this.state !== 'Not started') {
       return this.fault(res, call, 'The requested operation is not supported after starting the microVM.');
+    }
+    if (method === 'put' && this.o.hostPath) {
+      for (const [field, message] of FILE_FIELDS[route.path] ?? []) {
+        const value = (call.body as Record<string, unknown>)[field];
+        if (typeof value === 'string' && !existsSync(this.o.hostPath(value))) return this.fault(res, call, `${message} ${value}: No such file or directory (os error 2)`);
+      }
     }
     if (route.path === '/actions') {
       const action = (call.body as { action_type: string }).action_type;

@@ -109,7 +109,7 @@ test("banger's configuration is accepted; start needs a kernel; pre-boot calls a
       vmId: 'abcd1234', hostname: 'dev', vcpu: 2, memoryMib: 512, kernelPath: '/k/vmlinuz', initrdPath: '/k/initrd.img', rootDisk: { path: '/v/r', format: 'raw' }, workDisk: '/v/w',
       network: { tap: 'tap-fc-abcd1234', mac: '52:54:ab:cd:12:34', addressCidr: '172.16.0.2/24', gateway: '172.16.0.1', dns: '172.16.0.1' }, files: {} as never,
     } as BootSpec;
-    await api.configure(buildFirecrackerConfig(spec, { vmlinux: '/k/vmlinux', rootDrive: '/v/r', logFile: '/r/l', metricsFile: '/r/m', vsockUds: '/r/v' }));
+    await api.configure(buildFirecrackerConfig(spec, { vmlinux: '/k/vmlinux', initrd: '/k/initrd.img', rootDrive: '/v/r', workDisk: '/v/w', logFile: '/r/l', metricsFile: '/r/m', vsockUds: '/r/v' }));
     assert.equal(await api.state(), 'Not started');
     await api.start();
     assert.equal(await api.state(), 'Running');

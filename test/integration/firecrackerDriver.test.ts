@@ -1,13 +1,13 @@
 /**
- * The Firecracker driver through a whole lifecycle against the double (a stand-in
- * `firecracker` executable serving the API validated against the official definition, with
- * a real banger-agent behind its vsock socket): version check, configure, start, agent
- * connect, status, graceful stop, hard stop, adoption by a fresh driver, and a refused
- * configuration that leaves nothing behind.
+ * The Firecracker driver through whole lifecycles against the double (stand-in `firecracker`
+ * and `jailer` executables; the API validated against the official definition, with a real
+ * banger-agent behind the vsock socket): version check, configure, start, agent connect,
+ * status, graceful stop, hard stop, adoption by a fresh driver, and a refused configuration
+ * that leaves nothing behind; jailed, through the real privileged operations (as root).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -16,37 +16,50 @@ import { withAgent } from '../../src/agent/index.js';
 import { FirecrackerApi, FirecrackerDriver } from '../../src/firecracker/index.js';
 import { silentLogger } from '../../src/log/index.js';
 import { userLayout, vmFiles } from '../../src/paths/index.js';
+import { InProcessPrivilegedOps, UnavailablePrivilegedOps } from '../../src/roothelper/index.js';
 import { ExecHostRunner, isProcessAlive, ProcessSupervisor } from '../../src/system/index.js';
 import type { BootSpec } from '../../src/vmm/index.js';
+import { writeFirecrackerStandIns } from '../fakes/firecrackerStandIns.js';
 import { repoRoot, waitFor } from './harness.js';
+
+const ctx = { opId: 'op-test' };
 
 function setup() {
   const dir = mkdtempSync(join(tmpdir(), 'banger-fcd-'));
-  const bin = join(dir, 'firecracker');
-  writeFileSync(bin, `#!/bin/sh\nexec "${process.execPath}" "${join(repoRoot, 'build', 'test', 'fakes', 'firecracker-fake.js')}" "$@"\n`);
-  chmodSync(bin, 0o755);
-  const kernel = join(dir, 'vmlinuz');
+  const bins = writeFirecrackerStandIns(dir, join(repoRoot, 'build'));
+  const layout = userLayout({ home: dir, uid: process.getuid!(), env: { XDG_RUNTIME_DIR: join(dir, 'run') } });
+  mkdirSync(layout.kernelsDir, { recursive: true });
+  mkdirSync(layout.runtimeDir, { recursive: true });
+  const kernel = join(layout.kernelsDir, 'vmlinuz');
   // A bzImage-like kernel: stub, then a gzip'd ELF; the driver extracts and caches vmlinux.
   writeFileSync(kernel, Buffer.concat([randomBytes(600), gzipSync(Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), randomBytes(4096)]))]));
-  const layout = userLayout({ home: dir, uid: process.getuid!(), env: { XDG_RUNTIME_DIR: join(dir, 'run') } });
   const files = vmFiles(layout, 'abcd1234');
   mkdirSync(files.dir, { recursive: true });
-  writeFileSync(join(files.dir, 'rootfs.raw'), '');
+  writeFileSync(files.rootfsCopy, 'root');
+  writeFileSync(files.workDisk, 'work');
   const spec: BootSpec = {
-    vmId: 'abcd1234', hostname: 'dev', vcpu: 1, memoryMib: 256, kernelPath: kernel, initrdPath: null, rootDisk: { path: join(files.dir, 'rootfs.raw'), format: 'raw' },
+    vmId: 'abcd1234', hostname: 'dev', vcpu: 1, memoryMib: 256, kernelPath: kernel, initrdPath: null, rootDisk: { path: files.rootfsCopy, format: 'raw' },
     workDisk: files.workDisk, network: { tap: 'tap-fc-abcd1234', mac: '52:54:ab:cd:12:34', addressCidr: '172.16.0.2/24', gateway: '172.16.0.1', dns: '172.16.0.1' }, files,
   };
-  const driver = () => new FirecrackerDriver({ firecrackerBin: bin, runner: new ExecHostRunner(), supervisor: new ProcessSupervisor(), log: silentLogger });
-  return { dir, files, spec, driver, kernel };
+  const chrootBase = join(layout.stateDir, 'jail');
+  const privileged = new InProcessPrivilegedOps({ runner: new ExecHostRunner(), log: silentLogger, roots: [layout.stateDir, layout.runtimeDir], jail: bins });
+  const driver = (jailed = false) => new FirecrackerDriver({
+    firecrackerBin: bins.firecrackerBin, runner: new ExecHostRunner(), supervisor: new ProcessSupervisor(), log: silentLogger,
+    privileged: jailed ? privileged : new UnavailablePrivilegedOps(), jailer: { enabled: jailed, chrootBase }, uid: process.getuid!(), gid: process.getgid!(),
+  });
+  return { dir, files, spec, driver, kernel, layout, chrootBase, privileged };
 }
+
+const parentOf = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
 
 test('lifecycle against the double: configure and start, agent over vsock, status, adoption, graceful and hard stop', async () => {
   const s = setup();
   try {
     const d = s.driver();
-    const vmm = await d.start(s.spec);
+    const vmm = await d.start(s.spec, ctx);
     assert.equal(vmm.detail, 'firecracker v1.14.1');
-    assert.ok(existsSync(join(s.dir, 'vmlinux')), 'vmlinux extracted and cached beside the kernel');
+    assert.ok(existsSync(join(s.layout.kernelsDir, 'vmlinux')), 'vmlinux extracted and cached beside the kernel');
+    assert.match(readFileSync(s.files.consoleLog, 'utf8'), /API up/, "Firecracker's stdout (the serial console) is the console log");
     assert.equal(d.owns(vmm.pid, s.files), true);
     assert.equal(await d.status(vmm.pid, s.files), 'running');
     const health = await withAgent(d.agentEndpoint(s.files), (c) => c.health());
@@ -59,7 +72,7 @@ test('lifecycle against the double: configure and start, agent over vsock, statu
     await new FirecrackerApi(s.files.firecrackerApiSocket).ctrlAltDel();
     assert.ok(await waitFor(() => !isProcessAlive(vmm.pid), 5000), 'the VMM exited after the guest powered off');
     // Hard stop of a second boot.
-    const second = await d.start(s.spec);
+    const second = await d.start(s.spec, ctx);
     await d.hardStop(second.pid, s.files);
     assert.equal(isProcessAlive(second.pid), false);
   } finally {
@@ -73,13 +86,70 @@ test('a refused configuration quotes the fault and leaves no VMM behind', async 
     const d = s.driver();
     // A drive Firecracker would take, with a body the definition refuses: the MAC is not a string.
     const bad = { ...s.spec, network: { ...s.spec.network, mac: 7 as unknown as string } };
-    await assert.rejects(d.start(bad), /Firecracker refused PUT \/network-interfaces\/eth0: .*guest_mac: expected string/);
+    await assert.rejects(d.start(bad, ctx), /Firecracker refused PUT \/network-interfaces\/eth0: .*guest_mac: expected string/);
     const { execFileSync } = await import('node:child_process');
     let left = '';
     try { left = execFileSync('pgrep', ['-f', s.files.firecrackerApiSocket], { encoding: 'utf8' }); } catch { /* none */ }
     assert.equal(left, '', 'no VMM process left');
-    await assert.rejects(d.start({ ...s.spec, rootDisk: { path: 'x', format: 'qcow2' } }), /Firecracker boots raw disks only/);
+    await assert.rejects(d.start({ ...s.spec, rootDisk: { path: 'x', format: 'qcow2' } }, ctx), /Firecracker boots raw disks only/);
   } finally {
+    rmSync(s.dir, { recursive: true, force: true });
+  }
+});
+
+test('jailed: the helper prepares the chroot and runs the jailer; the VM is nobody\'s child, reached through short symlinks, and its jail goes without following links', async () => {
+  const s = setup();
+  const outside = join(s.dir, 'outside');
+  mkdirSync(outside);
+  writeFileSync(join(outside, 'keep'), 'precious');
+  try {
+    const d = s.driver(true);
+    const vmm = await d.start(s.spec, ctx);
+    assert.equal(vmm.detail, 'firecracker v1.14.1, jailed');
+    const root = join(s.chrootBase, 'firecracker', 'abcd1234', 'root');
+    assert.equal(readFileSync(join(root, 'firecracker.pid'), 'utf8').trim(), String(vmm.pid), 'the pid comes from the jailer\'s pid file');
+    assert.equal(readFileSync(`/proc/${vmm.pid}/comm`, 'utf8').trim(), 'firecracker');
+    assert.notEqual(parentOf(vmm.pid), process.pid, 'no banger process is its parent');
+    assert.equal(statSync(join(root, 'vmlinux')).ino, statSync(join(s.layout.kernelsDir, 'vmlinux')).ino, 'the kernel is hard-linked in');
+    assert.equal(statSync(join(root, 'work.ext4')).ino, statSync(s.files.workDisk).ino);
+    assert.equal(statSync(join(root, 'rootfs')).ino, statSync(s.files.rootfsCopy).ino);
+    assert.ok(lstatSync(s.files.firecrackerApiSocket).isSymbolicLink(), 'the API socket is dialled through a symlink in the runtime dir');
+    assert.equal(d.owns(vmm.pid, s.files), true);
+    assert.equal(s.driver(true).owns(vmm.pid, s.files), true, 'a restarted daemon adopts it');
+    assert.equal(await d.status(vmm.pid, s.files), 'running');
+    assert.equal((await withAgent(d.agentEndpoint(s.files), (c) => c.health())).protocol, 1);
+    await assert.rejects(s.privileged.prepareJail({ vmId: 'abcd1234', chrootBase: s.chrootBase, uid: 0, gid: 0, files: [], devices: [] }, ctx), /still running/, 'a running VM\'s jail is never rebuilt');
+    await assert.rejects(s.privileged.removeJail({ vmId: 'abcd1234', chrootBase: s.chrootBase }, ctx), /still running/);
+    // The owner controls the jail's contents: a planted symlink must not lead root outside.
+    symlinkSync(outside, join(root, 'run', 'escape'));
+    await d.hardStop(vmm.pid, s.files);
+    assert.equal(isProcessAlive(vmm.pid), false);
+    await d.release(s.files, ctx);
+    assert.equal(existsSync(join(s.chrootBase, 'firecracker', 'abcd1234')), false, 'the jail is gone');
+    assert.equal(readFileSync(join(outside, 'keep'), 'utf8'), 'precious', 'nothing outside the jail was touched');
+    assert.equal(existsSync(s.files.vsockSocket), false);
+    assert.ok(existsSync(s.files.workDisk) && existsSync(s.files.rootfsCopy), 'the VM\'s own disks stay');
+  } finally {
+    rmSync(s.dir, { recursive: true, force: true });
+  }
+});
+
+test('jail preparation refuses a file on another filesystem, a file outside banger\'s directories and a device that is not the VM\'s', async () => {
+  const s = setup();
+  const shm = mkdtempSync('/dev/shm/banger-fcd-');
+  try {
+    assert.notEqual(statSync(shm).dev, statSync(s.dir).dev, '/dev/shm is its own filesystem here');
+    writeFileSync(join(shm, 'vmlinux'), 'k');
+    mkdirSync(s.chrootBase, { recursive: true });
+    const other = new InProcessPrivilegedOps({ runner: new ExecHostRunner(), log: silentLogger, roots: [s.layout.stateDir, shm], jail: { jailerBin: '/nonexistent', firecrackerBin: '/usr/bin/firecracker' } });
+    const base = { vmId: 'abcd1234', chrootBase: s.chrootBase, uid: 0, gid: 0, devices: [] };
+    await assert.rejects(other.prepareJail({ ...base, files: [{ source: join(shm, 'vmlinux'), name: 'vmlinux' }] }, ctx), /different filesystems, so it cannot be hard-linked into the jail/);
+    await assert.rejects(s.privileged.prepareJail({ ...base, files: [{ source: '/etc/passwd', name: 'vmlinux' }] }, ctx), /outside banger's directories/);
+    await assert.rejects(s.privileged.prepareJail({ ...base, files: [{ source: s.files.workDisk, name: '../../etc' }] }, ctx), /is not a file a jail may hold/);
+    await assert.rejects(s.privileged.prepareJail({ ...base, files: [], devices: [{ source: '/dev/sda', name: 'rootfs' }] }, ctx), /not allowed in VM abcd1234's jail/);
+    await assert.rejects(s.privileged.startJailer({ vmId: 'abcd9999', chrootBase: s.chrootBase, uid: 0, gid: 0, consoleLog: s.files.consoleLog }, ctx), /jail is not prepared/);
+  } finally {
+    rmSync(shm, { recursive: true, force: true });
     rmSync(s.dir, { recursive: true, force: true });
   }
 });

@@ -1,8 +1,15 @@
 import type { Command } from 'commander';
-import { formatSize, MIB, type Vm } from '../../model/index.js';
+import { formatSize, MIB, type RootOverlay, type Vm } from '../../model/index.js';
 import type { CliContext } from '../context.js';
 import { formatAge, paint, printJson, renderTable, type Output } from '../output.js';
 import { registerVmLifecycleCommands } from './vmLifecycle.js';
+
+/** How `vm show` names the root disk strategy (SPEC 6). */
+const ROOT_DISK_DETAIL: Record<RootOverlay, string> = {
+  qcow2: 'qcow2 overlay on the image',
+  'dm-snapshot': 'device-mapper snapshot (fc-rootfs-<id>) on the image',
+  copy: 'sparse copy of the image',
+};
 
 const STATE_STYLE = { running: 'green', stopped: 'dim', created: 'dim', error: 'red' } as const;
 
@@ -41,7 +48,7 @@ function formatUptime(s: number): string {
 
 export function renderVmShow(v: Vm, runtime: VmRuntime | null = null): string {
   const rows: Array<[string, string]> = [
-    ['name', v.name], ['id', v.id], ['state', v.state], ['image', v.imageName ?? '-'], ['vmm', v.vmm],
+    ['name', v.name], ['id', v.id], ['state', v.state], ['image', v.imageName ?? '-'], ['vmm', v.vmm], ['root disk', ROOT_DISK_DETAIL[v.rootOverlay]],
     ['spec', `${v.spec.vcpu} vcpu | ${v.spec.memoryMib} MiB | ${formatSize(v.spec.diskSizeBytes)} disk`],
     ['ip', v.guestIp ?? '-'], ['mac', v.mac ?? '-'], ['dns', v.dnsName], ['nat', v.nat ? 'on' : 'off'],
     ['workspace', v.workspace ? `${v.workspace.hostPath} -> ${v.workspace.guestPath}` : '-'],

@@ -8,12 +8,19 @@ import { usageError } from '../errors.js';
 import { commandAfterDashes } from '../argv.js';
 import { dryRun, inWorkspace, registerWorkspaceCommands, workspaceRequest, type WorkspaceCliOptions } from './workspace.js';
 
-interface SpecOptions { name?: string; image?: string; vcpu?: string; memory?: string; diskSize?: string; nat?: boolean }
+interface SpecOptions { name?: string; image?: string; vcpu?: string; memory?: string; diskSize?: string; nat?: boolean; vmm?: string }
+
+const VMM_CHOICES = ['auto', 'firecracker', 'qemu'] as const;
 
 /** Turns --vcpu/--memory/--disk-size into vm.create params; bad values are usage errors. */
-export function specParams(o: SpecOptions): { name?: string; image?: string; vcpu?: number; memoryMib?: number; diskSizeBytes?: number; nat?: boolean } {
+export function specParams(o: SpecOptions): { name?: string; image?: string; vcpu?: number; memoryMib?: number; diskSizeBytes?: number; nat?: boolean; vmm?: (typeof VMM_CHOICES)[number] } {
   const out: ReturnType<typeof specParams> = {};
   if (o.nat !== undefined) out.nat = o.nat;
+  if (o.vmm !== undefined) {
+    const vmm = VMM_CHOICES.find((c) => c === o.vmm);
+    if (!vmm) throw usageError(`--vmm ${o.vmm} is not a back-end`, `use one of ${VMM_CHOICES.join(', ')}`);
+    out.vmm = vmm;
+  }
   if (o.name !== undefined) out.name = o.name;
   if (o.image !== undefined) out.image = o.image;
   if (o.vcpu !== undefined) {
@@ -38,7 +45,8 @@ function addSpecOptions(c: Command): Command {
     .option('--vcpu <n>', 'virtual CPUs')
     .option('--memory <size>', 'memory, e.g. 2048 (MiB) or 4G')
     .option('--disk-size <size>', 'size of the /root work disk, e.g. 8G')
-    .option('--nat', 'let the VM reach the outside (masquerade out of the host uplink); off by default');
+    .option('--nat', 'let the VM reach the outside (masquerade out of the host uplink); off by default')
+    .option('--vmm <kind>', 'back-end: auto (firecracker where it can run, else qemu), firecracker or qemu (default: vmm from config)');
 }
 
 /** Runs `fn` for each name concurrently; reports every failure; fails if any failed. */
@@ -66,7 +74,7 @@ export function registerVmLifecycleCommands(vm: Command, ctx: CliContext, isJson
     .option('--from <ref>', 'check out this commit, branch or tag instead of HEAD (the work tree is then not copied)')
     .option('--no-bootstrap', 'do not install the tools the repository declares (.mise.toml, .tool-versions)')
     .allowExcessArguments(true)
-    .addHelpText('after', '\nExamples:\n  banger vm run                          # a shell in a fresh VM\n  banger vm run --rm -- echo ok          # run a command, exit with its status, delete the VM\n  banger vm run ./repo                   # a shell in /root/repo, a copy of ./repo\n  banger vm run --rm ./repo -- make test # run the tests in a throwaway copy\n  banger vm run ./repo --dry-run         # what would be copied\n  banger vm run --name dev --vcpu 4 --memory 4G\n  banger vm run --nat -- curl -sI https://deb.debian.org')
+    .addHelpText('after', '\nExamples:\n  banger vm run                          # a shell in a fresh VM\n  banger vm run --rm -- echo ok          # run a command, exit with its status, delete the VM\n  banger vm run ./repo                   # a shell in /root/repo, a copy of ./repo\n  banger vm run --rm ./repo -- make test # run the tests in a throwaway copy\n  banger vm run ./repo --dry-run         # what would be copied\n  banger vm run --name dev --vcpu 4 --memory 4G\n  banger vm run --nat -- curl -sI https://deb.debian.org\n  banger vm run --vmm qemu -- uname -a')
     .action(async (path: string | undefined, opts: SpecOptions & WorkspaceCliOptions & { rm?: boolean; detach?: boolean }) => {
       const command = commandAfterDashes(ctx.rawArgv);
       // commander also offers the first word after `--` as [path]: a repository is only one given before `--`.

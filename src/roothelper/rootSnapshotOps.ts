@@ -1,5 +1,4 @@
-import { readFileSync, readlinkSync, statSync } from 'node:fs';
-import { basename } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
 import { dmDevice, dmName, dmSnapshotCreate, dmSnapshotLoopArgv, dmSnapshotTeardown, parseSnapshotTable } from '../firecracker/index.js';
 import { BangerError } from '../model/index.js';
 import type { HostRunner } from '../system/index.js';
@@ -10,9 +9,14 @@ export function deviceMapperAvailable(procMisc = '/proc/misc'): boolean {
   try { return /^\s*\d+\s+device-mapper$/m.test(readFileSync(procMisc, 'utf8')); } catch { return false; }
 }
 
-/** /dev/loopN for a block device number "7:3", through sysfs. */
-function loopDeviceOf(majorMinor: string): string | null {
-  try { return `/dev/${basename(readlinkSync(`/sys/dev/block/${majorMinor}`))}`; } catch { return null; }
+/** Loop device names by block device number, from `losetup --list --noheadings --output NAME,MAJ:MIN`. */
+export function parseLoopList(output: string): Map<string, string> {
+  const byNumber = new Map<string, string>();
+  for (const line of output.split('\n')) {
+    const m = /^(\/dev\/loop\d+)\s+(\d+:\d+)\s*$/.exec(line.trim());
+    if (m) byNumber.set(m[2]!, m[1]!);
+  }
+  return byNumber;
 }
 
 /**
@@ -63,8 +67,9 @@ export class RootSnapshotOps {
     const table = await run.run(['dmsetup', 'table', dmName(vmId)], { allowFailure: true });
     const devices = table.exitCode === 0 ? parseSnapshotTable(table.stdout) : null;
     if (devices) {
-      const origin = loopDeviceOf(devices.origin);
-      const cow = loopDeviceOf(devices.cow);
+      const loops = parseLoopList((await run.run(['losetup', '--list', '--noheadings', '--output', 'NAME,MAJ:MIN'], { allowFailure: true })).stdout);
+      const origin = loops.get(devices.origin);
+      const cow = loops.get(devices.cow);
       await run.run(['dmsetup', 'remove', dmName(vmId)]);
       for (const loop of [cow, origin]) if (loop) await run.run(['losetup', '-d', loop], { allowFailure: true });
     } else if (table.exitCode === 0) {

@@ -108,9 +108,10 @@ test('a failing migration rolls back entirely', () => {
   const d = tempDir();
   try {
     const db = openDatabase(join(d, 'x.db'));
-    const bad = [...MIGRATIONS, { id: 3, name: 'broken', sql: 'CREATE TABLE t (a INT); THIS IS NOT SQL;' }];
+    const brokenId = MIGRATIONS.length + 1;
+    const bad = [...MIGRATIONS, { id: brokenId, name: 'broken', sql: 'CREATE TABLE t (a INT); THIS IS NOT SQL;' }];
     assert.throws(() => migrate(db, bad));
-    assert.equal(appliedMigrations(db).map((m) => m.id).includes(3), false);
+    assert.equal(appliedMigrations(db).map((m) => m.id).includes(brokenId), false);
     assert.equal(db.prepare("SELECT 1 FROM sqlite_master WHERE name = 't'").get(), undefined);
     db.close();
   } finally { rmSync(d, { recursive: true, force: true }); }

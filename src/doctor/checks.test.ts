@@ -14,7 +14,9 @@ function ciLikeHost(): HostFacts {
     jailer: { path: '/usr/bin/jailer', exists: false, enabled: true },
     qemu: tool('/usr/bin/qemu-system-x86_64', 'QEMU emulator version 7.2.19 (Debian 1:7.2+dfsg-7+deb12u18)'),
     qemuImg: tool('/usr/bin/qemu-img', 'qemu-img version 7.2.19'),
-    deviceMapper: { controlExists: false, dmsetupWorks: false, dmsetupError: null },
+    deviceMapper: { controlExists: true, registered: false, dmsetupWorks: false, dmsetupError: 'Device mapper not loaded' },
+    vmm: { setting: 'auto' },
+    jail: { base: '/s/jail', stateDir: '/s', sameFilesystem: true, underStateDir: true },
     vhostVsock: false,
     tun: true,
     bridge: { name: 'br-fc', exists: false, kernelSupport: true },
@@ -60,6 +62,38 @@ test('a CI-like host: PVM KVM warned as unusable, dm and vsock missing, not syst
   assert.equal(byName(rs, 'firecracker').status, 'WARN');
   assert.equal(rs.filter((r) => r.status === 'FAIL').length, 0);
   for (const r of rs) if (r.status !== 'PASS') assert.ok(r.hint, `${r.name} has a hint`);
+});
+
+test('vmm: what new VMs get, by the daemon\'s rule; an explicit firecracker that cannot work fails; the QEMU-only kernel is named', () => {
+  assert.match(byName(evaluateChecks(ciLikeHost()), 'vmm').message, /new VMs use qemu \(no firecracker binary\)/);
+  const fcHost = () => {
+    const f = ciLikeHost();
+    f.firecracker = tool('/usr/bin/firecracker', 'Firecracker v1.14.1');
+    f.kvm.modules = ['kvm', 'kvm_intel'];
+    return f;
+  };
+  const kernelOnly = byName(evaluateChecks(fcHost()), 'vmm');
+  assert.equal(kernelOnly.status, 'WARN');
+  assert.match(kernelOnly.message, /Firecracker is installed, but new VMs use QEMU: the default kernel debian-bookworm-cloud suits QEMU only/);
+  const own = fcHost();
+  own.defaultKernel = { name: 'my-vmlinux', present: true, localKernels: 1 };
+  assert.match(byName(evaluateChecks(own), 'vmm').message, /new VMs use firecracker: kernel my-vmlinux is not in banger's catalog/);
+  const forced = ciLikeHost();
+  forced.vmm = { setting: 'firecracker' };
+  const r = byName(evaluateChecks(forced), 'vmm');
+  assert.equal(r.status, 'FAIL');
+  assert.match(r.message, /vmm = "firecracker" cannot work here: Firecracker was asked for, but no firecracker binary was found/);
+});
+
+test('jail: another filesystem fails, outside the state dir warns, only with firecracker and the jailer on', () => {
+  const f = ciLikeHost();
+  assert.equal(evaluateChecks(f).some((r) => r.name === 'jail'), false, 'no firecracker: no jail check');
+  f.firecracker = tool('/usr/bin/firecracker', 'Firecracker v1.14.1');
+  assert.equal(byName(evaluateChecks(f), 'jail').status, 'PASS');
+  f.jail = { ...f.jail, sameFilesystem: false };
+  assert.match(byName(evaluateChecks(f), 'jail').message, /on another filesystem/);
+  f.jail = { base: '/srv/jail', stateDir: '/s', sameFilesystem: true, underStateDir: false };
+  assert.equal(byName(evaluateChecks(f), 'jail').status, 'WARN');
 });
 
 test('no usable VMM at all is a FAIL', () => {

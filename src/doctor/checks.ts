@@ -1,5 +1,7 @@
 import { judgeFirecrackerVersion, parseFirecrackerVersion } from '../firecracker/index.js';
-import { compareVersions, formatBytesIec, GIB, parseVersion } from '../model/index.js';
+import { DEFAULT_KERNEL_NAME, findKernelEntry } from '../kernelcat/index.js';
+import { compareVersions, formatBytesIec, GIB, parseVersion, type BangerError } from '../model/index.js';
+import { kvmVerdict, selectVmm } from '../vmm/index.js';
 import type { HostFacts, ToolFact } from './facts.js';
 
 /**
@@ -55,6 +57,37 @@ function firecrackerChecks(f: HostFacts): CheckResult[] {
   return out;
 }
 
+/** Which back-end `vm create` would pick for the default kernel, by the daemon's own rule. */
+function vmmChoiceCheck(f: HostFacts): CheckResult {
+  const kernelName = f.defaultKernel.name ?? DEFAULT_KERNEL_NAME;
+  const kvm = kvmVerdict({ kvmAccessible: f.kvm.devExists && f.kvm.accessible, pvm: f.kvm.modules.includes('kvm_pvm'), remembered: f.kvm.probe });
+  const kernelFits = findKernelEntry(kernelName)?.firecracker ?? null;
+  try {
+    const choice = selectVmm(f.vmm.setting, { firecrackerBin: f.firecracker.path, kvm, kernel: { name: kernelName, firecracker: kernelFits } });
+    if (choice.warning) return { name: 'vmm', status: 'WARN', message: `new VMs use ${choice.kind}: ${choice.warning}`, hint: 'if it does not boot, use --vmm qemu' };
+    if (choice.kind === 'qemu' && present(f.firecracker) && kvm.usable && kernelFits === false) {
+      return {
+        name: 'vmm', status: 'WARN', message: `Firecracker is installed, but new VMs use QEMU: the default kernel ${kernelName} suits QEMU only (Firecracker needs its devices on the kernel command line)`,
+        hint: 'banger\'s catalog has no Firecracker kernel yet; see docs/howto/firecracker.md',
+      };
+    }
+    return { name: 'vmm', status: 'PASS', message: `new VMs use ${choice.kind} (${choice.reason})` };
+  } catch (e) {
+    return { name: 'vmm', status: 'FAIL', message: `vmm = "${f.vmm.setting}" cannot work here: ${(e as Error).message}`, hint: (e as BangerError).hint ?? 'set vmm = "auto"' };
+  }
+}
+
+function jailCheck(f: HostFacts): CheckResult[] {
+  if (!present(f.firecracker) || !f.jailer.enabled) return [];
+  if (f.jail.sameFilesystem === false) {
+    return [{ name: 'jail', status: 'FAIL', message: `jailer_chroot_base ${f.jail.base} is on another filesystem than ${f.jail.stateDir}: kernels and disks cannot be hard-linked into jails`, hint: 'put jailer_chroot_base under the state directory (the default)' }];
+  }
+  if (!f.jail.underStateDir) {
+    return [{ name: 'jail', status: 'WARN', message: `jailer_chroot_base ${f.jail.base} is outside ${f.jail.stateDir}: the root helper of a system install refuses it`, hint: 'leave jailer_chroot_base at its default (<state_dir>/jail)' }];
+  }
+  return [{ name: 'jail', status: 'PASS', message: `jails under ${f.jail.base} (same filesystem as the state directory)` }];
+}
+
 function qemuCheck(f: HostFacts): CheckResult {
   const fcUsable = present(f.firecracker) && f.kvm.devExists && f.kvm.accessible && !f.kvm.modules.includes('kvm_pvm');
   if (!present(f.qemu)) {
@@ -75,13 +108,16 @@ export function evaluateChecks(f: HostFacts): CheckResult[] {
     : { name: 'arch', status: 'FAIL', message: `${f.arch} is not supported; banger runs x86_64 guests on x86_64 hosts`, hint: 'use an x86_64 machine' });
   results.push(kvmCheck(f));
   results.push(...firecrackerChecks(f));
+  results.push(...jailCheck(f));
   results.push(qemuCheck(f));
-  results.push(f.deviceMapper.controlExists && f.deviceMapper.dmsetupWorks
-    ? { name: 'device-mapper', status: 'PASS', message: 'device-mapper works: root disks use dm-snapshot' }
-    : { name: 'device-mapper', status: 'WARN', message: `device-mapper unavailable (${f.deviceMapper.controlExists ? f.deviceMapper.dmsetupError ?? 'dmsetup failed' : 'no /dev/mapper/control'}): root disks use qcow2 overlays (QEMU) or sparse copies`, hint: 'for dm-snapshot, `modprobe dm_mod` and install dmsetup' });
+  results.push(vmmChoiceCheck(f));
+  const dmProblem = !f.deviceMapper.registered ? 'not in /proc/misc' : !f.deviceMapper.controlExists ? 'no /dev/mapper/control' : !f.deviceMapper.dmsetupWorks ? f.deviceMapper.dmsetupError ?? 'dmsetup failed' : null;
+  results.push(dmProblem === null
+    ? { name: 'device-mapper', status: 'PASS', message: 'device-mapper works: Firecracker root disks use dm-snapshot' }
+    : { name: 'device-mapper', status: 'WARN', message: `device-mapper unavailable (${dmProblem}): root disks use qcow2 overlays (QEMU) or sparse copies (Firecracker)`, hint: 'for dm-snapshot, `modprobe dm_snapshot` and install dmsetup' });
   results.push(f.vhostVsock
     ? { name: 'vhost-vsock', status: 'PASS', message: '/dev/vhost-vsock present' }
-    : { name: 'vhost-vsock', status: 'WARN', message: '/dev/vhost-vsock absent: with QEMU the guest agent talks over virtio-serial instead of vsock', hint: '`modprobe vhost_vsock` if your kernel has it; nothing is lost for banger' });
+    : { name: 'vhost-vsock', status: 'WARN', message: '/dev/vhost-vsock absent: with QEMU the guest agent talks over virtio-serial instead of vsock (Firecracker\'s own vsock does not need it)', hint: '`modprobe vhost_vsock` if your kernel has it; nothing is lost for banger' });
   results.push(f.tun
     ? { name: 'tun', status: 'PASS', message: '/dev/net/tun present' }
     : { name: 'tun', status: 'FAIL', message: '/dev/net/tun is missing: VMs cannot get a network', hint: '`modprobe tun`' });

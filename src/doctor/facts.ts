@@ -22,7 +22,12 @@ export interface HostFacts {
   jailer: { path: string; exists: boolean; enabled: boolean };
   qemu: ToolFact;
   qemuImg: ToolFact;
-  deviceMapper: { controlExists: boolean; dmsetupWorks: boolean; dmsetupError: string | null };
+  /** `registered`: the kernel lists device-mapper in /proc/misc (what the daemon goes by). */
+  deviceMapper: { controlExists: boolean; registered: boolean; dmsetupWorks: boolean; dmsetupError: string | null };
+  /** The `vmm` setting new VMs are created with. */
+  vmm: { setting: 'auto' | 'firecracker' | 'qemu' };
+  /** jailer_chroot_base: on the state directory's filesystem (hard links), and under it (the root helper serves nothing else). */
+  jail: { base: string; stateDir: string; sameFilesystem: boolean | null; underStateDir: boolean };
   vhostVsock: boolean;
   tun: boolean;
   bridge: { name: string; exists: boolean; kernelSupport: boolean };

@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, readFileSync, statfsSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statfsSync, statSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
@@ -9,6 +9,7 @@ import { formatSize, resolveVmDefaults } from '../model/index.js';
 import { accelProbeFile, SSH_CONFIG_BEGIN_MARKER, type Layout } from '../paths/index.js';
 import { migrationStatus, openDatabaseReadOnly, type Db } from '../store/index.js';
 import { resolvedPresent } from '../vmdns/index.js';
+import { deviceMapperAvailable } from '../roothelper/rootSnapshotOps.js';
 import { which, type HostRunner } from '../system/index.js';
 import type { HostFacts, ToolFact } from './facts.js';
 
@@ -45,6 +46,12 @@ function readProbe(layout: Layout): 'usable' | 'unusable' | null {
   } catch {
     return null;
   }
+}
+
+function jailFacts(base: string, stateDir: string): HostFacts['jail'] {
+  let sameFilesystem: boolean | null = null;
+  try { sameFilesystem = statSync(nearestExisting(base)).dev === statSync(nearestExisting(stateDir)).dev; } catch { /* unknown */ }
+  return { base, stateDir, sameFilesystem, underStateDir: base === stateDir || base.startsWith(`${stateDir}/`) };
 }
 
 function nearestExisting(path: string): string {
@@ -154,7 +161,9 @@ export async function gatherFacts(d: GatherDeps): Promise<HostFacts> {
     jailer: { path: config.jailer_bin, exists: existsSync(config.jailer_bin), enabled: config.jailer_enabled },
     qemu,
     qemuImg,
-    deviceMapper: { controlExists: existsSync('/dev/mapper/control'), dmsetupWorks: dmsetup.works, dmsetupError: dmsetup.error },
+    deviceMapper: { controlExists: existsSync('/dev/mapper/control'), registered: deviceMapperAvailable(), dmsetupWorks: dmsetup.works, dmsetupError: dmsetup.error },
+    vmm: { setting: config.vmm },
+    jail: jailFacts(config.jailer_chroot_base, layout.stateDir),
     vhostVsock: existsSync('/dev/vhost-vsock'),
     tun: existsSync('/dev/net/tun'),
     bridge: { name: config.bridge_name, exists: existsSync(`/sys/class/net/${config.bridge_name}`), kernelSupport: mod('bridge') || (await modinfo(runner, 'bridge')) },

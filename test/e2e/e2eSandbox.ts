@@ -33,6 +33,8 @@ export interface VmJson {
   state: string;
   guestIp: string;
   nat: boolean;
+  vmm: string;
+  rootOverlay: string;
   runtime: { pid: number; status: string; tap: string; agent: { health: { boot_id: string; uptime_s: number } } | { error: string } } | null;
 }
 

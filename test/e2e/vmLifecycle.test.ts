@@ -30,6 +30,26 @@ test('vm run --rm -- echo ok prints ok, exits 0 and leaves nothing (first run ob
   assert.deepEqual(e.qemuPids(), []);
 });
 
+test('the pulled Debian kernel gives Firecracker its ELF vmlinux; --vmm firecracker is refused here with the reason', async () => {
+  const { extractVmlinux, isElf } = await import('../../src/firecracker/index.js');
+  const { ExecHostRunner } = await import('../../src/system/index.js');
+  const kernelsDir = join(e.s.stateDir, 'kernels');
+  const vmlinuz = readdirSync(kernelsDir).map((d) => join(kernelsDir, d, 'vmlinuz')).find((p) => existsSync(p));
+  assert.ok(vmlinuz, 'the first run pulled a kernel');
+  const elf = await extractVmlinux(new ExecHostRunner(), readFileSync(vmlinuz));
+  assert.ok(isElf(elf));
+  assert.equal(elf.readUInt8(4), 2, 'ELF64');
+  assert.equal(elf.readUInt16LE(18), 0x3e, 'x86-64');
+  assert.ok(elf.length > 4 * readFileSync(vmlinuz).length / 2, 'larger than the compressed kernel');
+  const refused = await e.s.banger(['vm', 'create', '--name', 'e2e-fc', '--vmm', 'firecracker', '--no-start']);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /Firecracker was asked for, but (no firecracker binary was found|KVM cannot run guests here)/);
+  const bogus = await e.s.banger(['vm', 'create', '--vmm', 'xen']);
+  assert.equal(bogus.code, 2);
+  assert.match(bogus.stderr, /--vmm xen is not a back-end/);
+  assert.equal((await e.ok(['vm', 'list', '--json'])).stdout.trim(), '[]');
+});
+
 test("the README's first command ends in the VM: scripts/sandbox.sh --rm -- echo ok", async () => {
   const { run, repoRoot } = await import('../integration/harness.js');
   // HOME is the sandbox's, so hand npm the invoking user's config should setup need npm ci.
@@ -60,6 +80,8 @@ test('stop/start keeps files in /root; vm set changes vcpu and grows the disk; r
   await e.ok(['vm', 'create', '--name', 'e2e-a'], 300_000);
   const shown = await e.vmJson('e2e-a');
   assert.equal(shown.runtime?.status, 'running', 'QMP reports the guest running');
+  assert.deepEqual([shown.vmm, shown.rootOverlay], ['qemu', 'qcow2'], 'the record keeps its back-end and root disk strategy');
+  assert.match((await e.ok(['vm', 'show', 'e2e-a'])).stdout, /root disk\s+qcow2 overlay on the image/);
   assert.match((await e.ok(['vm', 'logs', 'e2e-a'])).stdout, /banger-boot: switch_root at [\d.]+s/);
   await e.ok(['vm', 'ssh', 'e2e-a', '--', 'sh', '-c', 'echo kept > /root/keep.txt && sync']);
   const first = await e.bootId('e2e-a');

@@ -74,12 +74,12 @@ const guestPathUnderRoot = z.string().transform((v, ctx) => {
 
 export const TOP_LEVEL_KEYS = {
   log_level: { schema: z.enum(LOG_LEVELS), shownDefault: 'info', doc: 'Daemon log verbosity: debug, info, warn or error. The env var BANGER_LOG_LEVEL overrides it.' },
-  vmm: { schema: z.enum(['auto', 'firecracker', 'qemu']), shownDefault: 'auto', doc: 'VM back-end. auto picks firecracker when the binary is present and KVM can run guests, else qemu.' },
+  vmm: { schema: z.enum(['auto', 'firecracker', 'qemu']), shownDefault: 'auto', doc: 'Back-end of new VMs (vm create/run --vmm overrides it). auto picks firecracker when the binary is present, KVM can run guests and the kernel suits Firecracker, else qemu. A VM keeps the back-end it was created with.' },
   accel: { schema: z.enum(['auto', 'kvm', 'tcg']), shownDefault: 'auto', doc: 'QEMU accelerator. auto uses kvm when a guest actually boots under it, else tcg (software emulation, with a doctor warning).' },
   firecracker_bin: { schema: absPath, shownDefault: 'PATH lookup of firecracker', doc: 'Path to the firecracker binary.' },
-  jailer_bin: { schema: absPath, shownDefault: '/usr/bin/jailer', doc: 'Path to the Firecracker jailer.' },
+  jailer_bin: { schema: absPath, shownDefault: '/usr/bin/jailer', doc: 'Path to the Firecracker jailer (a root daemon runs it; a system install\'s root helper uses its own, from root\'s PATH).' },
   jailer_enabled: { schema: z.boolean(), shownDefault: 'true', doc: 'Run Firecracker under its jailer (set false only for debugging).' },
-  jailer_chroot_base: { schema: absPath, shownDefault: '<state_dir>/jail', doc: 'Base directory of the per-VM jailer chroots.' },
+  jailer_chroot_base: { schema: absPath, shownDefault: '<state_dir>/jail', doc: 'Base directory of the per-VM jailer chroots. Must be on the state directory\'s filesystem (kernels and disks are hard-linked in) and, for a system install, under the state directory.' },
   qemu_bin: { schema: absPath, shownDefault: 'PATH lookup of qemu-system-x86_64', doc: 'Path to the QEMU system emulator.' },
   ssh_key_path: { schema: absPath, shownDefault: '<state_dir>/ssh/id_ed25519', doc: 'Private key banger uses to reach guests (an ed25519 key is generated when missing).' },
   default_image_name: { schema: z.string().min(1), shownDefault: 'debian-bookworm', doc: 'Image used when --image is not given; obtained automatically when missing.' },
@@ -93,7 +93,7 @@ export const TOP_LEVEL_KEYS = {
   dns_listen: { schema: listen, shownDefault: '127.0.0.1:42069', doc: 'Where the daemon serves .vm names to the host.' },
   auto_stop_stale_after: { schema: duration(60_000), shownDefault: '0 (off)', doc: 'Stop VMs untouched for this long, e.g. 24h or 2h30m; 0 turns it off.' },
   stats_poll_interval: { schema: duration(1000), shownDefault: '10s', doc: 'How often the daemon samples VM statistics.' },
-  rootfs_overlay: { schema: z.enum(['auto', 'dm-snapshot', 'qcow2', 'copy']), shownDefault: 'auto', doc: 'Copy-on-write strategy for VM root filesystems: auto picks dm-snapshot where device-mapper works, qcow2 for QEMU, else a sparse copy.' },
+  rootfs_overlay: { schema: z.enum(['auto', 'dm-snapshot', 'qcow2', 'copy']), shownDefault: 'auto', doc: 'Copy-on-write strategy for new VM root filesystems: auto is qcow2 for QEMU, and for Firecracker dm-snapshot where device-mapper works, else a sparse copy. qcow2 with Firecracker is refused.' },
 } satisfies Record<string, KeyDef>;
 
 export const VM_DEFAULTS_KEYS = {

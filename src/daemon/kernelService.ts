@@ -25,7 +25,7 @@ export class KernelService {
   }
 
   catalog() {
-    return KERNEL_CATALOG.map((e) => ({ name: e.name, description: e.description, source: `${e.source.kind}:${e.source.package}`, installed: !!this.store.kernels.findByName(e.name) }));
+    return KERNEL_CATALOG.map((e) => ({ name: e.name, description: e.description, source: `${e.source.kind}:${e.source.package}`, installed: !!this.store.kernels.findByName(e.name), firecracker: e.firecracker }));
   }
 
   show(name: string): Kernel {

@@ -134,7 +134,7 @@ export const METHODS = {
   }),
   'vm.show': defineMethod({
     name: 'vm.show',
-    summary: "One VM by name, id or unique id prefix, with its live VMM state (pid, QMP status) and the guest agent's view (boot_id, uptime) when running.",
+    summary: "One VM by name, id or unique id prefix, with its live VMM state (pid, status from QMP or the Firecracker API) and the guest agent's view (boot_id, uptime) when running.",
     params: vmRef,
     result: z.object({ vm: vmWire, runtime: runtimeWire.nullable() }),
     tracked: false,
@@ -214,8 +214,8 @@ export const METHODS = {
   }),
   'kernel.list': defineMethod({ name: 'kernel.list', summary: 'Installed kernels.', params: z.strictObject({}), result: z.object({ kernels: z.array(kernelWire) }), tracked: false, progress: false }),
   'kernel.catalog': defineMethod({
-    name: 'kernel.catalog', summary: 'Kernels banger can obtain by name.', params: z.strictObject({}),
-    result: z.object({ kernels: z.array(z.object({ name: z.string(), description: z.string(), source: z.string(), installed: z.boolean() })) }), tracked: false, progress: false,
+    name: 'kernel.catalog', summary: 'Kernels banger can obtain by name; firecracker: whether Firecracker can boot it (else QEMU only).', params: z.strictObject({}),
+    result: z.object({ kernels: z.array(z.object({ name: z.string(), description: z.string(), source: z.string(), installed: z.boolean(), firecracker: z.boolean() })) }), tracked: false, progress: false,
   }),
   'kernel.show': defineMethod({ name: 'kernel.show', summary: 'One kernel.', params: nameRef, result: z.object({ kernel: kernelWire }), tracked: false, progress: false }),
   'kernel.pull': defineMethod({ name: 'kernel.pull', summary: 'Obtains a catalog kernel and builds its initramfs.', params: nameRef, result: z.object({ kernel: kernelWire }), tracked: true, progress: true }),

@@ -60,7 +60,7 @@ export function registerKernelCommands(program: Command, ctx: CliContext, isJson
       if (o.available) {
         const { kernels } = await ctx.daemon.call('kernel.catalog', {});
         if (isJson(cmd)) return printJson(ctx.output, kernels);
-        return ctx.output.out(renderTable(['NAME', 'INSTALLED', 'SOURCE', 'DESCRIPTION'], kernels.map((k) => [k.name, k.installed ? 'yes' : 'no', k.source, k.description])));
+        return ctx.output.out(renderTable(['NAME', 'INSTALLED', 'VMM', 'SOURCE', 'DESCRIPTION'], kernels.map((k) => [k.name, k.installed ? 'yes' : 'no', k.firecracker ? 'firecracker, qemu' : 'qemu', k.source, k.description])));
       }
       const { kernels } = await ctx.daemon.call('kernel.list', {});
       if (isJson(cmd)) return printJson(ctx.output, kernels);

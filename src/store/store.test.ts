@@ -138,3 +138,21 @@ test('runningIpByName follows every state change (the DNS index is dropped on ea
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('VMs made before root disks were recorded read as qcow2 overlays (what every one of them was)', () => {
+  const d = tempDir();
+  try {
+    const path = join(d, 'v2.db');
+    const db = openDatabase(path);
+    migrate(db, MIGRATIONS.slice(0, 2));
+    db.prepare(`INSERT INTO vms (id, name, state, image_id, vcpu, memory_mib, disk_size_bytes, system_overlay_size_bytes, vm_dir, dns_name, vmm, created_at, touched_at)
+      VALUES ('abcd1234', 'old', 'stopped', NULL, 2, 1024, 1, 1, '/s/vms/abcd1234', 'old.vm', 'qemu', 'x', 'x')`).run();
+    db.close();
+    const store = Store.open(path);
+    try {
+      assert.equal(store.vms.find('old')?.rootOverlay, 'qcow2');
+    } finally {
+      store.close();
+    }
+  } finally { rmSync(d, { recursive: true, force: true }); }
+});

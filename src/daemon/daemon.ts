@@ -7,7 +7,7 @@ import { JsonLogger, type Logger } from '../log/index.js';
 import { BangerError } from '../model/index.js';
 import { newOpId, OperationRegistry } from '../opstate/index.js';
 import { ensurePrivateDir, type Layout } from '../paths/index.js';
-import { deviceMapperAvailable, InProcessPrivilegedOps, RemotePrivilegedOps, UnavailablePrivilegedOps, type PrivilegedOps } from '../roothelper/index.js';
+import { deviceMapperAvailable, InProcessPrivilegedOps, RemotePrivilegedOps, UnavailablePrivilegedOps, type JailBins, type PrivilegedOps } from '../roothelper/index.js';
 import { METHODS, RpcServer, type Methods } from '../rpc/index.js';
 import { Store } from '../store/index.js';
 import { ExecHostRunner, ProcessSupervisor, which, type HostRunner } from '../system/index.js';
@@ -52,11 +52,8 @@ export interface StartDaemonOptions {
 export type StartResult = { kind: 'started'; daemon: RunningDaemon } | { kind: 'already_running'; pid: number };
 
 /** Root: in-process. Otherwise the root helper when its socket exists (an install), else a clear refusal. */
-function privilegedOpsFor(runner: HostRunner, log: Logger, layout: Layout, config: Config): PrivilegedOps {
-  if (process.getuid?.() === 0) {
-    const jail = { jailerBin: config.jailer_bin, firecrackerBin: config.firecracker_bin ?? which('firecracker') };
-    return new InProcessPrivilegedOps({ runner, log, roots: [layout.stateDir, layout.runtimeDir], jail });
-  }
+function privilegedOpsFor(runner: HostRunner, log: Logger, layout: Layout, jail: JailBins): PrivilegedOps {
+  if (process.getuid?.() === 0) return new InProcessPrivilegedOps({ runner, log, roots: [layout.stateDir, layout.runtimeDir], jail });
   if (existsSync(layout.rootHelperSocket)) return new RemotePrivilegedOps(layout.rootHelperSocket);
   return new UnavailablePrivilegedOps();
 }
@@ -93,9 +90,10 @@ export async function startDaemon({ layout, env, out = process.stdout }: StartDa
 
     const runner = new ExecHostRunner();
     const operations = new OperationRegistry();
-    const privileged = privilegedOpsFor(runner, log, layout, config);
-    const supervisor = new ProcessSupervisor();
     const firecrackerBin = config.firecracker_bin ?? which('firecracker');
+    // A root daemon runs the jailer itself, with the binaries of its own config.
+    const privileged = privilegedOpsFor(runner, log, layout, { jailerBin: config.jailer_bin, firecrackerBin });
+    const supervisor = new ProcessSupervisor();
     const drivers = {
       qemu: new QemuDriver({ qemuBin: config.qemu_bin, accelSetting: config.accel, accelProbeFile: accelProbeFile(layout), supervisor, log }),
       firecracker: new FirecrackerDriver({

@@ -89,6 +89,7 @@ export class FirecrackerDriver implements VmmDriver {
     } catch (e) {
       // A refused configuration leaves nothing behind: the VMM goes, with its sockets.
       await this.hardStop(proc.pid, f);
+      await this.release(f, ctx);
       throw e;
     }
     return { pid: proc.pid, detail: `firecracker ${version}` };
@@ -147,6 +148,7 @@ export class FirecrackerDriver implements VmmDriver {
     await api.start();
   }
 
+  /** Removes the sockets (or, jailed, their symlinks) and the jail. */
   async release(files: VmFiles, ctx: DriverCtx): Promise<void> {
     for (const link of [files.firecrackerApiSocket, files.vsockSocket]) rmSync(link, { force: true });
     if (this.o.jailer.enabled && existsSync(this.o.jailer.chrootBase)) {

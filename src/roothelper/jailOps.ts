@@ -66,36 +66,66 @@ export class JailOps {
     });
   }
 
-  /** Makes `<base>/<exec>/<id>/root` afresh with the files hard-linked in and the device nodes made, owned by uid/gid. */
+  /**
+   * Makes `<base>/<exec>/<id>/root` afresh with the files hard-linked in and the device nodes
+   * made, owned by uid/gid. Everything is checked before anything is made, and a failure
+   * part-way removes the half-made jail.
+   */
   async prepare(p: PrepareJailParams): Promise<{ chrootRoot: string }> {
     const plan = this.plan(p);
-    this.refuseWhileRunning(plan, p.vmId);
-    removeTreeNoFollow(plan.jailDir); // an earlier boot's jail
-    mkdirSync(dirname(plan.jailDir), { recursive: true, mode: 0o755 });
-    if (lstatSync(dirname(plan.jailDir)).isSymbolicLink()) throw new BangerError('unauthorized', `${dirname(plan.jailDir)} is a symlink; refusing`);
-    mkdirSync(plan.jailDir, { mode: 0o755 });
-    mkdirSync(plan.chrootRoot, { mode: 0o755 });
-    for (const dir of ['run', 'dev']) mkdirSync(join(plan.chrootRoot, dir), { mode: 0o755 });
-    chownSync(join(plan.chrootRoot, 'run'), p.uid, p.gid); // Firecracker makes its sockets there
-    const rootDev = lstatSync(plan.chrootRoot).dev;
-    for (const f of p.files) {
+    if (!Array.isArray(p.files) || !Array.isArray(p.devices)) throw new BangerError('bad_request', 'files and devices must be lists');
+    const files = p.files.map((f) => {
       if (!(JAIL_FILE_NAMES as readonly string[]).includes(f.name)) throw new BangerError('bad_request', `"${f.name}" is not a file a jail may hold (${JAIL_FILE_NAMES.join(', ')})`);
       const source = validatePathUnder(f.source, this.o.roots, f.name);
       const st = lstatSync(source);
       if (!st.isFile()) throw new BangerError('bad_request', `${source} is not a regular file`);
-      const problem = sameFilesystemProblem({ path: source, dev: st.dev }, { path: plan.chrootRoot, dev: rootDev });
-      if (problem) throw new BangerError('operation_failed', problem);
-      linkSync(source, join(plan.chrootRoot, f.name));
-    }
-    for (const d of p.devices) {
+      return { source, dev: st.dev, name: f.name };
+    });
+    const devices = p.devices.map((d) => {
       const kind = this.allowedDevice(d, p.vmId);
       const st = statSync(d.source, { bigint: true });
       if (kind === 'b' ? !st.isBlockDevice() : !st.isCharacterDevice()) throw new BangerError('bad_request', `${d.source} is not a ${kind === 'b' ? 'block' : 'character'} device`);
-      const node = join(plan.chrootRoot, d.name);
-      await this.o.runner.run(mknodArgv(node, kind, deviceNumbers(st.rdev)));
-      await this.o.runner.run(['chown', `${p.uid}:${p.gid}`, node]);
+      return { kind, numbers: deviceNumbers(st.rdev), name: d.name };
+    });
+    if (!this.checkJailParent(plan)) mkdirSync(dirname(plan.jailDir), { mode: 0o755 });
+    this.checkJailParent(plan);
+    this.refuseWhileRunning(plan, p.vmId);
+    removeTreeNoFollow(plan.jailDir); // an earlier boot's jail
+    mkdirSync(plan.jailDir, { mode: 0o755 });
+    try {
+      mkdirSync(plan.chrootRoot, { mode: 0o755 });
+      for (const dir of ['run', 'dev']) mkdirSync(join(plan.chrootRoot, dir), { mode: 0o755 });
+      chownSync(join(plan.chrootRoot, 'run'), p.uid, p.gid); // Firecracker makes its sockets there
+      const rootDev = lstatSync(plan.chrootRoot).dev;
+      for (const f of files) {
+        const problem = sameFilesystemProblem({ path: f.source, dev: f.dev }, { path: plan.chrootRoot, dev: rootDev });
+        if (problem) throw new BangerError('operation_failed', problem);
+        linkSync(f.source, join(plan.chrootRoot, f.name));
+      }
+      for (const d of devices) {
+        const node = join(plan.chrootRoot, d.name);
+        await this.o.runner.run(mknodArgv(node, d.kind, d.numbers));
+        await this.o.runner.run(['chown', `${p.uid}:${p.gid}`, node]);
+      }
+    } catch (e) {
+      removeTreeNoFollow(plan.jailDir);
+      throw e;
     }
     return { chrootRoot: plan.chrootRoot };
+  }
+
+  /**
+   * `<base>/<exec name>` must be a real directory of this (root) process: the base is the
+   * owner's, so a symlink or an owner-made directory there could steer root's removals and
+   * links elsewhere. False when it does not exist yet.
+   */
+  private checkJailParent(plan: JailerPlan): boolean {
+    const parent = dirname(plan.jailDir);
+    let st;
+    try { st = lstatSync(parent); } catch { return false; }
+    if (!st.isDirectory() || st.isSymbolicLink()) throw new BangerError('unauthorized', `${parent} is not a plain directory; refusing to use it for jails`, { hint: `remove it; it is recreated at the next start` });
+    if (st.uid !== process.getuid!()) throw new BangerError('unauthorized', `${parent} belongs to uid ${st.uid}, not to uid ${process.getuid!()}; refusing to use it for jails`, { hint: `remove it; it is recreated at the next start` });
+    return true;
   }
 
   private allowedDevice(d: { source: string; name: string }, vmId: string): 'b' | 'c' {
@@ -123,7 +153,9 @@ export class JailOps {
    */
   async start(p: JailParams): Promise<{ pid: number }> {
     const plan = this.plan(p);
-    try { if (!lstatSync(plan.chrootRoot).isDirectory()) throw new Error(); } catch { throw new BangerError('bad_request', `VM ${p.vmId}'s jail is not prepared`); }
+    try { if (!this.checkJailParent(plan) || !lstatSync(plan.chrootRoot).isDirectory()) throw new Error(); } catch (e) {
+      throw e instanceof BangerError ? e : new BangerError('bad_request', `VM ${p.vmId}'s jail is not prepared`);
+    }
     const consoleLog = join(validatePathUnder(dirname(p.consoleLog), this.o.roots, 'console log directory'), basename(p.consoleLog));
     this.refuseWhileRunning(plan, p.vmId);
     const jailer = new ProcessSupervisor().start({ argv: plan.argv, logFile: consoleLog, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
@@ -152,6 +184,7 @@ export class JailOps {
   /** Removes the VM's jail, never following a symlink; refused while its Firecracker runs. Absent is fine. */
   async remove(p: { vmId: string; chrootBase: string }): Promise<void> {
     const plan = this.plan({ ...p, uid: 0, gid: 0 });
+    if (!this.checkJailParent(plan)) return; // no jail was ever made here
     this.refuseWhileRunning(plan, p.vmId);
     removeTreeNoFollow(plan.jailDir);
   }

@@ -85,12 +85,17 @@ test('a refused configuration quotes the fault and leaves no VMM behind', async 
   try {
     const d = s.driver();
     // A drive Firecracker would take, with a body the definition refuses: the MAC is not a string.
+    const { execFileSync } = await import('node:child_process');
+    const leftovers = () => {
+      try { return execFileSync('pgrep', ['-f', s.files.firecrackerApiSocket], { encoding: 'utf8' }); } catch { return ''; }
+    };
     const bad = { ...s.spec, network: { ...s.spec.network, mac: 7 as unknown as string } };
     await assert.rejects(d.start(bad, ctx), /Firecracker refused PUT \/network-interfaces\/eth0: .*guest_mac: expected string/);
-    const { execFileSync } = await import('node:child_process');
-    let left = '';
-    try { left = execFileSync('pgrep', ['-f', s.files.firecrackerApiSocket], { encoding: 'utf8' }); } catch { /* none */ }
-    assert.equal(left, '', 'no VMM process left');
+    assert.equal(leftovers(), '', 'no VMM process left');
+    // A 400 on boot-source (a file Firecracker cannot open) is quoted and leaves nothing either.
+    await assert.rejects(d.start({ ...s.spec, initrdPath: join(s.dir, 'no-such-initrd.img') }, ctx), /Firecracker refused PUT \/boot-source: Cannot open initrd file .*no-such-initrd\.img: No such file or directory/);
+    assert.equal(leftovers(), '', 'no VMM process left');
+    assert.equal(existsSync(s.files.firecrackerApiSocket), false, 'no API socket left');
     await assert.rejects(d.start({ ...s.spec, rootDisk: { path: 'x', format: 'qcow2' } }, ctx), /Firecracker boots raw disks only/);
   } finally {
     rmSync(s.dir, { recursive: true, force: true });
@@ -144,10 +149,20 @@ test('jail preparation refuses a file on another filesystem, a file outside bang
     const other = new InProcessPrivilegedOps({ runner: new ExecHostRunner(), log: silentLogger, roots: [s.layout.stateDir, shm], jail: { jailerBin: '/nonexistent', firecrackerBin: '/usr/bin/firecracker' } });
     const base = { vmId: 'abcd1234', chrootBase: s.chrootBase, uid: 0, gid: 0, devices: [] };
     await assert.rejects(other.prepareJail({ ...base, files: [{ source: join(shm, 'vmlinux'), name: 'vmlinux' }] }, ctx), /different filesystems, so it cannot be hard-linked into the jail/);
+    assert.equal(existsSync(join(s.chrootBase, 'firecracker', 'abcd1234')), false, 'the half-made jail is removed');
     await assert.rejects(s.privileged.prepareJail({ ...base, files: [{ source: '/etc/passwd', name: 'vmlinux' }] }, ctx), /outside banger's directories/);
     await assert.rejects(s.privileged.prepareJail({ ...base, files: [{ source: s.files.workDisk, name: '../../etc' }] }, ctx), /is not a file a jail may hold/);
     await assert.rejects(s.privileged.prepareJail({ ...base, files: [], devices: [{ source: '/dev/sda', name: 'rootfs' }] }, ctx), /not allowed in VM abcd1234's jail/);
     await assert.rejects(s.privileged.startJailer({ vmId: 'abcd9999', chrootBase: s.chrootBase, uid: 0, gid: 0, consoleLog: s.files.consoleLog }, ctx), /jail is not prepared/);
+    // The base belongs to the owner: a symlink planted as <base>/firecracker must not steer root.
+    const target = join(s.dir, 'target');
+    mkdirSync(join(target, 'abcd1234'), { recursive: true });
+    writeFileSync(join(target, 'abcd1234', 'keep'), 'precious');
+    rmSync(join(s.chrootBase, 'firecracker'), { recursive: true }); // made (empty) by the attempts above
+    symlinkSync(target, join(s.chrootBase, 'firecracker'));
+    await assert.rejects(s.privileged.prepareJail({ ...base, files: [] }, ctx), /is not a plain directory; refusing/);
+    await assert.rejects(s.privileged.removeJail({ vmId: 'abcd1234', chrootBase: s.chrootBase }, ctx), /is not a plain directory; refusing/);
+    assert.equal(readFileSync(join(target, 'abcd1234', 'keep'), 'utf8'), 'precious', 'nothing behind the symlink was removed');
   } finally {
     rmSync(shm, { recursive: true, force: true });
     rmSync(s.dir, { recursive: true, force: true });

@@ -417,24 +417,30 @@ export class VmService {
 
   /**
    * Graceful stop (SPEC 8): the agent's `shutdown`; if the agent cannot be reached, ssh
-   * `poweroff`; whatever still runs after GRACEFUL_STOP_MS gets the hard stop.
+   * `poweroff`; if that fails too, the VMM's own request (Firecracker's Ctrl-Alt-Del);
+   * whatever still runs after GRACEFUL_STOP_MS gets the hard stop.
    */
   private async powerOff(vm: Vm, h: VmHandles, ctx: OpCtx): Promise<void> {
     const files = this.files(vm);
+    const driver = this.driverOf(vm);
     ctx.progress?.('stopping', 'asking the agent to power off');
-    const viaAgent = await withAgent(this.driverOf(vm).agentEndpoint(files), (c) => c.shutdown(3_000), 1_000).then(() => true, (e: Error) => {
+    let asked = await withAgent(driver.agentEndpoint(files), (c) => c.shutdown(3_000), 1_000).then(() => true, (e: Error) => {
       this.d.log.warn('agent shutdown failed; trying ssh', { op_id: ctx.opId, vm: vm.name, error: e.message });
       return false;
     });
-    if (!viaAgent) {
+    if (!asked) {
       ctx.progress?.('stopping', 'the agent did not answer: poweroff over ssh');
-      await this.d.runner.run(sshShellArgv(this.sshTarget(vm), 'sync; systemctl poweroff --no-block || poweroff'), { timeoutMs: 10_000, allowFailure: true }).catch(() => undefined);
+      const r = await this.d.runner.run(sshShellArgv(this.sshTarget(vm), 'sync; systemctl poweroff --no-block || poweroff'), { timeoutMs: 10_000, allowFailure: true }).catch(() => null);
+      asked = r?.exitCode === 0;
+    }
+    if (!asked && await driver.requestPowerOff(h.pid, files).catch(() => false)) {
+      ctx.progress?.('stopping', 'ssh did not answer either: asked through the VMM');
     }
     const deadline = Date.now() + GRACEFUL_STOP_MS;
     while (Date.now() < deadline && isProcessAlive(h.pid)) await sleep(100);
     if (isProcessAlive(h.pid)) {
       ctx.progress?.('stopping', 'the guest did not power off in time: hard stop');
-      await this.driverOf(vm).hardStop(h.pid, files);
+      await driver.hardStop(h.pid, files);
     }
   }
 

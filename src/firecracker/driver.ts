@@ -173,6 +173,16 @@ export class FirecrackerDriver implements VmmDriver {
     return firecrackerAgentEndpoint(files.vsockSocket);
   }
 
+  /**
+   * Firecracker's graceful stop: SendCtrlAltDel. The guest reboots (ctrl-alt-del.target),
+   * and a guest reboot ends Firecracker (reboot=k on the command line).
+   */
+  async requestPowerOff(pid: number, files: VmFiles): Promise<boolean> {
+    if (!this.owns(pid, files)) return false;
+    await new FirecrackerApi(files.firecrackerApiSocket, 2_000).ctrlAltDel();
+    return true;
+  }
+
   async hardStop(pid: number, files: VmFiles): Promise<void> {
     if (this.owns(pid, files)) {
       try {

@@ -119,6 +119,11 @@ export class QemuDriver implements VmmDriver {
     return { kind: 'unix', path: files.agentSocket };
   }
 
+  /** Not offered: banger's microvm guests have no ACPI power button handling to rely on. */
+  async requestPowerOff(): Promise<boolean> {
+    return false;
+  }
+
   /** QEMU leaves nothing outside the VM's files and runtime directory. */
   async release(): Promise<void> {}
 

@@ -154,7 +154,7 @@ export const METHODS = {
     progress: true,
   }),
   'vm.start': defineMethod({ name: 'vm.start', summary: 'Starts a stopped VM and waits until its agent and ssh answer.', params: nameRef, result: z.object({ vm: vmWire }), tracked: true, progress: true }),
-  'vm.stop': defineMethod({ name: 'vm.stop', summary: "Powers the guest off through its agent (ssh if the agent is away), with a hard stop after a timeout. Disks are kept.", params: nameRef, result: z.object({ vm: vmWire }), tracked: true, progress: true }),
+  'vm.stop': defineMethod({ name: 'vm.stop', summary: "Powers the guest off through its agent (ssh if the agent is away, then the VMM's own request where it has one: Firecracker's Ctrl-Alt-Del), with a hard stop after a timeout. Disks are kept.", params: nameRef, result: z.object({ vm: vmWire }), tracked: true, progress: true }),
   'vm.set': defineMethod({
     name: 'vm.set', summary: 'Changes vcpu, memory or work-disk size (grow only) of a stopped VM; switches NAT on or off at any time.',
     params: z.strictObject({ name: z.string().min(1), vcpu: z.number().optional(), memoryMib: z.number().optional(), diskSizeBytes: z.number().optional(), nat: z.boolean().optional() }),

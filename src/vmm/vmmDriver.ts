@@ -56,6 +56,11 @@ export interface VmmDriver {
   status(pid: number, files: VmFiles): Promise<string>;
   /** Where the host reaches this VM's guest agent. */
   agentEndpoint(files: VmFiles): AgentEndpoint;
+  /**
+   * Asks the guest to power off through the VMM itself, for when neither the agent nor ssh
+   * answers. False when this back-end offers no such request.
+   */
+  requestPowerOff(pid: number, files: VmFiles): Promise<boolean>;
   /** Stops the VMM immediately (no guest shutdown) and waits for it to exit. */
   hardStop(pid: number, files: VmFiles): Promise<void>;
 }

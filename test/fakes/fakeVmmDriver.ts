@@ -18,6 +18,10 @@ export class FakeVmmDriver implements VmmDriver {
 
   async release(): Promise<void> {}
 
+  async requestPowerOff(): Promise<boolean> {
+    return false;
+  }
+
   owns(pid: number, _files: VmFiles): boolean {
     return this.alive.has(pid);
   }

@@ -147,15 +147,24 @@ test('Firecracker VMs through VmService and the root helper: jailed start, helpe
     assert.equal(adopted.pid, first.pid);
     assert.equal((await withAgent(svc.driverOf(running).agentEndpoint(vmFiles(layout, running.id)), (c) => c.health())).protocol, 1);
 
-    // Stop (the stand-in ends on SIGTERM): the jail and tap go, the disks stay; a start builds a fresh jail.
-    const stopped = await svc.kill('fc-one', 'TERM', ctx);
+    // Graceful stop: the host's agent refuses to power off and the stand-in sshd is no sshd,
+    // so the VMM's own request (Ctrl-Alt-Del) ends it, before any hard stop.
+    const stages: string[] = [];
+    const stopped = await svc.stop('fc-one', { ...ctx, progress: (stage, detail) => stages.push(`${stage}: ${detail ?? ''}`) });
     assert.equal(stopped.state, 'stopped');
+    assert.ok(stages.includes('stopping: ssh did not answer either: asked through the VMM'), stages.join('\n'));
+    assert.equal(stages.some((x) => x.includes('hard stop')), false, 'no hard stop was needed');
+    assert.equal(isProcessAlive(first.pid), false);
     assert.equal(existsSync(jailOf(running.id)), false, 'the jail is removed');
     assert.equal(links().includes(first.tap), false, 'the tap is deleted');
     assert.ok(statSync(vmFiles(layout, running.id).rootfsCopy).isFile());
     const again = await svc.start('fc-one', ctx);
     const second = (await svc.runtime(again))!;
     assert.notEqual(second.pid, first.pid);
+    // vm kill: the stand-in ends on SIGTERM; the VM is released all the same.
+    assert.equal((await svc.kill('fc-one', 'TERM', ctx)).state, 'stopped');
+    assert.equal(existsSync(jailOf(running.id)), false);
+    await svc.start('fc-one', ctx);
     await svc.delete('fc-one', ctx);
     await svc.delete('auto-pick', ctx);
     assert.equal(isProcessAlive(second.pid), false);

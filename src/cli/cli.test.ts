@@ -58,8 +58,8 @@ test('errors print message, hint and op_id and map to the exit table', () => {
 test('vm list rendering: columns, empty state, colour only when enabled', () => {
   const now = Date.parse('2026-01-01T01:00:00.000Z');
   const plain = renderVmList(memoryOutput(), [sampleVm({ state: 'running', imageName: 'debian-bookworm' })], now);
-  assert.equal(plain, 'ID        NAME  STATE    IMAGE            IP          VCPU  MEM  DISK  WORKSPACE  CREATED\n'
-    + 'abcd1234  dev   running  debian-bookworm  172.16.0.2  2     2G   8G    -          1h ago\n');
+  assert.equal(plain, 'ID        NAME  STATE    IMAGE            VMM   IP          VCPU  MEM  DISK  WORKSPACE  CREATED\n'
+    + 'abcd1234  dev   running  debian-bookworm  qemu  172.16.0.2  2     2G   8G    -          1h ago\n');
   assert.match(renderVmList(memoryOutput(true), [sampleVm({ state: 'running' })], now), /\u001b\[32mrunning/);
   assert.match(renderVmList(memoryOutput(), []), /no VMs yet/);
   assert.equal(renderTable(['A', 'B'], [['x', '']]), 'A  B\nx\n');

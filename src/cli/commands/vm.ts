@@ -16,9 +16,9 @@ const STATE_STYLE = { running: 'green', stopped: 'dim', created: 'dim', error: '
 export function renderVmList(o: Output, vms: readonly Vm[], now = Date.now()): string {
   if (vms.length === 0) return 'no VMs yet: create one with `banger vm run`\n';
   return renderTable(
-    ['ID', 'NAME', 'STATE', 'IMAGE', 'IP', 'VCPU', 'MEM', 'DISK', 'WORKSPACE', 'CREATED'],
+    ['ID', 'NAME', 'STATE', 'IMAGE', 'VMM', 'IP', 'VCPU', 'MEM', 'DISK', 'WORKSPACE', 'CREATED'],
     vms.map((v) => [
-      v.id, v.name, paint(o, STATE_STYLE[v.state], v.state), v.imageName ?? '-', v.guestIp ?? '-', String(v.spec.vcpu),
+      v.id, v.name, paint(o, STATE_STYLE[v.state], v.state), v.imageName ?? '-', v.vmm, v.guestIp ?? '-', String(v.spec.vcpu),
       formatSize(v.spec.memoryMib * MIB), formatSize(v.spec.diskSizeBytes), v.workspace ? v.workspace.hostPath : '-', formatAge(v.createdAt, now),
     ]),
   );

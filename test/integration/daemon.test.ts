@@ -98,7 +98,7 @@ test('vm list and show render records from the store', async () => {
     assert.equal(table.code, 0);
     const [header, row] = table.stdout.trimEnd().split('\n');
     assert.deepEqual(header!.split(/\s+/), ['ID', 'NAME', 'STATE', 'IMAGE', 'VMM', 'IP', 'VCPU', 'MEM', 'DISK', 'WORKSPACE', 'CREATED']);
-    assert.match(row!, /^abcd1234\s+dev\s+stopped\s+-\s+172\.16\.0\.2\s+2\s+2G\s+8G\s+-\s+\d+s ago$/);
+    assert.match(row!, /^abcd1234\s+dev\s+stopped\s+-\s+qemu\s+172\.16\.0\.2\s+2\s+2G\s+8G\s+-\s+\d+s ago$/);
     assert.doesNotMatch(table.stdout, /\u001b\[/, 'no colour when NO_COLOR is set / not a TTY');
     const ps = await s.banger(['ps']);
     assert.equal(ps.stdout, table.stdout);

@@ -39,6 +39,7 @@ export interface JailerPlan {
   pidFile: string;
 }
 
+/** The longest path a unix socket address holds (sun_path is 108 bytes with its NUL). */
 export const UNIX_PATH_MAX = 107;
 
 export function planJailer(i: JailerInput): JailerPlan {

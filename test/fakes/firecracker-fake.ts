@@ -8,10 +8,10 @@
  *
  * Started by the stand-in jailer, it cannot chroot (Node has no chroot(2)); the jailer
  * passes the jail's directory in BANGER_FAKE_JAIL_ROOT and every path Firecracker would see
- * inside the jail (API socket, drives, vsock uds) is taken relative to it.
+ * inside the jail (API socket, drives, vsock uds) is taken relative to it, as its working
+ * directory.
  */
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { AGENT_VSOCK_PORT } from '../../src/agent/index.js';
 import { FakeFirecracker } from './firecrackerApi.js';
 import { serveAgentOverVsock } from './vsockAgentBridge.js';
@@ -22,7 +22,11 @@ if (args.includes('--version')) {
   process.exit(0);
 }
 const jailRoot = process.env.BANGER_FAKE_JAIL_ROOT;
-const hostPath = (p: string) => (jailRoot ? join(jailRoot, p) : p);
+// Jailed, the stand-in runs with the jail as its working directory and reaches the jail's
+// paths relative to it, as a chrooted process would: a socket deep in the jail still fits
+// the 108-byte unix socket address.
+if (jailRoot) process.chdir(jailRoot);
+const hostPath = (p: string) => (jailRoot ? `.${p}` : p);
 const sockArg = args.indexOf('--api-sock');
 if (sockArg < 0) { process.stderr.write('firecracker-fake: --api-sock is required\n'); process.exit(1); }
 

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withAgent } from '../../src/agent/index.js';
-import { FirecrackerApi, FirecrackerDriver } from '../../src/firecracker/index.js';
+import { FirecrackerApi, FirecrackerDriver, UNIX_PATH_MAX } from '../../src/firecracker/index.js';
 import { silentLogger } from '../../src/log/index.js';
 import { userLayout, vmFiles } from '../../src/paths/index.js';
 import { InProcessPrivilegedOps, UnavailablePrivilegedOps } from '../../src/roothelper/index.js';
@@ -24,7 +24,7 @@ import { repoRoot, waitFor } from './harness.js';
 
 const ctx = { opId: 'op-test' };
 
-function setup() {
+function setup(o: { deepJail?: boolean } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'banger-fcd-'));
   const bins = writeFirecrackerStandIns(dir, join(repoRoot, 'build'));
   const layout = userLayout({ home: dir, uid: process.getuid!(), env: { XDG_RUNTIME_DIR: join(dir, 'run') } });
@@ -41,7 +41,8 @@ function setup() {
     vmId: 'abcd1234', hostname: 'dev', vcpu: 1, memoryMib: 256, kernelPath: kernel, initrdPath: null, rootDisk: { path: files.rootfsCopy, format: 'raw' },
     workDisk: files.workDisk, network: { tap: 'tap-fc-abcd1234', mac: '52:54:ab:cd:12:34', addressCidr: '172.16.0.2/24', gateway: '172.16.0.1', dns: '172.16.0.1' }, files,
   };
-  const chrootBase = join(layout.stateDir, 'jail');
+  // A deep base puts the jail's sockets past the unix socket path limit (108 bytes).
+  const chrootBase = join(layout.stateDir, o.deepJail ? `jail-${'d'.repeat(80)}` : 'jail');
   const privileged = new InProcessPrivilegedOps({ runner: new ExecHostRunner(), log: silentLogger, roots: [layout.stateDir, layout.runtimeDir], jail: bins });
   const driver = (jailed = false) => new FirecrackerDriver({
     firecrackerBin: bins.firecrackerBin, runner: new ExecHostRunner(), supervisor: new ProcessSupervisor(), log: silentLogger,
@@ -103,7 +104,7 @@ test('a refused configuration quotes the fault and leaves no VMM behind', async 
 });
 
 test('jailed: the helper prepares the chroot and runs the jailer; the VM is nobody\'s child, reached through short symlinks, and its jail goes without following links', async () => {
-  const s = setup();
+  const s = setup({ deepJail: true });
   const outside = join(s.dir, 'outside');
   mkdirSync(outside);
   writeFileSync(join(outside, 'keep'), 'precious');
@@ -118,6 +119,7 @@ test('jailed: the helper prepares the chroot and runs the jailer; the VM is nobo
     assert.equal(statSync(join(root, 'vmlinux')).ino, statSync(join(s.layout.kernelsDir, 'vmlinux')).ino, 'the kernel is hard-linked in');
     assert.equal(statSync(join(root, 'work.ext4')).ino, statSync(s.files.workDisk).ino);
     assert.equal(statSync(join(root, 'rootfs')).ino, statSync(s.files.rootfsCopy).ino);
+    assert.ok(join(root, 'run', 'firecracker.socket').length > UNIX_PATH_MAX, 'the socket itself is too deep to dial');
     assert.ok(lstatSync(s.files.firecrackerApiSocket).isSymbolicLink(), 'the API socket is dialled through a symlink in the runtime dir');
     assert.equal(d.owns(vmm.pid, s.files), true);
     assert.equal(s.driver(true).owns(vmm.pid, s.files), true, 'a restarted daemon adopts it');

@@ -1,5 +1,6 @@
 import { accessSync, constants, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Accel } from './argv.js';
+import { kvmVerdict } from '../vmm/select.js';
 
 /**
  * accel = auto: KVM when a stock guest actually boots under it, else TCG. A paravirtual
@@ -18,10 +19,10 @@ export type AccelDecision = { accel: Accel; reason: string; needsProbe: false } 
 export function decideAccel(setting: 'auto' | 'kvm' | 'tcg', f: AccelFacts): AccelDecision {
   if (setting === 'tcg') return { accel: 'tcg', reason: 'accel = "tcg" in config', needsProbe: false };
   if (setting === 'kvm') return { accel: 'kvm', reason: 'accel = "kvm" in config', needsProbe: false };
-  if (!f.kvmAccessible) return { accel: 'tcg', reason: '/dev/kvm is absent or not accessible', needsProbe: false };
-  if (f.pvm) return { accel: 'tcg', reason: 'KVM is paravirtual (kvm_pvm) and hangs stock guest kernels', needsProbe: false };
+  // The same verdict Firecracker's selection uses: inaccessible, paravirtual or a failed probe.
+  const kvm = kvmVerdict(f);
+  if (!kvm.usable) return { accel: 'tcg', reason: kvm.reason, needsProbe: false };
   if (f.remembered === 'usable') return { accel: 'kvm', reason: 'KVM booted a probe guest on this host', needsProbe: false };
-  if (f.remembered === 'unusable') return { accel: 'tcg', reason: 'KVM failed to boot a probe guest on this host', needsProbe: false };
   return { accel: null, reason: 'KVM present; probing once whether it boots a guest', needsProbe: true };
 }
 

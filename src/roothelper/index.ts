@@ -7,6 +7,6 @@ export { RootHelperServer, type RootHelperOptions } from './helperServer.js';
 export { RemotePrivilegedOps } from './helperClient.js';
 export { peerCredentials, type PeerCred } from './peerCred.js';
 export { HELPER_PROTOCOL_VERSION, METHOD_BY_WIRE_NAME, type HelperRequest, type HelperResponse } from './helperProtocol.js';
-export { deviceNumbers, JailOps, JAIL_DEVICE_NAMES, JAIL_FILE_NAMES, mknodArgv, type JailBins, type JailParams, type PrepareJailParams } from './jailOps.js';
+export { deviceNumbers, JailOps, JAIL_FILE_NAMES, mknodArgv, type JailBins, type JailParams, type PrepareJailParams } from './jailOps.js';
 export { deviceMapperAvailable, parseLoopList, RootSnapshotOps } from './rootSnapshotOps.js';
 export { removeTreeNoFollow } from './removeTree.js';

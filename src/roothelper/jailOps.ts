@@ -20,8 +20,6 @@ export interface JailBins {
 
 /** What may be hard-linked into a jail, by the name Firecracker sees (IN_JAIL without the slash). */
 export const JAIL_FILE_NAMES = ['vmlinux', 'initrd.img', 'rootfs', 'work.ext4'] as const;
-/** Device nodes a jail may get: the VM's dm-snapshot root, and vhost-vsock where the host has it. */
-export const JAIL_DEVICE_NAMES = ['rootfs', 'dev/vhost-vsock'] as const;
 
 export interface PrepareJailParams {
   vmId: string;
@@ -87,8 +85,10 @@ export class JailOps {
       if (kind === 'b' ? !st.isBlockDevice() : !st.isCharacterDevice()) throw new BangerError('bad_request', `${d.source} is not a ${kind === 'b' ? 'block' : 'character'} device`);
       return { kind, numbers: deviceNumbers(st.rdev), name: d.name };
     });
-    if (!this.checkJailParent(plan)) mkdirSync(dirname(plan.jailDir), { mode: 0o755 });
-    this.checkJailParent(plan);
+    if (!this.checkJailParent(plan)) {
+      mkdirSync(dirname(plan.jailDir), { mode: 0o755 });
+      this.checkJailParent(plan); // made just now; checked like one found
+    }
     this.refuseWhileRunning(plan, p.vmId);
     removeTreeNoFollow(plan.jailDir); // an earlier boot's jail
     mkdirSync(plan.jailDir, { mode: 0o755 });
@@ -134,16 +134,17 @@ export class JailOps {
     throw new BangerError('bad_request', `device ${d.source} as ${d.name} is not allowed in VM ${vmId}'s jail`, { hint: `allowed: ${dmDevice(vmId)} as rootfs, /dev/vhost-vsock as dev/vhost-vsock` });
   }
 
-  /** The pid the jail's pid file names, when it is this VM's live Firecracker. */
-  private livePid(plan: JailerPlan, vmId: string): number | null {
+  /** The live process the jail's pid file (a regular file, never a link) names, or null. */
+  private pidFileProcess(plan: JailerPlan): { pid: number; who: NonNullable<ReturnType<typeof processIdentity>> } | null {
     try { if (!lstatSync(plan.pidFile).isFile()) return null; } catch { return null; }
     const pid = readPidFile(plan.pidFile);
     const who = pid === null ? null : processIdentity(pid);
-    return pid !== null && who && isJailedFirecracker(who, vmId) ? pid : null;
+    return pid !== null && who ? { pid, who } : null;
   }
 
   private refuseWhileRunning(plan: JailerPlan, vmId: string): void {
-    const pid = this.livePid(plan, vmId);
+    const named = this.pidFileProcess(plan);
+    const pid = named && isJailedFirecracker(named.who, vmId) ? named.pid : null;
     if (pid !== null) throw new BangerError('conflict', `VM ${vmId}'s jailed Firecracker (pid ${pid}) is still running`, { hint: 'stop the VM first' });
   }
 
@@ -172,9 +173,9 @@ export class JailOps {
       const tail = readLogTail(consoleLog, 8);
       throw new BangerError('operation_failed', `the jailer failed (${outcome.signal ? `signal ${outcome.signal}` : `exit code ${outcome.code}`})`, { hint: tail ? `last lines of ${consoleLog}:\n${tail}` : `see ${consoleLog}` });
     }
-    const pid = readPidFile(plan.pidFile);
-    const who = pid === null ? null : processIdentity(pid);
-    if (pid === null || !who) throw new BangerError('operation_failed', `the jailer left no live Firecracker pid in ${plan.pidFile}`, { hint: `see ${consoleLog}` });
+    const named = this.pidFileProcess(plan);
+    if (!named) throw new BangerError('operation_failed', `the jailer left no live Firecracker pid in ${plan.pidFile}`, { hint: `see ${consoleLog}` });
+    const { pid, who } = named;
     if (!isJailedFirecracker(who, p.vmId, p.uid)) {
       throw new BangerError('operation_failed', `${plan.pidFile} names pid ${pid} (${who.comm}, uid ${who.uid}), which is not VM ${p.vmId}'s Firecracker running as uid ${p.uid}`);
     }

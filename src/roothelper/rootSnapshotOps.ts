@@ -28,8 +28,12 @@ export function parseLoopList(output: string): Map<string, string> {
 export class RootSnapshotOps {
   constructor(private readonly o: { runner: HostRunner; roots: readonly string[]; deviceMapper?: () => boolean }) {}
 
+  private hasDeviceMapper(): boolean {
+    return (this.o.deviceMapper ?? deviceMapperAvailable)();
+  }
+
   private requireDeviceMapper(): void {
-    if (!(this.o.deviceMapper ?? deviceMapperAvailable)()) {
+    if (!this.hasDeviceMapper()) {
       throw new BangerError('operation_failed', 'device-mapper is not available on this host (no device-mapper in /proc/misc)', { hint: 'load it with `modprobe dm_snapshot`, or set rootfs_overlay = "copy"' });
     }
   }
@@ -62,7 +66,7 @@ export class RootSnapshotOps {
   async detach(p: { vmId: string; cowFile: string }): Promise<void> {
     const vmId = validateVmId(p.vmId);
     const cowFile = validatePathUnder(p.cowFile, this.o.roots, 'COW file');
-    if (!(this.o.deviceMapper ?? deviceMapperAvailable)()) return;
+    if (!this.hasDeviceMapper()) return;
     const run = this.o.runner;
     const table = await run.run(['dmsetup', 'table', dmName(vmId)], { allowFailure: true });
     const devices = table.exitCode === 0 ? parseSnapshotTable(table.stdout) : null;

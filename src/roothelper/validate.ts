@@ -118,7 +118,7 @@ export function validateVmmPid(pid: number, roots: readonly string[]): number {
   }
   if (!isVmmExecutable(basename(exe))) throw new BangerError('unauthorized', `process ${pid} (${basename(exe)}) is not a banger VMM; refusing to signal it`);
   // A jailed Firecracker sees only its chroot: it names its VM by the jailer's --id=<id>.
-  const jailedVm = cmdline.map((a) => /^--id=([0-9a-f]{8})$/.exec(a)?.[1]).find(Boolean);
+  const jailedVm = cmdline.map((a) => (a.startsWith('--id=') ? a.slice(5) : '')).find((id) => VM_ID_PATTERN.test(id));
   const mentionsBanger = cmdline.some((arg) => roots.some((r) => arg.includes(r.endsWith(sep) ? r : r + sep)))
     || (jailedVm !== undefined && roots.some((r) => existsSync(join(r, 'vms', jailedVm))));
   if (!mentionsBanger) throw new BangerError('unauthorized', `process ${pid} is a ${basename(exe)} not started by banger; refusing to signal it`);

@@ -2,14 +2,16 @@
 /**
  * Builds banger:
  *   1. tsc type-checks everything and emits build/ (what the unit and integration tests run);
- *   2. esbuild bundles the two entry points into dist/banger.js and dist/bangerd.js with the
- *      build info (version, commit, date) baked in;
+ *   2. esbuild bundles the three entry points into dist/banger.js, dist/bangerd.js and
+ *      dist/banger-root-helper.js (the root helper's own small bundle, so root never loads
+ *      the daemon) with the build info (version, commit, date) baked in;
  *   3. the native SQLite addon is copied to dist/native/, which makes dist/ self-contained:
  *      `node dist/banger.js` needs nothing else from the checkout;
  *   4. the guest agent (agent/*.c) is compiled into a static binary, dist/agent/banger-agent,
  *      with musl-gcc (Debian's musl-tools) or, failing that, gcc -static;
- *   5. the root helper's peer-credentials addon (native/peercred.c, N-API) is compiled into
- *      dist/native/peercred.node against Node's own headers.
+ *   5. the system-call addon (native/hostcalls.c, N-API: SO_PEERCRED, openat2, linkat,
+ *      mknodat, renameat2, pidfd) is compiled into dist/native/hostcalls.node against
+ *      Node's own headers.
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -52,7 +54,7 @@ const dist = outDir ?? join(root, 'dist');
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(join(dist, 'native'), { recursive: true });
 await esbuild.build({
-  entryPoints: { banger: join(root, 'src/cli/entry.ts'), bangerd: join(root, 'src/daemon/main.ts') },
+  entryPoints: { banger: join(root, 'src/cli/entry.ts'), bangerd: join(root, 'src/daemon/main.ts'), 'banger-root-helper': join(root, 'src/roothelper/main.ts') },
   outdir: dist,
   bundle: true,
   platform: 'node',
@@ -66,7 +68,7 @@ await esbuild.build({
 });
 copyFileSync(join(root, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node'), join(dist, 'native', 'better_sqlite3.node'));
 buildAgent(join(dist, 'agent', 'banger-agent'));
-buildPeerCred(join(dist, 'native', 'peercred.node'));
+buildHostcalls(join(dist, 'native', 'hostcalls.node'));
 writeFileSync(join(dist, 'package.json'), `${JSON.stringify({ type: 'module', name: 'banger-dist', version: build.version }, null, 2)}\n`);
 writeFileSync(join(dist, 'BUILD'), `${JSON.stringify(build)}\n`);
 console.log(`built banger v${build.version} (commit ${build.commit}, ${build.builtAt}) into ${outDir ?? 'dist/'}`);
@@ -90,7 +92,7 @@ function buildAgent(out) {
   process.exit(1);
 }
 
-function buildPeerCred(out) {
+function buildHostcalls(out) {
   // Node's headers: beside this node (official tarballs) or in /usr/include/node (Debian's nodejs).
   const candidates = [join(dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node', '/usr/local/include/node'];
   const include = candidates.find((d) => existsSync(join(d, 'node_api.h')));
@@ -99,9 +101,9 @@ function buildPeerCred(out) {
     process.exit(1);
   }
   try {
-    execFileSync('gcc', ['-shared', '-fPIC', '-O2', '-std=c11', '-Wall', '-Wextra', '-Werror', `-I${include}`, '-DNODE_GYP_MODULE_NAME=peercred', '-o', out, join(root, 'native', 'peercred.c')], { stdio: ['ignore', 'inherit', 'inherit'] });
+    execFileSync('gcc', ['-shared', '-fPIC', '-O2', '-std=c11', '-Wall', '-Wextra', '-Werror', `-I${include}`, '-DNODE_GYP_MODULE_NAME=hostcalls', '-o', out, join(root, 'native', 'hostcalls.c')], { stdio: ['ignore', 'inherit', 'inherit'] });
   } catch {
-    console.error('build: compiling native/peercred.c failed (see above)');
+    console.error('build: compiling native/hostcalls.c failed (see above)');
     process.exit(1);
   }
 }

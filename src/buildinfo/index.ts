@@ -57,9 +57,9 @@ export function agentBinaryPath(b: BuildInfo = buildInfo): string {
   return b.bundled ? join(bundleDir(), 'agent', 'banger-agent') : join(bundleDir(), '..', '..', '..', 'dist', 'agent', 'banger-agent');
 }
 
-/** The root helper's SO_PEERCRED addon (native/peercred.c): beside the bundle, or the checkout's dist/. */
-export function peerCredAddonPath(b: BuildInfo = buildInfo): string {
-  return b.bundled ? join(bundleDir(), 'native', 'peercred.node') : join(bundleDir(), '..', '..', '..', 'dist', 'native', 'peercred.node');
+/** The system-call addon (native/hostcalls.c): beside the bundle, or the checkout's dist/. */
+export function hostcallsAddonPath(b: BuildInfo = buildInfo): string {
+  return b.bundled ? join(bundleDir(), 'native', 'hostcalls.node') : join(bundleDir(), '..', '..', '..', 'dist', 'native', 'hostcalls.node');
 }
 
 declare const __BANGER_UPDATE__: { manifestUrl: string; publicKeyPem: string } | undefined;

@@ -3,7 +3,6 @@ import { nativeSqlitePath, versionLine } from '../buildinfo/index.js';
 import { BangerError, exitCodeOf, exitReasonOf } from '../model/index.js';
 import { resolveLayout } from '../paths/index.js';
 import { checkMigrations, setNativeBindingPath } from '../store/index.js';
-import { runRootHelper } from '../roothelper/runHelper.js';
 import { startDaemon } from './daemon.js';
 
 /**
@@ -12,11 +11,9 @@ import { startDaemon } from './daemon.js';
  *   bangerd --system                run in system mode
  *   bangerd --check-migrations [--system]
  *                                   print one line; exit 0 compatible, 1 migrations needed, 2 incompatible
- *   bangerd --root-helper [--socket PATH] [--owner-uid N] [--roots DIR,DIR] [--jailer-bin PATH] [--firecracker-bin PATH]
- *                                   run the root helper (root only; an install reads install.toml)
  *   bangerd --version
  */
-const USAGE = 'usage: bangerd [--system] [--check-migrations] [--root-helper [--socket PATH] [--owner-uid N] [--roots DIR,DIR] [--jailer-bin PATH] [--firecracker-bin PATH]] [--version]';
+const USAGE = 'usage: bangerd [--system] [--check-migrations] [--version]';
 
 /** mkfs.ext4, debugfs, ip and friends live in sbin, which a user's PATH may lack. */
 function withSbinOnPath(env: NodeJS.ProcessEnv): void {
@@ -34,7 +31,6 @@ async function main(): Promise<number> {
     ({ values } = parseArgs({
       options: {
         system: { type: 'boolean' }, 'check-migrations': { type: 'boolean' }, version: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-        'root-helper': { type: 'boolean' }, socket: { type: 'string' }, 'owner-uid': { type: 'string' }, roots: { type: 'string' }, 'jailer-bin': { type: 'string' }, 'firecracker-bin': { type: 'string' },
       },
       strict: true,
     }));
@@ -50,16 +46,6 @@ async function main(): Promise<number> {
     const report = checkMigrations(layout.dbFile);
     process.stdout.write(`${report.line}\n`);
     return report.exitCode;
-  }
-
-  if (values['root-helper']) {
-    const ownerUid = values['owner-uid'] === undefined ? undefined : Number(values['owner-uid']);
-    if (ownerUid !== undefined && !(Number.isInteger(ownerUid) && ownerUid >= 0)) {
-      process.stderr.write(`bangerd: --owner-uid ${values['owner-uid']} is not a uid\n`);
-      return exitCodeOf('usage');
-    }
-    await runRootHelper({ layout, socket: values.socket, ownerUid, roots: values.roots?.split(',').filter(Boolean), jailerBin: values['jailer-bin'], firecrackerBin: values['firecracker-bin'] });
-    return 0;
   }
 
   const result = await startDaemon({ layout, env: process.env });

@@ -20,7 +20,7 @@ test('daemon unit: runs as the owner in system mode, keeps VMs and runtime files
 test('helper unit: root, never SIGKILLed, preserved runtime dir, only the capabilities it uses, hardened', () => {
   const h = directives(renderHelperUnit(input));
   assert.equal(h.has('User'), false, 'root');
-  assert.equal(h.get('ExecStart'), '/usr/bin/node /usr/local/lib/banger/current/bangerd.js --root-helper');
+  assert.equal(h.get('ExecStart'), '/usr/bin/node /usr/local/lib/banger/current/banger-root-helper.js');
   assert.equal(h.get('KillMode'), 'process');
   assert.equal(h.get('SendSIGKILL'), 'no');
   assert.equal(h.get('RuntimeDirectory'), 'banger-root');

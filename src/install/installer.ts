@@ -7,7 +7,7 @@ import { BangerError } from '../model/index.js';
 import type { Layout } from '../paths/index.js';
 import { METHODS, RpcClient } from '../rpc/index.js';
 import { isProcessAlive, ProcessSupervisor, readPidFile, removePidFile, which, writeFileAtomic, type HostRunner } from '../system/index.js';
-import { parseInstallToml, renderInstallToml, type InstallRecord } from './installToml.js';
+import { parseInstallToml, renderInstallToml, type InstallRecord } from '../installmeta/index.js';
 import { DAEMON_UNIT, HELPER_UNIT, renderDaemonUnit, renderHelperUnit } from './units.js';
 
 /**
@@ -161,7 +161,7 @@ async function startAll(d: SystemDeps, r: InstallRecord): Promise<void> {
   } else {
     const sup = new ProcessSupervisor();
     const node = process.execPath;
-    const helper = sup.start({ argv: [node, join(lib, 'bangerd.js'), '--root-helper'], logFile: helperLog(l), pidFile: helperPidFile(l) });
+    const helper = sup.start({ argv: [node, join(lib, 'banger-root-helper.js')], logFile: helperLog(l), pidFile: helperPidFile(l) });
     await sup.waitReady(helper, helperLog(l), async () => existsSync(l.rootHelperSocket), { timeoutMs: 10_000, what: 'the root helper' });
     // The daemon's log is in the owner's state directory, so the owner opens it: a shell
     // running as the owner appends its output there (root never opens a path the owner controls).

@@ -65,7 +65,7 @@ export function renderHelperUnit(i: UnitInput): string {
     '',
     '[Service]',
     'Type=simple',
-    `ExecStart=${i.node} ${i.libDir}/bangerd.js --root-helper`,
+    `ExecStart=${i.node} ${i.libDir}/banger-root-helper.js`,
     'Restart=on-failure',
     'RestartSec=1',
     'KillMode=process',

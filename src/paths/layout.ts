@@ -23,6 +23,13 @@ export interface Layout {
   runtimeDir: string;
   /** Root helper's runtime dir (system mode: root-owned 0711). */
   rootHelperRuntimeDir: string;
+  /**
+   * Where root does its own work (image builds, jails): root-owned, beside the owner's state
+   * dir rather than inside it, so the owner can neither rename it nor anything on its path.
+   */
+  rootStateDir: string;
+  /** Root's own cache (update staging), root-owned 0700, beside the owner's cache dir. */
+  rootCacheDir: string;
   installToml: string;
   dbFile: string;
   imagesDir: string;
@@ -82,7 +89,11 @@ export function userLayout({ home, uid, env }: UserLayoutInput): Layout {
   const stateDir = join(xdg(env, 'XDG_STATE_HOME', join(home, '.local', 'state')), 'banger');
   const cacheDir = join(xdg(env, 'XDG_CACHE_HOME', join(home, '.cache')), 'banger');
   const runtimeBase = env.XDG_RUNTIME_DIR && env.XDG_RUNTIME_DIR.startsWith('/') ? join(env.XDG_RUNTIME_DIR, 'banger') : `/tmp/banger-runtime-${uid}`;
-  return assemble('user', { configDir, stateDir, cacheDir, runtimeDir: runtimeBase, rootHelperRuntimeDir: runtimeBase });
+  // User mode has no boundary (a root daemon is its own owner): root's areas sit inside the owner's.
+  return assemble('user', {
+    configDir, stateDir, cacheDir, runtimeDir: runtimeBase, rootHelperRuntimeDir: runtimeBase,
+    rootStateDir: join(stateDir, 'root'), rootCacheDir: join(cacheDir, 'root'),
+  });
 }
 
 export function systemLayout(): Layout {
@@ -92,11 +103,14 @@ export function systemLayout(): Layout {
     cacheDir: '/var/cache/banger',
     runtimeDir: '/run/banger',
     rootHelperRuntimeDir: '/run/banger-root',
+    rootStateDir: '/var/lib/banger-root',
+    rootCacheDir: '/var/cache/banger-root',
   });
 }
 
 interface Roots {
   configDir: string; stateDir: string; cacheDir: string; runtimeDir: string; rootHelperRuntimeDir: string;
+  rootStateDir: string; rootCacheDir: string;
 }
 
 function assemble(mode: Mode, r: Roots): Layout {

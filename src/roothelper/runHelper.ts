@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { parseInstallToml } from '../install/installToml.js';
+import { parseInstallToml } from '../installmeta/index.js';
 import { JsonLogger } from '../log/index.js';
 import { BangerError } from '../model/index.js';
 import type { Layout } from '../paths/index.js';

@@ -4,3 +4,4 @@ export {
   ProcessSupervisor, ChildExitedError, readLogTail, writePidFile, readPidFile, removePidFile, isProcessAlive, processState, processCmdline, processIdentity,
   type StartSpec, type StartedProcess, type WaitReadyOptions,
 } from './processSupervisor.js';
+export { hostcalls, AT_FDCWD, O_PATH, RENAME_EXCHANGE, RENAME_NOREPLACE, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV, type Hostcalls } from './hostcalls.js';

@@ -15,7 +15,7 @@ import { parseSums, releasePublicKey, verifySums } from './signing.js';
 export const CAPS = { manifest: 1 << 20, sums: 16 << 10, signature: 1 << 10, tarball: 256 << 20 } as const;
 
 /** Files a staged build must have, relative to its dist/. */
-const EXPECTED = ['banger.js', 'bangerd.js', 'BUILD', 'package.json', 'native/better_sqlite3.node', 'native/peercred.node', 'agent/banger-agent'];
+const EXPECTED = ['banger.js', 'bangerd.js', 'BUILD', 'package.json', 'native/better_sqlite3.node', 'native/hostcalls.node', 'banger-root-helper.js', 'agent/banger-agent'];
 
 export interface UpdateOptions {
   check: boolean;

@@ -20,7 +20,7 @@ test('a release: tarball with launchers and the whole bundle, SHA256SUMS, and a 
     execFileSync('openssl', ['ec', '-in', join(dir, 'key.pem'), '-pubout', '-out', join(dir, 'pub.pem')], { stdio: 'ignore' });
     const out = await buildRelease({ runner: new ExecHostRunner(), repoRoot, version: '7.7.7', privateKeyPem: readFileSync(join(dir, 'key.pem'), 'utf8'), outDir: join(dir, 'out') });
     const files = execFileSync('tar', ['-tzf', out.tarball], { encoding: 'utf8' }).split('\n');
-    for (const f of ['banger-7.7.7/bin/banger', 'banger-7.7.7/bin/bangerd', 'banger-7.7.7/dist/banger.js', 'banger-7.7.7/dist/bangerd.js', 'banger-7.7.7/dist/native/better_sqlite3.node', 'banger-7.7.7/dist/native/peercred.node', 'banger-7.7.7/dist/agent/banger-agent']) {
+    for (const f of ['banger-7.7.7/bin/banger', 'banger-7.7.7/bin/bangerd', 'banger-7.7.7/dist/banger.js', 'banger-7.7.7/dist/bangerd.js', 'banger-7.7.7/dist/native/better_sqlite3.node', 'banger-7.7.7/dist/native/hostcalls.node', 'banger-7.7.7/dist/banger-root-helper.js', 'banger-7.7.7/dist/agent/banger-agent']) {
       assert.ok(files.includes(f), `${f} in the tarball`);
     }
     execFileSync('tar', ['-xzf', out.tarball, '-C', dir]);

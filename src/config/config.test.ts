@@ -29,7 +29,6 @@ test('a missing file gives every SPEC 4 default', () => {
     assert.equal(c.accel, 'auto');
     assert.equal(c.jailer_bin, '/usr/bin/jailer');
     assert.equal(c.jailer_enabled, true);
-    assert.equal(c.jailer_chroot_base, join(layout.stateDir, 'jail'));
     assert.equal(c.ssh_key_path, join(layout.stateDir, 'ssh', 'id_ed25519'));
     assert.equal(c.default_image_name, 'debian-bookworm');
     assert.deepEqual([c.bridge_name, c.bridge_ip, c.cidr], ['br-fc', '172.16.0.1', 24]);
@@ -119,7 +118,7 @@ test('BANGER_LOG_LEVEL overrides the file and is validated', () => {
 
 test('documented keys cover every schema key', () => {
   const keys = documentedKeys().map((k) => k.key);
-  for (const k of ['log_level', 'vmm', 'accel', 'firecracker_bin', 'jailer_bin', 'jailer_enabled', 'jailer_chroot_base', 'qemu_bin',
+  for (const k of ['log_level', 'vmm', 'accel', 'firecracker_bin', 'jailer_bin', 'jailer_enabled', 'qemu_bin',
     'ssh_key_path', 'default_image_name', 'default_kernel_name', 'bridge_name', 'bridge_ip', 'cidr', 'tap_pool_size', 'default_dns',
     'dns_listen', 'auto_stop_stale_after', 'stats_poll_interval', 'rootfs_overlay', 'vm_defaults.vcpu', 'vm_defaults.memory_mib',
     'vm_defaults.disk_size', 'vm_defaults.system_overlay_size', 'file_sync[].host', 'file_sync[].guest', 'file_sync[].mode']) {

@@ -28,7 +28,6 @@ export interface Config {
   firecracker_bin: string | null;
   jailer_bin: string;
   jailer_enabled: boolean;
-  jailer_chroot_base: string;
   /** null: look up `qemu-system-x86_64` on PATH. */
   qemu_bin: string | null;
   ssh_key_path: string;
@@ -63,7 +62,6 @@ export function defaultConfig(layout: Layout, path = layout.configFile): Config 
     firecracker_bin: null,
     jailer_bin: '/usr/bin/jailer',
     jailer_enabled: true,
-    jailer_chroot_base: join(layout.stateDir, 'jail'),
     qemu_bin: null,
     ssh_key_path: layout.sshKey,
     default_image_name: 'debian-bookworm',

@@ -1,7 +1,9 @@
 import { isIPv4 } from 'node:net';
 import { posix } from 'node:path';
 import { z } from 'zod';
-import { parseDuration, parseSize, DurationParseError, SizeParseError } from '../model/index.js';
+import { BRIDGE_NAME_PATTERN, parseDuration, parseSize, DurationParseError, SizeParseError } from '../model/index.js';
+
+export { BRIDGE_NAME_PATTERN };
 
 /**
  * The config file schema (SPEC 4). Every key is declared once here with its type, its
@@ -40,7 +42,6 @@ const ipv4 = z.string().refine(isIPv4, { message: 'must be an IPv4 address like 
 const absPath = z.string().refine((p) => p.startsWith('/'), { message: 'must be an absolute path' });
 
 /** `br-fc` or `br-fc-*`, at most 15 bytes (IFNAMSIZ), so the root helper accepts it. */
-export const BRIDGE_NAME_PATTERN = /^br-fc(-[a-z0-9-]{1,9})?$/;
 
 const listen = z.string().transform((v, ctx) => {
   const m = /^(\d+\.\d+\.\d+\.\d+):(\d{1,5})$/.exec(v);
@@ -79,7 +80,6 @@ export const TOP_LEVEL_KEYS = {
   firecracker_bin: { schema: absPath, shownDefault: 'PATH lookup of firecracker', doc: 'Path to the firecracker binary.' },
   jailer_bin: { schema: absPath, shownDefault: '/usr/bin/jailer', doc: 'Path to the Firecracker jailer (a root daemon runs it; a system install\'s root helper uses its own, from root\'s PATH).' },
   jailer_enabled: { schema: z.boolean(), shownDefault: 'true', doc: 'Run Firecracker under its jailer (set false only for debugging).' },
-  jailer_chroot_base: { schema: absPath, shownDefault: '<state_dir>/jail', doc: 'Base directory of the per-VM jailer chroots. Must be on the state directory\'s filesystem (kernels and disks are hard-linked in) and, for a system install, under the state directory.' },
   qemu_bin: { schema: absPath, shownDefault: 'PATH lookup of qemu-system-x86_64', doc: 'Path to the QEMU system emulator.' },
   ssh_key_path: { schema: absPath, shownDefault: '<state_dir>/ssh/id_ed25519', doc: 'Private key banger uses to reach guests (an ed25519 key is generated when missing).' },
   default_image_name: { schema: z.string().min(1), shownDefault: 'debian-bookworm', doc: 'Image used when --image is not given; obtained automatically when missing.' },

@@ -7,7 +7,8 @@ import { JsonLogger, type Logger } from '../log/index.js';
 import { BangerError } from '../model/index.js';
 import { newOpId, OperationRegistry } from '../opstate/index.js';
 import { ensurePrivateDir, type Layout } from '../paths/index.js';
-import { deviceMapperAvailable, InProcessPrivilegedOps, RemotePrivilegedOps, UnavailablePrivilegedOps, type JailBins, type PrivilegedOps } from '../roothelper/index.js';
+import { deviceMapperAvailable, InProcessPrivilegedOps, RemotePrivilegedOps, UnavailablePrivilegedOps, type JailBins } from '../roothelper/index.js';
+import { validatingOps, type PrivilegedOps } from '../privops/index.js';
 import { METHODS, RpcServer, type Methods } from '../rpc/index.js';
 import { Store } from '../store/index.js';
 import { ExecHostRunner, ProcessSupervisor, which, type HostRunner } from '../system/index.js';
@@ -51,9 +52,19 @@ export interface StartDaemonOptions {
 
 export type StartResult = { kind: 'started'; daemon: RunningDaemon } | { kind: 'already_running'; pid: number };
 
-/** Root: in-process. Otherwise the root helper when its socket exists (an install), else a clear refusal. */
-function privilegedOpsFor(runner: HostRunner, log: Logger, layout: Layout, jail: JailBins): PrivilegedOps {
-  if (process.getuid?.() === 0) return new InProcessPrivilegedOps({ runner, log, roots: [layout.stateDir, layout.runtimeDir], jail });
+/**
+ * Root: in-process, behind the same declared surface as the helper, scoped to this daemon's
+ * own directories and config. Otherwise the root helper when its socket exists (an
+ * install), else a clear refusal.
+ */
+function privilegedOpsFor(runner: HostRunner, log: Logger, layout: Layout, config: Config, jail: JailBins): PrivilegedOps {
+  if (process.getuid?.() === 0) {
+    const scope = {
+      ownerUid: 0, ownerGid: process.getgid!(), ownerStateDir: layout.stateDir, rootStateDir: layout.rootStateDir,
+      network: { bridgeName: config.bridge_name, bridgeIp: config.bridge_ip, cidr: config.cidr },
+    };
+    return validatingOps(new InProcessPrivilegedOps({ runner, log, scope, jail }));
+  }
   if (existsSync(layout.rootHelperSocket)) return new RemotePrivilegedOps(layout.rootHelperSocket);
   return new UnavailablePrivilegedOps();
 }
@@ -92,13 +103,12 @@ export async function startDaemon({ layout, env, out = process.stdout }: StartDa
     const operations = new OperationRegistry();
     const firecrackerBin = config.firecracker_bin ?? which('firecracker');
     // A root daemon runs the jailer itself, with the binaries of its own config.
-    const privileged = privilegedOpsFor(runner, log, layout, { jailerBin: config.jailer_bin, firecrackerBin });
+    const privileged = privilegedOpsFor(runner, log, layout, config, { jailerBin: config.jailer_bin, firecrackerBin });
     const supervisor = new ProcessSupervisor();
     const drivers = {
       qemu: new QemuDriver({ qemuBin: config.qemu_bin, accelSetting: config.accel, accelProbeFile: accelProbeFile(layout), supervisor, log }),
       firecracker: new FirecrackerDriver({
-        firecrackerBin, runner, supervisor, privileged, log, uid: process.getuid!(), gid: process.getgid!(),
-        jailer: { enabled: config.jailer_enabled, chrootBase: config.jailer_chroot_base },
+        firecrackerBin, runner, supervisor, privileged, log, jailer: { enabled: config.jailer_enabled },
       }),
     };
     const hostFacts = () => ({ firecrackerBin, kvm: kvmVerdict(readAccelFacts(accelProbeFile(layout))), deviceMapper: deviceMapperAvailable() });
@@ -124,7 +134,7 @@ export async function startDaemon({ layout, env, out = process.stdout }: StartDa
       }
       if (!resolvedPresent()) return;
       try {
-        await privileged.routeDnsDomain({ link: config.bridge_name, server: config.bridge_ip, domain: 'vm' }, { opId: lifecycleOp });
+        await privileged.routeDnsDomain({}, { opId: lifecycleOp });
         resolvedDetail = `~vm routed to ${config.bridge_ip} on ${config.bridge_name}`;
       } catch (e) {
         resolvedDetail = `routing ~vm failed: ${(e as Error).message}`;
@@ -133,7 +143,7 @@ export async function startDaemon({ layout, env, out = process.stdout }: StartDa
     };
     if (existsSync(`/sys/class/net/${config.bridge_name}`)) await listenOnBridge();
     const nat = new NatController({ privileged, runner, log, bridge: config.bridge_name, uplink: config.nat_uplink ?? undefined, stateFile: join(layout.stateDir, 'nat.json') });
-    const taps = new TapPool({ privileged, log, bridge: config.bridge_name, size: config.tap_pool_size, ownerUid: process.getuid!(), ownerGid: process.getgid!() });
+    const taps = new TapPool({ privileged, log, bridge: config.bridge_name, size: config.tap_pool_size });
     const workspaces = new WorkspaceService({ runner, store, log });
     const vms = new VmService({ store, layout, config, runner, privileged, drivers, hostFacts, images, nat, taps, workspaces, log, onBridgeReady: listenOnBridge });
     const startedAt = Date.now();
@@ -185,7 +195,7 @@ export async function startDaemon({ layout, env, out = process.stdout }: StartDa
     undo.commit();
     log.info('daemon started', {
       pid: process.pid, version: buildInfo.version, commit: buildInfo.commit, mode: layout.mode, socket: layout.daemonSocket,
-      config: config.source.exists ? config.source.path : 'defaults (no config file)', privileged: privileged.constructor.name,
+      config: config.source.exists ? config.source.path : 'defaults (no config file)', privileged: process.getuid?.() === 0 ? 'in-process (root)' : privileged.constructor.name,
     });
     return { kind: 'started', daemon: { stopped, stop } };
   } catch (e) {

@@ -5,7 +5,7 @@ import { agentBinaryPath } from '../buildinfo/index.js';
 import { BangerError, type Image } from '../model/index.js';
 import { buildImage, findImageEntry, IMAGE_CATALOG } from '../imagecat/index.js';
 import type { Layout } from '../paths/index.js';
-import type { PrivilegedOps } from '../roothelper/index.js';
+import type { PrivilegedOps } from '../privops/index.js';
 import type { Store } from '../store/index.js';
 import type { HostRunner } from '../system/index.js';
 import { Coalescer } from './coalesce.js';
@@ -52,7 +52,7 @@ export class ImageService {
           runner: this.runner, recipe: entry.recipe, agentBinary: agentBinaryPath(), dest, scratchParent: this.layout.imagesDir,
           ...(progress && { progress: (s, d) => progress(`image: ${s}`, d) }), ...(signal && { signal }),
         })
-        : await this.privileged.buildImage({ name, dest, ownerUid: process.getuid!(), ownerGid: process.getgid!() }, { opId: 'image-pull' });
+        : await this.privileged.buildImage({ name }, { opId: 'image-pull' });
       const existing = this.store.images.findByName(name);
       const image: Image = {
         id: existing?.id ?? randomBytes(4).toString('hex'), name, source: `catalog:${name}`, distro: entry.distro, arch: entry.arch,

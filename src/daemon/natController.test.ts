@@ -29,7 +29,7 @@ test('two NAT VMs: forwarding on with the first, off only after the last, and re
     await s.nat.vmUp({ id: 'aaaa0001', guestIp: '172.16.0.2' }, ctx);
     await s.nat.vmUp({ id: 'bbbb0002', guestIp: '172.16.0.3' }, ctx);
     assert.deepEqual(s.ops.ops(), ['applyNat', 'setIpForward', 'applyNat']);
-    assert.deepEqual(s.ops.nat.get('aaaa0001'), { guestIp: '172.16.0.2', bridge: 'br-fc', uplink: 'eth0' });
+    assert.deepEqual(s.ops.nat.get('aaaa0001'), { guestIp: '172.16.0.2', uplink: 'eth0' });
     assert.equal(JSON.parse(readFileSync(join(s.dir, 'nat.json'), 'utf8')).forwardingIsOurs, true);
     await s.nat.vmDown('aaaa0001', ctx);
     assert.equal(readFileSync(s.forward, 'utf8').trim(), '1', 'still needed by the other VM');

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { planNatDown, planNatUp, uplinkFromRoutes, type NatPlan, type NatStep } from '../hostnat/index.js';
 import type { Logger } from '../log/index.js';
 import { BangerError } from '../model/index.js';
-import type { PrivContext, PrivilegedOps } from '../roothelper/index.js';
+import type { PrivContext, PrivilegedOps } from '../privops/index.js';
 import { writeFileAtomic, type HostRunner } from '../system/index.js';
 import { KeyedMutex } from './keyedMutex.js';
 
@@ -80,7 +80,7 @@ export class NatController {
 
   private async step(s: NatStep, ctx: PrivContext): Promise<void> {
     this.d.log.debug('nat step', { op_id: ctx.opId, ...s });
-    if (s.op === 'applyNat') await this.d.privileged.applyNat({ vmId: s.vmId, guestIp: s.guestIp, bridge: s.bridge, uplink: s.uplink }, ctx);
+    if (s.op === 'applyNat') await this.d.privileged.applyNat({ vmId: s.vmId, guestIp: s.guestIp, uplink: s.uplink }, ctx);
     else if (s.op === 'removeNat') await this.d.privileged.removeNat({ vmId: s.vmId }, ctx);
     else await this.d.privileged.setIpForward({ enabled: s.enabled }, ctx);
   }

@@ -5,7 +5,7 @@ import { FakePrivilegedOps } from '../../test/fakes/fakePrivilegedOps.js';
 import { TapPool } from './tapPool.js';
 
 const ctx = { opId: 'op-test' };
-const pool = (ops: FakePrivilegedOps, size = 2) => new TapPool({ privileged: ops, log: silentLogger, bridge: 'br-fc', size, ownerUid: 1000, ownerGid: 1000 });
+const pool = (ops: FakePrivilegedOps, size = 2) => new TapPool({ privileged: ops, log: silentLogger, bridge: 'br-fc', size });
 
 test('refill creates the missing taps in parallel with free names; take hands them out once', async () => {
   const ops = new FakePrivilegedOps();

@@ -1,5 +1,5 @@
 import type { Logger } from '../log/index.js';
-import type { PrivContext, PrivilegedOps } from '../roothelper/index.js';
+import type { PrivContext, PrivilegedOps } from '../privops/index.js';
 
 export interface TapPoolDeps {
   privileged: PrivilegedOps;
@@ -7,8 +7,6 @@ export interface TapPoolDeps {
   bridge: string;
   /** How many idle taps to keep (config tap_pool_size); 0 turns the pool off. */
   size: number;
-  ownerUid: number;
-  ownerGid: number;
 }
 
 const POOL_PREFIX = 'tap-pool-';
@@ -39,7 +37,7 @@ export class TapPool {
    * (tap-fc-*) on our bridge that no running VM holds are deleted.
    */
   async reclaim(inUse: ReadonlySet<string>, ctx: PrivContext): Promise<{ adopted: string[]; deleted: string[] }> {
-    const taps = (await this.d.privileged.listTaps(ctx)).filter((t) => t.master === this.d.bridge && !inUse.has(t.name));
+    const taps = (await this.d.privileged.listTaps({}, ctx)).filter((t) => t.master === this.d.bridge && !inUse.has(t.name));
     const adopted: string[] = [];
     const deleted: string[] = [];
     for (const t of taps) {
@@ -64,14 +62,14 @@ export class TapPool {
     const missing = this.d.size - this.idle.length;
     if (missing <= 0) return;
     try {
-      const taken = new Set((await this.d.privileged.listTaps(ctx)).map((t) => t.name));
+      const taken = new Set((await this.d.privileged.listTaps({}, ctx)).map((t) => t.name));
       const names: string[] = [];
       for (let n = 0; names.length < missing && n < 10_000; n++) {
         const name = `${POOL_PREFIX}${n}`;
         if (!taken.has(name)) names.push(name);
       }
       const made = await Promise.allSettled(names.map(async (name) => {
-        await this.d.privileged.createTap({ name, bridge: this.d.bridge, ownerUid: this.d.ownerUid, ownerGid: this.d.ownerGid }, ctx);
+        await this.d.privileged.createTap({ name }, ctx);
         return name;
       }));
       for (const r of made) {

@@ -27,7 +27,7 @@ test('fresh names are unique against the real store; show finds by name and repo
     const images = new ImageService(store, runner, layout, new KernelService(store, runner, layout, null), new UnavailablePrivilegedOps());
     const privileged = new UnavailablePrivilegedOps();
     const nat = new NatController({ privileged, runner, log: silentLogger, bridge: 'br-fc', uplink: undefined, stateFile: join(dir, 'nat.json') });
-    const taps = new TapPool({ privileged, log: silentLogger, bridge: 'br-fc', size: 0, ownerUid: 1000, ownerGid: 1000 });
+    const taps = new TapPool({ privileged, log: silentLogger, bridge: 'br-fc', size: 0 });
     const workspaces = new WorkspaceService({ runner, store, log: silentLogger });
     const svc = new VmService({ store, layout, config: defaultConfig(layout), runner, privileged, drivers: { qemu: new FakeVmmDriver(), firecracker: new FakeVmmDriver() }, hostFacts: () => ({ firecrackerBin: null, kvm: { usable: false, reason: 'test' }, deviceMapper: false }), images, nat, taps, workspaces, log: silentLogger });
     // The first pick (index 0, 0) is taken in the store, so the generator must move on.

@@ -12,15 +12,16 @@ import {
 } from '../model/index.js';
 import { generateVmName, type RandomIndex } from '../namegen/index.js';
 import { vmFiles, type Layout, type VmFiles } from '../paths/index.js';
-import type { AllowedSignal, PrivilegedOps } from '../roothelper/index.js';
+import type { AllowedSignal, PrivilegedOps } from '../privops/index.js';
 import type { Store } from '../store/index.js';
 import { isProcessAlive, readLogTail, writeFileAtomic, writePidFile, type HostRunner } from '../system/index.js';
 import { createRootOverlay, createWorkDisk, growWorkDisk, writeWorkDiskFiles } from '../vmdisk/index.js';
 import { planFileSync, readFileSyncItems, renderGitConfig } from '../workspace/index.js';
 import { chooseRootOverlay, selectVmm, type VmmDriver, type VmmSetting } from '../vmm/index.js';
-import { dmSnapshotCowArgv } from '../firecracker/index.js';
+import { dmSnapshotCowArgv } from '../vmdisk/index.js';
 import { findKernelEntry } from '../kernelcat/index.js';
 import { CleanupStack } from './cleanupStack.js';
+import { PinnedNetworkCheck } from './pinnedNetwork.js';
 import type { ImageService } from './imageService.js';
 import { KeyedMutex } from './keyedMutex.js';
 import type { NatController } from './natController.js';
@@ -102,7 +103,11 @@ const notRunning = (vm: Vm) => new BangerError('not_running', `VM ${vm.name} is 
 export class VmService {
   private readonly locks = new KeyedMutex();
 
-  constructor(private readonly d: VmServiceDeps) {}
+  private readonly pinnedNetwork: PinnedNetworkCheck;
+
+  constructor(private readonly d: VmServiceDeps) {
+    this.pinnedNetwork = new PinnedNetworkCheck(d.privileged, d.config);
+  }
 
   private get store(): Store { return this.d.store; }
 
@@ -174,7 +179,7 @@ export class VmService {
     if (vm.rootOverlay === 'qcow2') return { path: files.rootfsOverlay, format: 'qcow2' };
     if (vm.rootOverlay === 'copy') return { path: files.rootfsCopy, format: 'raw' };
     ctx.progress?.('root disk', 'device-mapper snapshot');
-    const { device } = await this.d.privileged.attachRootSnapshot({ vmId: vm.id, image: image.rootfsPath, cowFile: files.rootfsCow, ownerUid: process.getuid!(), ownerGid: process.getgid!() }, ctx);
+    const { device } = await this.d.privileged.attachRootSnapshot({ vmId: vm.id, image: image.rootfsPath }, ctx);
     return { path: device, format: 'raw' };
   }
 
@@ -294,13 +299,14 @@ export class VmService {
       const undo = new CleanupStack();
       const started = performance.now();
       try {
-        await this.d.privileged.ensureBridge({ name: this.d.config.bridge_name, address: this.d.config.bridge_ip, prefix: this.d.config.cidr }, ctx);
+        await this.pinnedNetwork.ensure(ctx);
+        await this.d.privileged.ensureBridge({}, ctx);
         await this.d.onBridgeReady?.();
         const pooled = this.d.taps.take();
         if (pooled) void this.d.taps.refill(ctx); // the replacement is made while this VM boots
         const tap = pooled ?? tapNameForVm(vm.id);
         ctx.progress?.('network', `${this.d.config.bridge_name} and ${tap}${pooled ? ' (warm)' : ''}${vm.nat ? ', NAT' : ''}`);
-        if (!pooled) await this.d.privileged.createTap({ name: tap, bridge: this.d.config.bridge_name, ownerUid: process.getuid!(), ownerGid: process.getgid!() }, ctx);
+        if (!pooled) await this.d.privileged.createTap({ name: tap }, ctx);
         undo.push('delete tap', () => this.d.privileged.deleteTap({ name: tap }, ctx));
         if (vm.nat) {
           await this.d.nat.vmUp({ id: vm.id, guestIp: vm.guestIp! }, ctx);
@@ -309,7 +315,7 @@ export class VmService {
         await this.syncFiles(vm, ctx);
         const driver = this.driverOf(vm);
         const rootDisk = await this.rootDisk(vm, image, ctx);
-        if (vm.rootOverlay === 'dm-snapshot') undo.push('detach root snapshot', () => this.d.privileged.detachRootSnapshot({ vmId: vm.id, cowFile: files.rootfsCow }, ctx));
+        if (vm.rootOverlay === 'dm-snapshot') undo.push('detach root snapshot', () => this.d.privileged.detachRootSnapshot({ vmId: vm.id }, ctx));
         ctx.progress?.('booting', `${vm.vmm}, ${vm.spec.vcpu} vcpu, ${vm.spec.memoryMib} MiB`);
         const vmm = await driver.start({
           vmId: vm.id, hostname: vm.name, vcpu: vm.spec.vcpu, memoryMib: vm.spec.memoryMib, kernelPath: kernel.kernelPath, initrdPath: kernel.initrdPath,
@@ -384,7 +390,7 @@ export class VmService {
     await this.d.privileged.deleteTap({ name: h?.tap ?? tapNameForVm(vm.id) }, ctx).catch((e: Error) => this.d.log.warn('could not delete tap', { op_id: ctx.opId, error: e.message }));
     await this.driverOf(vm).release(this.files(vm), ctx).catch((e: Error) => this.d.log.warn('could not release what the VMM left', { op_id: ctx.opId, vm: vm.name, error: e.message }));
     if (vm.rootOverlay === 'dm-snapshot') {
-      await this.d.privileged.detachRootSnapshot({ vmId: vm.id, cowFile: this.files(vm).rootfsCow }, ctx).catch((e: Error) => this.d.log.warn('could not detach the root snapshot', { op_id: ctx.opId, vm: vm.name, error: e.message }));
+      await this.d.privileged.detachRootSnapshot({ vmId: vm.id }, ctx).catch((e: Error) => this.d.log.warn('could not detach the root snapshot', { op_id: ctx.opId, vm: vm.name, error: e.message }));
     }
     rmSync(this.files(vm).handles, { force: true });
     rmSync(this.files(vm).runtimeDir, { recursive: true, force: true });

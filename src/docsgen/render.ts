@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { documentedKeys } from '../config/index.js';
 import { EXIT_CODES, RPC_ERROR_CODES, exitCodeOf } from '../model/index.js';
-import { PRIV_OPERATIONS } from '../roothelper/index.js';
+import { PRIV_METHOD_NAMES, PRIV_METHODS } from '../privops/index.js';
 import { METHODS, PROTOCOL_VERSION } from '../rpc/index.js';
 
 /**
@@ -66,7 +66,10 @@ function describeSchema(schema: z.ZodType): string {
 export function renderRpcReference(): string {
   const methods = Object.values(METHODS).map((m) => `| \`${m.name}\` | ${describeSchema(m.params)} | ${describeSchema(m.result)} | ${m.tracked ? 'yes' : 'no'} | ${m.progress ? 'yes' : 'no'} | ${cell(m.summary)} |`);
   const errors = Object.entries(RPC_ERROR_CODES).map(([code, reason]) => `| \`${code}\` | ${exitCodeOf(reason)} |`);
-  const priv = Object.entries(PRIV_OPERATIONS).map(([fn, wire]) => `| \`${wire}\` | \`PrivilegedOps.${fn}\` |`);
+  const priv = PRIV_METHOD_NAMES.map((fn) => {
+    const d = PRIV_METHODS[fn];
+    return `| \`${d.wire}\` | \`${fn}\` | ${cell(describeSchema(d.params))} | ${cell(describeSchema(d.result))} | ${cell(d.doc)} |`;
+  });
   return `${GENERATED}
 # RPC reference
 
@@ -113,21 +116,25 @@ ${errors.join('\n')}
 
 ## Root helper operations
 
-The privileged operations (bridge, tap, NAT, files in disk images, VMM signals, DNS
-routing). The daemon calls them in-process when it runs as root; otherwise it asks the root
-helper (\`bangerd --root-helper\`) on its socket, one request per connection:
+The privileged operations, declared once in \`src/privops/surface.ts\`. The daemon calls them
+in-process when it runs as root; otherwise it asks the root helper (\`banger-root-helper\`,
+its own small executable) on its socket, one request per connection:
 
 \`\`\`
--> {"v":1,"op_id":"op-…","method":"priv.create_tap","params":{"name":"tap-fc-…","bridge":"br-fc","ownerUid":1000,"ownerGid":1000}}
+-> {"v":1,"op_id":"op-…","method":"priv.create_tap","params":{"name":"tap-fc-…"}}
 <- {"ok":true,"result":null}   or   {"ok":false,"error":{"code":"bad_request","message":"…","hint":"…"}}
 \`\`\`
 
 The helper serves only uid 0 and the install's owner, as the kernel reports the peer
-(SO_PEERCRED), whatever the socket file's mode; every argument is validated before anything
-runs, and each request is one JSON log line with the op_id and the peer's uid and pid.
+(SO_PEERCRED), whatever the socket file's mode. Parameters are parsed strictly before
+anything runs: an unknown key is refused, so a request cannot name a uid, a bridge, a
+subnet, a DNS domain or a directory; root pins those (install.toml and its own layout). Paths
+a request names are the owner's inputs under its state directory, opened once by descriptor.
+Each request is one JSON log line with the op_id and the peer's uid and pid. See
+[security.md](security.md) for the boundary each operation keeps.
 
-| wire name | interface method |
-| --- | --- |
+| wire name | method | params | result | what root does |
+| --- | --- | --- | --- | --- |
 ${priv.join('\n')}
 `;
 }

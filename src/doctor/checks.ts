@@ -80,10 +80,7 @@ function vmmChoiceCheck(f: HostFacts): CheckResult {
 function jailCheck(f: HostFacts): CheckResult[] {
   if (!present(f.firecracker) || !f.jailer.enabled) return [];
   if (f.jail.sameFilesystem === false) {
-    return [{ name: 'jail', status: 'FAIL', message: `jailer_chroot_base ${f.jail.base} is on another filesystem than ${f.jail.stateDir}: kernels and disks cannot be hard-linked into jails`, hint: 'put jailer_chroot_base under the state directory (the default)' }];
-  }
-  if (!f.jail.underStateDir) {
-    return [{ name: 'jail', status: 'WARN', message: `jailer_chroot_base ${f.jail.base} is outside ${f.jail.stateDir}: the root helper of a system install refuses it`, hint: 'leave jailer_chroot_base at its default (<state_dir>/jail)' }];
+    return [{ name: 'jail', status: 'FAIL', message: `root's jail directory ${f.jail.base} is on another filesystem than ${f.jail.stateDir}: kernels and disks cannot be hard-linked into jails`, hint: 'keep the root-owned state directory and the owner\'s state directory on one filesystem' }];
   }
   return [{ name: 'jail', status: 'PASS', message: `jails under ${f.jail.base} (same filesystem as the state directory)` }];
 }

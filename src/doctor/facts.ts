@@ -26,8 +26,8 @@ export interface HostFacts {
   deviceMapper: { controlExists: boolean; registered: boolean; dmsetupWorks: boolean; dmsetupError: string | null };
   /** The `vmm` setting new VMs are created with. */
   vmm: { setting: 'auto' | 'firecracker' | 'qemu' };
-  /** jailer_chroot_base: on the state directory's filesystem (hard links), and under it (the root helper serves nothing else). */
-  jail: { base: string; stateDir: string; sameFilesystem: boolean | null; underStateDir: boolean };
+  /** Root's jail directory (<root state dir>/jail): on the state directory's filesystem, since the owner's files are hard-linked in. */
+  jail: { base: string; stateDir: string; sameFilesystem: boolean | null };
   vhostVsock: boolean;
   tun: boolean;
   bridge: { name: string; exists: boolean; kernelSupport: boolean };

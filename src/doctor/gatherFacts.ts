@@ -51,7 +51,7 @@ function readProbe(layout: Layout): 'usable' | 'unusable' | null {
 function jailFacts(base: string, stateDir: string): HostFacts['jail'] {
   let sameFilesystem: boolean | null = null;
   try { sameFilesystem = statSync(nearestExisting(base)).dev === statSync(nearestExisting(stateDir)).dev; } catch { /* unknown */ }
-  return { base, stateDir, sameFilesystem, underStateDir: base === stateDir || base.startsWith(`${stateDir}/`) };
+  return { base, stateDir, sameFilesystem };
 }
 
 function nearestExisting(path: string): string {
@@ -163,7 +163,7 @@ export async function gatherFacts(d: GatherDeps): Promise<HostFacts> {
     qemuImg,
     deviceMapper: { controlExists: existsSync('/dev/mapper/control'), registered: deviceMapperAvailable(), dmsetupWorks: dmsetup.works, dmsetupError: dmsetup.error },
     vmm: { setting: config.vmm },
-    jail: jailFacts(config.jailer_chroot_base, layout.stateDir),
+    jail: jailFacts(join(layout.rootStateDir, 'jail'), layout.stateDir),
     vhostVsock: existsSync('/dev/vhost-vsock'),
     tun: existsSync('/dev/net/tun'),
     bridge: { name: config.bridge_name, exists: existsSync(`/sys/class/net/${config.bridge_name}`), kernelSupport: mod('bridge') || (await modinfo(runner, 'bridge')) },

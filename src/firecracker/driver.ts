@@ -4,7 +4,7 @@ import type { AgentEndpoint } from '../agent/index.js';
 import type { Logger } from '../log/index.js';
 import { BangerError } from '../model/index.js';
 import type { VmFiles } from '../paths/index.js';
-import type { PrivilegedOps } from '../roothelper/index.js';
+import type { PrivilegedOps } from '../privops/index.js';
 import { isProcessAlive, processIdentity, type HostRunner, type ProcessSupervisor } from '../system/index.js';
 import type { BootSpec, DriverCtx, StartedVmm, VmmDriver } from '../vmm/index.js';
 import { FirecrackerApi } from './apiClient.js';
@@ -20,11 +20,8 @@ export interface FirecrackerDriverOptions {
   supervisor: ProcessSupervisor;
   privileged: PrivilegedOps;
   log: Logger;
-  /** Run under the jailer (default on); its chroots live under chrootBase. */
-  jailer: { enabled: boolean; chrootBase: string };
-  /** The uid/gid the jailed Firecracker drops to: the daemon's own. */
-  uid: number;
-  gid: number;
+  /** Run under the jailer (default on); root keeps the chroots in its own directory and drops Firecracker to the owner. */
+  jailer: { enabled: boolean };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -97,21 +94,19 @@ export class FirecrackerDriver implements VmmDriver {
 
   private async startJailed(spec: BootSpec, vmlinux: string, version: string, ctx: DriverCtx): Promise<StartedVmm> {
     const f = spec.files;
-    const chrootBase = this.o.jailer.chrootBase;
-    mkdirSync(chrootBase, { recursive: true, mode: 0o755 });
     const rootIsDevice = spec.rootDisk.path.startsWith('/dev/');
     const { chrootRoot } = await this.o.privileged.prepareJail({
-      vmId: spec.vmId, chrootBase, uid: this.o.uid, gid: this.o.gid,
+      vmId: spec.vmId,
       files: [
         { source: vmlinux, name: 'vmlinux' },
-        ...(spec.initrdPath ? [{ source: spec.initrdPath, name: 'initrd.img' }] : []),
+        ...(spec.initrdPath ? [{ source: spec.initrdPath, name: 'initrd.img' as const }] : []),
         { source: spec.workDisk, name: 'work.ext4' },
-        ...(rootIsDevice ? [] : [{ source: spec.rootDisk.path, name: 'rootfs' }]),
+        ...(rootIsDevice ? [] : [{ source: spec.rootDisk.path, name: 'rootfs' as const }]),
       ],
       devices: [
-        ...(rootIsDevice ? [{ source: spec.rootDisk.path, name: 'rootfs' }] : []),
+        ...(rootIsDevice ? [{ source: spec.rootDisk.path, name: 'rootfs' as const }] : []),
         // Firecracker's vsock is its own (a unix socket on the host); the node is only given where the host has one.
-        ...(existsSync('/dev/vhost-vsock') ? [{ source: '/dev/vhost-vsock', name: 'dev/vhost-vsock' }] : []),
+        ...(existsSync('/dev/vhost-vsock') ? [{ source: '/dev/vhost-vsock', name: 'dev/vhost-vsock' as const }] : []),
       ],
     }, ctx);
     let pid: number | null = null;
@@ -122,10 +117,11 @@ export class FirecrackerDriver implements VmmDriver {
       // Short, fixed paths for the daemon: the chroot may be too deep for a unix socket path.
       symlinkSync(inHost(IN_JAIL.apiSocket), f.firecrackerApiSocket);
       symlinkSync(inHost(IN_JAIL.vsockUds), f.vsockSocket);
-      pid = (await this.o.privileged.startJailer({ vmId: spec.vmId, chrootBase, uid: this.o.uid, gid: this.o.gid, consoleLog: f.consoleLog }, ctx)).pid;
+      const started = (await this.o.privileged.startJailer({ vmId: spec.vmId }, ctx)).pid;
+      pid = started;
       const deadline = Date.now() + API_READY_MS;
       while (!existsSync(f.firecrackerApiSocket)) {
-        if (!isProcessAlive(pid)) throw new BangerError('operation_failed', `the jailed firecracker for VM ${spec.hostname} exited before its API was up`, { hint: `see ${f.consoleLog}` });
+        if (!isProcessAlive(started)) throw new BangerError('operation_failed', `the jailed firecracker for VM ${spec.hostname} exited before its API was up`, { hint: `see ${f.consoleLog}` });
         if (Date.now() > deadline) throw new BangerError('operation_failed', `the jailed firecracker for VM ${spec.hostname} made no API socket within ${API_READY_MS / 1000} s`, { hint: `see ${f.consoleLog}` });
         if (ctx.signal?.aborted) throw new BangerError('interrupted', `cancelled while starting VM ${spec.hostname}`);
         await sleep(50);
@@ -139,7 +135,7 @@ export class FirecrackerDriver implements VmmDriver {
       await this.release(f, ctx).catch((err: Error) => this.o.log.warn('could not remove the jail after a failed start', { op_id: ctx.opId, error: err.message }));
       throw e;
     }
-    return { pid, detail: `firecracker ${version}, jailed` };
+    return { pid: pid!, detail: `firecracker ${version}, jailed` };
   }
 
   private async configureAndBoot(socket: string, calls: ReturnType<typeof buildFirecrackerConfig>): Promise<void> {
@@ -151,9 +147,7 @@ export class FirecrackerDriver implements VmmDriver {
   /** Removes the sockets (or, jailed, their symlinks) and the jail. */
   async release(files: VmFiles, ctx: DriverCtx): Promise<void> {
     for (const link of [files.firecrackerApiSocket, files.vsockSocket]) rmSync(link, { force: true });
-    if (this.o.jailer.enabled && existsSync(this.o.jailer.chrootBase)) {
-      await this.o.privileged.removeJail({ vmId: basename(files.dir), chrootBase: this.o.jailer.chrootBase }, ctx);
-    }
+    if (this.o.jailer.enabled) await this.o.privileged.removeJail({ vmId: basename(files.dir) }, ctx);
   }
 
   owns(pid: number, files: VmFiles): boolean {

@@ -3,5 +3,4 @@ export { FirecrackerApi } from './apiClient.js';
 export { judgeFirecrackerVersion, parseFirecrackerVersion, MIN_FIRECRACKER, TESTED_FIRECRACKER, type VersionVerdict } from './version.js';
 export { extractVmlinux, cachedVmlinux, headerPayloadOffset, isElf, PAYLOAD_FORMATS } from './vmlinux.js';
 export { IN_JAIL, isJailedFirecracker, planJailer, sameFilesystemProblem, UNIX_PATH_MAX, type JailerInput, type JailerPlan } from './jailer.js';
-export { dmDevice, dmName, dmSnapshotCowArgv, dmSnapshotCreate, dmSnapshotLoopArgv, dmSnapshotTable, dmSnapshotTeardown, parseSnapshotTable } from './dmSnapshot.js';
 export { FirecrackerDriver, type FirecrackerDriverOptions } from './driver.js';

@@ -59,15 +59,18 @@ export function planJailer(i: JailerInput): JailerPlan {
 
 /** Two paths are on one filesystem when their st_dev matches (hard links need it). */
 export function sameFilesystemProblem(a: { path: string; dev: number }, b: { path: string; dev: number }): string | null {
-  return a.dev === b.dev ? null : `${a.path} and ${b.path} are on different filesystems, so it cannot be hard-linked into the jail; put jailer_chroot_base on the filesystem of banger's state directory`;
+  return a.dev === b.dev ? null : `${a.path} and ${b.path} are on different filesystems, so it cannot be hard-linked into the jail; keep the root-owned state directory (/var/lib/banger-root) on the filesystem of banger's state directory`;
 }
 
 /**
- * Whether a process is the jailed Firecracker of VM `vmId`: its name (comm, the exec file's
- * name, which the jailer requires to contain "firecracker") and the `--id=<vmId>` the
- * jailer passes, and, when given, the uid it was meant to drop to.
+ * Whether a process is the jailed Firecracker of VM `vmId`, as the daemon judges its own
+ * VMMs: the `--id=<vmId>` the jailer passes, an executable (or, for a #! script, the script)
+ * whose name contains "firecracker" (the jailer requires that of its exec file), and, when
+ * given, the uid it was meant to drop to. Never the thread name, which runtimes rename. The
+ * root helper's stricter check (the jail's own exec file) is roothelper/vmmIdentity.ts.
  */
-export function isJailedFirecracker(p: { comm: string; cmdline: readonly string[]; uid: number | null }, vmId: string, uid?: number): boolean {
+export function isJailedFirecracker(p: { cmdline: readonly string[]; exe: string | null; uid: number | null }, vmId: string, uid?: number): boolean {
   const idGiven = p.cmdline.includes(`--id=${vmId}`) || p.cmdline.some((a, i) => a === '--id' && p.cmdline[i + 1] === vmId);
-  return p.comm.includes('firecracker') && idGiven && (uid === undefined || p.uid === uid);
+  const runs = [p.exe, p.cmdline[1]].some((x) => !!x && basename(x).includes('firecracker'));
+  return runs && idGiven && (uid === undefined || p.uid === uid);
 }

@@ -6,3 +6,4 @@ export * from './spec.js';
 export * from './exitCodes.js';
 export * from './errors.js';
 export * from './version.js';
+export * from './hostNames.js';

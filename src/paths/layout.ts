@@ -138,17 +138,27 @@ function assemble(mode: Mode, r: Roots): Layout {
   };
 }
 
+/**
+ * A VM's files root works on, relative to the owner's state directory (the root helper
+ * resolves them under its descriptor of that directory; vmFiles uses the same names).
+ */
+export function vmStateRelative(vmId: string): { dir: string; consoleLog: string; rootfsCow: string } {
+  const dir = join('vms', vmId);
+  return { dir, consoleLog: join(dir, 'console.log'), rootfsCow: join(dir, 'rootfs.cow') };
+}
+
 export function vmFiles(layout: Layout, vmId: string): VmFiles {
-  const dir = join(layout.vmsDir, vmId);
+  const rel = vmStateRelative(vmId);
+  const dir = join(layout.stateDir, rel.dir);
   const runtimeDir = join(layout.runtimeDir, 'vms', vmId);
   return {
     dir,
     handles: join(dir, 'handles.json'),
     rootfsOverlay: join(dir, 'rootfs.qcow2'),
     rootfsCopy: join(dir, 'rootfs.raw'),
-    rootfsCow: join(dir, 'rootfs.cow'),
+    rootfsCow: join(layout.stateDir, rel.rootfsCow),
     workDisk: join(dir, 'work.ext4'),
-    consoleLog: join(dir, 'console.log'),
+    consoleLog: join(layout.stateDir, rel.consoleLog),
     vmmLog: join(dir, 'vmm.log'),
     runtimeDir,
     pidFile: join(runtimeDir, 'vmm.pid'),

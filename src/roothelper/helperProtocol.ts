@@ -1,9 +1,6 @@
-import type { PrivilegedOps } from './privilegedOps.js';
-import { PRIV_OPERATIONS } from './privilegedOps.js';
-
 /**
- * The root helper's wire format (SPEC 2): one request per connection, one JSON line each
- * way. The method names are PRIV_OPERATIONS'; `op_id` ties the helper's log line to the
+ * The root helper's wire format : one request per connection, one JSON line each
+ * way. The method names are the wire names of privops/surface.ts; `op_id` ties the helper's log line to the
  * daemon operation that asked.
  *   -> {"v":1,"op_id":"op-…","method":"priv.create_tap","params":{…}}
  *   <- {"ok":true,"result":…}  |  {"ok":false,"error":{"code":"bad_request","message":"…","hint":"…"}}
@@ -22,8 +19,3 @@ export interface HelperRequest {
 export type HelperResponse =
   | { ok: true; result: unknown }
   | { ok: false; error: { code: string; message: string; hint?: string } };
-
-/** wire name -> PrivilegedOps method, e.g. priv.create_tap -> createTap */
-export const METHOD_BY_WIRE_NAME: ReadonlyMap<string, keyof PrivilegedOps> = new Map(
-  (Object.entries(PRIV_OPERATIONS) as Array<[keyof PrivilegedOps, string]>).map(([method, wire]) => [wire, method]),
-);

@@ -3,9 +3,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import type { Logger } from '../log/index.js';
 import { BangerError } from '../model/index.js';
-import { HELPER_MAX_REQUEST, HELPER_PROTOCOL_VERSION, METHOD_BY_WIRE_NAME, type HelperRequest, type HelperResponse } from './helperProtocol.js';
+import { PRIV_METHOD_BY_WIRE, validatingOps, type PrivilegedOps } from '../privops/index.js';
+import { HELPER_MAX_REQUEST, HELPER_PROTOCOL_VERSION, type HelperRequest, type HelperResponse } from './helperProtocol.js';
 import { peerCredentials, type PeerCred } from './peerCred.js';
-import type { PrivilegedOps } from './privilegedOps.js';
 
 export interface RootHelperOptions {
   socketPath: string;
@@ -20,15 +20,19 @@ export interface RootHelperOptions {
 }
 
 /**
- * The root helper (SPEC 2): serves the `priv.*` operations of PrivilegedOps to the owner's
+ * The root helper: serves the `priv.*` operations declared in privops/surface.ts to the owner's
  * daemon on a unix socket. Every connection is checked against the kernel's peer
  * credentials (uid 0 or the owner, nobody else) before a byte is read; then one request,
  * one response, one log line. Connections are independent, so requests run in parallel.
  */
 export class RootHelperServer {
   private server: Server | null = null;
+  /** The operations behind the declared surface: parameters parsed strictly before anything runs. */
+  private readonly ops: PrivilegedOps;
 
-  constructor(private readonly o: RootHelperOptions) {}
+  constructor(private readonly o: RootHelperOptions) {
+    this.ops = validatingOps(o.ops);
+  }
 
   async listen(): Promise<void> {
     mkdirSync(dirname(this.o.socketPath), { recursive: true, mode: 0o711 });
@@ -83,11 +87,10 @@ export class RootHelperServer {
     let req: HelperRequest | null = null;
     try {
       req = parseRequest(line);
-      const method = METHOD_BY_WIRE_NAME.get(req.method);
-      if (!method) throw new BangerError('unknown_method', `the root helper has no operation "${req.method}"`, { hint: `known: ${[...METHOD_BY_WIRE_NAME.keys()].join(', ')}` });
-      // Each PrivilegedOps method validates its own arguments before acting.
-      const fn = this.o.ops[method] as (p: unknown, ctx: { opId: string }) => Promise<unknown>;
-      const result = await fn.call(this.o.ops, req.params ?? {}, { opId: req.op_id });
+      const method = PRIV_METHOD_BY_WIRE.get(req.method);
+      if (!method) throw new BangerError('unknown_method', `the root helper has no operation "${req.method}"`, { hint: `known: ${[...PRIV_METHOD_BY_WIRE.keys()].join(', ')}` });
+      const fn = this.ops[method] as (p: unknown, ctx: { opId: string }) => Promise<unknown>;
+      const result = await fn(req.params ?? {}, { opId: req.op_id });
       this.o.log.info('helper request', { op_id: req.op_id, method: req.method, peer_uid: peer.uid, peer_pid: peer.pid, ok: true, ms: Math.round(performance.now() - started) });
       this.reply(s, { ok: true, result: result ?? null });
     } catch (e) {

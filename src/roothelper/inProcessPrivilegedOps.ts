@@ -1,26 +1,23 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { agentBinaryPath } from '../buildinfo/index.js';
-import { buildImage, findImageEntry } from '../imagecat/index.js';
-import { BangerError } from '../model/index.js';
+import { closeSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { ipToInt } from '../hostnat/index.js';
 import type { Logger } from '../log/index.js';
-import { which, type HostRunner } from '../system/index.js';
-import { writeExt4Files } from '../vmdisk/index.js';
-import type { AllowedSignal, PrivContext, PrivilegedOps, TapInfo } from './privilegedOps.js';
-import { JailOps, type JailBins, type JailParams, type PrepareJailParams } from './jailOps.js';
+import { BangerError, isBridgeName, isTapName } from '../model/index.js';
+import { opsFrom, type PrivContext, type PrivilegedOps, type PrivParams, type PrivResult, type TapInfo } from '../privops/index.js';
+import { hostcalls, processIdentity, which, type HostRunner } from '../system/index.js';
+import { ImageBuildOps } from './imageBuildOps.js';
+import { JailOps, type JailBins } from './jailOps.js';
 import { RootSnapshotOps } from './rootSnapshotOps.js';
+import { DNS_DOMAIN, jailBaseOf, openOwnerState, pinnedSettings, type HelperScope } from './scope.js';
 import { bridgeRuleComment, hasVmRules, natAddScript, natDeleteScript, ruleHandles, vmRuleComment, vmRuleHandles } from './nftNat.js';
 import { IPT_FORWARD_CHAIN, IPT_NAT_CHAIN, iptablesAddArgv, iptablesDeleteArgv, iptablesHasVmRules, iptablesSetup, iptablesTeardown } from './iptablesNat.js';
-import {
-  validateBridgeName, validateGuestPath, validateId, validateIPv4, validateMode, validateNftTable, validatePathUnder,
-  validateDnsDomain, validatePrefix, validateSignal, validateTapName, validateUplink, validateVmId, validateVmmPid,
-} from './validate.js';
+import { validateNftTable } from './validate.js';
+import { vmmVmId } from './vmmIdentity.js';
 
 export interface InProcessPrivilegedOpsOptions {
   runner: HostRunner;
   log: Logger;
-  /** Directories whose files and VMM processes banger may touch: the state and runtime dirs. */
-  roots: readonly string[];
+  /** What root may touch and the values it pins (see HelperScope). */
+  scope: HelperScope;
   /** banger's nft table; tests use banger_<suffix>. */
   nftTable?: string;
   /** Where net.ipv4.ip_forward lives; tests never change it. */
@@ -45,21 +42,39 @@ export function detectNatBackend(): { kind: 'nft' } | { kind: 'iptables'; bin: s
   return ipt ? { kind: 'iptables', bin: ipt } : { kind: 'nft' };
 }
 
+/** Whether `ip` is a guest address of the pinned subnet: inside it, not its network, broadcast or the bridge itself. */
+export function isGuestAddress(ip: string, net: { bridgeIp: string; cidr: number }): boolean {
+  const mask = net.cidr === 0 ? 0 : (0xffffffff << (32 - net.cidr)) >>> 0;
+  const a = ipToInt(ip);
+  const b = ipToInt(net.bridgeIp);
+  const host = (a & ~mask) >>> 0;
+  return ((a & mask) >>> 0) === ((b & mask) >>> 0) && a !== b && host !== 0 && host !== (~mask >>> 0);
+}
+
+const SIGNAL_NUMBERS = { TERM: 15, KILL: 9, INT: 2, HUP: 1, CONT: 18 } as const;
+
 /**
- * PrivilegedOps carried out in this process, for a daemon that runs as root in user
- * mode (SPEC 2). Same validation as the root helper.
+ * PrivilegedOps carried out in this process: by the root helper for the owner's daemon, or
+ * by a daemon that runs as root in user mode. Parameters arrive already parsed against the
+ * declared surface (privops/validatingOps); everything host-wide comes from the scope.
  */
 export class InProcessPrivilegedOps implements PrivilegedOps {
   private readonly nftTable: string;
   private readonly ipForwardPath: string;
   private readonly natBackend: { kind: 'nft' } | { kind: 'iptables'; bin: string };
+  private readonly jailBins: JailBins;
   private readonly jails: JailOps;
   private readonly snapshots: RootSnapshotOps;
+  private readonly images: ImageBuildOps;
 
   constructor(private readonly o: InProcessPrivilegedOpsOptions) {
+    const net = o.scope.network;
+    if (!isBridgeName(net.bridgeName)) throw new BangerError('config_invalid', `the pinned bridge name "${net.bridgeName}" is not banger's (br-fc or br-fc-<suffix>)`);
     this.nftTable = validateNftTable(o.nftTable ?? 'banger');
-    this.jails = new JailOps({ runner: o.runner, roots: o.roots, bins: o.jail ?? detectJailBins() });
-    this.snapshots = new RootSnapshotOps({ runner: o.runner, roots: o.roots, ...(o.deviceMapper && { deviceMapper: o.deviceMapper }) });
+    this.jailBins = o.jail ?? detectJailBins();
+    this.jails = new JailOps({ runner: o.runner, scope: o.scope, bins: this.jailBins });
+    this.snapshots = new RootSnapshotOps({ runner: o.runner, scope: o.scope, ...(o.deviceMapper && { deviceMapper: o.deviceMapper }) });
+    this.images = new ImageBuildOps({ runner: o.runner, scope: o.scope });
     this.natBackend = o.natBackend ?? detectNatBackend();
     this.ipForwardPath = o.ipForwardPath ?? '/proc/sys/net/ipv4/ip_forward';
   }
@@ -68,25 +83,32 @@ export class InProcessPrivilegedOps implements PrivilegedOps {
     this.o.log.info('privileged op', { op_id: ctx.opId, op, ...args });
   }
 
+  private get net() {
+    return this.o.scope.network;
+  }
+
   private async linkExists(name: string): Promise<boolean> {
     const r = await this.o.runner.run(['ip', '-o', 'link', 'show', 'dev', name], { allowFailure: true });
     return r.exitCode === 0;
   }
 
-  async ensureBridge(p: { name: string; address: string; prefix: number }, ctx: PrivContext): Promise<void> {
-    const name = validateBridgeName(p.name);
-    const cidr = `${validateIPv4(p.address, 'bridge address')}/${validatePrefix(p.prefix)}`;
-    this.logCall(ctx, 'ensure_bridge', { name, cidr });
-    if (!(await this.linkExists(name))) await this.o.runner.run(['ip', 'link', 'add', 'name', name, 'type', 'bridge']);
-    await this.o.runner.run(['ip', 'addr', 'replace', cidr, 'dev', name]);
-    await this.o.runner.run(['ip', 'link', 'set', 'dev', name, 'up']);
+  async settings(_p: PrivParams<'settings'>, _ctx: PrivContext): Promise<PrivResult<'settings'>> {
+    return pinnedSettings(this.o.scope);
   }
 
-  async createTap(p: { name: string; bridge: string; ownerUid: number; ownerGid: number }, ctx: PrivContext): Promise<void> {
-    const name = validateTapName(p.name);
-    const bridge = validateBridgeName(p.bridge);
-    const uid = validateId(p.ownerUid, 'uid');
-    const gid = validateId(p.ownerGid, 'gid');
+  async ensureBridge(_p: PrivParams<'ensureBridge'>, ctx: PrivContext): Promise<null> {
+    const { bridgeName: name, bridgeIp, cidr } = this.net;
+    this.logCall(ctx, 'ensure_bridge', { name, cidr: `${bridgeIp}/${cidr}` });
+    if (!(await this.linkExists(name))) await this.o.runner.run(['ip', 'link', 'add', 'name', name, 'type', 'bridge']);
+    await this.o.runner.run(['ip', 'addr', 'replace', `${bridgeIp}/${cidr}`, 'dev', name]);
+    await this.o.runner.run(['ip', 'link', 'set', 'dev', name, 'up']);
+    return null;
+  }
+
+  async createTap(p: PrivParams<'createTap'>, ctx: PrivContext): Promise<null> {
+    const { name } = p;
+    const bridge = this.net.bridgeName;
+    const { ownerUid: uid, ownerGid: gid } = this.o.scope;
     this.logCall(ctx, 'create_tap', { name, bridge, uid, gid });
     if (!(await this.linkExists(bridge))) throw new BangerError('not_found', `bridge ${bridge} does not exist`, { hint: 'it is created when the first VM starts' });
     const existing = await this.o.runner.run(['ip', '-o', 'link', 'show', 'dev', name], { allowFailure: true });
@@ -99,36 +121,34 @@ export class InProcessPrivilegedOps implements PrivilegedOps {
     }
     await this.o.runner.run(['ip', 'link', 'set', 'dev', name, 'master', bridge]);
     await this.o.runner.run(['ip', 'link', 'set', 'dev', name, 'up']);
+    return null;
   }
 
-  async deleteTap(p: { name: string }, ctx: PrivContext): Promise<void> {
-    const name = validateTapName(p.name);
-    this.logCall(ctx, 'delete_tap', { name });
-    if (await this.linkExists(name)) await this.o.runner.run(['ip', 'link', 'del', 'dev', name]);
+  async deleteTap(p: PrivParams<'deleteTap'>, ctx: PrivContext): Promise<null> {
+    this.logCall(ctx, 'delete_tap', { name: p.name });
+    if (await this.linkExists(p.name)) await this.o.runner.run(['ip', 'link', 'del', 'dev', p.name]);
+    return null;
   }
 
-  async listTaps(ctx: PrivContext): Promise<TapInfo[]> {
+  async listTaps(_p: PrivParams<'listTaps'>, ctx: PrivContext): Promise<TapInfo[]> {
     this.logCall(ctx, 'list_taps', {});
     const r = await this.o.runner.run(['ip', '-o', 'link', 'show']);
     return parseTapList(r.stdout);
   }
 
-  async setIpForward(p: { enabled: boolean }, ctx: PrivContext): Promise<{ previous: boolean }> {
-    if (typeof p.enabled !== 'boolean') throw new BangerError('bad_request', 'enabled must be true or false');
+  async setIpForward(p: PrivParams<'setIpForward'>, ctx: PrivContext): Promise<{ previous: boolean }> {
     this.logCall(ctx, 'set_ip_forward', { enabled: p.enabled });
     const previous = readFileSync(this.ipForwardPath, 'utf8').trim() === '1';
     if (previous !== p.enabled) writeFileSync(this.ipForwardPath, p.enabled ? '1\n' : '0\n');
     return { previous };
   }
 
-  async applyNat(p: { vmId: string; guestIp: string; bridge: string; uplink: string }, ctx: PrivContext): Promise<void> {
-    const req = {
-      table: this.nftTable,
-      vmId: validateVmId(p.vmId),
-      guestIp: validateIPv4(p.guestIp, 'guest address'),
-      bridge: validateBridgeName(p.bridge),
-      uplink: validateUplink(p.uplink),
-    };
+  async applyNat(p: PrivParams<'applyNat'>, ctx: PrivContext): Promise<null> {
+    if (!isGuestAddress(p.guestIp, this.net)) {
+      throw new BangerError('unauthorized', `guest address ${p.guestIp} is not a guest address of the install's subnet ${this.net.bridgeIp}/${this.net.cidr}; refusing to NAT it`);
+    }
+    if (!existsSync(`/sys/class/net/${p.uplink}`)) throw new BangerError('bad_request', `uplink interface "${p.uplink}" does not exist`);
+    const req = { table: this.nftTable, vmId: p.vmId, guestIp: p.guestIp, bridge: this.net.bridgeName, uplink: p.uplink };
     this.logCall(ctx, 'apply_nat', { ...req, backend: this.natBackend.kind });
     // Remove-then-add keeps it idempotent across stop/start.
     if (this.natBackend.kind === 'iptables') {
@@ -140,15 +160,16 @@ export class InProcessPrivilegedOps implements PrivilegedOps {
       const forward = await this.o.runner.run([bin, '-t', 'filter', '-S', IPT_FORWARD_CHAIN]);
       const isolated = forward.stdout.split(/\s+/).includes(bridgeRuleComment(req.bridge));
       for (const argv of iptablesAddArgv(bin, req, !isolated)) await this.o.runner.run(argv);
-      return;
+      return null;
     }
     const listing = await this.removeVmRules(req.vmId);
     const isolated = ruleHandles(listing ?? '', bridgeRuleComment(req.bridge)).length > 0;
     await this.o.runner.run(['nft', '-f', '-'], { stdin: natAddScript(req, !isolated) });
+    return null;
   }
 
-  async removeNat(p: { vmId: string }, ctx: PrivContext): Promise<void> {
-    const vmId = validateVmId(p.vmId);
+  async removeNat(p: PrivParams<'removeNat'>, ctx: PrivContext): Promise<null> {
+    const { vmId } = p;
     this.logCall(ctx, 'remove_nat', { vmId, backend: this.natBackend.kind });
     if (this.natBackend.kind === 'iptables') {
       const bin = this.natBackend.bin;
@@ -157,12 +178,13 @@ export class InProcessPrivilegedOps implements PrivilegedOps {
       if (nat.exitCode === 0 && !iptablesHasVmRules(nat.stdout)) {
         for (const argv of iptablesTeardown(bin)) await this.o.runner.run(argv, { allowFailure: true });
       }
-      return;
+      return null;
     }
     await this.removeVmRules(vmId);
     // The last VM's rules gone: the table (chains, isolation rules) goes too.
     const after = await this.o.runner.run(['nft', 'list', 'table', 'ip', this.nftTable], { allowFailure: true });
     if (after.exitCode === 0 && !hasVmRules(after.stdout)) await this.o.runner.run(['nft', 'delete', 'table', 'ip', this.nftTable], { allowFailure: true });
+    return null;
   }
 
   /** Deletes the VM's rules; returns the table listing from before, or null when there is no table. */
@@ -182,101 +204,98 @@ export class InProcessPrivilegedOps implements PrivilegedOps {
     }
   }
 
-  async writeFileToImage(p: { image: string; path: string; content: string; mode: number; uid: number; gid: number }, ctx: PrivContext): Promise<void> {
-    const image = validatePathUnder(p.image, this.o.roots, 'image');
-    const path = validateGuestPath(p.path);
-    const mode = validateMode(p.mode);
-    const uid = validateId(p.uid, 'uid');
-    const gid = validateId(p.gid, 'gid');
-    if (typeof p.content !== 'string') throw new BangerError('bad_request', 'content must be a string');
-    this.logCall(ctx, 'write_file_to_image', { image, path, mode: mode.toString(8), uid, gid, bytes: Buffer.byteLength(p.content) });
-    await writeExt4Files(this.o.runner, image, [{ path, content: p.content, mode, uid, gid }]);
+  async buildImage(p: PrivParams<'buildImage'>, ctx: PrivContext): Promise<PrivResult<'buildImage'>> {
+    this.logCall(ctx, 'build_image', { name: p.name, owner_uid: this.o.scope.ownerUid });
+    return this.images.build(p);
   }
 
-  async buildImage(p: { name: string; dest: string; ownerUid: number; ownerGid: number }, ctx: PrivContext): Promise<{ rootfsPath: string; workSeedPath: string; sizeBytes: number }> {
-    const entry = typeof p.name === 'string' ? findImageEntry(p.name) : undefined;
-    if (!entry) throw new BangerError('bad_request', `"${String(p.name)}" is not a catalog image`);
-    const parent = validatePathUnder(dirname(p.dest), this.o.roots, 'image directory');
-    const dest = join(parent, basename(p.dest));
-    if (dest !== p.dest || !/^[a-z0-9][a-z0-9.-]*$/.test(basename(dest))) throw new BangerError('bad_request', `image destination "${p.dest}" must be a plain directory name under ${parent}`);
-    const uid = validateId(p.ownerUid, 'uid');
-    const gid = validateId(p.ownerGid, 'gid');
-    this.logCall(ctx, 'build_image', { name: entry.name, dest, uid, gid });
-    const built = await buildImage({ runner: this.o.runner, recipe: entry.recipe, agentBinary: agentBinaryPath(), dest, scratchParent: parent });
-    await this.o.runner.run(['chown', '-R', `${uid}:${gid}`, dest]);
-    return built;
+  async routeDnsDomain(_p: PrivParams<'routeDnsDomain'>, ctx: PrivContext): Promise<null> {
+    const { bridgeName: link, bridgeIp: server } = this.net;
+    this.logCall(ctx, 'route_dns_domain', { link, server, domain: DNS_DOMAIN });
+    for (const argv of resolvedRoutingArgv(link, server, DNS_DOMAIN)) await this.o.runner.run(argv);
+    return null;
   }
 
-  async routeDnsDomain(p: { link: string; server: string; domain: string }, ctx: PrivContext): Promise<void> {
-    const link = validateBridgeName(p.link);
-    const server = validateIPv4(p.server, 'DNS server');
-    const domain = validateDnsDomain(p.domain);
-    this.logCall(ctx, 'route_dns_domain', { link, server, domain });
-    for (const argv of resolvedRoutingArgv(link, server, domain)) await this.o.runner.run(argv);
-  }
-
-  async prepareJail(p: PrepareJailParams, ctx: PrivContext): Promise<{ chrootRoot: string }> {
-    this.logCall(ctx, 'prepare_jail', { vmId: p.vmId, chrootBase: p.chrootBase, uid: p.uid, gid: p.gid, files: p.files?.map((f) => f.name), devices: p.devices?.map((d) => d.name) });
+  async prepareJail(p: PrivParams<'prepareJail'>, ctx: PrivContext): Promise<{ chrootRoot: string }> {
+    this.logCall(ctx, 'prepare_jail', { vmId: p.vmId, files: p.files.map((f) => f.name), devices: p.devices.map((d) => d.name) });
     return this.jails.prepare(p);
   }
 
-  async startJailer(p: JailParams, ctx: PrivContext): Promise<{ pid: number }> {
-    this.logCall(ctx, 'start_jailer', { vmId: p.vmId, uid: p.uid, gid: p.gid });
+  async startJailer(p: PrivParams<'startJailer'>, ctx: PrivContext): Promise<{ pid: number }> {
+    this.logCall(ctx, 'start_jailer', { vmId: p.vmId, uid: this.o.scope.ownerUid });
     return this.jails.start(p);
   }
 
-  async removeJail(p: { vmId: string; chrootBase: string }, ctx: PrivContext): Promise<void> {
+  async removeJail(p: PrivParams<'removeJail'>, ctx: PrivContext): Promise<null> {
     this.logCall(ctx, 'remove_jail', { vmId: p.vmId });
     await this.jails.remove(p);
+    return null;
   }
 
-  async attachRootSnapshot(p: { vmId: string; image: string; cowFile: string; ownerUid: number; ownerGid: number }, ctx: PrivContext): Promise<{ device: string }> {
+  async attachRootSnapshot(p: PrivParams<'attachRootSnapshot'>, ctx: PrivContext): Promise<{ device: string }> {
     this.logCall(ctx, 'attach_root_snapshot', { vmId: p.vmId, image: p.image });
     return this.snapshots.attach(p);
   }
 
-  async detachRootSnapshot(p: { vmId: string; cowFile: string }, ctx: PrivContext): Promise<void> {
+  async detachRootSnapshot(p: PrivParams<'detachRootSnapshot'>, ctx: PrivContext): Promise<null> {
     this.logCall(ctx, 'detach_root_snapshot', { vmId: p.vmId });
     await this.snapshots.detach(p);
+    return null;
   }
 
-  async signalProcess(p: { pid: number; signal: AllowedSignal }, ctx: PrivContext): Promise<void> {
-    const signal = validateSignal(p.signal);
-    const pid = validateVmmPid(p.pid, this.o.roots);
-    this.logCall(ctx, 'signal_process', { pid, signal });
+  /**
+   * Signals a VMM without a pid-reuse race: a pidfd is opened first, the process behind the
+   * pid is then checked (running as the owner, a banger VMM of a VM that exists), and the
+   * signal goes through the pidfd, which still means the process that was checked or, if
+   * that one has died, no process at all.
+   */
+  async signalProcess(p: PrivParams<'signalProcess'>, ctx: PrivContext): Promise<null> {
+    const { pid, signal } = p;
+    const { scope } = this.o;
+    let pidfd: number;
     try {
-      process.kill(pid, `SIG${signal}`);
+      pidfd = hostcalls().pidfdOpen(pid);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw new BangerError('not_found', `process ${pid} is gone`);
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw new BangerError('not_found', `process ${pid} does not exist`);
       throw e;
+    }
+    try {
+      const who = processIdentity(pid);
+      if (!who) throw new BangerError('not_found', `process ${pid} does not exist`);
+      const vmId = vmmVmId(who, { jailBase: jailBaseOf(scope), firecrackerBin: this.jailBins.firecrackerBin, uid: scope.ownerUid });
+      if (vmId === null) throw new BangerError('unauthorized', `process ${pid} is not a banger VMM running as the install's owner (uid ${scope.ownerUid}); refusing to signal it`);
+      const exists = openOwnerState(scope).use((owner) => { try { owner.openDir(`vms/${vmId}`).close(); return true; } catch { return false; } });
+      if (!exists) throw new BangerError('unauthorized', `process ${pid} names VM ${vmId}, which does not exist; refusing to signal it`);
+      this.logCall(ctx, 'signal_process', { pid, signal, vmId });
+      try {
+        hostcalls().pidfdSendSignal(pidfd, SIGNAL_NUMBERS[signal]);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw new BangerError('not_found', `process ${pid} is gone`);
+        throw e;
+      }
+      return null;
+    } finally {
+      closeFdQuietly(pidfd);
     }
   }
 }
 
-/** Used when the daemon is not root and no root helper is reachable (SPEC 2 user mode). */
-export class UnavailablePrivilegedOps implements PrivilegedOps {
-  private fail(): never {
-    throw new BangerError('unauthorized', 'this needs root: the daemon is not running as root and no root helper is installed', {
-      hint: 'run `sudo banger system install --owner "$USER"`, or run banger as root',
-    });
-  }
-  async ensureBridge(): Promise<void> { this.fail(); }
-  async createTap(): Promise<void> { this.fail(); }
-  async deleteTap(): Promise<void> { this.fail(); }
-  async listTaps(): Promise<TapInfo[]> { this.fail(); }
-  async setIpForward(): Promise<{ previous: boolean }> { this.fail(); }
-  async applyNat(): Promise<void> { this.fail(); }
-  async removeNat(): Promise<void> { this.fail(); }
-  async writeFileToImage(): Promise<void> { this.fail(); }
-  async signalProcess(): Promise<void> { this.fail(); }
-  async routeDnsDomain(): Promise<void> { this.fail(); }
-  async buildImage(): Promise<{ rootfsPath: string; workSeedPath: string; sizeBytes: number }> { this.fail(); }
-  async prepareJail(): Promise<{ chrootRoot: string }> { this.fail(); }
-  async startJailer(): Promise<{ pid: number }> { this.fail(); }
-  async removeJail(): Promise<void> { this.fail(); }
-  async attachRootSnapshot(): Promise<{ device: string }> { this.fail(); }
-  async detachRootSnapshot(): Promise<void> { this.fail(); }
+function closeFdQuietly(fd: number): void {
+  try { closeSync(fd); } catch { /* closed */ }
 }
+
+/** A daemon that is not root and has no root helper: every privileged operation is refused, saying what to do. */
+export class UnavailablePrivilegedOps {
+  constructor() {
+    Object.assign(this, opsFrom(async () => {
+      throw new BangerError('unauthorized', 'this needs root: the daemon is not running as root and no root helper is installed', {
+        hint: 'run `sudo banger system install --owner "$USER"`, or run banger as root',
+      });
+    }));
+  }
+}
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging: the methods are assigned in the constructor
+export interface UnavailablePrivilegedOps extends PrivilegedOps {}
 
 /** The resolvectl calls that send ~DOMAIN queries to SERVER on LINK (systemd-resolved). */
 export function resolvedRoutingArgv(link: string, server: string, domain: string): string[][] {
@@ -294,7 +313,7 @@ export function parseTapList(ipLinkOutput: string): TapInfo[] {
   const out: TapInfo[] = [];
   for (const line of ipLinkOutput.split('\n')) {
     const name = /^\d+:\s+([^:@\s]+)/.exec(line)?.[1];
-    if (!name || !/^tap-(fc|pool)-[a-z0-9]{1,8}$/.test(name)) continue;
+    if (!name || !isTapName(name)) continue;
     out.push({ name, master: / master (\S+)/.exec(line)?.[1] ?? null });
   }
   return out;

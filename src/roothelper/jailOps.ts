@@ -1,16 +1,21 @@
-import { linkSync, lstatSync, mkdirSync, chownSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { dmDevice, isJailedFirecracker, planJailer, sameFilesystemProblem, type JailerPlan } from '../firecracker/index.js';
+import { constants, fchownSync, readFileSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { planJailer, sameFilesystemProblem, type JailerPlan } from '../firecracker/index.js';
+import { dmDevice } from '../vmdisk/index.js';
 import { BangerError } from '../model/index.js';
-import { processIdentity, ProcessSupervisor, readLogTail, readPidFile, type HostRunner } from '../system/index.js';
-import { removeTreeNoFollow } from './removeTree.js';
-import { validateId, validatePathUnder, validateVmId } from './validate.js';
+import { vmStateRelative } from '../paths/index.js';
+import type { PrivParams } from '../privops/index.js';
+import { hostcalls, processIdentity, ProcessSupervisor, readLogTail, type HostRunner } from '../system/index.js';
+import { FdDir } from './fdDir.js';
+import { closeQuietly, jailBaseOf, openOwnerInput, openOwnerState, openRootState, type HelperScope } from './scope.js';
+import { isJailedFirecrackerOf } from './vmmIdentity.js';
 
 /**
- * The jailer's privileged steps (issue 7), for PrivilegedOps: prepare a VM's chroot, run
- * the jailer, remove the chroot. The jailer and firecracker binaries are root's choice
- * (the helper's command line, or the config of a daemon that is itself root), never a
- * request's. Every path a request names must lie under banger's directories.
+ * The jailer's privileged steps, for PrivilegedOps: prepare a VM's chroot, run the jailer,
+ * remove the chroot. Jails live in root's own directory (`<root state>/jail`), which the
+ * owner can neither write nor rename; the owner's files are opened once under its state
+ * directory and hard-linked in by descriptor. The binaries are root's choice (the helper's
+ * command line, or a root daemon's config), the uid/gid the install owner's.
  */
 export interface JailBins {
   jailerBin: string;
@@ -18,28 +23,9 @@ export interface JailBins {
   firecrackerBin: string | null;
 }
 
-/** What may be hard-linked into a jail, by the name Firecracker sees (IN_JAIL without the slash). */
-export const JAIL_FILE_NAMES = ['vmlinux', 'initrd.img', 'rootfs', 'work.ext4'] as const;
-
-export interface PrepareJailParams {
-  vmId: string;
-  chrootBase: string;
-  uid: number;
-  gid: number;
-  files: Array<{ source: string; name: string }>;
-  devices: Array<{ source: string; name: string }>;
-}
-
-export interface JailParams {
-  vmId: string;
-  chrootBase: string;
-  uid: number;
-  gid: number;
-  /** The VM's console log: the jailed Firecracker's stdout and stderr (its serial console). */
-  consoleLog: string;
-}
-
 const JAILER_TIMEOUT_MS = 15_000;
+const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
 
 /** Linux dev_t to major:minor (glibc's encoding). */
 export function deviceNumbers(rdev: bigint): { major: number; minor: number } {
@@ -48,145 +34,178 @@ export function deviceNumbers(rdev: bigint): { major: number; minor: number } {
   return { major, minor };
 }
 
-export function mknodArgv(path: string, kind: 'b' | 'c', n: { major: number; minor: number }): string[] {
-  return ['mknod', '-m', '0600', path, kind, String(n.major), String(n.minor)];
-}
-
 export class JailOps {
-  constructor(private readonly o: { runner: HostRunner; roots: readonly string[]; bins: JailBins }) {}
+  constructor(private readonly o: { scope: HelperScope; bins: JailBins; runner?: HostRunner }) {}
 
-  private plan(p: { vmId: string; chrootBase: string; uid: number; gid: number }): JailerPlan {
+  private plan(vmId: string): JailerPlan & { execName: string; firecrackerBin: string } {
     const firecrackerBin = this.o.bins.firecrackerBin;
     if (!firecrackerBin) throw new BangerError('not_found', 'no firecracker binary on this host (as root sees it)', { hint: 'install Firecracker and its jailer (e.g. /usr/bin/firecracker, /usr/bin/jailer)' });
-    return planJailer({
-      vmId: validateVmId(p.vmId), jailerBin: this.o.bins.jailerBin, firecrackerBin,
-      chrootBase: validatePathUnder(p.chrootBase, this.o.roots, 'jailer_chroot_base'), uid: validateId(p.uid, 'uid'), gid: validateId(p.gid, 'gid'),
-    });
+    const { scope } = this.o;
+    const plan = planJailer({ vmId, jailerBin: this.o.bins.jailerBin, firecrackerBin, chrootBase: jailBaseOf(scope), uid: scope.ownerUid, gid: scope.ownerGid });
+    return { ...plan, execName: basename(firecrackerBin), firecrackerBin };
+  }
+
+  /** `<root state>/jail/<exec name>`, held open: made (root, 0711) where absent. */
+  private openExecDir(execName: string): FdDir {
+    return openRootState(this.o.scope).use((root) => root.ensureDir('jail', 0o711).use((jail) => jail.ensureDir(execName, 0o711)));
   }
 
   /**
-   * Makes `<base>/<exec>/<id>/root` afresh with the files hard-linked in and the device nodes
-   * made, owned by uid/gid. Everything is checked before anything is made, and a failure
+   * Makes the jail afresh with the owner's files hard-linked in and the device nodes made,
+   * owned by the owner. Inputs are opened and checked before anything is made; a failure
    * part-way removes the half-made jail.
    */
-  async prepare(p: PrepareJailParams): Promise<{ chrootRoot: string }> {
-    const plan = this.plan(p);
-    if (!Array.isArray(p.files) || !Array.isArray(p.devices)) throw new BangerError('bad_request', 'files and devices must be lists');
-    const files = p.files.map((f) => {
-      if (!(JAIL_FILE_NAMES as readonly string[]).includes(f.name)) throw new BangerError('bad_request', `"${f.name}" is not a file a jail may hold (${JAIL_FILE_NAMES.join(', ')})`);
-      const source = validatePathUnder(f.source, this.o.roots, f.name);
-      const st = lstatSync(source);
-      if (!st.isFile()) throw new BangerError('bad_request', `${source} is not a regular file`);
-      return { source, dev: st.dev, name: f.name };
-    });
-    const devices = p.devices.map((d) => {
-      const kind = this.allowedDevice(d, p.vmId);
-      const st = statSync(d.source, { bigint: true });
-      if (kind === 'b' ? !st.isBlockDevice() : !st.isCharacterDevice()) throw new BangerError('bad_request', `${d.source} is not a ${kind === 'b' ? 'block' : 'character'} device`);
-      return { kind, numbers: deviceNumbers(st.rdev), name: d.name };
-    });
-    if (!this.checkJailParent(plan)) {
-      mkdirSync(dirname(plan.jailDir), { mode: 0o755 });
-      this.checkJailParent(plan); // made just now; checked like one found
-    }
-    this.refuseWhileRunning(plan, p.vmId);
-    removeTreeNoFollow(plan.jailDir); // an earlier boot's jail
-    mkdirSync(plan.jailDir, { mode: 0o755 });
+  async prepare(p: PrivParams<'prepareJail'>): Promise<{ chrootRoot: string }> {
+    const plan = this.plan(p.vmId);
+    const { scope } = this.o;
+    const devices = p.devices.map((d) => this.allowedDevice(d, p.vmId));
+    const execDir = this.openExecDir(plan.execName);
+    const inputs: Array<{ fd: number; dev: number; name: string }> = [];
     try {
-      mkdirSync(plan.chrootRoot, { mode: 0o755 });
-      for (const dir of ['run', 'dev']) mkdirSync(join(plan.chrootRoot, dir), { mode: 0o755 });
-      chownSync(join(plan.chrootRoot, 'run'), p.uid, p.gid); // Firecracker makes its sockets there
-      const rootDev = lstatSync(plan.chrootRoot).dev;
-      for (const f of files) {
-        const problem = sameFilesystemProblem({ path: f.source, dev: f.dev }, { path: plan.chrootRoot, dev: rootDev });
-        if (problem) throw new BangerError('operation_failed', problem);
-        linkSync(f.source, join(plan.chrootRoot, f.name));
+      this.refuseWhileRunning(execDir, plan, p.vmId);
+      execDir.removeTree(p.vmId); // an earlier boot's jail
+      openOwnerState(scope).use((owner) => {
+        for (const f of p.files) inputs.push({ ...openOwnerInput(owner, scope, f.source, f.name), name: f.name });
+      });
+      const vmDir = execDir.makeDir(p.vmId, 0o711);
+      try {
+        vmDir.makeDir('root', 0o755).use((chroot) => {
+          chroot.makeDir('run', 0o700).use((run) => fchownSync(run.fd, scope.ownerUid, scope.ownerGid)); // Firecracker makes its sockets there
+          const rootDev = chroot.stat().dev;
+          for (const f of inputs) {
+            const problem = sameFilesystemProblem({ path: f.name, dev: f.dev }, { path: plan.chrootRoot, dev: rootDev });
+            if (problem) throw new BangerError('operation_failed', problem);
+            hostcalls().linkAt(f.fd, chroot.fd, f.name);
+          }
+          chroot.makeDir('dev', 0o755).use((dev) => {
+            for (const d of devices) {
+              const dir = d.name.startsWith('dev/') ? dev : chroot;
+              const leaf = basename(d.name);
+              hostcalls().mknodAt(dir.fd, leaf, d.type | 0o600, d.numbers.major, d.numbers.minor);
+              hostcalls().fchownAt(dir.fd, leaf, scope.ownerUid, scope.ownerGid);
+            }
+          });
+        });
+      } catch (e) {
+        execDir.removeTree(p.vmId);
+        throw e;
+      } finally {
+        vmDir.close();
       }
-      for (const d of devices) {
-        const node = join(plan.chrootRoot, d.name);
-        await this.o.runner.run(mknodArgv(node, d.kind, d.numbers));
-        await this.o.runner.run(['chown', `${p.uid}:${p.gid}`, node]);
-      }
-    } catch (e) {
-      removeTreeNoFollow(plan.jailDir);
-      throw e;
+    } finally {
+      for (const f of inputs) closeQuietly(f.fd);
+      execDir.close();
     }
     return { chrootRoot: plan.chrootRoot };
   }
 
-  /**
-   * `<base>/<exec name>` must be a real directory of this (root) process: the base is the
-   * owner's, so a symlink or an owner-made directory there could steer root's removals and
-   * links elsewhere. False when it does not exist yet.
-   */
-  private checkJailParent(plan: JailerPlan): boolean {
-    const parent = dirname(plan.jailDir);
-    let st;
-    try { st = lstatSync(parent); } catch { return false; }
-    if (!st.isDirectory() || st.isSymbolicLink()) throw new BangerError('unauthorized', `${parent} is not a plain directory; refusing to use it for jails`, { hint: `remove it; it is recreated at the next start` });
-    if (st.uid !== process.getuid!()) throw new BangerError('unauthorized', `${parent} belongs to uid ${st.uid}, not to uid ${process.getuid!()}; refusing to use it for jails`, { hint: `remove it; it is recreated at the next start` });
-    return true;
+  /** Only the VM's own device-mapper snapshot as its root disk, and the host's vhost-vsock. */
+  private allowedDevice(d: { source: string; name: string }, vmId: string): { name: string; type: number; numbers: { major: number; minor: number } } {
+    let type: number;
+    if (d.name === 'rootfs' && d.source === dmDevice(vmId)) type = S_IFBLK;
+    else if (d.name === 'dev/vhost-vsock' && d.source === '/dev/vhost-vsock') type = S_IFCHR;
+    else throw new BangerError('bad_request', `device ${d.source} as ${d.name} is not allowed in VM ${vmId}'s jail`, { hint: `allowed: ${dmDevice(vmId)} as rootfs, /dev/vhost-vsock as dev/vhost-vsock` });
+    // /dev and /dev/mapper are root's: the name cannot be swapped by the owner.
+    const st = statSync(d.source, { bigint: true });
+    if (type === S_IFBLK ? !st.isBlockDevice() : !st.isCharacterDevice()) throw new BangerError('bad_request', `${d.source} is not a ${type === S_IFBLK ? 'block' : 'character'} device`);
+    return { name: d.name, type, numbers: deviceNumbers(st.rdev) };
   }
 
-  private allowedDevice(d: { source: string; name: string }, vmId: string): 'b' | 'c' {
-    if (d.name === 'rootfs' && d.source === dmDevice(vmId)) return 'b';
-    if (d.name === 'dev/vhost-vsock' && d.source === '/dev/vhost-vsock') return 'c';
-    throw new BangerError('bad_request', `device ${d.source} as ${d.name} is not allowed in VM ${vmId}'s jail`, { hint: `allowed: ${dmDevice(vmId)} as rootfs, /dev/vhost-vsock as dev/vhost-vsock` });
+  /** The live process the jail's pid file names, when it is this VM's Firecracker; else null. */
+  private runningPid(execDir: FdDir, plan: ReturnType<JailOps['plan']>, vmId: string): number | null {
+    let fd: number;
+    try { fd = execDir.openFile(`${vmId}/root/${plan.execName}.pid`, constants.O_RDONLY | constants.O_NONBLOCK); } catch { return null; }
+    let text: string;
+    try {
+      if (!FdDir.isRegular(fd)) return null;
+      text = readFileSync(fd, 'utf8').slice(0, 32);
+    } finally {
+      closeQuietly(fd);
+    }
+    const pid = Number(text.trim());
+    if (!Number.isInteger(pid) || pid <= 1) return null;
+    const who = processIdentity(pid);
+    const { scope } = this.o;
+    return who && isJailedFirecrackerOf(who, { jailBase: jailBaseOf(scope), firecrackerBin: plan.firecrackerBin, vmId, uid: scope.ownerUid }) ? pid : null;
   }
 
-  /** The live process the jail's pid file (a regular file, never a link) names, or null. */
-  private pidFileProcess(plan: JailerPlan): { pid: number; who: NonNullable<ReturnType<typeof processIdentity>> } | null {
-    try { if (!lstatSync(plan.pidFile).isFile()) return null; } catch { return null; }
-    const pid = readPidFile(plan.pidFile);
-    const who = pid === null ? null : processIdentity(pid);
-    return pid !== null && who ? { pid, who } : null;
-  }
-
-  private refuseWhileRunning(plan: JailerPlan, vmId: string): void {
-    const named = this.pidFileProcess(plan);
-    const pid = named && isJailedFirecracker(named.who, vmId) ? named.pid : null;
+  private refuseWhileRunning(execDir: FdDir, plan: ReturnType<JailOps['plan']>, vmId: string): void {
+    const pid = this.runningPid(execDir, plan, vmId);
     if (pid !== null) throw new BangerError('conflict', `VM ${vmId}'s jailed Firecracker (pid ${pid}) is still running`, { hint: 'stop the VM first' });
   }
 
   /**
-   * Runs the jailer for a prepared jail and returns Firecracker's pid from the jailer's pid
-   * file, after checking that the process really is this VM's Firecracker under `uid`.
+   * Runs the jailer for a prepared jail, its output appended to the VM's console log (the
+   * owner's file, opened by descriptor), and returns Firecracker's pid from the jailer's pid
+   * file once that process is checked to be this VM's Firecracker running as the owner.
    */
-  async start(p: JailParams): Promise<{ pid: number }> {
-    const plan = this.plan(p);
-    try { if (!this.checkJailParent(plan) || !lstatSync(plan.chrootRoot).isDirectory()) throw new Error(); } catch (e) {
-      throw e instanceof BangerError ? e : new BangerError('bad_request', `VM ${p.vmId}'s jail is not prepared`);
+  async start(p: PrivParams<'startJailer'>): Promise<{ pid: number }> {
+    const plan = this.plan(p.vmId);
+    const { scope } = this.o;
+    const consoleName = `${scope.ownerStateDir}/${vmStateRelative(p.vmId).consoleLog}`;
+    const execDir = this.openExecDir(plan.execName);
+    let logFd: number | null = null;
+    try {
+      try { execDir.openDir(`${p.vmId}/root`).close(); } catch { throw new BangerError('bad_request', `VM ${p.vmId}'s jail is not prepared`); }
+      this.refuseWhileRunning(execDir, plan, p.vmId);
+      logFd = this.openConsoleLog(p.vmId);
+      const jailer = new ProcessSupervisor().start({ argv: plan.argv, logFile: consoleName, logFd, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        jailer.exited,
+        new Promise<null>((r) => { timer = setTimeout(() => r(null), JAILER_TIMEOUT_MS); }),
+      ]).finally(() => clearTimeout(timer));
+      if (outcome === null) {
+        try { process.kill(jailer.pid, 'SIGKILL'); } catch { /* gone */ }
+        throw new BangerError('operation_failed', `the jailer did not finish within ${JAILER_TIMEOUT_MS / 1000} s`, { hint: `see ${consoleName}` });
+      }
+      if (outcome.code !== 0) {
+        const tail = readLogTail(`/proc/self/fd/${logFd}`, 8);
+        throw new BangerError('operation_failed', `the jailer failed (${outcome.signal ? `signal ${outcome.signal}` : `exit code ${outcome.code}`})`, { hint: tail ? `last lines of ${consoleName}:\n${tail}` : `see ${consoleName}` });
+      }
+      const pid = this.runningPid(execDir, plan, p.vmId);
+      if (pid === null) throw new BangerError('operation_failed', `the jailer left no pid of VM ${p.vmId}'s Firecracker, running as uid ${scope.ownerUid}, in ${plan.pidFile}`, { hint: `see ${consoleName}` });
+      return { pid };
+    } finally {
+      if (logFd !== null) closeQuietly(logFd);
+      execDir.close();
     }
-    const consoleLog = join(validatePathUnder(dirname(p.consoleLog), this.o.roots, 'console log directory'), basename(p.consoleLog));
-    this.refuseWhileRunning(plan, p.vmId);
-    const jailer = new ProcessSupervisor().start({ argv: plan.argv, logFile: consoleLog, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
-    let timer: NodeJS.Timeout | undefined;
-    const outcome = await Promise.race([
-      jailer.exited,
-      new Promise<null>((r) => { timer = setTimeout(() => r(null), JAILER_TIMEOUT_MS); }),
-    ]).finally(() => clearTimeout(timer));
-    if (outcome === null) {
-      try { process.kill(jailer.pid, 'SIGKILL'); } catch { /* gone */ }
-      throw new BangerError('operation_failed', `the jailer did not finish within ${JAILER_TIMEOUT_MS / 1000} s`, { hint: `see ${consoleLog}` });
-    }
-    if (outcome.code !== 0) {
-      const tail = readLogTail(consoleLog, 8);
-      throw new BangerError('operation_failed', `the jailer failed (${outcome.signal ? `signal ${outcome.signal}` : `exit code ${outcome.code}`})`, { hint: tail ? `last lines of ${consoleLog}:\n${tail}` : `see ${consoleLog}` });
-    }
-    const named = this.pidFileProcess(plan);
-    if (!named) throw new BangerError('operation_failed', `the jailer left no live Firecracker pid in ${plan.pidFile}`, { hint: `see ${consoleLog}` });
-    const { pid, who } = named;
-    if (!isJailedFirecracker(who, p.vmId, p.uid)) {
-      throw new BangerError('operation_failed', `${plan.pidFile} names pid ${pid} (${who.comm}, uid ${who.uid}), which is not VM ${p.vmId}'s Firecracker running as uid ${p.uid}`);
-    }
-    return { pid };
   }
 
-  /** Removes the VM's jail, never following a symlink; refused while its Firecracker runs. Absent is fine. */
-  async remove(p: { vmId: string; chrootBase: string }): Promise<void> {
-    const plan = this.plan({ ...p, uid: 0, gid: 0 });
-    if (!this.checkJailParent(plan)) return; // no jail was ever made here
-    this.refuseWhileRunning(plan, p.vmId);
-    removeTreeNoFollow(plan.jailDir);
+  /**
+   * The VM's console log for appending: created for the owner (O_EXCL, so root chowns only
+   * a file it just made), or else an existing regular file that is already the owner's.
+   */
+  private openConsoleLog(vmId: string): number {
+    const { scope } = this.o;
+    const rel = vmStateRelative(vmId).consoleLog;
+    const append = constants.O_WRONLY | constants.O_APPEND | constants.O_NONBLOCK;
+    return openOwnerState(scope).use((owner) => {
+      let fd: number;
+      try {
+        fd = owner.openFile(rel, append | constants.O_CREAT | constants.O_EXCL, 0o600);
+        fchownSync(fd, scope.ownerUid, scope.ownerGid);
+        return fd;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      fd = owner.openFile(rel, append);
+      try {
+        FdDir.requireOwnedRegular(fd, scope.ownerUid, `VM ${vmId}'s console log`);
+        return fd;
+      } catch (e) {
+        closeQuietly(fd);
+        throw e;
+      }
+    });
+  }
+
+  /** Removes the VM's jail by descriptor; refused while its Firecracker runs. Absent is fine. */
+  async remove(p: PrivParams<'removeJail'>): Promise<void> {
+    const plan = this.plan(p.vmId);
+    this.openExecDir(plan.execName).use((execDir) => {
+      this.refuseWhileRunning(execDir, plan, p.vmId);
+      execDir.removeTree(p.vmId);
+    });
   }
 }

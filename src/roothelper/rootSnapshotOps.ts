@@ -1,8 +1,12 @@
-import { readFileSync, statSync } from 'node:fs';
-import { dmDevice, dmName, dmSnapshotCreate, dmSnapshotLoopArgv, dmSnapshotTeardown, parseSnapshotTable } from '../firecracker/index.js';
+import { fstatSync, readFileSync } from 'node:fs';
 import { BangerError } from '../model/index.js';
+import { vmStateRelative } from '../paths/index.js';
+import type { PrivParams } from '../privops/index.js';
 import type { HostRunner } from '../system/index.js';
-import { validateId, validatePathUnder, validateVmId } from './validate.js';
+import { dmDevice, dmName, dmSnapshotCreate, dmSnapshotLoopArgv, dmSnapshotTeardown, parseSnapshotTable } from '../vmdisk/index.js';
+import { fdPathForChild } from './fdDir.js';
+import { deviceNumbers } from './jailOps.js';
+import { closeQuietly, openOwnerInput, openOwnerState, type HelperScope } from './scope.js';
 
 /** device-mapper is usable when the kernel has registered its control device (/proc/misc). */
 export function deviceMapperAvailable(procMisc = '/proc/misc'): boolean {
@@ -20,52 +24,75 @@ export function parseLoopList(output: string): Map<string, string> {
 }
 
 /**
- * Root disks as device-mapper snapshots (issue 7), for PrivilegedOps: loop devices over the
- * read-only image and the VM's sparse COW file, a persistent snapshot `fc-rootfs-<id>`
- * handed to the VMM's uid. A failure part-way undoes what was made. Refused with a clear
- * reason on hosts without device-mapper, where banger uses sparse copies instead.
+ * Loop devices whose backing file is the inode `ino` on device `majMin`, from
+ * `losetup --list --noheadings --output NAME,BACK-INO,BACK-MAJ:MIN` (loops are attached
+ * through /proc/PID/fd paths, so their backing names say nothing; the inode does).
+ */
+export function loopsBackedBy(output: string, ino: number, majMin: string): string[] {
+  const out: string[] = [];
+  for (const line of output.split('\n')) {
+    const m = /^(\/dev\/loop\d+)\s+(\d+)\s+(\d+:\d+)\s*$/.exec(line.trim());
+    if (m && Number(m[2]) === ino && m[3] === majMin) out.push(m[1]!);
+  }
+  return out;
+}
+
+const majMinOf = (dev: number) => { const n = deviceNumbers(BigInt(dev)); return `${n.major}:${n.minor}`; };
+
+/**
+ * Root disks as device-mapper snapshots, for PrivilegedOps: loop devices over the owner's
+ * read-only image and the VM's sparse COW file, each opened once under the owner's state
+ * directory and checked to be the owner's regular file, then handed to losetup as
+ * /proc/PID/fd/N; a persistent snapshot `fc-rootfs-<id>` owned by the owner. A failure
+ * part-way undoes what was made. Refused with a clear reason on hosts without device-mapper.
  */
 export class RootSnapshotOps {
-  constructor(private readonly o: { runner: HostRunner; roots: readonly string[]; deviceMapper?: () => boolean }) {}
+  constructor(private readonly o: { runner: HostRunner; scope: HelperScope; deviceMapper?: () => boolean }) {}
 
   private hasDeviceMapper(): boolean {
     return (this.o.deviceMapper ?? deviceMapperAvailable)();
   }
 
-  private requireDeviceMapper(): void {
+  async attach(p: PrivParams<'attachRootSnapshot'>): Promise<{ device: string }> {
+    const { vmId } = p;
+    const { scope, runner: run } = this.o;
     if (!this.hasDeviceMapper()) {
       throw new BangerError('operation_failed', 'device-mapper is not available on this host (no device-mapper in /proc/misc)', { hint: 'load it with `modprobe dm_snapshot`, or set rootfs_overlay = "copy"' });
     }
-  }
-
-  async attach(p: { vmId: string; image: string; cowFile: string; ownerUid: number; ownerGid: number }): Promise<{ device: string }> {
-    const vmId = validateVmId(p.vmId);
-    const image = validatePathUnder(p.image, this.o.roots, 'image');
-    const cowFile = validatePathUnder(p.cowFile, this.o.roots, 'COW file');
-    const uid = validateId(p.ownerUid, 'uid');
-    const gid = validateId(p.ownerGid, 'gid');
-    this.requireDeviceMapper();
-    await this.detach({ vmId, cowFile }); // a snapshot left by a daemon that died mid-stop
-    const loops = dmSnapshotLoopArgv(image, cowFile);
-    const run = this.o.runner;
-    const origin = (await run.run(loops.origin)).stdout.trim();
-    let cow: string | null = null;
+    await this.detach({ vmId }); // a snapshot left by a daemon that died mid-stop
+    const files = openOwnerState(scope).use((owner) => {
+      const image = openOwnerInput(owner, scope, p.image, 'image');
+      try {
+        return { image, cow: openOwnerInput(owner, scope, `${scope.ownerStateDir}/${vmStateRelative(vmId).rootfsCow}`, 'COW file', 'write') };
+      } catch (e) {
+        closeQuietly(image.fd);
+        throw e;
+      }
+    });
     try {
-      cow = (await run.run(loops.cow)).stdout.trim();
-      await run.run(dmSnapshotCreate(vmId, statSync(image).size, origin, cow));
-      await run.run(['chown', `${uid}:${gid}`, dmDevice(vmId)]);
-    } catch (e) {
-      const undo = dmSnapshotTeardown(vmId, origin, cow ?? '').filter((argv) => !argv.includes(''));
-      for (const argv of undo) await run.run(argv, { allowFailure: true });
-      throw e;
+      const loops = dmSnapshotLoopArgv(fdPathForChild(files.image.fd), fdPathForChild(files.cow.fd));
+      const origin = (await run.run(loops.origin)).stdout.trim();
+      let cow: string | null = null;
+      try {
+        cow = (await run.run(loops.cow)).stdout.trim();
+        await run.run(dmSnapshotCreate(vmId, files.image.size, origin, cow));
+        // /dev/mapper is root's: the device's name cannot be swapped by the owner.
+        await run.run(['chown', `${scope.ownerUid}:${scope.ownerGid}`, dmDevice(vmId)]);
+      } catch (e) {
+        const undo = dmSnapshotTeardown(vmId, origin, cow ?? '').filter((argv) => !argv.includes(''));
+        for (const argv of undo) await run.run(argv, { allowFailure: true });
+        throw e;
+      }
+    } finally {
+      closeQuietly(files.image.fd);
+      closeQuietly(files.cow.fd);
     }
     return { device: dmDevice(vmId) };
   }
 
   /** Removes the snapshot and its loop devices (also loops of the COW file left without one). None is fine. */
-  async detach(p: { vmId: string; cowFile: string }): Promise<void> {
-    const vmId = validateVmId(p.vmId);
-    const cowFile = validatePathUnder(p.cowFile, this.o.roots, 'COW file');
+  async detach(p: PrivParams<'detachRootSnapshot'>): Promise<void> {
+    const { vmId } = p;
     if (!this.hasDeviceMapper()) return;
     const run = this.o.runner;
     const table = await run.run(['dmsetup', 'table', dmName(vmId)], { allowFailure: true });
@@ -79,11 +106,23 @@ export class RootSnapshotOps {
     } else if (table.exitCode === 0) {
       await run.run(['dmsetup', 'remove', dmName(vmId)]);
     }
-    // Loop devices of the COW file that no snapshot uses any more ("/dev/loop4: [2049]:123 (/path)").
-    const left = await run.run(['losetup', '-j', cowFile], { allowFailure: true });
-    for (const line of left.stdout.split('\n')) {
-      const loop = /^(\/dev\/loop\d+):/.exec(line)?.[1];
-      if (loop) await run.run(['losetup', '-d', loop], { allowFailure: true });
+    // Loop devices of the COW file that no snapshot uses any more, found by its inode.
+    const cow = this.cowIdentity(vmId);
+    if (!cow) return;
+    const left = await run.run(['losetup', '--list', '--noheadings', '--output', 'NAME,BACK-INO,BACK-MAJ:MIN'], { allowFailure: true });
+    for (const loop of loopsBackedBy(left.stdout, cow.ino, cow.majMin)) await run.run(['losetup', '-d', loop], { allowFailure: true });
+  }
+
+  /** The COW file's inode and device, or null when it is gone (or not the owner's). */
+  private cowIdentity(vmId: string): { ino: number; majMin: string } | null {
+    const { scope } = this.o;
+    try {
+      return openOwnerState(scope).use((owner) => {
+        const f = openOwnerInput(owner, scope, `${scope.ownerStateDir}/${vmStateRelative(vmId).rootfsCow}`, 'COW file');
+        try { return { ino: f.ino, majMin: majMinOf(fstatSync(f.fd).dev) }; } finally { closeQuietly(f.fd); }
+      });
+    } catch {
+      return null;
     }
   }
 }

@@ -2,6 +2,6 @@ export { writeFileAtomic } from './atomicWrite.js';
 export { ExecHostRunner, CommandError, which, type HostRunner, type PipeResult, type RunOptions, type RunResult } from './hostRunner.js';
 export {
   ProcessSupervisor, ChildExitedError, readLogTail, writePidFile, readPidFile, removePidFile, isProcessAlive, processState, processCmdline, processIdentity,
-  type StartSpec, type StartedProcess, type WaitReadyOptions,
+  type ProcessIdentity, type StartSpec, type StartedProcess, type WaitReadyOptions,
 } from './processSupervisor.js';
 export { hostcalls, AT_FDCWD, O_PATH, RENAME_EXCHANGE, RENAME_NOREPLACE, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV, type Hostcalls } from './hostcalls.js';

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, constants, mkdirSync, openSync, readFileSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, readFileSync, readlinkSync, unlinkSync } from 'node:fs';
 import { writeFileAtomic } from './atomicWrite.js';
 import { dirname } from 'node:path';
 import { BangerError } from '../model/index.js';
@@ -13,7 +13,10 @@ import { BangerError } from '../model/index.js';
  */
 export interface StartSpec {
   argv: readonly string[];
+  /** Where stdout and stderr go; with `logFd`, only the name used in messages. */
   logFile: string;
+  /** An already open log (root opens the owner's log by descriptor); the caller keeps and closes it. */
+  logFd?: number;
   pidFile?: string;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
@@ -39,9 +42,9 @@ export interface WaitReadyOptions {
 
 export class ProcessSupervisor {
   start(spec: StartSpec): StartedProcess {
-    mkdirSync(dirname(spec.logFile), { recursive: true });
+    if (spec.logFd === undefined) mkdirSync(dirname(spec.logFile), { recursive: true });
     // O_NOFOLLOW: a root parent must never append to (or chown) what a symlink points at.
-    const logFd = openSync(spec.logFile, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+    const logFd = spec.logFd ?? openSync(spec.logFile, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
     let child;
     try {
       child = spawn(spec.argv[0]!, spec.argv.slice(1), {
@@ -53,7 +56,7 @@ export class ProcessSupervisor {
         ...(spec.gid !== undefined && { gid: spec.gid }),
       });
     } finally {
-      closeSync(logFd);
+      if (spec.logFd === undefined) closeSync(logFd);
     }
     let exited = false;
     const exitedPromise = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
@@ -159,14 +162,28 @@ export function processCmdline(pid: number): string[] | null {
   }
 }
 
-/** Who a live process is: its name (comm), argv and real uid, from /proc; null when it is gone. */
-export function processIdentity(pid: number): { comm: string; cmdline: string[]; uid: number | null } | null {
+export interface ProcessIdentity {
+  /** The kernel's name of the main thread; runtimes may rename it (Node 24: "MainThread"), so it identifies nothing. */
+  comm: string;
+  cmdline: string[];
+  /** Real uid. */
+  uid: number | null;
+  /** Real, effective, saved and filesystem uids (/proc/PID/status "Uid:"). */
+  uids: number[];
+  /** The executable (/proc/PID/exe), or null when it cannot be read. */
+  exe: string | null;
+}
+
+/** Who a live process is, from /proc; null when it is gone. */
+export function processIdentity(pid: number): ProcessIdentity | null {
   const cmdline = processCmdline(pid);
   if (!cmdline) return null;
   try {
     const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-    const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return { comm, cmdline, uid: uid === undefined ? null : Number(uid) };
+    const uids = (/^Uid:\s+([\d\s]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '').trim().split(/\s+/).filter(Boolean).map(Number);
+    let exe: string | null = null;
+    try { exe = readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, ''); } catch { /* another user's process, as a non-root reader */ }
+    return { comm, cmdline, uid: uids[0] ?? null, uids, exe };
   } catch {
     return null;
   }

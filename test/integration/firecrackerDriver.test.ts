@@ -16,7 +16,8 @@ import { withAgent } from '../../src/agent/index.js';
 import { FirecrackerApi, FirecrackerDriver, UNIX_PATH_MAX } from '../../src/firecracker/index.js';
 import { silentLogger } from '../../src/log/index.js';
 import { userLayout, vmFiles } from '../../src/paths/index.js';
-import { InProcessPrivilegedOps, UnavailablePrivilegedOps } from '../../src/roothelper/index.js';
+import { validatingOps } from '../../src/privops/index.js';
+import { InProcessPrivilegedOps, UnavailablePrivilegedOps, type HelperScope } from '../../src/roothelper/index.js';
 import { ExecHostRunner, isProcessAlive, ProcessSupervisor } from '../../src/system/index.js';
 import type { BootSpec } from '../../src/vmm/index.js';
 import { writeFirecrackerStandIns } from '../fakes/firecrackerStandIns.js';
@@ -41,14 +42,18 @@ function setup(o: { deepJail?: boolean } = {}) {
     vmId: 'abcd1234', hostname: 'dev', vcpu: 1, memoryMib: 256, kernelPath: kernel, initrdPath: null, rootDisk: { path: files.rootfsCopy, format: 'raw' },
     workDisk: files.workDisk, network: { tap: 'tap-fc-abcd1234', mac: '52:54:ab:cd:12:34', addressCidr: '172.16.0.2/24', gateway: '172.16.0.1', dns: '172.16.0.1' }, files,
   };
-  // A deep base puts the jail's sockets past the unix socket path limit (108 bytes).
-  const chrootBase = join(layout.stateDir, o.deepJail ? `jail-${'d'.repeat(80)}` : 'jail');
-  const privileged = new InProcessPrivilegedOps({ runner: new ExecHostRunner(), log: silentLogger, roots: [layout.stateDir, layout.runtimeDir], jail: bins });
+  // A deep root directory puts the jail's sockets past the unix socket path limit (108 bytes).
+  const scope: HelperScope = {
+    ownerUid: process.getuid!(), ownerGid: process.getgid!(), ownerStateDir: layout.stateDir,
+    rootStateDir: o.deepJail ? join(dir, `root-${'d'.repeat(80)}`) : join(dir, 'root'), network: { bridgeName: 'br-fc', bridgeIp: '172.16.0.1', cidr: 24 },
+  };
+  const chrootBase = join(scope.rootStateDir, 'jail');
+  const privileged = validatingOps(new InProcessPrivilegedOps({ runner: new ExecHostRunner(), log: silentLogger, scope, jail: bins }));
   const driver = (jailed = false) => new FirecrackerDriver({
     firecrackerBin: bins.firecrackerBin, runner: new ExecHostRunner(), supervisor: new ProcessSupervisor(), log: silentLogger,
-    privileged: jailed ? privileged : new UnavailablePrivilegedOps(), jailer: { enabled: jailed, chrootBase }, uid: process.getuid!(), gid: process.getgid!(),
+    privileged: jailed ? privileged : new UnavailablePrivilegedOps(), jailer: { enabled: jailed },
   });
-  return { dir, files, spec, driver, kernel, layout, chrootBase, privileged };
+  return { dir, files, spec, driver, kernel, layout, chrootBase, privileged, scope, bins };
 }
 
 const parentOf = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
@@ -114,7 +119,7 @@ test('jailed: the helper prepares the chroot and runs the jailer; the VM is nobo
     assert.equal(vmm.detail, 'firecracker v1.14.1, jailed');
     const root = join(s.chrootBase, 'firecracker', 'abcd1234', 'root');
     assert.equal(readFileSync(join(root, 'firecracker.pid'), 'utf8').trim(), String(vmm.pid), 'the pid comes from the jailer\'s pid file');
-    assert.equal(readFileSync(`/proc/${vmm.pid}/comm`, 'utf8').trim(), 'firecracker');
+    assert.equal(readFileSync(`/proc/${vmm.pid}/cmdline`, 'utf8').split('\0')[1], join(root, 'firecracker'), "it runs the jail's own copy of the exec file");
     assert.notEqual(parentOf(vmm.pid), process.pid, 'no banger process is its parent');
     assert.equal(statSync(join(root, 'vmlinux')).ino, statSync(join(s.layout.kernelsDir, 'vmlinux')).ino, 'the kernel is hard-linked in');
     assert.equal(statSync(join(root, 'work.ext4')).ino, statSync(s.files.workDisk).ino);
@@ -125,8 +130,8 @@ test('jailed: the helper prepares the chroot and runs the jailer; the VM is nobo
     assert.equal(s.driver(true).owns(vmm.pid, s.files), true, 'a restarted daemon adopts it');
     assert.equal(await d.status(vmm.pid, s.files), 'running');
     assert.equal((await withAgent(d.agentEndpoint(s.files), (c) => c.health())).protocol, 1);
-    await assert.rejects(s.privileged.prepareJail({ vmId: 'abcd1234', chrootBase: s.chrootBase, uid: 0, gid: 0, files: [], devices: [] }, ctx), /still running/, 'a running VM\'s jail is never rebuilt');
-    await assert.rejects(s.privileged.removeJail({ vmId: 'abcd1234', chrootBase: s.chrootBase }, ctx), /still running/);
+    await assert.rejects(s.privileged.prepareJail({ vmId: 'abcd1234', files: [], devices: [] }, ctx), /still running/, 'a running VM\'s jail is never rebuilt');
+    await assert.rejects(s.privileged.removeJail({ vmId: 'abcd1234' }, ctx), /still running/);
     // The owner controls the jail's contents: a planted symlink must not lead root outside.
     symlinkSync(outside, join(root, 'run', 'escape'));
     await d.hardStop(vmm.pid, s.files);
@@ -141,30 +146,27 @@ test('jailed: the helper prepares the chroot and runs the jailer; the VM is nobo
   }
 });
 
-test('jail preparation refuses a file on another filesystem, a file outside banger\'s directories and a device that is not the VM\'s', async () => {
+test('jail preparation refuses a file on another filesystem, a file outside the owner\'s state directory, a symlinked input and a device that is not the VM\'s', async () => {
   const s = setup();
   const shm = mkdtempSync('/dev/shm/banger-fcd-');
   try {
     assert.notEqual(statSync(shm).dev, statSync(s.dir).dev, '/dev/shm is its own filesystem here');
     writeFileSync(join(shm, 'vmlinux'), 'k');
-    mkdirSync(s.chrootBase, { recursive: true });
-    const other = new InProcessPrivilegedOps({ runner: new ExecHostRunner(), log: silentLogger, roots: [s.layout.stateDir, shm], jail: { jailerBin: '/nonexistent', firecrackerBin: '/usr/bin/firecracker' } });
-    const base = { vmId: 'abcd1234', chrootBase: s.chrootBase, uid: 0, gid: 0, devices: [] };
+    // The owner's state directory on another filesystem than root's jails.
+    const other = validatingOps(new InProcessPrivilegedOps({
+      runner: new ExecHostRunner(), log: silentLogger, scope: { ...s.scope, ownerStateDir: shm }, jail: { jailerBin: '/nonexistent', firecrackerBin: '/usr/bin/firecracker' },
+    }));
+    const base = { vmId: 'abcd1234', devices: [] };
     await assert.rejects(other.prepareJail({ ...base, files: [{ source: join(shm, 'vmlinux'), name: 'vmlinux' }] }, ctx), /different filesystems, so it cannot be hard-linked into the jail/);
     assert.equal(existsSync(join(s.chrootBase, 'firecracker', 'abcd1234')), false, 'the half-made jail is removed');
-    await assert.rejects(s.privileged.prepareJail({ ...base, files: [{ source: '/etc/passwd', name: 'vmlinux' }] }, ctx), /outside banger's directories/);
-    await assert.rejects(s.privileged.prepareJail({ ...base, files: [{ source: s.files.workDisk, name: '../../etc' }] }, ctx), /is not a file a jail may hold/);
+    await assert.rejects(s.privileged.prepareJail({ ...base, files: [{ source: '/etc/passwd', name: 'vmlinux' }] }, ctx), /outside the owner's state directory/);
+    await assert.rejects(s.privileged.prepareJail({ ...base, files: [{ source: s.files.workDisk, name: '../../etc' as never }] }, ctx), /files\.0\.name/);
     await assert.rejects(s.privileged.prepareJail({ ...base, files: [], devices: [{ source: '/dev/sda', name: 'rootfs' }] }, ctx), /not allowed in VM abcd1234's jail/);
-    await assert.rejects(s.privileged.startJailer({ vmId: 'abcd9999', chrootBase: s.chrootBase, uid: 0, gid: 0, consoleLog: s.files.consoleLog }, ctx), /jail is not prepared/);
-    // The base belongs to the owner: a symlink planted as <base>/firecracker must not steer root.
-    const target = join(s.dir, 'target');
-    mkdirSync(join(target, 'abcd1234'), { recursive: true });
-    writeFileSync(join(target, 'abcd1234', 'keep'), 'precious');
-    rmSync(join(s.chrootBase, 'firecracker'), { recursive: true }); // made (empty) by the attempts above
-    symlinkSync(target, join(s.chrootBase, 'firecracker'));
-    await assert.rejects(s.privileged.prepareJail({ ...base, files: [] }, ctx), /is not a plain directory; refusing/);
-    await assert.rejects(s.privileged.removeJail({ vmId: 'abcd1234', chrootBase: s.chrootBase }, ctx), /is not a plain directory; refusing/);
-    assert.equal(readFileSync(join(target, 'abcd1234', 'keep'), 'utf8'), 'precious', 'nothing behind the symlink was removed');
+    await assert.rejects(s.privileged.startJailer({ vmId: 'abcd9999' }, ctx), /jail is not prepared/);
+    // An input that is a symlink (to a file root would love to link into a jail) is refused.
+    symlinkSync('/etc/shadow', join(s.files.dir, 'evil.ext4'));
+    await assert.rejects(s.privileged.prepareJail({ ...base, files: [{ source: join(s.files.dir, 'evil.ext4'), name: 'work.ext4' }] }, ctx), /symbolic link/);
+    assert.equal(existsSync(join(s.chrootBase, 'firecracker', 'abcd1234', 'root', 'work.ext4')), false);
   } finally {
     rmSync(shm, { recursive: true, force: true });
     rmSync(s.dir, { recursive: true, force: true });

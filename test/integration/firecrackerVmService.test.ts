@@ -33,7 +33,7 @@ import { RemotePrivilegedOps } from '../../src/roothelper/index.js';
 import { Store } from '../../src/store/index.js';
 import { ExecHostRunner, isProcessAlive, ProcessSupervisor } from '../../src/system/index.js';
 import { writeFirecrackerStandIns } from '../fakes/firecrackerStandIns.js';
-import { distDaemon, repoRoot, waitFor } from './harness.js';
+import { distRootHelper, repoRoot, waitFor } from './harness.js';
 
 const ctx = { opId: 'op-fc-test' };
 const links = () => execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' });
@@ -47,12 +47,15 @@ test('Firecracker VMs through VmService and the root helper: jailed start, helpe
   const subnet = `10.214.${randomInt(10, 250)}`;
   const config: Config = {
     ...defaultConfig(layout), bridge_name: bridge, bridge_ip: `${subnet}.1`, cidr: 24, tap_pool_size: 0, vmm: 'firecracker',
-    firecracker_bin: bins.firecrackerBin, jailer_bin: bins.jailerBin, jailer_enabled: true, jailer_chroot_base: join(layout.stateDir, 'jail'), default_image_name: 'fc-test',
+    firecracker_bin: bins.firecrackerBin, jailer_bin: bins.jailerBin, jailer_enabled: true, default_image_name: 'fc-test',
   };
   const helperSocket = join(dir, 'helper.sock');
   let helper: ChildProcess | null = null;
   const startHelper = async () => {
-    helper = spawn(process.execPath, [distDaemon, '--root-helper', '--socket', helperSocket, '--owner-uid', '0', '--roots', `${layout.stateDir},${layout.runtimeDir}`, '--jailer-bin', bins.jailerBin, '--firecracker-bin', bins.firecrackerBin], { stdio: 'ignore' });
+    helper = spawn(process.execPath, [
+      distRootHelper, '--socket', helperSocket, '--owner-uid', '0', '--owner-gid', '0', '--state-dir', layout.stateDir, '--root-state-dir', layout.rootStateDir,
+      '--bridge', bridge, '--bridge-ip', config.bridge_ip, '--cidr', '24', '--jailer-bin', bins.jailerBin, '--firecracker-bin', bins.firecrackerBin,
+    ], { stdio: 'ignore' });
     assert.ok(await waitFor(() => existsSync(helperSocket), 10_000), 'the root helper serves its socket');
   };
   const stopHelper = async (signal: NodeJS.Signals) => {
@@ -72,17 +75,17 @@ test('Firecracker VMs through VmService and the root helper: jailed start, helpe
       store, layout, config, runner, privileged, log: silentLogger, hostFacts: () => host,
       drivers: {
         qemu: new QemuDriver({ qemuBin: config.qemu_bin, accelSetting: 'tcg', accelProbeFile: join(dir, 'accel.json'), supervisor, log: silentLogger }),
-        firecracker: new FirecrackerDriver({ firecrackerBin: bins.firecrackerBin, runner, supervisor, privileged, log: silentLogger, jailer: { enabled: true, chrootBase: config.jailer_chroot_base }, uid: 0, gid: 0 }),
+        firecracker: new FirecrackerDriver({ firecrackerBin: bins.firecrackerBin, runner, supervisor, privileged, log: silentLogger, jailer: { enabled: true } }),
       },
       images: new ImageService(store, runner, layout, kernels, privileged),
       nat: new NatController({ privileged, runner, log: silentLogger, bridge, uplink: undefined, stateFile: join(layout.stateDir, 'nat.json') }),
-      taps: new TapPool({ privileged, log: silentLogger, bridge, size: 0, ownerUid: 0, ownerGid: 0 }),
+      taps: new TapPool({ privileged, log: silentLogger, bridge, size: 0 }),
       workspaces: new WorkspaceService({ runner, store, log: silentLogger }),
     });
   };
   let store = Store.open(layout.dbFile);
   let sshd: Server | null = null;
-  const jailOf = (id: string) => join(config.jailer_chroot_base, 'firecracker', id);
+  const jailOf = (id: string) => join(layout.rootStateDir, 'jail', 'firecracker', id);
   try {
     // A kernel (bzImage-like: stub plus a gzip'd ELF) and a small ext4 image, registered.
     const kernelDir = join(layout.kernelsDir, 'fc-test');
@@ -115,7 +118,7 @@ test('Firecracker VMs through VmService and the root helper: jailed start, helpe
     const created = await svc.create({ name: 'fc-one', diskSizeBytes: 256 << 20, start: false }, ctx);
     assert.equal(created.vmm, 'firecracker');
     assert.equal(created.rootOverlay, 'copy', 'no device-mapper here: a sparse copy');
-    await new RemotePrivilegedOps(helperSocket).ensureBridge({ name: bridge, address: config.bridge_ip, prefix: 24 }, ctx);
+    await new RemotePrivilegedOps(helperSocket).ensureBridge({}, ctx);
     execFileSync('ip', ['addr', 'add', `${created.guestIp}/32`, 'dev', bridge]);
     sshd = createServer((c) => c.end('SSH-2.0-stand-in\r\n'));
     await new Promise<void>((resolve, reject) => { sshd!.once('error', reject); sshd!.listen(22, created.guestIp!, resolve); });

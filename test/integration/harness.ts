@@ -13,6 +13,7 @@ import { isProcessAlive } from '../../src/system/index.js';
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const distCli = join(repoRoot, 'dist', 'banger.js');
 export const distDaemon = join(repoRoot, 'dist', 'bangerd.js');
+export const distRootHelper = join(repoRoot, 'dist', 'banger-root-helper.js');
 
 export interface RunResult { code: number; stdout: string; stderr: string }
 

@@ -1,19 +1,19 @@
 /**
  * The root helper over its real socket with real SO_PEERCRED: who may connect (root and
  * the owner, not a third uid, even when the socket file would let them), what it refuses
- * (names outside the prefixes, a path through a symlink, signalling a non-VMM), and the
- * `bangerd --root-helper` entry. Test uids are 65534 (nobody, as the owner) and 12345.
+ * (names outside the prefixes, smuggled parameters, signalling a non-VMM), and the
+ * `banger-root-helper` executable. Test uids are 65534 (nobody, as the owner) and 12345.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../src/log/index.js';
 import { InProcessPrivilegedOps, RemotePrivilegedOps, RootHelperServer } from '../../src/roothelper/index.js';
 import { ExecHostRunner } from '../../src/system/index.js';
-import { distDaemon, waitFor } from './harness.js';
+import { distRootHelper, waitFor } from './harness.js';
 
 const ctx = { opId: 'op-helper-test' };
 const OWNER = 65534;
@@ -35,9 +35,13 @@ async function withHelper(fn: (h: { dir: string; socket: string; ops: RemotePriv
   const socket = join(dir, 'run', 'bangerd-root.sock');
   const server = new RootHelperServer({
     socketPath: socket, ownerUid: OWNER, log: silentLogger, socketMode: 0o666, // wide open: only the peer check decides
-    ops: new InProcessPrivilegedOps({ runner: new ExecHostRunner(), log: silentLogger, roots: [join(dir, 'state')] }),
+    ops: new InProcessPrivilegedOps({
+      runner: new ExecHostRunner(), log: silentLogger,
+      scope: { ownerUid: OWNER, ownerGid: OWNER, ownerStateDir: join(dir, 'state'), rootStateDir: join(dir, 'root'), network: { bridgeName: 'br-fc', bridgeIp: '172.16.0.1', cidr: 24 } },
+    }),
   });
   mkdirSync(join(dir, 'state'), { recursive: true });
+  chownSync(join(dir, 'state'), OWNER, OWNER);
   await server.listen();
   try {
     await fn({ dir, socket, ops: new RemotePrivilegedOps(socket) });
@@ -49,7 +53,7 @@ async function withHelper(fn: (h: { dir: string; socket: string; ops: RemotePriv
 
 test('peer credentials decide: root and the owner are served, a third uid is refused even though the socket file is open to it', async () => {
   await withHelper(async ({ socket, ops }) => {
-    assert.ok(Array.isArray(await ops.listTaps(ctx)), 'root is served');
+    assert.ok(Array.isArray(await ops.listTaps({}, ctx)), 'root is served');
     const owner = await requestAs(OWNER, socket, 'priv.list_taps', {});
     assert.equal(owner.ok, true, JSON.stringify(owner));
     const third = await requestAs(12345, socket, 'priv.list_taps', {});
@@ -57,20 +61,22 @@ test('peer credentials decide: root and the owner are served, a third uid is ref
     assert.equal(third.error?.code, 'unauthorized');
     assert.match(third.error!.message, /uid 12345 may not use the root helper \(only root and the owner, uid 65534\)/);
     // Requests are independent connections, served in parallel.
-    const many = await Promise.all(Array.from({ length: 8 }, () => ops.listTaps(ctx)));
+    const many = await Promise.all(Array.from({ length: 8 }, () => ops.listTaps({}, ctx)));
     assert.equal(many.length, 8);
   });
 });
 
-test('the helper validates: tap names outside the prefixes, paths through a symlink, signals to non-VMM processes, unknown operations', async () => {
-  await withHelper(async ({ dir, socket, ops }) => {
-    await assert.rejects(ops.createTap({ name: 'eth9', bridge: 'br-fc', ownerUid: OWNER, ownerGid: OWNER }, ctx), (e: Error & { code?: string }) => e.code === 'bad_request' && /tap name "eth9" is not allowed/.test(e.message));
-    const real = join(dir, 'state', 'real');
-    mkdirSync(real);
-    writeFileSync(join(real, 'disk.ext4'), '');
-    symlinkSync(real, join(dir, 'state', 'link'));
-    await assert.rejects(ops.writeFileToImage({ image: join(dir, 'state', 'link', 'disk.ext4'), path: '/x', content: 'x', mode: 0o600, uid: 0, gid: 0 }, ctx), /goes through a symlink at .*\/state\/link; refusing/);
-    const sleeper = spawn('sleep', ['30']);
+test('the helper validates before acting: names outside the prefixes, parameters root pins, signals to non-VMM processes, unknown operations', async () => {
+  await withHelper(async ({ socket, ops }) => {
+    await assert.rejects(ops.createTap({ name: 'eth9' }, ctx), (e: Error & { code?: string }) => e.code === 'bad_request' && /priv\.create_tap: name: must be tap-fc/.test(e.message));
+    const smuggled = await requestAs(OWNER, socket, 'priv.create_tap', { name: 'tap-fc-abcd1234', ownerUid: 0, bridge: 'br0' });
+    assert.equal(smuggled.error?.code, 'bad_request');
+    assert.match(smuggled.error!.message, /unknown parameters ownerUid, bridge/);
+    const dns = await requestAs(OWNER, socket, 'priv.route_dns_domain', { link: 'eth0', server: '127.0.0.1', domain: 'com' });
+    assert.match(dns.error!.message, /unknown parameters link, server, domain/);
+    const settings = await ops.settings({}, ctx);
+    assert.deepEqual({ uid: settings.ownerUid, domain: settings.dnsDomain, bridge: settings.bridgeName }, { uid: OWNER, domain: 'vm', bridge: 'br-fc' });
+    const sleeper = spawn('sleep', ['30'], { uid: OWNER, gid: OWNER });
     try {
       await assert.rejects(ops.signalProcess({ pid: sleeper.pid!, signal: 'KILL' }, ctx), /is not a banger VMM/);
       assert.equal(sleeper.exitCode, null, 'still running');
@@ -79,19 +85,30 @@ test('the helper validates: tap names outside the prefixes, paths through a syml
     }
     const unknown = await requestAs(0, socket, 'priv.format_disk', {});
     assert.equal(unknown.error?.code, 'unknown_method');
+    const gone = await requestAs(0, socket, 'priv.write_file_to_image', {});
+    assert.equal(gone.error?.code, 'unknown_method', 'an operation nothing uses is not served');
   });
 });
 
-test('bangerd --root-helper serves its socket, logs each request with the peer, and removes the socket on SIGTERM', async () => {
+test('banger-root-helper serves its socket with a fixed PATH, logs each request with the peer, and removes the socket on SIGTERM', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'banger-helper-'));
   const socket = join(dir, 'bangerd-root.sock');
-  const child = spawn(process.execPath, [distDaemon, '--root-helper', '--socket', socket, '--owner-uid', String(OWNER), '--roots', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  mkdirSync(join(dir, 'state'));
+  chownSync(join(dir, 'state'), OWNER, OWNER);
+  // A directory early on the starting shell's PATH with an `ip` of its own.
+  mkdirSync(join(dir, 'evil-bin'));
+  writeFileSync(join(dir, 'evil-bin', 'ip'), `#!/bin/sh\ntouch ${join(dir, 'evil-ran')}\n`, { mode: 0o755 });
+  const child = spawn(process.execPath, [
+    distRootHelper, '--socket', socket, '--owner-uid', String(OWNER), '--owner-gid', String(OWNER), '--state-dir', join(dir, 'state'), '--root-state-dir', join(dir, 'root'),
+    '--bridge', 'br-fc', '--bridge-ip', '172.16.0.1', '--cidr', '24',
+  ], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: `${dir}/evil-bin:${process.env.PATH}` } });
   let log = '';
   child.stdout!.on('data', (d) => { log += d; });
   try {
     assert.ok(await waitFor(() => existsSync(socket), 10_000), `socket appears; log: ${log}`);
-    assert.ok(Array.isArray(await new RemotePrivilegedOps(socket).listTaps(ctx)));
-    assert.match(log, /"msg":"helper request".*"method":"priv.list_taps".*"peer_uid":0/);
+    assert.ok(Array.isArray(await new RemotePrivilegedOps(socket).listTaps({}, ctx)));
+    assert.match(log, /"msg":"helper request".*"op_id":"op-helper-test".*"method":"priv.list_taps".*"peer_uid":0/, 'list_taps carries its op_id over the wire');
+    assert.equal(existsSync(join(dir, 'evil-ran')), false, "root never ran the `ip` planted on the starting shell's PATH");
     child.kill('SIGTERM');
     assert.ok(await waitFor(() => child.exitCode !== null, 10_000));
     assert.equal(existsSync(socket), false);

@@ -1,5 +1,5 @@
 /**
- * Copy-on-write root disks through device-mapper (issue 7), planned as exact argv: the
+ * Copy-on-write root disks through device-mapper (the Firecracker root-disk strategy), planned as exact argv: the
  * read-only image and a sparse COW file on loop devices, then a persistent snapshot target
  * `fc-rootfs-<id>`. Loop device names are only known once losetup has run, so the plan is
  * a function of them. Carried out by PrivilegedOps.attachRootSnapshot on hosts with

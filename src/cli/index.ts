@@ -3,3 +3,4 @@ export { renderVmList, renderVmShow } from './commands/vm.js';
 export { renderChecks } from './commands/doctor.js';
 export { renderTable, formatAge, type Output } from './output.js';
 export { reportError } from './errors.js';
+export { escapeForTerminal, escapeForTerminalLine, jsonForTerminal, needsTerminalEscape } from './terminalText.js';

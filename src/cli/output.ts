@@ -1,3 +1,5 @@
+import { jsonForTerminal } from './terminalText.js';
+
 /**
  * Terminal output helpers. Colour only on a TTY and never when NO_COLOR is set
  * (https://no-color.org). Every byte the CLI prints goes through an Output so tests
@@ -44,6 +46,7 @@ export function formatAge(iso: string, now: number = Date.now()): string {
   return `${Math.floor(s / 86_400)}d ago`;
 }
 
+/** Pretty JSON; DEL, C1 and bidi characters in strings (guest text) come out as \u escapes, the same value. */
 export function printJson(o: Output, value: unknown): void {
-  o.out(`${JSON.stringify(value, null, 2)}\n`);
+  o.out(`${jsonForTerminal(value, 2)}\n`);
 }

@@ -6,6 +6,12 @@ import { describeSshFailure, sshArgv, type SshTarget } from '../guest/index.js';
  * Runs ssh to a guest with the terminal attached and resolves with its exit status
  * (the guest command's status in command mode; 255 when ssh itself failed). stderr is
  * passed through and its tail kept, so a pinned-key mismatch can be named for what it is.
+ *
+ * Guest output here is deliberately not escaped (src/cli/terminalText.ts): `vm ssh`, `vm run`
+ * and `vm exec` are the user's own session or command on their own terminal, exactly like
+ * ssh, and a full-screen program or coloured output must work. The guest can drive the
+ * terminal in such a session as much as any ssh server can. Only an error banger makes of
+ * the stderr tail is escaped (reportError).
  */
 export function runSsh(target: SshTarget, command: readonly string[], opts: { interactive?: boolean } = {}): Promise<{ code: number; error: Error | null }> {
   // A terminal for a shell (no command, or an interactive one such as a shell in the workspace).

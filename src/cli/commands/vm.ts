@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { formatSize, MIB, type RootOverlay, type Vm } from '../../model/index.js';
 import type { CliContext } from '../context.js';
 import { formatAge, paint, printJson, renderTable, type Output } from '../output.js';
+import { escapeForTerminalLine } from '../terminalText.js';
 import { registerVmLifecycleCommands } from './vmLifecycle.js';
 
 /** How `vm show` names the root disk strategy (SPEC 6). */
@@ -31,11 +32,12 @@ export interface VmRuntime {
 
 export interface VmPortRow { vm: string; proto: string; address: string; port: number; pid: number | null; process: string | null; endpoint: string | null; url: string | null }
 
+/** The agent's listeners. Addresses and process names come from the guest: every cell is escaped to one safe line. */
 export function renderVmPorts(rows: readonly VmPortRow[]): string {
   if (rows.length === 0) return 'no listening sockets (or no running VMs)\n';
   return renderTable(
     ['VM', 'PROTO', 'ADDRESS', 'PORT', 'PROCESS', 'ENDPOINT'],
-    rows.map((r) => [r.vm, r.proto, r.address, String(r.port), r.process ? `${r.process}${r.pid ? ` (${r.pid})` : ''}` : '-', r.url ?? r.endpoint ?? '(guest loopback only)']),
+    rows.map((r) => [r.vm, r.proto, r.address, String(r.port), r.process ? `${r.process}${r.pid ? ` (${r.pid})` : ''}` : '-', r.url ?? r.endpoint ?? '(guest loopback only)'].map(escapeForTerminalLine)),
   );
 }
 
@@ -46,6 +48,10 @@ function formatUptime(s: number): string {
   return h ? `${h}h${String(m).padStart(2, '0')}m` : m ? `${m}m${String(t % 60).padStart(2, '0')}s` : `${t}s`;
 }
 
+/**
+ * `key  value` lines. The agent's health (version, transport, boot_id), its error and the
+ * VM's last error can carry guest text, so every value is escaped to one safe line.
+ */
 export function renderVmShow(v: Vm, runtime: VmRuntime | null = null): string {
   const rows: Array<[string, string]> = [
     ['name', v.name], ['id', v.id], ['state', v.state], ['image', v.imageName ?? '-'], ['vmm', v.vmm], ['root disk', ROOT_DISK_DETAIL[v.rootOverlay]],
@@ -63,7 +69,7 @@ export function renderVmShow(v: Vm, runtime: VmRuntime | null = null): string {
   }
   if (v.lastError) rows.push(['last error', v.lastError]);
   const w = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, val]) => `${k.padEnd(w)}  ${val}`).join('\n') + '\n';
+  return rows.map(([k, val]) => `${k.padEnd(w)}  ${escapeForTerminalLine(val)}`).join('\n') + '\n';
 }
 
 async function listAction(ctx: CliContext, json: boolean): Promise<void> {

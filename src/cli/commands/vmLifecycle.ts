@@ -6,6 +6,7 @@ import { progressPrinter, readyLine } from '../progress.js';
 import { runSsh } from '../sshSession.js';
 import { usageError } from '../errors.js';
 import { commandAfterDashes } from '../argv.js';
+import { escapeForTerminal } from '../terminalText.js';
 import { dryRun, inWorkspace, registerWorkspaceCommands, workspaceRequest, type WorkspaceCliOptions } from './workspace.js';
 
 interface SpecOptions { name?: string; image?: string; vcpu?: string; memory?: string; diskSize?: string; nat?: boolean; vmm?: string }
@@ -56,9 +57,34 @@ async function forEachName(ctx: CliContext, names: string[], fn: (name: string) 
   results.forEach((r) => { if (r.status === 'fulfilled') ctx.output.out(`${r.value}\n`); });
   if (failures.length === 1) throw failures[0]!.reason;
   if (failures.length > 1) {
-    for (const f of failures.slice(0, -1)) ctx.output.err(`banger: ${(f.reason as Error).message}\n`);
+    for (const f of failures.slice(0, -1)) ctx.output.err(`banger: ${escapeForTerminal((f.reason as Error).message)}\n`);
     throw failures.at(-1)!.reason;
   }
+}
+
+/**
+ * How `vm logs` prints the guest's console. Unlike `vm ssh`, this is not a session the user
+ * opened but a log the guest wrote, and anything in the guest (a compromised service, a
+ * hostile image) can write to its console: on a terminal, control characters are shown as
+ * escapes (CRLF line ends, which serial consoles use throughout, are kept), and stderr says
+ * so once. Piped or redirected, the log is passed on exactly, colour codes and all.
+ */
+function consoleShower(ctx: CliContext, name: string): (text: string, last: boolean) => void {
+  if (!ctx.output.isTty) return (text) => ctx.output.out(text);
+  let held = '';
+  let noted = false;
+  return (text, last) => {
+    let chunk = held + text;
+    held = '';
+    // A CRLF split across two polls: keep the \r until we see whether \n follows.
+    if (!last && chunk.endsWith('\r')) { held = '\r'; chunk = chunk.slice(0, -1); }
+    const shown = escapeForTerminal(chunk);
+    ctx.output.out(shown);
+    if (shown !== chunk && !noted) {
+      noted = true;
+      ctx.output.err(paint(ctx.output, 'yellow', `control characters from the guest console are shown escaped; for the raw log: \`banger vm logs ${name} > FILE\`\n`));
+    }
+  };
 }
 
 export function registerVmLifecycleCommands(vm: Command, ctx: CliContext, isJson: (cmd: Command) => boolean): void {
@@ -95,6 +121,7 @@ export function registerVmLifecycleCommands(vm: Command, ctx: CliContext, isJson
         ctx.output.err(paint(ctx.output, 'dim', `vm ${vm.name} is running: \`banger vm ssh ${vm.name}\`${repo ? `, \`banger vm exec ${vm.name} -- CMD\`` : ''}, stop it with \`banger vm stop ${vm.name}\`\n`));
         return;
       }
+      // The shell or command talks to the terminal raw, as with ssh: it is the user's own session.
       const result = repo ? await runSsh(ssh, inWorkspace(command), { interactive: command.length === 0 }) : await runSsh(ssh, command);
       if (opts.rm) {
         await ctx.daemon.call('vm.delete', { name: vm.name });
@@ -198,6 +225,7 @@ export function registerVmLifecycleCommands(vm: Command, ctx: CliContext, isJson
     .action(async (name: string) => {
       const { vm: v, ssh } = await ctx.daemon.call('vm.ssh_target', { name });
       const command = commandAfterDashes(ctx.rawArgv);
+      // Raw, as with ssh: the user's own shell or command, on their own terminal.
       const result = await runSsh(ssh, command);
       if (command.length === 0) ctx.output.err(paint(ctx.output, 'dim', `vm ${v.name} is still running (stop it with \`banger vm stop ${v.name}\`)\n`));
       if (result.error) throw result.error;
@@ -210,11 +238,12 @@ export function registerVmLifecycleCommands(vm: Command, ctx: CliContext, isJson
     .description("print a VM's serial console log")
     .addHelpText('after', '\nExample:\n  banger vm logs dev -f')
     .action(async (name: string, opts: { follow?: boolean }) => {
+      const show = consoleShower(ctx, name);
       let offset = 0;
       for (;;) {
         const r = await ctx.daemon.call('vm.logs', { name, offset });
-        ctx.output.out(r.text);
         offset = r.offset;
+        show(r.text, !opts.follow);
         if (!opts.follow) return;
         await new Promise((res) => setTimeout(res, 500));
       }

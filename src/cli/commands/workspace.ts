@@ -9,6 +9,7 @@ import { paint } from '../output.js';
 import { progressPrinter } from '../progress.js';
 import { runSsh } from '../sshSession.js';
 import { commandAfterDashes } from '../argv.js';
+import { escapeForTerminal, jsonForTerminal } from '../terminalText.js';
 
 export interface WorkspaceCliOptions { includeUntracked?: boolean; branch?: string; from?: string; bootstrap?: boolean; dryRun?: boolean }
 
@@ -55,6 +56,7 @@ export function registerWorkspaceCommands(vm: Command, ctx: CliContext, isJson: 
           ({ vm: v } = await ctx.daemon.call('vm.workspace.prepare', { name: v.name }, { onProgress: progressPrinter(ctx.output, v.name) }));
         }
       }
+      // The command's output goes to the terminal raw, as with ssh: it is the user's own command.
       const result = await runSsh(ssh, guestExecCommand(command));
       if (result.error) throw result.error;
       process.exitCode = result.code;
@@ -84,10 +86,20 @@ export function registerWorkspaceCommands(vm: Command, ctx: CliContext, isJson: 
         writeFileAtomic(resolve(o.output), r.patch, 0o644);
         ctx.output.err(`${commits} commit(s) since ${r.base.slice(0, 12)} written to ${o.output}; apply with \`git am ${o.output}\`\n`);
       } else if (isJson(cmd)) {
-        ctx.output.out(`${JSON.stringify({ base: r.base, commits, patch: r.patch })}\n`);
-      } else {
+        ctx.output.out(`${jsonForTerminal({ base: r.base, commits, patch: r.patch })}\n`);
+      } else if (!ctx.output.isTty) {
+        // Piped into `git am` or redirected to a file: the patch exactly as the guest made it.
         ctx.output.out(r.patch);
         if (commits === 0) ctx.output.err(`nothing changed since ${r.base.slice(0, 12)}\n`);
+      } else {
+        // On a terminal it is for reading, and it was made in the (untrusted) guest: control
+        // characters are shown as escapes, so this text is not the patch to apply.
+        const shown = escapeForTerminal(r.patch);
+        ctx.output.out(shown);
+        if (commits === 0) ctx.output.err(`nothing changed since ${r.base.slice(0, 12)}\n`);
+        if (shown !== r.patch) {
+          ctx.output.err(paint(ctx.output, 'yellow', `control characters from the guest were escaped for display; for the exact patch write it to a file: \`banger vm workspace export ${name} -o FILE\` (or redirect stdout)\n`));
+        }
       }
     });
 }

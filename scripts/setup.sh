@@ -23,9 +23,10 @@ say() { printf '\033[2m[setup]\033[0m %s\n' "$*"; }
 #   dnsmasq-base            the benchmark's reference DNS server (next to banger's)
 #   systemd openssl         systemd-analyze checks the install's units; openssl checks release signatures
 #   xz-utils zstd lz4       decompress a bzImage's payload into the vmlinux Firecracker boots
+#   dmsetup                 device-mapper snapshots for Firecracker root disks (where the kernel has it)
 APT_PACKAGES=(iproute2 nftables e2fsprogs openssh-client kmod g++ make python3 git ca-certificates
               qemu-system-x86 qemu-utils mmdebstrap busybox-static cpio bind9-dnsutils musl-tools dnsmasq-base
-              systemd openssl xz-utils zstd lz4)
+              systemd openssl xz-utils zstd lz4 dmsetup)
 
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 if [ "$node_major" -lt 20 ]; then

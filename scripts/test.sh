@@ -2,12 +2,13 @@
 # The full test suite, from a fresh clone: setup (packages, npm ci, build), then unit,
 # integration and end-to-end tests in one node:test run so its closing summary counts
 # them all. Runs as root: integration tests create (and remove) real bridges, taps and
-# nft tables with a "zt" test prefix.
+# nft tables with a "zt" test prefix; the adversarial tier makes a throwaway user ("bgta…")
+# that races the real root helper.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 
-suites=(build/src build/test/integration)
+suites=(build/src build/test/integration build/test/adversarial)
 [ -d build/test/e2e ] && suites+=(build/test/e2e)
 
 echo "== tests: ${suites[*]}"

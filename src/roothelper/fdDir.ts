@@ -179,6 +179,20 @@ export class FdDir {
    */
   removeTree(name: string): void {
     plainName(name);
+    // An owner writing in a subtree (a jail's run/) can swap a directory for a file, or refill
+    // it, between root's look and its unlinkat: each such race only costs another attempt.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.removeOnce(name);
+        return;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (attempt >= 50 || (code !== 'EISDIR' && code !== 'ENOTDIR' && code !== 'ENOTEMPTY')) throw e;
+      }
+    }
+  }
+
+  private removeOnce(name: string): void {
     let sub: FdDir;
     try {
       sub = new FdDir(openRaw(this.fd, name, O_DIR, 0), this.describe(name));

@@ -24,6 +24,8 @@ export interface JailBins {
 }
 
 const JAILER_TIMEOUT_MS = 15_000;
+/** How long the jailer's child may take to become Firecracker after the jailer has exited. */
+const EXEC_WAIT_MS = 3_000;
 const S_IFCHR = 0o020000;
 const S_IFBLK = 0o060000;
 
@@ -163,7 +165,12 @@ export class JailOps {
         const tail = readLogTail(`/proc/self/fd/${logFd}`, 8);
         throw new BangerError('operation_failed', `the jailer failed (${outcome.signal ? `signal ${outcome.signal}` : `exit code ${outcome.code}`})`, { hint: tail ? `last lines of ${consoleName}:\n${tail}` : `see ${consoleName}` });
       }
-      const pid = this.runningPid(execDir, plan, p.vmId);
+      // The jailer may exit before its child has exec'd Firecracker: give the exec a moment.
+      let pid = this.runningPid(execDir, plan, p.vmId);
+      for (let waited = 0; pid === null && waited < EXEC_WAIT_MS; waited += 20) {
+        await new Promise((r) => setTimeout(r, 20));
+        pid = this.runningPid(execDir, plan, p.vmId);
+      }
       if (pid === null) throw new BangerError('operation_failed', `the jailer left no pid of VM ${p.vmId}'s Firecracker, running as uid ${scope.ownerUid}, in ${plan.pidFile}`, { hint: `see ${consoleName}` });
       return { pid };
     } finally {

@@ -1,3 +1,4 @@
 export { systemInstall, systemRestart, systemStatus, systemUninstall, detectSupervisor, readInstall, libDirOf, placeBuild, flipCurrent, type StatusRow, type Supervisor, type SystemDeps } from './installer.js';
 export { renderDaemonUnit, renderHelperUnit, DAEMON_UNIT, HELPER_UNIT, HELPER_CAPABILITIES, type UnitInput } from './units.js';
 export { renderInstallToml, parseInstallToml, type InstallRecord } from '../installmeta/index.js';
+export { ensureRootOwnedDir, pathComponents, rootOnlyProblem } from './rootDirs.js';

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 
 suites=(build/src build/test/integration)
+[ -d build/test/adversarial ] && suites+=(build/test/adversarial)
 [ -d build/test/e2e ] && suites+=(build/test/e2e)
 
 echo "== tests: ${suites[*]}"

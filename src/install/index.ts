@@ -1,4 +1,4 @@
 export { systemInstall, systemRestart, systemStatus, systemUninstall, detectSupervisor, readInstall, libDirOf, placeBuild, flipCurrent, type StatusRow, type Supervisor, type SystemDeps } from './installer.js';
-export { renderDaemonUnit, renderHelperUnit, DAEMON_UNIT, HELPER_UNIT, HELPER_CAPABILITIES, type UnitInput } from './units.js';
+export { renderDaemonUnit, renderHelperUnit, DAEMON_UNIT, HELPER_UNIT, HELPER_CAPABILITIES, HELPER_NAMESPACES, DENIED_SYSCALL_GROUPS, FIXED_PATH, helperWritablePaths, type UnitInput } from './units.js';
 export { renderInstallToml, parseInstallToml, type InstallRecord } from '../installmeta/index.js';
 export { ensureRootOwnedDir, pathComponents, rootOnlyProblem } from './rootDirs.js';

@@ -1,9 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DENIED_SYSCALL_GROUPS, FIXED_PATH, HELPER_CAPABILITIES, helperWritablePaths, parseInstallToml, renderDaemonUnit, renderHelperUnit, renderInstallToml } from './index.js';
+import { spawn } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  DENIED_SYSCALL_GROUPS, ensureRootOwnedDir, findProcesses, supervisedProcess, FIXED_PATH, HELPER_CAPABILITIES, helperWritablePaths, parseInstallToml, pathComponents, processStartTime, readPidRecord,
+  recordedProcess, renderDaemonUnit, renderHelperUnit, renderInstallToml, stopRecordedProcess, writePidRecord,
+} from './index.js';
 
 const input = { node: '/usr/bin/node', libDir: '/usr/local/lib/banger/current', owner: 'ada' };
 const directives = (unit: string) => new Map(unit.split('\n').filter((l) => /^[A-Za-z]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+const isRoot = process.getuid?.() === 0;
 
 test('daemon unit: runs as the owner in system mode, keeps VMs and runtime files across restarts, sandboxed', () => {
   const d = directives(renderDaemonUnit(input));
@@ -65,3 +73,92 @@ test('install.toml round trip, with the pinned network', () => {
   assert.throws(() => parseInstallToml('owner = "x"\n'), /lacks owner, owner_uid or prefix/);
 });
 
+test('root-owned directories: made 0700 when absent; refused through a symlink, an unprivileged owner, or a group/other-writable ancestor', { skip: isRoot ? false : 'needs root' }, () => {
+  assert.deepEqual(pathComponents('/var/cache/banger-root'), ['/', '/var', '/var/cache', '/var/cache/banger-root']);
+  const base = mkdtempSync(join(tmpdir(), 'banger-rootdir-'));
+  try {
+    const made = join(base, 'a', 'root-cache');
+    ensureRootOwnedDir(made, 0o700);
+    assert.equal(statSync(made).mode & 0o7777, 0o700);
+    assert.equal(statSync(join(base, 'a')).mode & 0o7777, 0o755, 'a missing ancestor: 0755');
+    ensureRootOwnedDir(made, 0o700); // idempotent
+    mkdirSync(join(base, 'real'));
+    symlinkSync(join(base, 'real'), join(base, 'link'));
+    assert.throws(() => ensureRootOwnedDir(join(base, 'link', 'x'), 0o700), /link is a symlink, so root cannot safely keep its own files/);
+    assert.throws(() => ensureRootOwnedDir(join(base, 'link'), 0o700), /link is a symlink/);
+    mkdirSync(join(base, 'owners'));
+    chownSync(join(base, 'owners'), 4242, 4242);
+    assert.throws(() => ensureRootOwnedDir(join(base, 'owners', 'x'), 0o700), /owners belongs to uid 4242, not to root/);
+    for (const [mode, who] of [[0o775, 'its group'], [0o757, 'others']] as const) {
+      mkdirSync(join(base, `w${mode}`));
+      chmodSync(join(base, `w${mode}`), mode);
+      assert.throws(() => ensureRootOwnedDir(join(base, `w${mode}`, 'x'), 0o700), new RegExp(`is writable by ${who} \\(mode 0${mode.toString(8)}\\) without the sticky bit`));
+    }
+    mkdirSync(join(base, 'sticky'));
+    chmodSync(join(base, 'sticky'), 0o1777);
+    ensureRootOwnedDir(join(base, 'sticky', 'x'), 0o700); // as under /tmp
+    writeFileSync(join(base, 'file'), '');
+    assert.throws(() => ensureRootOwnedDir(join(base, 'file'), 0o700), /file is not a directory/);
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
+test('pid records: "<pid> <start time>" by root; a reused pid, a wrong uid, a non-root or linked file count as gone; stop goes through a pidfd', { skip: isRoot ? false : 'needs root' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'banger-pids-'));
+  const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+  try {
+    const rec = join(dir, 'daemon.pid');
+    writePidRecord(rec, child.pid!);
+    const start = processStartTime(child.pid!);
+    assert.match(start ?? '', /^\d+$/);
+    assert.equal(readFileSync(rec, 'utf8'), `${child.pid} ${start}\n`);
+    assert.deepEqual(readPidRecord(rec), { pid: child.pid, startTime: start });
+    assert.equal(recordedProcess(rec, 0), child.pid);
+    assert.equal(recordedProcess(rec, 4242), null, 'not running as the expected uid');
+    assert.equal(processStartTime(process.pid) !== null, true);
+    // Another process's start time: the pid was reused.
+    writeFileSync(join(dir, 'reused.pid'), `${child.pid} ${Number(start) + 1}\n`);
+    assert.equal(recordedProcess(join(dir, 'reused.pid')), null);
+    assert.equal(await stopRecordedProcess(join(dir, 'reused.pid')), false, 'never signalled');
+    writeFileSync(join(dir, 'bare.pid'), `${child.pid}\n`); // the old format, or the owner's own pid file
+    assert.equal(readPidRecord(join(dir, 'bare.pid')), null);
+    writeFileSync(join(dir, 'owners.pid'), `${child.pid} ${start}\n`);
+    chownSync(join(dir, 'owners.pid'), 4242, 4242);
+    assert.equal(readPidRecord(join(dir, 'owners.pid')), null, 'a record root did not write');
+    symlinkSync(rec, join(dir, 'link.pid'));
+    assert.equal(readPidRecord(join(dir, 'link.pid')), null);
+    assert.equal(child.exitCode, null, 'still running');
+    const exited = new Promise((r) => child.on('exit', (_c, sig) => r(sig)));
+    assert.equal(await stopRecordedProcess(rec, { uid: 0 }), true);
+    assert.equal(await exited, 'SIGTERM');
+    assert.equal(readPidRecord(rec), null, 'the record is removed');
+    assert.equal(recordedProcess(join(dir, 'missing.pid')), null);
+  } finally {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('without a valid record, processes are found by command line among the expected uid\'s only', { skip: isRoot ? false : 'needs root' }, async () => {
+  const marker = `banger-test-marker-${process.pid}-${Date.now()}`;
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)', marker], { stdio: 'ignore' });
+  const dir = mkdtempSync(join(tmpdir(), 'banger-pids-'));
+  try {
+    const match = (argv: readonly string[]) => argv.includes(marker);
+    for (let i = 0; i < 50 && findProcesses(0, match).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(findProcesses(0, match).map((p) => p.pid), [child.pid]);
+    assert.deepEqual(findProcesses(4242, match), [], 'another uid\'s processes only');
+    assert.deepEqual(supervisedProcess(join(dir, 'none.pid'), { uid: 0, match }), { pid: child.pid, how: 'command line' });
+    writePidRecord(join(dir, 'rec.pid'), child.pid!);
+    assert.deepEqual(supervisedProcess(join(dir, 'rec.pid'), { uid: 0, match }), { pid: child.pid, how: 'record' });
+    assert.equal(supervisedProcess(join(dir, 'none.pid'), { uid: 4242, match }), null);
+    const exited = new Promise((r) => child.on('exit', (_c, sig) => r(sig)));
+    assert.equal(await stopRecordedProcess(join(dir, 'none.pid'), { uid: 4242, match }), false, 'not the expected uid: left alone');
+    assert.equal(await stopRecordedProcess(join(dir, 'none.pid'), { uid: 0, match }), true);
+    assert.equal(await exited, 'SIGTERM');
+  } finally {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

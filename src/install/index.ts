@@ -3,3 +3,4 @@ export { findProcesses, processStartTime, readPidRecord, recordedProcess, stopRe
 export { renderDaemonUnit, renderHelperUnit, DAEMON_UNIT, HELPER_UNIT, HELPER_CAPABILITIES, HELPER_NAMESPACES, DENIED_SYSCALL_GROUPS, FIXED_PATH, helperWritablePaths, type UnitInput } from './units.js';
 export { renderInstallToml, parseInstallToml, type InstallRecord } from '../installmeta/index.js';
 export { ensureRootOwnedDir, pathComponents, rootOnlyProblem } from './rootDirs.js';
+export { removeTreeByFd } from './removeTree.js';

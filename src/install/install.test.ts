@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   DENIED_SYSCALL_GROUPS, ensureRootOwnedDir, findProcesses, supervisedProcess, FIXED_PATH, HELPER_CAPABILITIES, helperWritablePaths, parseInstallToml, pathComponents, processStartTime, readPidRecord,
-  recordedProcess, renderDaemonUnit, renderHelperUnit, renderInstallToml, stopRecordedProcess, writePidRecord,
+  recordedProcess, removeTreeByFd, renderDaemonUnit, renderHelperUnit, renderInstallToml, stopRecordedProcess, writePidRecord,
 } from './index.js';
 
 const input = { node: '/usr/bin/node', libDir: '/usr/local/lib/banger/current', owner: 'ada' };
@@ -160,5 +160,31 @@ test('without a valid record, processes are found by command line among the expe
   } finally {
     child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('purge removes an owner\'s tree through descriptors: links inside are unlinked, never followed', { skip: isRoot ? false : 'needs root' }, () => {
+  const base = mkdtempSync(join(tmpdir(), 'banger-rmtree-'));
+  try {
+    const outside = join(base, 'outside');
+    mkdirSync(join(outside, 'keep'), { recursive: true });
+    writeFileSync(join(outside, 'keep', 'file'), 'precious');
+    const top = join(base, 'state');
+    mkdirSync(join(top, 'a', 'b', 'c'), { recursive: true });
+    writeFileSync(join(top, 'a', 'b', 'c', 'f'), 'x');
+    symlinkSync(outside, join(top, 'a', 'to-outside'));
+    symlinkSync(join(outside, 'keep', 'file'), join(top, 'file-link'));
+    execFileSync('mkfifo', [join(top, 'a', 'fifo')]);
+    execFileSync('ln', [join(outside, 'keep', 'file'), join(top, 'hardlink')]);
+    removeTreeByFd(top);
+    assert.equal(existsSync(top), false);
+    assert.equal(readFileSync(join(outside, 'keep', 'file'), 'utf8'), 'precious', 'nothing outside the tree was touched');
+    removeTreeByFd(top); // absent: fine
+    symlinkSync(outside, join(base, 'top-link'));
+    removeTreeByFd(join(base, 'top-link'));
+    assert.equal(existsSync(join(base, 'top-link')), false, 'a symlink at the top is unlinked');
+    assert.ok(existsSync(join(outside, 'keep', 'file')));
+  } finally {
+    rmSync(base, { recursive: true, force: true });
   }
 });

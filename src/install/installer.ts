@@ -8,6 +8,7 @@ import type { Layout } from '../paths/index.js';
 import { METHODS, RpcClient } from '../rpc/index.js';
 import { isProcessAlive, ProcessSupervisor, which, writeFileAtomic, type HostRunner } from '../system/index.js';
 import { parseInstallToml, renderInstallToml, type InstallRecord } from '../installmeta/index.js';
+import { removeTreeByFd } from './removeTree.js';
 import { ensureRootOwnedDir } from './rootDirs.js';
 import { stopRecordedProcess, supervisedProcess, writePidRecord } from './rootPidFiles.js';
 import { DAEMON_UNIT, FIXED_PATH, HELPER_UNIT, renderDaemonUnit, renderHelperUnit } from './units.js';
@@ -326,7 +327,9 @@ export async function systemUninstall(d: SystemDeps, o: { purge: boolean }): Pro
     const links = await d.runner.run(['ip', '-o', 'link', 'show'], { allowFailure: true });
     for (const t of parseTapList(links.stdout).filter((t) => t.master === bridge)) await d.runner.run(['ip', 'link', 'del', 'dev', t.name], { allowFailure: true });
     if (existsSync(`/sys/class/net/${bridge}`)) await d.runner.run(['ip', 'link', 'del', 'dev', bridge], { allowFailure: true });
-    for (const dir of [l.stateDir, l.cacheDir, l.runtimeDir, l.rootHelperRuntimeDir, l.rootStateDir, l.rootCacheDir, l.configDir]) rmSync(dir, { recursive: true, force: true });
+    // The owner's trees may change under root's feet: removed through descriptors, never by path.
+    for (const dir of [l.stateDir, l.cacheDir, l.runtimeDir]) removeTreeByFd(dir);
+    for (const dir of [l.rootHelperRuntimeDir, l.rootStateDir, l.rootCacheDir, l.configDir]) rmSync(dir, { recursive: true, force: true });
   }
   return r;
 }

@@ -55,9 +55,10 @@ interface DoctorCheck { name: string; status: 'PASS' | 'WARN' | 'FAIL'; message?
  * redirect to another origin.
  */
 export async function runUpdate(d: UpdateDeps, o: UpdateOptions): Promise<string> {
+  const to = o.to !== undefined ? requireReleaseVersion(o.to, '--to') : undefined;
   const manifestText = (await fetchCapped(o.manifestUrl, CAPS.manifest, 'release manifest')).data!.toString('utf8');
   const manifest = parseManifest(manifestText, o.manifestUrl);
-  const target = o.to !== undefined ? requireReleaseVersion(o.to, '--to') : manifest.latestStable;
+  const target = to ?? manifest.latestStable;
   const release = manifest.releases.find((r) => bare(r.version) === bare(target));
   if (!release) throw new BangerError('not_found', `no release ${target} in the manifest`, { hint: `releases: ${manifest.releases.map((r) => r.version).join(', ') || 'none'}` });
   const current = o.current.version;

@@ -6,17 +6,20 @@ import { parseTapList } from '../roothelper/index.js';
 import { BangerError } from '../model/index.js';
 import type { Layout } from '../paths/index.js';
 import { METHODS, RpcClient } from '../rpc/index.js';
-import { isProcessAlive, ProcessSupervisor, readPidFile, removePidFile, which, writeFileAtomic, type HostRunner } from '../system/index.js';
+import { isProcessAlive, ProcessSupervisor, which, writeFileAtomic, type HostRunner } from '../system/index.js';
 import { parseInstallToml, renderInstallToml, type InstallRecord } from '../installmeta/index.js';
-import { DAEMON_UNIT, HELPER_UNIT, renderDaemonUnit, renderHelperUnit } from './units.js';
+import { removeTreeByFd } from './removeTree.js';
+import { ensureRootOwnedDir } from './rootDirs.js';
+import { stopRecordedProcess, supervisedProcess, writePidRecord } from './rootPidFiles.js';
+import { DAEMON_UNIT, FIXED_PATH, HELPER_UNIT, renderDaemonUnit, renderHelperUnit } from './units.js';
 
 /**
  * `banger system install|status|restart|uninstall` (SPEC 2). The build is copied into
  * PREFIX/lib/banger/<version> with a `current` symlink flipped atomically; both systemd
  * units are always written; they are started by systemd where it is PID 1, and otherwise
  * by the fallback supervisor: the helper (root) and the daemon (as the owner) started
- * detached in their own sessions, with pid files in their runtime directories and logs in
- * the state directory.
+ * detached in their own sessions, recorded (pid and start time) in root's runtime
+ * directory, with the helper's log there and the daemon's in the state directory.
  */
 export interface SystemDeps {
   runner: HostRunner;
@@ -62,7 +65,27 @@ async function lookupOwner(runner: HostRunner, owner: string): Promise<{ uid: nu
   return { uid, gid: Number(f[3]), home: f[5]! };
 }
 
-const helperPidFile = (l: Layout) => join(l.rootHelperRuntimeDir, 'helper.pid');
+/**
+ * The fallback supervisor's records of the processes it started (rootPidFiles): root-owned,
+ * in root's runtime directory. Never the daemon's own pid file in the owner's runtime dir,
+ * which the owner can rewrite to name any process.
+ */
+export const helperPidFile = (l: Layout) => join(l.rootHelperRuntimeDir, 'helper.pid');
+export const daemonPidRecord = (l: Layout) => join(l.rootHelperRuntimeDir, 'daemon.pid');
+
+/**
+ * The install's helper and daemon by command line, for processes a build without these
+ * records started (their pid files hold no start time, or are the owner's): node running
+ * this prefix's helper bundle (or `bangerd.js --root-helper`), or its `bangerd.js --system`.
+ */
+const isHelperArgv = (prefix: string) => (argv: readonly string[]) => {
+  const script = argv[1] ?? '';
+  return script.startsWith(`${libDirOf(prefix)}/`) && (script.endsWith('/banger-root-helper.js') || (script.endsWith('/bangerd.js') && argv.includes('--root-helper')));
+};
+const isDaemonArgv = (prefix: string) => (argv: readonly string[]) => {
+  const script = argv[1] ?? '';
+  return script.startsWith(`${libDirOf(prefix)}/`) && script.endsWith('/bangerd.js') && argv.includes('--system') && !argv.includes('--root-helper') && !argv.includes('--check-migrations');
+};
 /** The fallback helper's log: in its root-owned runtime directory, out of the owner's reach. */
 const helperLog = (l: Layout) => join(l.rootHelperRuntimeDir, 'helper.log');
 
@@ -79,6 +102,13 @@ function ensureDir(dir: string, uid: number, gid: number, mode: number): void {
   lchownSync(dir, uid, gid);
   chmodSync(dir, mode);
 }
+/** A directory of root's own (config, root's runtime, state and cache dirs): root-only from / down (ensureRootOwnedDir), then root:root `mode`. */
+function ensureRootDir(dir: string, mode: number): void {
+  ensureRootOwnedDir(dir, mode);
+  lchownSync(dir, 0, 0);
+  chmodSync(dir, mode);
+}
+
 export const libDirOf = (prefix: string) => join(prefix, 'lib', 'banger');
 
 /** Copies a build to LIB/<name>, through <name>.new so a half copy never has the final name. */
@@ -102,11 +132,14 @@ export async function systemInstall(d: SystemDeps, o: { owner: string; prefix: s
   requireRoot('system install');
   const { layout: l } = d;
   const owner = await lookupOwner(d.runner, o.owner);
+  // The host-wide network values the root helper will allow, pinned now from the config
+  // (root's /etc/banger/config.toml): later config edits cannot widen what root does.
+  const config = loadConfig({ layout: l, env: {} });
   if (existsSync(l.installToml)) {
     const prev = readInstall(l);
     if (prev.owner !== o.owner) throw new BangerError('conflict', `banger is already installed for ${prev.owner}`, { hint: 'uninstall it first: `sudo banger system uninstall`' });
     d.progress?.('stopping the running install');
-    await stopAll(d, prev.supervisor);
+    await stopAll(d, prev);
   }
   // The build, versioned, with an atomic flip of `current`.
   const lib = libDirOf(o.prefix);
@@ -119,11 +152,10 @@ export async function systemInstall(d: SystemDeps, o: { owner: string; prefix: s
     writeFileAtomic(join(o.prefix, 'bin', name), `#!/bin/sh\n# banger launcher (system install)\nexec "${o.node}" "${join(lib, 'current', `${name}.js`)}" "$@"\n`, 0o755);
   }
   // Directories with their owners and modes.
-  const dirs: Array<[string, number, number]> = [
-    [l.configDir, 0, 0o755], [l.stateDir, owner.uid, 0o700], [l.cacheDir, owner.uid, 0o700],
-    [l.runtimeDir, owner.uid, 0o700], [l.rootHelperRuntimeDir, 0, 0o711],
-  ];
-  for (const [dir, uid, mode] of dirs) ensureDir(dir, uid, uid === 0 ? 0 : owner.gid, mode);
+  // Root's own: the config, its runtime dir (the helper's socket, the pid records), its state
+  // (jails, image builds) and cache (update staging), beside the owner's and never inside them.
+  for (const [dir, mode] of [[l.configDir, 0o755], [l.rootHelperRuntimeDir, 0o711], [l.rootStateDir, 0o711], [l.rootCacheDir, 0o700]] as const) ensureRootDir(dir, mode);
+  for (const dir of [l.stateDir, l.cacheDir, l.runtimeDir]) ensureDir(dir, owner.uid, owner.gid, 0o700);
   // The owner's VMMs open /dev/net/tun to attach to their taps. Distributions ship it 0666
   // (the kernel checks the tap's owner, not the device); some containers tighten it.
   let tunModeBefore: number | undefined;
@@ -140,6 +172,7 @@ export async function systemInstall(d: SystemDeps, o: { owner: string; prefix: s
     owner: o.owner, owner_uid: owner.uid, owner_gid: owner.gid, home: owner.home, prefix: o.prefix, version: o.build.version, commit: o.build.commit,
     built_at: o.build.builtAt, installed_at: new Date().toISOString(), supervisor,
     ...(tunModeBefore !== undefined && { tun_mode_before: tunModeBefore }),
+    bridge_name: config.bridge_name, bridge_ip: config.bridge_ip, cidr: config.cidr,
   };
   writeFileAtomic(l.installToml, renderInstallToml(record), 0o644);
   const unitDir = d.unitDir ?? UNIT_DIR;
@@ -161,7 +194,9 @@ async function startAll(d: SystemDeps, r: InstallRecord): Promise<void> {
   } else {
     const sup = new ProcessSupervisor();
     const node = process.execPath;
-    const helper = sup.start({ argv: [node, join(lib, 'banger-root-helper.js')], logFile: helperLog(l), pidFile: helperPidFile(l) });
+    // A fixed, minimal environment: nothing of the installing shell's (PATH, LD_*, NODE_OPTIONS...) reaches root's helper.
+    const helper = sup.start({ argv: [node, join(lib, 'banger-root-helper.js')], logFile: helperLog(l), env: { PATH: FIXED_PATH, LANG: 'C' }, cwd: '/' });
+    writePidRecord(helperPidFile(l), helper.pid);
     await sup.waitReady(helper, helperLog(l), async () => existsSync(l.rootHelperSocket), { timeoutMs: 10_000, what: 'the root helper' });
     // The daemon's log is in the owner's state directory, so the owner opens it: a shell
     // running as the owner appends its output there (root never opens a path the owner controls).
@@ -178,6 +213,8 @@ async function startAll(d: SystemDeps, r: InstallRecord): Promise<void> {
       logFile: '/dev/null', cwd: '/',
       env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: r.home, USER: r.owner, LOGNAME: r.owner, BANGER_MODE: 'system', BANGER_DAEMON_LOG: log },
     });
+    // setpriv and sh exec into bangerd: one process, whose start time is fixed at its fork.
+    writePidRecord(daemonPidRecord(l), daemon.pid);
     // Ends early, with the log's tail, if the daemon exits instead of answering.
     const client = new RpcClient(l.daemonSocket, METHODS);
     await sup.waitReady(daemon, log, () => client.call('ping', {}).then(() => true, () => false), { timeoutMs: DAEMON_READY_MS, intervalMs: 100, what: 'the daemon' });
@@ -197,22 +234,16 @@ async function waitForDaemon(l: Layout, timeoutMs: number): Promise<void> {
   throw new BangerError('operation_failed', `the daemon did not answer within ${timeoutMs / 1000} s (${last})`, { hint: `see ${l.daemonLog} and ${helperLog(l)}` });
 }
 
-async function stopAll(d: SystemDeps, supervisor: Supervisor): Promise<void> {
+async function stopAll(d: SystemDeps, r: InstallRecord): Promise<void> {
   const { layout: l } = d;
-  if (supervisor === 'systemd') {
+  if (r.supervisor === 'systemd') {
     await d.runner.run(['systemctl', 'stop', DAEMON_UNIT, HELPER_UNIT], { allowFailure: true });
     return;
   }
-  // Daemon first (it may be using the helper), then the helper. VMMs are not touched.
-  for (const pidFile of [l.daemonPidFile, helperPidFile(l)]) {
-    const pid = readPidFile(pidFile);
-    if (pid && isProcessAlive(pid)) {
-      try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
-      for (let i = 0; i < 200 && isProcessAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
-      if (isProcessAlive(pid)) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-    }
-    removePidFile(pidFile);
-  }
+  // Daemon first (it may be using the helper), then the helper; each only if it is the
+  // process root recorded (same start time; the daemon running as the owner). VMMs are not touched.
+  await stopRecordedProcess(daemonPidRecord(l), { uid: r.owner_uid, match: isDaemonArgv(r.prefix) });
+  await stopRecordedProcess(helperPidFile(l), { uid: 0, match: isHelperArgv(r.prefix) });
 }
 
 export async function systemRestart(d: SystemDeps): Promise<InstallRecord> {
@@ -222,7 +253,7 @@ export async function systemRestart(d: SystemDeps): Promise<InstallRecord> {
     await d.runner.run(['systemctl', 'restart', HELPER_UNIT, DAEMON_UNIT]);
     await waitForDaemon(d.layout, DAEMON_READY_MS);
   } else {
-    await stopAll(d, r.supervisor);
+    await stopAll(d, r);
     await startAll(d, r);
   }
   return r;
@@ -232,18 +263,25 @@ export async function systemStatus(d: SystemDeps): Promise<{ install: InstallRec
   const r = readInstall(d.layout);
   const { layout: l } = d;
   const rows: StatusRow[] = [];
-  for (const [component, unit, pidFile, socket] of [['root helper', HELPER_UNIT, helperPidFile(l), l.rootHelperSocket], ['daemon', DAEMON_UNIT, l.daemonPidFile, l.daemonSocket]] as const) {
+  for (const [component, unit, pidFile, uid, match, socket] of [
+    ['root helper', HELPER_UNIT, helperPidFile(l), 0, isHelperArgv(r.prefix), l.rootHelperSocket],
+    ['daemon', DAEMON_UNIT, daemonPidRecord(l), r.owner_uid, isDaemonArgv(r.prefix), l.daemonSocket],
+  ] as const) {
     let pid: number | null;
     let detail: string;
+    let running: boolean;
     if (r.supervisor === 'systemd') {
       const show = await d.runner.run(['systemctl', 'show', '-p', 'MainPID', '-p', 'ActiveState', unit], { allowFailure: true });
       pid = Number(/MainPID=(\d+)/.exec(show.stdout)?.[1] ?? 0) || null;
       detail = `${unit} ${/ActiveState=(\S+)/.exec(show.stdout)?.[1] ?? 'unknown'}`;
+      running = !!pid && isProcessAlive(pid);
     } else {
-      pid = readPidFile(pidFile);
-      detail = `pid file ${pidFile}`;
+      // The same root-owned records and checks as stop: a process that is not the one recorded counts as stopped.
+      const found = supervisedProcess(pidFile, { uid, match });
+      pid = found?.pid ?? null;
+      detail = found?.how === 'command line' ? `found by command line (no valid record in ${pidFile})` : `pid file ${pidFile}`;
+      running = pid !== null;
     }
-    const running = !!pid && isProcessAlive(pid);
     rows.push({ component, supervisor: r.supervisor, state: running ? 'running' : 'stopped', pid: running ? pid : null, socket, detail });
   }
   return { install: r, rows };
@@ -263,7 +301,7 @@ export async function systemUninstall(d: SystemDeps, o: { purge: boolean }): Pro
     }
   }
   if (r.supervisor === 'systemd') await d.runner.run(['systemctl', 'disable', '--now', DAEMON_UNIT, HELPER_UNIT], { allowFailure: true });
-  else await stopAll(d, r.supervisor);
+  else await stopAll(d, r);
   const unitDir = d.unitDir ?? UNIT_DIR;
   for (const u of [DAEMON_UNIT, HELPER_UNIT]) rmSync(join(unitDir, u), { force: true });
   if (r.supervisor === 'systemd') await d.runner.run(['systemctl', 'daemon-reload'], { allowFailure: true });
@@ -289,7 +327,9 @@ export async function systemUninstall(d: SystemDeps, o: { purge: boolean }): Pro
     const links = await d.runner.run(['ip', '-o', 'link', 'show'], { allowFailure: true });
     for (const t of parseTapList(links.stdout).filter((t) => t.master === bridge)) await d.runner.run(['ip', 'link', 'del', 'dev', t.name], { allowFailure: true });
     if (existsSync(`/sys/class/net/${bridge}`)) await d.runner.run(['ip', 'link', 'del', 'dev', bridge], { allowFailure: true });
-    for (const dir of [l.stateDir, l.cacheDir, l.runtimeDir, l.rootHelperRuntimeDir, l.configDir]) rmSync(dir, { recursive: true, force: true });
+    // The owner's trees may change under root's feet: removed through descriptors, never by path.
+    for (const dir of [l.stateDir, l.cacheDir, l.runtimeDir]) removeTreeByFd(dir);
+    for (const dir of [l.rootHelperRuntimeDir, l.rootStateDir, l.rootCacheDir, l.configDir]) rmSync(dir, { recursive: true, force: true });
   }
   return r;
 }

@@ -2,7 +2,9 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HostRunner } from '../system/index.js';
-import { renderSums, sha256Hex, signSums } from './signing.js';
+import { renderSums, sha256Hex, signSums, tarballName } from './signing.js';
+
+export { tarballName };
 
 /**
  * The release build (issue 6): one tarball holding everything an install needs (the
@@ -28,8 +30,6 @@ export interface ReleaseOutput {
   sums: string;
   signature: string;
 }
-
-export const tarballName = (version: string) => `banger-${version}-linux-x64.tar.gz`;
 
 export async function buildRelease(i: ReleaseInput): Promise<ReleaseOutput> {
   const stage = mkdtempSync(join(tmpdir(), 'banger-release-'));

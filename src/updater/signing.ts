@@ -1,4 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
+import { BangerError } from '../model/index.js';
 
 /**
  * Release signatures (SPEC 9): ECDSA P-256 over SHA-256 of SHA256SUMS, DER-encoded and
@@ -46,4 +47,28 @@ export function parseSums(text: string): Map<string, string> {
     else if (bsd) out.set(bsd[1]!, bsd[2]!.toLowerCase());
   }
   return out;
+}
+
+/** The release tarball's file name, as SHA256SUMS lists it. */
+export const tarballName = (version: string) => `banger-${version.replace(/^v/, '')}-linux-x64.tar.gz`;
+
+/**
+ * The SHA-256 that a (verified) SHA256SUMS gives the tarball of `version`. The signature
+ * covers SHA256SUMS, not the manifest, so this is what binds the version: the sums must list
+ * that release's tarball, and no tarball of another release. A manifest entry for vX that
+ * points at the genuine signed files of vY is refused here, saying so.
+ */
+export function signedTarballHash(sumsText: string, version: string): string {
+  const bareVersion = version.replace(/^v/, '');
+  const name = tarballName(bareVersion);
+  const sums = parseSums(sumsText);
+  const others = [...sums.keys()].filter((f) => /^banger-.*\.tar\.gz$/.test(f) && !f.startsWith(`banger-${bareVersion}-`));
+  if (others.length) {
+    throw new BangerError('unauthorized', `the signature covers another release (its SHA256SUMS lists ${others.slice(0, 3).join(', ')}), not v${bareVersion}; refusing it`, {
+      hint: 'the manifest entry points at the signed files of a different version; nothing was changed',
+    });
+  }
+  const hash = sums.get(name);
+  if (!hash) throw new BangerError('unauthorized', `the signed SHA256SUMS has no line for ${name}, so the signature does not cover v${bareVersion}; refusing it`);
+  return hash;
 }

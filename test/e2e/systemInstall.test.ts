@@ -12,7 +12,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,6 +89,42 @@ test('system install: helper (root) and daemon (the owner) up under the fallback
   assert.equal(execFileSync('ps', ['-o', 'uid=', '-p', String(helper.pid)], { encoding: 'utf8' }).trim(), '0');
   for (const unit of ['bangerd.service', 'bangerd-root.service']) assert.ok(existsSync(join('/etc/systemd/system', unit)), `${unit} written`);
   assert.match(readFileSync('/etc/systemd/system/bangerd-root.service', 'utf8'), /^SendSIGKILL=no$/m);
+  // The network values the helper may use, pinned from the config at install time.
+  const record = readFileSync('/etc/banger/install.toml', 'utf8');
+  assert.match(record, new RegExp(`^bridge_name = "${bridge}"$`, 'm'));
+  assert.match(record, new RegExp(`^bridge_ip = "${subnet.replace(/\./g, '\\.')}\\.1"$`, 'm'));
+  assert.match(record, /^cidr = 24$/m);
+  // Root's own directories, and (fallback) root's records of the processes it started.
+  for (const [dir, mode] of [['/var/lib/banger-root', 0o711], ['/var/cache/banger-root', 0o700], ['/run/banger-root', 0o711]] as const) {
+    const st = statSync(dir);
+    assert.deepEqual([st.uid, st.gid, st.mode & 0o7777], [0, 0, mode], dir);
+  }
+  if (readFileSync('/etc/banger/install.toml', 'utf8').includes('supervisor = "fallback"')) {
+    for (const [file, c] of [['/run/banger-root/daemon.pid', daemon], ['/run/banger-root/helper.pid', helper]] as const) {
+      assert.match(readFileSync(file, 'utf8'), new RegExp(`^${c.pid} \\d+\n$`), `${file}: pid and start time`);
+      assert.equal(statSync(file).uid, 0);
+    }
+    const env = readFileSync(`/proc/${helper.pid}/environ`, 'utf8').split('\0').filter(Boolean).sort();
+    assert.deepEqual(env, ['LANG=C', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin'], "the helper inherits nothing of the installer's environment");
+  }
+});
+
+test('fallback supervisor: a pid the owner writes never gets a signal from root; restart stops only what root started', async (t) => {
+  if (!readFileSync('/etc/banger/install.toml', 'utf8').includes('supervisor = "fallback"')) { t.skip('systemd supervises this install'); return; }
+  const bystander = spawn('sleep', ['300'], { stdio: 'ignore', detached: true });
+  try {
+    // The owner's runtime dir is the owner's: it can name any process there.
+    writeFileSync('/run/banger/bangerd.pid', `${bystander.pid}\n`);
+    execFileSync('chown', [`${uid}:${uid}`, '/run/banger/bangerd.pid']);
+    const before = JSON.parse((await ok(asRoot(['system', 'status', '--json']))).stdout) as { components: Array<{ component: string; pid: number }> };
+    await ok(asRoot(['system', 'restart']));
+    assert.ok(isProcessAlive(bystander.pid!), 'root left the process named in the owner\'s pid file alone');
+    const after = JSON.parse((await ok(asRoot(['system', 'status', '--json']))).stdout) as { components: Array<{ component: string; state: string; pid: number }> };
+    assert.deepEqual(after.components.map((c) => c.state), ['running', 'running']);
+    for (const c of before.components) assert.equal(isProcessAlive(c.pid), false, `the old ${c.component} was stopped`);
+  } finally {
+    bystander.kill('SIGKILL');
+  }
 });
 
 test('the owner runs a VM: kernel, image (built by the helper) and network through the root helper', async () => {
@@ -215,6 +251,8 @@ test('banger update: check, refusals that touch nothing, dry run, a real update 
     const big = await asRoot(['update', '--manifest-url', `${rs.url}/big.json`, '--pubkey-file', rs.pub]);
     assert.match(big.stderr, /release manifest is \d+ bytes, more than the 1048576 bytes allowed/);
     const dry = await ok(asRoot(u(['--dry-run'])));
+    assert.deepEqual(readdirSync('/var/cache/banger-root/updates'), [], "the staging directory in root's cache is gone");
+    assert.equal(existsSync('/var/cache/banger/updates'), false, "nothing is staged in the owner's cache");
     assert.match(dry.stdout, /^dry run: v0\.9\.1 downloaded, verified and staged; nothing changed \(still v0\.1\.0\)$/m);
     assert.equal(installed(), before, 'install.toml untouched by every refusal and the dry run');
     assert.match(await version(), /^banger v0\.1\.0 /);
@@ -245,7 +283,7 @@ test('system uninstall --purge leaves no unit, launcher, build, socket, director
   await ok(asRoot(['system', 'uninstall', '--purge']));
   const left = [
     '/etc/systemd/system/bangerd.service', '/etc/systemd/system/bangerd-root.service', join(prefix, 'bin', 'banger'), join(prefix, 'lib', 'banger'),
-    '/etc/banger/install.toml', '/var/lib/banger', '/var/cache/banger', '/run/banger', '/run/banger-root',
+    '/etc/banger/install.toml', '/var/lib/banger', '/var/cache/banger', '/run/banger', '/run/banger-root', '/var/lib/banger-root', '/var/cache/banger-root',
   ].filter((p) => existsSync(p));
   assert.deepEqual(left, []);
   let procs = '';

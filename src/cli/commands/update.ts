@@ -13,15 +13,27 @@ export function registerUpdateCommand(program: Command, ctx: CliContext): void {
     .option('--to <version>', 'update (or go back) to this release instead of the latest stable one')
     .option('--dry-run', 'download, verify and stage the release, then stop without changing anything')
     .option('--force', 'even while the daemon is busy, or to reinstall the same version')
+    .option('--allow-downgrade', 'accept a release older than the installed one (refused otherwise)')
     .addOption(new Option('--manifest-url <url>').hideHelp())
     .addOption(new Option('--pubkey-file <file>').hideHelp())
     .description('update the system install to a signed release; running VMs keep running, and a failed update rolls back')
-    .addHelpText('after', '\nExamples:\n  banger update --check\n  sudo banger update\n  sudo banger update --to v0.2.0 --dry-run')
-    .action(async (o: { check?: boolean; to?: string; dryRun?: boolean; force?: boolean; manifestUrl?: string; pubkeyFile?: string }) => {
+    .addHelpText('after', [
+      '',
+      'Refused, with nothing changed: a version that is not vMAJOR.MINOR.PATCH, a signature that does',
+      'not cover the target release, a redirect to another host, and (without --allow-downgrade) a',
+      'release older than the installed one. The release is staged in /var/cache/banger-root (root\'s).',
+      '',
+      'Examples:',
+      '  banger update --check',
+      '  sudo banger update',
+      '  sudo banger update --to v0.2.0 --dry-run',
+      '  sudo banger update --to v0.1.0 --allow-downgrade',
+    ].join('\n'))
+    .action(async (o: { check?: boolean; to?: string; dryRun?: boolean; force?: boolean; allowDowngrade?: boolean; manifestUrl?: string; pubkeyFile?: string }) => {
       const message = await runUpdate(
         { runner: new ExecHostRunner(), layout: systemLayout(), progress: (m) => ctx.output.err(`  ${m}\n`) },
         {
-          check: !!o.check, to: o.to, dryRun: !!o.dryRun, force: !!o.force, current: buildInfo,
+          check: !!o.check, to: o.to, dryRun: !!o.dryRun, force: !!o.force, allowDowngrade: !!o.allowDowngrade, current: buildInfo,
           manifestUrl: o.manifestUrl ?? updateAnchors.manifestUrl,
           publicKeyPem: o.pubkeyFile ? readFileSync(o.pubkeyFile, 'utf8') : updateAnchors.publicKeyPem,
         },

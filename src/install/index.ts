@@ -1,6 +1,4 @@
 export { systemInstall, systemRestart, systemStatus, systemUninstall, detectSupervisor, readInstall, libDirOf, placeBuild, flipCurrent, helperPidFile, daemonPidRecord, type StatusRow, type Supervisor, type SystemDeps } from './installer.js';
 export { findProcesses, processStartTime, readPidRecord, recordedProcess, stopRecordedProcess, supervisedProcess, writePidRecord, type PidRecord } from './rootPidFiles.js';
-export { renderDaemonUnit, renderHelperUnit, DAEMON_UNIT, HELPER_UNIT, HELPER_CAPABILITIES, HELPER_NAMESPACES, DENIED_SYSCALL_GROUPS, FIXED_PATH, helperWritablePaths, type UnitInput } from './units.js';
+export { renderDaemonUnit, renderHelperUnit, DAEMON_UNIT, HELPER_UNIT, HELPER_CAPABILITIES, HELPER_NAMESPACES, DENIED_SYSCALL_GROUPS, FIXED_PATH, commonParent, helperWritablePaths, type UnitInput } from './units.js';
 export { renderInstallToml, parseInstallToml, type InstallRecord } from '../installmeta/index.js';
-export { ensureRootOwnedDir, pathComponents, rootOnlyProblem } from './rootDirs.js';
-export { removeTreeByFd } from './removeTree.js';

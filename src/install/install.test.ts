@@ -4,9 +4,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureRootOwnedDir, pathComponents, removeTreeAt } from '../system/index.js';
 import {
-  DENIED_SYSCALL_GROUPS, ensureRootOwnedDir, findProcesses, supervisedProcess, FIXED_PATH, HELPER_CAPABILITIES, helperWritablePaths, parseInstallToml, pathComponents, processStartTime, readPidRecord,
-  recordedProcess, removeTreeByFd, renderDaemonUnit, renderHelperUnit, renderInstallToml, stopRecordedProcess, writePidRecord,
+  DENIED_SYSCALL_GROUPS, findProcesses, supervisedProcess, FIXED_PATH, HELPER_CAPABILITIES, commonParent, helperWritablePaths, parseInstallToml, processStartTime, readPidRecord,
+  recordedProcess, renderDaemonUnit, renderHelperUnit, renderInstallToml, stopRecordedProcess, writePidRecord,
 } from './index.js';
 
 const input = { node: '/usr/bin/node', libDir: '/usr/local/lib/banger/current', owner: 'ada' };
@@ -49,8 +50,11 @@ test('helper unit: root, never SIGKILLed, preserved runtime dir, only the capabi
   for (const cap of ['CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_BOOT', 'CAP_SYS_TIME', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_BPF']) assert.ok(!HELPER_CAPABILITIES.includes(cap as never), cap);
   assert.equal(h.get('NoNewPrivileges'), 'yes', 'the jailer drops privileges, it never gains them');
   assert.equal(h.get('ProtectSystem'), 'strict');
-  assert.equal(h.get('ReadWritePaths'), '-/var/lib/banger-root -/var/cache/banger-root -/var/lib/banger');
-  assert.deepEqual(helperWritablePaths(), ['/var/lib/banger-root', '/var/cache/banger-root', '/var/lib/banger']);
+  // One entry for root's and the owner's state: jails hard-link the owner's files, and linkat fails across mounts.
+  assert.equal(h.get('ReadWritePaths'), '-/var/lib -/var/cache/banger-root');
+  assert.deepEqual(helperWritablePaths(), ['/var/lib', '/var/cache/banger-root']);
+  assert.equal(commonParent('/var/lib/banger-root', '/var/lib/banger'), '/var/lib');
+  assert.equal(commonParent('/a/b', '/c'), '/');
   assert.equal(h.get('PrivateTmp'), 'yes');
   assert.equal(h.get('ProtectHome'), 'yes');
   assert.equal(h.get('RestrictNamespaces'), 'mnt pid', "the jailer's --new-pid-ns and its mount namespace");
@@ -176,12 +180,12 @@ test('purge removes an owner\'s tree through descriptors: links inside are unlin
     symlinkSync(join(outside, 'keep', 'file'), join(top, 'file-link'));
     execFileSync('mkfifo', [join(top, 'a', 'fifo')]);
     execFileSync('ln', [join(outside, 'keep', 'file'), join(top, 'hardlink')]);
-    removeTreeByFd(top);
+    removeTreeAt(top);
     assert.equal(existsSync(top), false);
     assert.equal(readFileSync(join(outside, 'keep', 'file'), 'utf8'), 'precious', 'nothing outside the tree was touched');
-    removeTreeByFd(top); // absent: fine
+    removeTreeAt(top); // absent: fine
     symlinkSync(outside, join(base, 'top-link'));
-    removeTreeByFd(join(base, 'top-link'));
+    removeTreeAt(join(base, 'top-link'));
     assert.equal(existsSync(join(base, 'top-link')), false, 'a symlink at the top is unlinked');
     assert.ok(existsSync(join(outside, 'keep', 'file')));
   } finally {

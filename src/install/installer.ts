@@ -8,8 +8,7 @@ import type { Layout } from '../paths/index.js';
 import { METHODS, RpcClient } from '../rpc/index.js';
 import { isProcessAlive, ProcessSupervisor, which, writeFileAtomic, type HostRunner } from '../system/index.js';
 import { parseInstallToml, renderInstallToml, type InstallRecord } from '../installmeta/index.js';
-import { removeTreeByFd } from './removeTree.js';
-import { ensureRootOwnedDir } from './rootDirs.js';
+import { ensureRootOwnedDir, removeTreeAt } from '../system/index.js';
 import { stopRecordedProcess, supervisedProcess, writePidRecord } from './rootPidFiles.js';
 import { DAEMON_UNIT, FIXED_PATH, HELPER_UNIT, renderDaemonUnit, renderHelperUnit } from './units.js';
 
@@ -328,7 +327,7 @@ export async function systemUninstall(d: SystemDeps, o: { purge: boolean }): Pro
     for (const t of parseTapList(links.stdout).filter((t) => t.master === bridge)) await d.runner.run(['ip', 'link', 'del', 'dev', t.name], { allowFailure: true });
     if (existsSync(`/sys/class/net/${bridge}`)) await d.runner.run(['ip', 'link', 'del', 'dev', bridge], { allowFailure: true });
     // The owner's trees may change under root's feet: removed through descriptors, never by path.
-    for (const dir of [l.stateDir, l.cacheDir, l.runtimeDir]) removeTreeByFd(dir);
+    for (const dir of [l.stateDir, l.cacheDir, l.runtimeDir]) removeTreeAt(dir);
     for (const dir of [l.rootHelperRuntimeDir, l.rootStateDir, l.rootCacheDir, l.configDir]) rmSync(dir, { recursive: true, force: true });
   }
   return r;

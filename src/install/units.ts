@@ -12,7 +12,7 @@
  * device-mapper nodes), no MemoryDenyWriteExecute= (Node's JIT, QEMU's TCG), and a
  * syscall filter that only takes away what none of them uses.
  */
-import { systemLayout } from '../paths/index.js';
+import { systemLayout, ROOT_TOOL_PATH } from '../paths/index.js';
 
 export interface UnitInput {
   /** Absolute path of node (>= 20). */
@@ -26,7 +26,7 @@ export const DAEMON_UNIT = 'bangerd.service';
 export const HELPER_UNIT = 'bangerd-root.service';
 
 /** The helper's PATH (the unit's, and the fallback supervisor's): system directories only, never /usr/local or the installer's. */
-export const FIXED_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
+export const FIXED_PATH = ROOT_TOOL_PATH;
 
 /**
  * The capabilities the helper's operations use, and no others:
@@ -46,13 +46,26 @@ export const HELPER_CAPABILITIES = [
 /**
  * Where the helper writes; everything else is read-only to it (ProtectSystem=strict): root's
  * state (jails, image builds) and cache, and the owner's state dir (images and console logs,
- * created there by descriptor for the owner). /dev (device-mapper and loop nodes) and /proc
- * (/proc/sys/net/ipv4/ip_forward) are not touched by ProtectSystem; its runtime dir is
- * writable through RuntimeDirectory=. Not the owner's runtime dir: it writes nothing there.
+ * created there by descriptor for the owner). Root's state and the owner's are given as
+ * their common parent (/var/lib), not as two entries: each ReadWritePaths= entry becomes a
+ * mount of its own, and the owner's files are hard-linked into root's jails, which linkat
+ * refuses across mounts (EXDEV) even on one filesystem. /dev (device-mapper and loop
+ * nodes) and /proc (/proc/sys/net/ipv4/ip_forward) are not touched by ProtectSystem; its
+ * runtime dir is writable through RuntimeDirectory=. Not the owner's runtime dir: it
+ * writes nothing there.
  */
 export function helperWritablePaths(): string[] {
   const l = systemLayout();
-  return [l.rootStateDir, l.rootCacheDir, l.stateDir];
+  return [commonParent(l.rootStateDir, l.stateDir), l.rootCacheDir];
+}
+
+/** The deepest directory containing both paths. */
+export function commonParent(a: string, b: string): string {
+  const pa = a.split('/');
+  const pb = b.split('/');
+  let i = 0;
+  while (i < pa.length && i < pb.length && pa[i] === pb[i]) i++;
+  return pa.slice(0, i).join('/') || '/';
 }
 
 /** Namespaces the helper's children create: the jailer's mount and pid namespaces (--new-pid-ns), mmdebstrap's mount namespace. */

@@ -8,6 +8,13 @@ import { join } from 'node:path';
  */
 export type Mode = 'user' | 'system';
 
+/**
+ * The one PATH root's tools are found on (the root helper, its unit, the fallback
+ * supervisor's start of it): never an installing shell's, whose user tool directories
+ * would own root.
+ */
+export const ROOT_TOOL_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
+
 /** sun_path is 108 bytes including the terminating NUL. */
 export const MAX_SOCKET_PATH_BYTES = 107;
 

@@ -6,7 +6,7 @@ import { buildImage, findImageEntry } from '../imagecat/index.js';
 import { BangerError } from '../model/index.js';
 import type { PrivParams, PrivResult } from '../privops/index.js';
 import type { HostRunner } from '../system/index.js';
-import { fdPathForChild, type FdDir } from './fdDir.js';
+import { fdPathForChild, type FdDir } from '../system/index.js';
 import { closeQuietly, ensureOwnerDir, openOwnerState, openRootState, type HelperScope } from './scope.js';
 
 /** The files of a built image and the modes the owner gets them with (the root disk is shared and read-only). */

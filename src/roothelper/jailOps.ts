@@ -6,7 +6,7 @@ import { BangerError } from '../model/index.js';
 import { vmStateRelative } from '../paths/index.js';
 import type { PrivParams } from '../privops/index.js';
 import { hostcalls, processIdentity, ProcessSupervisor, readLogTail, type HostRunner } from '../system/index.js';
-import { FdDir } from './fdDir.js';
+import { FdDir } from '../system/index.js';
 import { closeQuietly, jailBaseOf, openOwnerInput, openOwnerState, openRootState, type HelperScope } from './scope.js';
 import { isJailedFirecrackerOf } from './vmmIdentity.js';
 

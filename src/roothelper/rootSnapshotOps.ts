@@ -4,7 +4,7 @@ import { vmStateRelative } from '../paths/index.js';
 import type { PrivParams } from '../privops/index.js';
 import type { HostRunner } from '../system/index.js';
 import { dmDevice, dmName, dmSnapshotCreate, dmSnapshotLoopArgv, dmSnapshotTeardown, parseSnapshotTable } from '../vmdisk/index.js';
-import { fdPathForChild } from './fdDir.js';
+import { fdPathForChild } from '../system/index.js';
 import { deviceNumbers } from './jailOps.js';
 import { closeQuietly, openOwnerInput, openOwnerState, type HelperScope } from './scope.js';
 

@@ -2,14 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { DEFAULT_PINNED_NETWORK, parseInstallToml, type InstallRecord } from '../installmeta/index.js';
 import { JsonLogger } from '../log/index.js';
 import { BangerError } from '../model/index.js';
-import type { Layout } from '../paths/index.js';
+import { ROOT_TOOL_PATH, type Layout } from '../paths/index.js';
 import { ExecHostRunner } from '../system/index.js';
 import { RootHelperServer } from './helperServer.js';
 import { detectJailBins, InProcessPrivilegedOps } from './inProcessPrivilegedOps.js';
 import type { HelperScope } from './scope.js';
 
-/** The one PATH root's tools are found on: never the installing shell's (a user's tool directory there would own root). */
-export const ROOT_TOOL_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 
 export interface RootHelperArgs {
   layout: Layout;

@@ -2,7 +2,7 @@ import { constants, fchownSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { BangerError } from '../model/index.js';
 import type { PinnedSettings } from '../privops/index.js';
-import { FdDir, requireOwnersFile } from './fdDir.js';
+import { FdDir, requireOwnersFile } from '../system/index.js';
 
 /**
  * What root may touch for one install, and the host-wide values it pins. Chosen by root

@@ -5,3 +5,5 @@ export {
   type ProcessIdentity, type StartSpec, type StartedProcess, type WaitReadyOptions,
 } from './processSupervisor.js';
 export { hostcalls, AT_FDCWD, O_PATH, RENAME_EXCHANGE, RENAME_NOREPLACE, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV, type Hostcalls } from './hostcalls.js';
+export { FdDir, fdPathForChild, plainName, plainRelative, removeTreeAt, requireOwnersFile } from './fdDir.js';
+export { ensureRootOwnedDir, pathComponents, rootOnlyProblem } from './rootDirs.js';

@@ -2,11 +2,11 @@ import { constants, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSyn
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BuildInfo } from '../buildinfo/index.js';
-import { ensureRootOwnedDir, flipCurrent, libDirOf, placeBuild, readInstall, renderInstallToml, systemRestart } from '../install/index.js';
+import { flipCurrent, libDirOf, placeBuild, readInstall, renderInstallToml, systemRestart } from '../install/index.js';
 import { BangerError } from '../model/index.js';
 import type { Layout } from '../paths/index.js';
 import { METHODS, RpcClient } from '../rpc/index.js';
-import { writeFileAtomic, type HostRunner } from '../system/index.js';
+import { ensureRootOwnedDir, writeFileAtomic, type HostRunner } from '../system/index.js';
 import { fetchCapped } from './download.js';
 import { bare, compareVersions, parseManifest, requireReleaseVersion, shown, type ManifestRelease } from './manifest.js';
 import { releasePublicKey, signedTarballHash, tarballName, verifySums } from './signing.js';

@@ -1,7 +1,9 @@
 import { closeSync, constants, fstatSync, lstatSync, readdirSync, type Stats } from 'node:fs';
 import { isAbsolute, normalize, sep } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { BangerError } from '../model/index.js';
-import { AT_FDCWD, hostcalls, RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV } from '../system/index.js';
+import { AT_FDCWD, hostcalls, RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV } from './hostcalls.js';
+import { pathComponents, rootOnlyProblem } from './rootDirs.js';
 
 /**
  * Directories root works in, held by descriptor. Root never checks a path and later uses
@@ -56,19 +58,14 @@ export interface TrustedDirOptions {
 }
 
 /**
- * Every ancestor of `path` must be a real directory owned by root that nobody else can
- * rename entries in (not group- or other-writable, or sticky like /tmp): then the name
+ * Every ancestor of `path` must be a root-only directory (rootDirs.ts): then the name
  * `path` means the same directory for as long as root uses it.
  */
 function checkTrustedAncestors(path: string): void {
-  const parts = path.split(sep).filter(Boolean);
-  let current = '';
-  for (const part of ['', ...parts.slice(0, -1)]) {
-    current = part === '' ? '/' : `${current === '/' ? '' : current}/${part}`;
-    const st = lstatSync(current);
-    const writableByOthers = (st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0;
-    if (!st.isDirectory() || st.uid !== 0 || writableByOthers) {
-      throw new BangerError('unauthorized', `${current} (on the way to ${path}) is not a root-owned directory that only root can change; root will not work under it`, {
+  for (const p of pathComponents(path).slice(0, -1)) {
+    const problem = rootOnlyProblem(p, lstatSync(p));
+    if (problem) {
+      throw new BangerError('unauthorized', `${problem} (on the way to ${path}), so it is not a root-owned directory that only root can change; root will not work under it`, {
         hint: `make every directory above ${path} root-owned and not group- or world-writable`,
       });
     }
@@ -228,4 +225,13 @@ export function requireOwnersFile(fd: number, ownerUid: number, what: string): S
   if (!st.isFile()) throw new BangerError('unauthorized', `${what} is not a regular file; refusing it`);
   if (st.uid !== ownerUid) throw new BangerError('unauthorized', `${what} belongs to uid ${st.uid}, not to the install's owner (uid ${ownerUid}); refusing it`);
   return st;
+}
+
+/**
+ * Removes the tree at `path` by descriptor (FdDir.removeTree), for trees someone else may be
+ * changing meanwhile (uninstall --purge of the owner's directories). `path`'s parent must be
+ * a root-only directory; absent is fine.
+ */
+export function removeTreeAt(path: string): void {
+  FdDir.openAnchor(dirname(path)).use((parent) => parent.removeTree(basename(path)));
 }

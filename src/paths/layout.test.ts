@@ -26,7 +26,6 @@ test('system layout uses the SPEC 4 locations', () => {
   assert.equal(l.rootHelperSocket, '/run/banger-root/bangerd-root.sock');
   assert.equal(l.dbFile, '/var/lib/banger/state.db');
   assert.equal(l.configFile, '/etc/banger/config.toml');
-  assert.equal(l.updatesDir, '/var/cache/banger/updates');
 });
 
 test('every socket path fits in sun_path (108 bytes) for the usual layouts', () => {

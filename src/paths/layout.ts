@@ -50,7 +50,6 @@ export interface Layout {
   logsDir: string;
   daemonLog: string;
   ociBlobsDir: string;
-  updatesDir: string;
   daemonSocket: string;
   daemonPidFile: string;
   rootHelperSocket: string;
@@ -138,7 +137,6 @@ function assemble(mode: Mode, r: Roots): Layout {
     logsDir,
     daemonLog: join(logsDir, 'bangerd.log'),
     ociBlobsDir: join(r.cacheDir, 'oci', 'blobs', 'sha256'),
-    updatesDir: join(r.cacheDir, 'updates'),
     daemonSocket: join(r.runtimeDir, 'bangerd.sock'),
     daemonPidFile: join(r.runtimeDir, 'bangerd.pid'),
     rootHelperSocket: join(r.rootHelperRuntimeDir, 'bangerd-root.sock'),

@@ -166,7 +166,7 @@ before(async () => {
   layout = {
     ...systemLayout(),
     configDir: join(root, 'etc'), configFile: join(root, 'etc', 'config.toml'), installToml: join(root, 'etc', 'install.toml'),
-    stateDir: join(root, 'state'), cacheDir: join(root, 'cache'), updatesDir: join(root, 'cache', 'updates'), runtimeDir: join(root, 'run'),
+    stateDir: join(root, 'state'), cacheDir: join(root, 'cache'), runtimeDir: join(root, 'run'),
     rootHelperRuntimeDir: join(root, 'run-root'), rootStateDir: join(root, 'state-root'), rootCacheDir: join(root, 'cache-root'),
     daemonSocket: join(root, 'run', 'bangerd.sock'), rootHelperSocket: join(root, 'run-root', 'bangerd-root.sock'),
   };
@@ -197,7 +197,7 @@ test('a traversal version (latest_stable, a release, --to) is refused before it 
   const evil = `../../../../tmp/${canary.split('/').pop()}`;
   const good = serve('060', 'v0.6.0', makeRelease('0.6.0'));
   // The version an old banger would have joined to the updates dir and deleted: it points at the canary.
-  assert.equal(join(layout.updatesDir, evil), canary, 'the test aims where the old code would have deleted');
+  assert.equal(join(layout.cacheDir, 'updates', evil), canary, 'the test aims where the old code (<cache>/updates/<version>) would have deleted');
   let e = await refused(options(manifest({ schema_version: 1, latest_stable: evil, releases: [{ ...good, version: evil }] })), /the manifest's latest_stable "\.\.\/\.\.\/\.\.\/\.\.\/tmp\/banger-canary-\w+" is not a release version/);
   assert.equal((e as Error & { code?: string }).code, 'unauthorized');
   await refused(options(manifest({ schema_version: 1, latest_stable: 'v0.6.0', releases: [good, { ...good, version: evil }] })), /the manifest's release "\.\.\/.*" is not a release version/);

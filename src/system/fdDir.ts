@@ -1,6 +1,5 @@
 import { closeSync, constants, fstatSync, lstatSync, readdirSync, type Stats } from 'node:fs';
-import { isAbsolute, normalize, sep } from 'node:path';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, isAbsolute, normalize } from 'node:path';
 import { BangerError } from '../model/index.js';
 import { AT_FDCWD, hostcalls, RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV } from './hostcalls.js';
 import { pathComponents, rootOnlyProblem } from './rootDirs.js';

@@ -1,7 +1,7 @@
 /**
  * A Firecracker API double (issue 7): an HTTP server on a unix socket that answers like
  * Firecracker 1.14.1 and validates every request against the official API definition
- * (../shared/reference/firecracker-api-v1.14.1.yaml): the method and path must exist; a
+ * (test/fixtures/firecracker/firecracker-api-v1.14.1.yaml, with its Apache-2.0 notice): the method and path must exist; a
  * body must match its definition (required fields, types, enums, minimums, and no unknown
  * fields, as Firecracker's deny_unknown_fields does); path ids must match body ids. It keeps
  * Firecracker's state machine (pre-boot configuration, InstanceStart, running), answers
@@ -13,7 +13,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 
-export const FIRECRACKER_API_DEFINITION = join(import.meta.dirname ?? '', '..', '..', '..', '..', 'shared', 'reference', 'firecracker-api-v1.14.1.yaml');
+export const FIRECRACKER_API_DEFINITION = join(import.meta.dirname ?? '', '..', '..', '..', 'test', 'fixtures', 'firecracker', 'firecracker-api-v1.14.1.yaml');
 
 type Schema = { $ref?: string; type?: string; required?: string[]; properties?: Record<string, Schema>; enum?: unknown[]; minimum?: number; items?: Schema; additionalProperties?: unknown };
 interface Operation { parameters?: Array<{ in: string; name: string; required?: boolean; schema?: Schema }> }

@@ -14,6 +14,9 @@
  *   renameAt2(olddirfd, old, newdirfd, new, flags)   renameat2 (RENAME_EXCHANGE for the tests'
  *                                        hostile owner; RENAME_NOREPLACE)
  *   pidfdOpen(pid), pidfdSendSignal(pidfd, signal)   signal a process without a pid-reuse race
+ *   loopAttach(fd)                       a free loop device backed by the file open as fd
+ *                                        (LOOP_SET_FD: read-only when fd is); returns its path.
+ *                                        losetup would reopen a /proc/PID/fd/N path by name.
  *
  * Errors are thrown as Error objects with `code` set to the errno name (ELOOP, EXDEV, ...),
  * like Node's own fs errors, so callers can tell a refused resolution from a missing file.
@@ -31,7 +34,9 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#include <linux/loop.h>
 #include <linux/openat2.h>
+#include <sys/ioctl.h>
 #include <node_api.h>
 
 #ifndef SYS_pidfd_open
@@ -249,6 +254,37 @@ static napi_value pidfd_send_signal_js(napi_env env, napi_callback_info info) {
   return undefined_value(env);
 }
 
+/* loopAttach(fd) -> "/dev/loopN": the file behind fd, never a name, backs the device */
+static napi_value loop_attach(napi_env env, napi_callback_info info) {
+  static const char usage[] = "loopAttach(fd)";
+  napi_value argv[1];
+  int32_t fd;
+  if (!get_args(env, info, 1, argv, usage) || !get_i32(env, argv[0], &fd, usage)) return NULL;
+  int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+  if (ctl < 0) return throw_errno(env, "open /dev/loop-control", errno);
+  /* Another process may take the free device between GET_FREE and SET_FD: try again. */
+  for (int attempt = 0; attempt < 32; attempt++) {
+    int n = ioctl(ctl, LOOP_CTL_GET_FREE);
+    if (n < 0) { int e = errno; close(ctl); return throw_errno(env, "LOOP_CTL_GET_FREE", e); }
+    char path[32];
+    snprintf(path, sizeof path, "/dev/loop%d", n);
+    int dev = open(path, O_RDWR | O_CLOEXEC);
+    if (dev < 0) { if (errno == ENOENT) continue; int e = errno; close(ctl); return throw_errno(env, path, e); }
+    int r = ioctl(dev, LOOP_SET_FD, fd);
+    int e = errno;
+    close(dev);
+    if (r == 0) {
+      close(ctl);
+      napi_value out;
+      napi_create_string_utf8(env, path, NAPI_AUTO_LENGTH, &out);
+      return out;
+    }
+    if (e != EBUSY) { close(ctl); return throw_errno(env, "LOOP_SET_FD", e); }
+  }
+  close(ctl);
+  return throw_errno(env, "no free loop device", EBUSY);
+}
+
 static void export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb) {
   napi_value fn;
   napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn);
@@ -266,6 +302,7 @@ static napi_value init(napi_env env, napi_value exports) {
   export_fn(env, exports, "renameAt2", rename_at2);
   export_fn(env, exports, "pidfdOpen", pidfd_open_js);
   export_fn(env, exports, "pidfdSendSignal", pidfd_send_signal_js);
+  export_fn(env, exports, "loopAttach", loop_attach);
   return exports;
 }
 

@@ -127,7 +127,7 @@ export class FirecrackerDriver implements VmmDriver {
         await sleep(50);
       }
       await this.configureAndBoot(f.firecrackerApiSocket, buildFirecrackerConfig(spec, {
-        vmlinux: IN_JAIL.kernel, initrd: spec.initrdPath ? IN_JAIL.initrd : null, rootDrive: IN_JAIL.rootDrive, workDisk: IN_JAIL.workDisk,
+        vmlinux: IN_JAIL.kernel, initrd: spec.initrdPath ? IN_JAIL.initrd : null, rootDrive: rootIsDevice ? IN_JAIL.rootDevice : IN_JAIL.rootDrive, workDisk: IN_JAIL.workDisk,
         logFile: IN_JAIL.logFile, metricsFile: IN_JAIL.metricsFile, vsockUds: IN_JAIL.vsockUds,
       }));
     } catch (e) {

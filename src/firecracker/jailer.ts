@@ -14,6 +14,11 @@ export const IN_JAIL = {
   kernel: '/vmlinux',
   initrd: '/initrd.img',
   rootDrive: '/rootfs',
+  /**
+   * A device-mapper root disk: a node in disk/, a directory root makes and keeps (the jailer
+   * hands /, /dev and /run to the owner, who could otherwise rename a node out of the jail).
+   */
+  rootDevice: '/disk/rootfs',
   workDisk: '/work.ext4',
   apiSocket: '/run/firecracker.socket',
   vsockUds: '/run/vsock.sock',

@@ -126,7 +126,12 @@ export class InProcessPrivilegedOps implements PrivilegedOps {
 
   async deleteTap(p: PrivParams<'deleteTap'>, ctx: PrivContext): Promise<null> {
     this.logCall(ctx, 'delete_tap', { name: p.name });
-    if (await this.linkExists(p.name)) await this.o.runner.run(['ip', 'link', 'del', 'dev', p.name]);
+    const existing = await this.o.runner.run(['ip', '-o', 'link', 'show', 'dev', p.name], { allowFailure: true });
+    if (existing.exitCode !== 0) return null;
+    // Another install's (another bridge's) tap is not this owner's to delete.
+    const master = parseTapList(existing.stdout)[0]?.master ?? null;
+    if (master && master !== this.net.bridgeName) throw new BangerError('conflict', `tap ${p.name} is attached to bridge ${master}, not to this install's ${this.net.bridgeName}; refusing to delete it`);
+    await this.o.runner.run(['ip', 'link', 'del', 'dev', p.name]);
     return null;
   }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chownSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, fstatSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeHostRunner } from '../../test/fakes/fakeHostRunner.js';
@@ -116,10 +116,20 @@ test('device-mapper is detected from /proc/misc; loop lists parse, by number and
   }
 });
 
-/** losetup is handed the descriptors root opened: /proc/<pid>/fd/N. */
-const FD_PATH = new RegExp(`^/proc/${process.pid}/fd/\\d+$`);
+/** Records the descriptors attach hands to LOOP_SET_FD, with what each one is. */
+function recordingLoops(names: string[]) {
+  const attached: Array<{ ino: number; writable: boolean }> = [];
+  return {
+    attached,
+    attachLoop: (fd: number) => {
+      const flags = parseInt(/flags:\s+([0-7]+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8); // octal open flags
+      attached.push({ ino: fstatSync(fd).ino, writable: (flags & 3) !== 0 });
+      return names.shift()!;
+    },
+  };
+}
 
-test('attach: refused without device-mapper before touching the host; owner inputs by descriptor; else loops, snapshot, owner, in that order', async () => {
+test('attach: refused without device-mapper before touching the host; owner inputs by descriptor (LOOP_SET_FD, the image read-only); then snapshot and owner, in that order', async () => {
   const t = ownerTree();
   try {
     const none = new FakeHostRunner();
@@ -127,24 +137,19 @@ test('attach: refused without device-mapper before touching the host; owner inpu
     await assert.rejects(new RootSnapshotOps({ runner: none, scope: t.scope, deviceMapper: () => false }).attach(p), /device-mapper is not available on this host/);
     assert.equal(none.calls.length, 0);
     const empty = () => new FakeHostRunner().on(['dmsetup', 'table'], { exitCode: 1 }).on(['losetup', '--list']);
-    await assert.rejects(new RootSnapshotOps({ runner: empty(), scope: t.scope, deviceMapper: () => true }).attach({ ...p, image: '/etc/passwd' }), /outside the owner's state directory/);
+    const never = () => { throw new Error('no loop may be attached'); };
+    await assert.rejects(new RootSnapshotOps({ runner: empty(), scope: t.scope, deviceMapper: () => true, attachLoop: never }).attach({ ...p, image: '/etc/passwd' }), /outside the owner's state directory/);
     writeFileSync(join(t.state, 'images', 'deb', 'roots'), 'x'); // root's file in the owner's directory
-    await assert.rejects(new RootSnapshotOps({ runner: empty(), scope: t.scope, deviceMapper: () => true }).attach({ ...p, image: join(t.state, 'images', 'deb', 'roots') }), /belongs to uid 0, not to the install's owner/);
+    await assert.rejects(new RootSnapshotOps({ runner: empty(), scope: t.scope, deviceMapper: () => true, attachLoop: never }).attach({ ...p, image: join(t.state, 'images', 'deb', 'roots') }), /belongs to uid 0, not to the install's owner/);
 
-    const r = new FakeHostRunner()
-      .on(['dmsetup', 'table'], { exitCode: 1 }).on(['losetup', '--list'])
-      .on(['losetup', '--find', '--show'], { stdout: '/dev/loop4\n' }).on(['losetup', '--find', '--show', '--read-only'], { stdout: '/dev/loop3\n' })
-      .on(['dmsetup', 'create']).on(['chown']);
-    const ops = new RootSnapshotOps({ runner: r, scope: t.scope, deviceMapper: () => true });
+    const r = new FakeHostRunner().on(['dmsetup', 'table'], { exitCode: 1 }).on(['losetup', '--list']).on(['dmsetup', 'create']).on(['chown']);
+    const loops = recordingLoops(['/dev/loop3', '/dev/loop4']);
+    const ops = new RootSnapshotOps({ runner: r, scope: t.scope, deviceMapper: () => true, attachLoop: loops.attachLoop });
     assert.deepEqual(await ops.attach(p), { device: '/dev/mapper/fc-rootfs-abcd1234' });
-    const argv = r.calls.map((c) => c.argv);
-    assert.deepEqual(argv[0], ['dmsetup', 'table', 'fc-rootfs-abcd1234']);
-    assert.deepEqual(argv[1], ['losetup', '--list', '--noheadings', '--output', 'NAME,BACK-INO,BACK-MAJ:MIN']);
-    assert.deepEqual(argv[2]!.slice(0, 4), ['losetup', '--find', '--show', '--read-only']);
-    assert.match(argv[2]![4]!, FD_PATH);
-    assert.deepEqual(argv[3]!.slice(0, 3), ['losetup', '--find', '--show']);
-    assert.match(argv[3]![3]!, FD_PATH);
-    assert.deepEqual(argv.slice(4).map((a) => a.join(' ')), [
+    assert.deepEqual(loops.attached, [{ ino: statSync(t.image).ino, writable: false }, { ino: statSync(t.cow).ino, writable: true }]);
+    assert.deepEqual(r.argvs(), [
+      'dmsetup table fc-rootfs-abcd1234',
+      'losetup --list --noheadings --output NAME,BACK-INO,BACK-MAJ:MIN',
       'dmsetup create fc-rootfs-abcd1234 --table 0 16 snapshot /dev/loop3 /dev/loop4 P 8',
       `chown ${OWNER}:${OWNER} /dev/mapper/fc-rootfs-abcd1234`,
     ]);
@@ -158,9 +163,9 @@ test('attach undoes its loop devices when the snapshot cannot be made; detach fi
   try {
     const r = new FakeHostRunner()
       .on(['dmsetup', 'table'], { exitCode: 1 }).on(['losetup', '--list']).on(['losetup', '-d']).on(['dmsetup', 'remove'], { exitCode: 1 })
-      .on(['losetup', '--find', '--show'], { stdout: '/dev/loop4\n' }).on(['losetup', '--find', '--show', '--read-only'], { stdout: '/dev/loop3\n' })
       .on(['dmsetup', 'create'], { exitCode: 1, stderr: 'device-mapper: reload ioctl failed: Invalid argument' });
-    await assert.rejects(new RootSnapshotOps({ runner: r, scope: t.scope, deviceMapper: () => true }).attach({ vmId: 'abcd1234', image: t.image }), /reload ioctl failed/);
+    const loops = recordingLoops(['/dev/loop3', '/dev/loop4']);
+    await assert.rejects(new RootSnapshotOps({ runner: r, scope: t.scope, deviceMapper: () => true, attachLoop: loops.attachLoop }).attach({ vmId: 'abcd1234', image: t.image }), /reload ioctl failed/);
     assert.deepEqual(r.argvs().slice(-3), ['dmsetup remove fc-rootfs-abcd1234', 'losetup -d /dev/loop4', 'losetup -d /dev/loop3']);
 
     const cow = statSync(t.cow);

@@ -1,12 +1,11 @@
-import { constants, fchownSync, readFileSync, statSync } from 'node:fs';
+import { constants, fchownSync, fstatSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { planJailer, sameFilesystemProblem, type JailerPlan } from '../firecracker/index.js';
 import { dmDevice } from '../vmdisk/index.js';
 import { BangerError } from '../model/index.js';
 import { vmStateRelative } from '../paths/index.js';
 import type { PrivParams } from '../privops/index.js';
-import { hostcalls, processIdentity, ProcessSupervisor, readLogTail, type HostRunner } from '../system/index.js';
-import { FdDir } from '../system/index.js';
+import { FdDir, hostcalls, processIdentity, ProcessSupervisor, type HostRunner } from '../system/index.js';
 import { closeQuietly, jailBaseOf, openOwnerInput, openOwnerState, openRootState, type HelperScope } from './scope.js';
 import { isJailedFirecrackerOf } from './vmmIdentity.js';
 
@@ -24,10 +23,24 @@ export interface JailBins {
 }
 
 const JAILER_TIMEOUT_MS = 15_000;
+/**
+ * The directories of a jail (relative to `<vm id>/`) that root makes, which may stay root's
+ * inside a chroot the jailer handed to the owner; anything else root-owned found below a
+ * directory of the owner's was moved there by the owner, and root does not remove it.
+ */
+const JAIL_SKELETON: ReadonlySet<string> = new Set(['root', 'root/dev', 'root/dev/net', 'root/run', 'root/disk']);
 /** How long the jailer's child may take to become Firecracker after the jailer has exited. */
 const EXEC_WAIT_MS = 3_000;
 const S_IFCHR = 0o020000;
 const S_IFBLK = 0o060000;
+
+/** The last `lines` lines of at most the last 4 KiB of the file open as `fd` (an owner's file: bounded). */
+function tailOf(fd: number, lines: number): string {
+  const size = fstatSync(fd).size;
+  const buf = Buffer.alloc(Math.min(4096, size));
+  const n = readSync(fd, buf, 0, buf.length, size - buf.length);
+  return buf.subarray(0, n).toString('utf8').trimEnd().split('\n').slice(-lines).join('\n');
+}
 
 /** Linux dev_t to major:minor (glibc's encoding). */
 export function deviceNumbers(rdev: bigint): { major: number; minor: number } {
@@ -65,7 +78,7 @@ export class JailOps {
     const inputs: Array<{ fd: number; dev: number; name: string }> = [];
     try {
       this.refuseWhileRunning(execDir, plan, p.vmId);
-      execDir.removeTree(p.vmId); // an earlier boot's jail
+      execDir.removeTree(p.vmId, JAIL_SKELETON); // an earlier boot's jail
       openOwnerState(scope).use((owner) => {
         for (const f of p.files) inputs.push({ ...openOwnerInput(owner, scope, f.source, f.name), name: f.name });
       });
@@ -79,17 +92,21 @@ export class JailOps {
             if (problem) throw new BangerError('operation_failed', problem);
             hostcalls().linkAt(f.fd, chroot.fd, f.name);
           }
-          chroot.makeDir('dev', 0o755).use((dev) => {
+          // Device nodes are root's, usable by the owner's group (0660): protected_hardlinks
+          // then refuses the owner a link to them, and the root disk sits in disk/, which stays
+          // root's (the jailer hands /, /dev and /run to the owner), so it cannot be renamed
+          // out of the jail either. A node kept outside would outlive the VM's device.
+          chroot.makeDir('dev', 0o755).use((dev) => chroot.makeDir('disk', 0o755).use((disk) => {
             for (const d of devices) {
-              const dir = d.name.startsWith('dev/') ? dev : chroot;
+              const dir = d.name === 'rootfs' ? disk : dev;
               const leaf = basename(d.name);
-              hostcalls().mknodAt(dir.fd, leaf, d.type | 0o600, d.numbers.major, d.numbers.minor);
-              hostcalls().fchownAt(dir.fd, leaf, scope.ownerUid, scope.ownerGid);
+              hostcalls().mknodAt(dir.fd, leaf, d.type | 0o660, d.numbers.major, d.numbers.minor);
+              hostcalls().fchownAt(dir.fd, leaf, 0, scope.ownerGid);
             }
-          });
+          }));
         });
       } catch (e) {
-        execDir.removeTree(p.vmId);
+        execDir.removeTree(p.vmId, JAIL_SKELETON);
         throw e;
       } finally {
         vmDir.close();
@@ -116,11 +133,12 @@ export class JailOps {
   /** The live process the jail's pid file names, when it is this VM's Firecracker; else null. */
   private runningPid(execDir: FdDir, plan: ReturnType<JailOps['plan']>, vmId: string): number | null {
     let fd: number;
-    try { fd = execDir.openFile(`${vmId}/root/${plan.execName}.pid`, constants.O_RDONLY | constants.O_NONBLOCK); } catch { return null; }
+    try { fd = execDir.openRegular(`${vmId}/root/${plan.execName}.pid`, constants.O_RDONLY); } catch { return null; }
     let text: string;
     try {
       if (!FdDir.isRegular(fd)) return null;
-      text = readFileSync(fd, 'utf8').slice(0, 32);
+      const buf = Buffer.alloc(32); // a pid; the owner must not make root read more
+      text = buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString('utf8');
     } finally {
       closeQuietly(fd);
     }
@@ -148,7 +166,7 @@ export class JailOps {
     const execDir = this.openExecDir(plan.execName);
     let logFd: number | null = null;
     try {
-      try { execDir.openDir(`${p.vmId}/root`).close(); } catch { throw new BangerError('bad_request', `VM ${p.vmId}'s jail is not prepared`); }
+      this.requireFreshJail(execDir, plan, p.vmId);
       this.refuseWhileRunning(execDir, plan, p.vmId);
       logFd = this.openConsoleLog(p.vmId);
       const jailer = new ProcessSupervisor().start({ argv: plan.argv, logFile: consoleName, logFd, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
@@ -162,7 +180,7 @@ export class JailOps {
         throw new BangerError('operation_failed', `the jailer did not finish within ${JAILER_TIMEOUT_MS / 1000} s`, { hint: `see ${consoleName}` });
       }
       if (outcome.code !== 0) {
-        const tail = readLogTail(`/proc/self/fd/${logFd}`, 8);
+        const tail = tailOf(logFd, 8);
         throw new BangerError('operation_failed', `the jailer failed (${outcome.signal ? `signal ${outcome.signal}` : `exit code ${outcome.code}`})`, { hint: tail ? `last lines of ${consoleName}:\n${tail}` : `see ${consoleName}` });
       }
       // The jailer may exit before its child has exec'd Firecracker: give the exec a moment.
@@ -177,6 +195,24 @@ export class JailOps {
       if (logFd !== null) closeQuietly(logFd);
       execDir.close();
     }
+  }
+
+  /**
+   * The jailer runs only on a jail prepare just made: root's (0755, nobody else can write),
+   * without the exec file or pid file of an earlier run. After a run the jailer has handed
+   * the chroot to the owner, who could have planted a link where the jailer copies the exec
+   * file (jailers before 1.14.1 follow it).
+   */
+  private requireFreshJail(execDir: FdDir, plan: ReturnType<JailOps['plan']>, vmId: string): void {
+    let chroot: FdDir;
+    try { chroot = execDir.openDir(`${vmId}/root`); } catch { throw new BangerError('bad_request', `VM ${vmId}'s jail is not prepared`); }
+    chroot.use((c) => {
+      const st = c.stat();
+      const used = c.entries().some((e) => e === plan.execName || e === `${plan.execName}.pid`);
+      if (st.uid !== 0 || (st.mode & 0o022) !== 0 || used) {
+        throw new BangerError('conflict', `VM ${vmId}'s jail was already used by a jailer; prepare it again before starting`, { hint: 'the daemon does this at every start; retry `banger vm start`' });
+      }
+    });
   }
 
   /**
@@ -196,7 +232,7 @@ export class JailOps {
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
-      fd = owner.openFile(rel, append);
+      fd = owner.openRegular(rel, append);
       try {
         FdDir.requireOwnedRegular(fd, scope.ownerUid, `VM ${vmId}'s console log`);
         return fd;
@@ -212,7 +248,7 @@ export class JailOps {
     const plan = this.plan(p.vmId);
     this.openExecDir(plan.execName).use((execDir) => {
       this.refuseWhileRunning(execDir, plan, p.vmId);
-      execDir.removeTree(p.vmId);
+      execDir.removeTree(p.vmId, JAIL_SKELETON);
     });
   }
 }

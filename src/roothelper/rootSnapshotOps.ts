@@ -2,9 +2,8 @@ import { fstatSync, readFileSync } from 'node:fs';
 import { BangerError } from '../model/index.js';
 import { vmStateRelative } from '../paths/index.js';
 import type { PrivParams } from '../privops/index.js';
-import type { HostRunner } from '../system/index.js';
-import { dmDevice, dmName, dmSnapshotCreate, dmSnapshotLoopArgv, dmSnapshotTeardown, parseSnapshotTable } from '../vmdisk/index.js';
-import { fdPathForChild } from '../system/index.js';
+import { hostcalls, type HostRunner } from '../system/index.js';
+import { dmDevice, dmName, dmSnapshotCreate, dmSnapshotTeardown, parseSnapshotTable } from '../vmdisk/index.js';
 import { deviceNumbers } from './jailOps.js';
 import { closeQuietly, openOwnerInput, openOwnerState, type HelperScope } from './scope.js';
 
@@ -42,12 +41,17 @@ const majMinOf = (dev: number) => { const n = deviceNumbers(BigInt(dev)); return
 /**
  * Root disks as device-mapper snapshots, for PrivilegedOps: loop devices over the owner's
  * read-only image and the VM's sparse COW file, each opened once under the owner's state
- * directory and checked to be the owner's regular file, then handed to losetup as
- * /proc/PID/fd/N; a persistent snapshot `fc-rootfs-<id>` owned by the owner. A failure
+ * directory, checked to be the owner's regular file, and attached by descriptor; a persistent snapshot `fc-rootfs-<id>` owned by the owner. A failure
  * part-way undoes what was made. Refused with a clear reason on hosts without device-mapper.
  */
 export class RootSnapshotOps {
-  constructor(private readonly o: { runner: HostRunner; scope: HelperScope; deviceMapper?: () => boolean }) {}
+  constructor(private readonly o: {
+    runner: HostRunner;
+    scope: HelperScope;
+    deviceMapper?: () => boolean;
+    /** Attaches a loop device to an open file (default: LOOP_SET_FD through hostcalls); tests record it. */
+    attachLoop?: (fd: number) => string;
+  }) {}
 
   private hasDeviceMapper(): boolean {
     return (this.o.deviceMapper ?? deviceMapperAvailable)();
@@ -70,11 +74,13 @@ export class RootSnapshotOps {
       }
     });
     try {
-      const loops = dmSnapshotLoopArgv(fdPathForChild(files.image.fd), fdPathForChild(files.cow.fd));
-      const origin = (await run.run(loops.origin)).stdout.trim();
+      // The loop devices are attached to the descriptors themselves (LOOP_SET_FD), never to a
+      // path: losetup would turn /proc/PID/fd/N back into a name and open that.
+      const attachLoop = this.o.attachLoop ?? ((fd: number) => hostcalls().loopAttach(fd));
+      const origin = attachLoop(files.image.fd); // read-only: the descriptor is
       let cow: string | null = null;
       try {
-        cow = (await run.run(loops.cow)).stdout.trim();
+        cow = attachLoop(files.cow.fd);
         await run.run(dmSnapshotCreate(vmId, files.image.size, origin, cow));
         // /dev/mapper is root's: the device's name cannot be swapped by the owner.
         await run.run(['chown', `${scope.ownerUid}:${scope.ownerGid}`, dmDevice(vmId)]);

@@ -49,7 +49,7 @@ export function ownerRelative(scope: HelperScope, path: string, what: string): s
 
 /** An owner's input file opened once (read-only, or read-write) and checked to be the owner's regular file. */
 export function openOwnerInput(owner: FdDir, scope: HelperScope, path: string, what: string, mode: 'read' | 'write' = 'read'): { fd: number; size: number; dev: number; ino: number } {
-  const fd = owner.openFile(ownerRelative(scope, path, what), mode === 'read' ? constants.O_RDONLY : constants.O_RDWR);
+  const fd = owner.openRegular(ownerRelative(scope, path, what), mode === 'read' ? constants.O_RDONLY : constants.O_RDWR);
   try {
     const st = requireOwnersFile(fd, scope.ownerUid, `${what} ${path}`);
     return { fd, size: st.size, dev: st.dev, ino: st.ino };

@@ -1,7 +1,7 @@
-import { closeSync, constants, fstatSync, lstatSync, readdirSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, type Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, normalize } from 'node:path';
 import { BangerError } from '../model/index.js';
-import { AT_FDCWD, hostcalls, RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV } from './hostcalls.js';
+import { AT_FDCWD, hostcalls, O_PATH, RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV } from './hostcalls.js';
 import { pathComponents, rootOnlyProblem } from './rootDirs.js';
 
 /**
@@ -137,6 +137,22 @@ export class FdDir {
     return openStrict(this.fd, plainRelative(rel, 'path'), flags, mode, this.describe(rel));
   }
 
+  /**
+   * A regular file `rel` under this directory, opened with `flags` (no O_CREAT) only once it
+   * is known to be one: first an O_PATH descriptor (which opens nothing), fstat'ed, then
+   * reopened through /proc/self/fd, so root never opens a device node or a fifo the owner
+   * planted. Anything else is refused.
+   */
+  openRegular(rel: string, flags: number): number {
+    const pathFd = this.openFile(rel, O_PATH);
+    try {
+      if (!fstatSync(pathFd).isFile()) throw new BangerError('unauthorized', `${this.describe(rel)} is not a regular file; refusing it`);
+      return openSync(`/proc/self/fd/${pathFd}`, flags | constants.O_NOCTTY);
+    } finally {
+      closeSync(pathFd);
+    }
+  }
+
   openDir(rel: string): FdDir {
     return new FdDir(openStrict(this.fd, plainRelative(rel, 'path'), O_DIR, 0, this.describe(rel)), this.describe(rel));
   }
@@ -170,16 +186,24 @@ export class FdDir {
   /**
    * Removes the entry `name` and, if it is a directory, everything in it, by descriptor:
    * each directory is opened under its parent's descriptor (never through a link, never
-   * across a mount) and emptied with unlinkat, so whatever the owner renames meanwhile,
-   * root only ever removes names inside the directories it holds open. Absent is fine.
+   * across a mount) and emptied with unlinkat, so whatever someone renames meanwhile, root
+   * only ever removes names inside the directories it holds open. Absent is fine.
+   *
+   * Inside a directory root does not own, root removes only what that directory's owner
+   * could remove itself: a subdirectory of another owner (root's own, say, that the owner
+   * moved in) is refused, unless it is one of `rootDirs` (paths relative to `name` that root
+   * made there itself, e.g. a jail's skeleton inside a chroot the jailer handed over).
    */
-  removeTree(name: string): void {
-    plainName(name);
+  removeTree(name: string, rootDirs: ReadonlySet<string> = new Set()): void {
+    this.removeAt(plainName(name), '', rootDirs);
+  }
+
+  private removeAt(name: string, rel: string, rootDirs: ReadonlySet<string>): void {
     // An owner writing in a subtree (a jail's run/) can swap a directory for a file, or refill
     // it, between root's look and its unlinkat: each such race only costs another attempt.
     for (let attempt = 0; ; attempt++) {
       try {
-        this.removeOnce(name);
+        this.removeOnce(name, rel, rootDirs);
         return;
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
@@ -188,7 +212,7 @@ export class FdDir {
     }
   }
 
-  private removeOnce(name: string): void {
+  private removeOnce(name: string, rel: string, rootDirs: ReadonlySet<string>): void {
     let sub: FdDir;
     try {
       sub = new FdDir(openRaw(this.fd, name, O_DIR, 0), this.describe(name));
@@ -201,7 +225,14 @@ export class FdDir {
       throw refusal(e, this.describe(name));
     }
     try {
-      for (const entry of sub.entries()) sub.removeTree(entry);
+      const parentUid = this.stat().uid;
+      const uid = sub.stat().uid;
+      if (parentUid !== 0 && uid !== parentUid && !rootDirs.has(rel)) {
+        throw new BangerError('unauthorized', `${sub.path} belongs to uid ${uid} but sits in a directory of uid ${parentUid}, which could not have removed it; root will not either`, {
+          hint: `move ${sub.path} back where it came from, then try again`,
+        });
+      }
+      for (const entry of sub.entries()) sub.removeAt(entry, rel ? `${rel}/${entry}` : entry, rootDirs);
     } finally {
       sub.close();
     }

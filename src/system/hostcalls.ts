@@ -16,6 +16,8 @@ export interface Hostcalls {
   renameAt2(olddirfd: number, oldname: string, newdirfd: number, newname: string, flags: number): void;
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, signal: number): void;
+  /** A free loop device backed by the file open as `fd` (read-only when fd is); its /dev path. */
+  loopAttach(fd: number): string;
 }
 
 export const AT_FDCWD = -100;

@@ -1,8 +1,8 @@
 /**
  * Copy-on-write root disks through device-mapper (the Firecracker root-disk strategy), planned as exact argv: the
  * read-only image and a sparse COW file on loop devices, then a persistent snapshot target
- * `fc-rootfs-<id>`. Loop device names are only known once losetup has run, so the plan is
- * a function of them. Carried out by PrivilegedOps.attachRootSnapshot on hosts with
+ * `fc-rootfs-<id>`. The loop devices are attached by descriptor (LOOP_SET_FD), and their
+ * names are only known then, so the plan is a function of them. Carried out by PrivilegedOps.attachRootSnapshot on hosts with
  * device-mapper; elsewhere the root disk is a sparse copy (and `vm show` says which).
  */
 export const dmName = (vmId: string) => `fc-rootfs-${vmId}`;
@@ -11,11 +11,6 @@ export const dmDevice = (vmId: string) => `/dev/mapper/${dmName(vmId)}`;
 /** The sparse COW store, made when the VM is created (no privileges needed). */
 export function dmSnapshotCowArgv(cowFile: string, cowSizeBytes: number): string[] {
   return ['truncate', '-s', String(cowSizeBytes), cowFile];
-}
-
-/** Loop devices: the image read-only (shared by every VM), then the VM's COW file. */
-export function dmSnapshotLoopArgv(image: string, cowFile: string): { origin: string[]; cow: string[] } {
-  return { origin: ['losetup', '--find', '--show', '--read-only', image], cow: ['losetup', '--find', '--show', cowFile] };
 }
 
 /** The table line: the whole image (512-byte sectors), persistent snapshot, 8-sector (4 KiB) chunks. */

@@ -52,8 +52,12 @@ while [ $# -gt 0 ]; do
 done
 name=$(basename "$exe")
 root="$base/$name/$id/root"
-cp "$exe" "$root/$name"
+# Never through an existing name (jailer 1.14.1: O_NOFOLLOW), and / and /run handed to uid:gid as the jailer does.
+set -C
+cat "$exe" > "$root/$name"
+set +C
 chmod 0755 "$root/$name"
+chown "$uid:$gid" "$root" "$root/run"
 setpriv --reuid="$uid" --regid="$gid" --clear-groups "$root/$name" --id="$id" "$@" </dev/null >/dev/null 2>&1 &
 echo $! > "$root/$name.pid"
 `;

@@ -9,8 +9,9 @@
  * really swapped.
  *
  * Not here, and why: device-mapper is absent on these machines (`dmsetup create` fails with
- * "/dev/mapper/control: open failed"), so the snapshot test runs the real losetup on the
- * descriptors and the refused dmsetup, and checks the undo; the jailer is a stand-in (no
+ * "/dev/mapper/control: open failed"), so the snapshot test attaches real loop devices to
+ * the descriptors (LOOP_SET_FD) and runs the refused dmsetup, and checks the undo; for the
+ * same reason no jail here holds a device node (the VM's /dev/mapper node cannot exist); the jailer is a stand-in (no
  * Firecracker binary can be had here) that does what banger relies on: it starts the jail's
  * copy of the exec file as the owner and writes its pid. Image builds (mmdebstrap, ~30 s)
  * race the hand-over, the part that writes into the owner's directory; the build itself runs
@@ -19,7 +20,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { silentLogger } from '../../src/log/index.js';
 import { handOverImage, RootSnapshotOps, type HelperScope } from '../../src/roothelper/index.js';
@@ -159,11 +160,12 @@ test('root snapshots: loops on the owner\'s files by descriptor (dmsetup refused
   ownerFile(join(a.state, 'images', 'snap', 'rootfs.ext4'), 2 << 20);
   decoy(join(a.state, 'decoy-vm2'), { 'rootfs.cow': join(a.canary, 'secret') });
   decoy(join(a.state, 'decoy-snap'), { 'rootfs.ext4': join(a.canary, 'passwd') });
+  decoy(join(a.state, 'images', 'snap'), { 'evil.ext4': join(a.canary, 'secret') });
   const scope: HelperScope = { ownerUid: a.uid, ownerGid: a.gid, ownerStateDir: a.state, rootStateDir: a.rootState, network: { bridgeName: a.bridge.name, bridgeIp: a.bridge.ip, cidr: a.bridge.cidr } };
   // device-mapper is absent here: claim it, so attach goes as far as the host lets it (real losetup, refused dmsetup, undo).
   const ops = new RootSnapshotOps({ runner: new ExecHostRunner(), scope, deviceMapper: () => true });
   const before = a.snapshotOutside();
-  const swapper = a.asOwner({ mode: 'swap', durationMs: RACE_MS, pairs: [[vmDir, join(a.state, 'decoy-vm2')], [join(a.state, 'images', 'snap'), join(a.state, 'decoy-snap')]] });
+  const swapper = a.asOwner({ mode: 'swap', durationMs: RACE_MS, pairs: [[vmDir, join(a.state, 'decoy-vm2')], [join(a.state, 'images', 'snap'), join(a.state, 'decoy-snap')], [join(a.state, 'images', 'snap', 'rootfs.ext4'), join(a.state, 'images', 'snap', 'evil.ext4')]] });
   const deadline = Date.now() + RACE_MS - 300;
   const outcomes: Record<string, number> = {};
   while (Date.now() < deadline) {
@@ -245,4 +247,40 @@ test('hostile parameters: every operation refuses what root pins or a request ma
   assert.equal(links(), linksBefore, 'no link was made');
   assert.equal(tables(), tablesBefore, 'no nft table was made');
   assert.equal(a.snapshotOutside(), before);
+});
+
+test('a used jail: the jailer never runs again over a chroot the owner now controls, a root directory the owner moved in is not removed, and a huge pid file is read 32 bytes at most', async () => {
+  const VM = 'abcd0007';
+  const vmDir = join(a.state, 'vms', VM);
+  ownerFile(join(vmDir, 'work.ext4'), 4096);
+  const request = (method: string, params: object) => a.asOwner({ mode: 'requests', iterations: 1, durationMs: 10_000, steps: [{ method, params }] });
+  const root = join(a.rootState, 'jail', 'firecracker', VM, 'root');
+  assert.deepEqual(await request('priv.prepare_jail', { vmId: VM, devices: [], files: [{ name: 'work.ext4', source: join(vmDir, 'work.ext4') }] }), { rounds: 1, 'priv.prepare_jail ok': 1 });
+  const started = await a.asOwner({ mode: 'requests', iterations: 1, durationMs: 10_000, steps: [
+    { method: 'priv.start_jailer', params: { vmId: VM } }, { method: 'priv.signal_process', params: { pid: '$pid', signal: 'KILL' } },
+  ] });
+  assert.deepEqual(started, { rounds: 1, 'priv.start_jailer ok': 1, 'priv.signal_process ok': 1 });
+  execFileSync('sleep', ['0.3']);
+  assert.equal(lstatSync(root).uid, a.uid, 'the jailer handed the chroot to the owner');
+  const before = a.snapshotOutside();
+  // The owner plants a link where the jailer copies its exec file, and removes the pid file.
+  a.ownerSh(`rm -f ${root}/firecracker ${root}/firecracker.pid && ln -s ${a.canary}/secret ${root}/firecracker`);
+  assert.deepEqual(await request('priv.start_jailer', { vmId: VM }), { rounds: 1, 'priv.start_jailer conflict': 1 }, 'a used jail is prepared again first');
+  // A root directory the owner could not empty, moved into the jail by the owner.
+  const foreign = join(a.state, 'foreign'); // the owner's, with a directory of root's inside
+  mkdirSync(join(foreign, 'build'), { recursive: true });
+  writeFileSync(join(foreign, 'build', 'artifact'), 'root build output');
+  execFileSync('chown', [`${a.uid}:${a.gid}`, foreign]);
+  a.ownerSh(`mv ${foreign} ${root}/run/foreign`);
+  assert.deepEqual(await request('priv.remove_jail', { vmId: VM }), { rounds: 1, 'priv.remove_jail unauthorized': 1 });
+  assert.equal(existsSync(join(root, 'run', 'foreign', 'build', 'artifact')), true, 'root removed nothing the owner could not');
+  execFileSync('mv', [join(root, 'run', 'foreign'), foreign]);
+  // A 1 GiB (sparse) pid file: root reads a pid's worth of it.
+  a.ownerSh(`rm -f ${root}/firecracker.pid && truncate -s 1G ${root}/firecracker.pid`);
+  const t0 = Date.now();
+  assert.deepEqual(await request('priv.remove_jail', { vmId: VM }), { rounds: 1, 'priv.remove_jail ok': 1 });
+  assert.ok(Date.now() - t0 < 3_000, `removed promptly (${Date.now() - t0} ms)`);
+  assert.equal(existsSync(join(a.rootState, 'jail', 'firecracker', VM)), false);
+  rmSync(foreign, { recursive: true, force: true });
+  assert.equal(a.snapshotOutside(), before, 'nothing outside banger\'s trees changed');
 });

@@ -11,7 +11,7 @@
  * banger does not use them), and exec-in-place without --new-pid-ns (refused).
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, constants, copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -48,7 +48,8 @@ if (!values['new-pid-ns']) fail('this stand-in emulates --new-pid-ns only (it ca
 const execName = basename(execFile);
 const chroot = join(values['chroot-base-dir'], execName, id, 'root');
 mkdirSync(chroot, { recursive: true });
-copyFileSync(execFile, join(chroot, execName));
+// Never through an existing name, as jailer 1.14.1 (O_NOFOLLOW and a link-count check).
+copyFileSync(execFile, join(chroot, execName), constants.COPYFILE_EXCL);
 chmodSync(join(chroot, execName), 0o755);
 for (const [node, major, minor] of [['dev/net/tun', 10, 200], ['dev/kvm', 10, 232]] as const) {
   mkdirSync(join(chroot, node, '..'), { recursive: true });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { Command } from 'commander';
 import { buildProgram, runCli, renderVmList, renderTable, formatAge, reportError, type Output } from './index.js';
 import { CliContext } from './context.js';
+import { isSshTransportFailure } from './sshSession.js';
 import { BangerError } from '../model/index.js';
 import { sampleVm } from '../../test/fixtures/vms.js';
 
@@ -64,4 +65,11 @@ test('vm list rendering: columns, empty state, colour only when enabled', () => 
   assert.match(renderVmList(memoryOutput(), []), /no VMs yet/);
   assert.equal(renderTable(['A', 'B'], [['x', '']]), 'A  B\nx\n');
   assert.equal(formatAge('2026-01-01T00:00:00Z', Date.parse('2026-01-03T00:00:00Z')), '2d ago');
+});
+
+test('ssh failures before the session began are told apart from a command\'s own status 255', () => {
+  for (const e of ['Connection timed out during banner exchange\n', 'kex_exchange_identification: read: Connection reset by peer\n', 'Connection closed by 10.0.0.2 port 22\n']) {
+    assert.equal(isSshTransportFailure(e), true, e);
+  }
+  for (const e of ['', 'Permission denied (publickey).\n', 'some command failed\n', 'Host key verification failed.\n']) assert.equal(isSshTransportFailure(e), false, e);
 });

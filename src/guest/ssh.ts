@@ -66,7 +66,9 @@ export function sshOptions(t: SshTarget): string[] {
     '-o', `HostKeyAlias=${t.alias}`,
     '-o', 'StrictHostKeyChecking=yes',
     '-o', 'LogLevel=ERROR',
-    '-o', 'ConnectTimeout=5',
+    // The guest answered the readiness probe already; a starved TCG guest can still take
+    // more than 5 s to re-exec sshd and send its banner (ConnectTimeout covers both).
+    '-o', 'ConnectTimeout=15',
     '-o', 'ServerAliveInterval=15',
   ];
 }

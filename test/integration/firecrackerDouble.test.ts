@@ -68,9 +68,15 @@ test('every body definition of the API file is enforced: minimal bodies pass; a 
 async function withDouble(fn: (fc: FakeFirecracker, api: FirecrackerApi, socket: string) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'banger-fc-'));
   const socket = join(dir, 'api.sock');
-  const fc = new FakeFirecracker({ socketPath: socket });
-  await fc.listen();
-  try { await fn(fc, new FirecrackerApi(socket), socket); } finally { await fc.close(); rmSync(dir, { recursive: true, force: true }); }
+  let fc: FakeFirecracker | null = null;
+  try {
+    fc = new FakeFirecracker({ socketPath: socket });
+    await fc.listen();
+    await fn(fc, new FirecrackerApi(socket), socket);
+  } finally {
+    await fc?.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function raw(socket: string, method: string, path: string, body?: string): Promise<{ status: number; body: string }> {

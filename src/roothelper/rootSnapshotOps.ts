@@ -24,8 +24,8 @@ export function parseLoopList(output: string): Map<string, string> {
 
 /**
  * Loop devices whose backing file is the inode `ino` on device `majMin`, from
- * `losetup --list --noheadings --output NAME,BACK-INO,BACK-MAJ:MIN` (loops are attached
- * through /proc/PID/fd paths, so their backing names say nothing; the inode does).
+ * `losetup --list --noheadings --output NAME,BACK-INO,BACK-MAJ:MIN`: a backing file's name
+ * is wherever the owner has since renamed it to, its inode is what root attached.
  */
 export function loopsBackedBy(output: string, ino: number, majMin: string): string[] {
   const out: string[] = [];

@@ -9,7 +9,7 @@ import { formatSize, resolveVmDefaults } from '../model/index.js';
 import { accelProbeFile, SSH_CONFIG_BEGIN_MARKER, type Layout } from '../paths/index.js';
 import { migrationStatus, openDatabaseReadOnly, type Db } from '../store/index.js';
 import { resolvedPresent } from '../vmdns/index.js';
-import { deviceMapperAvailable } from '../roothelper/rootSnapshotOps.js';
+import { deviceMapperAvailable } from '../roothelper/index.js';
 import { which, type HostRunner } from '../system/index.js';
 import type { HostFacts, ToolFact } from './facts.js';
 

@@ -1,6 +1,6 @@
 import { accessSync, constants, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Accel } from './argv.js';
-import { kvmVerdict } from '../vmm/select.js';
+import { kvmVerdict } from '../vmm/index.js';
 
 /**
  * accel = auto: KVM when a stock guest actually boots under it, else TCG. A paravirtual

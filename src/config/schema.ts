@@ -1,7 +1,7 @@
 import { isIPv4 } from 'node:net';
 import { posix } from 'node:path';
 import { z } from 'zod';
-import { BRIDGE_NAME_PATTERN, DEFAULT_BRIDGE_NAME, parseDuration, parseSize, DurationParseError, SizeParseError } from '../model/index.js';
+import { BRIDGE_NAME_PATTERN, DEFAULT_BRIDGE_NAME, VMM_SETTINGS, parseDuration, parseSize, DurationParseError, SizeParseError } from '../model/index.js';
 
 export { BRIDGE_NAME_PATTERN };
 
@@ -75,7 +75,7 @@ const guestPathUnderRoot = z.string().transform((v, ctx) => {
 
 export const TOP_LEVEL_KEYS = {
   log_level: { schema: z.enum(LOG_LEVELS), shownDefault: 'info', doc: 'Daemon log verbosity: debug, info, warn or error. The env var BANGER_LOG_LEVEL overrides it.' },
-  vmm: { schema: z.enum(['auto', 'firecracker', 'qemu']), shownDefault: 'auto', doc: 'Back-end of new VMs (vm create/run --vmm overrides it). auto picks firecracker when the binary is present, KVM can run guests and the kernel suits Firecracker, else qemu. A VM keeps the back-end it was created with.' },
+  vmm: { schema: z.enum(VMM_SETTINGS), shownDefault: 'auto', doc: 'Back-end of new VMs (vm create/run --vmm overrides it). auto picks firecracker when the binary is present, KVM can run guests and the kernel suits Firecracker, else qemu. A VM keeps the back-end it was created with.' },
   accel: { schema: z.enum(['auto', 'kvm', 'tcg']), shownDefault: 'auto', doc: 'QEMU accelerator. auto uses kvm when a guest actually boots under it, else tcg (software emulation, with a doctor warning).' },
   firecracker_bin: { schema: absPath, shownDefault: 'PATH lookup of firecracker', doc: 'Path to the firecracker binary.' },
   jailer_bin: { schema: absPath, shownDefault: '/usr/bin/jailer', doc: 'Path to the Firecracker jailer (a root daemon runs it; a system install\'s root helper uses its own, from root\'s PATH).' },

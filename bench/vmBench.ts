@@ -20,6 +20,7 @@ import { workspaceBench } from './workspaceBench.js';
 import { formatSummary, summarize } from './stats.js';
 import { buildQemuArgv, hostTscKhz } from '../src/qemu/index.js';
 import { vmFiles, userLayout } from '../src/paths/index.js';
+import { vmTapName } from '../src/model/index.js';
 import { sshArgv } from '../src/guest/index.js';
 
 const RUNS = Number(process.env.BENCH_VM_RUNS ?? 3);
@@ -44,7 +45,7 @@ async function rawBoot(s: Sandbox, subnet: string, bridge: string, i: number): P
   const files = vmFiles(layout, id);
   mkdirSync(files.dir, { recursive: true });
   mkdirSync(files.runtimeDir, { recursive: true });
-  const tap = `tap-fc-${id}`;
+  const tap = vmTapName(id);
   const ip = `${subnet}.${200 + i}`;
   // Disks and keys prepared outside the timing, as banger prepares them before it boots.
   execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', join(image, 'rootfs.ext4'), files.rootfsOverlay]);

@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { LineSplitter, LineTooLongError, readLine } from '../framing/index.js';
 import { decodeResponse, encodeRequest, type AgentExecParams, type AgentExecResult, type AgentHealth, type AgentListener, type AgentMethods } from './protocol.js';
 
 /**
@@ -26,39 +27,30 @@ const MAX_LINE = 32 * 1024 * 1024;
 export class AgentClient {
   private nextId = Math.floor(Math.random() * 1e9);
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
-  private buf = '';
   private closedError: AgentError | null = null;
+  private readonly lines = new LineSplitter(MAX_LINE, (line) => this.onLine(line), () => {
+    this.failAll(new AgentError('transport', 'agent sent a line longer than 32 MiB'));
+    this.socket.destroy();
+  });
 
   /** `initial`: bytes that arrived with the transport handshake and belong to the protocol stream. */
-  constructor(private readonly socket: Socket, initial = '') {
-    socket.setEncoding('utf8');
+  constructor(private readonly socket: Socket, initial: Buffer = Buffer.alloc(0)) {
     socket.setNoDelay?.(true);
-    socket.on('data', (chunk: string) => this.onData(chunk));
+    socket.on('data', (chunk: Buffer) => this.lines.push(chunk));
     socket.on('error', (e) => this.failAll(new AgentError('transport', `agent connection failed: ${e.message}`)));
     socket.on('close', () => this.failAll(new AgentError('transport', 'agent connection closed')));
-    if (initial) this.onData(initial);
+    if (initial.length > 0) this.lines.push(initial);
   }
 
-  private onData(chunk: string): void {
-    this.buf += chunk;
-    if (this.buf.length > MAX_LINE) {
-      this.failAll(new AgentError('transport', 'agent sent a line longer than 32 MiB'));
-      this.socket.destroy();
-      return;
-    }
-    let nl: number;
-    while ((nl = this.buf.indexOf('\n')) >= 0) {
-      const line = this.buf.slice(0, nl);
-      this.buf = this.buf.slice(nl + 1);
-      const r = decodeResponse(line);
-      if (!r || typeof r.id !== 'number') continue;
-      const p = this.pending.get(r.id);
-      if (!p) continue;
-      this.pending.delete(r.id);
-      clearTimeout(p.timer);
-      if (r.ok) p.resolve(r.result);
-      else p.reject(new AgentError(r.error.code, r.error.message));
-    }
+  private onLine(line: string): void {
+    const r = decodeResponse(line);
+    if (!r || typeof r.id !== 'number') return;
+    const p = this.pending.get(r.id);
+    if (!p) return;
+    this.pending.delete(r.id);
+    clearTimeout(p.timer);
+    if (r.ok) p.resolve(r.result);
+    else p.reject(new AgentError(r.error.code, r.error.message));
   }
 
   private failAll(e: AgentError): void {
@@ -115,28 +107,17 @@ export function connectAgent(endpoint: AgentEndpoint, timeoutMs = 2_000): Promis
       // Firecracker's vsock uds: "CONNECT <port>\n" answered by "OK <host port>\n";
       // nobody listening on that port in the guest: Firecracker closes the connection.
       socket.write(`CONNECT ${endpoint.port}\n`);
-      const onClose = () => fail(new AgentError('transport', `vsock handshake: connection closed (is the agent listening on port ${endpoint.port}?)`));
-      socket.once('close', onClose);
-      let got = '';
-      const onData = (chunk: Buffer) => {
-        got += chunk.toString('latin1');
-        const nl = got.indexOf('\n');
-        if (nl < 0) {
-          if (got.length > 64) fail(new AgentError('transport', 'vsock handshake: no answer line'));
-          return;
-        }
-        socket.off('data', onData);
-        socket.off('close', onClose);
-        const line = got.slice(0, nl);
+      readLine(socket, 64).then(({ line, rest }) => {
         if (!/^OK \d+$/.test(line)) {
           fail(new AgentError('transport', `vsock handshake refused: "${line.slice(0, 80)}" (is the agent listening on port ${endpoint.port}?)`));
           return;
         }
         clearTimeout(timer);
         socket.off('error', fail);
-        resolve(new AgentClient(socket, Buffer.from(got.slice(nl + 1), 'latin1').toString('utf8')));
-      };
-      socket.on('data', onData);
+        resolve(new AgentClient(socket, rest));
+      }, (e: Error) => fail(new AgentError('transport', e instanceof LineTooLongError
+        ? 'vsock handshake: no answer line'
+        : `vsock handshake: connection closed (is the agent listening on port ${endpoint.port}?)`)));
     });
   });
 }

@@ -1,3 +1,5 @@
+import type { AgentHealth } from '../model/index.js';
+
 /**
  * The guest agent's wire protocol (SPEC 8, docs/reference/agent.md), host side. One JSON
  * object per line each way; requests carry the protocol version and an id, responses echo
@@ -9,15 +11,8 @@ export const AGENT_VSOCK_PORT = 10789;
 /** The virtio-serial port name (QEMU: `virtserialport,name=banger.agent`). */
 export const AGENT_SERIAL_PORT_NAME = 'banger.agent';
 
-export interface AgentHealth {
-  boot_id: string;
-  uptime_s: number;
-  hostname: string;
-  agent_version: string;
-  protocol: number;
-  transport: 'serial' | 'vsock' | 'stdio';
-  pid: number;
-}
+/** The `health` answer; its schema is in model/, since `vm.show` passes it on over the RPC. */
+export type { AgentHealth };
 
 export interface AgentListener {
   proto: 'tcp' | 'tcp6' | 'udp' | 'udp6';

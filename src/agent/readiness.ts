@@ -1,4 +1,5 @@
 import { BangerError } from '../model/index.js';
+import { sleep } from '../system/index.js';
 import { AgentError, connectAgent, type AgentClient, type AgentEndpoint } from './client.js';
 import type { AgentHealth } from './protocol.js';
 
@@ -15,8 +16,6 @@ export interface WaitForAgentOptions {
   reachableWithoutAgent?: () => Promise<boolean>;
   graceMs?: number;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Readiness (SPEC 8): resolves with the agent's first `health` answer. One connection is

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import type { z } from 'zod';
-import { BangerError } from '../model/index.js';
+import { BangerError, DEFAULT_BRIDGE_NAME } from '../model/index.js';
 import type { Layout } from '../paths/index.js';
 import { configFileSchema, LOG_LEVELS, type ConfigFile, type LogLevel } from './schema.js';
 
@@ -66,7 +66,7 @@ export function defaultConfig(layout: Layout, path = layout.configFile): Config 
     ssh_key_path: layout.sshKey,
     default_image_name: 'debian-bookworm',
     default_kernel_name: null,
-    bridge_name: 'br-fc',
+    bridge_name: DEFAULT_BRIDGE_NAME,
     bridge_ip: '172.16.0.1',
     cidr: 24,
     tap_pool_size: 2,

@@ -1,7 +1,7 @@
 import { isIPv4 } from 'node:net';
 import { posix } from 'node:path';
 import { z } from 'zod';
-import { BRIDGE_NAME_PATTERN, parseDuration, parseSize, DurationParseError, SizeParseError } from '../model/index.js';
+import { BRIDGE_NAME_PATTERN, DEFAULT_BRIDGE_NAME, VMM_SETTINGS, parseDuration, parseSize, DurationParseError, SizeParseError } from '../model/index.js';
 
 export { BRIDGE_NAME_PATTERN };
 
@@ -75,7 +75,7 @@ const guestPathUnderRoot = z.string().transform((v, ctx) => {
 
 export const TOP_LEVEL_KEYS = {
   log_level: { schema: z.enum(LOG_LEVELS), shownDefault: 'info', doc: 'Daemon log verbosity: debug, info, warn or error. The env var BANGER_LOG_LEVEL overrides it.' },
-  vmm: { schema: z.enum(['auto', 'firecracker', 'qemu']), shownDefault: 'auto', doc: 'Back-end of new VMs (vm create/run --vmm overrides it). auto picks firecracker when the binary is present, KVM can run guests and the kernel suits Firecracker, else qemu. A VM keeps the back-end it was created with.' },
+  vmm: { schema: z.enum(VMM_SETTINGS), shownDefault: 'auto', doc: 'Back-end of new VMs (vm create/run --vmm overrides it). auto picks firecracker when the binary is present, KVM can run guests and the kernel suits Firecracker, else qemu. A VM keeps the back-end it was created with.' },
   accel: { schema: z.enum(['auto', 'kvm', 'tcg']), shownDefault: 'auto', doc: 'QEMU accelerator. auto uses kvm when a guest actually boots under it, else tcg (software emulation, with a doctor warning).' },
   firecracker_bin: { schema: absPath, shownDefault: 'PATH lookup of firecracker', doc: 'Path to the firecracker binary.' },
   jailer_bin: { schema: absPath, shownDefault: '/usr/bin/jailer', doc: 'Path to the Firecracker jailer (a root daemon runs it; a system install\'s root helper uses its own, from root\'s PATH).' },
@@ -84,7 +84,7 @@ export const TOP_LEVEL_KEYS = {
   ssh_key_path: { schema: absPath, shownDefault: '<state_dir>/ssh/id_ed25519', doc: 'Private key banger uses to reach guests (an ed25519 key is generated when missing).' },
   default_image_name: { schema: z.string().min(1), shownDefault: 'debian-bookworm', doc: 'Image used when --image is not given; obtained automatically when missing.' },
   default_kernel_name: { schema: z.string().min(1), shownDefault: "the kernel catalog's default", doc: 'Kernel used by images that do not name one.' },
-  bridge_name: { schema: z.string().regex(BRIDGE_NAME_PATTERN, 'must be br-fc or br-fc-<suffix> (at most 15 characters)'), shownDefault: 'br-fc', doc: 'Host bridge the VM taps attach to. Created on first use, never deleted automatically.' },
+  bridge_name: { schema: z.string().regex(BRIDGE_NAME_PATTERN, 'must be br-fc or br-fc-<suffix> (at most 15 characters)'), shownDefault: DEFAULT_BRIDGE_NAME, doc: 'Host bridge the VM taps attach to. Created on first use, never deleted automatically.' },
   bridge_ip: { schema: ipv4, shownDefault: '172.16.0.1', doc: "The host's address on the bridge; guests use it as gateway and DNS server." },
   cidr: { schema: z.number().int().min(8).max(32), shownDefault: '24', doc: 'Prefix length of the bridge network (8..32).' },
   nat_uplink: { schema: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.@-]{0,14}$/, 'must be a network interface name, e.g. eth0'), shownDefault: 'the interface of the default route', doc: 'Interface that NAT (vm create --nat) masquerades guest traffic out of.' },

@@ -8,7 +8,7 @@ import { ensureClientKey, generateHostKey, hostAlias, pinHostKey, probeTcp, rend
 import { allocateGuestIp, macForVm, tapNameForVm } from '../hostnat/index.js';
 import type { Logger } from '../log/index.js';
 import {
-  BangerError, dnsNameOf, formatSize, resolveVmDefaults, specOf, vmNameProblem, vmSpecProblem, type RootOverlay, type Vm, type VmmKind, type VmSpec,
+  BangerError, dnsNameOf, formatSize, resolveVmDefaults, specOf, vmNameProblem, vmSpecProblem, type CreateParams, type RootOverlay, type Vm, type VmmKind, type VmSpec,
 } from '../model/index.js';
 import { generateVmName, type RandomIndex } from '../namegen/index.js';
 import { vmFiles, type Layout, type VmFiles } from '../paths/index.js';
@@ -26,7 +26,7 @@ import type { ImageService } from './imageService.js';
 import { KeyedMutex } from './keyedMutex.js';
 import type { NatController } from './natController.js';
 import type { TapPool } from './tapPool.js';
-import type { WorkspaceRequest, WorkspaceService } from './workspaceService.js';
+import type { WorkspaceService } from './workspaceService.js';
 
 /** What a running VM's VMM left behind; mirrored into the store so cleanup survives a lost file. */
 export interface VmHandles {
@@ -42,19 +42,7 @@ export interface OpCtx {
   progress?: (stage: string, detail?: string) => void;
 }
 
-export interface CreateParams {
-  name?: string | undefined;
-  image?: string | undefined;
-  vcpu?: number | undefined;
-  memoryMib?: number | undefined;
-  diskSizeBytes?: number | undefined;
-  nat?: boolean | undefined;
-  /** Back-end: auto (the config's `vmm` when omitted), firecracker or qemu. */
-  vmm?: VmmSetting | undefined;
-  /** `vm run PATH`: a repository to copy in once the VM is ready. */
-  workspace?: WorkspaceRequest | undefined;
-  start: boolean;
-}
+export type { CreateParams };
 
 export interface HostVmmFacts {
   firecrackerBin: string | null;

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { sshArgv, sshShellArgv, type SshTarget } from '../guest/index.js';
 import type { Logger } from '../log/index.js';
-import { BangerError, formatSize, type Vm, type Workspace } from '../model/index.js';
+import { BangerError, formatSize, type Vm, type Workspace, type WorkspaceRequest } from '../model/index.js';
 import type { Store } from '../store/index.js';
 import type { HostRunner } from '../system/index.js';
 import { planTooling, type ToolingPlan } from '../toolingplan/index.js';
@@ -11,13 +11,7 @@ import {
 } from '../workspace/index.js';
 import type { OpCtx } from './vmService.js';
 
-export interface WorkspaceRequest {
-  path: string;
-  includeUntracked: boolean;
-  branch?: string | undefined;
-  from?: string | undefined;
-  noBootstrap: boolean;
-}
+export type { WorkspaceRequest };
 
 /** What was checked before any VM exists: the repository, the copy plan, the tooling plan. */
 export interface PreparedWorkspace {

@@ -1,4 +1,4 @@
-import { BangerError } from '../model/index.js';
+import { BangerError, vmTapName } from '../model/index.js';
 
 /**
  * Guest addressing on the bridge network: the lowest free address (so a VM's address
@@ -31,5 +31,5 @@ export function macForVm(vmId: string): string {
 }
 
 export function tapNameForVm(vmId: string): string {
-  return `tap-fc-${vmId}`;
+  return vmTapName(vmId);
 }

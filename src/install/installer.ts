@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { BuildInfo } from '../buildinfo/index.js';
 import { loadConfig } from '../config/index.js';
 import { parseTapList } from '../roothelper/index.js';
-import { BangerError } from '../model/index.js';
+import { BangerError, DEFAULT_BRIDGE_NAME } from '../model/index.js';
 import type { Layout } from '../paths/index.js';
 import { METHODS, RpcClient } from '../rpc/index.js';
 import { isProcessAlive, ProcessSupervisor, which, writeFileAtomic, type HostRunner } from '../system/index.js';
@@ -321,7 +321,7 @@ export async function systemUninstall(d: SystemDeps, o: { purge: boolean }): Pro
   }
   if (o.purge) {
     // The bridge and the warm taps on it are banger's too; purge takes them (SPEC 7 keeps them otherwise).
-    let bridge = 'br-fc';
+    let bridge: string = DEFAULT_BRIDGE_NAME;
     try { bridge = loadConfig({ layout: l, env: {} }).bridge_name; } catch { /* a broken config: the default bridge */ }
     const links = await d.runner.run(['ip', '-o', 'link', 'show'], { allowFailure: true });
     for (const t of parseTapList(links.stdout).filter((t) => t.master === bridge)) await d.runner.run(['ip', 'link', 'del', 'dev', t.name], { allowFailure: true });

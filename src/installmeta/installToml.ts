@@ -1,4 +1,5 @@
 import { parse, stringify } from 'smol-toml';
+import { DEFAULT_BRIDGE_NAME } from '../model/index.js';
 
 /**
  * /etc/banger/install.toml: who owns the install, which build it is, and the host-wide
@@ -30,7 +31,7 @@ export interface InstallRecord {
 }
 
 /** The values an install made before they were recorded pins (the config defaults). */
-export const DEFAULT_PINNED_NETWORK = { bridge_name: 'br-fc', bridge_ip: '172.16.0.1', cidr: 24 } as const;
+export const DEFAULT_PINNED_NETWORK = { bridge_name: DEFAULT_BRIDGE_NAME, bridge_ip: '172.16.0.1', cidr: 24 } as const;
 
 export function renderInstallToml(r: InstallRecord): string {
   return `# Written by \`banger system install\`.\n${stringify(r)}\n`;

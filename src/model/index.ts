@@ -7,3 +7,5 @@ export * from './exitCodes.js';
 export * from './errors.js';
 export * from './version.js';
 export * from './hostNames.js';
+export * from './agentHealth.js';
+export * from './vmCreate.js';

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /** The durable shape of a VM, image and kernel as the store keeps them (SPEC 5). */
 export const VM_STATES = ['created', 'running', 'stopped', 'error'] as const;
 export type VmState = (typeof VM_STATES)[number];
@@ -13,65 +15,80 @@ export type VmmKind = (typeof VMM_KINDS)[number];
 export const ROOT_OVERLAYS = ['qcow2', 'dm-snapshot', 'copy'] as const;
 export type RootOverlay = (typeof ROOT_OVERLAYS)[number];
 
-export interface VmSpec {
-  vcpu: number;
-  memoryMib: number;
-  diskSizeBytes: number;
-  systemOverlaySizeBytes: number;
-}
+/** What `vm.create` and the config's `vmm` accept: a back-end, or auto (SPEC 6). */
+export const VMM_SETTINGS = ['auto', ...VMM_KINDS] as const;
 
-export interface Workspace {
-  guestPath: string;
-  hostPath: string;
-  baseCommit: string | null;
-  head: string | null;
-}
+/*
+ * The shapes below cross the wire (the RPC method table in rpc/methods.ts uses these
+ * schemas for its results) and are what the store keeps; the types are derived from them,
+ * so there is one declaration of each. Results use z.object: keys a newer daemon adds are
+ * dropped by an older client rather than refused.
+ */
 
-export interface Vm {
-  id: string;
-  name: string;
-  state: VmState;
-  imageId: string | null;
-  imageName: string | null;
-  spec: VmSpec;
-  guestIp: string | null;
-  mac: string | null;
-  vmDir: string;
-  dnsName: string;
-  vmm: VmmKind;
-  rootOverlay: RootOverlay;
-  nat: boolean;
-  workspace: Workspace | null;
-  createdAt: string;
-  touchedAt: string;
-  lastError: string | null;
-}
+export const vmSpecSchema = z.object({
+  vcpu: z.number(),
+  memoryMib: z.number(),
+  diskSizeBytes: z.number(),
+  systemOverlaySizeBytes: z.number(),
+});
+export type VmSpec = z.infer<typeof vmSpecSchema>;
 
-export interface Kernel {
-  id: string;
-  name: string;
-  version: string | null;
-  source: string;
-  kernelPath: string;
-  initrdPath: string | null;
-  modulesDir: string | null;
-  sha256: string | null;
-  createdAt: string;
-}
+export const workspaceSchema = z.object({
+  guestPath: z.string(),
+  hostPath: z.string(),
+  baseCommit: z.string().nullable(),
+  head: z.string().nullable(),
+});
+export type Workspace = z.infer<typeof workspaceSchema>;
 
-export interface Image {
-  id: string;
-  name: string;
-  source: string;
-  distro: string | null;
-  arch: string;
-  rootfsPath: string;
-  workSeedPath: string | null;
-  kernelId: string | null;
-  initrdPath: string | null;
-  sizeBytes: number;
-  createdAt: string;
-}
+export const vmSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  state: z.enum(VM_STATES),
+  imageId: z.string().nullable(),
+  imageName: z.string().nullable(),
+  spec: vmSpecSchema,
+  guestIp: z.string().nullable(),
+  mac: z.string().nullable(),
+  vmDir: z.string(),
+  dnsName: z.string(),
+  vmm: z.enum(VMM_KINDS),
+  rootOverlay: z.enum(ROOT_OVERLAYS),
+  nat: z.boolean(),
+  workspace: workspaceSchema.nullable(),
+  createdAt: z.string(),
+  touchedAt: z.string(),
+  lastError: z.string().nullable(),
+});
+export type Vm = z.infer<typeof vmSchema>;
+
+export const kernelSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  version: z.string().nullable(),
+  source: z.string(),
+  kernelPath: z.string(),
+  initrdPath: z.string().nullable(),
+  modulesDir: z.string().nullable(),
+  sha256: z.string().nullable(),
+  createdAt: z.string(),
+});
+export type Kernel = z.infer<typeof kernelSchema>;
+
+export const imageSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  source: z.string(),
+  distro: z.string().nullable(),
+  arch: z.string(),
+  rootfsPath: z.string(),
+  workSeedPath: z.string().nullable(),
+  kernelId: z.string().nullable(),
+  initrdPath: z.string().nullable(),
+  sizeBytes: z.number(),
+  createdAt: z.string(),
+});
+export type Image = z.infer<typeof imageSchema>;
 
 /** VM ids are 8 lowercase hex characters so that `tap-fc-<id>` fits IFNAMSIZ (15). */
 export const VM_ID_PATTERN = /^[0-9a-f]{8}$/;

@@ -1,7 +1,7 @@
 import { isIPv4 } from 'node:net';
 import { posix } from 'node:path';
 import { z } from 'zod';
-import { isBridgeName, isTapName, VM_ID_PATTERN } from '../model/index.js';
+import { isBridgeName, isTapName, TAP_FAMILY_PREFIX, VM_ID_PATTERN } from '../model/index.js';
 
 /**
  * The privileged surface of banger, declared once: every operation root performs for the
@@ -28,7 +28,7 @@ const tapName = z.string().refine(isTapName, 'must be tap-fc-<id> or tap-pool-<n
 const ipv4 = z.string().refine((s) => isIPv4(s), 'must be an IPv4 address');
 /** An owner's file, named by its absolute, normalised host path (resolved by root under the owner's state dir). */
 const hostPath = z.string().max(4095).refine((p) => p.startsWith('/') && posix.normalize(p) === p && !p.endsWith('/') && !p.includes('\0'), 'must be an absolute, normalised path');
-const interfaceName = z.string().regex(/^[a-zA-Z0-9_.:-]{1,15}$/, 'must be a network interface name').refine((n) => !n.startsWith('tap-') && !isBridgeName(n), 'must be a host interface, not one of banger\'s');
+const interfaceName = z.string().regex(/^[a-zA-Z0-9_.:-]{1,15}$/, 'must be a network interface name').refine((n) => !n.startsWith(TAP_FAMILY_PREFIX) && !isBridgeName(n), 'must be a host interface, not one of banger\'s');
 const none = z.object({}).strict();
 const nothing = z.null();
 

@@ -1,27 +1,25 @@
 import { connect, type Socket } from 'node:net';
+import { onLines } from '../framing/index.js';
 import { BangerError } from '../model/index.js';
+
+/** QMP messages are small; a longer line means the peer is not QMP, and the connection is dropped. */
+const MAX_QMP_LINE = 16 * 1024 * 1024;
 
 /**
  * A minimal QMP client: connect, read the greeting, negotiate capabilities, then run
  * commands one at a time. Asynchronous events interleaved with replies are skipped.
  */
 export class QmpClient {
-  private buffer = '';
   private waiters: Array<(msg: Record<string, unknown>) => void> = [];
 
   private constructor(private readonly socket: Socket) {
-    socket.setEncoding('utf8');
-    socket.on('data', (d: string) => {
-      this.buffer += d;
-      for (let nl = this.buffer.indexOf('\n'); nl !== -1; nl = this.buffer.indexOf('\n')) {
-        const line = this.buffer.slice(0, nl).trim();
-        this.buffer = this.buffer.slice(nl + 1);
-        if (!line) continue;
-        const msg = JSON.parse(line) as Record<string, unknown>;
-        if ('event' in msg) continue;
-        this.waiters.shift()?.(msg);
-      }
-    });
+    onLines(socket, MAX_QMP_LINE, (raw) => {
+      const line = raw.trim();
+      if (!line) return;
+      const msg = JSON.parse(line) as Record<string, unknown>;
+      if ('event' in msg) return;
+      this.waiters.shift()?.(msg);
+    }, () => socket.destroy());
     socket.on('close', () => { for (const w of this.waiters.splice(0)) w({ error: { class: 'Closed', desc: 'QMP connection closed' } }); });
   }
 

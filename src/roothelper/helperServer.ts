@@ -1,6 +1,7 @@
 import { chmodSync, chownSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
+import { LineTooLongError, readLine as readFirstLine } from '../framing/index.js';
 import type { Logger } from '../log/index.js';
 import { BangerError } from '../model/index.js';
 import { PRIV_METHOD_BY_WIRE, validatingOps, type PrivilegedOps } from '../privops/index.js';
@@ -113,19 +114,12 @@ function parseRequest(line: string): HelperRequest {
   return r as HelperRequest;
 }
 
-/** The first line on the socket, at most `max` bytes. */
+/**
+ * The first line on the socket, at most `max` bytes (framing in framing/), with the root
+ * helper's wording for what went wrong; the client reads its answer the same way.
+ */
 export function readLine(s: Socket, max: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const onData = (d: Buffer) => {
-      buf += d.toString('utf8');
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) { done(); resolve(buf.slice(0, nl)); return; }
-      if (buf.length > max) { done(); reject(new Error(`request larger than ${max} bytes`)); }
-    };
-    const onEnd = () => { done(); reject(new Error('the connection closed before a full request line')); };
-    const done = () => { s.off('data', onData); s.off('end', onEnd); };
-    s.on('data', onData);
-    s.on('end', onEnd);
+  return readFirstLine(s, max).then(({ line }) => line, (e: Error) => {
+    throw new Error(e instanceof LineTooLongError ? `request larger than ${max} bytes` : 'the connection closed before a full request line');
   });
 }

@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import type { z } from 'zod';
 import { BangerError, isRpcErrorCode } from '../model/index.js';
 import type { MethodTable } from './methodDef.js';
-import { onLines } from './lineReader.js';
+import { onLines } from '../framing/index.js';
 import { MAX_RESPONSE_LINE_BYTES, PROTOCOL_VERSION, type ProgressEvent, type ServerMessage } from './protocol.js';
 
 export interface CallOptions {

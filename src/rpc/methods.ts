@@ -1,32 +1,16 @@
 import { z } from 'zod';
-import { ROOT_OVERLAYS, VM_STATES, VMM_KINDS } from '../model/index.js';
+import {
+  agentHealthSchema, imageSchema, kernelSchema, vmCreateParamsSchema, vmSchema, workspaceRequestSchema,
+} from '../model/index.js';
 import { defineMethod } from './methodDef.js';
 
 /**
  * The method table of bangerd: the single source of truth for method names, their
- * params and results. docs/reference/rpc.md is checked against it by a test.
+ * params and results. docs/reference/rpc.md is checked against it by a test. The shapes
+ * other modules also use (a VM, an image, a kernel, the agent's health, the create and
+ * workspace requests) are declared once in model/ and used here; the rest are the wire's own.
  */
 const vmRef = z.strictObject({ name: z.string().min(1).max(253) });
-
-export const vmWire = z.object({
-  id: z.string(),
-  name: z.string(),
-  state: z.enum(VM_STATES),
-  imageId: z.string().nullable(),
-  imageName: z.string().nullable(),
-  spec: z.object({ vcpu: z.number(), memoryMib: z.number(), diskSizeBytes: z.number(), systemOverlaySizeBytes: z.number() }),
-  guestIp: z.string().nullable(),
-  mac: z.string().nullable(),
-  vmDir: z.string(),
-  dnsName: z.string(),
-  vmm: z.enum(VMM_KINDS),
-  rootOverlay: z.enum(ROOT_OVERLAYS),
-  nat: z.boolean(),
-  workspace: z.object({ guestPath: z.string(), hostPath: z.string(), baseCommit: z.string().nullable(), head: z.string().nullable() }).nullable(),
-  createdAt: z.string(),
-  touchedAt: z.string(),
-  lastError: z.string().nullable(),
-});
 
 export const operationWire = z.object({
   id: z.string(),
@@ -51,24 +35,10 @@ export const daemonInfoWire = z.object({
   uptimeMs: z.number(),
 });
 
-export const imageWire = z.object({
-  id: z.string(), name: z.string(), source: z.string(), distro: z.string().nullable(), arch: z.string(), rootfsPath: z.string(),
-  workSeedPath: z.string().nullable(), kernelId: z.string().nullable(), initrdPath: z.string().nullable(), sizeBytes: z.number(), createdAt: z.string(),
-});
-
-export const kernelWire = z.object({
-  id: z.string(), name: z.string(), version: z.string().nullable(), source: z.string(), kernelPath: z.string(), initrdPath: z.string().nullable(),
-  modulesDir: z.string().nullable(), sha256: z.string().nullable(), createdAt: z.string(),
-});
-
-export const agentHealthWire = z.object({
-  boot_id: z.string(), uptime_s: z.number(), hostname: z.string(), agent_version: z.string(), protocol: z.number(), transport: z.string(), pid: z.number(),
-});
-
 const runtimeWire = z.object({
   pid: z.number(), vmm: z.string(), status: z.string(), startedAt: z.string(), tap: z.string(),
   /** The agent's health, or why it could not be had. */
-  agent: z.union([z.object({ health: agentHealthWire }), z.object({ error: z.string() })]),
+  agent: z.union([z.object({ health: agentHealthSchema }), z.object({ error: z.string() })]),
 });
 
 export const vmPortWire = z.object({
@@ -83,15 +53,6 @@ export const dnsStatusWire = z.object({
   upstreams: z.array(z.string()),
   /** How to make the host resolve .vm by hand (SPEC 7 recipes), for this daemon's addresses. */
   recipes: z.string(),
-});
-
-const workspaceRequest = z.strictObject({
-  /** Absolute path on the daemon's host. */
-  path: z.string().min(1),
-  includeUntracked: z.boolean().default(false),
-  branch: z.string().min(1).optional(),
-  from: z.string().min(1).optional(),
-  noBootstrap: z.boolean().default(false),
 });
 
 const sentWire = z.object({ bytes: z.number(), ms: z.number(), files: z.number() });
@@ -128,7 +89,7 @@ export const METHODS = {
     name: 'vm.list',
     summary: 'All VMs with their state, image, address and spec.',
     params: z.strictObject({}),
-    result: z.object({ vms: z.array(vmWire) }),
+    result: z.object({ vms: z.array(vmSchema) }),
     tracked: false,
     progress: false,
   }),
@@ -136,39 +97,34 @@ export const METHODS = {
     name: 'vm.show',
     summary: "One VM by name, id or unique id prefix, with its live VMM state (pid, status from QMP or the Firecracker API) and the guest agent's view (boot_id, uptime) when running.",
     params: vmRef,
-    result: z.object({ vm: vmWire, runtime: runtimeWire.nullable() }),
+    result: z.object({ vm: vmSchema, runtime: runtimeWire.nullable() }),
     tracked: false,
     progress: false,
   }),
   'vm.create': defineMethod({
     name: 'vm.create',
     summary: 'Creates a VM (obtaining its image and kernel when missing) and starts it unless start is false; waits until its agent and ssh answer. nat: outbound NAT for it. vmm: auto, firecracker or qemu (default: vmm from the config); the VM keeps its back-end. workspace: a repository copied in once it is ready (with tool bootstrap).',
-    params: z.strictObject({
-      name: z.string().optional(), image: z.string().optional(), vcpu: z.number().optional(), memoryMib: z.number().optional(),
-      diskSizeBytes: z.number().optional(), nat: z.boolean().default(false), start: z.boolean().default(true),
-      vmm: z.enum(['auto', ...VMM_KINDS]).optional(),
-      workspace: workspaceRequest.optional(),
-    }),
-    result: z.object({ vm: vmWire, ssh: sshTargetWire }),
+    params: vmCreateParamsSchema,
+    result: z.object({ vm: vmSchema, ssh: sshTargetWire }),
     tracked: true,
     progress: true,
   }),
-  'vm.start': defineMethod({ name: 'vm.start', summary: 'Starts a stopped VM and waits until its agent and ssh answer.', params: nameRef, result: z.object({ vm: vmWire }), tracked: true, progress: true }),
-  'vm.stop': defineMethod({ name: 'vm.stop', summary: "Powers the guest off through its agent (ssh if the agent is away, then the VMM's own request where it has one: Firecracker's Ctrl-Alt-Del), with a hard stop after a timeout. Disks are kept.", params: nameRef, result: z.object({ vm: vmWire }), tracked: true, progress: true }),
+  'vm.start': defineMethod({ name: 'vm.start', summary: 'Starts a stopped VM and waits until its agent and ssh answer.', params: nameRef, result: z.object({ vm: vmSchema }), tracked: true, progress: true }),
+  'vm.stop': defineMethod({ name: 'vm.stop', summary: "Powers the guest off through its agent (ssh if the agent is away, then the VMM's own request where it has one: Firecracker's Ctrl-Alt-Del), with a hard stop after a timeout. Disks are kept.", params: nameRef, result: z.object({ vm: vmSchema }), tracked: true, progress: true }),
   'vm.set': defineMethod({
     name: 'vm.set', summary: 'Changes vcpu, memory or work-disk size (grow only) of a stopped VM; switches NAT on or off at any time.',
     params: z.strictObject({ name: z.string().min(1), vcpu: z.number().optional(), memoryMib: z.number().optional(), diskSizeBytes: z.number().optional(), nat: z.boolean().optional() }),
-    result: z.object({ vm: vmWire }), tracked: true, progress: true,
+    result: z.object({ vm: vmSchema }), tracked: true, progress: true,
   }),
-  'vm.restart': defineMethod({ name: 'vm.restart', summary: 'Stops then starts a VM (a new boot).', params: nameRef, result: z.object({ vm: vmWire }), tracked: true, progress: true }),
+  'vm.restart': defineMethod({ name: 'vm.restart', summary: 'Stops then starts a VM (a new boot).', params: nameRef, result: z.object({ vm: vmSchema }), tracked: true, progress: true }),
   'vm.kill': defineMethod({
     name: 'vm.kill', summary: 'Sends a signal (TERM, KILL, INT, HUP) to the VMM; the VM ends up stopped.',
     params: z.strictObject({ name: z.string().min(1), signal: z.enum(['TERM', 'KILL', 'INT', 'HUP']).default('KILL') }),
-    result: z.object({ vm: vmWire }), tracked: true, progress: false,
+    result: z.object({ vm: vmSchema }), tracked: true, progress: false,
   }),
   'vm.delete': defineMethod({ name: 'vm.delete', summary: 'Stops a VM and removes its disks, tap and pinned host key.', params: nameRef, result: z.object({ deleted: z.string() }), tracked: true, progress: true }),
   'vm.prune': defineMethod({ name: 'vm.prune', summary: 'Deletes every VM that is not running.', params: z.strictObject({}), result: z.object({ deleted: z.array(z.string()) }), tracked: true, progress: true }),
-  'vm.ssh_target': defineMethod({ name: 'vm.ssh_target', summary: "Address, key and known_hosts to ssh into a running VM.", params: nameRef, result: z.object({ vm: vmWire, ssh: sshTargetWire }), tracked: false, progress: false }),
+  'vm.ssh_target': defineMethod({ name: 'vm.ssh_target', summary: "Address, key and known_hosts to ssh into a running VM.", params: nameRef, result: z.object({ vm: vmSchema, ssh: sshTargetWire }), tracked: false, progress: false }),
   'vm.ports': defineMethod({
     name: 'vm.ports', summary: "Listening TCP/UDP sockets in running VMs (all, or the named ones), from each guest agent, with name.vm:port endpoints.",
     params: z.strictObject({ names: z.array(z.string().min(1)).default([]) }),
@@ -180,14 +136,14 @@ export const METHODS = {
   }),
   'vm.workspace.plan': defineMethod({
     name: 'vm.workspace.plan', summary: 'What `vm run PATH` would copy (files, bytes, commit, branch) after the same checks, without creating anything: --dry-run.',
-    params: workspaceRequest.extend({ nat: z.boolean().default(false) }),
+    params: workspaceRequestSchema.extend({ nat: z.boolean().default(false) }),
     result: z.object({ root: z.string(), commit: z.string().nullable(), branch: z.string(), files: z.array(z.string()), bytes: z.number(), submodules: z.array(z.string()), toolFiles: z.array(z.string()) }),
     tracked: false, progress: false,
   }),
   'vm.workspace.prepare': defineMethod({
     name: 'vm.workspace.prepare', summary: "Copies the repository into a running VM again (from path, or from where its workspace came from); the previous copy is kept once as /root/repo.previous.",
     params: z.strictObject({ name: z.string().min(1), path: z.string().min(1).optional(), includeUntracked: z.boolean().default(false) }),
-    result: sentWire.extend({ vm: vmWire }), tracked: true, progress: true,
+    result: sentWire.extend({ vm: vmSchema }), tracked: true, progress: true,
   }),
   'vm.workspace.export': defineMethod({
     name: 'vm.workspace.export', summary: "The guest's commits and uncommitted changes since the base commit, as mail that `git am` applies.",
@@ -199,30 +155,30 @@ export const METHODS = {
     params: z.strictObject({ name: z.string().min(1), offset: z.number().int().min(0).default(0) }),
     result: z.object({ text: z.string(), offset: z.number(), vmmLog: z.string() }), tracked: false, progress: false,
   }),
-  'image.list': defineMethod({ name: 'image.list', summary: 'Managed images.', params: z.strictObject({}), result: z.object({ images: z.array(imageWire) }), tracked: false, progress: false }),
+  'image.list': defineMethod({ name: 'image.list', summary: 'Managed images.', params: z.strictObject({}), result: z.object({ images: z.array(imageSchema) }), tracked: false, progress: false }),
   'image.catalog': defineMethod({
     name: 'image.catalog', summary: 'Images banger can obtain by name.', params: z.strictObject({}),
     result: z.object({ images: z.array(z.object({ name: z.string(), distro: z.string(), kernel: z.string(), installed: z.boolean() })) }), tracked: false, progress: false,
   }),
-  'image.show': defineMethod({ name: 'image.show', summary: 'One image.', params: nameRef, result: z.object({ image: imageWire }), tracked: false, progress: false }),
-  'image.pull': defineMethod({ name: 'image.pull', summary: 'Obtains a catalog image (building it from the Debian mirror) and its kernel; concurrent pulls of a name coalesce.', params: nameRef, result: z.object({ image: imageWire }), tracked: true, progress: true }),
+  'image.show': defineMethod({ name: 'image.show', summary: 'One image.', params: nameRef, result: z.object({ image: imageSchema }), tracked: false, progress: false }),
+  'image.pull': defineMethod({ name: 'image.pull', summary: 'Obtains a catalog image (building it from the Debian mirror) and its kernel; concurrent pulls of a name coalesce.', params: nameRef, result: z.object({ image: imageSchema }), tracked: true, progress: true }),
   'image.delete': defineMethod({ name: 'image.delete', summary: 'Deletes an image no VM uses.', params: nameRef, result: z.object({ deleted: z.string() }), tracked: true, progress: false }),
   'image.register': defineMethod({
     name: 'image.register', summary: 'Adopts a local rootfs (and optional work seed) with an installed kernel.',
     params: z.strictObject({ name: z.string().min(1), rootfs: z.string().min(1), kernel: z.string().min(1), workSeed: z.string().optional() }),
-    result: z.object({ image: imageWire }), tracked: true, progress: false,
+    result: z.object({ image: imageSchema }), tracked: true, progress: false,
   }),
-  'kernel.list': defineMethod({ name: 'kernel.list', summary: 'Installed kernels.', params: z.strictObject({}), result: z.object({ kernels: z.array(kernelWire) }), tracked: false, progress: false }),
+  'kernel.list': defineMethod({ name: 'kernel.list', summary: 'Installed kernels.', params: z.strictObject({}), result: z.object({ kernels: z.array(kernelSchema) }), tracked: false, progress: false }),
   'kernel.catalog': defineMethod({
     name: 'kernel.catalog', summary: 'Kernels banger can obtain by name; firecracker: whether Firecracker can boot it (else QEMU only).', params: z.strictObject({}),
     result: z.object({ kernels: z.array(z.object({ name: z.string(), description: z.string(), source: z.string(), installed: z.boolean(), firecracker: z.boolean() })) }), tracked: false, progress: false,
   }),
-  'kernel.show': defineMethod({ name: 'kernel.show', summary: 'One kernel.', params: nameRef, result: z.object({ kernel: kernelWire }), tracked: false, progress: false }),
-  'kernel.pull': defineMethod({ name: 'kernel.pull', summary: 'Obtains a catalog kernel and builds its initramfs.', params: nameRef, result: z.object({ kernel: kernelWire }), tracked: true, progress: true }),
+  'kernel.show': defineMethod({ name: 'kernel.show', summary: 'One kernel.', params: nameRef, result: z.object({ kernel: kernelSchema }), tracked: false, progress: false }),
+  'kernel.pull': defineMethod({ name: 'kernel.pull', summary: 'Obtains a catalog kernel and builds its initramfs.', params: nameRef, result: z.object({ kernel: kernelSchema }), tracked: true, progress: true }),
   'kernel.rm': defineMethod({ name: 'kernel.rm', summary: 'Removes a kernel no image uses.', params: nameRef, result: z.object({ deleted: z.string() }), tracked: true, progress: false }),
   'kernel.import': defineMethod({
     name: 'kernel.import', summary: 'Adopts a kernel from a directory with vmlinuz (or vmlinux) and optional initrd.img.',
-    params: z.strictObject({ name: z.string().min(1), dir: z.string().min(1) }), result: z.object({ kernel: kernelWire }), tracked: true, progress: false,
+    params: z.strictObject({ name: z.string().min(1), dir: z.string().min(1) }), result: z.object({ kernel: kernelSchema }), tracked: true, progress: false,
   }),
 } as const;
 

@@ -5,10 +5,10 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { BangerError } from '../model/index.js';
+import { BangerError, imageSchema, kernelSchema, vmCreateParamsSchema, vmSchema, type Vm } from '../model/index.js';
 import { silentLogger } from '../log/index.js';
 import { OperationRegistry } from '../opstate/index.js';
-import { defineMethod, RpcServer, RpcClient, MAX_REQUEST_BYTES, type Handlers, DaemonUnreachableError } from './index.js';
+import { defineMethod, METHODS, RpcServer, RpcClient, MAX_REQUEST_BYTES, type Handlers, type ResultOf, DaemonUnreachableError } from './index.js';
 
 /** A method table of its own, so the transport is tested apart from the daemon's methods. */
 const TEST_METHODS = {
@@ -138,4 +138,14 @@ test('the client validates results against the shared declaration', async () => 
 test('no daemon: DaemonUnreachableError', async () => {
   const c = new RpcClient('/tmp/definitely-not-a-banger-socket.sock', TEST_METHODS);
   await assert.rejects(c.call('test.echo', { text: 'x' }), (e: Error) => e instanceof DaemonUnreachableError && /no socket/.test(e.message));
+});
+
+test('the method table takes the shapes other modules share from model/: one declaration each', () => {
+  assert.equal(METHODS['vm.create'].params, vmCreateParamsSchema);
+  assert.equal(METHODS['vm.list'].result.shape.vms.element, vmSchema);
+  assert.equal(METHODS['image.show'].result.shape.image, imageSchema);
+  assert.equal(METHODS['kernel.show'].result.shape.kernel, kernelSchema);
+  // And the type the daemon returns is the type the client gets.
+  const same: Vm = {} as ResultOf<typeof METHODS, 'vm.show'>['vm'];
+  assert.ok(same);
 });

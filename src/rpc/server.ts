@@ -5,7 +5,7 @@ import { BangerError, isRpcErrorCode } from '../model/index.js';
 import type { Logger } from '../log/index.js';
 import { newOpId, type OperationRegistry } from '../opstate/index.js';
 import type { MethodTable } from './methodDef.js';
-import { onLines } from './lineReader.js';
+import { onLines } from '../framing/index.js';
 import { MAX_REQUEST_BYTES, PROTOCOL_VERSION, type ServerMessage, type WireError } from './protocol.js';
 
 /** What a handler gets besides its params: its op_id, cancellation and progress. */

@@ -7,3 +7,4 @@ export {
 export { hostcalls, AT_FDCWD, O_PATH, RENAME_EXCHANGE, RENAME_NOREPLACE, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV, type Hostcalls } from './hostcalls.js';
 export { FdDir, fdPathForChild, plainName, plainRelative, removeTreeAt, requireOwnersFile } from './fdDir.js';
 export { ensureRootOwnedDir, pathComponents, rootOnlyProblem } from './rootDirs.js';
+export { sleep } from './sleep.js';

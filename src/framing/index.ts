@@ -1,0 +1,1 @@
+export { LineSplitter, LineTooLongError, LineEndedError, onLines, readLine, type LineReadError } from './lineFraming.js';

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { VMM_SETTINGS } from './vm.js';
+
+/**
+ * What a client asks for when it creates a VM (`vm.create`) or plans a workspace
+ * (`vm.workspace.plan`): declared once here, used by the RPC method table for validation and
+ * by the daemon as the types of what it receives.
+ */
+
+/** `vm run PATH`: a repository to copy into the VM once it is ready. */
+export const workspaceRequestSchema = z.strictObject({
+  /** Absolute path on the daemon's host. */
+  path: z.string().min(1),
+  includeUntracked: z.boolean().default(false),
+  branch: z.string().min(1).optional(),
+  from: z.string().min(1).optional(),
+  noBootstrap: z.boolean().default(false),
+});
+/** A workspace request after validation (defaults filled in). */
+export type WorkspaceRequest = z.output<typeof workspaceRequestSchema>;
+
+export const vmCreateParamsSchema = z.strictObject({
+  name: z.string().optional(),
+  image: z.string().optional(),
+  vcpu: z.number().optional(),
+  memoryMib: z.number().optional(),
+  diskSizeBytes: z.number().optional(),
+  /** Outbound NAT for this VM. */
+  nat: z.boolean().default(false),
+  start: z.boolean().default(true),
+  /** Back-end: auto, firecracker or qemu (the config's `vmm` when omitted). */
+  vmm: z.enum(VMM_SETTINGS).optional(),
+  workspace: workspaceRequestSchema.optional(),
+});
+/**
+ * `vm.create` params after validation. `nat` may be left out by in-process callers (tests,
+ * the benchmarks): absent is off, as the wire's default.
+ */
+export type CreateParams = Omit<z.output<typeof vmCreateParamsSchema>, 'nat'> & { nat?: boolean | undefined };

@@ -1,3 +1,8 @@
+/**
+ * The CLI's way to the daemon. In user mode the first call starts bangerd in the
+ * background (own session, log in the state dir) and waits for it to answer; in system
+ * mode the daemon is a service, and an unreachable one is reported, not started.
+ */
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
@@ -7,11 +12,7 @@ import type { Layout } from '../paths/index.js';
 import { DaemonUnreachableError, METHODS, RpcClient, type CallOptions, type Methods } from '../rpc/index.js';
 import { ChildExitedError, ProcessSupervisor } from '../system/index.js';
 
-/**
- * The CLI's way to the daemon. In user mode the first call starts bangerd in the
- * background (own session, log in the state dir) and waits for it to answer; in system
- * mode the daemon is a service, and an unreachable one is reported, not started.
- */
+/** How long the CLI waits for a daemon it started to answer ping. */
 export const DAEMON_START_TIMEOUT_MS = 15_000;
 
 export function daemonEntry(): string[] {

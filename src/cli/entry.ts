@@ -1,3 +1,7 @@
+/**
+ * Process entry of `banger` (bundled as dist/banger.js): the one place in the CLI that sets
+ * the process exit code, to what runCli (or reportError) took from the exit table.
+ */
 import { nativeSqlitePath } from '../buildinfo/index.js';
 import { exitCodeOf } from '../model/index.js';
 import { setNativeBindingPath } from '../store/index.js';
@@ -5,7 +9,6 @@ import { reportError } from './errors.js';
 import { runCli } from './main.js';
 import { terminalOutput } from './output.js';
 
-/** Process entry of `banger` (bundled as dist/banger.js). */
 // The bundle carries its SQLite addon beside it (doctor opens the store read-only).
 setNativeBindingPath(nativeSqlitePath());
 process.on('SIGINT', () => {

@@ -1,5 +1,5 @@
 export { runCli, buildProgram } from './main.js';
-export { renderVmList, renderVmShow } from './commands/vm.js';
+export { renderVmList, renderVmShow } from './commands/vm/render.js';
 export { renderChecks } from './commands/doctor.js';
 export { renderTable, formatAge, type Output } from './output.js';
 export { reportError } from './errors.js';

@@ -1,10 +1,10 @@
-import { jsonForTerminal } from './terminalText.js';
-
 /**
  * Terminal output helpers. Colour only on a TTY and never when NO_COLOR is set
  * (https://no-color.org). Every byte the CLI prints goes through an Output so tests
  * and --json stay clean.
  */
+import { jsonForTerminal } from './terminalText.js';
+
 export interface Output {
   out(text: string): void;
   err(text: string): void;

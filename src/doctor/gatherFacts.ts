@@ -97,39 +97,53 @@ function readInstall(path: string): HostFacts['install'] {
   }
 }
 
-/** Gathers every fact doctor judges. Read-only: it never changes the host or the store. */
-export async function gatherFacts(d: GatherDeps): Promise<HostFacts> {
-  const { runner, layout, config } = d;
-  const [firecracker, qemu, qemuImg, nft, iptablesNft, mkfsExt4, debugfs, mmdebstrap, debootstrap, ssh, sshKeygen, dmsetup, daemon, agent, routes] = await Promise.all([
-    tool(runner, 'firecracker', ['--version'], config.firecracker_bin),
-    tool(runner, 'qemu-system-x86_64', ['--version'], config.qemu_bin),
-    tool(runner, 'qemu-img', ['--version']),
-    tool(runner, 'nft', ['--version']),
-    tool(runner, 'iptables-nft', ['--version']),
-    tool(runner, 'mkfs.ext4', ['-V']),
-    tool(runner, 'debugfs', ['-V']),
-    tool(runner, 'mmdebstrap', ['--version']),
-    tool(runner, 'debootstrap', ['--version']),
-    tool(runner, 'ssh', ['-V']),
-    tool(runner, 'ssh-keygen', null),
-    (async () => {
-      const path = which('dmsetup');
-      if (!path) return { works: false, error: 'dmsetup not installed' };
-      try {
-        const r = await runner.run([path, 'version'], { timeoutMs: 5000, allowFailure: true });
-        return r.exitCode === 0 ? { works: true, error: null } : { works: false, error: dmsetupReason(r.stderr) ?? `dmsetup exit ${r.exitCode}` };
-      } catch (e) {
-        return { works: false, error: (e as Error).message };
-      }
-    })(),
-    d.pingDaemon().then(
-      (p) => ({ reachable: true, version: p.version, commit: p.commit, pid: p.pid, error: null }),
-      (e: Error) => ({ reachable: false, version: null, commit: null, pid: null, error: /no socket/.test(e.message) ? null : e.message }),
-    ),
-    tool(runner, 'banger-agent', ['--version'], agentBinaryPath()),
-    runner.run(['ip', '-j', 'route', 'show', 'default'], { timeoutMs: 5000, allowFailure: true }).then((r) => (r.exitCode === 0 ? uplinkFromRoutes(r.stdout) : null), () => null),
-  ]);
+/** The tools doctor looks for, each with the first line of its version output. */
+async function gatherTools(runner: HostRunner, config: Config) {
+  const [firecracker, qemu, qemuImg, nft, iptablesNft, mkfsExt4, debugfs, mmdebstrap, debootstrap, ssh, sshKeygen, agent] =
+    await Promise.all([
+      tool(runner, 'firecracker', ['--version'], config.firecracker_bin),
+      tool(runner, 'qemu-system-x86_64', ['--version'], config.qemu_bin),
+      tool(runner, 'qemu-img', ['--version']),
+      tool(runner, 'nft', ['--version']),
+      tool(runner, 'iptables-nft', ['--version']),
+      tool(runner, 'mkfs.ext4', ['-V']),
+      tool(runner, 'debugfs', ['-V']),
+      tool(runner, 'mmdebstrap', ['--version']),
+      tool(runner, 'debootstrap', ['--version']),
+      tool(runner, 'ssh', ['-V']),
+      tool(runner, 'ssh-keygen', null),
+      tool(runner, 'banger-agent', ['--version'], agentBinaryPath()),
+    ]);
+  return { firecracker, qemu, qemuImg, nft, iptablesNft, mkfsExt4, debugfs, mmdebstrap, debootstrap, ssh, sshKeygen, agent };
+}
 
+/** Whether `dmsetup version` works, and why not. */
+async function dmsetupFacts(runner: HostRunner): Promise<{ works: boolean; error: string | null }> {
+  const path = which('dmsetup');
+  if (!path) return { works: false, error: 'dmsetup not installed' };
+  try {
+    const r = await runner.run([path, 'version'], { timeoutMs: 5000, allowFailure: true });
+    return r.exitCode === 0 ? { works: true, error: null } : { works: false, error: dmsetupReason(r.stderr) ?? `dmsetup exit ${r.exitCode}` };
+  } catch (e) {
+    return { works: false, error: (e as Error).message };
+  }
+}
+
+function daemonFacts(ping: GatherDeps['pingDaemon']): Promise<HostFacts['daemon']> {
+  return ping().then(
+    (p) => ({ reachable: true, version: p.version, commit: p.commit, pid: p.pid, error: null }),
+    (e: Error) => ({ reachable: false, version: null, commit: null, pid: null, error: /no socket/.test(e.message) ? null : e.message }),
+  );
+}
+
+/** The default route's device, which NAT masquerades out of unless nat_uplink is set. */
+function defaultRouteDevice(runner: HostRunner): Promise<string | null> {
+  return runner.run(['ip', '-j', 'route', 'show', 'default'], { timeoutMs: 5000, allowFailure: true })
+    .then((r) => (r.exitCode === 0 ? uplinkFromRoutes(r.stdout) : null), () => null);
+}
+
+/** What can be read from files at once: /dev/kvm access, PID 1, the user's ssh config, free disk. */
+function localFacts(d: GatherDeps) {
   let kvmAccessible = false;
   try { accessSync('/dev/kvm', constants.R_OK | constants.W_OK); kvmAccessible = true; } catch { /* not accessible */ }
   let pid1 = 'unknown';
@@ -137,47 +151,58 @@ export async function gatherFacts(d: GatherDeps): Promise<HostFacts> {
   const sshConfigPath = join(d.home, '.ssh', 'config');
   let hasInclude = false;
   try { hasInclude = readFileSync(sshConfigPath, 'utf8').includes(SSH_CONFIG_BEGIN_MARKER); } catch { /* no file */ }
-  const diskPath = nearestExisting(layout.stateDir);
+  const diskPath = nearestExisting(d.layout.stateDir);
   let freeBytes: number | null = null;
   try { const s = statfsSync(diskPath); freeBytes = s.bavail * s.bsize; } catch { /* unknown */ }
+  return { kvmAccessible, pid1, sshConfig: { path: sshConfigPath, hasInclude }, disk: { path: diskPath, freeBytes } };
+}
 
-  const resolved = resolveVmDefaults(config.vm_defaults, { cpus: availableParallelism(), memoryBytes: totalmem() });
-  const vmDefaults = [
-    { field: 'vcpu', shown: `${resolved.vcpu.value} vcpu`, source: resolved.vcpu.source, reason: resolved.vcpu.reason },
-    { field: 'memory', shown: `${resolved.memoryMib.value} MiB`, source: resolved.memoryMib.source, reason: resolved.memoryMib.reason },
-    { field: 'disk_size', shown: formatSize(resolved.diskSizeBytes.value), source: resolved.diskSizeBytes.source, reason: resolved.diskSizeBytes.reason },
-    { field: 'system_overlay_size', shown: formatSize(resolved.systemOverlaySizeBytes.value), source: resolved.systemOverlaySizeBytes.source, reason: resolved.systemOverlaySizeBytes.reason },
+/** The VM defaults new VMs get on this host, and where each comes from. */
+function vmDefaultFacts(config: Config): HostFacts['vmDefaults'] {
+  const r = resolveVmDefaults(config.vm_defaults, { cpus: availableParallelism(), memoryBytes: totalmem() });
+  return [
+    { field: 'vcpu', shown: `${r.vcpu.value} vcpu`, source: r.vcpu.source, reason: r.vcpu.reason },
+    { field: 'memory', shown: `${r.memoryMib.value} MiB`, source: r.memoryMib.source, reason: r.memoryMib.reason },
+    { field: 'disk_size', shown: formatSize(r.diskSizeBytes.value), source: r.diskSizeBytes.source, reason: r.diskSizeBytes.reason },
+    {
+      field: 'system_overlay_size', shown: formatSize(r.systemOverlaySizeBytes.value),
+      source: r.systemOverlaySizeBytes.source, reason: r.systemOverlaySizeBytes.reason,
+    },
   ];
+}
 
+/** Gathers every fact doctor judges. Read-only: it never changes the host or the store. */
+export async function gatherFacts(d: GatherDeps): Promise<HostFacts> {
+  const { runner, layout, config } = d;
+  const [tools, dmsetup, daemon, routes] = await Promise.all([
+    gatherTools(runner, config), dmsetupFacts(runner), daemonFacts(d.pingDaemon), defaultRouteDevice(runner),
+  ]);
+  const local = localFacts(d);
+  const vmDefaults = vmDefaultFacts(config);
   return {
+    ...tools,
     arch: process.arch,
     kvm: {
       devExists: existsSync('/dev/kvm'),
-      accessible: kvmAccessible,
+      accessible: local.kvmAccessible,
       modules: ['kvm', 'kvm_intel', 'kvm_amd', 'kvm_pvm'].filter(mod),
       probe: readProbe(layout),
     },
-    firecracker,
     jailer: { path: config.jailer_bin, exists: existsSync(config.jailer_bin), enabled: config.jailer_enabled },
-    qemu,
-    qemuImg,
-    deviceMapper: { controlExists: existsSync('/dev/mapper/control'), registered: deviceMapperAvailable(), dmsetupWorks: dmsetup.works, dmsetupError: dmsetup.error },
+    deviceMapper: {
+      controlExists: existsSync('/dev/mapper/control'), registered: deviceMapperAvailable(),
+      dmsetupWorks: dmsetup.works, dmsetupError: dmsetup.error,
+    },
     vmm: { setting: config.vmm },
     jail: jailFacts(join(layout.rootStateDir, 'jail'), layout.stateDir),
     vhostVsock: existsSync('/dev/vhost-vsock'),
     tun: existsSync('/dev/net/tun'),
-    bridge: { name: config.bridge_name, exists: existsSync(`/sys/class/net/${config.bridge_name}`), kernelSupport: mod('bridge') || (await modinfo(runner, 'bridge')) },
-    nft,
-    iptablesNft,
-    mkfsExt4,
-    debugfs,
-    mmdebstrap,
-    debootstrap,
-    ssh,
-    sshKeygen,
-    pid1,
+    bridge: {
+      name: config.bridge_name, exists: existsSync(`/sys/class/net/${config.bridge_name}`),
+      kernelSupport: mod('bridge') || (await modinfo(runner, 'bridge')),
+    },
+    pid1: local.pid1,
     resolved: resolvedPresent(),
-    agent,
     natUplink: { configured: config.nat_uplink, detected: routes },
     daemon,
     cli: { version: d.cli.version, commit: d.cli.commit },
@@ -185,8 +210,8 @@ export async function gatherFacts(d: GatherDeps): Promise<HostFacts> {
     ...readStore(layout, config),
     config: { path: config.source.path, exists: config.source.exists, error: d.configError },
     vmDefaults,
-    sshConfig: { path: sshConfigPath, hasInclude },
-    disk: { path: diskPath, freeBytes },
+    sshConfig: local.sshConfig,
+    disk: local.disk,
   };
 }
 

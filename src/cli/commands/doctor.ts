@@ -1,11 +1,16 @@
+/**
+ * `banger doctor`: checks this host for everything banger needs (without starting the
+ * daemon). Any FAIL is exit reason `doctor_failed` (10).
+ */
 import type { Command } from 'commander';
 import { buildInfo } from '../../buildinfo/index.js';
 import { defaultConfig, loadConfig, type Config } from '../../config/index.js';
 import { evaluateChecks, gatherFacts, type CheckResult } from '../../doctor/index.js';
-import { BangerError, exitCodeOf } from '../../model/index.js';
+import { BangerError } from '../../model/index.js';
 import { ExecHostRunner } from '../../system/index.js';
 import type { CliContext } from '../context.js';
 import { paint, printJson, type Output } from '../output.js';
+import { act, examples, isJson, type Outcome } from './verb.js';
 
 const STYLE = { PASS: 'green', WARN: 'yellow', FAIL: 'red' } as const;
 
@@ -20,29 +25,35 @@ export function renderChecks(o: Output, results: readonly CheckResult[]): string
   return `${text}\n${count('PASS')} passed, ${count('WARN')} warnings, ${count('FAIL')} failed\n`;
 }
 
-export function registerDoctorCommand(program: Command, ctx: CliContext, isJson: (cmd: Command) => boolean): void {
-  program.command('doctor')
-    .description('check this host for everything banger needs; PASS/WARN/FAIL with a fix hint each (does not start the daemon)')
-    .addHelpText('after', '\nExit status is 10 when any check FAILs.\n\nExamples:\n  banger doctor\n  banger doctor --json | jq \'.[] | select(.status != "PASS")\'')
-    .action(async (_o, cmd: Command) => {
-      const layout = ctx.layout;
-      let config: Config;
-      let configError: string | null = null;
-      try {
-        config = loadConfig({ layout, env: ctx.env });
-      } catch (e) {
-        if (!(e instanceof BangerError)) throw e;
-        configError = e.message;
-        config = defaultConfig(layout);
-        config.source.exists = true;
-      }
-      const facts = await gatherFacts({
-        runner: new ExecHostRunner(), layout, config, configError, cli: buildInfo, home: ctx.env.HOME ?? '',
-        pingDaemon: () => ctx.daemon.client.call('ping', {}),
-      });
-      const results = evaluateChecks(facts);
-      if (isJson(cmd)) printJson(ctx.output, results);
-      else ctx.output.out(renderChecks(ctx.output, results));
-      if (results.some((r) => r.status === 'FAIL')) process.exitCode = exitCodeOf('doctor_failed');
-    });
+export function registerDoctorCommand(program: Command, ctx: CliContext): Command {
+  return program.command('doctor')
+    .description('check this host for everything banger needs; PASS/WARN/FAIL with a fix hint each'
+      + ' (does not start the daemon)')
+    .addHelpText('after', examples(['banger doctor', 'banger doctor --json | jq \'.[] | select(.status != "PASS")\''],
+      'Exit status is 10 when any check FAILs.'))
+    .action(act(ctx, (_o: unknown, cmd: Command) => doctor(ctx, isJson(cmd))));
+}
+
+export async function doctor(ctx: CliContext, json: boolean): Promise<Outcome> {
+  const { config, configError } = loadConfigForDoctor(ctx);
+  const facts = await gatherFacts({
+    runner: new ExecHostRunner(), layout: ctx.layout, config, configError, cli: buildInfo, home: ctx.env.HOME ?? '',
+    pingDaemon: () => ctx.daemon.client.call('ping', {}),
+  });
+  const results = evaluateChecks(facts);
+  if (json) printJson(ctx.output, results);
+  else ctx.output.out(renderChecks(ctx.output, results));
+  return results.some((r) => r.status === 'FAIL') ? 'doctor_failed' : 'ok';
+}
+
+/** The config, or (when it is invalid) the defaults and the error, which doctor reports as a check. */
+function loadConfigForDoctor(ctx: CliContext): { config: Config; configError: string | null } {
+  try {
+    return { config: loadConfig({ layout: ctx.layout, env: ctx.env }), configError: null };
+  } catch (e) {
+    if (!(e instanceof BangerError)) throw e;
+    const config = defaultConfig(ctx.layout);
+    config.source.exists = true;
+    return { config, configError: e.message };
+  }
 }

@@ -1,0 +1,91 @@
+/** How `vm list`, `vm ports` and `vm show` print VMs as text. */
+import { formatSize, MIB, type RootOverlay, type Vm } from '../../../model/index.js';
+import { formatAge, paint, renderTable, type Output } from '../../output.js';
+import { escapeForTerminalLine } from '../../terminalText.js';
+
+/** How `vm show` names the root disk strategy (SPEC 6). */
+const ROOT_DISK_DETAIL: Record<RootOverlay, string> = {
+  qcow2: 'qcow2 overlay on the image',
+  'dm-snapshot': 'device-mapper snapshot (fc-rootfs-<id>) on the image',
+  copy: 'sparse copy of the image',
+};
+
+const STATE_STYLE = { running: 'green', stopped: 'dim', created: 'dim', error: 'red' } as const;
+
+export function renderVmList(o: Output, vms: readonly Vm[], now = Date.now()): string {
+  if (vms.length === 0) return 'no VMs yet: create one with `banger vm run`\n';
+  return renderTable(
+    ['ID', 'NAME', 'STATE', 'IMAGE', 'VMM', 'IP', 'VCPU', 'MEM', 'DISK', 'WORKSPACE', 'CREATED'],
+    vms.map((v) => [
+      v.id, v.name, paint(o, STATE_STYLE[v.state], v.state), v.imageName ?? '-', v.vmm, v.guestIp ?? '-',
+      String(v.spec.vcpu),
+      formatSize(v.spec.memoryMib * MIB), formatSize(v.spec.diskSizeBytes), v.workspace ? v.workspace.hostPath : '-',
+      formatAge(v.createdAt, now),
+    ]),
+  );
+}
+
+export interface VmRuntime {
+  pid: number; vmm: string; status: string; startedAt: string; tap?: string;
+  agent?: { health: AgentHealth } | { error: string };
+}
+
+export interface AgentHealth {
+  boot_id: string; uptime_s: number; agent_version: string; transport: string;
+}
+
+export interface VmPortRow {
+  vm: string; proto: string; address: string; port: number; pid: number | null; process: string | null;
+  endpoint: string | null; url: string | null;
+}
+
+/** The agent's listeners. Addresses and process names come from the guest: every cell is escaped to one safe line. */
+export function renderVmPorts(rows: readonly VmPortRow[]): string {
+  if (rows.length === 0) return 'no listening sockets (or no running VMs)\n';
+  return renderTable(
+    ['VM', 'PROTO', 'ADDRESS', 'PORT', 'PROCESS', 'ENDPOINT'],
+    rows.map((r) => [
+      r.vm, r.proto, r.address, String(r.port), r.process ? `${r.process}${r.pid ? ` (${r.pid})` : ''}` : '-',
+      r.url ?? r.endpoint ?? '(guest loopback only)',
+    ].map(escapeForTerminalLine)),
+  );
+}
+
+function formatUptime(s: number): string {
+  const t = Math.floor(s);
+  const h = Math.floor(t / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  return h ? `${h}h${String(m).padStart(2, '0')}m` : m ? `${m}m${String(t % 60).padStart(2, '0')}s` : `${t}s`;
+}
+
+/**
+ * `key  value` lines. The agent's health (version, transport, boot_id), its error and the
+ * VM's last error can carry guest text, so every value is escaped to one safe line.
+ */
+export function renderVmShow(v: Vm, runtime: VmRuntime | null = null): string {
+  const rows: Array<[string, string]> = [
+    ['name', v.name], ['id', v.id], ['state', v.state], ['image', v.imageName ?? '-'], ['vmm', v.vmm],
+    ['root disk', ROOT_DISK_DETAIL[v.rootOverlay]],
+    ['spec', `${v.spec.vcpu} vcpu | ${v.spec.memoryMib} MiB | ${formatSize(v.spec.diskSizeBytes)} disk`],
+    ['ip', v.guestIp ?? '-'], ['mac', v.mac ?? '-'], ['dns', v.dnsName], ['nat', v.nat ? 'on' : 'off'],
+    ['workspace', v.workspace ? `${v.workspace.hostPath} -> ${v.workspace.guestPath}` : '-'],
+    ['dir', v.vmDir], ['created', v.createdAt], ['touched', v.touchedAt],
+  ];
+  if (runtime) rows.push(...runtimeRows(runtime));
+  if (v.lastError) rows.push(['last error', v.lastError]);
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, val]) => `${k.padEnd(w)}  ${escapeForTerminalLine(val)}`).join('\n') + '\n';
+}
+
+function runtimeRows(runtime: VmRuntime): Array<[string, string]> {
+  const tap = runtime.tap ? `, tap ${runtime.tap}` : '';
+  const rows: Array<[string, string]> = [
+    ['vmm', `${runtime.vmm}, pid ${runtime.pid}, ${runtime.status} since ${runtime.startedAt}${tap}`],
+  ];
+  if (runtime.agent && 'health' in runtime.agent) {
+    const a = runtime.agent.health;
+    const up = formatUptime(a.uptime_s);
+    rows.push(['agent', `v${a.agent_version} over ${a.transport}, up ${up}, boot_id ${a.boot_id}`]);
+  } else if (runtime.agent) rows.push(['agent', `not answering (${runtime.agent.error})`]);
+  return rows;
+}

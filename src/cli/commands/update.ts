@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { buildInfo, updateAnchors } from '../../buildinfo/index.js';
 import { systemLayout } from '../../paths/index.js';
 import { ExecHostRunner } from '../../system/index.js';
-import { runUpdate } from '../../updater/update.js';
+import { runUpdate } from '../../updater/index.js';
 import type { CliContext } from '../context.js';
 import { act, type Outcome } from './verb.js';
 

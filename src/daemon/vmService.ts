@@ -324,7 +324,7 @@ export class VmService {
           files,
         }, ctx);
         undo.push('release what the VMM left', () => driver.release(files, ctx));
-        undo.push('stop VMM', () => driver.hardStop(vmm.pid, files));
+        undo.push('stop VMM', () => driver.hardStop(vmm.pid, files, ctx));
         const handles: VmHandles = { pid: vmm.pid, tap, vmm: vmm.detail, startedAt: new Date().toISOString() };
         writePidFile(files.pidFile, vmm.pid);
         writeFileAtomic(files.handles, `${JSON.stringify(handles)}\n`);
@@ -446,7 +446,7 @@ export class VmService {
     while (Date.now() < deadline && isProcessAlive(h.pid)) await sleep(100);
     if (isProcessAlive(h.pid)) {
       ctx.progress?.('stopping', 'the guest did not power off in time: hard stop');
-      await driver.hardStop(h.pid, files);
+      await driver.hardStop(h.pid, files, ctx);
     }
   }
 
@@ -560,7 +560,7 @@ export class VmService {
       const h = this.liveHandles(vm);
       if (h) {
         ctx.progress?.('stopping', vm.name);
-        await this.driverOf(vm).hardStop(h.pid, this.files(vm));
+        await this.driverOf(vm).hardStop(h.pid, this.files(vm), ctx);
       }
       await this.released(vm, ctx);
       rmSync(this.files(vm).dir, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 export { writeFileAtomic } from './atomicWrite.js';
+export { sleep, waitForExit, type WaitForExitOptions } from './wait.js';
 export { ExecHostRunner, CommandError, which, type HostRunner, type PipeResult, type RunOptions, type RunResult } from './hostRunner.js';
 export {
   ProcessSupervisor, ChildExitedError, readLogTail, writePidFile, readPidFile, removePidFile, isProcessAlive, processState, processCmdline, processIdentity,

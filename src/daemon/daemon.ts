@@ -112,8 +112,8 @@ export async function startDaemon({ layout, env, out = process.stdout }: StartDa
       }),
     };
     const hostFacts = () => ({ firecrackerBin, kvm: kvmVerdict(readAccelFacts(accelProbeFile(layout))), deviceMapper: deviceMapperAvailable() });
-    const kernels = new KernelService(store, runner, layout, config.default_kernel_name);
-    const images = new ImageService(store, runner, layout, kernels, privileged);
+    const kernels = new KernelService({ store, runner, layout, defaultName: config.default_kernel_name });
+    const images = new ImageService({ store, runner, layout, kernels, privileged });
     const dns = new VmDnsServer({
       lookup: (name) => store.vms.runningIpByName(name),
       upstreams: () => readUpstreams([config.bridge_ip, config.dns_listen.host]),

@@ -21,7 +21,7 @@ import { KernelService } from './kernelService.js';
 import { acquireDaemonLock } from './daemonLock.js';
 import { startDns } from './dnsWiring.js';
 import { createHandlers } from './handlers.js';
-import { VmService } from './vmService.js';
+import { VmService, type VmServiceDeps } from './vmService.js';
 import { NatController } from './natController.js';
 import { TapPool } from './tapPool.js';
 import { WorkspaceService } from './workspaceService.js';
@@ -102,6 +102,20 @@ export async function startDaemon({ layout, env, out = process.stdout }: StartDa
   }
 }
 
+/** Both VMM back-ends, and what the host offers them (read at each create). */
+function vmmBackends(o: { layout: Layout; config: Config; log: Logger; runner: HostRunner; privileged: PrivilegedOps; firecrackerBin: string | null }): Pick<VmServiceDeps, 'drivers' | 'hostFacts'> {
+  const { layout, config, log, runner, privileged, firecrackerBin } = o;
+  const supervisor = new ProcessSupervisor();
+  const drivers = {
+    qemu: new QemuDriver({ qemuBin: config.qemu_bin, accelSetting: config.accel, accelProbeFile: accelProbeFile(layout), supervisor, log }),
+    firecracker: new FirecrackerDriver({
+      firecrackerBin, runner, supervisor, privileged, log, jailer: { enabled: config.jailer_enabled },
+    }),
+  };
+  const hostFacts = () => ({ firecrackerBin, kvm: kvmVerdict(readAccelFacts(accelProbeFile(layout))), deviceMapper: deviceMapperAvailable() });
+  return { drivers, hostFacts };
+}
+
 /** Builds the services (each undo pushed onto `undo`), reconciles, and serves RPC; stop() unwinds `undo`. */
 async function serve(o: { layout: Layout; config: Config; log: Logger; lifecycleOp: string }, undo: CleanupStack): Promise<{ running: RunningDaemon; privileged: string }> {
   const { layout, config, log } = o;
@@ -116,14 +130,7 @@ async function serve(o: { layout: Layout; config: Config; log: Logger; lifecycle
   const firecrackerBin = config.firecracker_bin ?? which('firecracker');
   // A root daemon runs the jailer itself, with the binaries of its own config.
   const privileged = privilegedOpsFor(runner, log, layout, config, { jailerBin: config.jailer_bin, firecrackerBin });
-  const supervisor = new ProcessSupervisor();
-  const drivers = {
-    qemu: new QemuDriver({ qemuBin: config.qemu_bin, accelSetting: config.accel, accelProbeFile: accelProbeFile(layout), supervisor, log }),
-    firecracker: new FirecrackerDriver({
-      firecrackerBin, runner, supervisor, privileged, log, jailer: { enabled: config.jailer_enabled },
-    }),
-  };
-  const hostFacts = () => ({ firecrackerBin, kvm: kvmVerdict(readAccelFacts(accelProbeFile(layout))), deviceMapper: deviceMapperAvailable() });
+  const { drivers, hostFacts } = vmmBackends({ layout, config, log, runner, privileged, firecrackerBin });
   const kernels = new KernelService({ store, runner, layout, defaultName: config.default_kernel_name });
   const images = new ImageService({ store, runner, layout, kernels, privileged });
   const dns = await startDns({ config, store, runner, privileged, log }, ctx, undo);

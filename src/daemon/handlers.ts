@@ -22,8 +22,16 @@ export interface HandlerDeps {
   requestShutdown: () => void;
 }
 
+type H = Handlers<Methods>;
+/** The handlers of the methods named `<prefix>.…`. */
+type Group<P extends string> = Pick<H, Extract<keyof H, `${P}.${string}`>>;
+
 /** The dispatch table: one entry per method of rpc/methods.ts, each a thin call into a service. */
-export function createHandlers(d: HandlerDeps): Handlers<Methods> {
+export function createHandlers(d: HandlerDeps): H {
+  return { ...daemonHandlers(d), ...vmHandlers(d), ...imageHandlers(d), ...kernelHandlers(d) };
+}
+
+function daemonHandlers(d: HandlerDeps): Pick<H, 'ping' | 'shutdown' | 'daemon.operations.list' | 'dns.status'> {
   return {
     ping: async () => ({
       pid: process.pid,
@@ -42,6 +50,12 @@ export function createHandlers(d: HandlerDeps): Handlers<Methods> {
       return { stopping: true as const };
     },
     'daemon.operations.list': async () => ({ operations: d.operations.list() }),
+    'dns.status': async () => d.dnsStatus(),
+  };
+}
+
+function vmHandlers(d: HandlerDeps): Group<'vm'> {
+  return {
     'vm.list': async () => ({ vms: d.vms.list() }),
     'vm.show': async ({ name }) => {
       const vm = d.vms.show(name);
@@ -72,7 +86,11 @@ export function createHandlers(d: HandlerDeps): Handlers<Methods> {
     'vm.workspace.plan': async ({ nat, ...req }) => d.workspaces.summary(await d.workspaces.preflight(req, nat)),
     'vm.workspace.prepare': async ({ name, path, includeUntracked }, c) => d.vms.prepareWorkspace(name, { path, includeUntracked }, c),
     'vm.workspace.export': async ({ name, baseCommit }) => d.vms.exportWorkspace(name, baseCommit),
-    'dns.status': async () => d.dnsStatus(),
+  };
+}
+
+function imageHandlers(d: HandlerDeps): Group<'image'> {
+  return {
     'image.list': async () => ({ images: d.images.list() }),
     'image.catalog': async () => ({ images: d.images.catalog() }),
     'image.show': async ({ name }) => ({ image: d.images.show(name) }),
@@ -82,6 +100,11 @@ export function createHandlers(d: HandlerDeps): Handlers<Methods> {
       return { deleted: name };
     },
     'image.register': async (p) => ({ image: d.images.register(p) }),
+  };
+}
+
+function kernelHandlers(d: HandlerDeps): Group<'kernel'> {
+  return {
     'kernel.list': async () => ({ kernels: d.kernels.list() }),
     'kernel.catalog': async () => ({ kernels: d.kernels.catalog() }),
     'kernel.show': async ({ name }) => ({ kernel: d.kernels.show(name) }),

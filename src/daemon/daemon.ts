@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { buildInfo } from '../buildinfo/index.js';
@@ -18,15 +18,10 @@ import { kvmVerdict } from '../vmm/index.js';
 import { accelProbeFile } from '../paths/index.js';
 import { ImageService } from './imageService.js';
 import { KernelService } from './kernelService.js';
-import { dnsRecipes, resolvedPresent, routesVmDomain, upstreamsFrom, VmDnsServer } from '../vmdns/index.js';
-
-/** The host's resolvers, re-read per forwarded query so resolv.conf changes apply at once. */
-function readUpstreams(exclude: string[]): string[] {
-  try { return upstreamsFrom(readFileSync('/etc/resolv.conf', 'utf8'), exclude); } catch { return []; }
-}
 import { acquireDaemonLock } from './daemonLock.js';
+import { startDns } from './dnsWiring.js';
 import { createHandlers } from './handlers.js';
-import { VmService } from './vmService.js';
+import { VmService, type VmServiceDeps } from './vmService.js';
 import { NatController } from './natController.js';
 import { TapPool } from './tapPool.js';
 import { WorkspaceService } from './workspaceService.js';
@@ -90,116 +85,89 @@ export async function startDaemon({ layout, env, out = process.stdout }: StartDa
     return { kind: 'already_running', pid: lock.holderPid };
   }
 
-  // Each resource started below is undone, newest first, if a later step fails.
+  // Each resource started below pushes its undo: a failed start-up unwinds them newest
+  // first, and so does stop() once the daemon has run.
   const undo = new CleanupStack();
   undo.push('release the daemon lock', () => lock.release());
   try {
-    const store = Store.open(layout.dbFile);
-    undo.push('close the store', () => store.close());
-    // We hold the lock, so a socket file left behind belongs to a dead daemon.
-    try { unlinkSync(layout.daemonSocket); } catch { /* none */ }
-
-    const runner = new ExecHostRunner();
-    const operations = new OperationRegistry();
-    const firecrackerBin = config.firecracker_bin ?? which('firecracker');
-    // A root daemon runs the jailer itself, with the binaries of its own config.
-    const privileged = privilegedOpsFor(runner, log, layout, config, { jailerBin: config.jailer_bin, firecrackerBin });
-    const supervisor = new ProcessSupervisor();
-    const drivers = {
-      qemu: new QemuDriver({ qemuBin: config.qemu_bin, accelSetting: config.accel, accelProbeFile: accelProbeFile(layout), supervisor, log }),
-      firecracker: new FirecrackerDriver({
-        firecrackerBin, runner, supervisor, privileged, log, jailer: { enabled: config.jailer_enabled },
-      }),
-    };
-    const hostFacts = () => ({ firecrackerBin, kvm: kvmVerdict(readAccelFacts(accelProbeFile(layout))), deviceMapper: deviceMapperAvailable() });
-    const kernels = new KernelService(store, runner, layout, config.default_kernel_name);
-    const images = new ImageService(store, runner, layout, kernels, privileged);
-    const dns = new VmDnsServer({
-      lookup: (name) => store.vms.runningIpByName(name),
-      upstreams: () => readUpstreams([config.bridge_ip, config.dns_listen.host]),
-      runner,
-      log,
-    });
-    await dns.listen(config.dns_listen.host, config.dns_listen.port);
-    undo.push('close DNS', () => dns.close());
-    // Guests resolve through the bridge address; listen there once the bridge exists.
-    // With systemd-resolved, the host's own lookups of NAME.vm are routed there too.
-    let resolvedDetail = resolvedPresent() ? 'not routed yet (no VM has started since the daemon did)' : 'systemd-resolved is not running on this host';
-    const listenOnBridge = async () => {
-      try {
-        await dns.listen(config.bridge_ip, 53);
-      } catch (e) {
-        log.warn('guests cannot use banger DNS on the bridge', { error: (e as Error).message, hint: (e as BangerError).hint });
-        return;
-      }
-      if (!resolvedPresent()) return;
-      try {
-        await privileged.routeDnsDomain({}, { opId: lifecycleOp });
-        resolvedDetail = `~vm routed to ${config.bridge_ip} on ${config.bridge_name}`;
-      } catch (e) {
-        resolvedDetail = `routing ~vm failed: ${(e as Error).message}`;
-        log.warn('could not route .vm through systemd-resolved', { error: (e as Error).message });
-      }
-    };
-    if (existsSync(`/sys/class/net/${config.bridge_name}`)) await listenOnBridge();
-    const nat = new NatController({ privileged, runner, log, bridge: config.bridge_name, uplink: config.nat_uplink ?? undefined, stateFile: join(layout.stateDir, 'nat.json') });
-    const taps = new TapPool({ privileged, log, bridge: config.bridge_name, size: config.tap_pool_size });
-    const workspaces = new WorkspaceService({ runner, store, log });
-    const vms = new VmService({ store, layout, config, runner, privileged, drivers, hostFacts, images, nat, taps, workspaces, log, onBridgeReady: listenOnBridge });
-    const startedAt = Date.now();
-    const reconciled = await vms.reconcile({ opId: lifecycleOp });
-    if (reconciled.adopted.length || reconciled.stopped.length || reconciled.taps.deleted.length) log.info('reconciled VMs', reconciled);
-
-    let resolveStopped!: () => void;
-    const stopped = new Promise<void>((r) => { resolveStopped = r; });
-    let stopping: Promise<void> | undefined;
-    const server: RpcServer<Methods> = new RpcServer({
-      socketPath: layout.daemonSocket,
-      methods: METHODS,
-      log,
-      operations,
-      handlers: createHandlers({
-        layout, configFile: config.source.path, startedAt, vms, images, kernels, operations, workspaces,
-        dnsStatus: async () => {
-          const present = resolvedPresent();
-          let routed = false;
-          if (present) {
-            const r = await runner.run(['resolvectl', 'domain', config.bridge_name], { allowFailure: true });
-            routed = r.exitCode === 0 && routesVmDomain(r.stdout);
-          }
-          return {
-            listening: dns.listening(),
-            records: vms.list().filter((v) => v.state === 'running' && v.guestIp).map((v) => ({ name: v.dnsName, ip: v.guestIp! })),
-            resolved: { present, routed, detail: resolvedDetail },
-            upstreams: readUpstreams([config.bridge_ip, config.dns_listen.host]),
-            recipes: dnsRecipes({ listenHost: config.dns_listen.host, listenPort: config.dns_listen.port, bridge: config.bridge_name, bridgeIp: config.bridge_ip }),
-          };
-        },
-        requestShutdown: () => void stop('shutdown requested over RPC'),
-      }),
-    });
-    const stop = (reason: string): Promise<void> => {
-      stopping ??= (async () => {
-        log.info('daemon stopping', { reason });
-        await server.close();
-        await taps.settled();
-        await dns.close();
-        store.close();
-        lock.release();
-        log.info('daemon stopped');
-        resolveStopped();
-      })();
-      return stopping;
-    };
-    await server.listen();
-    undo.commit();
+    const daemon = await serve({ layout, config, log, lifecycleOp }, undo);
     log.info('daemon started', {
       pid: process.pid, version: buildInfo.version, commit: buildInfo.commit, mode: layout.mode, socket: layout.daemonSocket,
-      config: config.source.exists ? config.source.path : 'defaults (no config file)', privileged: process.getuid?.() === 0 ? 'in-process (root)' : privileged.constructor.name,
+      config: config.source.exists ? config.source.path : 'defaults (no config file)', privileged: process.getuid?.() === 0 ? 'in-process (root)' : daemon.privileged,
     });
-    return { kind: 'started', daemon: { stopped, stop } };
+    return { kind: 'started', daemon: daemon.running };
   } catch (e) {
     await undo.unwind();
     throw e;
   }
+}
+
+/** Both VMM back-ends, and what the host offers them (read at each create). */
+function vmmBackends(o: { layout: Layout; config: Config; log: Logger; runner: HostRunner; privileged: PrivilegedOps; firecrackerBin: string | null }): Pick<VmServiceDeps, 'drivers' | 'hostFacts'> {
+  const { layout, config, log, runner, privileged, firecrackerBin } = o;
+  const supervisor = new ProcessSupervisor();
+  const drivers = {
+    qemu: new QemuDriver({ qemuBin: config.qemu_bin, accelSetting: config.accel, accelProbeFile: accelProbeFile(layout), supervisor, log }),
+    firecracker: new FirecrackerDriver({
+      firecrackerBin, runner, supervisor, privileged, log, jailer: { enabled: config.jailer_enabled },
+    }),
+  };
+  const hostFacts = () => ({ firecrackerBin, kvm: kvmVerdict(readAccelFacts(accelProbeFile(layout))), deviceMapper: deviceMapperAvailable() });
+  return { drivers, hostFacts };
+}
+
+/** Builds the services (each undo pushed onto `undo`), reconciles, and serves RPC; stop() unwinds `undo`. */
+async function serve(o: { layout: Layout; config: Config; log: Logger; lifecycleOp: string }, undo: CleanupStack): Promise<{ running: RunningDaemon; privileged: string }> {
+  const { layout, config, log } = o;
+  const ctx = { opId: o.lifecycleOp };
+  const store = Store.open(layout.dbFile);
+  undo.push('close the store', () => store.close());
+  // We hold the lock, so a socket file left behind belongs to a dead daemon.
+  try { unlinkSync(layout.daemonSocket); } catch { /* none */ }
+
+  const runner = new ExecHostRunner();
+  const operations = new OperationRegistry();
+  const firecrackerBin = config.firecracker_bin ?? which('firecracker');
+  // A root daemon runs the jailer itself, with the binaries of its own config.
+  const privileged = privilegedOpsFor(runner, log, layout, config, { jailerBin: config.jailer_bin, firecrackerBin });
+  const { drivers, hostFacts } = vmmBackends({ layout, config, log, runner, privileged, firecrackerBin });
+  const kernels = new KernelService({ store, runner, layout, defaultName: config.default_kernel_name });
+  const images = new ImageService({ store, runner, layout, kernels, privileged });
+  const dns = await startDns({ config, store, runner, privileged, log }, ctx, undo);
+  const nat = new NatController({ privileged, runner, log, bridge: config.bridge_name, uplink: config.nat_uplink ?? undefined, stateFile: join(layout.stateDir, 'nat.json') });
+  const taps = new TapPool({ privileged, log, bridge: config.bridge_name, size: config.tap_pool_size });
+  undo.push('let tap refills settle', () => taps.settled());
+  const workspaces = new WorkspaceService({ runner, store, log });
+  const vms = new VmService({ store, layout, config, runner, privileged, drivers, hostFacts, images, nat, taps, workspaces, log, onBridgeReady: dns.listenOnBridge });
+  const startedAt = Date.now();
+  const reconciled = await vms.reconcile(ctx);
+  if (reconciled.adopted.length || reconciled.stopped.length || reconciled.taps.deleted.length) log.info('reconciled VMs', reconciled);
+
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => { resolveStopped = r; });
+  let stopping: Promise<void> | undefined;
+  const stop = (reason: string): Promise<void> => {
+    stopping ??= (async () => {
+      log.info('daemon stopping', { reason });
+      const errors = await undo.unwind();
+      if (errors.length) log.warn('daemon stop was incomplete', { errors });
+      log.info('daemon stopped');
+      resolveStopped();
+    })();
+    return stopping;
+  };
+  const server: RpcServer<Methods> = new RpcServer({
+    socketPath: layout.daemonSocket,
+    methods: METHODS,
+    log,
+    operations,
+    handlers: createHandlers({
+      layout, configFile: config.source.path, startedAt, vms, images, kernels, operations, workspaces,
+      dnsStatus: dns.status,
+      requestShutdown: () => void stop('shutdown requested over RPC'),
+    }),
+  });
+  await server.listen();
+  undo.push('close the RPC server', () => server.close());
+  return { running: { stopped, stop }, privileged: privileged.constructor.name };
 }

@@ -1,11 +1,11 @@
 import { buildInfo } from '../buildinfo/index.js';
-import type { DnsStatus, Handlers, Methods, OpContext } from '../rpc/index.js';
+import type { DnsStatus, Handlers, Methods } from '../rpc/index.js';
 import { PROTOCOL_VERSION } from '../rpc/index.js';
 import type { Layout } from '../paths/index.js';
 import type { OperationRegistry } from '../opstate/index.js';
 import type { ImageService } from './imageService.js';
 import type { KernelService } from './kernelService.js';
-import type { OpCtx, VmService } from './vmService.js';
+import type { VmService } from './vmService.js';
 import type { WorkspaceService } from './workspaceService.js';
 
 export interface HandlerDeps {
@@ -22,10 +22,16 @@ export interface HandlerDeps {
   requestShutdown: () => void;
 }
 
-const opCtx = (c: OpContext): OpCtx => ({ opId: c.opId, signal: c.signal, progress: c.progress });
+type H = Handlers<Methods>;
+/** The handlers of the methods named `<prefix>.…`. */
+type Group<P extends string> = Pick<H, Extract<keyof H, `${P}.${string}`>>;
 
 /** The dispatch table: one entry per method of rpc/methods.ts, each a thin call into a service. */
-export function createHandlers(d: HandlerDeps): Handlers<Methods> {
+export function createHandlers(d: HandlerDeps): H {
+  return { ...daemonHandlers(d), ...vmHandlers(d), ...imageHandlers(d), ...kernelHandlers(d) };
+}
+
+function daemonHandlers(d: HandlerDeps): Pick<H, 'ping' | 'shutdown' | 'daemon.operations.list' | 'dns.status'> {
   return {
     ping: async () => ({
       pid: process.pid,
@@ -44,26 +50,32 @@ export function createHandlers(d: HandlerDeps): Handlers<Methods> {
       return { stopping: true as const };
     },
     'daemon.operations.list': async () => ({ operations: d.operations.list() }),
+    'dns.status': async () => d.dnsStatus(),
+  };
+}
+
+function vmHandlers(d: HandlerDeps): Group<'vm'> {
+  return {
     'vm.list': async () => ({ vms: d.vms.list() }),
     'vm.show': async ({ name }) => {
       const vm = d.vms.show(name);
       return { vm, runtime: await d.vms.runtime(vm) };
     },
     'vm.create': async (p, c) => {
-      const vm = await d.vms.create(p, opCtx(c));
+      const vm = await d.vms.create(p, c);
       return { vm, ssh: d.vms.sshTarget(vm) };
     },
-    'vm.start': async ({ name }, c) => ({ vm: await d.vms.start(name, opCtx(c)) }),
-    'vm.stop': async ({ name }, c) => ({ vm: await d.vms.stop(name, opCtx(c)) }),
-    'vm.restart': async ({ name }, c) => ({ vm: await d.vms.restart(name, opCtx(c)) }),
-    'vm.set': async ({ name, ...spec }, c) => ({ vm: await d.vms.set(name, spec, opCtx(c)) }),
-    'vm.kill': async ({ name, signal }, c) => ({ vm: await d.vms.kill(name, signal, opCtx(c)) }),
+    'vm.start': async ({ name }, c) => ({ vm: await d.vms.start(name, c) }),
+    'vm.stop': async ({ name }, c) => ({ vm: await d.vms.stop(name, c) }),
+    'vm.restart': async ({ name }, c) => ({ vm: await d.vms.restart(name, c) }),
+    'vm.set': async ({ name, ...spec }, c) => ({ vm: await d.vms.set(name, spec, c) }),
+    'vm.kill': async ({ name, signal }, c) => ({ vm: await d.vms.kill(name, signal, c) }),
     'vm.delete': async ({ name }, c) => {
       const vm = d.vms.show(name);
-      await d.vms.delete(vm.id, opCtx(c));
+      await d.vms.delete(vm.id, c);
       return { deleted: vm.name };
     },
-    'vm.prune': async (_p, c) => ({ deleted: await d.vms.prune(opCtx(c)) }),
+    'vm.prune': async (_p, c) => ({ deleted: await d.vms.prune(c) }),
     'vm.ssh_target': async ({ name }) => {
       const vm = d.vms.show(name);
       d.vms.requireRunning(vm);
@@ -72,22 +84,31 @@ export function createHandlers(d: HandlerDeps): Handlers<Methods> {
     'vm.logs': async ({ name, offset }) => d.vms.logs(name, offset),
     'vm.ports': async ({ names }) => ({ ports: await d.vms.ports(names) }),
     'vm.workspace.plan': async ({ nat, ...req }) => d.workspaces.summary(await d.workspaces.preflight(req, nat)),
-    'vm.workspace.prepare': async ({ name, path, includeUntracked }, c) => d.vms.prepareWorkspace(name, { path, includeUntracked }, opCtx(c)),
+    'vm.workspace.prepare': async ({ name, path, includeUntracked }, c) => d.vms.prepareWorkspace(name, { path, includeUntracked }, c),
     'vm.workspace.export': async ({ name, baseCommit }) => d.vms.exportWorkspace(name, baseCommit),
-    'dns.status': async () => d.dnsStatus(),
+  };
+}
+
+function imageHandlers(d: HandlerDeps): Group<'image'> {
+  return {
     'image.list': async () => ({ images: d.images.list() }),
     'image.catalog': async () => ({ images: d.images.catalog() }),
     'image.show': async ({ name }) => ({ image: d.images.show(name) }),
-    'image.pull': async ({ name }, c) => ({ image: await d.images.pull(name, c.progress, c.signal) }),
+    'image.pull': async ({ name }, c) => ({ image: await d.images.pull(name, c) }),
     'image.delete': async ({ name }) => {
       d.images.delete(name);
       return { deleted: name };
     },
     'image.register': async (p) => ({ image: d.images.register(p) }),
+  };
+}
+
+function kernelHandlers(d: HandlerDeps): Group<'kernel'> {
+  return {
     'kernel.list': async () => ({ kernels: d.kernels.list() }),
     'kernel.catalog': async () => ({ kernels: d.kernels.catalog() }),
     'kernel.show': async ({ name }) => ({ kernel: d.kernels.show(name) }),
-    'kernel.pull': async ({ name }, c) => ({ kernel: await d.kernels.pull(name, c.progress, c.signal) }),
+    'kernel.pull': async ({ name }, c) => ({ kernel: await d.kernels.pull(name, c) }),
     'kernel.rm': async ({ name }) => {
       d.kernels.remove(name);
       return { deleted: name };

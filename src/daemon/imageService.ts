@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { agentBinaryPath } from '../buildinfo/index.js';
 import { BangerError, type Image } from '../model/index.js';
 import { buildImage, findImageEntry, IMAGE_CATALOG } from '../imagecat/index.js';
+import type { OpCtx } from '../opctx/index.js';
 import type { Layout } from '../paths/index.js';
 import type { PrivilegedOps } from '../privops/index.js';
 import type { Store } from '../store/index.js';
@@ -11,13 +12,27 @@ import type { HostRunner } from '../system/index.js';
 import { Coalescer } from './coalesce.js';
 import type { KernelService } from './kernelService.js';
 
-type Progress = (stage: string, detail?: string) => void;
+export interface ImageServiceDeps {
+  store: Store;
+  runner: HostRunner;
+  layout: Layout;
+  kernels: KernelService;
+  privileged: PrivilegedOps;
+}
 
 /** Managed images: catalog builds, registered artifacts, and their boot sets. */
 export class ImageService {
   private readonly pulls = new Coalescer<Image>();
 
-  constructor(private readonly store: Store, private readonly runner: HostRunner, private readonly layout: Layout, private readonly kernels: KernelService, private readonly privileged: PrivilegedOps) {}
+  private readonly store: Store;
+  private readonly runner: HostRunner;
+  private readonly layout: Layout;
+  private readonly kernels: KernelService;
+  private readonly privileged: PrivilegedOps;
+
+  constructor(d: ImageServiceDeps) {
+    ({ store: this.store, runner: this.runner, layout: this.layout, kernels: this.kernels, privileged: this.privileged } = d);
+  }
 
   list(): Image[] {
     return this.store.images.list();
@@ -33,17 +48,19 @@ export class ImageService {
     return img;
   }
 
-  async ensure(name: string, progress?: Progress, signal?: AbortSignal): Promise<Image> {
-    return this.store.images.findByName(name) ?? this.pull(name, progress, signal);
+  async ensure(name: string, ctx: OpCtx): Promise<Image> {
+    return this.store.images.findByName(name) ?? this.pull(name, ctx);
   }
 
-  pull(name: string, progress?: Progress, signal?: AbortSignal): Promise<Image> {
+  /** Builds a catalog image (concurrent pulls of one name share the first caller's build and ctx). */
+  pull(name: string, ctx: OpCtx): Promise<Image> {
+    const { progress, signal } = ctx;
     return this.pulls.run(name, async () => {
       const entry = findImageEntry(name);
       if (!entry) {
         throw new BangerError('not_found', `"${name}" is not in the image catalog`, { hint: 'catalog images: ' + IMAGE_CATALOG.map((e) => e.name).join(', ') + ' (OCI references come with a later release)' });
       }
-      const kernel = await this.kernels.ensure(entry.kernelRef, progress, signal);
+      const kernel = await this.kernels.ensure(entry.kernelRef, ctx);
       progress?.('image', `building ${name} from the Debian mirror (about a minute, once)`);
       const dest = join(this.layout.imagesDir, name);
       // mmdebstrap needs root: a daemon that is not root (a system install) asks the root helper.
@@ -52,7 +69,7 @@ export class ImageService {
           runner: this.runner, recipe: entry.recipe, agentBinary: agentBinaryPath(), dest, scratchParent: this.layout.imagesDir,
           ...(progress && { progress: (s, d) => progress(`image: ${s}`, d) }), ...(signal && { signal }),
         })
-        : await this.privileged.buildImage({ name }, { opId: 'image-pull' });
+        : await this.privileged.buildImage({ name }, ctx);
       const existing = this.store.images.findByName(name);
       const image: Image = {
         id: existing?.id ?? randomBytes(4).toString('hex'), name, source: `catalog:${name}`, distro: entry.distro, arch: entry.arch,

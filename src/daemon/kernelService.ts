@@ -3,18 +3,32 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BangerError, type Kernel } from '../model/index.js';
 import { findKernelEntry, KERNEL_CATALOG, pullDebianKernel, DEFAULT_KERNEL_NAME } from '../kernelcat/index.js';
+import type { OpCtx } from '../opctx/index.js';
 import type { Layout } from '../paths/index.js';
 import type { Store } from '../store/index.js';
 import type { HostRunner } from '../system/index.js';
 import { Coalescer } from './coalesce.js';
 
-type Progress = (stage: string, detail?: string) => void;
+export interface KernelServiceDeps {
+  store: Store;
+  runner: HostRunner;
+  layout: Layout;
+  /** The config's default_kernel_name (null: the catalog's default). */
+  defaultName: string | null;
+}
 
 /** Local kernels and the embedded kernel catalog. */
 export class KernelService {
   private readonly pulls = new Coalescer<Kernel>();
 
-  constructor(private readonly store: Store, private readonly runner: HostRunner, private readonly layout: Layout, private readonly defaultName: string | null) {}
+  private readonly store: Store;
+  private readonly runner: HostRunner;
+  private readonly layout: Layout;
+  private readonly defaultName: string | null;
+
+  constructor(d: KernelServiceDeps) {
+    ({ store: this.store, runner: this.runner, layout: this.layout, defaultName: this.defaultName } = d);
+  }
 
   get defaultKernelName(): string {
     return this.defaultName ?? DEFAULT_KERNEL_NAME;
@@ -35,11 +49,13 @@ export class KernelService {
   }
 
   /** Returns the installed kernel, pulling it from the catalog first when missing. */
-  async ensure(name: string, progress?: Progress, signal?: AbortSignal): Promise<Kernel> {
-    return this.store.kernels.findByName(name) ?? this.pull(name, progress, signal);
+  async ensure(name: string, ctx: OpCtx): Promise<Kernel> {
+    return this.store.kernels.findByName(name) ?? this.pull(name, ctx);
   }
 
-  pull(name: string, progress?: Progress, signal?: AbortSignal): Promise<Kernel> {
+  /** Obtains a catalog kernel (concurrent pulls of one name share the first caller's download and ctx). */
+  pull(name: string, ctx: OpCtx): Promise<Kernel> {
+    const { progress, signal } = ctx;
     return this.pulls.run(name, async () => {
       const entry = findKernelEntry(name);
       if (!entry) throw new BangerError('not_found', `"${name}" is not in the kernel catalog`, { hint: 'see `banger kernel list --available`' });

@@ -24,7 +24,7 @@ test('fresh names are unique against the real store; show finds by name and repo
   try {
     const layout = userLayout({ home: dir, uid: 1000, env: {} });
     const runner = new FakeHostRunner();
-    const images = new ImageService(store, runner, layout, new KernelService(store, runner, layout, null), new UnavailablePrivilegedOps());
+    const images = new ImageService({ store, runner, layout, kernels: new KernelService({ store, runner, layout, defaultName: null }), privileged: new UnavailablePrivilegedOps() });
     const privileged = new UnavailablePrivilegedOps();
     const nat = new NatController({ privileged, runner, log: silentLogger, bridge: 'br-fc', uplink: undefined, stateFile: join(dir, 'nat.json') });
     const taps = new TapPool({ privileged, log: silentLogger, bridge: 'br-fc', size: 0 });

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { sshArgv, sshShellArgv, type SshTarget } from '../guest/index.js';
 import type { Logger } from '../log/index.js';
+import type { OpCtx } from '../opctx/index.js';
 import { BangerError, formatSize, type Vm, type Workspace, type WorkspaceRequest } from '../model/index.js';
 import type { Store } from '../store/index.js';
 import type { HostRunner } from '../system/index.js';
@@ -9,7 +10,6 @@ import { planTooling, type ToolingPlan } from '../toolingplan/index.js';
 import {
   guestExportScript, inspectRepo, MISE_FILES, planWorkspace, sendWorkspace, totalBytes, GUEST_PATH, type RepoInfo, type WorkspacePlan,
 } from '../workspace/index.js';
-import type { OpCtx } from './vmService.js';
 
 export type { WorkspaceRequest };
 

@@ -4,9 +4,10 @@ import type { AgentEndpoint } from '../agent/index.js';
 import type { Logger } from '../log/index.js';
 import { BangerError } from '../model/index.js';
 import type { VmFiles } from '../paths/index.js';
+import type { OpCtx } from '../opctx/index.js';
 import type { PrivilegedOps } from '../privops/index.js';
-import { isProcessAlive, processIdentity, type HostRunner, type ProcessSupervisor } from '../system/index.js';
-import type { BootSpec, DriverCtx, StartedVmm, VmmDriver } from '../vmm/index.js';
+import { isProcessAlive, processIdentity, sleep, waitForExit, type HostRunner, type ProcessSupervisor } from '../system/index.js';
+import type { BootSpec, StartedVmm, VmmDriver } from '../vmm/index.js';
 import { FirecrackerApi } from './apiClient.js';
 import { buildFirecrackerConfig, firecrackerAgentEndpoint } from './config.js';
 import { IN_JAIL, isJailedFirecracker } from './jailer.js';
@@ -24,7 +25,6 @@ export interface FirecrackerDriverOptions {
   jailer: { enabled: boolean };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const API_READY_MS = 10_000;
 
 /** A file Firecracker's logger or metrics may open (it wants an existing file or pipe). */
@@ -59,7 +59,7 @@ export class FirecrackerDriver implements VmmDriver {
     return { bin, version: verdict.version };
   }
 
-  async start(spec: BootSpec, ctx: DriverCtx): Promise<StartedVmm> {
+  async start(spec: BootSpec, ctx: OpCtx): Promise<StartedVmm> {
     const { bin, version } = await this.checkVersion();
     if (spec.rootDisk.format !== 'raw') throw new BangerError('bad_request', 'Firecracker boots raw disks only', { hint: 'this VM\'s root disk is a qcow2 overlay: create it again with --vmm firecracker' });
     const f = spec.files;
@@ -70,7 +70,7 @@ export class FirecrackerDriver implements VmmDriver {
     return this.o.jailer.enabled ? this.startJailed(spec, vmlinux, version, ctx) : this.startPlain(spec, bin, vmlinux, version, ctx);
   }
 
-  private async startPlain(spec: BootSpec, bin: string, vmlinux: string, version: string, ctx: DriverCtx): Promise<StartedVmm> {
+  private async startPlain(spec: BootSpec, bin: string, vmlinux: string, version: string, ctx: OpCtx): Promise<StartedVmm> {
     const f = spec.files;
     const logFile = join(f.dir, 'firecracker.log');
     const metricsFile = join(f.dir, 'firecracker.metrics');
@@ -85,14 +85,14 @@ export class FirecrackerDriver implements VmmDriver {
       }));
     } catch (e) {
       // A refused configuration leaves nothing behind: the VMM goes, with its sockets.
-      await this.hardStop(proc.pid, f);
+      await this.hardStop(proc.pid, f, ctx);
       await this.release(f, ctx);
       throw e;
     }
     return { pid: proc.pid, detail: `firecracker ${version}` };
   }
 
-  private async startJailed(spec: BootSpec, vmlinux: string, version: string, ctx: DriverCtx): Promise<StartedVmm> {
+  private async startJailed(spec: BootSpec, vmlinux: string, version: string, ctx: OpCtx): Promise<StartedVmm> {
     const f = spec.files;
     const rootIsDevice = spec.rootDisk.path.startsWith('/dev/');
     const { chrootRoot } = await this.o.privileged.prepareJail({
@@ -131,7 +131,7 @@ export class FirecrackerDriver implements VmmDriver {
         logFile: IN_JAIL.logFile, metricsFile: IN_JAIL.metricsFile, vsockUds: IN_JAIL.vsockUds,
       }));
     } catch (e) {
-      if (pid !== null) await this.hardStop(pid, f);
+      if (pid !== null) await this.hardStop(pid, f, ctx);
       await this.release(f, ctx).catch((err: Error) => this.o.log.warn('could not remove the jail after a failed start', { op_id: ctx.opId, error: err.message }));
       throw e;
     }
@@ -145,7 +145,7 @@ export class FirecrackerDriver implements VmmDriver {
   }
 
   /** Removes the sockets (or, jailed, their symlinks) and the jail. */
-  async release(files: VmFiles, ctx: DriverCtx): Promise<void> {
+  async release(files: VmFiles, ctx: OpCtx): Promise<void> {
     for (const link of [files.firecrackerApiSocket, files.vsockSocket]) rmSync(link, { force: true });
     if (this.o.jailer.enabled) await this.o.privileged.removeJail({ vmId: basename(files.dir) }, ctx);
   }
@@ -177,15 +177,15 @@ export class FirecrackerDriver implements VmmDriver {
     return true;
   }
 
-  async hardStop(pid: number, files: VmFiles): Promise<void> {
+  async hardStop(pid: number, files: VmFiles, ctx: OpCtx): Promise<void> {
     if (this.owns(pid, files)) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch (e) {
         // A jailed Firecracker under another uid (a root daemon's owner) goes through the helper.
-        if ((e as NodeJS.ErrnoException).code === 'EPERM') await this.o.privileged.signalProcess({ pid, signal: 'KILL' }, { opId: 'hard-stop' }).catch(() => undefined);
+        if ((e as NodeJS.ErrnoException).code === 'EPERM') await this.o.privileged.signalProcess({ pid, signal: 'KILL' }, ctx).catch(() => undefined);
       }
     }
-    for (let i = 0; i < 100 && isProcessAlive(pid); i++) await sleep(50);
+    await waitForExit(pid, 5_000);
   }
 }

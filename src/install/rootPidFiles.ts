@@ -1,6 +1,6 @@
 import { closeSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
-import { hostcalls, processCmdline, processState, removePidFile, writeFileAtomic } from '../system/index.js';
+import { hostcalls, processCmdline, processState, removePidFile, waitForExit, writeFileAtomic } from '../system/index.js';
 
 /**
  * The fallback supervisor's pid records (no systemd): written by root, when it starts the
@@ -106,10 +106,9 @@ async function stopProcess(rec: PidRecord, uid: number | undefined, graceMs: num
     if (!isRecordedProcess(rec, uid)) return false;
     const send = (sig: number) => { try { hostcalls().pidfdSendSignal(pidfd, sig); return true; } catch { return false; } };
     if (!send(constants.signals.SIGTERM)) return false;
-    const deadline = Date.now() + graceMs;
-    while (isRecordedProcess(rec) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    if (isRecordedProcess(rec)) send(constants.signals.SIGKILL);
-    for (let i = 0; i < 40 && isRecordedProcess(rec); i++) await new Promise((r) => setTimeout(r, 50));
+    const stillRecorded = () => isRecordedProcess(rec);
+    if (!(await waitForExit(rec.pid, graceMs, { alive: stillRecorded }))) send(constants.signals.SIGKILL);
+    await waitForExit(rec.pid, 2_000, { alive: stillRecorded });
     return true;
   } finally {
     closeSync(pidfd);

@@ -2,6 +2,7 @@ import { isIPv4 } from 'node:net';
 import { posix } from 'node:path';
 import { z } from 'zod';
 import { isBridgeName, isTapName, TAP_FAMILY_PREFIX, VM_ID_PATTERN } from '../model/index.js';
+import type { OpCtx } from '../opctx/index.js';
 
 /**
  * The privileged surface of banger, declared once: every operation root performs for the
@@ -128,10 +129,8 @@ export const PRIV_METHOD_NAMES = Object.keys(PRIV_METHODS) as PrivMethod[];
 export type PrivParams<K extends PrivMethod> = z.input<(typeof PRIV_METHODS)[K]['params']>;
 export type PrivResult<K extends PrivMethod> = z.output<(typeof PRIV_METHODS)[K]['result']>;
 
-/** The daemon operation a privileged call belongs to; logged on every line, by the helper too. */
-export interface PrivContext {
-  opId: string;
-}
+/** The daemon operation a privileged call belongs to; its opId is logged on every line, by the helper too (only the opId crosses the wire). */
+export type PrivContext = OpCtx;
 
 /** Every privileged operation, one method each (derived from PRIV_METHODS). */
 export type PrivilegedOps = { [K in PrivMethod]: (p: PrivParams<K>, ctx: PrivContext) => Promise<PrivResult<K>> };

@@ -3,8 +3,9 @@ import type { AgentEndpoint } from '../agent/index.js';
 import { BangerError } from '../model/index.js';
 import type { Logger } from '../log/index.js';
 import type { VmFiles } from '../paths/index.js';
-import { isProcessAlive, processCmdline, ProcessSupervisor, which } from '../system/index.js';
-import type { BootSpec, DriverCtx, StartedVmm, VmmDriver } from '../vmm/index.js';
+import type { OpCtx } from '../opctx/index.js';
+import { isProcessAlive, processCmdline, ProcessSupervisor, sleep, waitForExit, which } from '../system/index.js';
+import type { BootSpec, StartedVmm, VmmDriver } from '../vmm/index.js';
 import { decideAccel, readAccelFacts, rememberAccel } from './accel.js';
 import { buildQemuArgv, type Accel } from './argv.js';
 import { hostTscKhz } from './hostTsc.js';
@@ -18,8 +19,6 @@ export interface QemuDriverOptions {
   supervisor: ProcessSupervisor;
   log: Logger;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class QemuDriver implements VmmDriver {
   readonly kind = 'qemu' as const;
@@ -71,7 +70,7 @@ export class QemuDriver implements VmmDriver {
     }
   }
 
-  async start(spec: BootSpec, ctx: DriverCtx): Promise<StartedVmm> {
+  async start(spec: BootSpec, ctx: OpCtx): Promise<StartedVmm> {
     const signal = ctx.signal;
     const f = spec.files;
     mkdirSync(f.runtimeDir, { recursive: true, mode: 0o700 });
@@ -88,7 +87,7 @@ export class QemuDriver implements VmmDriver {
     } catch (e) {
       // Whatever went wrong (cancelled, timed out), a VMM we started must not outlive the failure.
       try { process.kill(proc.pid, 'SIGKILL'); } catch { /* already gone */ }
-      for (let i = 0; i < 60 && isProcessAlive(proc.pid); i++) await sleep(50);
+      await waitForExit(proc.pid, 3_000);
       throw e;
     }
     return { pid: proc.pid, detail: `qemu ${accel}` };
@@ -127,17 +126,16 @@ export class QemuDriver implements VmmDriver {
   /** QEMU leaves nothing outside the VM's files and runtime directory. */
   async release(): Promise<void> {}
 
-  async hardStop(pid: number, files: VmFiles): Promise<void> {
+  async hardStop(pid: number, files: VmFiles, _ctx: OpCtx): Promise<void> {
     if (!this.owns(pid, files)) return;
     try {
       const qmp = await QmpClient.connect(files.qmpSocket, 2000);
       await qmp.execute('quit').catch(() => { /* the connection may close before the reply */ });
       qmp.close();
     } catch { /* fall through to SIGKILL */ }
-    for (let i = 0; i < 60 && isProcessAlive(pid); i++) await sleep(50);
-    if (isProcessAlive(pid)) {
+    if (!(await waitForExit(pid, 3_000))) {
       try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-      for (let i = 0; i < 60 && isProcessAlive(pid); i++) await sleep(50);
+      await waitForExit(pid, 3_000);
     }
   }
 }

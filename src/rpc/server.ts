@@ -3,13 +3,14 @@ import { chmodSync, unlinkSync } from 'node:fs';
 import type { z } from 'zod';
 import { BangerError, isRpcErrorCode } from '../model/index.js';
 import type { Logger } from '../log/index.js';
+import type { OpCtx } from '../opctx/index.js';
 import { newOpId, type OperationRegistry } from '../opstate/index.js';
 import type { MethodTable } from './methodDef.js';
 import { onLines } from '../framing/index.js';
 import { MAX_REQUEST_BYTES, PROTOCOL_VERSION, type ServerMessage, type WireError } from './protocol.js';
 
-/** What a handler gets besides its params: its op_id, cancellation and progress. */
-export interface OpContext {
+/** What a handler gets besides its params: the operation's OpCtx, every part of it present. */
+export interface OpContext extends OpCtx {
   opId: string;
   /** Aborted when the client disconnects before the answer, or the daemon shuts down. */
   signal: AbortSignal;

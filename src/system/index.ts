@@ -1,4 +1,5 @@
 export { writeFileAtomic } from './atomicWrite.js';
+export { sleep, waitForExit, type WaitForExitOptions } from './wait.js';
 export { ExecHostRunner, CommandError, which, type HostRunner, type PipeResult, type RunOptions, type RunResult } from './hostRunner.js';
 export {
   ProcessSupervisor, ChildExitedError, readLogTail, writePidFile, readPidFile, removePidFile, isProcessAlive, processState, processCmdline, processIdentity,
@@ -7,4 +8,3 @@ export {
 export { hostcalls, AT_FDCWD, O_PATH, RENAME_EXCHANGE, RENAME_NOREPLACE, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV, type Hostcalls } from './hostcalls.js';
 export { FdDir, fdPathForChild, plainName, plainRelative, removeTreeAt, requireOwnersFile } from './fdDir.js';
 export { ensureRootOwnedDir, pathComponents, rootOnlyProblem } from './rootDirs.js';
-export { sleep } from './sleep.js';

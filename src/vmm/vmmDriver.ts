@@ -1,5 +1,6 @@
 import type { AgentEndpoint } from '../agent/index.js';
 import type { VmmKind } from '../model/index.js';
+import type { OpCtx } from '../opctx/index.js';
 import type { VmFiles } from '../paths/index.js';
 
 /**
@@ -34,12 +35,7 @@ export interface StartedVmm {
   detail: string;
 }
 
-/** The daemon operation a driver call belongs to (privileged steps are logged with it). */
-export interface DriverCtx {
-  opId: string;
-  signal?: AbortSignal | undefined;
-}
-
+/** Every call carries the daemon operation it belongs to (privileged steps are logged with it). */
 export interface VmmDriver {
   readonly kind: VmmKind;
   /**
@@ -47,9 +43,9 @@ export interface VmmDriver {
    * the jailer) and returns once it runs, not once the guest is ready. Restarting the
    * daemon never reaches it.
    */
-  start(spec: BootSpec, ctx: DriverCtx): Promise<StartedVmm>;
+  start(spec: BootSpec, ctx: OpCtx): Promise<StartedVmm>;
   /** Removes what a stopped VMM leaves besides the VM's own files (a jail). Nothing there is fine. */
-  release(files: VmFiles, ctx: DriverCtx): Promise<void>;
+  release(files: VmFiles, ctx: OpCtx): Promise<void>;
   /** True if `pid` is alive and is this VM's VMM (command line check), so a recycled pid is never adopted. */
   owns(pid: number, files: VmFiles): boolean;
   /** The VMM's own view of the guest (e.g. QMP query-status: "running", "paused", "shutdown"). */
@@ -61,6 +57,6 @@ export interface VmmDriver {
    * answers. False when this back-end offers no such request.
    */
   requestPowerOff(pid: number, files: VmFiles): Promise<boolean>;
-  /** Stops the VMM immediately (no guest shutdown) and waits for it to exit. */
-  hardStop(pid: number, files: VmFiles): Promise<void>;
+  /** Stops the VMM immediately (no guest shutdown) and waits for it to exit; `ctx` is the operation (privileged steps are logged with it). */
+  hardStop(pid: number, files: VmFiles, ctx: OpCtx): Promise<void>;
 }

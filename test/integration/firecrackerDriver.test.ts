@@ -79,7 +79,7 @@ test('lifecycle against the double: configure and start, agent over vsock, statu
     assert.ok(await waitFor(() => !isProcessAlive(vmm.pid), 5000), 'the VMM exited after the guest powered off');
     // Hard stop of a second boot.
     const second = await d.start(s.spec, ctx);
-    await d.hardStop(second.pid, s.files);
+    await d.hardStop(second.pid, s.files, ctx);
     assert.equal(isProcessAlive(second.pid), false);
   } finally {
     rmSync(s.dir, { recursive: true, force: true });
@@ -134,7 +134,7 @@ test('jailed: the helper prepares the chroot and runs the jailer; the VM is nobo
     await assert.rejects(s.privileged.removeJail({ vmId: 'abcd1234' }, ctx), /still running/);
     // The owner controls the jail's contents: a planted symlink must not lead root outside.
     symlinkSync(outside, join(root, 'run', 'escape'));
-    await d.hardStop(vmm.pid, s.files);
+    await d.hardStop(vmm.pid, s.files, ctx);
     assert.equal(isProcessAlive(vmm.pid), false);
     await d.release(s.files, ctx);
     assert.equal(existsSync(join(s.chrootBase, 'firecracker', 'abcd1234')), false, 'the jail is gone');

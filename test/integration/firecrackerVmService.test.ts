@@ -70,14 +70,14 @@ test('Firecracker VMs through VmService and the root helper: jailed start, helpe
   const service = (store: Store) => {
     const privileged = new RemotePrivilegedOps(helperSocket);
     const supervisor = new ProcessSupervisor();
-    const kernels = new KernelService(store, runner, layout, null);
+    const kernels = new KernelService({ store, runner, layout, defaultName: null });
     return new VmService({
       store, layout, config, runner, privileged, log: silentLogger, hostFacts: () => host,
       drivers: {
         qemu: new QemuDriver({ qemuBin: config.qemu_bin, accelSetting: 'tcg', accelProbeFile: join(dir, 'accel.json'), supervisor, log: silentLogger }),
         firecracker: new FirecrackerDriver({ firecrackerBin: bins.firecrackerBin, runner, supervisor, privileged, log: silentLogger, jailer: { enabled: true } }),
       },
-      images: new ImageService(store, runner, layout, kernels, privileged),
+      images: new ImageService({ store, runner, layout, kernels, privileged }),
       nat: new NatController({ privileged, runner, log: silentLogger, bridge, uplink: undefined, stateFile: join(layout.stateDir, 'nat.json') }),
       taps: new TapPool({ privileged, log: silentLogger, bridge, size: 0 }),
       workspaces: new WorkspaceService({ runner, store, log: silentLogger }),

@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto';
+import { availableParallelism, totalmem } from 'node:os';
+import { allocateGuestIp, macForVm } from '../../hostnat/index.js';
+import { findKernelEntry } from '../../kernelcat/index.js';
+import {
+  BangerError, dnsNameOf, formatSize, resolveVmDefaults, specOf, vmNameProblem, vmSpecProblem, type Image, type RootOverlay, type Vm, type VmmKind, type VmSpec,
+} from '../../model/index.js';
+import type { OpCtx } from '../../opctx/index.js';
+import { chooseRootOverlay, selectVmm, type VmmSetting } from '../../vmm/index.js';
+import { CleanupStack } from '../cleanupStack.js';
+import type { VmEnv } from './env.js';
+import { startVm } from './start.js';
+import { disksCreate } from './steps/disksCreate.js';
+import { recordInsert } from './steps/recordInsert.js';
+import { sshKeysInstall } from './steps/sshKeysInstall.js';
+import type { CreateState, CreateStep } from './steps/state.js';
+import { runSteps } from './steps/step.js';
+import { vmDirMake } from './steps/vmDirMake.js';
+import type { CreateParams } from './types.js';
+
+/** A create, in order; each step pushes its own undo, and a failure unwinds them newest first. */
+export const CREATE_STEPS: readonly CreateStep[] = [vmDirMake, recordInsert, disksCreate, sshKeysInstall];
+
+/** Validates everything a create needs before anything is made, so bad input leaves no trace. */
+export function resolveCreate(env: VmEnv, p: CreateParams): { name: string; spec: VmSpec; imageName: string } {
+  if (p.name !== undefined) {
+    const problem = vmNameProblem(p.name);
+    if (problem) throw new BangerError('bad_request', problem, { hint: 'names are DNS labels: 1-63 of a-z, 0-9 and -, not starting or ending with -' });
+    if (env.store.vms.nameExists(p.name)) throw new BangerError('already_exists', `a VM named "${p.name}" already exists`, { hint: `pick another --name, or delete it with \`banger vm delete ${p.name}\`` });
+  }
+  const defaults = specOf(resolveVmDefaults(env.d.config.vm_defaults, { cpus: availableParallelism(), memoryBytes: totalmem() }));
+  const spec: VmSpec = {
+    vcpu: p.vcpu ?? defaults.vcpu,
+    memoryMib: p.memoryMib ?? defaults.memoryMib,
+    diskSizeBytes: p.diskSizeBytes ?? defaults.diskSizeBytes,
+    systemOverlaySizeBytes: defaults.systemOverlaySizeBytes,
+  };
+  const problem = vmSpecProblem(spec);
+  if (problem) throw new BangerError('bad_request', problem, { hint: 'see `banger vm create --help`' });
+  return { name: p.name ?? env.freshName(), spec, imageName: p.image ?? env.d.config.default_image_name };
+}
+
+/**
+ * The back-end and root-disk strategy for a new VM (SPEC 6): from the setting, the host's
+ * facts and whether the kernel suits Firecracker; refused with the reason when an explicit
+ * choice cannot work here.
+ */
+export function chooseBackend(env: VmEnv, setting: VmmSetting, kernelName: string): { choice: ReturnType<typeof selectVmm>; rootOverlay: RootOverlay } {
+  const host = env.d.hostFacts();
+  const choice = selectVmm(setting, { firecrackerBin: host.firecrackerBin, kvm: host.kvm, kernel: { name: kernelName, firecracker: findKernelEntry(kernelName)?.firecracker ?? null } });
+  return { choice, rootOverlay: chooseRootOverlay(env.d.config.rootfs_overlay, choice.kind, host.deviceMapper) };
+}
+
+/** Creates a VM (and, as asked, starts it and copies a workspace in). Everything that can refuse is checked before anything is made. */
+export async function createVm(env: VmEnv, p: CreateParams, ctx: OpCtx): Promise<Vm> {
+  const { name, spec, imageName } = resolveCreate(env, p);
+  if (p.nat) await env.d.nat.uplink();
+  if (p.workspace && !p.start) throw new BangerError('bad_request', 'a workspace is copied into a running VM: it cannot be combined with --no-start');
+  const workspace = p.workspace ? await env.d.workspaces.preflight(p.workspace, p.nat ?? false) : null;
+  ctx.progress?.('spec', `${spec.vcpu} vcpu | ${spec.memoryMib} MiB | ${formatSize(spec.diskSizeBytes)} disk`);
+  const image = await env.d.images.ensure(imageName, ctx);
+  const { choice, rootOverlay } = chooseBackend(env, p.vmm ?? env.d.config.vmm, env.d.images.kernelOf(image).name);
+  ctx.progress?.('vmm', `${choice.kind} (${choice.reason}), root disk ${rootOverlay}`);
+  if (choice.warning) {
+    ctx.progress?.('vmm', choice.warning);
+    env.d.log.warn(choice.warning, { op_id: ctx.opId });
+  }
+  const vm = await env.locks.run(`name:${name}`, async () => {
+    if (env.store.vms.nameExists(name)) throw new BangerError('already_exists', `a VM named "${name}" already exists`);
+    ctx.progress?.('preparing', 'disks and keys');
+    const record = newRecord(env, { name, spec, image, vmm: choice.kind, rootOverlay, nat: p.nat ?? false });
+    await makeVm({ env, record, files: env.files(record), image }, ctx);
+    return record;
+  });
+  if (p.start) await startVm(env, vm.id, ctx);
+  if (workspace) {
+    const running = env.show(vm.id);
+    await env.locks.run(vm.id, () => env.d.workspaces.copyIn(running, env.sshTarget(running), workspace, ctx));
+  }
+  return env.show(vm.id);
+}
+
+/** A new VM's record: a fresh id, the next free address, its MAC and DNS name. */
+function newRecord(env: VmEnv, o: { name: string; spec: VmSpec; image: Image; vmm: VmmKind; rootOverlay: RootOverlay; nat: boolean }): Vm {
+  let id: string;
+  do { id = randomBytes(4).toString('hex'); } while (env.store.vms.idExists(id));
+  const now = new Date().toISOString();
+  const guestIp = allocateGuestIp(env.d.config.bridge_ip, env.d.config.cidr, env.store.vms.usedIps());
+  return {
+    id, name: o.name, state: 'created', imageId: o.image.id, imageName: o.image.name, spec: o.spec, guestIp, mac: macForVm(id), vmDir: env.files({ id }).dir,
+    dnsName: dnsNameOf(o.name), vmm: o.vmm, rootOverlay: o.rootOverlay, nat: o.nat, workspace: null, createdAt: now, touchedAt: now, lastError: null,
+  };
+}
+
+/** Runs the create steps; on failure they are undone, newest first, and the error propagates. */
+async function makeVm(state: CreateState, ctx: OpCtx, steps: readonly CreateStep[] = CREATE_STEPS): Promise<void> {
+  const undo = new CleanupStack();
+  try {
+    await runSteps(steps, state, ctx, undo);
+    undo.commit();
+    state.env.refreshSshConfig();
+  } catch (e) {
+    const errors = await undo.unwind();
+    if (errors.length) state.env.d.log.warn('cleanup after a failed create was incomplete', { op_id: ctx.opId, errors });
+    throw e;
+  }
+}

@@ -1,0 +1,43 @@
+import { rmSync } from 'node:fs';
+import { BangerError, type Vm } from '../../model/index.js';
+import type { OpCtx } from '../../opctx/index.js';
+import { CleanupStack } from '../cleanupStack.js';
+import type { VmEnv } from './env.js';
+import { filesSync } from './steps/filesSync.js';
+import { guestAwaitReady } from './steps/guestAwaitReady.js';
+import { natUp } from './steps/natUp.js';
+import { networkUp } from './steps/networkUp.js';
+import { rootDiskAttach } from './steps/rootDiskAttach.js';
+import type { StartState, StartStep } from './steps/state.js';
+import { runSteps } from './steps/step.js';
+import { vmmBoot } from './steps/vmmBoot.js';
+
+/** A start, in order; each step pushes its own undo, and a failure unwinds them newest first. */
+export const START_STEPS: readonly StartStep[] = [networkUp, natUp, filesSync, rootDiskAttach, vmmBoot, guestAwaitReady];
+
+/**
+ * Boots a stopped VM and waits until its guest is ready. On failure everything the steps
+ * made is undone and the VM is recorded in error with the reason.
+ */
+export function startVm(env: VmEnv, ref: string, ctx: OpCtx, steps: readonly StartStep[] = START_STEPS): Promise<Vm> {
+  return env.withVm(ref, async (vm) => {
+    if (vm.state === 'running' && env.isAlive(vm)) throw new BangerError('conflict', `VM ${vm.name} is already running`);
+    const image = env.d.images.show(vm.imageName ?? '');
+    const state: StartState = { env, vm, image, kernel: env.d.images.kernelOf(image), files: env.files(vm), driver: env.driverOf(vm) };
+    const undo = new CleanupStack();
+    const started = performance.now();
+    try {
+      await runSteps(steps, state, ctx, undo);
+      undo.commit();
+    } catch (e) {
+      const errors = await undo.unwind();
+      env.store.vms.setRuntime(vm.id, 'error', null, (e as Error).message);
+      rmSync(state.files.handles, { force: true });
+      if (errors.length) env.d.log.warn('cleanup after a failed start was incomplete', { op_id: ctx.opId, errors });
+      throw e;
+    }
+    if (!state.tap?.pooled) void env.d.taps.refill(ctx); // an empty pool (the first start) is filled now
+    env.d.log.info('vm ready', { op_id: ctx.opId, vm: vm.name, ms: Math.round(performance.now() - started), vmm: state.vmm?.detail });
+    return env.show(vm.id);
+  });
+}

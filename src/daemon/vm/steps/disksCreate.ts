@@ -1,0 +1,18 @@
+import { createRootOverlay, createWorkDisk, dmSnapshotCowArgv } from '../../../vmdisk/index.js';
+import type { CreateStep } from './state.js';
+
+/**
+ * The VM's disks: its root layer by strategy (the copy-on-write file of a dm-snapshot, a
+ * qcow2 overlay or a raw copy of the image) and its work disk from the image's seed. They
+ * live in the VM's directory, whose removal undoes them.
+ */
+export const disksCreate: CreateStep = {
+  name: 'disksCreate',
+  async run(s) {
+    const { runner } = s.env.d;
+    const { record: { rootOverlay, spec }, files, image } = s;
+    if (rootOverlay === 'dm-snapshot') await runner.run(dmSnapshotCowArgv(files.rootfsCow, spec.systemOverlaySizeBytes));
+    else await createRootOverlay(runner, image.rootfsPath, rootOverlay === 'copy' ? files.rootfsCopy : files.rootfsOverlay, spec.systemOverlaySizeBytes, rootOverlay);
+    await createWorkDisk(runner, image.workSeedPath, files.workDisk, spec.diskSizeBytes);
+  },
+};

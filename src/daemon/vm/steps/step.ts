@@ -1,0 +1,24 @@
+import type { OpCtx } from '../../../opctx/index.js';
+import type { CleanupStack } from '../../cleanupStack.js';
+
+/**
+ * One named step of a multi-step VM operation (create, start). A step does one thing,
+ * records what later steps need in `state`, and pushes the undo of what it made onto
+ * `undo`; the operation unwinds that stack, newest first, when any later step fails.
+ * Adding a step is writing one of these and putting it in the list.
+ */
+export interface Step<S> {
+  readonly name: string;
+  run(state: S, ctx: OpCtx, undo: CleanupStack): Promise<void>;
+}
+
+/** Runs the steps in order; the first failure propagates (the caller unwinds `undo`). */
+export async function runSteps<S>(steps: readonly Step<S>[], state: S, ctx: OpCtx, undo: CleanupStack): Promise<void> {
+  for (const step of steps) await step.run(state, ctx, undo);
+}
+
+/** A value an earlier step was to put in the state; its absence is a wrongly ordered step list. */
+export function need<T>(value: T | undefined, what: string, step: string): T {
+  if (value === undefined) throw new Error(`step ${step} runs before ${what} is known (check the step list's order)`);
+  return value;
+}

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 
-suites=(build/src build/test/integration build/test/adversarial)
+suites=(build/src build/test/conventions build/test/integration build/test/adversarial)
 [ -d build/test/e2e ] && suites+=(build/test/e2e)
 
 echo "== tests: ${suites[*]}"

@@ -95,42 +95,54 @@ export class RpcServer<T extends MethodTable> {
   private async handle(socket: Socket, line: string): Promise<void> {
     const opId = newOpId();
     const log = this.opts.log.child({ op_id: opId });
-    const fail = (error: WireError) => {
-      log.info('rpc refused', { code: error.code, error: error.message });
-      this.send(socket, { type: 'error', op_id: opId, error });
+    const request = this.parseRequest(line);
+    if ('error' in request) {
+      log.info('rpc refused', { code: request.error.code, error: request.error.message });
+      this.send(socket, { type: 'error', op_id: opId, error: request.error });
       socket.end();
-    };
+      return;
+    }
+    await this.run(socket, opId, log, request.method, request.params);
+  }
 
+  /** The request line checked against the protocol version and the method table, or the wire error to answer with. */
+  private parseRequest(line: string): { method: string; params: unknown } | { error: WireError } {
     let req: unknown;
-    try { req = JSON.parse(line); } catch { return fail({ code: 'bad_request', message: 'request is not valid JSON' }); }
-    if (typeof req !== 'object' || req === null || Array.isArray(req)) return fail({ code: 'bad_request', message: 'request must be a JSON object' });
+    try { req = JSON.parse(line); } catch { return { error: { code: 'bad_request', message: 'request is not valid JSON' } }; }
+    if (typeof req !== 'object' || req === null || Array.isArray(req)) return { error: { code: 'bad_request', message: 'request must be a JSON object' } };
     const { v, method, params } = req as Record<string, unknown>;
     const expected = this.opts.protocolVersion ?? PROTOCOL_VERSION;
     if (v !== expected) {
-      return fail({
-        code: 'bad_version',
-        message: `protocol version ${JSON.stringify(v ?? null)} is not supported; this daemon speaks version ${expected}`,
-        hint: 'the CLI and daemon come from different builds: run `banger daemon stop` so the CLI starts a matching daemon',
-      });
+      return {
+        error: {
+          code: 'bad_version',
+          message: `protocol version ${JSON.stringify(v ?? null)} is not supported; this daemon speaks version ${expected}`,
+          hint: 'the CLI and daemon come from different builds: run `banger daemon stop` so the CLI starts a matching daemon',
+        },
+      };
     }
     if (typeof method !== 'string' || !Object.hasOwn(this.opts.methods, method)) {
-      return fail({ code: 'unknown_method', message: `unknown method ${JSON.stringify(method ?? null)}`, hint: 'see docs/reference/rpc.md for the method list; the daemon may be older than the CLI' });
+      return { error: { code: 'unknown_method', message: `unknown method ${JSON.stringify(method ?? null)}`, hint: 'see docs/reference/rpc.md for the method list; the daemon may be older than the CLI' } };
     }
-    const def = this.opts.methods[method]!;
-    const parsed = def.params.safeParse(params ?? {});
+    const parsed = this.opts.methods[method]!.params.safeParse(params ?? {});
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       const where = issue.path.length ? `params.${issue.path.join('.')}` : 'params';
       const message = issue.code === 'unrecognized_keys' ? `${where}: unknown field(s) ${issue.keys.join(', ')}` : `${where}: ${issue.message}`;
-      return fail({ code: 'bad_request', message: `invalid params for ${method}: ${message}` });
+      return { error: { code: 'bad_request', message: `invalid params for ${method}: ${message}` } };
     }
+    return { method, params: parsed.data };
+  }
 
+  /** Runs a valid request's handler with its context: cancellation, progress, tracking, one answer. */
+  private async run(socket: Socket, opId: string, log: Logger, method: string, params: unknown): Promise<void> {
+    const def = this.opts.methods[method]!;
     const cancel = new AbortController();
     const onClose = () => cancel.abort(new BangerError('operation_failed', 'client disconnected'));
     socket.once('close', onClose);
     const onShutdown = () => cancel.abort(new BangerError('operation_failed', 'daemon is shutting down'));
     this.shutdown.signal.addEventListener('abort', onShutdown, { once: true });
-    const vmParam = (parsed.data as { name?: unknown }).name;
+    const vmParam = (params as { name?: unknown }).name;
     const op = def.tracked ? this.opts.operations.begin(method, { id: opId, vm: typeof vmParam === 'string' ? vmParam : null }) : undefined;
     const started = performance.now();
     log.debug('rpc start', { method });
@@ -146,7 +158,7 @@ export class RpcServer<T extends MethodTable> {
     };
     try {
       const handler = this.opts.handlers[method as keyof T]!;
-      const result = await handler(parsed.data as never, ctx);
+      const result = await handler(params as never, ctx);
       op?.finish();
       log[def.tracked ? 'info' : 'debug']('rpc done', { method, ms: Math.round(performance.now() - started) });
       this.send(socket, { type: 'result', op_id: opId, result });

@@ -1,5 +1,5 @@
 /**
- * Agent and DNS figures (issue 4), taken on a running VM of the VM benchmark:
+ * Agent and DNS figures (docs/reference/agent.md), taken on a running VM of the VM benchmark:
  *   - the guest agent's `health` round trip over its channel (virtio-serial under QEMU),
  *     on one open connection (target median <= 15 ms);
  *   - an A query for NAME.vm against the daemon's DNS listener, next to the same query

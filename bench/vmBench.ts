@@ -1,5 +1,5 @@
 /**
- * VM benchmarks (issue 3), in a sandbox of their own (state dir, bridge) that is removed
+ * VM benchmarks (docs/howto/vms.md), in a sandbox of their own (state dir, bridge) that is removed
  * at the end:
  *   - `vm run --rm -- true`, cold (fresh state: kernel and image obtained) and warm,
  *     against a raw qemu-system-x86_64 boot of the same kernel, initramfs and rootfs copy

@@ -1,5 +1,5 @@
 /**
- * Workspace copy (issue 5): `banger vm workspace prepare` of a repository whose ignored
+ * Workspace copy (docs/howto/workspaces.md): `banger vm workspace prepare` of a repository whose ignored
  * build output dwarfs its tracked files, next to `git ls-files | tar` streamed into the
  * same guest over ssh, in the same run (target ratio <= 1.2). The bytes sent show that the
  * copy follows the tracked content.

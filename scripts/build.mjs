@@ -33,7 +33,7 @@ function git(args) {
 const commit = (git(['rev-parse', '--short=12', 'HEAD']) || 'unknown') + (git(['status', '--porcelain', '--untracked-files=no']) ? '-dirty' : '');
 const builtAt = (process.env.SOURCE_DATE_EPOCH ? new Date(Number(process.env.SOURCE_DATE_EPOCH) * 1000) : new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z');
 const build = { version: process.env.BANGER_VERSION || pkg.version, commit, builtAt };
-// `banger update`'s trust anchors, fixed at build time (SPEC 9): where the manifest lives and
+// `banger update`'s trust anchors, fixed at build time (docs/howto/system-install.md): where the manifest lives and
 // the release public key. Without BANGER_UPDATE_PUBKEY_FILE the key is a placeholder, and
 // such a build refuses to update (only --pubkey-file, for tests, gets past it).
 const update = {

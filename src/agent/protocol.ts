@@ -1,7 +1,7 @@
 import type { AgentHealth } from '../model/index.js';
 
 /**
- * The guest agent's wire protocol (SPEC 8, docs/reference/agent.md), host side. One JSON
+ * The guest agent's wire protocol (docs/reference/agent.md), host side. One JSON
  * object per line each way; requests carry the protocol version and an id, responses echo
  * the id. The C side is agent/main.c; both must change together, and only in a minor release.
  */

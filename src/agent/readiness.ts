@@ -18,7 +18,7 @@ export interface WaitForAgentOptions {
 }
 
 /**
- * Readiness (SPEC 8): resolves with the agent's first `health` answer. One connection is
+ * Readiness (docs/reference/agent.md): resolves with the agent's first `health` answer. One connection is
  * kept while waiting; a request that gets no answer within a second is superseded by the
  * next one (a reply to the old id is ignored), so the wait ends within ~1 s of the agent
  * starting, wherever in the boot that is.

@@ -64,7 +64,7 @@ export function hostcallsAddonPath(b: BuildInfo = buildInfo): string {
 
 declare const __BANGER_UPDATE__: { manifestUrl: string; publicKeyPem: string } | undefined;
 
-/** `banger update`'s compile-time manifest URL and release public key (SPEC 9). */
+/** `banger update`'s compile-time manifest URL and release public key (docs/howto/system-install.md). */
 export const updateAnchors: { manifestUrl: string; publicKeyPem: string } = typeof __BANGER_UPDATE__ !== 'undefined'
   ? __BANGER_UPDATE__
   : { manifestUrl: 'https://releases.banger.dev/manifest.json', publicKeyPem: 'PLACEHOLDER: unbundled run' };

@@ -20,7 +20,7 @@ function withConfig(text: string | null, fn: (path: string, layout: ReturnType<t
   }
 }
 
-test('a missing file gives every SPEC 4 default', () => {
+test('a missing file gives every docs/reference/config.md default', () => {
   withConfig(null, (path, layout) => {
     const c = loadConfig({ layout, path, env: {} });
     assert.equal(c.source.exists, false);

@@ -6,7 +6,7 @@ import { BRIDGE_NAME_PATTERN, DEFAULT_BRIDGE_NAME, VMM_SETTINGS, parseDuration, 
 export { BRIDGE_NAME_PATTERN };
 
 /**
- * The config file schema (SPEC 4). Every key is declared once here with its type, its
+ * The config file schema (docs/reference/config.md). Every key is declared once here with its type, its
  * default as the docs show it, and a sentence of documentation; validation, defaults
  * and docs/reference/config.md are all derived from this table.
  */

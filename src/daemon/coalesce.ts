@@ -1,5 +1,5 @@
 /**
- * Concurrent requests for the same key share one in-flight promise (SPEC 3: concurrent
+ * Concurrent requests for the same key share one in-flight promise (docs/howto/vms.md: concurrent
  * pulls of one name coalesce: the first runs, the others wait for it).
  */
 export class Coalescer<T> {

@@ -12,7 +12,7 @@ export interface TapPoolDeps {
 const POOL_PREFIX = 'tap-pool-';
 
 /**
- * The warm pool of idle taps (SPEC 7): `size` taps named tap-pool-N kept attached to the
+ * The warm pool of idle taps (docs/howto/networking.md): `size` taps named tap-pool-N kept attached to the
  * bridge, so a starting VM takes one instead of creating its own. A used tap is deleted
  * with its VM; the pool is refilled in the background, the missing taps in parallel.
  * Only taps attached to this daemon's bridge are ever adopted or removed.

@@ -48,7 +48,7 @@ export class VmService {
 
   /** Validates everything a create needs before anything is made, so bad input leaves no trace. */
   resolveCreate(p: CreateParams): { name: string; spec: VmSpec; imageName: string } { return resolveCreate(this.env, p); }
-  /** The back-end and root-disk strategy for a new VM (SPEC 6). */
+  /** The back-end and root-disk strategy for a new VM (docs/howto/vms.md). */
   chooseBackend(setting: VmmSetting, kernelName: string): { choice: ReturnType<typeof selectVmm>; rootOverlay: RootOverlay } {
     return chooseBackend(this.env, setting, kernelName);
   }
@@ -80,6 +80,6 @@ export class VmService {
   ports(refs: readonly string[]): Promise<VmPort[]> { return portsOf(this.env, refs); }
   /** Bytes of the console log from `offset` (for `vm logs` and `vm logs -f`). */
   logs(ref: string, offset: number, maxBytes = 1 << 20): { text: string; offset: number; vmmLog: string } { return logsOf(this.env, ref, offset, maxBytes); }
-  /** Reconcile on daemon start (SPEC 5): running VMs adopted or released, leftover taps reclaimed. */
+  /** Reconcile on daemon start (docs/reference/rpc.md): running VMs adopted or released, leftover taps reclaimed. */
   reconcile(ctx: OpCtx): Promise<Reconciled> { return reconcileVms(this.env, ctx); }
 }

@@ -33,7 +33,7 @@ export interface WorkspaceSummary {
 }
 
 /**
- * Workspaces (issue 5): preflight and plans on the host, the copy into a running guest
+ * Workspaces (docs/howto/workspaces.md): preflight and plans on the host, the copy into a running guest
  * (streamed tar over ssh), tool bootstrap, and export. The VM record keeps guest path,
  * host path, base commit and the guest's HEAD.
  */

@@ -1,5 +1,5 @@
 /**
- * Doctor's verdicts (SPEC 10): PASS/WARN/FAIL with a fix hint each, derived purely from
+ * Doctor's verdicts (docs/howto/troubleshooting.md): PASS/WARN/FAIL with a fix hint each, derived purely from
  * HostFacts. FAIL means banger cannot do its main job here; WARN means it works with a
  * reduced or slower path.
  *

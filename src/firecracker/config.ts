@@ -3,7 +3,7 @@ import { kernelCommandLine } from '../qemu/index.js';
 import type { BootSpec } from '../vmm/index.js';
 
 /**
- * A VM's Firecracker configuration (issue 7) as the ordered API calls that make it, a
+ * A VM's Firecracker configuration (docs/howto/firecracker.md) as the ordered API calls that make it, a
  * pure function of the boot spec (table-tested, and accepted by the API double that
  * validates against Firecracker's own definition). The kernel command line is the one
  * banger's initramfs reads, as for QEMU.

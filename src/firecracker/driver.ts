@@ -33,7 +33,7 @@ function touch(path: string): void {
 }
 
 /**
- * The Firecracker back-end (issue 7). Jailed (the default): the root helper prepares a
+ * The Firecracker back-end (docs/howto/firecracker.md). Jailed (the default): the root helper prepares a
  * per-VM chroot and runs the jailer, which leaves Firecracker running as the daemon's uid
  * in its own pid namespace, parented by no banger process; the daemon reaches its API and
  * vsock sockets through symlinks in the VM's runtime directory. Unjailed (debugging):

@@ -1,7 +1,7 @@
 import { basename, join } from 'node:path';
 
 /**
- * The jailer (issue 7), planned as pure data. The jailer makes
+ * The jailer (docs/howto/firecracker.md), planned as pure data. The jailer makes
  * `<chroot_base>/<exec file name>/<id>/root`, copies Firecracker in, drops to the owner's
  * uid/gid and execs it there; with `--new-pid-ns` it writes Firecracker's pid to
  * `<exec file name>.pid` in the chroot and exits. banger prepares the chroot first (files

@@ -1,7 +1,7 @@
 import { compareVersions } from '../model/index.js';
 
 /**
- * Firecracker versions (issue 7): `firecracker --version` prints "Firecracker v1.14.1"
+ * Firecracker versions (docs/howto/firecracker.md): `firecracker --version` prints "Firecracker v1.14.1"
  * (and more lines). Below 1.5.0 banger refuses; outside the tested range it warns.
  */
 export const MIN_FIRECRACKER = [1, 5, 0] as const;

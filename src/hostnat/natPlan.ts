@@ -1,5 +1,5 @@
 /**
- * NAT for VMs started with --nat (SPEC 7), planned as data: which privileged steps to take
+ * NAT for VMs started with --nat (docs/howto/networking.md), planned as data: which privileged steps to take
  * when a NAT VM comes up or goes down, given what the host looks like now. The daemon
  * (daemon/natController.ts) carries the steps out through PrivilegedOps.
  *

@@ -28,7 +28,7 @@ export interface BuiltImage {
   sizeBytes: number;
 }
 
-/** ext4 size for a tree: content x 1.5, at least 1 GiB, rounded up to a MiB (SPEC 6). */
+/** ext4 size for a tree: content x 1.5, at least 1 GiB, rounded up to a MiB (docs/howto/vms.md). */
 export function ext4SizeFor(contentBytes: number): number {
   return Math.ceil(Math.max(GIB, contentBytes * 1.5) / MIB) * MIB;
 }

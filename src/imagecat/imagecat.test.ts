@@ -7,7 +7,7 @@ import { IMAGE_CATALOG, DEBIAN_BOOKWORM_RECIPE, applyRecipe, ext4SizeFor, findIm
 import { findKernelEntry } from '../kernelcat/index.js';
 import { GIB, MIB } from '../model/index.js';
 
-test('the default image has every SPEC 6 package and a known kernel', () => {
+test('the default image has every docs/howto/vms.md package and a known kernel', () => {
   const e = findImageEntry('debian-bookworm');
   assert.ok(e);
   for (const p of ['systemd', 'openssh-server', 'iproute2', 'ca-certificates', 'curl', 'git', 'jq', 'sudo', 'procps', 'less']) assert.ok(e.recipe.packages.includes(p), p);

@@ -13,7 +13,7 @@ export interface ImageRecipe {
   symlinks: ReadonlyArray<{ path: string; target: string }>;
   /** Removed from the tree: per-VM identity must never be shared between VMs. */
   remove: readonly string[];
-  /** Where the build's static guest agent binary is installed (SPEC 8); its unit is among `files`. */
+  /** Where the build's static guest agent binary is installed (docs/reference/agent.md); its unit is among `files`. */
   agentPath: string;
 }
 

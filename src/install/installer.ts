@@ -13,7 +13,7 @@ import { stopRecordedProcess, supervisedProcess, writePidRecord } from './rootPi
 import { DAEMON_UNIT, FIXED_PATH, HELPER_UNIT, renderDaemonUnit, renderHelperUnit } from './units.js';
 
 /**
- * `banger system install|status|restart|uninstall` (SPEC 2). The build is copied into
+ * `banger system install|status|restart|uninstall` (docs/reference/security.md). The build is copied into
  * PREFIX/lib/banger/<version> with a `current` symlink flipped atomically; both systemd
  * units are always written; they are started by systemd where it is PID 1, and otherwise
  * by the fallback supervisor: the helper (root) and the daemon (as the owner) started
@@ -320,7 +320,7 @@ export async function systemUninstall(d: SystemDeps, o: { purge: boolean }): Pro
     try { rmdirSync(dir); } catch { /* not empty (other software lives there) or gone */ }
   }
   if (o.purge) {
-    // The bridge and the warm taps on it are banger's too; purge takes them (SPEC 7 keeps them otherwise).
+    // The bridge and the warm taps on it are banger's too; purge takes them (docs/howto/networking.md keeps them otherwise).
     let bridge: string = DEFAULT_BRIDGE_NAME;
     try { bridge = loadConfig({ layout: l, env: {} }).bridge_name; } catch { /* a broken config: the default bridge */ }
     const links = await d.runner.run(['ip', '-o', 'link', 'show'], { allowFailure: true });

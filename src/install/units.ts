@@ -1,5 +1,5 @@
 /**
- * The two systemd units of a system install (SPEC 2), as pure functions of where the
+ * The two systemd units of a system install (docs/reference/security.md), as pure functions of where the
  * install lives and who owns it. The directives that keep VMs alive across restarts and
  * updates are here: KillMode=process (only the main process is stopped, never the VMMs it
  * started in their own sessions), RuntimeDirectoryPreserve=yes (sockets and pid files of

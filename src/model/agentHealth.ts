@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The guest agent's `health` answer (SPEC 8, docs/reference/agent.md), as the agent sends
+ * The guest agent's `health` answer (docs/reference/agent.md), as the agent sends
  * it and as `vm.show` passes it on. `transport` is the channel it came over: serial, vsock
  * or stdio (kept a string on the wire, so a newer agent's transport does not fail an older
  * client).

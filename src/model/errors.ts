@@ -1,7 +1,7 @@
 import type { ExitReason } from './exitCodes.js';
 
 /**
- * Error codes that travel over RPC (SPEC 5). Each maps to one exit reason so the CLI
+ * Error codes that travel over RPC (docs/reference/rpc.md). Each maps to one exit reason so the CLI
  * can exit with a stable code whatever the daemon said.
  */
 export const RPC_ERROR_CODES = {

@@ -25,7 +25,7 @@ export function exitCodeOf(reason: ExitReason): number {
   return EXIT_CODES[reason].code;
 }
 
-/** `bangerd --check-migrations` has its own documented 0/1/2 contract (SPEC 3). */
+/** `bangerd --check-migrations` has its own documented 0/1/2 contract (docs/howto/vms.md). */
 export const CHECK_MIGRATIONS_EXIT = {
   compatible: 0,
   migrations_needed: 1,

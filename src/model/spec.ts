@@ -2,7 +2,7 @@ import { GIB, MIB } from './size.js';
 import type { VmSpec } from './vm.js';
 
 /**
- * Resolution of VM resource defaults (SPEC 4, [vm_defaults]): a value set in config wins;
+ * Resolution of VM resource defaults (docs/reference/config.md, [vm_defaults]): a value set in config wins;
  * else a host heuristic where one exists and yields a usable value; else the built-in.
  * Each resolved value remembers where it came from so `doctor` can show it.
  */
@@ -17,7 +17,7 @@ export interface Resolved<T> {
 
 export type ResolvedVmDefaults = { [K in keyof VmSpec]: Resolved<VmSpec[K]> };
 
-/** Built-ins of SPEC 4: 2 vcpu, 2048 MiB, 8G work disk, 8G system overlay. */
+/** Built-ins of docs/reference/config.md: 2 vcpu, 2048 MiB, 8G work disk, 8G system overlay. */
 export const BUILTIN_VM_DEFAULTS: VmSpec = {
   vcpu: 2,
   memoryMib: 2048,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** The durable shape of a VM, image and kernel as the store keeps them (SPEC 5). */
+/** The durable shape of a VM, image and kernel as the store keeps them (docs/reference/rpc.md). */
 export const VM_STATES = ['created', 'running', 'stopped', 'error'] as const;
 export type VmState = (typeof VM_STATES)[number];
 
@@ -8,14 +8,14 @@ export const VMM_KINDS = ['firecracker', 'qemu'] as const;
 export type VmmKind = (typeof VMM_KINDS)[number];
 
 /**
- * How a VM's root disk sits on the shared read-only image (SPEC 6): a qcow2 overlay (QEMU),
+ * How a VM's root disk sits on the shared read-only image (docs/howto/vms.md): a qcow2 overlay (QEMU),
  * a device-mapper persistent snapshot over loop devices, or a sparse copy. Chosen at create
  * time and kept, since the files on disk follow it.
  */
 export const ROOT_OVERLAYS = ['qcow2', 'dm-snapshot', 'copy'] as const;
 export type RootOverlay = (typeof ROOT_OVERLAYS)[number];
 
-/** What `vm.create` and the config's `vmm` accept: a back-end, or auto (SPEC 6). */
+/** What `vm.create` and the config's `vmm` accept: a back-end, or auto (docs/howto/vms.md). */
 export const VMM_SETTINGS = ['auto', ...VMM_KINDS] as const;
 
 /*

@@ -1,5 +1,5 @@
 /**
- * VM names are DNS labels (SPEC 5): 1..63 characters of [a-z0-9-], no leading or
+ * VM names are DNS labels (docs/reference/rpc.md): 1..63 characters of [a-z0-9-], no leading or
  * trailing '-'. They are never normalised: "Dev" is rejected rather than lowered, so
  * the name a user typed is the name in DNS, ssh config and `vm list`.
  */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 /**
- * In-flight and recently finished daemon operations (SPEC 5, `daemon.operations.list`).
+ * In-flight and recently finished daemon operations (docs/reference/rpc.md, `daemon.operations.list`).
  * `update` consults it to refuse while work is in flight. Finished operations are kept
  * in a bounded ring so the daemon's memory does not grow with its uptime.
  */

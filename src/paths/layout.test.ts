@@ -20,7 +20,7 @@ test('user layout follows XDG and falls back to HOME', () => {
   assert.equal(x.configDir, '/home/ann/.config/banger', 'relative XDG values are ignored');
 });
 
-test('system layout uses the SPEC 4 locations', () => {
+test('system layout uses the docs/reference/config.md locations', () => {
   const l = systemLayout();
   assert.equal(l.daemonSocket, '/run/banger/bangerd.sock');
   assert.equal(l.rootHelperSocket, '/run/banger-root/bangerd-root.sock');

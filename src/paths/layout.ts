@@ -4,7 +4,7 @@ import { join } from 'node:path';
  * Every directory, file and socket name banger uses, in one place (ARCHITECTURE 9).
  * Pure: building a Layout touches nothing on disk.
  *
- * User mode follows XDG; system mode uses the FHS locations of SPEC 4.
+ * User mode follows XDG; system mode uses the FHS locations of docs/reference/config.md.
  */
 export type Mode = 'user' | 'system';
 

@@ -52,7 +52,7 @@ export function buildQemuArgv(qemuBin: string, spec: BootSpec, accel: Accel, tsc
     '-device', `virtio-net-device,netdev=n0,mac=${spec.network.mac}`,
     // Entropy for the guest from the start; sshd and TLS block without it.
     '-device', 'virtio-rng-device',
-    // The guest agent's channel: a virtio-serial port the agent finds by name (SPEC 8).
+    // The guest agent's channel: a virtio-serial port the agent finds by name (docs/reference/agent.md).
     '-device', 'virtio-serial-device',
     '-chardev', `socket,id=agent,path=${f.agentSocket},server=on,wait=off`,
     '-device', 'virtserialport,chardev=agent,name=banger.agent',

@@ -1,6 +1,6 @@
 /**
  * Pure builders for banger's NAT rules in its own nftables table, so the host's own
- * tables are never touched (SPEC 7). Every rule of a VM carries the comment
+ * tables are never touched (docs/howto/networking.md). Every rule of a VM carries the comment
  * "banger-vm:<id>", which is how removal finds exactly that VM's rules.
  *
  * Why the bridge and not the tap: a VM's tap is a port of banger's bridge, so at the IP

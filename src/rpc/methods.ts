@@ -51,7 +51,7 @@ export const dnsStatusWire = z.object({
   records: z.array(z.object({ name: z.string(), ip: z.string() })),
   resolved: z.object({ present: z.boolean(), routed: z.boolean(), detail: z.string() }),
   upstreams: z.array(z.string()),
-  /** How to make the host resolve .vm by hand (SPEC 7 recipes), for this daemon's addresses. */
+  /** How to make the host resolve .vm by hand (docs/howto/networking.md recipes), for this daemon's addresses. */
   recipes: z.string(),
 });
 

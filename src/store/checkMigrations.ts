@@ -4,7 +4,7 @@ import { migrationStatus, openDatabaseReadOnly } from './database.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
 
 /**
- * `bangerd --check-migrations`: one line and an exit code (SPEC 3):
+ * `bangerd --check-migrations`: one line and an exit code (docs/howto/vms.md):
  * 0 compatible, 1 migrations needed and safe, 2 incompatible (a newer or unreadable
  * database). The database is opened read-only and never changed.
  */

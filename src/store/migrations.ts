@@ -1,5 +1,5 @@
 /**
- * Forward-only numbered migrations (SPEC 5). Each runs in its own transaction and is
+ * Forward-only numbered migrations (docs/reference/rpc.md). Each runs in its own transaction and is
  * recorded in schema_migrations(id, name, applied_at). Never edit a released migration:
  * add a new one. A database that records an id this list does not know was written by a
  * newer banger, and this binary must refuse to touch it.

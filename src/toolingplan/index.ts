@@ -1,5 +1,5 @@
 /**
- * Tool bootstrap for `vm run PATH` (issue 5), planned as a pure function: when the
+ * Tool bootstrap for `vm run PATH` (docs/howto/workspaces.md), planned as a pure function: when the
  * repository declares tools for mise (`.mise.toml`, `mise.toml`, `.tool-versions`), the
  * guest runs `mise install` in the workspace, installing mise first from mise.run when the
  * image lacks it. Both need the outside, so without NAT the run is refused up front,

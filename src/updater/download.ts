@@ -28,7 +28,7 @@ export function redirectTarget(asked: string, from: string, location: string | n
 }
 
 /**
- * Downloads `url` with a size cap, hashing while streaming (SPEC 9). Redirects are followed
+ * Downloads `url` with a size cap, hashing while streaming (docs/howto/system-install.md). Redirects are followed
  * by hand (at most MAX_REDIRECTS, same origin only). With `file` the body is written to that
  * open file (the caller made it, and reads back from the same descriptor); otherwise it is
  * returned.

@@ -1,7 +1,7 @@
 import { BangerError, compareVersions as compareNumbers, parseVersion } from '../model/index.js';
 
 /**
- * The release manifest (SPEC 9):
+ * The release manifest (docs/howto/system-install.md):
  *   { "schema_version": 1, "latest_stable": "v0.2.0",
  *     "releases": [ { "version": "v0.2.0", "tarball": URL, "sha256sums": URL, "signature": URL } ] }
  * URLs may be relative to the manifest's own URL. The manifest is not signed: every version

@@ -7,7 +7,7 @@ import { renderSums, sha256Hex, signSums, tarballName } from './signing.js';
 export { tarballName };
 
 /**
- * The release build (issue 6): one tarball holding everything an install needs (the
+ * The release build (docs/howto/system-install.md): one tarball holding everything an install needs (the
  * bundle with the native SQLite and peer-credentials addons and the guest agent, and
  * launchers that run it with the host's Node >= 20), SHA256SUMS and SHA256SUMS.sig.
  *   banger-<version>/bin/banger, bin/bangerd       launchers (node ../dist/*.js)

@@ -2,7 +2,7 @@ import { createHash, createPrivateKey, createPublicKey, sign, verify } from 'nod
 import { BangerError } from '../model/index.js';
 
 /**
- * Release signatures (SPEC 9): ECDSA P-256 over SHA-256 of SHA256SUMS, DER-encoded and
+ * Release signatures (docs/howto/system-install.md): ECDSA P-256 over SHA-256 of SHA256SUMS, DER-encoded and
  * base64'd, which is what `cosign sign-blob` and `openssl dgst -sha256 -sign` produce and
  * what `openssl dgst -sha256 -verify pub.pem -signature <(base64 -d sig)` checks.
  */

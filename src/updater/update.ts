@@ -11,7 +11,7 @@ import { fetchCapped } from './download.js';
 import { bare, compareVersions, parseManifest, requireReleaseVersion, shown, type ManifestRelease } from './manifest.js';
 import { releasePublicKey, signedTarballHash, tarballName, verifySums } from './signing.js';
 
-/** Size caps of SPEC 9. */
+/** Size caps of docs/howto/system-install.md. */
 export const CAPS = { manifest: 1 << 20, sums: 16 << 10, signature: 1 << 10, tarball: 256 << 20 } as const;
 
 /** Files a staged build must have, relative to its dist/. */
@@ -41,7 +41,7 @@ export interface UpdateDeps {
 interface DoctorCheck { name: string; status: 'PASS' | 'WARN' | 'FAIL'; message?: string }
 
 /**
- * `banger update` (SPEC 9): manifest, checks, download with caps and streaming hashes,
+ * `banger update` (docs/howto/system-install.md): manifest, checks, download with caps and streaming hashes,
  * signature, staging and sanity runs, then an atomic flip of the install's `current`
  * symlink, a restart of the helper and the daemon, and doctor with the new build. A failure
  * before the restart leaves the install as it was; one after it flips back and restarts

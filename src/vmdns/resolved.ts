@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 
 /**
- * The host side of `.vm` resolution (SPEC 7): with systemd-resolved, the root helper routes
+ * The host side of `.vm` resolution (docs/howto/networking.md): with systemd-resolved, the root helper routes
  * `~vm` to the daemon on the bridge link; other hosts get recipes to do it themselves.
  */
 

@@ -7,7 +7,7 @@ import { fastVmAnswer } from './fastAnswer.js';
 import { answerVmQuery, portOwnerFromSs, RCODE, type RunningVmLookup } from './answer.js';
 
 /**
- * The daemon's DNS server (SPEC 7): authoritative for `.vm` (A records of running VMs,
+ * The daemon's DNS server (docs/howto/networking.md): authoritative for `.vm` (A records of running VMs,
  * NXDOMAIN for others), forwarding every other name to the host's resolvers, so guests
  * can use it as their only resolver. It listens on `dns_listen` for the host and on the
  * bridge address (port 53) for guests. Records are read from the store at query time,

@@ -1,7 +1,7 @@
 import { BangerError, type RootOverlay, type VMM_SETTINGS, type VmmKind } from '../model/index.js';
 
 /**
- * Which back-end a new VM gets, and how its root disk sits on the image (issue 7, SPEC 6).
+ * Which back-end a new VM gets, and how its root disk sits on the image (docs/howto/firecracker.md, docs/howto/vms.md).
  * Pure: the host facts come in, a decision or a BangerError naming what is missing and
  * what to do goes out. The VM record keeps both, so later starts never re-decide.
  */

@@ -3,7 +3,7 @@ import { join, posix } from 'node:path';
 import type { FileSyncEntry } from '../config/index.js';
 
 /**
- * `[[file_sync]]` (SPEC 4, issue 5): host files and directories copied into the work disk
+ * `[[file_sync]]` (docs/reference/config.md, docs/howto/workspaces.md): host files and directories copied into the work disk
  * at every start. Files get `mode` (default 0600), directories are copied recursively;
  * a missing host path is a warning, not an error. Planned from the host's files here;
  * written by the daemon with debugfs.

@@ -2,7 +2,7 @@ import { shellQuote } from '../guest/index.js';
 import type { RepoInfo } from './repo.js';
 
 /**
- * What a workspace copy does (issue 5), as data and scripts: pure functions, table-tested.
+ * What a workspace copy does (docs/howto/workspaces.md), as data and scripts: pure functions, table-tested.
  *
  * The guest gets a real git repository at GUEST_PATH whose HEAD is the chosen commit: a
  * pack of that one commit (its commit, trees and blobs; history is shallow) made on the

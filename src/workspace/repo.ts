@@ -33,7 +33,7 @@ async function git(runner: HostRunner, root: string, args: string[], allowFailur
   return runner.run(['git', '-C', root, ...args], { allowFailure, timeoutMs: 120_000, maxOutputBytes: 256 * 1024 * 1024 });
 }
 
-/** Preflight (issue 5): a path that exists, inside a git work tree, not bare. Clear errors otherwise. */
+/** Preflight (docs/howto/workspaces.md): a path that exists, inside a git work tree, not bare. Clear errors otherwise. */
 export async function inspectRepo(runner: HostRunner, path: string): Promise<RepoInfo> {
   if (!isAbsolute(path)) throw new BangerError('bad_request', `workspace path "${path}" must be absolute`);
   if (!existsSync(path)) throw new BangerError('bad_request', `${path} does not exist`, { hint: 'give the path of a git repository: `banger vm run ./my-repo`' });

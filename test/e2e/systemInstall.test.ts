@@ -1,5 +1,5 @@
 /**
- * End-to-end: a system install on this machine (issue 6). A dedicated unprivileged user
+ * End-to-end: a system install on this machine (docs/howto/system-install.md). A dedicated unprivileged user
  * owns the daemon; the root helper does the privileged work; the user runs a real VM; a
  * restart of both keeps a VM running; the helper refuses what it must; `banger update`
  * against a release server on 127.0.0.1 with a key made here: check, refusals, dry run,

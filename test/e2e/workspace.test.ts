@@ -1,5 +1,5 @@
 /**
- * End-to-end: workspaces on real guests (issue 5). A repository made here (tracked,
+ * End-to-end: workspaces on real guests (docs/howto/workspaces.md). A repository made here (tracked,
  * untracked and ignored files) is copied into VMs; work done in a guest comes back with
  * `vm workspace export` and `git am`; `[[file_sync]]` lands in /root at every start.
  */

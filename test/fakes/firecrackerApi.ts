@@ -1,5 +1,5 @@
 /**
- * A Firecracker API double (issue 7): an HTTP server on a unix socket that answers like
+ * A Firecracker API double (docs/howto/firecracker.md): an HTTP server on a unix socket that answers like
  * Firecracker 1.14.1 and validates every request against the official API definition
  * (test/fixtures/firecracker/firecracker-api-v1.14.1.yaml, with its Apache-2.0 notice): the method and path must exist; a
  * body must match its definition (required fields, types, enums, minimums, and no unknown

@@ -1,5 +1,5 @@
 /**
- * Firecracker VMs through the daemon's VmService (issue 7), with the real store, disks,
+ * Firecracker VMs through the daemon's VmService (docs/howto/firecracker.md), with the real store, disks,
  * bridge and tap, the real root helper process (`bangerd --root-helper`) doing the jailer's
  * privileged steps, and the Firecracker and jailer stand-ins (the API double, a real agent
  * behind vsock). Restarting the helper or the daemon must leave the VM running and adopted.

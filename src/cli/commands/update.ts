@@ -1,4 +1,4 @@
-/** `banger update` (SPEC 9): manual only; the hidden options exist for tests. */
+/** `banger update` (docs/howto/system-install.md): manual only; the hidden options exist for tests. */
 import { Option, type Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { buildInfo, updateAnchors } from '../../buildinfo/index.js';

@@ -41,7 +41,7 @@ export function resolveCreate(env: VmEnv, p: CreateParams): { name: string; spec
 }
 
 /**
- * The back-end and root-disk strategy for a new VM (SPEC 6): from the setting, the host's
+ * The back-end and root-disk strategy for a new VM (docs/howto/vms.md): from the setting, the host's
  * facts and whether the kernel suits Firecracker; refused with the reason when an explicit
  * choice cannot work here.
  */

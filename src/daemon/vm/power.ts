@@ -25,7 +25,7 @@ export function stopVm(env: VmEnv, ref: string, ctx: OpCtx): Promise<Vm> {
 }
 
 /**
- * Graceful stop (SPEC 8): the agent's `shutdown`; if the agent cannot be reached, ssh
+ * Graceful stop (docs/reference/agent.md): the agent's `shutdown`; if the agent cannot be reached, ssh
  * `poweroff`; if that fails too, the VMM's own request (Firecracker's Ctrl-Alt-Del);
  * whatever still runs after GRACEFUL_STOP_MS gets the hard stop.
  */

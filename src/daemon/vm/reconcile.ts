@@ -10,7 +10,7 @@ export type Reconciled = {
 };
 
 /**
- * Reconcile on daemon start (SPEC 5): each VM recorded as running is adopted when its
+ * Reconcile on daemon start (docs/reference/rpc.md): each VM recorded as running is adopted when its
  * VMM is alive (pid and command line check), else marked stopped with its tap released.
  */
 export async function reconcileVms(env: VmEnv, ctx: OpCtx): Promise<Reconciled> {

@@ -11,7 +11,7 @@ export interface VmSettings {
 }
 
 /**
- * `vm set` (SPEC 3). Resources change only while the VM is stopped: vcpu and memory
+ * `vm set` (docs/howto/vms.md). Resources change only while the VM is stopped: vcpu and memory
  * freely within limits, the work disk only upwards (grown in place with resize2fs).
  * NAT changes at any time; on a running VM the rules follow at once.
  */

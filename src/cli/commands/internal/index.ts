@@ -1,4 +1,4 @@
-/** Hidden maintainer commands (SPEC 3: `banger internal ...`). Not part of the stable CLI. */
+/** Hidden maintainer commands (docs/howto/vms.md: `banger internal ...`). Not part of the stable CLI. */
 import type { Command } from 'commander';
 import type { CliContext } from '../../context.js';
 import { registerRpc } from './rpc.js';

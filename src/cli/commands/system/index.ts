@@ -1,4 +1,4 @@
-/** `banger system install|status|restart|uninstall`: the system-wide install (SPEC 2), one verb a file. */
+/** `banger system install|status|restart|uninstall`: the system-wide install (docs/reference/security.md), one verb a file. */
 import type { Command } from 'commander';
 import type { CliContext } from '../../context.js';
 import { registerInstall } from './install.js';

@@ -3,7 +3,7 @@ import { formatSize, MIB, type RootOverlay, type Vm } from '../../../model/index
 import { formatAge, paint, renderTable, type Output } from '../../output.js';
 import { escapeForTerminalLine } from '../../terminalText.js';
 
-/** How `vm show` names the root disk strategy (SPEC 6). */
+/** How `vm show` names the root disk strategy (docs/howto/vms.md). */
 const ROOT_DISK_DETAIL: Record<RootOverlay, string> = {
   qcow2: 'qcow2 overlay on the image',
   'dm-snapshot': 'device-mapper snapshot (fc-rootfs-<id>) on the image',

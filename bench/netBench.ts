@@ -41,10 +41,18 @@ async function queryTimes(port: number, name: string, count: number): Promise<nu
     const out: number[] = [];
     for (let i = 0; i < count; i++) {
       const id = randomInt(1, 65535);
-      const msg = dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name }] });
+      const msg = dnsPacket.encode({
+        type: 'query',
+        id,
+        flags: dnsPacket.RECURSION_DESIRED,
+        questions: [{ type: 'A', name }],
+      });
       const t0 = performance.now();
       const answer = await new Promise<dnsPacket.Packet>((resolve, reject) => {
-        const timer = setTimeout(() => { sock.off('message', onMsg); reject(new Error(`no DNS answer from 127.0.0.1:${port} for ${name}`)); }, 2_000);
+        const timer = setTimeout(() => {
+          sock.off('message', onMsg);
+          reject(new Error(`no DNS answer from 127.0.0.1:${port} for ${name}`));
+        }, 2_000);
         const onMsg = (m: Buffer) => {
           const p = dnsPacket.decode(m);
           if (p.id !== id) return;
@@ -66,17 +74,35 @@ async function queryTimes(port: number, name: string, count: number): Promise<nu
 
 export async function dnsBench(daemonPort: number, name: string, ip: string): Promise<void> {
   const port = 20000 + randomInt(0, 40000);
-  const dnsmasq = spawn('dnsmasq', [
-    '--keep-in-foreground', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--bind-interfaces',
-    '--listen-address=127.0.0.1', `--port=${port}`, `--host-record=${name},${ip}`, '--pid-file=', '--user=root',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const dnsmasq = spawn(
+    'dnsmasq',
+    [
+      '--keep-in-foreground',
+      '--conf-file=/dev/null',
+      '--no-resolv',
+      '--no-hosts',
+      '--bind-interfaces',
+      '--listen-address=127.0.0.1',
+      `--port=${port}`,
+      `--host-record=${name},${ip}`,
+      '--pid-file=',
+      '--user=root',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
-  dnsmasq.stderr!.on('data', (d) => { stderr += d; });
+  dnsmasq.stderr!.on('data', (d) => {
+    stderr += d;
+  });
   try {
     // dnsmasq is ready once it answers.
     for (let i = 0; ; i++) {
-      try { await queryTimes(port, name, 1); break; } catch (e) {
-        if (i > 50 || dnsmasq.exitCode !== null) throw new Error(`dnsmasq did not start: ${stderr || (e as Error).message}`);
+      try {
+        await queryTimes(port, name, 1);
+        break;
+      } catch (e) {
+        if (i > 50 || dnsmasq.exitCode !== null)
+          throw new Error(`dnsmasq did not start: ${stderr || (e as Error).message}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     }
@@ -86,8 +112,8 @@ export async function dnsBench(daemonPort: number, name: string, ip: string): Pr
     await queryTimes(port, name, 20);
     // Query by query in turn, so both servers see the same moments of machine load.
     for (let i = 0; i < DNS_QUERIES; i++) {
-      ours.push(...await queryTimes(daemonPort, name, 1));
-      theirs.push(...await queryTimes(port, name, 1));
+      ours.push(...(await queryTimes(daemonPort, name, 1)));
+      theirs.push(...(await queryTimes(port, name, 1)));
     }
     // Loopback DNS answers take ~100 us: shown in microseconds.
     const o = summarize(ours.map((ms) => ms * 1000));

@@ -40,7 +40,13 @@ function rssMib(pid: number): number {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'bgr-bench-'));
-const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, XDG_RUNTIME_DIR: join(dir, 'run'), BANGER_MODE: 'user', NO_COLOR: '1' };
+const env: NodeJS.ProcessEnv = {
+  PATH: process.env.PATH,
+  HOME: dir,
+  XDG_RUNTIME_DIR: join(dir, 'run'),
+  BANGER_MODE: 'user',
+  NO_COLOR: '1',
+};
 mkdirSync(join(dir, 'run'), { mode: 0o700 });
 try {
   timeRun([process.execPath, cli, 'vm', 'list'], env); // auto-start the daemon
@@ -52,7 +58,9 @@ try {
   console.log(formatSummary('banger --version (no daemon call)', version));
   console.log(formatSummary('banger vm list (daemon running)', list));
   console.log(`ratio vm list / node -e 0 (median)             ${(list.median / node.median).toFixed(2)}`);
-  console.log(`ratio vm list / banger --version (median)      ${(list.median / version.median).toFixed(2)}   (cost of the RPC round trip)`);
+  console.log(
+    `ratio vm list / banger --version (median)      ${(list.median / version.median).toFixed(2)}   (cost of the RPC round trip)`,
+  );
   console.log(`target vm list median <= 150 ms                ${list.median <= 150 ? 'met' : 'NOT met'}`);
   const pid = Number(readFileSync(join(dir, 'run', 'banger', 'bangerd.pid'), 'utf8'));
   console.log(`daemon RSS, idle, no VMs                       ${rssMib(pid).toFixed(1)} MiB`);

@@ -5,7 +5,11 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[i]!;
 }
 
-export interface Summary { n: number; median: number; p90: number }
+export interface Summary {
+  n: number;
+  median: number;
+  p90: number;
+}
 
 export function summarize(samples: readonly number[]): Summary {
   const s = [...samples].sort((a, b) => a - b);

@@ -11,8 +11,8 @@
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { randomBytes, randomInt } from 'node:crypto';
-import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { Sandbox } from '../test/integration/harness.js';
 import { createE2eSandbox, type E2eSandbox } from '../test/e2e/e2eSandbox.js';
 import { agentHealthBench, dnsBench } from './netBench.js';
@@ -48,22 +48,53 @@ async function rawBoot(s: Sandbox, subnet: string, bridge: string, i: number): P
   const tap = vmTapName(id);
   const ip = `${subnet}.${200 + i}`;
   // Disks and keys prepared outside the timing, as banger prepares them before it boots.
-  execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', join(image, 'rootfs.ext4'), files.rootfsOverlay]);
+  execFileSync('qemu-img', [
+    'create',
+    '-q',
+    '-f',
+    'qcow2',
+    '-F',
+    'raw',
+    '-b',
+    join(image, 'rootfs.ext4'),
+    files.rootfsOverlay,
+  ]);
   copyFileSync(join(image, 'work-seed.ext4'), files.workDisk);
   const key = join(s.stateDir, 'ssh', 'id_ed25519');
   const cmds = join(files.dir, 'cmds');
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(files.dir, 'hk')]);
-  writeFileSync(cmds, `mkdir /.banger-hostkey\ncd /.ssh\nwrite ${key}.pub authorized_keys\ncd /.banger-hostkey\nwrite ${join(files.dir, 'hk')} ssh_host_ed25519_key\nwrite ${join(files.dir, 'hk')}.pub ssh_host_ed25519_key.pub\n`);
+  writeFileSync(
+    cmds,
+    `mkdir /.banger-hostkey\ncd /.ssh\nwrite ${key}.pub authorized_keys\ncd /.banger-hostkey\nwrite ${join(files.dir, 'hk')} ssh_host_ed25519_key\nwrite ${join(files.dir, 'hk')}.pub ssh_host_ed25519_key.pub\n`,
+  );
   execFileSync('debugfs', ['-w', '-f', cmds, files.workDisk], { stdio: 'ignore' });
   const kh = join(files.dir, 'known_hosts');
   writeFileSync(kh, `raw ${readFileSync(join(files.dir, 'hk.pub'), 'utf8').split(' ').slice(0, 2).join(' ')}\n`);
   execFileSync('ip', ['tuntap', 'add', 'dev', tap, 'mode', 'tap']);
   execFileSync('ip', ['link', 'set', tap, 'master', bridge, 'up']);
-  const argv = buildQemuArgv('qemu-system-x86_64', {
-    vmId: id, hostname: 'raw', vcpu: 2, memoryMib: 1024, kernelPath: join(kernelDir, 'vmlinuz'), initrdPath: join(kernelDir, 'initrd.img'),
-    rootDisk: { path: files.rootfsOverlay, format: 'qcow2' }, workDisk: files.workDisk,
-    network: { tap, mac: `52:54:ee:${id.slice(2, 4)}:${id.slice(4, 6)}:${id.slice(6, 8)}`, addressCidr: `${ip}/24`, gateway: `${subnet}.1`, dns: `${subnet}.1` }, files,
-  }, 'tcg', hostTscKhz());
+  const argv = buildQemuArgv(
+    'qemu-system-x86_64',
+    {
+      vmId: id,
+      hostname: 'raw',
+      vcpu: 2,
+      memoryMib: 1024,
+      kernelPath: join(kernelDir, 'vmlinuz'),
+      initrdPath: join(kernelDir, 'initrd.img'),
+      rootDisk: { path: files.rootfsOverlay, format: 'qcow2' },
+      workDisk: files.workDisk,
+      network: {
+        tap,
+        mac: `52:54:ee:${id.slice(2, 4)}:${id.slice(4, 6)}:${id.slice(6, 8)}`,
+        addressCidr: `${ip}/24`,
+        gateway: `${subnet}.1`,
+        dns: `${subnet}.1`,
+      },
+      files,
+    },
+    'tcg',
+    hostTscKhz(),
+  );
   const t0 = performance.now();
   const qemu = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
   try {
@@ -93,7 +124,11 @@ export async function vmBenchmarks(): Promise<void> {
   const cold: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const e = sandbox();
-    try { cold.push(await timed(e.s, ['vm', 'run', '--rm', '--', 'true'])); } finally { await e.teardown(); }
+    try {
+      cold.push(await timed(e.s, ['vm', 'run', '--rm', '--', 'true']));
+    } finally {
+      await e.teardown();
+    }
   }
   const e = sandbox();
   const { s, bridge, subnet } = e;
@@ -110,16 +145,26 @@ export async function vmBenchmarks(): Promise<void> {
     console.log(formatSummary('vm run --rm -- true, cold (kernel+image)', summarize(cold), 's'));
     console.log(formatSummary('vm run --rm -- true, image present', w, 's'));
     console.log(formatSummary('raw qemu boot to ssh true (baseline)', r, 's'));
-    console.log(`ratio warm vm run / raw boot (median)          ${(w.median / r.median).toFixed(2)}   (target <= 1.15)`);
+    console.log(
+      `ratio warm vm run / raw boot (median)          ${(w.median / r.median).toFixed(2)}   (target <= 1.15)`,
+    );
 
     // Boot to ssh with its stages, from one VM's console markers and systemd-analyze.
     await timed(s, ['vm', 'create', '--name', 'bench-a']);
     const log = (await s.banger(['vm', 'logs', 'bench-a'])).stdout;
     const marks = [...log.matchAll(/banger-boot: (\S+) at ([\d.]+)s/g)].map((m) => `${m[1]} ${m[2]}s`);
     const analyze = (await s.banger(['vm', 'ssh', 'bench-a', '--', 'systemd-analyze'])).stdout.split('\n')[0];
-    const chain = (await s.banger(['vm', 'ssh', 'bench-a', '--', 'systemd-analyze', 'critical-chain', 'ssh.service'])).stdout.split('\n').filter((l) => /@|\+/.test(l)).slice(0, 6).map((l) => l.trim());
+    const chain = (
+      await s.banger(['vm', 'ssh', 'bench-a', '--', 'systemd-analyze', 'critical-chain', 'ssh.service'])
+    ).stdout
+      .split('\n')
+      .filter((l) => /@|\+/.test(l))
+      .slice(0, 6)
+      .map((l) => l.trim());
     const created = JSON.parse((await s.banger(['vm', 'show', 'bench-a', '--json'])).stdout) as { id: string };
-    const daemonLog = readFileSync(s.daemonLog, 'utf8').split('\n').filter((l) => l.includes('"vm ready"') && l.includes('bench-a'));
+    const daemonLog = readFileSync(s.daemonLog, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"vm ready"') && l.includes('bench-a'));
     const readyMs = daemonLog.length ? (JSON.parse(daemonLog.at(-1)!) as { ms: number }).ms : NaN;
     console.log(`boot to ssh (VMM start -> port 22), one boot     ${(readyMs / 1000).toFixed(1)} s   (target <= 6 s)`);
     console.log(`  initramfs stages (guest uptime)              ${marks.join(', ')}`);
@@ -134,7 +179,9 @@ export async function vmBenchmarks(): Promise<void> {
     await workspaceBench(e);
 
     await timed(s, ['vm', 'create', '--name', 'bench-b']);
-    console.log(`daemon RSS with 2 VMs running                  ${rssMib(s.daemonPid()!).toFixed(1)} MiB   (target <= 150 MB)`);
+    console.log(
+      `daemon RSS with 2 VMs running                  ${rssMib(s.daemonPid()!).toFixed(1)} MiB   (target <= 150 MB)`,
+    );
   } finally {
     await e.teardown();
   }

@@ -19,13 +19,22 @@ const RUNS = Number(process.env.BENCH_WS_RUNS ?? 5);
 
 function makeRepo(): string {
   const dir = mkdtempSync(join(tmpdir(), 'bgr-wsbench-'));
-  const env = { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' };
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: 'b',
+    GIT_AUTHOR_EMAIL: 'b@b',
+    GIT_COMMITTER_NAME: 'b',
+    GIT_COMMITTER_EMAIL: 'b@b',
+  };
   execFileSync('git', ['init', '-q', '-b', 'main', dir]);
   // ~4 MB of tracked sources in 400 files (text that compresses like code does).
   for (let d = 0; d < 20; d++) {
     mkdirSync(join(dir, 'src', `m${d}`), { recursive: true });
     for (let f = 0; f < 20; f++) {
-      const lines = Array.from({ length: 250 }, (_, i) => `export const v${i} = "${randomBytes(12).toString('hex')}"; // line ${i} of module ${d}/${f}`);
+      const lines = Array.from(
+        { length: 250 },
+        (_, i) => `export const v${i} = "${randomBytes(12).toString('hex')}"; // line ${i} of module ${d}/${f}`,
+      );
       writeFileSync(join(dir, 'src', `m${d}`, `f${f}.ts`), `${lines.join('\n')}\n`);
     }
   }
@@ -44,7 +53,12 @@ export async function workspaceBench(e: E2eSandbox): Promise<void> {
   try {
     await e.ok(['vm', 'run', '-d', '--name', 'bench-ws', repo]);
     const vm = await e.vmJson('bench-ws');
-    const target: SshTarget = { ip: vm.guestIp, alias: 'bench-ws.vm', keyPath: join(e.s.stateDir, 'ssh', 'id_ed25519'), knownHosts: join(e.s.stateDir, 'known_hosts') };
+    const target: SshTarget = {
+      ip: vm.guestIp,
+      alias: 'bench-ws.vm',
+      keyPath: join(e.s.stateDir, 'ssh', 'id_ed25519'),
+      knownHosts: join(e.s.stateDir, 'known_hosts'),
+    };
     const ours: number[] = [];
     const base: number[] = [];
     let ourBytes = 0;
@@ -56,8 +70,15 @@ export async function workspaceBench(e: E2eSandbox): Promise<void> {
       const m = /, ([\d.]+[KMG]?) in /.exec(r.stdout);
       ourBytes = m ? parseSizeLoose(m[1]!) : NaN;
       t0 = performance.now();
-      const b = await runner.pipe(['sh', '-c', 'git ls-files -z | tar --null -T - -c -f -'],
-        sshArgv(target, ['sh', '-c', 'rm -rf /root/baseline && mkdir -p /root/baseline && tar -x -f - -C /root/baseline']), { producerCwd: repo, timeoutMs: 600_000 });
+      const b = await runner.pipe(
+        ['sh', '-c', 'git ls-files -z | tar --null -T - -c -f -'],
+        sshArgv(target, [
+          'sh',
+          '-c',
+          'rm -rf /root/baseline && mkdir -p /root/baseline && tar -x -f - -C /root/baseline',
+        ]),
+        { producerCwd: repo, timeoutMs: 600_000 },
+      );
       base.push(performance.now() - t0);
       baseBytes = b.bytes;
     }
@@ -66,7 +87,9 @@ export async function workspaceBench(e: E2eSandbox): Promise<void> {
     console.log(`workspace: 400 tracked files (~4 MB) and 200 MB of ignored build output`);
     console.log(formatSummary('vm workspace prepare (CLI, pack + overlay)', o));
     console.log(formatSummary('git ls-files | tar | ssh tar -x (baseline)', t));
-    console.log(`bytes sent: banger ${formatSize(ourBytes)}, baseline ${formatSize(baseBytes)} (the build output is 200M)`);
+    console.log(
+      `bytes sent: banger ${formatSize(ourBytes)}, baseline ${formatSize(baseBytes)} (the build output is 200M)`,
+    );
     console.log(`ratio workspace copy / ls-files tar (median)   ${(o.median / t.median).toFixed(2)}   (target <= 1.2)`);
   } finally {
     await e.s.banger(['vm', 'delete', 'bench-ws']);

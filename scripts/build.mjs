@@ -28,17 +28,27 @@ const skipTsc = process.argv.includes('--skip-tsc');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
 function git(args) {
-  try { return execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { return ''; }
+  try {
+    return execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return '';
+  }
 }
-const commit = (git(['rev-parse', '--short=12', 'HEAD']) || 'unknown') + (git(['status', '--porcelain', '--untracked-files=no']) ? '-dirty' : '');
-const builtAt = (process.env.SOURCE_DATE_EPOCH ? new Date(Number(process.env.SOURCE_DATE_EPOCH) * 1000) : new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const commit =
+  (git(['rev-parse', '--short=12', 'HEAD']) || 'unknown') +
+  (git(['status', '--porcelain', '--untracked-files=no']) ? '-dirty' : '');
+const builtAt = (process.env.SOURCE_DATE_EPOCH ? new Date(Number(process.env.SOURCE_DATE_EPOCH) * 1000) : new Date())
+  .toISOString()
+  .replace(/\.\d{3}Z$/, 'Z');
 const build = { version: process.env.BANGER_VERSION || pkg.version, commit, builtAt };
 // `banger update`'s trust anchors, fixed at build time (docs/howto/system-install.md): where the manifest lives and
 // the release public key. Without BANGER_UPDATE_PUBKEY_FILE the key is a placeholder, and
 // such a build refuses to update (only --pubkey-file, for tests, gets past it).
 const update = {
   manifestUrl: process.env.BANGER_MANIFEST_URL || 'https://releases.banger.dev/manifest.json',
-  publicKeyPem: process.env.BANGER_UPDATE_PUBKEY_FILE ? readFileSync(process.env.BANGER_UPDATE_PUBKEY_FILE, 'utf8') : 'PLACEHOLDER: no release key was embedded in this build',
+  publicKeyPem: process.env.BANGER_UPDATE_PUBKEY_FILE
+    ? readFileSync(process.env.BANGER_UPDATE_PUBKEY_FILE, 'utf8')
+    : 'PLACEHOLDER: no release key was embedded in this build',
 };
 
 if (!skipTsc) {
@@ -54,7 +64,11 @@ const dist = outDir ?? join(root, 'dist');
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(join(dist, 'native'), { recursive: true });
 await esbuild.build({
-  entryPoints: { banger: join(root, 'src/cli/entry.ts'), bangerd: join(root, 'src/daemon/main.ts'), 'banger-root-helper': join(root, 'src/roothelper/main.ts') },
+  entryPoints: {
+    banger: join(root, 'src/cli/entry.ts'),
+    bangerd: join(root, 'src/daemon/main.ts'),
+    'banger-root-helper': join(root, 'src/roothelper/main.ts'),
+  },
   outdir: dist,
   bundle: true,
   platform: 'node',
@@ -63,20 +77,40 @@ await esbuild.build({
   sourcemap: 'linked',
   logLevel: 'warning',
   // CommonJS dependencies (better-sqlite3) call require(); give the ESM bundle a real one.
-  banner: { js: "import { createRequire as __bangerCreateRequire } from 'node:module'; const require = __bangerCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __bangerCreateRequire } from 'node:module'; const require = __bangerCreateRequire(import.meta.url);",
+  },
   define: { __BANGER_BUILD__: JSON.stringify(build), __BANGER_UPDATE__: JSON.stringify(update) },
 });
-copyFileSync(join(root, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node'), join(dist, 'native', 'better_sqlite3.node'));
+copyFileSync(
+  join(root, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node'),
+  join(dist, 'native', 'better_sqlite3.node'),
+);
 buildAgent(join(dist, 'agent', 'banger-agent'));
 buildHostcalls(join(dist, 'native', 'hostcalls.node'));
-writeFileSync(join(dist, 'package.json'), `${JSON.stringify({ type: 'module', name: 'banger-dist', version: build.version }, null, 2)}\n`);
+writeFileSync(
+  join(dist, 'package.json'),
+  `${JSON.stringify({ type: 'module', name: 'banger-dist', version: build.version }, null, 2)}\n`,
+);
 writeFileSync(join(dist, 'BUILD'), `${JSON.stringify(build)}\n`);
 console.log(`built banger v${build.version} (commit ${build.commit}, ${build.builtAt}) into ${outDir ?? 'dist/'}`);
 
 function buildAgent(out) {
   mkdirSync(dirname(out), { recursive: true });
   const sources = ['main.c', 'json.c', 'ports.c'].map((f) => join(root, 'agent', f));
-  const flags = ['-static', '-Os', '-s', '-std=c11', '-Wall', '-Wextra', '-Werror', `-DAGENT_VERSION="${build.version}"`, '-o', out, ...sources];
+  const flags = [
+    '-static',
+    '-Os',
+    '-s',
+    '-std=c11',
+    '-Wall',
+    '-Wextra',
+    '-Werror',
+    `-DAGENT_VERSION="${build.version}"`,
+    '-o',
+    out,
+    ...sources,
+  ];
   for (const cc of ['musl-gcc', 'gcc']) {
     try {
       execFileSync(cc, flags, { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -94,14 +128,37 @@ function buildAgent(out) {
 
 function buildHostcalls(out) {
   // Node's headers: beside this node (official tarballs) or in /usr/include/node (Debian's nodejs).
-  const candidates = [join(dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node', '/usr/local/include/node'];
+  const candidates = [
+    join(dirname(process.execPath), '..', 'include', 'node'),
+    '/usr/include/node',
+    '/usr/local/include/node',
+  ];
   const include = candidates.find((d) => existsSync(join(d, 'node_api.h')));
   if (!include) {
-    console.error(`build: node_api.h not found (looked in ${candidates.join(', ')}); install Node's headers (Debian: libnode-dev)`);
+    console.error(
+      `build: node_api.h not found (looked in ${candidates.join(', ')}); install Node's headers (Debian: libnode-dev)`,
+    );
     process.exit(1);
   }
   try {
-    execFileSync('gcc', ['-shared', '-fPIC', '-O2', '-std=c11', '-Wall', '-Wextra', '-Werror', `-I${include}`, '-DNODE_GYP_MODULE_NAME=hostcalls', '-o', out, join(root, 'native', 'hostcalls.c')], { stdio: ['ignore', 'inherit', 'inherit'] });
+    execFileSync(
+      'gcc',
+      [
+        '-shared',
+        '-fPIC',
+        '-O2',
+        '-std=c11',
+        '-Wall',
+        '-Wextra',
+        '-Werror',
+        `-I${include}`,
+        '-DNODE_GYP_MODULE_NAME=hostcalls',
+        '-o',
+        out,
+        join(root, 'native', 'hostcalls.c'),
+      ],
+      { stdio: ['ignore', 'inherit', 'inherit'] },
+    );
   } catch {
     console.error('build: compiling native/hostcalls.c failed (see above)');
     process.exit(1);

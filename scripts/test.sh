@@ -8,6 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 
+echo "== lint: one format (120 columns) and the lint rules (no import cycles, no unused code)"
+npm run --silent lint
+
 suites=(build/src build/test/conventions build/test/integration build/test/adversarial)
 [ -d build/test/e2e ] && suites+=(build/test/e2e)
 

@@ -17,7 +17,12 @@ import { AGENT_PROTOCOL_VERSION } from './protocol.js';
 
 const binary = agentBinaryPath();
 
-function startAgent(): { child: ChildProcess; client: AgentClient; raw: (s: string | Buffer) => void; lines: () => string[] } {
+function startAgent(): {
+  child: ChildProcess;
+  client: AgentClient;
+  raw: (s: string | Buffer) => void;
+  lines: () => string[];
+} {
   assert.ok(existsSync(binary), `${binary} is missing: run the build (npm run build)`);
   const child = spawn(binary, ['--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const seen: string[] = [];
@@ -25,12 +30,17 @@ function startAgent(): { child: ChildProcess; client: AgentClient; raw: (s: stri
   child.stdout!.on('data', (c: Buffer) => {
     acc += c.toString('utf8');
     let i: number;
-    while ((i = acc.indexOf('\n')) >= 0) { seen.push(acc.slice(0, i)); acc = acc.slice(i + 1); }
+    while ((i = acc.indexOf('\n')) >= 0) {
+      seen.push(acc.slice(0, i));
+      acc = acc.slice(i + 1);
+    }
   });
   // A Duplex over the child's stdin/stdout, as the client would see a socket.
   const duplex = new Duplex({
     read() {},
-    write(chunk, _enc, cb) { child.stdin!.write(chunk, cb); },
+    write(chunk, _enc, cb) {
+      child.stdin!.write(chunk, cb);
+    },
   });
   child.stdout!.on('data', (c: Buffer) => duplex.push(c));
   child.stdout!.on('end', () => duplex.push(null));
@@ -61,7 +71,11 @@ test('health reports boot_id, uptime, hostname, version and protocol', async () 
 test('exec returns exit status, stdout and stderr, honours cwd and env, and bounds the output', async () => {
   const a = startAgent();
   try {
-    const r = await a.client.exec({ argv: ['sh', '-c', 'pwd; echo "$GREETING"; echo oops >&2; exit 3'], cwd: '/tmp', env: { GREETING: 'hello there' } });
+    const r = await a.client.exec({
+      argv: ['sh', '-c', 'pwd; echo "$GREETING"; echo oops >&2; exit 3'],
+      cwd: '/tmp',
+      env: { GREETING: 'hello there' },
+    });
     assert.equal(r.exit_code, 3);
     assert.equal(r.stdout, '/tmp\nhello there\n');
     assert.equal(r.stderr, 'oops\n');
@@ -79,8 +93,14 @@ test('exec returns exit status, stdout and stderr, honours cwd and env, and boun
     // Binary output stays valid JSON (invalid UTF-8 becomes U+FFFD).
     const bin = await a.client.exec({ argv: ['printf', '\\377\\000ok'] });
     assert.equal(bin.stdout, '\ufffd\u0000ok');
-    await assert.rejects(a.client.exec({ argv: ['/no/such/program'] }), (e: AgentError) => e.code === 'exec_failed' && /No such file/.test(e.message));
-    await assert.rejects(a.client.exec({ argv: ['true'], cwd: '/no/such/dir' }), (e: AgentError) => e.code === 'exec_failed' && /cannot change to \/no\/such\/dir/.test(e.message));
+    await assert.rejects(
+      a.client.exec({ argv: ['/no/such/program'] }),
+      (e: AgentError) => e.code === 'exec_failed' && /No such file/.test(e.message),
+    );
+    await assert.rejects(
+      a.client.exec({ argv: ['true'], cwd: '/no/such/dir' }),
+      (e: AgentError) => e.code === 'exec_failed' && /cannot change to \/no\/such\/dir/.test(e.message),
+    );
     await assert.rejects(a.client.exec({ argv: [] }), (e: AgentError) => e.code === 'bad_request');
   } finally {
     assert.equal(await stop(a.child), 0);
@@ -126,11 +146,22 @@ test('malformed, unknown, oversized and wrong-version requests get error replies
     a.raw(`${'{"v":1,"id":7,"pad":"'}${'x'.repeat(1024 * 1024 + 10)}"}\n`);
     a.raw('{"v":1,"id":8,"method":"health"}\n');
     await new Promise<void>((resolve, reject) => {
-      const t = setInterval(() => { if (a.lines().some((l) => l.includes('"id":8'))) { clearInterval(t); resolve(); } }, 20);
-      setTimeout(() => { clearInterval(t); reject(new Error(`no answer to id 8; got ${a.lines().join('\n')}`)); }, 5000);
+      const t = setInterval(() => {
+        if (a.lines().some((l) => l.includes('"id":8'))) {
+          clearInterval(t);
+          resolve();
+        }
+      }, 20);
+      setTimeout(() => {
+        clearInterval(t);
+        reject(new Error(`no answer to id 8; got ${a.lines().join('\n')}`));
+      }, 5000);
     });
     const replies = a.lines().map((l) => JSON.parse(l) as { id: unknown; ok: boolean; error?: { code: string } });
-    assert.deepEqual(replies.map((r) => r.ok ? 'ok' : r.error!.code), ['parse_error', 'bad_request', 'bad_request', 'bad_version', 'unknown_method', 'too_large', 'ok']);
+    assert.deepEqual(
+      replies.map((r) => (r.ok ? 'ok' : r.error!.code)),
+      ['parse_error', 'bad_request', 'bad_request', 'bad_version', 'unknown_method', 'too_large', 'ok'],
+    );
     assert.equal(replies[3]!.id, 5);
     assert.equal(replies[4]!.id, 6);
   } finally {
@@ -152,9 +183,12 @@ test('fuzz: random bytes and truncated requests never crash it, and it still ans
       const pick = valid[round % valid.length]!;
       const kind = round % 4;
       let line: Buffer;
-      if (kind === 0) line = randomBytes(1 + (round * 37) % 300); // noise (may hold newlines)
-      else if (kind === 1) line = Buffer.from(pick.slice(0, (round * 13) % pick.length)); // truncated
-      else if (kind === 2) { // one byte flipped
+      if (kind === 0)
+        line = randomBytes(1 + ((round * 37) % 300)); // noise (may hold newlines)
+      else if (kind === 1)
+        line = Buffer.from(pick.slice(0, (round * 13) % pick.length)); // truncated
+      else if (kind === 2) {
+        // one byte flipped
         const b = Buffer.from(pick);
         b[(round * 7) % b.length] = randomBytes(1)[0]!;
         line = b;
@@ -166,7 +200,8 @@ test('fuzz: random bytes and truncated requests never crash it, and it still ans
     const h = await a.client.health(10_000);
     assert.equal(h.protocol, AGENT_PROTOCOL_VERSION);
     assert.equal(a.child.exitCode, null, 'still running');
-    for (const l of a.lines()) assert.doesNotThrow(() => JSON.parse(l), `every reply is valid JSON: ${l.slice(0, 200)}`);
+    for (const l of a.lines())
+      assert.doesNotThrow(() => JSON.parse(l), `every reply is valid JSON: ${l.slice(0, 200)}`);
   } finally {
     assert.equal(await stop(a.child), 0);
   }

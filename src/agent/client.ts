@@ -1,18 +1,27 @@
 import { connect, type Socket } from 'node:net';
 import { LineSplitter, LineTooLongError, readLine } from '../framing/index.js';
-import { decodeResponse, encodeRequest, type AgentExecParams, type AgentExecResult, type AgentHealth, type AgentListener, type AgentMethods } from './protocol.js';
+import {
+  decodeResponse,
+  encodeRequest,
+  type AgentExecParams,
+  type AgentExecResult,
+  type AgentHealth,
+  type AgentListener,
+  type AgentMethods,
+} from './protocol.js';
 
 /**
  * How to reach a VM's agent. QEMU exposes the virtio-serial port as a unix socket;
  * Firecracker exposes guest vsock as a unix socket that wants a `CONNECT <port>` line first.
  */
-export type AgentEndpoint =
-  | { kind: 'unix'; path: string }
-  | { kind: 'vsock-uds'; path: string; port: number };
+export type AgentEndpoint = { kind: 'unix'; path: string } | { kind: 'vsock-uds'; path: string; port: number };
 
 /** Raised for anything the agent or the channel to it did wrong; `code` is the agent's error code or a transport one. */
 export class AgentError extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -26,15 +35,25 @@ const MAX_LINE = 32 * 1024 * 1024;
  */
 export class AgentClient {
   private nextId = Math.floor(Math.random() * 1e9);
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+  >();
   private closedError: AgentError | null = null;
-  private readonly lines = new LineSplitter(MAX_LINE, (line) => this.onLine(line), () => {
-    this.failAll(new AgentError('transport', 'agent sent a line longer than 32 MiB'));
-    this.socket.destroy();
-  });
+  private readonly lines = new LineSplitter(
+    MAX_LINE,
+    (line) => this.onLine(line),
+    () => {
+      this.failAll(new AgentError('transport', 'agent sent a line longer than 32 MiB'));
+      this.socket.destroy();
+    },
+  );
 
   /** `initial`: bytes that arrived with the transport handshake and belong to the protocol stream. */
-  constructor(private readonly socket: Socket, initial: Buffer = Buffer.alloc(0)) {
+  constructor(
+    private readonly socket: Socket,
+    initial: Buffer = Buffer.alloc(0),
+  ) {
     socket.setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => this.lines.push(chunk));
     socket.on('error', (e) => this.failAll(new AgentError('transport', `agent connection failed: ${e.message}`)));
@@ -62,7 +81,11 @@ export class AgentClient {
     }
   }
 
-  request<M extends keyof AgentMethods>(method: M, params: AgentMethods[M]['params'], timeoutMs = 10_000): Promise<AgentMethods[M]['result']> {
+  request<M extends keyof AgentMethods>(
+    method: M,
+    params: AgentMethods[M]['params'],
+    timeoutMs = 10_000,
+  ): Promise<AgentMethods[M]['result']> {
     if (this.closedError) return Promise.reject(this.closedError);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -75,10 +98,18 @@ export class AgentClient {
     });
   }
 
-  health(timeoutMs?: number): Promise<AgentHealth> { return this.request('health', {}, timeoutMs); }
-  async ports(timeoutMs?: number): Promise<AgentListener[]> { return (await this.request('ports', {}, timeoutMs)).listeners; }
-  exec(params: AgentExecParams, timeoutMs = (params.timeout_ms ?? 0) + 30_000): Promise<AgentExecResult> { return this.request('exec', params, timeoutMs); }
-  shutdown(timeoutMs?: number): Promise<{ powering_off: boolean }> { return this.request('shutdown', {}, timeoutMs); }
+  health(timeoutMs?: number): Promise<AgentHealth> {
+    return this.request('health', {}, timeoutMs);
+  }
+  async ports(timeoutMs?: number): Promise<AgentListener[]> {
+    return (await this.request('ports', {}, timeoutMs)).listeners;
+  }
+  exec(params: AgentExecParams, timeoutMs = (params.timeout_ms ?? 0) + 30_000): Promise<AgentExecResult> {
+    return this.request('exec', params, timeoutMs);
+  }
+  shutdown(timeoutMs?: number): Promise<{ powering_off: boolean }> {
+    return this.request('shutdown', {}, timeoutMs);
+  }
 
   close(): void {
     this.socket.end();
@@ -93,9 +124,16 @@ export function connectAgent(endpoint: AgentEndpoint, timeoutMs = 2_000): Promis
     const fail = (e: Error) => {
       clearTimeout(timer);
       socket.destroy();
-      reject(e instanceof AgentError ? e : new AgentError('transport', `cannot reach the agent at ${endpoint.path}: ${e.message}`));
+      reject(
+        e instanceof AgentError
+          ? e
+          : new AgentError('transport', `cannot reach the agent at ${endpoint.path}: ${e.message}`),
+      );
     };
-    const timer = setTimeout(() => fail(new AgentError('timeout', `no agent connection at ${endpoint.path} within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => fail(new AgentError('timeout', `no agent connection at ${endpoint.path} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     socket.once('error', fail);
     socket.once('connect', () => {
       if (endpoint.kind === 'unix') {
@@ -107,23 +145,41 @@ export function connectAgent(endpoint: AgentEndpoint, timeoutMs = 2_000): Promis
       // Firecracker's vsock uds: "CONNECT <port>\n" answered by "OK <host port>\n";
       // nobody listening on that port in the guest: Firecracker closes the connection.
       socket.write(`CONNECT ${endpoint.port}\n`);
-      readLine(socket, 64).then(({ line, rest }) => {
-        if (!/^OK \d+$/.test(line)) {
-          fail(new AgentError('transport', `vsock handshake refused: "${line.slice(0, 80)}" (is the agent listening on port ${endpoint.port}?)`));
-          return;
-        }
-        clearTimeout(timer);
-        socket.off('error', fail);
-        resolve(new AgentClient(socket, rest));
-      }, (e: Error) => fail(new AgentError('transport', e instanceof LineTooLongError
-        ? 'vsock handshake: no answer line'
-        : `vsock handshake: connection closed (is the agent listening on port ${endpoint.port}?)`)));
+      readLine(socket, 64).then(
+        ({ line, rest }) => {
+          if (!/^OK \d+$/.test(line)) {
+            fail(
+              new AgentError(
+                'transport',
+                `vsock handshake refused: "${line.slice(0, 80)}" (is the agent listening on port ${endpoint.port}?)`,
+              ),
+            );
+            return;
+          }
+          clearTimeout(timer);
+          socket.off('error', fail);
+          resolve(new AgentClient(socket, rest));
+        },
+        (e: Error) =>
+          fail(
+            new AgentError(
+              'transport',
+              e instanceof LineTooLongError
+                ? 'vsock handshake: no answer line'
+                : `vsock handshake: connection closed (is the agent listening on port ${endpoint.port}?)`,
+            ),
+          ),
+      );
     });
   });
 }
 
 /** One request on a fresh connection, closed afterwards. */
-export async function withAgent<T>(endpoint: AgentEndpoint, fn: (c: AgentClient) => Promise<T>, connectTimeoutMs?: number): Promise<T> {
+export async function withAgent<T>(
+  endpoint: AgentEndpoint,
+  fn: (c: AgentClient) => Promise<T>,
+  connectTimeoutMs?: number,
+): Promise<T> {
   const c = await connectAgent(endpoint, connectTimeoutMs);
   try {
     return await fn(c);

@@ -63,7 +63,11 @@ export function encodeRequest(id: number, method: string, params: unknown): stri
 /** Parses one response line; null for anything that is not a well-formed response. */
 export function decodeResponse(line: string): AgentResponse | null {
   let v: unknown;
-  try { v = JSON.parse(line); } catch { return null; }
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return null;
+  }
   if (typeof v !== 'object' || v === null) return null;
   const r = v as Record<string, unknown>;
   if (typeof r.ok !== 'boolean' || !('id' in r)) return null;

@@ -30,9 +30,14 @@ export async function waitForAgent(endpoint: AgentEndpoint, o: WaitForAgentOptio
   try {
     for (;;) {
       if (o.signal?.aborted) throw new BangerError('interrupted', 'cancelled while waiting for the guest');
-      if (o.isDead?.()) throw new BangerError('operation_failed', 'the VM exited while booting', { hint: 'see `banger vm logs NAME`' });
+      if (o.isDead?.())
+        throw new BangerError('operation_failed', 'the VM exited while booting', { hint: 'see `banger vm logs NAME`' });
       if (Date.now() > deadline) {
-        throw new BangerError('operation_failed', `the guest agent did not answer within ${Math.round(o.timeoutMs / 1000)} s`, { hint: 'see `banger vm logs NAME` for its console' });
+        throw new BangerError(
+          'operation_failed',
+          `the guest agent did not answer within ${Math.round(o.timeoutMs / 1000)} s`,
+          { hint: 'see `banger vm logs NAME` for its console' },
+        );
       }
       if (!client) {
         try {
@@ -52,10 +57,12 @@ export async function waitForAgent(endpoint: AgentEndpoint, o: WaitForAgentOptio
           await sleep(100);
         } else if (e.code !== 'timeout') {
           // It answered, but not with health: an agent this host cannot talk to.
-          throw new BangerError('operation_failed', `the guest agent refused health: ${e.code}: ${e.message}`, { hint: 'the image carries an incompatible banger-agent; rebuild it with `banger image pull NAME`' });
+          throw new BangerError('operation_failed', `the guest agent refused health: ${e.code}: ${e.message}`, {
+            hint: 'the image carries an incompatible banger-agent; rebuild it with `banger image pull NAME`',
+          });
         }
       }
-      if (o.reachableWithoutAgent && await o.reachableWithoutAgent()) {
+      if (o.reachableWithoutAgent && (await o.reachableWithoutAgent())) {
         reachableSince ??= Date.now();
         if (Date.now() - reachableSince >= (o.graceMs ?? 15_000)) return null;
       }

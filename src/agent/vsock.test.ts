@@ -25,8 +25,14 @@ test('vsock-uds: CONNECT handshake, then the agent protocol; an unknown port is 
     } finally {
       c.close();
     }
-    await assert.rejects(connectAgent({ kind: 'vsock-uds', path, port: 1 }), (e: AgentError) => e.code === 'transport' && /handshake/.test(e.message));
-    await assert.rejects(connectAgent({ kind: 'unix', path: join(dir, 'absent.sock') }), (e: AgentError) => e.code === 'transport' && /cannot reach the agent/.test(e.message));
+    await assert.rejects(
+      connectAgent({ kind: 'vsock-uds', path, port: 1 }),
+      (e: AgentError) => e.code === 'transport' && /handshake/.test(e.message),
+    );
+    await assert.rejects(
+      connectAgent({ kind: 'unix', path: join(dir, 'absent.sock') }),
+      (e: AgentError) => e.code === 'transport' && /cannot reach the agent/.test(e.message),
+    );
   } finally {
     server.close();
     rmSync(dir, { recursive: true, force: true });

@@ -24,13 +24,18 @@ function fromPackageJson(): BuildInfo {
       try {
         version = (JSON.parse(readFileSync(join(here, up, 'package.json'), 'utf8')) as { version: string }).version;
         break;
-      } catch { /* try the next candidate */ }
+      } catch {
+        /* try the next candidate */
+      }
     }
-  } catch { /* keep the placeholder */ }
+  } catch {
+    /* keep the placeholder */
+  }
   return { version, commit: 'unknown', builtAt: 'unknown', bundled: false };
 }
 
-export const buildInfo: BuildInfo = typeof __BANGER_BUILD__ !== 'undefined' ? { ...__BANGER_BUILD__, bundled: true } : fromPackageJson();
+export const buildInfo: BuildInfo =
+  typeof __BANGER_BUILD__ !== 'undefined' ? { ...__BANGER_BUILD__, bundled: true } : fromPackageJson();
 
 /** `banger v0.1.0 (commit abcd1234, built 2026-11-27T08:00:00Z)` */
 export function versionLine(program: string, b: BuildInfo = buildInfo): string {
@@ -54,17 +59,22 @@ export function nativeSqlitePath(b: BuildInfo = buildInfo): string | undefined {
  */
 export function agentBinaryPath(b: BuildInfo = buildInfo): string {
   if (process.env.BANGER_AGENT_BINARY) return process.env.BANGER_AGENT_BINARY;
-  return b.bundled ? join(bundleDir(), 'agent', 'banger-agent') : join(bundleDir(), '..', '..', '..', 'dist', 'agent', 'banger-agent');
+  return b.bundled
+    ? join(bundleDir(), 'agent', 'banger-agent')
+    : join(bundleDir(), '..', '..', '..', 'dist', 'agent', 'banger-agent');
 }
 
 /** The system-call addon (native/hostcalls.c): beside the bundle, or the checkout's dist/. */
 export function hostcallsAddonPath(b: BuildInfo = buildInfo): string {
-  return b.bundled ? join(bundleDir(), 'native', 'hostcalls.node') : join(bundleDir(), '..', '..', '..', 'dist', 'native', 'hostcalls.node');
+  return b.bundled
+    ? join(bundleDir(), 'native', 'hostcalls.node')
+    : join(bundleDir(), '..', '..', '..', 'dist', 'native', 'hostcalls.node');
 }
 
 declare const __BANGER_UPDATE__: { manifestUrl: string; publicKeyPem: string } | undefined;
 
 /** `banger update`'s compile-time manifest URL and release public key (docs/howto/system-install.md). */
-export const updateAnchors: { manifestUrl: string; publicKeyPem: string } = typeof __BANGER_UPDATE__ !== 'undefined'
-  ? __BANGER_UPDATE__
-  : { manifestUrl: 'https://releases.banger.dev/manifest.json', publicKeyPem: 'PLACEHOLDER: unbundled run' };
+export const updateAnchors: { manifestUrl: string; publicKeyPem: string } =
+  typeof __BANGER_UPDATE__ !== 'undefined'
+    ? __BANGER_UPDATE__
+    : { manifestUrl: 'https://releases.banger.dev/manifest.json', publicKeyPem: 'PLACEHOLDER: unbundled run' };

@@ -8,7 +8,18 @@ import { BangerError } from '../model/index.js';
 import { sampleVm } from '../../test/fixtures/vms.js';
 
 function memoryOutput(colour = false): Output & { stdout: string; stderr: string } {
-  const o = { stdout: '', stderr: '', colour, isTty: false, out(t: string) { o.stdout += t; }, err(t: string) { o.stderr += t; } };
+  const o = {
+    stdout: '',
+    stderr: '',
+    colour,
+    isTty: false,
+    out(t: string) {
+      o.stdout += t;
+    },
+    err(t: string) {
+      o.stderr += t;
+    },
+  };
   return o;
 }
 
@@ -48,9 +59,18 @@ test('--help and --version exit 0; unknown options exit 2 with a banger: line', 
 
 test('errors print message, hint and op_id and map to the exit table', () => {
   const o = memoryOutput();
-  const code = reportError(o, new BangerError('not_running', 'vm "dev" is not running', { hint: 'start it with `banger vm start dev`', opId: 'op-0123456789' }));
+  const code = reportError(
+    o,
+    new BangerError('not_running', 'vm "dev" is not running', {
+      hint: 'start it with `banger vm start dev`',
+      opId: 'op-0123456789',
+    }),
+  );
   assert.equal(code, 5);
-  assert.equal(o.stderr, 'banger: vm "dev" is not running\nhint: start it with `banger vm start dev`\nop_id: op-0123456789\n');
+  assert.equal(
+    o.stderr,
+    'banger: vm "dev" is not running\nhint: start it with `banger vm start dev`\nop_id: op-0123456789\n',
+  );
   const c = memoryOutput(true);
   reportError(c, new Error('surprise'));
   assert.match(c.stderr, /\u001b\[31mbanger:\u001b\[0m surprise/);
@@ -59,17 +79,25 @@ test('errors print message, hint and op_id and map to the exit table', () => {
 test('vm list rendering: columns, empty state, colour only when enabled', () => {
   const now = Date.parse('2026-01-01T01:00:00.000Z');
   const plain = renderVmList(memoryOutput(), [sampleVm({ state: 'running', imageName: 'debian-bookworm' })], now);
-  assert.equal(plain, 'ID        NAME  STATE    IMAGE            VMM   IP          VCPU  MEM  DISK  WORKSPACE  CREATED\n'
-    + 'abcd1234  dev   running  debian-bookworm  qemu  172.16.0.2  2     2G   8G    -          1h ago\n');
+  assert.equal(
+    plain,
+    'ID        NAME  STATE    IMAGE            VMM   IP          VCPU  MEM  DISK  WORKSPACE  CREATED\n' +
+      'abcd1234  dev   running  debian-bookworm  qemu  172.16.0.2  2     2G   8G    -          1h ago\n',
+  );
   assert.match(renderVmList(memoryOutput(true), [sampleVm({ state: 'running' })], now), /\u001b\[32mrunning/);
   assert.match(renderVmList(memoryOutput(), []), /no VMs yet/);
   assert.equal(renderTable(['A', 'B'], [['x', '']]), 'A  B\nx\n');
   assert.equal(formatAge('2026-01-01T00:00:00Z', Date.parse('2026-01-03T00:00:00Z')), '2d ago');
 });
 
-test('ssh failures before the session began are told apart from a command\'s own status 255', () => {
-  for (const e of ['Connection timed out during banner exchange\n', 'kex_exchange_identification: read: Connection reset by peer\n', 'Connection closed by 10.0.0.2 port 22\n']) {
+test("ssh failures before the session began are told apart from a command's own status 255", () => {
+  for (const e of [
+    'Connection timed out during banner exchange\n',
+    'kex_exchange_identification: read: Connection reset by peer\n',
+    'Connection closed by 10.0.0.2 port 22\n',
+  ]) {
     assert.equal(isSshTransportFailure(e), true, e);
   }
-  for (const e of ['', 'Permission denied (publickey).\n', 'some command failed\n', 'Host key verification failed.\n']) assert.equal(isSshTransportFailure(e), false, e);
+  for (const e of ['', 'Permission denied (publickey).\n', 'some command failed\n', 'Host key verification failed.\n'])
+    assert.equal(isSshTransportFailure(e), false, e);
 });

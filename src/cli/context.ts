@@ -14,7 +14,10 @@ export class CliContext {
   /** What the command that ran returned; the process entry turns it into the exit code. */
   outcome: Outcome = 'ok';
 
-  constructor(readonly env: NodeJS.ProcessEnv, readonly output: Output) {}
+  constructor(
+    readonly env: NodeJS.ProcessEnv,
+    readonly output: Output,
+  ) {}
 
   get layout(): Layout {
     return (this.layoutCache ??= resolveLayout(this.env));

@@ -23,12 +23,19 @@ export function daemonEntry(): string[] {
 export class DaemonConnection {
   readonly client: RpcClient<Methods>;
 
-  constructor(private readonly layout: Layout, private readonly env: NodeJS.ProcessEnv) {
+  constructor(
+    private readonly layout: Layout,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {
     this.client = new RpcClient(layout.daemonSocket, METHODS);
   }
 
   /** Calls a method, starting the daemon first if nothing listens yet. */
-  call<M extends keyof Methods & string>(method: M, params: z.input<Methods[M]['params']>, opts?: CallOptions): Promise<z.output<Methods[M]['result']>> {
+  call<M extends keyof Methods & string>(
+    method: M,
+    params: z.input<Methods[M]['params']>,
+    opts?: CallOptions,
+  ): Promise<z.output<Methods[M]['result']>> {
     return this.withAutostart(() => this.client.call(method, params, opts));
   }
 
@@ -66,12 +73,19 @@ export class DaemonConnection {
     mkdirSync(this.layout.stateDir, { recursive: true, mode: 0o700 });
     const logFile = this.layout.daemonLog;
     let offset = 0;
-    try { offset = statSync(logFile).size; } catch { /* new log */ }
+    try {
+      offset = statSync(logFile).size;
+    } catch {
+      /* new log */
+    }
     const supervisor = new ProcessSupervisor();
     const proc = supervisor.start({ argv: daemonEntry(), logFile, env: this.env });
     const deadline = performance.now() + DAEMON_START_TIMEOUT_MS;
     try {
-      await supervisor.waitReady(proc, logFile, () => this.answers(), { timeoutMs: DAEMON_START_TIMEOUT_MS, what: 'bangerd' });
+      await supervisor.waitReady(proc, logFile, () => this.answers(), {
+        timeoutMs: DAEMON_START_TIMEOUT_MS,
+        what: 'bangerd',
+      });
     } catch (e) {
       if (e instanceof ChildExitedError && e.exitCode === 0) {
         // Another CLI started a daemon at the same moment; ours saw its lock and stepped aside.
@@ -89,15 +103,28 @@ export class DaemonConnection {
 /** Turns the daemon's own last error line (JSON) into the CLI's error, keeping its code and hint. */
 function startupFailure(logFile: string, offset: number, e: ChildExitedError): BangerError {
   let lines: string[] = [];
-  try { lines = readFileSync(logFile).subarray(offset).toString('utf8').split('\n'); } catch { /* no log */ }
+  try {
+    lines = readFileSync(logFile).subarray(offset).toString('utf8').split('\n');
+  } catch {
+    /* no log */
+  }
   for (const line of lines.reverse()) {
     try {
       const j = JSON.parse(line) as { level?: string; error?: string; code?: string; hint?: string };
       if (j.level === 'error' && j.error) {
-        const code: ErrorCode = j.code && (isRpcErrorCode(j.code) || ['config_invalid', 'usage', 'daemon_unavailable'].includes(j.code)) ? j.code as ErrorCode : 'daemon_unavailable';
-        return new BangerError(code, `bangerd failed to start: ${j.error}`, j.hint === undefined ? {} : { hint: j.hint });
+        const code: ErrorCode =
+          j.code && (isRpcErrorCode(j.code) || ['config_invalid', 'usage', 'daemon_unavailable'].includes(j.code))
+            ? (j.code as ErrorCode)
+            : 'daemon_unavailable';
+        return new BangerError(
+          code,
+          `bangerd failed to start: ${j.error}`,
+          j.hint === undefined ? {} : { hint: j.hint },
+        );
       }
-    } catch { /* not a JSON line */ }
+    } catch {
+      /* not a JSON line */
+    }
   }
   return new BangerError('daemon_unavailable', `bangerd failed to start: ${e.message}`, { hint: `see ${logFile}` });
 }

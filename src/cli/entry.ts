@@ -16,6 +16,10 @@ process.on('SIGINT', () => {
   process.exit(exitCodeOf('interrupted'));
 });
 runCli(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
-  (e: unknown) => { process.exitCode = reportError(terminalOutput(), e); },
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.exitCode = reportError(terminalOutput(), e);
+  },
 );

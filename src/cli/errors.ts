@@ -9,9 +9,12 @@ import { escapeForTerminal } from './terminalText.js';
  * console lines of a VM that did not boot, the agent's own error text).
  */
 export function reportError(o: Output, e: unknown): number {
-  const err = e instanceof BangerError ? e : new BangerError('operation_failed', e instanceof Error ? e.message : String(e), {
-    hint: 'this is unexpected; rerun with BANGER_LOG_LEVEL=debug and report it',
-  });
+  const err =
+    e instanceof BangerError
+      ? e
+      : new BangerError('operation_failed', e instanceof Error ? e.message : String(e), {
+          hint: 'this is unexpected; rerun with BANGER_LOG_LEVEL=debug and report it',
+        });
   let text = `${paint(o, 'red', 'banger:')} ${escapeForTerminal(err.message)}\n`;
   if (err.hint) text += `${paint(o, 'dim', 'hint:')} ${escapeForTerminal(err.hint)}\n`;
   if (err.opId) text += `${paint(o, 'dim', 'op_id:')} ${escapeForTerminal(err.opId)}\n`;

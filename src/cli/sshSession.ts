@@ -13,7 +13,11 @@ import { describeSshFailure, sshArgv, type SshTarget } from '../guest/index.js';
  * terminal in such a session as much as any ssh server can. Only an error banger makes of
  * the stderr tail is escaped (reportError).
  */
-export async function runSsh(target: SshTarget, command: readonly string[], opts: { interactive?: boolean } = {}): Promise<{ code: number; error: Error | null }> {
+export async function runSsh(
+  target: SshTarget,
+  command: readonly string[],
+  opts: { interactive?: boolean } = {},
+): Promise<{ code: number; error: Error | null }> {
   // A terminal for a shell (no command, or an interactive one such as a shell in the workspace).
   const argv = sshArgv(target, command, { tty: (command.length === 0 || !!opts.interactive) && !!process.stdin.isTTY });
   for (let attempt = 1; ; attempt++) {
@@ -21,7 +25,9 @@ export async function runSsh(target: SshTarget, command: readonly string[], opts
     // ssh failed before the session began (no banner yet, or the connection dropped during
     // the key exchange): nothing ran in the guest, so trying again is safe.
     if (r.code !== 255 || !r.transport || attempt >= SSH_ATTEMPTS) return { code: r.code, error: r.error };
-    process.stderr.write(`banger: ${target.alias} did not finish the ssh handshake; trying again (${attempt + 1}/${SSH_ATTEMPTS})\n`);
+    process.stderr.write(
+      `banger: ${target.alias} did not finish the ssh handshake; trying again (${attempt + 1}/${SSH_ATTEMPTS})\n`,
+    );
   }
 }
 
@@ -29,10 +35,15 @@ export async function runSsh(target: SshTarget, command: readonly string[], opts
 const SSH_ATTEMPTS = 3;
 /** Whether ssh's stderr says it failed before authentication (so before any command ran). */
 export function isSshTransportFailure(stderr: string): boolean {
-  return /Connection timed out during banner exchange|kex_exchange_identification|Connection reset by peer|Connection closed by \S+ port \d+\s*$/m.test(stderr);
+  return /Connection timed out during banner exchange|kex_exchange_identification|Connection reset by peer|Connection closed by \S+ port \d+\s*$/m.test(
+    stderr,
+  );
 }
 
-function runOnce(argv: readonly string[], target: SshTarget): Promise<{ code: number; error: Error | null; transport: boolean }> {
+function runOnce(
+  argv: readonly string[],
+  target: SshTarget,
+): Promise<{ code: number; error: Error | null; transport: boolean }> {
   return new Promise((resolve) => {
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['inherit', 'inherit', 'pipe'] });
     let tail = '';
@@ -43,12 +54,19 @@ function runOnce(argv: readonly string[], target: SshTarget): Promise<{ code: nu
     // Ctrl-C belongs to the guest session while ssh runs.
     const ignore = () => {};
     process.on('SIGINT', ignore);
-    child.on('error', (e) => { process.off('SIGINT', ignore); resolve({ code: 255, error: e, transport: false }); });
+    child.on('error', (e) => {
+      process.off('SIGINT', ignore);
+      resolve({ code: 255, error: e, transport: false });
+    });
     child.on('close', (code, signal) => {
       process.off('SIGINT', ignore);
       // Like a shell: death by signal N is status 128 + N.
       const resolvedCode = code ?? (signal ? 128 + (osConstants.signals[signal] ?? 1) : 255);
-      resolve({ code: resolvedCode, error: resolvedCode === 255 ? describeSshFailure(tail, target.alias) : null, transport: isSshTransportFailure(tail) });
+      resolve({
+        code: resolvedCode,
+        error: resolvedCode === 255 ? describeSshFailure(tail, target.alias) : null,
+        transport: isSshTransportFailure(tail),
+      });
     });
   });
 }

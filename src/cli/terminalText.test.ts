@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { escapeForTerminal, escapeForTerminalLine, jsonForTerminal, needsTerminalEscape } from './index.js';
 
 /** Every character a terminal could act on (what must never survive escaping), \n and \t aside. */
-const TERMINAL_UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]/u;
+const TERMINAL_UNSAFE =
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]/u;
 
 test('ESC sequences (CSI, cursor moves, screen clear) become visible', () => {
   assert.equal(escapeForTerminal('\u001b[31mred\u001b[0m'), '\\x1b[31mred\\x1b[0m');
@@ -12,7 +13,10 @@ test('ESC sequences (CSI, cursor moves, screen clear) become visible', () => {
 });
 
 test('OSC 52 (clipboard write) and OSC 0 (window title), with BEL or ST terminators', () => {
-  assert.equal(escapeForTerminal('\u001b]52;c;Y3VybCBldmlsLnNoIHwgc2g=\u0007'), '\\x1b]52;c;Y3VybCBldmlsLnNoIHwgc2g=\\x07');
+  assert.equal(
+    escapeForTerminal('\u001b]52;c;Y3VybCBldmlsLnNoIHwgc2g=\u0007'),
+    '\\x1b]52;c;Y3VybCBldmlsLnNoIHwgc2g=\\x07',
+  );
   assert.equal(escapeForTerminal('\u001b]0;pwned\u001b\\'), '\\x1b]0;pwned\\x1b\\');
 });
 
@@ -31,7 +35,10 @@ test('the single-line variant escapes \\n, \\t and \\r too', () => {
 test('other C0 controls, DEL and C1 controls (U+009B is an 8-bit CSI)', () => {
   assert.equal(escapeForTerminal('\u0000\u0001\u0008\u000b\u000c\u001f'), '\\x00\\x01\\x08\\x0b\\x0c\\x1f');
   assert.equal(escapeForTerminal('x\u007fy'), 'x\\x7fy');
-  assert.equal(escapeForTerminal('\u009b31m\u009d0;title\u009c\u0080\u0085\u009f'), '\\x9b31m\\x9d0;title\\x9c\\x80\\x85\\x9f');
+  assert.equal(
+    escapeForTerminal('\u009b31m\u009d0;title\u009c\u0080\u0085\u009f'),
+    '\\x9b31m\\x9d0;title\\x9c\\x80\\x85\\x9f',
+  );
 });
 
 test('bidi overrides, embeddings, marks and isolates', () => {
@@ -53,8 +60,16 @@ test('lone surrogates and undecodable bytes', () => {
 });
 
 test('plain text and UTF-8 pass unchanged', () => {
-  for (const s of ['', 'plain ASCII: 0-9 a-z ~!@#$%^&*()_+{}|:"<>?`-=[]\\;\',./', 'naïve café, Ærøskøbing, Ελληνικά, русский', '日本語のテキスト 中文 한국어',
-    'emoji 😀 👩‍💻 🇩🇪 🏳️‍🌈', 'عربي עברית (letters, not controls)', 'a\u00a0b\u00ad', 'C:\\path\\x1b is literal text']) {
+  for (const s of [
+    '',
+    'plain ASCII: 0-9 a-z ~!@#$%^&*()_+{}|:"<>?`-=[]\\;\',./',
+    'naïve café, Ærøskøbing, Ελληνικά, русский',
+    '日本語のテキスト 中文 한국어',
+    'emoji 😀 👩‍💻 🇩🇪 🏳️‍🌈',
+    'عربي עברית (letters, not controls)',
+    'a\u00a0b\u00ad',
+    'C:\\path\\x1b is literal text',
+  ]) {
     assert.equal(escapeForTerminal(s), s);
     assert.equal(escapeForTerminalLine(s), s);
     assert.equal(needsTerminalEscape(s), false);

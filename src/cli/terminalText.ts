@@ -22,9 +22,16 @@ const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
 
 /** Whether a code point must not reach a terminal raw (\n, \t and \r are decided by the caller). */
 function isUnsafe(cp: number): boolean {
-  return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)
-    || cp === 0x061c || cp === 0x200e || cp === 0x200f || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069)
-    || (cp >= 0xd800 && cp <= 0xdfff);
+  return (
+    cp < 0x20 ||
+    (cp >= 0x7f && cp <= 0x9f) ||
+    cp === 0x061c ||
+    cp === 0x200e ||
+    cp === 0x200f ||
+    (cp >= 0x202a && cp <= 0x202e) ||
+    (cp >= 0x2066 && cp <= 0x2069) ||
+    (cp >= 0xd800 && cp <= 0xdfff)
+  );
 }
 
 /** The visible form of one unsafe character: \r, \n, \t by name, \xHH below U+0100, else \uHHHH. */

@@ -71,7 +71,12 @@ mode = "0644"
     assert.equal(c.auto_stop_stale_after, 9_000_000);
     assert.equal(c.stats_poll_interval, 30_000);
     assert.deepEqual(c.dns_listen, { host: '127.0.0.1', port: 5353 });
-    assert.deepEqual(c.vm_defaults, { vcpu: 4, memoryMib: 4096, diskSizeBytes: 20 * GIB, systemOverlaySizeBytes: 4 * GIB });
+    assert.deepEqual(c.vm_defaults, {
+      vcpu: 4,
+      memoryMib: 4096,
+      diskSizeBytes: 20 * GIB,
+      systemOverlaySizeBytes: 4 * GIB,
+    });
     assert.deepEqual(c.file_sync, [
       { host: '/home/ann/.npmrc', guest: '/root/.npmrc', mode: null },
       { host: '/etc/hosts', guest: '/root/etc/hosts', mode: 0o644 },
@@ -98,12 +103,15 @@ test('errors name the key and the file', () => {
   ];
   for (const [text, re] of cases) {
     withConfig(text, (path, layout) => {
-      assert.throws(() => loadConfig({ layout, path, env: {} }), (e: Error & { code?: string }) => {
-        assert.match(e.message, re, text);
-        assert.ok(e.message.includes(path), `message names the file: ${e.message}`);
-        assert.equal(e.code, 'config_invalid');
-        return true;
-      });
+      assert.throws(
+        () => loadConfig({ layout, path, env: {} }),
+        (e: Error & { code?: string }) => {
+          assert.match(e.message, re, text);
+          assert.ok(e.message.includes(path), `message names the file: ${e.message}`);
+          assert.equal(e.code, 'config_invalid');
+          return true;
+        },
+      );
     });
   }
 });
@@ -118,10 +126,34 @@ test('BANGER_LOG_LEVEL overrides the file and is validated', () => {
 
 test('documented keys cover every schema key', () => {
   const keys = documentedKeys().map((k) => k.key);
-  for (const k of ['log_level', 'vmm', 'accel', 'firecracker_bin', 'jailer_bin', 'jailer_enabled', 'qemu_bin',
-    'ssh_key_path', 'default_image_name', 'default_kernel_name', 'bridge_name', 'bridge_ip', 'cidr', 'tap_pool_size', 'default_dns',
-    'dns_listen', 'auto_stop_stale_after', 'stats_poll_interval', 'rootfs_overlay', 'vm_defaults.vcpu', 'vm_defaults.memory_mib',
-    'vm_defaults.disk_size', 'vm_defaults.system_overlay_size', 'file_sync[].host', 'file_sync[].guest', 'file_sync[].mode']) {
+  for (const k of [
+    'log_level',
+    'vmm',
+    'accel',
+    'firecracker_bin',
+    'jailer_bin',
+    'jailer_enabled',
+    'qemu_bin',
+    'ssh_key_path',
+    'default_image_name',
+    'default_kernel_name',
+    'bridge_name',
+    'bridge_ip',
+    'cidr',
+    'tap_pool_size',
+    'default_dns',
+    'dns_listen',
+    'auto_stop_stale_after',
+    'stats_poll_interval',
+    'rootfs_overlay',
+    'vm_defaults.vcpu',
+    'vm_defaults.memory_mib',
+    'vm_defaults.disk_size',
+    'vm_defaults.system_overlay_size',
+    'file_sync[].host',
+    'file_sync[].guest',
+    'file_sync[].mode',
+  ]) {
     assert.ok(keys.includes(k), k);
   }
 });

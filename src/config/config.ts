@@ -86,11 +86,17 @@ function configError(path: string, message: string, hint: string): BangerError {
 }
 
 function describeIssue(path: string, issue: z.core.$ZodIssue): BangerError {
-  const where = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
+  const where = issue.path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
+    .join('.')
+    .replace(/\.\[/g, '[');
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.map((k) => (where ? `${where}.${k}` : k));
-    return configError(path, `unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${k}"`).join(', ')}`,
-      'remove it or fix its spelling; every key is listed in docs/reference/config.md');
+    return configError(
+      path,
+      `unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${k}"`).join(', ')}`,
+      'remove it or fix its spelling; every key is listed in docs/reference/config.md',
+    );
   }
   if (issue.code === 'invalid_type' && issue.input === undefined) {
     return configError(path, `key "${where}" is required`, 'see docs/reference/config.md');
@@ -104,7 +110,11 @@ export function parseConfigText(text: string, path: string): ConfigFile {
   try {
     raw = parseToml(text);
   } catch (e) {
-    throw configError(path, `TOML syntax error: ${(e as Error).message.split('\n')[0]}`, 'fix the syntax at the line shown');
+    throw configError(
+      path,
+      `TOML syntax error: ${(e as Error).message.split('\n')[0]}`,
+      'fix the syntax at the line shown',
+    );
   }
   const result = configFileSchema.safeParse(raw);
   if (!result.success) throw describeIssue(path, result.error.issues[0]!);
@@ -120,7 +130,12 @@ export interface LoadConfigOptions {
 }
 
 /** Loads the config file (a missing file means all defaults) and applies the env override. */
-export function loadConfig({ layout, env = process.env, path = layout.configFile, home = env.HOME ?? '' }: LoadConfigOptions): Config {
+export function loadConfig({
+  layout,
+  env = process.env,
+  path = layout.configFile,
+  home = env.HOME ?? '',
+}: LoadConfigOptions): Config {
   const cfg = defaultConfig(layout, path);
   if (existsSync(path)) {
     let text: string;
@@ -135,7 +150,9 @@ export function loadConfig({ layout, env = process.env, path = layout.configFile
   const envLevel = env.BANGER_LOG_LEVEL;
   if (envLevel !== undefined && envLevel !== '') {
     if (!(LOG_LEVELS as readonly string[]).includes(envLevel)) {
-      throw new BangerError('config_invalid', `BANGER_LOG_LEVEL=${envLevel} is not a log level`, { hint: `use one of ${LOG_LEVELS.join(', ')}` });
+      throw new BangerError('config_invalid', `BANGER_LOG_LEVEL=${envLevel} is not a log level`, {
+        hint: `use one of ${LOG_LEVELS.join(', ')}`,
+      });
     }
     cfg.log_level = envLevel as LogLevel;
   }

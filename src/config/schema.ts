@@ -1,7 +1,15 @@
 import { isIPv4 } from 'node:net';
 import { posix } from 'node:path';
 import { z } from 'zod';
-import { BRIDGE_NAME_PATTERN, DEFAULT_BRIDGE_NAME, VMM_SETTINGS, parseDuration, parseSize, DurationParseError, SizeParseError } from '../model/index.js';
+import {
+  BRIDGE_NAME_PATTERN,
+  DEFAULT_BRIDGE_NAME,
+  VMM_SETTINGS,
+  parseDuration,
+  parseSize,
+  DurationParseError,
+  SizeParseError,
+} from '../model/index.js';
 
 export { BRIDGE_NAME_PATTERN };
 
@@ -20,20 +28,29 @@ export interface KeyDef {
   doc: string;
 }
 
-const duration = (min = 0) => z.union([z.string(), z.literal(0)]).transform((v, ctx) => {
-  try {
-    const ms = typeof v === 'number' ? 0 : parseDuration(v);
-    if (ms !== 0 && ms < min) ctx.addIssue({ code: 'custom', message: `must be at least ${min} ms` });
-    return ms;
-  } catch (e) {
-    if (e instanceof DurationParseError) { ctx.addIssue({ code: 'custom', message: e.message }); return z.NEVER; }
-    throw e;
-  }
-});
+const duration = (min = 0) =>
+  z.union([z.string(), z.literal(0)]).transform((v, ctx) => {
+    try {
+      const ms = typeof v === 'number' ? 0 : parseDuration(v);
+      if (ms !== 0 && ms < min) ctx.addIssue({ code: 'custom', message: `must be at least ${min} ms` });
+      return ms;
+    } catch (e) {
+      if (e instanceof DurationParseError) {
+        ctx.addIssue({ code: 'custom', message: e.message });
+        return z.NEVER;
+      }
+      throw e;
+    }
+  });
 
 const size = z.union([z.string(), z.number()]).transform((v, ctx) => {
-  try { return parseSize(v); } catch (e) {
-    if (e instanceof SizeParseError) { ctx.addIssue({ code: 'custom', message: e.message }); return z.NEVER; }
+  try {
+    return parseSize(v);
+  } catch (e) {
+    if (e instanceof SizeParseError) {
+      ctx.addIssue({ code: 'custom', message: e.message });
+      return z.NEVER;
+    }
     throw e;
   }
 });
@@ -66,46 +83,153 @@ const fileMode = z.union([z.string(), z.number().int()]).transform((v, ctx) => {
 const guestPathUnderRoot = z.string().transform((v, ctx) => {
   const p = v.startsWith('~/') ? posix.join('/root', v.slice(2)) : v;
   const norm = posix.normalize(p);
-  if (!p.startsWith('/') || norm !== p.replace(/\/+$/, '') || !(norm.startsWith('/root/'))) {
-    ctx.addIssue({ code: 'custom', message: `guest path "${v}" must be a normalised path under /root (the work disk), e.g. /root/.npmrc or ~/.npmrc` });
+  if (!p.startsWith('/') || norm !== p.replace(/\/+$/, '') || !norm.startsWith('/root/')) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `guest path "${v}" must be a normalised path under /root (the work disk), e.g. /root/.npmrc or ~/.npmrc`,
+    });
     return z.NEVER;
   }
   return norm;
 });
 
 export const TOP_LEVEL_KEYS = {
-  log_level: { schema: z.enum(LOG_LEVELS), shownDefault: 'info', doc: 'Daemon log verbosity: debug, info, warn or error. The env var BANGER_LOG_LEVEL overrides it.' },
-  vmm: { schema: z.enum(VMM_SETTINGS), shownDefault: 'auto', doc: 'Back-end of new VMs (vm create/run --vmm overrides it). auto picks firecracker when the binary is present, KVM can run guests and the kernel suits Firecracker, else qemu. A VM keeps the back-end it was created with.' },
-  accel: { schema: z.enum(['auto', 'kvm', 'tcg']), shownDefault: 'auto', doc: 'QEMU accelerator. auto uses kvm when a guest actually boots under it, else tcg (software emulation, with a doctor warning).' },
-  firecracker_bin: { schema: absPath, shownDefault: 'PATH lookup of firecracker', doc: 'Path to the firecracker binary.' },
-  jailer_bin: { schema: absPath, shownDefault: '/usr/bin/jailer', doc: 'Path to the Firecracker jailer (a root daemon runs it; a system install\'s root helper uses its own, from root\'s PATH).' },
-  jailer_enabled: { schema: z.boolean(), shownDefault: 'true', doc: 'Run Firecracker under its jailer (set false only for debugging).' },
-  qemu_bin: { schema: absPath, shownDefault: 'PATH lookup of qemu-system-x86_64', doc: 'Path to the QEMU system emulator.' },
-  ssh_key_path: { schema: absPath, shownDefault: '<state_dir>/ssh/id_ed25519', doc: 'Private key banger uses to reach guests (an ed25519 key is generated when missing).' },
-  default_image_name: { schema: z.string().min(1), shownDefault: 'debian-bookworm', doc: 'Image used when --image is not given; obtained automatically when missing.' },
-  default_kernel_name: { schema: z.string().min(1), shownDefault: "the kernel catalog's default", doc: 'Kernel used by images that do not name one.' },
-  bridge_name: { schema: z.string().regex(BRIDGE_NAME_PATTERN, 'must be br-fc or br-fc-<suffix> (at most 15 characters)'), shownDefault: DEFAULT_BRIDGE_NAME, doc: 'Host bridge the VM taps attach to. Created on first use, never deleted automatically.' },
-  bridge_ip: { schema: ipv4, shownDefault: '172.16.0.1', doc: "The host's address on the bridge; guests use it as gateway and DNS server." },
-  cidr: { schema: z.number().int().min(8).max(32), shownDefault: '24', doc: 'Prefix length of the bridge network (8..32).' },
-  nat_uplink: { schema: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.@-]{0,14}$/, 'must be a network interface name, e.g. eth0'), shownDefault: 'the interface of the default route', doc: 'Interface that NAT (vm create --nat) masquerades guest traffic out of.' },
-  tap_pool_size: { schema: z.number().int().min(0).max(64), shownDefault: '2', doc: 'Number of idle taps kept attached to the bridge so VMs start faster.' },
-  default_dns: { schema: ipv4, shownDefault: "the daemon's resolver on the bridge IP", doc: 'Resolver written into guests. The default answers .vm names and forwards the rest.' },
-  dns_listen: { schema: listen, shownDefault: '127.0.0.1:42069', doc: 'Where the daemon serves .vm names to the host.' },
-  auto_stop_stale_after: { schema: duration(60_000), shownDefault: '0 (off)', doc: 'Stop VMs untouched for this long, e.g. 24h or 2h30m; 0 turns it off.' },
-  stats_poll_interval: { schema: duration(1000), shownDefault: '10s', doc: 'How often the daemon samples VM statistics.' },
-  rootfs_overlay: { schema: z.enum(['auto', 'dm-snapshot', 'qcow2', 'copy']), shownDefault: 'auto', doc: 'Copy-on-write strategy for new VM root filesystems: auto is qcow2 for QEMU, and for Firecracker dm-snapshot where device-mapper works, else a sparse copy. qcow2 with Firecracker is refused.' },
+  log_level: {
+    schema: z.enum(LOG_LEVELS),
+    shownDefault: 'info',
+    doc: 'Daemon log verbosity: debug, info, warn or error. The env var BANGER_LOG_LEVEL overrides it.',
+  },
+  vmm: {
+    schema: z.enum(VMM_SETTINGS),
+    shownDefault: 'auto',
+    doc: 'Back-end of new VMs (vm create/run --vmm overrides it). auto picks firecracker when the binary is present, KVM can run guests and the kernel suits Firecracker, else qemu. A VM keeps the back-end it was created with.',
+  },
+  accel: {
+    schema: z.enum(['auto', 'kvm', 'tcg']),
+    shownDefault: 'auto',
+    doc: 'QEMU accelerator. auto uses kvm when a guest actually boots under it, else tcg (software emulation, with a doctor warning).',
+  },
+  firecracker_bin: {
+    schema: absPath,
+    shownDefault: 'PATH lookup of firecracker',
+    doc: 'Path to the firecracker binary.',
+  },
+  jailer_bin: {
+    schema: absPath,
+    shownDefault: '/usr/bin/jailer',
+    doc: "Path to the Firecracker jailer (a root daemon runs it; a system install's root helper uses its own, from root's PATH).",
+  },
+  jailer_enabled: {
+    schema: z.boolean(),
+    shownDefault: 'true',
+    doc: 'Run Firecracker under its jailer (set false only for debugging).',
+  },
+  qemu_bin: {
+    schema: absPath,
+    shownDefault: 'PATH lookup of qemu-system-x86_64',
+    doc: 'Path to the QEMU system emulator.',
+  },
+  ssh_key_path: {
+    schema: absPath,
+    shownDefault: '<state_dir>/ssh/id_ed25519',
+    doc: 'Private key banger uses to reach guests (an ed25519 key is generated when missing).',
+  },
+  default_image_name: {
+    schema: z.string().min(1),
+    shownDefault: 'debian-bookworm',
+    doc: 'Image used when --image is not given; obtained automatically when missing.',
+  },
+  default_kernel_name: {
+    schema: z.string().min(1),
+    shownDefault: "the kernel catalog's default",
+    doc: 'Kernel used by images that do not name one.',
+  },
+  bridge_name: {
+    schema: z.string().regex(BRIDGE_NAME_PATTERN, 'must be br-fc or br-fc-<suffix> (at most 15 characters)'),
+    shownDefault: DEFAULT_BRIDGE_NAME,
+    doc: 'Host bridge the VM taps attach to. Created on first use, never deleted automatically.',
+  },
+  bridge_ip: {
+    schema: ipv4,
+    shownDefault: '172.16.0.1',
+    doc: "The host's address on the bridge; guests use it as gateway and DNS server.",
+  },
+  cidr: {
+    schema: z.number().int().min(8).max(32),
+    shownDefault: '24',
+    doc: 'Prefix length of the bridge network (8..32).',
+  },
+  nat_uplink: {
+    schema: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.@-]{0,14}$/, 'must be a network interface name, e.g. eth0'),
+    shownDefault: 'the interface of the default route',
+    doc: 'Interface that NAT (vm create --nat) masquerades guest traffic out of.',
+  },
+  tap_pool_size: {
+    schema: z.number().int().min(0).max(64),
+    shownDefault: '2',
+    doc: 'Number of idle taps kept attached to the bridge so VMs start faster.',
+  },
+  default_dns: {
+    schema: ipv4,
+    shownDefault: "the daemon's resolver on the bridge IP",
+    doc: 'Resolver written into guests. The default answers .vm names and forwards the rest.',
+  },
+  dns_listen: {
+    schema: listen,
+    shownDefault: '127.0.0.1:42069',
+    doc: 'Where the daemon serves .vm names to the host.',
+  },
+  auto_stop_stale_after: {
+    schema: duration(60_000),
+    shownDefault: '0 (off)',
+    doc: 'Stop VMs untouched for this long, e.g. 24h or 2h30m; 0 turns it off.',
+  },
+  stats_poll_interval: {
+    schema: duration(1000),
+    shownDefault: '10s',
+    doc: 'How often the daemon samples VM statistics.',
+  },
+  rootfs_overlay: {
+    schema: z.enum(['auto', 'dm-snapshot', 'qcow2', 'copy']),
+    shownDefault: 'auto',
+    doc: 'Copy-on-write strategy for new VM root filesystems: auto is qcow2 for QEMU, and for Firecracker dm-snapshot where device-mapper works, else a sparse copy. qcow2 with Firecracker is refused.',
+  },
 } satisfies Record<string, KeyDef>;
 
 export const VM_DEFAULTS_KEYS = {
-  vcpu: { schema: z.number().int().min(1).max(32), shownDefault: 'host: cpus/4 capped at 4, else 2', doc: 'vCPUs of a new VM.' },
-  memory_mib: { schema: z.number().int().min(128), shownDefault: 'host: RAM/8 capped at 8 GiB, else 2048', doc: 'Memory of a new VM in MiB.' },
-  disk_size: { schema: size, shownDefault: '8G', doc: 'Size of the /root work disk (a number is MiB; units K, M, G, T).' },
-  system_overlay_size: { schema: size, shownDefault: '8G', doc: 'Size of the copy-on-write layer over the image root filesystem.' },
+  vcpu: {
+    schema: z.number().int().min(1).max(32),
+    shownDefault: 'host: cpus/4 capped at 4, else 2',
+    doc: 'vCPUs of a new VM.',
+  },
+  memory_mib: {
+    schema: z.number().int().min(128),
+    shownDefault: 'host: RAM/8 capped at 8 GiB, else 2048',
+    doc: 'Memory of a new VM in MiB.',
+  },
+  disk_size: {
+    schema: size,
+    shownDefault: '8G',
+    doc: 'Size of the /root work disk (a number is MiB; units K, M, G, T).',
+  },
+  system_overlay_size: {
+    schema: size,
+    shownDefault: '8G',
+    doc: 'Size of the copy-on-write layer over the image root filesystem.',
+  },
 } satisfies Record<string, KeyDef>;
 
 export const FILE_SYNC_KEYS = {
-  host: { schema: z.string().min(1), shownDefault: '(required)', doc: 'Host file or directory (~/ expands to your home). A missing path is skipped with a warning.' },
-  guest: { schema: guestPathUnderRoot, shownDefault: '(required)', doc: 'Destination under /root in the guest (~/ means /root).' },
+  host: {
+    schema: z.string().min(1),
+    shownDefault: '(required)',
+    doc: 'Host file or directory (~/ expands to your home). A missing path is skipped with a warning.',
+  },
+  guest: {
+    schema: guestPathUnderRoot,
+    shownDefault: '(required)',
+    doc: 'Destination under /root in the guest (~/ means /root).',
+  },
   mode: { schema: fileMode, shownDefault: '0600 for files', doc: 'Octal mode of copied files, e.g. "0644".' },
 } satisfies Record<string, KeyDef>;
 
@@ -133,7 +257,9 @@ export type ConfigFile = z.output<typeof configFileSchema>;
 export function documentedKeys(): Array<{ key: string } & Omit<KeyDef, 'schema'>> {
   const rows: Array<{ key: string } & Omit<KeyDef, 'schema'>> = [];
   for (const [k, d] of Object.entries(TOP_LEVEL_KEYS)) rows.push({ key: k, shownDefault: d.shownDefault, doc: d.doc });
-  for (const [k, d] of Object.entries(VM_DEFAULTS_KEYS)) rows.push({ key: `vm_defaults.${k}`, shownDefault: d.shownDefault, doc: d.doc });
-  for (const [k, d] of Object.entries(FILE_SYNC_KEYS)) rows.push({ key: `file_sync[].${k}`, shownDefault: d.shownDefault, doc: d.doc });
+  for (const [k, d] of Object.entries(VM_DEFAULTS_KEYS))
+    rows.push({ key: `vm_defaults.${k}`, shownDefault: d.shownDefault, doc: d.doc });
+  for (const [k, d] of Object.entries(FILE_SYNC_KEYS))
+    rows.push({ key: `file_sync[].${k}`, shownDefault: d.shownDefault, doc: d.doc });
   return rows;
 }

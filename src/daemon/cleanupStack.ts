@@ -19,7 +19,11 @@ export class CleanupStack {
     const errors: string[] = [];
     while (this.undos.length) {
       const { label, fn } = this.undos.pop()!;
-      try { await fn(); } catch (e) { errors.push(`${label}: ${(e as Error).message}`); }
+      try {
+        await fn();
+      } catch (e) {
+        errors.push(`${label}: ${(e as Error).message}`);
+      }
     }
     return errors;
   }

@@ -7,7 +7,13 @@ import { JsonLogger, type Logger } from '../log/index.js';
 import { BangerError } from '../model/index.js';
 import { newOpId, OperationRegistry } from '../opstate/index.js';
 import { ensurePrivateDir, type Layout } from '../paths/index.js';
-import { deviceMapperAvailable, InProcessPrivilegedOps, RemotePrivilegedOps, UnavailablePrivilegedOps, type JailBins } from '../roothelper/index.js';
+import {
+  deviceMapperAvailable,
+  InProcessPrivilegedOps,
+  RemotePrivilegedOps,
+  UnavailablePrivilegedOps,
+  type JailBins,
+} from '../roothelper/index.js';
 import { validatingOps, type PrivilegedOps } from '../privops/index.js';
 import { METHODS, RpcServer, type Methods } from '../rpc/index.js';
 import { Store } from '../store/index.js';
@@ -52,10 +58,19 @@ export type StartResult = { kind: 'started'; daemon: RunningDaemon } | { kind: '
  * own directories and config. Otherwise the root helper when its socket exists (an
  * install), else a clear refusal.
  */
-function privilegedOpsFor(runner: HostRunner, log: Logger, layout: Layout, config: Config, jail: JailBins): PrivilegedOps {
+function privilegedOpsFor(
+  runner: HostRunner,
+  log: Logger,
+  layout: Layout,
+  config: Config,
+  jail: JailBins,
+): PrivilegedOps {
   if (process.getuid?.() === 0) {
     const scope = {
-      ownerUid: 0, ownerGid: process.getgid!(), ownerStateDir: layout.stateDir, rootStateDir: layout.rootStateDir,
+      ownerUid: 0,
+      ownerGid: process.getgid!(),
+      ownerStateDir: layout.stateDir,
+      rootStateDir: layout.rootStateDir,
       network: { bridgeName: config.bridge_name, bridgeIp: config.bridge_ip, cidr: config.cidr },
     };
     return validatingOps(new InProcessPrivilegedOps({ runner, log, scope, jail }));
@@ -76,7 +91,8 @@ export async function startDaemon({ layout, env, out = process.stdout }: StartDa
   const config: Config = loadConfig({ layout, env });
   log = new JsonLogger(out, config.log_level, { op_id: lifecycleOp });
 
-  for (const dir of [layout.stateDir, layout.logsDir, layout.vmsDir, layout.imagesDir, layout.kernelsDir]) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const dir of [layout.stateDir, layout.logsDir, layout.vmsDir, layout.imagesDir, layout.kernelsDir])
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
   ensurePrivateDir(layout.runtimeDir, process.getuid!());
 
   const lock = acquireDaemonLock(layout.daemonPidFile);
@@ -92,8 +108,13 @@ export async function startDaemon({ layout, env, out = process.stdout }: StartDa
   try {
     const daemon = await serve({ layout, config, log, lifecycleOp }, undo);
     log.info('daemon started', {
-      pid: process.pid, version: buildInfo.version, commit: buildInfo.commit, mode: layout.mode, socket: layout.daemonSocket,
-      config: config.source.exists ? config.source.path : 'defaults (no config file)', privileged: process.getuid?.() === 0 ? 'in-process (root)' : daemon.privileged,
+      pid: process.pid,
+      version: buildInfo.version,
+      commit: buildInfo.commit,
+      mode: layout.mode,
+      socket: layout.daemonSocket,
+      config: config.source.exists ? config.source.path : 'defaults (no config file)',
+      privileged: process.getuid?.() === 0 ? 'in-process (root)' : daemon.privileged,
     });
     return { kind: 'started', daemon: daemon.running };
   } catch (e) {
@@ -103,27 +124,56 @@ export async function startDaemon({ layout, env, out = process.stdout }: StartDa
 }
 
 /** Both VMM back-ends, and what the host offers them (read at each create). */
-function vmmBackends(o: { layout: Layout; config: Config; log: Logger; runner: HostRunner; privileged: PrivilegedOps; firecrackerBin: string | null }): Pick<VmServiceDeps, 'drivers' | 'hostFacts'> {
+function vmmBackends(o: {
+  layout: Layout;
+  config: Config;
+  log: Logger;
+  runner: HostRunner;
+  privileged: PrivilegedOps;
+  firecrackerBin: string | null;
+}): Pick<VmServiceDeps, 'drivers' | 'hostFacts'> {
   const { layout, config, log, runner, privileged, firecrackerBin } = o;
   const supervisor = new ProcessSupervisor();
   const drivers = {
-    qemu: new QemuDriver({ qemuBin: config.qemu_bin, accelSetting: config.accel, accelProbeFile: accelProbeFile(layout), supervisor, log }),
+    qemu: new QemuDriver({
+      qemuBin: config.qemu_bin,
+      accelSetting: config.accel,
+      accelProbeFile: accelProbeFile(layout),
+      supervisor,
+      log,
+    }),
     firecracker: new FirecrackerDriver({
-      firecrackerBin, runner, supervisor, privileged, log, jailer: { enabled: config.jailer_enabled },
+      firecrackerBin,
+      runner,
+      supervisor,
+      privileged,
+      log,
+      jailer: { enabled: config.jailer_enabled },
     }),
   };
-  const hostFacts = () => ({ firecrackerBin, kvm: kvmVerdict(readAccelFacts(accelProbeFile(layout))), deviceMapper: deviceMapperAvailable() });
+  const hostFacts = () => ({
+    firecrackerBin,
+    kvm: kvmVerdict(readAccelFacts(accelProbeFile(layout))),
+    deviceMapper: deviceMapperAvailable(),
+  });
   return { drivers, hostFacts };
 }
 
 /** Builds the services (each undo pushed onto `undo`), reconciles, and serves RPC; stop() unwinds `undo`. */
-async function serve(o: { layout: Layout; config: Config; log: Logger; lifecycleOp: string }, undo: CleanupStack): Promise<{ running: RunningDaemon; privileged: string }> {
+async function serve(
+  o: { layout: Layout; config: Config; log: Logger; lifecycleOp: string },
+  undo: CleanupStack,
+): Promise<{ running: RunningDaemon; privileged: string }> {
   const { layout, config, log } = o;
   const ctx = { opId: o.lifecycleOp };
   const store = Store.open(layout.dbFile);
   undo.push('close the store', () => store.close());
   // We hold the lock, so a socket file left behind belongs to a dead daemon.
-  try { unlinkSync(layout.daemonSocket); } catch { /* none */ }
+  try {
+    unlinkSync(layout.daemonSocket);
+  } catch {
+    /* none */
+  }
 
   const runner = new ExecHostRunner();
   const operations = new OperationRegistry();
@@ -134,17 +184,41 @@ async function serve(o: { layout: Layout; config: Config; log: Logger; lifecycle
   const kernels = new KernelService({ store, runner, layout, defaultName: config.default_kernel_name });
   const images = new ImageService({ store, runner, layout, kernels, privileged });
   const dns = await startDns({ config, store, runner, privileged, log }, ctx, undo);
-  const nat = new NatController({ privileged, runner, log, bridge: config.bridge_name, uplink: config.nat_uplink ?? undefined, stateFile: join(layout.stateDir, 'nat.json') });
+  const nat = new NatController({
+    privileged,
+    runner,
+    log,
+    bridge: config.bridge_name,
+    uplink: config.nat_uplink ?? undefined,
+    stateFile: join(layout.stateDir, 'nat.json'),
+  });
   const taps = new TapPool({ privileged, log, bridge: config.bridge_name, size: config.tap_pool_size });
   undo.push('let tap refills settle', () => taps.settled());
   const workspaces = new WorkspaceService({ runner, store, log });
-  const vms = new VmService({ store, layout, config, runner, privileged, drivers, hostFacts, images, nat, taps, workspaces, log, onBridgeReady: dns.listenOnBridge });
+  const vms = new VmService({
+    store,
+    layout,
+    config,
+    runner,
+    privileged,
+    drivers,
+    hostFacts,
+    images,
+    nat,
+    taps,
+    workspaces,
+    log,
+    onBridgeReady: dns.listenOnBridge,
+  });
   const startedAt = Date.now();
   const reconciled = await vms.reconcile(ctx);
-  if (reconciled.adopted.length || reconciled.stopped.length || reconciled.taps.deleted.length) log.info('reconciled VMs', reconciled);
+  if (reconciled.adopted.length || reconciled.stopped.length || reconciled.taps.deleted.length)
+    log.info('reconciled VMs', reconciled);
 
   let resolveStopped!: () => void;
-  const stopped = new Promise<void>((r) => { resolveStopped = r; });
+  const stopped = new Promise<void>((r) => {
+    resolveStopped = r;
+  });
   let stopping: Promise<void> | undefined;
   const stop = (reason: string): Promise<void> => {
     stopping ??= (async () => {
@@ -162,7 +236,14 @@ async function serve(o: { layout: Layout; config: Config; log: Logger; lifecycle
     log,
     operations,
     handlers: createHandlers({
-      layout, configFile: config.source.path, startedAt, vms, images, kernels, operations, workspaces,
+      layout,
+      configFile: config.source.path,
+      startedAt,
+      vms,
+      images,
+      kernels,
+      operations,
+      workspaces,
       dnsStatus: dns.status,
       requestShutdown: () => void stop('shutdown requested over RPC'),
     }),

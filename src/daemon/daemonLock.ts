@@ -23,16 +23,28 @@ export function acquireDaemonLock(pidFile: string): LockResult {
         release: () => {
           try {
             if (readFileSync(pidFile, 'utf8').trim() === String(process.pid)) unlinkSync(pidFile);
-          } catch { /* already gone */ }
+          } catch {
+            /* already gone */
+          }
         },
       };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const holder = Number(readFileSync(pidFile, 'utf8').trim());
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isProcessAlive(holder) && looksLikeBangerd(holder)) {
+      if (
+        Number.isInteger(holder) &&
+        holder > 0 &&
+        holder !== process.pid &&
+        isProcessAlive(holder) &&
+        looksLikeBangerd(holder)
+      ) {
         return { acquired: false, holderPid: holder };
       }
-      try { unlinkSync(pidFile); } catch { /* raced with another starter */ }
+      try {
+        unlinkSync(pidFile);
+      } catch {
+        /* raced with another starter */
+      }
     }
   }
   const holder = Number(readFileSync(pidFile, 'utf8').trim());

@@ -12,7 +12,11 @@ import type { CleanupStack } from './cleanupStack.js';
 
 /** The host's resolvers, re-read per forwarded query so resolv.conf changes apply at once. */
 function readUpstreams(exclude: string[]): string[] {
-  try { return upstreamsFrom(readFileSync('/etc/resolv.conf', 'utf8'), exclude); } catch { return []; }
+  try {
+    return upstreamsFrom(readFileSync('/etc/resolv.conf', 'utf8'), exclude);
+  } catch {
+    return [];
+  }
 }
 
 export interface DnsWiringDeps {
@@ -39,15 +43,25 @@ export interface DnsWiring {
 export async function startDns(deps: DnsWiringDeps, ctx: OpCtx, undo: CleanupStack): Promise<DnsWiring> {
   const { config, store, runner, privileged, log } = deps;
   const exclude = [config.bridge_ip, config.dns_listen.host];
-  const dns = new VmDnsServer({ lookup: (name) => store.vms.runningIpByName(name), upstreams: () => readUpstreams(exclude), runner, log });
+  const dns = new VmDnsServer({
+    lookup: (name) => store.vms.runningIpByName(name),
+    upstreams: () => readUpstreams(exclude),
+    runner,
+    log,
+  });
   await dns.listen(config.dns_listen.host, config.dns_listen.port);
   undo.push('close DNS', () => dns.close());
-  let resolvedDetail = resolvedPresent() ? 'not routed yet (no VM has started since the daemon did)' : 'systemd-resolved is not running on this host';
+  let resolvedDetail = resolvedPresent()
+    ? 'not routed yet (no VM has started since the daemon did)'
+    : 'systemd-resolved is not running on this host';
   const listenOnBridge = async () => {
     try {
       await dns.listen(config.bridge_ip, 53);
     } catch (e) {
-      log.warn('guests cannot use banger DNS on the bridge', { error: (e as Error).message, hint: (e as BangerError).hint });
+      log.warn('guests cannot use banger DNS on the bridge', {
+        error: (e as Error).message,
+        hint: (e as BangerError).hint,
+      });
       return;
     }
     if (!resolvedPresent()) return;
@@ -68,10 +82,18 @@ export async function startDns(deps: DnsWiringDeps, ctx: OpCtx, undo: CleanupSta
     }
     return {
       listening: dns.listening(),
-      records: store.vms.list().filter((v) => v.state === 'running' && v.guestIp).map((v) => ({ name: v.dnsName, ip: v.guestIp! })),
+      records: store.vms
+        .list()
+        .filter((v) => v.state === 'running' && v.guestIp)
+        .map((v) => ({ name: v.dnsName, ip: v.guestIp! })),
       resolved: { present, routed, detail: resolvedDetail },
       upstreams: readUpstreams(exclude),
-      recipes: dnsRecipes({ listenHost: config.dns_listen.host, listenPort: config.dns_listen.port, bridge: config.bridge_name, bridgeIp: config.bridge_ip }),
+      recipes: dnsRecipes({
+        listenHost: config.dns_listen.host,
+        listenPort: config.dns_listen.port,
+        bridge: config.bridge_name,
+        bridgeIp: config.bridge_ip,
+      }),
     };
   };
   if (existsSync(`/sys/class/net/${config.bridge_name}`)) await listenOnBridge();

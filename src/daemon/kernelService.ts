@@ -39,12 +39,21 @@ export class KernelService {
   }
 
   catalog() {
-    return KERNEL_CATALOG.map((e) => ({ name: e.name, description: e.description, source: `${e.source.kind}:${e.source.package}`, installed: !!this.store.kernels.findByName(e.name), firecracker: e.firecracker }));
+    return KERNEL_CATALOG.map((e) => ({
+      name: e.name,
+      description: e.description,
+      source: `${e.source.kind}:${e.source.package}`,
+      installed: !!this.store.kernels.findByName(e.name),
+      firecracker: e.firecracker,
+    }));
   }
 
   show(name: string): Kernel {
     const k = this.store.kernels.findByName(name);
-    if (!k) throw new BangerError('not_found', `no kernel named "${name}" is installed`, { hint: 'see `banger kernel list --available`, then `banger kernel pull NAME`' });
+    if (!k)
+      throw new BangerError('not_found', `no kernel named "${name}" is installed`, {
+        hint: 'see `banger kernel list --available`, then `banger kernel pull NAME`',
+      });
     return k;
   }
 
@@ -58,14 +67,25 @@ export class KernelService {
     const { progress, signal } = ctx;
     return this.pulls.run(name, async () => {
       const entry = findKernelEntry(name);
-      if (!entry) throw new BangerError('not_found', `"${name}" is not in the kernel catalog`, { hint: 'see `banger kernel list --available`' });
+      if (!entry)
+        throw new BangerError('not_found', `"${name}" is not in the kernel catalog`, {
+          hint: 'see `banger kernel list --available`',
+        });
       progress?.('kernel', `obtaining ${name}`);
       const pulled = await pullDebianKernel({
-        runner: this.runner, entry, dest: join(this.layout.kernelsDir, name), scratchParent: this.layout.kernelsDir,
-        ...(progress && { progress: (s, d) => progress(`kernel: ${s}`, d) }), ...(signal && { signal }),
+        runner: this.runner,
+        entry,
+        dest: join(this.layout.kernelsDir, name),
+        scratchParent: this.layout.kernelsDir,
+        ...(progress && { progress: (s, d) => progress(`kernel: ${s}`, d) }),
+        ...(signal && { signal }),
       });
       const existing = this.store.kernels.findByName(name);
-      const kernel: Kernel = { id: existing?.id ?? randomBytes(4).toString('hex'), createdAt: new Date().toISOString(), ...pulled };
+      const kernel: Kernel = {
+        id: existing?.id ?? randomBytes(4).toString('hex'),
+        createdAt: new Date().toISOString(),
+        ...pulled,
+      };
       if (existing) this.store.kernels.replace(kernel);
       else this.store.kernels.insert(kernel);
       return kernel;
@@ -74,13 +94,26 @@ export class KernelService {
 
   /** Adopts a kernel from a directory holding vmlinuz (or vmlinux) and optionally initrd.img. */
   import(name: string, dir: string): Kernel {
-    if (this.store.kernels.findByName(name)) throw new BangerError('already_exists', `a kernel named "${name}" already exists`, { hint: `remove it first with \`banger kernel rm ${name}\`` });
+    if (this.store.kernels.findByName(name))
+      throw new BangerError('already_exists', `a kernel named "${name}" already exists`, {
+        hint: `remove it first with \`banger kernel rm ${name}\``,
+      });
     const kernelPath = ['vmlinuz', 'vmlinux', 'bzImage'].map((f) => join(dir, f)).find(existsSync);
-    if (!kernelPath) throw new BangerError('not_found', `${dir} has no vmlinuz, vmlinux or bzImage`, { hint: 'point --from at a directory holding the kernel image' });
+    if (!kernelPath)
+      throw new BangerError('not_found', `${dir} has no vmlinuz, vmlinux or bzImage`, {
+        hint: 'point --from at a directory holding the kernel image',
+      });
     const initrd = join(dir, 'initrd.img');
     const kernel: Kernel = {
-      id: randomBytes(4).toString('hex'), name, version: null, source: `import:${dir}`, kernelPath,
-      initrdPath: existsSync(initrd) ? initrd : null, modulesDir: null, sha256: null, createdAt: new Date().toISOString(),
+      id: randomBytes(4).toString('hex'),
+      name,
+      version: null,
+      source: `import:${dir}`,
+      kernelPath,
+      initrdPath: existsSync(initrd) ? initrd : null,
+      modulesDir: null,
+      sha256: null,
+      createdAt: new Date().toISOString(),
     };
     this.store.kernels.insert(kernel);
     return kernel;
@@ -89,8 +122,12 @@ export class KernelService {
   remove(name: string): void {
     const k = this.show(name);
     const users = this.store.images.usesKernel(k.id);
-    if (users.length) throw new BangerError('conflict', `kernel ${name} is used by image(s) ${users.join(', ')}`, { hint: 'delete those images first' });
+    if (users.length)
+      throw new BangerError('conflict', `kernel ${name} is used by image(s) ${users.join(', ')}`, {
+        hint: 'delete those images first',
+      });
     this.store.kernels.remove(k.id);
-    if (k.kernelPath.startsWith(this.layout.kernelsDir + '/')) rmSync(join(this.layout.kernelsDir, name), { recursive: true, force: true });
+    if (k.kernelPath.startsWith(this.layout.kernelsDir + '/'))
+      rmSync(join(this.layout.kernelsDir, name), { recursive: true, force: true });
   }
 }

@@ -30,7 +30,10 @@ async function main(): Promise<number> {
   try {
     ({ values } = parseArgs({
       options: {
-        system: { type: 'boolean' }, 'check-migrations': { type: 'boolean' }, version: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        system: { type: 'boolean' },
+        'check-migrations': { type: 'boolean' },
+        version: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
       },
       strict: true,
     }));
@@ -38,8 +41,14 @@ async function main(): Promise<number> {
     process.stderr.write(`bangerd: ${(e as Error).message}\n${USAGE}\n`);
     return exitCodeOf('usage');
   }
-  if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
-  if (values.version) { process.stdout.write(`${versionLine('bangerd')}\n`); return 0; }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(`${versionLine('bangerd')}\n`);
+    return 0;
+  }
 
   const layout = resolveLayout(process.env, values.system ? 'system' : undefined);
   if (values['check-migrations']) {
@@ -58,10 +67,18 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then((code) => { process.exitCode = code; }, (e: unknown) => {
-  const err = e instanceof BangerError ? e : new BangerError('operation_failed', e instanceof Error ? e.message : String(e));
-  // One JSON line for the log (the CLI that auto-started us reads it), then plain text.
-  process.stdout.write(`${JSON.stringify({ ts: new Date().toISOString(), level: 'error', msg: 'daemon failed to start', error: err.message, code: err.code, hint: err.hint })}\n`);
-  process.stderr.write(`bangerd: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`);
-  process.exitCode = exitCodeOf(exitReasonOf(err.code));
-});
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    const err =
+      e instanceof BangerError ? e : new BangerError('operation_failed', e instanceof Error ? e.message : String(e));
+    // One JSON line for the log (the CLI that auto-started us reads it), then plain text.
+    process.stdout.write(
+      `${JSON.stringify({ ts: new Date().toISOString(), level: 'error', msg: 'daemon failed to start', error: err.message, code: err.code, hint: err.hint })}\n`,
+    );
+    process.stderr.write(`bangerd: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`);
+    process.exitCode = exitCodeOf(exitReasonOf(err.code));
+  },
+);

@@ -17,9 +17,20 @@ function setup(routes = '[{"dst":"default","gateway":"192.0.2.1","dev":"eth0"}]'
   writeFileSync(forward, '0\n');
   // The fake ops write the sysctl the controller reads, as the real helper would.
   const setIp = ops.setIpForward.bind(ops);
-  ops.setIpForward = async (p, c) => { writeFileSync(forward, p.enabled ? '1\n' : '0\n'); return setIp(p, c); };
+  ops.setIpForward = async (p, c) => {
+    writeFileSync(forward, p.enabled ? '1\n' : '0\n');
+    return setIp(p, c);
+  };
   const runner = new FakeHostRunner().on(['ip', '-j', 'route', 'show', 'default'], { stdout: routes });
-  const nat = new NatController({ privileged: ops, runner, log: silentLogger, bridge: 'br-fc', uplink, stateFile: join(dir, 'nat.json'), ipForwardPath: forward });
+  const nat = new NatController({
+    privileged: ops,
+    runner,
+    log: silentLogger,
+    bridge: 'br-fc',
+    uplink,
+    stateFile: join(dir, 'nat.json'),
+    ipForwardPath: forward,
+  });
   return { dir, ops, nat, forward, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

@@ -34,7 +34,10 @@ export class NatController {
     if (this.d.uplink) return this.d.uplink;
     const r = await this.d.runner.run(['ip', '-j', 'route', 'show', 'default'], { allowFailure: true });
     const dev = r.exitCode === 0 ? uplinkFromRoutes(r.stdout) : null;
-    if (!dev) throw new BangerError('operation_failed', 'NAT needs an uplink, and this host has no default route', { hint: 'set nat_uplink in the config to the interface that reaches the outside' });
+    if (!dev)
+      throw new BangerError('operation_failed', 'NAT needs an uplink, and this host has no default route', {
+        hint: 'set nat_uplink in the config to the interface that reaches the outside',
+      });
     return dev;
   }
 
@@ -67,9 +70,19 @@ export class NatController {
   private hostState(vmId: string) {
     const others = [...this.up].filter((id) => id !== vmId).length;
     let ipForward = false;
-    try { ipForward = readFileSync(this.d.ipForwardPath ?? '/proc/sys/net/ipv4/ip_forward', 'utf8').trim() === '1'; } catch { /* treat as off */ }
+    try {
+      ipForward = readFileSync(this.d.ipForwardPath ?? '/proc/sys/net/ipv4/ip_forward', 'utf8').trim() === '1';
+    } catch {
+      /* treat as off */
+    }
     let forwardingIsOurs = false;
-    try { forwardingIsOurs = (JSON.parse(readFileSync(this.d.stateFile, 'utf8')) as { forwardingIsOurs?: boolean }).forwardingIsOurs === true; } catch { /* none yet */ }
+    try {
+      forwardingIsOurs =
+        (JSON.parse(readFileSync(this.d.stateFile, 'utf8')) as { forwardingIsOurs?: boolean }).forwardingIsOurs ===
+        true;
+    } catch {
+      /* none yet */
+    }
     return { othersUp: others, ipForward, forwardingIsOurs };
   }
 
@@ -80,7 +93,8 @@ export class NatController {
 
   private async step(s: NatStep, ctx: PrivContext): Promise<void> {
     this.d.log.debug('nat step', { op_id: ctx.opId, ...s });
-    if (s.op === 'applyNat') await this.d.privileged.applyNat({ vmId: s.vmId, guestIp: s.guestIp, uplink: s.uplink }, ctx);
+    if (s.op === 'applyNat')
+      await this.d.privileged.applyNat({ vmId: s.vmId, guestIp: s.guestIp, uplink: s.uplink }, ctx);
     else if (s.op === 'removeNat') await this.d.privileged.removeNat({ vmId: s.vmId }, ctx);
     else await this.d.privileged.setIpForward({ enabled: s.enabled }, ctx);
   }

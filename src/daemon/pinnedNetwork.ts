@@ -11,10 +11,16 @@ import type { PrivContext, PrivilegedOps } from '../privops/index.js';
 export class PinnedNetworkCheck {
   private checked: Promise<void> | null = null;
 
-  constructor(private readonly privileged: PrivilegedOps, private readonly config: Pick<Config, 'bridge_name' | 'bridge_ip' | 'cidr'>) {}
+  constructor(
+    private readonly privileged: PrivilegedOps,
+    private readonly config: Pick<Config, 'bridge_name' | 'bridge_ip' | 'cidr'>,
+  ) {}
 
   ensure(ctx: PrivContext): Promise<void> {
-    this.checked ??= this.check(ctx).catch((e: unknown) => { this.checked = null; throw e; });
+    this.checked ??= this.check(ctx).catch((e: unknown) => {
+      this.checked = null;
+      throw e;
+    });
     return this.checked;
   }
 
@@ -22,8 +28,12 @@ export class PinnedNetworkCheck {
     const pinned = await this.privileged.settings({}, ctx);
     const c = this.config;
     if (pinned.bridgeName === c.bridge_name && pinned.bridgeIp === c.bridge_ip && pinned.cidr === c.cidr) return;
-    throw new BangerError('config_invalid', `the config's bridge (${c.bridge_name}, ${c.bridge_ip}/${c.cidr}) is not the one root pinned for this install (${pinned.bridgeName}, ${pinned.bridgeIp}/${pinned.cidr})`, {
-      hint: 'set bridge_name, bridge_ip and cidr back, or pin the new values with `sudo banger system install --owner "$USER"` again',
-    });
+    throw new BangerError(
+      'config_invalid',
+      `the config's bridge (${c.bridge_name}, ${c.bridge_ip}/${c.cidr}) is not the one root pinned for this install (${pinned.bridgeName}, ${pinned.bridgeIp}/${pinned.cidr})`,
+      {
+        hint: 'set bridge_name, bridge_ip and cidr back, or pin the new values with `sudo banger system install --owner "$USER"` again',
+      },
+    );
   }
 }

@@ -5,7 +5,8 @@ import { FakePrivilegedOps } from '../../test/fakes/fakePrivilegedOps.js';
 import { TapPool } from './tapPool.js';
 
 const ctx = { opId: 'op-test' };
-const pool = (ops: FakePrivilegedOps, size = 2) => new TapPool({ privileged: ops, log: silentLogger, bridge: 'br-fc', size });
+const pool = (ops: FakePrivilegedOps, size = 2) =>
+  new TapPool({ privileged: ops, log: silentLogger, bridge: 'br-fc', size });
 
 test('refill creates the missing taps in parallel with free names; take hands them out once', async () => {
   const ops = new FakePrivilegedOps();
@@ -52,6 +53,12 @@ test('reclaim at start: idle pool taps on our bridge are adopted, stray VM taps 
   const r = await p.reclaim(new Set(['tap-pool-1', 'tap-fc-live0001']), ctx);
   assert.deepEqual(r.adopted, ['tap-pool-0', 'tap-pool-2']);
   assert.deepEqual(r.deleted.sort(), ['tap-fc-dead0001', 'tap-pool-3']);
-  assert.deepEqual([...ops.taps.keys()].sort(), ['tap-fc-live0001', 'tap-fc-other001', 'tap-pool-0', 'tap-pool-1', 'tap-pool-2']);
+  assert.deepEqual([...ops.taps.keys()].sort(), [
+    'tap-fc-live0001',
+    'tap-fc-other001',
+    'tap-pool-0',
+    'tap-pool-1',
+    'tap-pool-2',
+  ]);
   assert.equal(p.take(), 'tap-pool-0');
 });

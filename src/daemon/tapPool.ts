@@ -37,7 +37,9 @@ export class TapPool {
    * (tap-fc-*) on our bridge that no running VM holds are deleted.
    */
   async reclaim(inUse: ReadonlySet<string>, ctx: PrivContext): Promise<{ adopted: string[]; deleted: string[] }> {
-    const taps = (await this.d.privileged.listTaps({}, ctx)).filter((t) => t.master === this.d.bridge && !inUse.has(t.name));
+    const taps = (await this.d.privileged.listTaps({}, ctx)).filter(
+      (t) => t.master === this.d.bridge && !inUse.has(t.name),
+    );
     const adopted: string[] = [];
     const deleted: string[] = [];
     for (const t of taps) {
@@ -54,7 +56,9 @@ export class TapPool {
 
   /** Tops the pool up to its size in the background; concurrent calls share one refill. */
   refill(ctx: PrivContext): Promise<void> {
-    this.refilling ??= this.fill(ctx).finally(() => { this.refilling = null; });
+    this.refilling ??= this.fill(ctx).finally(() => {
+      this.refilling = null;
+    });
     return this.refilling;
   }
 
@@ -68,13 +72,16 @@ export class TapPool {
         const name = `${POOL_PREFIX}${n}`;
         if (!taken.has(name)) names.push(name);
       }
-      const made = await Promise.allSettled(names.map(async (name) => {
-        await this.d.privileged.createTap({ name }, ctx);
-        return name;
-      }));
+      const made = await Promise.allSettled(
+        names.map(async (name) => {
+          await this.d.privileged.createTap({ name }, ctx);
+          return name;
+        }),
+      );
       for (const r of made) {
         if (r.status === 'fulfilled') this.idle.push(r.value);
-        else this.d.log.warn('could not add a tap to the pool', { op_id: ctx.opId, error: (r.reason as Error).message });
+        else
+          this.d.log.warn('could not add a tap to the pool', { op_id: ctx.opId, error: (r.reason as Error).message });
       }
     } catch (e) {
       this.d.log.warn('tap pool refill failed', { op_id: ctx.opId, error: (e as Error).message });

@@ -24,12 +24,38 @@ test('fresh names are unique against the real store; show finds by name and repo
   try {
     const layout = userLayout({ home: dir, uid: 1000, env: {} });
     const runner = new FakeHostRunner();
-    const images = new ImageService({ store, runner, layout, kernels: new KernelService({ store, runner, layout, defaultName: null }), privileged: new UnavailablePrivilegedOps() });
+    const images = new ImageService({
+      store,
+      runner,
+      layout,
+      kernels: new KernelService({ store, runner, layout, defaultName: null }),
+      privileged: new UnavailablePrivilegedOps(),
+    });
     const privileged = new UnavailablePrivilegedOps();
-    const nat = new NatController({ privileged, runner, log: silentLogger, bridge: 'br-fc', uplink: undefined, stateFile: join(dir, 'nat.json') });
+    const nat = new NatController({
+      privileged,
+      runner,
+      log: silentLogger,
+      bridge: 'br-fc',
+      uplink: undefined,
+      stateFile: join(dir, 'nat.json'),
+    });
     const taps = new TapPool({ privileged, log: silentLogger, bridge: 'br-fc', size: 0 });
     const workspaces = new WorkspaceService({ runner, store, log: silentLogger });
-    const svc = new VmService({ store, layout, config: defaultConfig(layout), runner, privileged, drivers: { qemu: new FakeVmmDriver(), firecracker: new FakeVmmDriver() }, hostFacts: () => ({ firecrackerBin: null, kvm: { usable: false, reason: 'test' }, deviceMapper: false }), images, nat, taps, workspaces, log: silentLogger });
+    const svc = new VmService({
+      store,
+      layout,
+      config: defaultConfig(layout),
+      runner,
+      privileged,
+      drivers: { qemu: new FakeVmmDriver(), firecracker: new FakeVmmDriver() },
+      hostFacts: () => ({ firecrackerBin: null, kvm: { usable: false, reason: 'test' }, deviceMapper: false }),
+      images,
+      nat,
+      taps,
+      workspaces,
+      log: silentLogger,
+    });
     // The first pick (index 0, 0) is taken in the store, so the generator must move on.
     store.vms.insert(sampleVm({ name: 'amber-badger' }));
     let calls = 0;
@@ -40,7 +66,10 @@ test('fresh names are unique against the real store; show finds by name and repo
     assert.throws(() => svc.show('nope'), /no VM named "nope"/);
     // Bad input is refused before anything is created.
     assert.throws(() => svc.resolveCreate({ name: 'Bad_Name', start: false }), /uppercase letter 'B'/);
-    assert.throws(() => svc.resolveCreate({ name: 'ok', vcpu: 0, start: false }), /vcpu must be a whole number from 1 to 32/);
+    assert.throws(
+      () => svc.resolveCreate({ name: 'ok', vcpu: 0, start: false }),
+      /vcpu must be a whole number from 1 to 32/,
+    );
     assert.throws(() => svc.resolveCreate({ name: 'amber-badger', start: false }), /already exists/);
     assert.equal(runner.calls.length, 0);
     assert.equal(store.vms.list().length, 1);

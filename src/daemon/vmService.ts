@@ -31,55 +31,110 @@ export class VmService {
     this.env = new VmEnv(d);
   }
 
-  list(): Vm[] { return this.env.list(); }
+  list(): Vm[] {
+    return this.env.list();
+  }
   /** A generated adjective-noun name that no VM in the store has. */
-  freshName(random?: RandomIndex): string { return this.env.freshName(random); }
-  show(ref: string): Vm { return this.env.show(ref); }
+  freshName(random?: RandomIndex): string {
+    return this.env.freshName(random);
+  }
+  show(ref: string): Vm {
+    return this.env.show(ref);
+  }
   /** The back-end the VM's record names. */
-  driverOf(vm: Pick<Vm, 'vmm'>): VmmDriver { return this.env.driverOf(vm); }
-  files(vm: Pick<Vm, 'id'>): VmFiles { return this.env.files(vm); }
-  handles(vm: Vm): VmHandles | null { return this.env.handles(vm); }
+  driverOf(vm: Pick<Vm, 'vmm'>): VmmDriver {
+    return this.env.driverOf(vm);
+  }
+  files(vm: Pick<Vm, 'id'>): VmFiles {
+    return this.env.files(vm);
+  }
+  handles(vm: Vm): VmHandles | null {
+    return this.env.handles(vm);
+  }
   /** Throws `not_running` unless the VM is recorded running and its VMM is alive and its own. */
-  requireRunning(vm: Vm): void { this.env.requireRunning(vm); }
-  isAlive(vm: Vm): boolean { return this.env.isAlive(vm); }
-  sshTarget(vm: Vm): SshTarget { return this.env.sshTarget(vm); }
+  requireRunning(vm: Vm): void {
+    this.env.requireRunning(vm);
+  }
+  isAlive(vm: Vm): boolean {
+    return this.env.isAlive(vm);
+  }
+  sshTarget(vm: Vm): SshTarget {
+    return this.env.sshTarget(vm);
+  }
   /** Rewrites banger's ssh config (atomically) so `ssh NAME.vm` reaches every VM. */
-  refreshSshConfig(): void { this.env.refreshSshConfig(); }
+  refreshSshConfig(): void {
+    this.env.refreshSshConfig();
+  }
 
   /** Validates everything a create needs before anything is made, so bad input leaves no trace. */
-  resolveCreate(p: CreateParams): { name: string; spec: VmSpec; imageName: string } { return resolveCreate(this.env, p); }
+  resolveCreate(p: CreateParams): { name: string; spec: VmSpec; imageName: string } {
+    return resolveCreate(this.env, p);
+  }
   /** The back-end and root-disk strategy for a new VM (docs/howto/vms.md). */
-  chooseBackend(setting: VmmSetting, kernelName: string): { choice: ReturnType<typeof selectVmm>; rootOverlay: RootOverlay } {
+  chooseBackend(
+    setting: VmmSetting,
+    kernelName: string,
+  ): { choice: ReturnType<typeof selectVmm>; rootOverlay: RootOverlay } {
     return chooseBackend(this.env, setting, kernelName);
   }
-  create(p: CreateParams, ctx: OpCtx): Promise<Vm> { return createVm(this.env, p, ctx); }
-  start(ref: string, ctx: OpCtx): Promise<Vm> { return startVm(this.env, ref, ctx); }
-  stop(ref: string, ctx: OpCtx): Promise<Vm> { return stopVm(this.env, ref, ctx); }
-  kill(ref: string, signal: AllowedSignal, ctx: OpCtx): Promise<Vm> { return killVm(this.env, ref, signal, ctx); }
+  create(p: CreateParams, ctx: OpCtx): Promise<Vm> {
+    return createVm(this.env, p, ctx);
+  }
+  start(ref: string, ctx: OpCtx): Promise<Vm> {
+    return startVm(this.env, ref, ctx);
+  }
+  stop(ref: string, ctx: OpCtx): Promise<Vm> {
+    return stopVm(this.env, ref, ctx);
+  }
+  kill(ref: string, signal: AllowedSignal, ctx: OpCtx): Promise<Vm> {
+    return killVm(this.env, ref, signal, ctx);
+  }
   async restart(ref: string, ctx: OpCtx): Promise<Vm> {
     const vm = this.show(ref);
     if (vm.state === 'running') await this.stop(vm.id, ctx);
     return this.start(vm.id, ctx);
   }
-  set(ref: string, p: VmSettings, ctx: OpCtx): Promise<Vm> { return setVm(this.env, ref, p, ctx); }
-  delete(ref: string, ctx: OpCtx): Promise<void> { return deleteVm(this.env, ref, ctx); }
+  set(ref: string, p: VmSettings, ctx: OpCtx): Promise<Vm> {
+    return setVm(this.env, ref, p, ctx);
+  }
+  delete(ref: string, ctx: OpCtx): Promise<void> {
+    return deleteVm(this.env, ref, ctx);
+  }
   /** Deletes every VM that is not running; returns their names. */
-  prune(ctx: OpCtx): Promise<string[]> { return pruneVms(this.env, ctx); }
+  prune(ctx: OpCtx): Promise<string[]> {
+    return pruneVms(this.env, ctx);
+  }
 
   /** `vm workspace prepare`: copies the repository again (from `path`, or where it came from). */
-  prepareWorkspace(ref: string, o: { path?: string | undefined; includeUntracked: boolean }, ctx: OpCtx): Promise<{ vm: Vm; bytes: number; ms: number; files: number }> {
+  prepareWorkspace(
+    ref: string,
+    o: { path?: string | undefined; includeUntracked: boolean },
+    ctx: OpCtx,
+  ): Promise<{ vm: Vm; bytes: number; ms: number; files: number }> {
     return prepareWorkspace(this.env, ref, o, ctx);
   }
-  exportWorkspace(ref: string, baseCommit: string | undefined): Promise<{ patch: string; base: string }> { return exportWorkspace(this.env, ref, baseCommit); }
+  exportWorkspace(ref: string, baseCommit: string | undefined): Promise<{ patch: string; base: string }> {
+    return exportWorkspace(this.env, ref, baseCommit);
+  }
 
   /** The live side of a VM for `vm show`. */
-  runtime(vm: Vm): Promise<VmRuntime | null> { return runtimeOf(this.env, vm); }
+  runtime(vm: Vm): Promise<VmRuntime | null> {
+    return runtimeOf(this.env, vm);
+  }
   /** The agent's view of a running VM (`vm show`), or why there is none. */
-  agentView(vm: Vm): Promise<{ health: AgentHealth } | { error: string }> { return agentView(this.env, vm); }
+  agentView(vm: Vm): Promise<{ health: AgentHealth } | { error: string }> {
+    return agentView(this.env, vm);
+  }
   /** Listeners in the named running VMs (all running VMs when none are named). */
-  ports(refs: readonly string[]): Promise<VmPort[]> { return portsOf(this.env, refs); }
+  ports(refs: readonly string[]): Promise<VmPort[]> {
+    return portsOf(this.env, refs);
+  }
   /** Bytes of the console log from `offset` (for `vm logs` and `vm logs -f`). */
-  logs(ref: string, offset: number, maxBytes = 1 << 20): { text: string; offset: number; vmmLog: string } { return logsOf(this.env, ref, offset, maxBytes); }
+  logs(ref: string, offset: number, maxBytes = 1 << 20): { text: string; offset: number; vmmLog: string } {
+    return logsOf(this.env, ref, offset, maxBytes);
+  }
   /** Reconcile on daemon start (docs/reference/rpc.md): running VMs adopted or released, leftover taps reclaimed. */
-  reconcile(ctx: OpCtx): Promise<Reconciled> { return reconcileVms(this.env, ctx); }
+  reconcile(ctx: OpCtx): Promise<Reconciled> {
+    return reconcileVms(this.env, ctx);
+  }
 }

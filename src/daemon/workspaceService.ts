@@ -8,7 +8,15 @@ import type { Store } from '../store/index.js';
 import type { HostRunner } from '../system/index.js';
 import { planTooling, type ToolingPlan } from '../toolingplan/index.js';
 import {
-  guestExportScript, inspectRepo, MISE_FILES, planWorkspace, sendWorkspace, totalBytes, GUEST_PATH, type RepoInfo, type WorkspacePlan,
+  guestExportScript,
+  inspectRepo,
+  MISE_FILES,
+  planWorkspace,
+  sendWorkspace,
+  totalBytes,
+  GUEST_PATH,
+  type RepoInfo,
+  type WorkspacePlan,
 } from '../workspace/index.js';
 
 export type { WorkspaceRequest };
@@ -44,18 +52,24 @@ export class WorkspaceService {
   async preflight(req: WorkspaceRequest, nat: boolean): Promise<PreparedWorkspace> {
     const repo = await inspectRepo(this.d.runner, req.path);
     let fromCommit: string | undefined;
-    let commitFiles: string[] = [];
     if (req.branch !== undefined) {
       const ok = await this.d.runner.run(['git', 'check-ref-format', '--branch', req.branch], { allowFailure: true });
       if (ok.exitCode !== 0) throw new BangerError('bad_request', `--branch ${req.branch} is not a valid branch name`);
     }
     // --from REF, or --branch naming a branch the host has: that commit is checked out.
-    const ref = req.from ?? (req.branch !== undefined && (await this.git(repo.root, ['rev-parse', '-q', '--verify', `refs/heads/${req.branch}`])).exitCode === 0 ? req.branch : undefined);
+    const ref =
+      req.from ??
+      (req.branch !== undefined &&
+      (await this.git(repo.root, ['rev-parse', '-q', '--verify', `refs/heads/${req.branch}`])).exitCode === 0
+        ? req.branch
+        : undefined);
     if (ref !== undefined) {
       const r = await this.git(repo.root, ['rev-parse', '-q', '--verify', `${ref}^{commit}`]);
-      if (r.exitCode !== 0) throw new BangerError('bad_request', `${ref} is not a commit in ${repo.root}`, { hint: 'give a branch, tag or commit that `git rev-parse` knows' });
+      if (r.exitCode !== 0)
+        throw new BangerError('bad_request', `${ref} is not a commit in ${repo.root}`, {
+          hint: 'give a branch, tag or commit that `git rev-parse` knows',
+        });
       fromCommit = r.stdout.trim();
-      if (fromCommit !== repo.head) commitFiles = (await this.git(repo.root, ['ls-tree', '-r', '-z', '--name-only', fromCommit])).stdout.split('\0').filter(Boolean);
     }
     const plan = planWorkspace(repo, { includeUntracked: req.includeUntracked, branch: req.branch, fromCommit });
     const toolFiles: string[] = MISE_FILES.filter((f) => existsSync(join(repo.root, f)));
@@ -66,27 +80,69 @@ export class WorkspaceService {
 
   summary(p: PreparedWorkspace): WorkspaceSummary {
     return {
-      root: p.repo.root, commit: p.plan.commit, branch: p.plan.branch, files: p.plan.files, bytes: totalBytes(p.repo.root, p.plan.files),
-      submodules: p.plan.submodules, toolFiles: p.toolFiles,
+      root: p.repo.root,
+      commit: p.plan.commit,
+      branch: p.plan.branch,
+      files: p.plan.files,
+      bytes: totalBytes(p.repo.root, p.plan.files),
+      submodules: p.plan.submodules,
+      toolFiles: p.toolFiles,
     };
   }
 
   /** Copies the workspace into the running VM and records it; then bootstraps tools when planned. */
-  async copyIn(vm: Vm, target: SshTarget, p: PreparedWorkspace, ctx: OpCtx): Promise<{ bytes: number; ms: number; files: number }> {
-    if (p.plan.submodules.length) ctx.progress?.('workspace', `submodules are not copied (their directories stay empty): ${p.plan.submodules.join(', ')}`);
+  async copyIn(
+    vm: Vm,
+    target: SshTarget,
+    p: PreparedWorkspace,
+    ctx: OpCtx,
+  ): Promise<{ bytes: number; ms: number; files: number }> {
+    if (p.plan.submodules.length)
+      ctx.progress?.(
+        'workspace',
+        `submodules are not copied (their directories stay empty): ${p.plan.submodules.join(', ')}`,
+      );
     ctx.progress?.('workspace', `copying ${p.plan.files.length} files from ${p.repo.root}`);
-    const sent = await sendWorkspace(this.d.runner, p.repo.root, p.plan, (script) => sshArgv(target, ['sh', '-c', script]), ctx.signal);
-    const ws: Workspace = { guestPath: p.plan.guestPath, hostPath: p.repo.root, baseCommit: p.plan.commit, head: sent.guestHead === 'none' ? null : sent.guestHead };
+    const sent = await sendWorkspace(
+      this.d.runner,
+      p.repo.root,
+      p.plan,
+      (script) => sshArgv(target, ['sh', '-c', script]),
+      ctx.signal,
+    );
+    const ws: Workspace = {
+      guestPath: p.plan.guestPath,
+      hostPath: p.repo.root,
+      baseCommit: p.plan.commit,
+      head: sent.guestHead === 'none' ? null : sent.guestHead,
+    };
     this.d.store.vms.setWorkspace(vm.id, ws);
-    ctx.progress?.('workspace', `${formatSize(sent.bytes)} sent in ${(sent.ms / 1000).toFixed(1)}s; HEAD ${ws.head?.slice(0, 12) ?? '(no commits)'} on ${p.plan.branch}`);
-    this.d.log.info('workspace copied', { op_id: ctx.opId, vm: vm.name, bytes: sent.bytes, ms: sent.ms, files: p.plan.files.length });
+    ctx.progress?.(
+      'workspace',
+      `${formatSize(sent.bytes)} sent in ${(sent.ms / 1000).toFixed(1)}s; HEAD ${ws.head?.slice(0, 12) ?? '(no commits)'} on ${p.plan.branch}`,
+    );
+    this.d.log.info('workspace copied', {
+      op_id: ctx.opId,
+      vm: vm.name,
+      bytes: sent.bytes,
+      ms: sent.ms,
+      files: p.plan.files.length,
+    });
     if (p.tooling.kind === 'install') {
       ctx.progress?.('tools', `mise install (${p.tooling.files.join(', ')}); log in ${p.tooling.log}`);
-      const r = await this.d.runner.run(sshShellArgv(target, p.tooling.script), { timeoutMs: 1_800_000, allowFailure: true, ...(ctx.signal && { signal: ctx.signal }) });
+      const r = await this.d.runner.run(sshShellArgv(target, p.tooling.script), {
+        timeoutMs: 1_800_000,
+        allowFailure: true,
+        ...(ctx.signal && { signal: ctx.signal }),
+      });
       if (r.exitCode !== 0) {
-        throw new BangerError('operation_failed', `VM ${vm.name}: installing the repository's tools failed (exit ${r.exitCode})`, {
-          hint: `see ${p.tooling.log} in the VM (\`banger vm ssh ${vm.name} -- cat ${p.tooling.log}\`); skip it with --no-bootstrap`,
-        });
+        throw new BangerError(
+          'operation_failed',
+          `VM ${vm.name}: installing the repository's tools failed (exit ${r.exitCode})`,
+          {
+            hint: `see ${p.tooling.log} in the VM (\`banger vm ssh ${vm.name} -- cat ${p.tooling.log}\`); skip it with --no-bootstrap`,
+          },
+        );
       }
     } else if (p.tooling.kind === 'skipped') {
       ctx.progress?.('tools', `not installed (--no-bootstrap): ${p.tooling.files.join(', ')}`);
@@ -98,15 +154,31 @@ export class WorkspaceService {
   async export(vm: Vm, target: SshTarget, baseCommit: string | undefined): Promise<{ patch: string; base: string }> {
     const ws = this.requireWorkspace(vm);
     const base = baseCommit ?? ws.baseCommit;
-    if (!base) throw new BangerError('bad_request', `VM ${vm.name}'s workspace has no base commit (the repository had none)`, { hint: 'give one with --base-commit SHA' });
-    if (!/^[0-9a-f]{4,64}$/.test(base)) throw new BangerError('bad_request', `--base-commit ${base} is not a commit id`);
-    const r = await this.d.runner.run(sshShellArgv(target, guestExportScript(base, vm.name, ws.guestPath)), { timeoutMs: 300_000, allowFailure: true, maxOutputBytes: 512 * 1024 * 1024 });
-    if (r.exitCode !== 0) throw new BangerError('operation_failed', `VM ${vm.name}: export failed: ${r.stderr.trim().split('\n').slice(-3).join('; ')}`, { hint: `is ${base} an ancestor of the guest's HEAD? see \`git -C ${ws.guestPath} log\` in the VM` });
+    if (!base)
+      throw new BangerError('bad_request', `VM ${vm.name}'s workspace has no base commit (the repository had none)`, {
+        hint: 'give one with --base-commit SHA',
+      });
+    if (!/^[0-9a-f]{4,64}$/.test(base))
+      throw new BangerError('bad_request', `--base-commit ${base} is not a commit id`);
+    const r = await this.d.runner.run(sshShellArgv(target, guestExportScript(base, vm.name, ws.guestPath)), {
+      timeoutMs: 300_000,
+      allowFailure: true,
+      maxOutputBytes: 512 * 1024 * 1024,
+    });
+    if (r.exitCode !== 0)
+      throw new BangerError(
+        'operation_failed',
+        `VM ${vm.name}: export failed: ${r.stderr.trim().split('\n').slice(-3).join('; ')}`,
+        { hint: `is ${base} an ancestor of the guest's HEAD? see \`git -C ${ws.guestPath} log\` in the VM` },
+      );
     return { patch: r.stdout, base };
   }
 
   requireWorkspace(vm: Vm): Workspace {
-    if (!vm.workspace) throw new BangerError('bad_request', `VM ${vm.name} has no workspace`, { hint: `make one with \`banger vm run PATH\`, or copy a repository into it with \`banger vm workspace prepare ${vm.name} --path PATH\`` });
+    if (!vm.workspace)
+      throw new BangerError('bad_request', `VM ${vm.name} has no workspace`, {
+        hint: `make one with \`banger vm run PATH\`, or copy a repository into it with \`banger vm workspace prepare ${vm.name} --path PATH\``,
+      });
     return vm.workspace;
   }
 

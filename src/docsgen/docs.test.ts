@@ -24,13 +24,24 @@ test('the rpc page lists every method of the table, and only those', () => {
 
 test('the exit-code page pins every code', () => {
   const page = readFileSync(join(root, 'docs/reference/exit-codes.md'), 'utf8');
-  for (const [name, { code }] of Object.entries(EXIT_CODES)) assert.match(page, new RegExp(`^\\| ${code} \\| \`${name}\` \\|`, 'm'));
+  for (const [name, { code }] of Object.entries(EXIT_CODES))
+    assert.match(page, new RegExp(`^\\| ${code} \\| \`${name}\` \\|`, 'm'));
 });
 
 test('exit codes are stable (changing one breaks scripts that use banger)', () => {
   assert.deepEqual(Object.fromEntries(Object.entries(EXIT_CODES).map(([k, v]) => [k, v.code])), {
-    ok: 0, failure: 1, usage: 2, not_found: 3, conflict: 4, not_running: 5, daemon_unavailable: 6,
-    config_invalid: 7, unauthorized: 8, protocol_mismatch: 9, doctor_failed: 10, interrupted: 130,
+    ok: 0,
+    failure: 1,
+    usage: 2,
+    not_found: 3,
+    conflict: 4,
+    not_running: 5,
+    daemon_unavailable: 6,
+    config_invalid: 7,
+    unauthorized: 8,
+    protocol_mismatch: 9,
+    doctor_failed: 10,
+    interrupted: 130,
   });
 });
 

@@ -52,19 +52,32 @@ mode = "0600"
 }
 
 function describeSchema(schema: z.ZodType): string {
-  const json = z.toJSONSchema(schema, { unrepresentable: 'any' }) as { type?: string; properties?: Record<string, { type?: string | string[]; anyOf?: unknown[] }>; required?: string[] };
+  const json = z.toJSONSchema(schema, { unrepresentable: 'any' }) as {
+    type?: string;
+    properties?: Record<string, { type?: string | string[]; anyOf?: unknown[] }>;
+    required?: string[];
+  };
   if (json.type !== 'object' || !json.properties) return `\`${json.type ?? 'any'}\``;
   const props = Object.entries(json.properties);
   if (props.length === 0) return '`{}`';
   const required = new Set(json.required ?? []);
-  return '`{ ' + props.map(([k, p]) => {
-    const t = Array.isArray(p.type) ? p.type.join(' | ') : p.type ?? (p.anyOf ? 'union' : 'object');
-    return `${k}${required.has(k) ? '' : '?'}: ${t}`;
-  }).join(', ') + ' }`';
+  return (
+    '`{ ' +
+    props
+      .map(([k, p]) => {
+        const t = Array.isArray(p.type) ? p.type.join(' | ') : (p.type ?? (p.anyOf ? 'union' : 'object'));
+        return `${k}${required.has(k) ? '' : '?'}: ${t}`;
+      })
+      .join(', ') +
+    ' }`'
+  );
 }
 
 export function renderRpcReference(): string {
-  const methods = Object.values(METHODS).map((m) => `| \`${m.name}\` | ${describeSchema(m.params)} | ${describeSchema(m.result)} | ${m.tracked ? 'yes' : 'no'} | ${m.progress ? 'yes' : 'no'} | ${cell(m.summary)} |`);
+  const methods = Object.values(METHODS).map(
+    (m) =>
+      `| \`${m.name}\` | ${describeSchema(m.params)} | ${describeSchema(m.result)} | ${m.tracked ? 'yes' : 'no'} | ${m.progress ? 'yes' : 'no'} | ${cell(m.summary)} |`,
+  );
   const errors = Object.entries(RPC_ERROR_CODES).map(([code, reason]) => `| \`${code}\` | ${exitCodeOf(reason)} |`);
   const priv = PRIV_METHOD_NAMES.map((fn) => {
     const d = PRIV_METHODS[fn];
@@ -140,7 +153,9 @@ ${priv.join('\n')}
 }
 
 export function renderExitCodeReference(): string {
-  const rows = Object.entries(EXIT_CODES).map(([reason, { code, meaning }]) => `| ${code} | \`${reason}\` | ${cell(meaning)} |`);
+  const rows = Object.entries(EXIT_CODES).map(
+    ([reason, { code, meaning }]) => `| ${code} | \`${reason}\` | ${cell(meaning)} |`,
+  );
   return `${GENERATED}
 # Exit codes
 

@@ -14,7 +14,12 @@ function ciLikeHost(): HostFacts {
     jailer: { path: '/usr/bin/jailer', exists: false, enabled: true },
     qemu: tool('/usr/bin/qemu-system-x86_64', 'QEMU emulator version 7.2.19 (Debian 1:7.2+dfsg-7+deb12u18)'),
     qemuImg: tool('/usr/bin/qemu-img', 'qemu-img version 7.2.19'),
-    deviceMapper: { controlExists: true, registered: false, dmsetupWorks: false, dmsetupError: 'Device mapper not loaded' },
+    deviceMapper: {
+      controlExists: true,
+      registered: false,
+      dmsetupWorks: false,
+      dmsetupError: 'Device mapper not loaded',
+    },
     vmm: { setting: 'auto' },
     jail: { base: '/s-root/jail', stateDir: '/s', sameFilesystem: true },
     vhostVsock: false,
@@ -53,7 +58,10 @@ const byName = (rs: CheckResult[], name: string) => {
 
 test('a CI-like host: PVM KVM warned as unusable, dm and vsock missing, not systemd, QEMU passes', () => {
   const rs = evaluateChecks(ciLikeHost());
-  assert.deepEqual([byName(rs, 'kvm').status, /paravirtual.*unusable.*TCG/.test(byName(rs, 'kvm').message)], ['WARN', true]);
+  assert.deepEqual(
+    [byName(rs, 'kvm').status, /paravirtual.*unusable.*TCG/.test(byName(rs, 'kvm').message)],
+    ['WARN', true],
+  );
   assert.equal(byName(rs, 'device-mapper').status, 'WARN');
   assert.equal(byName(rs, 'vhost-vsock').status, 'WARN');
   assert.equal(byName(rs, 'systemd').status, 'WARN');
@@ -64,7 +72,7 @@ test('a CI-like host: PVM KVM warned as unusable, dm and vsock missing, not syst
   for (const r of rs) if (r.status !== 'PASS') assert.ok(r.hint, `${r.name} has a hint`);
 });
 
-test('vmm: what new VMs get, by the daemon\'s rule; an explicit firecracker that cannot work fails; the QEMU-only kernel is named', () => {
+test("vmm: what new VMs get, by the daemon's rule; an explicit firecracker that cannot work fails; the QEMU-only kernel is named", () => {
   assert.match(byName(evaluateChecks(ciLikeHost()), 'vmm').message, /new VMs use qemu \(no firecracker binary\)/);
   const fcHost = () => {
     const f = ciLikeHost();
@@ -74,20 +82,33 @@ test('vmm: what new VMs get, by the daemon\'s rule; an explicit firecracker that
   };
   const kernelOnly = byName(evaluateChecks(fcHost()), 'vmm');
   assert.equal(kernelOnly.status, 'WARN');
-  assert.match(kernelOnly.message, /Firecracker is installed, but new VMs use QEMU: the default kernel debian-bookworm-cloud suits QEMU only/);
+  assert.match(
+    kernelOnly.message,
+    /Firecracker is installed, but new VMs use QEMU: the default kernel debian-bookworm-cloud suits QEMU only/,
+  );
   const own = fcHost();
   own.defaultKernel = { name: 'my-vmlinux', present: true, localKernels: 1 };
-  assert.match(byName(evaluateChecks(own), 'vmm').message, /new VMs use firecracker: kernel my-vmlinux is not in banger's catalog/);
+  assert.match(
+    byName(evaluateChecks(own), 'vmm').message,
+    /new VMs use firecracker: kernel my-vmlinux is not in banger's catalog/,
+  );
   const forced = ciLikeHost();
   forced.vmm = { setting: 'firecracker' };
   const r = byName(evaluateChecks(forced), 'vmm');
   assert.equal(r.status, 'FAIL');
-  assert.match(r.message, /vmm = "firecracker" cannot work here: Firecracker was asked for, but no firecracker binary was found/);
+  assert.match(
+    r.message,
+    /vmm = "firecracker" cannot work here: Firecracker was asked for, but no firecracker binary was found/,
+  );
 });
 
 test('jail: another filesystem fails, only with firecracker and the jailer on', () => {
   const f = ciLikeHost();
-  assert.equal(evaluateChecks(f).some((r) => r.name === 'jail'), false, 'no firecracker: no jail check');
+  assert.equal(
+    evaluateChecks(f).some((r) => r.name === 'jail'),
+    false,
+    'no firecracker: no jail check',
+  );
   f.firecracker = tool('/usr/bin/firecracker', 'Firecracker v1.14.1');
   assert.equal(byName(evaluateChecks(f), 'jail').status, 'PASS');
   f.jail = { ...f.jail, sameFilesystem: false };
@@ -137,14 +158,20 @@ test('tools, disk, store, config, version drift', () => {
   f.tun = false;
   f.ssh = tool(null);
   const rs = evaluateChecks(f);
-  for (const n of ['e2fsprogs', 'disk', 'state-store', 'config', 'tun', 'ssh']) assert.equal(byName(rs, n).status, 'FAIL', n);
+  for (const n of ['e2fsprogs', 'disk', 'state-store', 'config', 'tun', 'ssh'])
+    assert.equal(byName(rs, n).status, 'FAIL', n);
   assert.equal(byName(rs, 'version').status, 'WARN');
   assert.match(byName(rs, 'version').message, /running daemon is 0\.0\.9/);
 });
 
 test('dmsetup failure reason skips the generic last line', async () => {
   const { dmsetupReason } = await import('./index.js');
-  assert.equal(dmsetupReason('Library version:   1.02.185\n/proc/misc: No entry for device-mapper found\nIs device-mapper driver missing from kernel?\nCommand failed.\n'), '/proc/misc: No entry for device-mapper found');
+  assert.equal(
+    dmsetupReason(
+      'Library version:   1.02.185\n/proc/misc: No entry for device-mapper found\nIs device-mapper driver missing from kernel?\nCommand failed.\n',
+    ),
+    '/proc/misc: No entry for device-mapper found',
+  );
   assert.equal(dmsetupReason('Command failed.\n'), null);
 });
 

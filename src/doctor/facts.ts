@@ -45,10 +45,20 @@ export interface HostFacts {
   agent: ToolFact;
   /** Where NAT masquerades: nat_uplink from the config, else the default route's device. */
   natUplink: { configured: string | null; detected: string | null };
-  daemon: { reachable: boolean; version: string | null; commit: string | null; pid: number | null; error: string | null };
+  daemon: {
+    reachable: boolean;
+    version: string | null;
+    commit: string | null;
+    pid: number | null;
+    error: string | null;
+  };
   cli: { version: string; commit: string };
   install: { version: string | null; commit: string | null } | null;
-  store: { path: string; state: 'missing' | 'compatible' | 'migrations_needed' | 'incompatible' | 'unreadable'; detail: string };
+  store: {
+    path: string;
+    state: 'missing' | 'compatible' | 'migrations_needed' | 'incompatible' | 'unreadable';
+    detail: string;
+  };
   config: { path: string; exists: boolean; error: string | null };
   defaultImage: { name: string; present: boolean };
   defaultKernel: { name: string | null; present: boolean; localKernels: number };

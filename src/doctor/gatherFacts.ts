@@ -25,12 +25,21 @@ export interface GatherDeps {
   pingDaemon: () => Promise<{ version: string; commit: string; pid: number }>;
 }
 
-async function tool(runner: HostRunner, name: string, versionArgs: string[] | null, configured?: string | null): Promise<ToolFact> {
+async function tool(
+  runner: HostRunner,
+  name: string,
+  versionArgs: string[] | null,
+  configured?: string | null,
+): Promise<ToolFact> {
   const path = configured ? (existsSync(configured) ? configured : null) : which(name);
   if (!path || !versionArgs) return { path, version: null };
   try {
     const r = await runner.run([path, ...versionArgs], { timeoutMs: 5000, allowFailure: true });
-    const first = `${r.stdout}\n${r.stderr}`.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? null;
+    const first =
+      `${r.stdout}\n${r.stderr}`
+        .split('\n')
+        .map((l) => l.trim())
+        .find((l) => l.length > 0) ?? null;
     return { path, version: first };
   } catch {
     return { path, version: null };
@@ -50,7 +59,11 @@ function readProbe(layout: Layout): 'usable' | 'unusable' | null {
 
 function jailFacts(base: string, stateDir: string): HostFacts['jail'] {
   let sameFilesystem: boolean | null = null;
-  try { sameFilesystem = statSync(nearestExisting(base)).dev === statSync(nearestExisting(stateDir)).dev; } catch { /* unknown */ }
+  try {
+    sameFilesystem = statSync(nearestExisting(base)).dev === statSync(nearestExisting(stateDir)).dev;
+  } catch {
+    /* unknown */
+  }
   return { base, stateDir, sameFilesystem };
 }
 
@@ -63,18 +76,29 @@ function nearestExisting(path: string): string {
 function readStore(layout: Layout, config: Config): Pick<HostFacts, 'store' | 'defaultImage' | 'defaultKernel'> {
   const defaultImage = { name: config.default_image_name, present: false };
   const defaultKernel = { name: config.default_kernel_name, present: false, localKernels: 0 };
-  if (!existsSync(layout.dbFile)) return { store: { path: layout.dbFile, state: 'missing', detail: '' }, defaultImage, defaultKernel };
+  if (!existsSync(layout.dbFile))
+    return { store: { path: layout.dbFile, state: 'missing', detail: '' }, defaultImage, defaultKernel };
   let db: Db | undefined;
   try {
     db = openDatabaseReadOnly(layout.dbFile);
     const st = migrationStatus(db);
-    const store: HostFacts['store'] = st.kind === 'compatible'
-      ? { path: layout.dbFile, state: 'compatible', detail: `${st.applied} migrations` }
-      : st.kind === 'migrations_needed'
-        ? { path: layout.dbFile, state: 'migrations_needed', detail: st.pending.map((m) => `${m.id}_${m.name}`).join(', ') }
-        : { path: layout.dbFile, state: 'incompatible', detail: `written by a newer banger (${st.unknown.map((u) => u.id).join(', ')})` };
+    const store: HostFacts['store'] =
+      st.kind === 'compatible'
+        ? { path: layout.dbFile, state: 'compatible', detail: `${st.applied} migrations` }
+        : st.kind === 'migrations_needed'
+          ? {
+              path: layout.dbFile,
+              state: 'migrations_needed',
+              detail: st.pending.map((m) => `${m.id}_${m.name}`).join(', '),
+            }
+          : {
+              path: layout.dbFile,
+              state: 'incompatible',
+              detail: `written by a newer banger (${st.unknown.map((u) => u.id).join(', ')})`,
+            };
     if (st.kind === 'compatible') {
-      defaultImage.present = db.prepare('SELECT 1 FROM images WHERE name = ?').get(config.default_image_name) !== undefined;
+      defaultImage.present =
+        db.prepare('SELECT 1 FROM images WHERE name = ?').get(config.default_image_name) !== undefined;
       defaultKernel.localKernels = (db.prepare('SELECT count(*) AS n FROM kernels').get() as { n: number }).n;
       defaultKernel.present = config.default_kernel_name
         ? db.prepare('SELECT 1 FROM kernels WHERE name = ?').get(config.default_kernel_name) !== undefined
@@ -82,7 +106,11 @@ function readStore(layout: Layout, config: Config): Pick<HostFacts, 'store' | 'd
     }
     return { store, defaultImage, defaultKernel };
   } catch (e) {
-    return { store: { path: layout.dbFile, state: 'unreadable', detail: (e as Error).message }, defaultImage, defaultKernel };
+    return {
+      store: { path: layout.dbFile, state: 'unreadable', detail: (e as Error).message },
+      defaultImage,
+      defaultKernel,
+    };
   } finally {
     db?.close();
   }
@@ -99,22 +127,47 @@ function readInstall(path: string): HostFacts['install'] {
 
 /** The tools doctor looks for, each with the first line of its version output. */
 async function gatherTools(runner: HostRunner, config: Config) {
-  const [firecracker, qemu, qemuImg, nft, iptablesNft, mkfsExt4, debugfs, mmdebstrap, debootstrap, ssh, sshKeygen, agent] =
-    await Promise.all([
-      tool(runner, 'firecracker', ['--version'], config.firecracker_bin),
-      tool(runner, 'qemu-system-x86_64', ['--version'], config.qemu_bin),
-      tool(runner, 'qemu-img', ['--version']),
-      tool(runner, 'nft', ['--version']),
-      tool(runner, 'iptables-nft', ['--version']),
-      tool(runner, 'mkfs.ext4', ['-V']),
-      tool(runner, 'debugfs', ['-V']),
-      tool(runner, 'mmdebstrap', ['--version']),
-      tool(runner, 'debootstrap', ['--version']),
-      tool(runner, 'ssh', ['-V']),
-      tool(runner, 'ssh-keygen', null),
-      tool(runner, 'banger-agent', ['--version'], agentBinaryPath()),
-    ]);
-  return { firecracker, qemu, qemuImg, nft, iptablesNft, mkfsExt4, debugfs, mmdebstrap, debootstrap, ssh, sshKeygen, agent };
+  const [
+    firecracker,
+    qemu,
+    qemuImg,
+    nft,
+    iptablesNft,
+    mkfsExt4,
+    debugfs,
+    mmdebstrap,
+    debootstrap,
+    ssh,
+    sshKeygen,
+    agent,
+  ] = await Promise.all([
+    tool(runner, 'firecracker', ['--version'], config.firecracker_bin),
+    tool(runner, 'qemu-system-x86_64', ['--version'], config.qemu_bin),
+    tool(runner, 'qemu-img', ['--version']),
+    tool(runner, 'nft', ['--version']),
+    tool(runner, 'iptables-nft', ['--version']),
+    tool(runner, 'mkfs.ext4', ['-V']),
+    tool(runner, 'debugfs', ['-V']),
+    tool(runner, 'mmdebstrap', ['--version']),
+    tool(runner, 'debootstrap', ['--version']),
+    tool(runner, 'ssh', ['-V']),
+    tool(runner, 'ssh-keygen', null),
+    tool(runner, 'banger-agent', ['--version'], agentBinaryPath()),
+  ]);
+  return {
+    firecracker,
+    qemu,
+    qemuImg,
+    nft,
+    iptablesNft,
+    mkfsExt4,
+    debugfs,
+    mmdebstrap,
+    debootstrap,
+    ssh,
+    sshKeygen,
+    agent,
+  };
 }
 
 /** Whether `dmsetup version` works, and why not. */
@@ -123,7 +176,9 @@ async function dmsetupFacts(runner: HostRunner): Promise<{ works: boolean; error
   if (!path) return { works: false, error: 'dmsetup not installed' };
   try {
     const r = await runner.run([path, 'version'], { timeoutMs: 5000, allowFailure: true });
-    return r.exitCode === 0 ? { works: true, error: null } : { works: false, error: dmsetupReason(r.stderr) ?? `dmsetup exit ${r.exitCode}` };
+    return r.exitCode === 0
+      ? { works: true, error: null }
+      : { works: false, error: dmsetupReason(r.stderr) ?? `dmsetup exit ${r.exitCode}` };
   } catch (e) {
     return { works: false, error: (e as Error).message };
   }
@@ -132,28 +187,54 @@ async function dmsetupFacts(runner: HostRunner): Promise<{ works: boolean; error
 function daemonFacts(ping: GatherDeps['pingDaemon']): Promise<HostFacts['daemon']> {
   return ping().then(
     (p) => ({ reachable: true, version: p.version, commit: p.commit, pid: p.pid, error: null }),
-    (e: Error) => ({ reachable: false, version: null, commit: null, pid: null, error: /no socket/.test(e.message) ? null : e.message }),
+    (e: Error) => ({
+      reachable: false,
+      version: null,
+      commit: null,
+      pid: null,
+      error: /no socket/.test(e.message) ? null : e.message,
+    }),
   );
 }
 
 /** The default route's device, which NAT masquerades out of unless nat_uplink is set. */
 function defaultRouteDevice(runner: HostRunner): Promise<string | null> {
-  return runner.run(['ip', '-j', 'route', 'show', 'default'], { timeoutMs: 5000, allowFailure: true })
-    .then((r) => (r.exitCode === 0 ? uplinkFromRoutes(r.stdout) : null), () => null);
+  return runner.run(['ip', '-j', 'route', 'show', 'default'], { timeoutMs: 5000, allowFailure: true }).then(
+    (r) => (r.exitCode === 0 ? uplinkFromRoutes(r.stdout) : null),
+    () => null,
+  );
 }
 
 /** What can be read from files at once: /dev/kvm access, PID 1, the user's ssh config, free disk. */
 function localFacts(d: GatherDeps) {
   let kvmAccessible = false;
-  try { accessSync('/dev/kvm', constants.R_OK | constants.W_OK); kvmAccessible = true; } catch { /* not accessible */ }
+  try {
+    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
+    kvmAccessible = true;
+  } catch {
+    /* not accessible */
+  }
   let pid1 = 'unknown';
-  try { pid1 = readFileSync('/proc/1/comm', 'utf8').trim(); } catch { /* hidden /proc */ }
+  try {
+    pid1 = readFileSync('/proc/1/comm', 'utf8').trim();
+  } catch {
+    /* hidden /proc */
+  }
   const sshConfigPath = join(d.home, '.ssh', 'config');
   let hasInclude = false;
-  try { hasInclude = readFileSync(sshConfigPath, 'utf8').includes(SSH_CONFIG_BEGIN_MARKER); } catch { /* no file */ }
+  try {
+    hasInclude = readFileSync(sshConfigPath, 'utf8').includes(SSH_CONFIG_BEGIN_MARKER);
+  } catch {
+    /* no file */
+  }
   const diskPath = nearestExisting(d.layout.stateDir);
   let freeBytes: number | null = null;
-  try { const s = statfsSync(diskPath); freeBytes = s.bavail * s.bsize; } catch { /* unknown */ }
+  try {
+    const s = statfsSync(diskPath);
+    freeBytes = s.bavail * s.bsize;
+  } catch {
+    /* unknown */
+  }
   return { kvmAccessible, pid1, sshConfig: { path: sshConfigPath, hasInclude }, disk: { path: diskPath, freeBytes } };
 }
 
@@ -163,10 +244,17 @@ function vmDefaultFacts(config: Config): HostFacts['vmDefaults'] {
   return [
     { field: 'vcpu', shown: `${r.vcpu.value} vcpu`, source: r.vcpu.source, reason: r.vcpu.reason },
     { field: 'memory', shown: `${r.memoryMib.value} MiB`, source: r.memoryMib.source, reason: r.memoryMib.reason },
-    { field: 'disk_size', shown: formatSize(r.diskSizeBytes.value), source: r.diskSizeBytes.source, reason: r.diskSizeBytes.reason },
     {
-      field: 'system_overlay_size', shown: formatSize(r.systemOverlaySizeBytes.value),
-      source: r.systemOverlaySizeBytes.source, reason: r.systemOverlaySizeBytes.reason,
+      field: 'disk_size',
+      shown: formatSize(r.diskSizeBytes.value),
+      source: r.diskSizeBytes.source,
+      reason: r.diskSizeBytes.reason,
+    },
+    {
+      field: 'system_overlay_size',
+      shown: formatSize(r.systemOverlaySizeBytes.value),
+      source: r.systemOverlaySizeBytes.source,
+      reason: r.systemOverlaySizeBytes.reason,
     },
   ];
 }
@@ -175,7 +263,10 @@ function vmDefaultFacts(config: Config): HostFacts['vmDefaults'] {
 export async function gatherFacts(d: GatherDeps): Promise<HostFacts> {
   const { runner, layout, config } = d;
   const [tools, dmsetup, daemon, routes] = await Promise.all([
-    gatherTools(runner, config), dmsetupFacts(runner), daemonFacts(d.pingDaemon), defaultRouteDevice(runner),
+    gatherTools(runner, config),
+    dmsetupFacts(runner),
+    daemonFacts(d.pingDaemon),
+    defaultRouteDevice(runner),
   ]);
   const local = localFacts(d);
   const vmDefaults = vmDefaultFacts(config);
@@ -190,15 +281,18 @@ export async function gatherFacts(d: GatherDeps): Promise<HostFacts> {
     },
     jailer: { path: config.jailer_bin, exists: existsSync(config.jailer_bin), enabled: config.jailer_enabled },
     deviceMapper: {
-      controlExists: existsSync('/dev/mapper/control'), registered: deviceMapperAvailable(),
-      dmsetupWorks: dmsetup.works, dmsetupError: dmsetup.error,
+      controlExists: existsSync('/dev/mapper/control'),
+      registered: deviceMapperAvailable(),
+      dmsetupWorks: dmsetup.works,
+      dmsetupError: dmsetup.error,
     },
     vmm: { setting: config.vmm },
     jail: jailFacts(join(layout.rootStateDir, 'jail'), layout.stateDir),
     vhostVsock: existsSync('/dev/vhost-vsock'),
     tun: existsSync('/dev/net/tun'),
     bridge: {
-      name: config.bridge_name, exists: existsSync(`/sys/class/net/${config.bridge_name}`),
+      name: config.bridge_name,
+      exists: existsSync(`/sys/class/net/${config.bridge_name}`),
       kernelSupport: mod('bridge') || (await modinfo(runner, 'bridge')),
     },
     pid1: local.pid1,
@@ -227,6 +321,9 @@ async function modinfo(runner: HostRunner, name: string): Promise<boolean> {
 
 /** The explanatory line of a failed `dmsetup version` (its last line is just "Command failed."). */
 export function dmsetupReason(stderr: string): string | null {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l && l !== 'Command failed.');
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && l !== 'Command failed.');
   return lines.find((l) => /No entry|missing|Failure|denied/i.test(l)) ?? lines[0] ?? null;
 }

@@ -7,29 +7,56 @@ import type { ApiCall } from './config.js';
  * BangerError quoting Firecracker's `fault_message`.
  */
 export class FirecrackerApi {
-  constructor(private readonly socketPath: string, private readonly timeoutMs = 10_000) {}
+  constructor(
+    private readonly socketPath: string,
+    private readonly timeoutMs = 10_000,
+  ) {}
 
   call(method: 'GET' | 'PUT' | 'PATCH', path: string, body?: unknown): Promise<unknown> {
     const data = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
-      const req = request({
-        socketPath: this.socketPath, method, path, timeout: this.timeoutMs,
-        headers: { accept: 'application/json', ...(data !== undefined && { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) }) },
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: unknown = null;
-          try { parsed = text ? JSON.parse(text) : null; } catch { parsed = text; }
-          if ((res.statusCode ?? 500) >= 400) {
-            const fault = (parsed as { fault_message?: string } | null)?.fault_message ?? text;
-            reject(new BangerError('operation_failed', `Firecracker refused ${method} ${path}: ${fault}`, { hint: 'see the VM\'s firecracker.log' }));
-          } else resolve(parsed);
-        });
-      });
+      const req = request(
+        {
+          socketPath: this.socketPath,
+          method,
+          path,
+          timeout: this.timeoutMs,
+          headers: {
+            accept: 'application/json',
+            ...(data !== undefined && {
+              'content-type': 'application/json',
+              'content-length': Buffer.byteLength(data),
+            }),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let parsed: unknown = null;
+            try {
+              parsed = text ? JSON.parse(text) : null;
+            } catch {
+              parsed = text;
+            }
+            if ((res.statusCode ?? 500) >= 400) {
+              const fault = (parsed as { fault_message?: string } | null)?.fault_message ?? text;
+              reject(
+                new BangerError('operation_failed', `Firecracker refused ${method} ${path}: ${fault}`, {
+                  hint: "see the VM's firecracker.log",
+                }),
+              );
+            } else resolve(parsed);
+          });
+        },
+      );
       req.on('timeout', () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
-      req.on('error', (e) => reject(new BangerError('operation_failed', `cannot reach Firecracker's API at ${this.socketPath}: ${e.message}`)));
+      req.on('error', (e) =>
+        reject(
+          new BangerError('operation_failed', `cannot reach Firecracker's API at ${this.socketPath}: ${e.message}`),
+        ),
+      );
       req.end(data);
     });
   }
@@ -39,7 +66,13 @@ export class FirecrackerApi {
     for (const c of calls) await this.call(c.method, c.path, c.body);
   }
 
-  start(): Promise<unknown> { return this.call('PUT', '/actions', { action_type: 'InstanceStart' }); }
-  ctrlAltDel(): Promise<unknown> { return this.call('PUT', '/actions', { action_type: 'SendCtrlAltDel' }); }
-  async state(): Promise<string> { return ((await this.call('GET', '/')) as { state: string }).state; }
+  start(): Promise<unknown> {
+    return this.call('PUT', '/actions', { action_type: 'InstanceStart' });
+  }
+  ctrlAltDel(): Promise<unknown> {
+    return this.call('PUT', '/actions', { action_type: 'SendCtrlAltDel' });
+  }
+  async state(): Promise<string> {
+    return ((await this.call('GET', '/')) as { state: string }).state;
+  }
 }

@@ -33,11 +33,20 @@ export function guestCid(vmId: string): number {
 
 export function buildFirecrackerConfig(spec: BootSpec, p: FirecrackerPaths): ApiCall[] {
   return [
-    { method: 'PUT', path: '/logger', body: { log_path: p.logFile, level: 'Info', show_level: true, show_log_origin: false } },
-    { method: 'PUT', path: '/metrics', body: { metrics_path: p.metricsFile } },
-    { method: 'PUT', path: '/machine-config', body: { vcpu_count: spec.vcpu, mem_size_mib: spec.memoryMib, smt: false } },
     {
-      method: 'PUT', path: '/boot-source',
+      method: 'PUT',
+      path: '/logger',
+      body: { log_path: p.logFile, level: 'Info', show_level: true, show_log_origin: false },
+    },
+    { method: 'PUT', path: '/metrics', body: { metrics_path: p.metricsFile } },
+    {
+      method: 'PUT',
+      path: '/machine-config',
+      body: { vcpu_count: spec.vcpu, mem_size_mib: spec.memoryMib, smt: false },
+    },
+    {
+      method: 'PUT',
+      path: '/boot-source',
       body: {
         kernel_image_path: p.vmlinux,
         ...(p.initrd && { initrd_path: p.initrd }),
@@ -45,9 +54,21 @@ export function buildFirecrackerConfig(spec: BootSpec, p: FirecrackerPaths): Api
         boot_args: kernelCommandLine(spec, ['reboot=k', 'panic=1', 'pci=off']),
       },
     },
-    { method: 'PUT', path: '/drives/root', body: { drive_id: 'root', path_on_host: p.rootDrive, is_root_device: false, is_read_only: false } },
-    { method: 'PUT', path: '/drives/work', body: { drive_id: 'work', path_on_host: p.workDisk, is_root_device: false, is_read_only: false } },
-    { method: 'PUT', path: '/network-interfaces/eth0', body: { iface_id: 'eth0', host_dev_name: spec.network.tap, guest_mac: spec.network.mac } },
+    {
+      method: 'PUT',
+      path: '/drives/root',
+      body: { drive_id: 'root', path_on_host: p.rootDrive, is_root_device: false, is_read_only: false },
+    },
+    {
+      method: 'PUT',
+      path: '/drives/work',
+      body: { drive_id: 'work', path_on_host: p.workDisk, is_root_device: false, is_read_only: false },
+    },
+    {
+      method: 'PUT',
+      path: '/network-interfaces/eth0',
+      body: { iface_id: 'eth0', host_dev_name: spec.network.tap, guest_mac: spec.network.mac },
+    },
     { method: 'PUT', path: '/vsock', body: { guest_cid: guestCid(spec.vmId), uds_path: p.vsockUds } },
   ];
 }

@@ -6,7 +6,14 @@ import { BangerError } from '../model/index.js';
 import type { VmFiles } from '../paths/index.js';
 import type { OpCtx } from '../opctx/index.js';
 import type { PrivilegedOps } from '../privops/index.js';
-import { isProcessAlive, processIdentity, sleep, waitForExit, type HostRunner, type ProcessSupervisor } from '../system/index.js';
+import {
+  isProcessAlive,
+  processIdentity,
+  sleep,
+  waitForExit,
+  type HostRunner,
+  type ProcessSupervisor,
+} from '../system/index.js';
 import type { BootSpec, StartedVmm, VmmDriver } from '../vmm/index.js';
 import { FirecrackerApi } from './apiClient.js';
 import { buildFirecrackerConfig, firecrackerAgentEndpoint } from './config.js';
@@ -49,7 +56,10 @@ export class FirecrackerDriver implements VmmDriver {
 
   private async checkVersion(): Promise<{ bin: string; version: string }> {
     const bin = this.o.firecrackerBin;
-    if (!bin) throw new BangerError('not_found', 'no firecracker binary was found', { hint: 'install Firecracker >= 1.5.0 (tested 1.14.1) and its jailer, or set firecracker_bin' });
+    if (!bin)
+      throw new BangerError('not_found', 'no firecracker binary was found', {
+        hint: 'install Firecracker >= 1.5.0 (tested 1.14.1) and its jailer, or set firecracker_bin',
+      });
     if (this.version) return { bin, version: this.version };
     const r = await this.o.runner.run([bin, '--version'], { allowFailure: true });
     const verdict = judgeFirecrackerVersion(`${r.stdout}\n${r.stderr}`);
@@ -61,28 +71,56 @@ export class FirecrackerDriver implements VmmDriver {
 
   async start(spec: BootSpec, ctx: OpCtx): Promise<StartedVmm> {
     const { bin, version } = await this.checkVersion();
-    if (spec.rootDisk.format !== 'raw') throw new BangerError('bad_request', 'Firecracker boots raw disks only', { hint: 'this VM\'s root disk is a qcow2 overlay: create it again with --vmm firecracker' });
+    if (spec.rootDisk.format !== 'raw')
+      throw new BangerError('bad_request', 'Firecracker boots raw disks only', {
+        hint: "this VM's root disk is a qcow2 overlay: create it again with --vmm firecracker",
+      });
     const f = spec.files;
     mkdirSync(f.runtimeDir, { recursive: true, mode: 0o700 });
     // Firecracker refuses to start on an existing socket path; an earlier boot's are stale.
     for (const sock of [f.firecrackerApiSocket, f.vsockSocket]) rmSync(sock, { force: true });
     const vmlinux = await cachedVmlinux(this.o.runner, spec.kernelPath);
-    return this.o.jailer.enabled ? this.startJailed(spec, vmlinux, version, ctx) : this.startPlain(spec, bin, vmlinux, version, ctx);
+    return this.o.jailer.enabled
+      ? this.startJailed(spec, vmlinux, version, ctx)
+      : this.startPlain(spec, bin, vmlinux, version, ctx);
   }
 
-  private async startPlain(spec: BootSpec, bin: string, vmlinux: string, version: string, ctx: OpCtx): Promise<StartedVmm> {
+  private async startPlain(
+    spec: BootSpec,
+    bin: string,
+    vmlinux: string,
+    version: string,
+    ctx: OpCtx,
+  ): Promise<StartedVmm> {
     const f = spec.files;
     const logFile = join(f.dir, 'firecracker.log');
     const metricsFile = join(f.dir, 'firecracker.metrics');
     touch(logFile);
     touch(metricsFile);
     // Firecracker's stdout is the guest's serial console.
-    const proc = this.o.supervisor.start({ argv: [bin, '--api-sock', f.firecrackerApiSocket, '--id', spec.vmId], logFile: f.consoleLog, pidFile: f.pidFile });
+    const proc = this.o.supervisor.start({
+      argv: [bin, '--api-sock', f.firecrackerApiSocket, '--id', spec.vmId],
+      logFile: f.consoleLog,
+      pidFile: f.pidFile,
+    });
     try {
-      await this.o.supervisor.waitReady(proc, f.consoleLog, async () => existsSync(f.firecrackerApiSocket), { timeoutMs: API_READY_MS, what: `firecracker for VM ${spec.hostname}`, ...(ctx.signal && { signal: ctx.signal }) });
-      await this.configureAndBoot(f.firecrackerApiSocket, buildFirecrackerConfig(spec, {
-        vmlinux, initrd: spec.initrdPath, rootDrive: spec.rootDisk.path, workDisk: spec.workDisk, logFile, metricsFile, vsockUds: f.vsockSocket,
-      }));
+      await this.o.supervisor.waitReady(proc, f.consoleLog, async () => existsSync(f.firecrackerApiSocket), {
+        timeoutMs: API_READY_MS,
+        what: `firecracker for VM ${spec.hostname}`,
+        ...(ctx.signal && { signal: ctx.signal }),
+      });
+      await this.configureAndBoot(
+        f.firecrackerApiSocket,
+        buildFirecrackerConfig(spec, {
+          vmlinux,
+          initrd: spec.initrdPath,
+          rootDrive: spec.rootDisk.path,
+          workDisk: spec.workDisk,
+          logFile,
+          metricsFile,
+          vsockUds: f.vsockSocket,
+        }),
+      );
     } catch (e) {
       // A refused configuration leaves nothing behind: the VMM goes, with its sockets.
       await this.hardStop(proc.pid, f, ctx);
@@ -95,20 +133,23 @@ export class FirecrackerDriver implements VmmDriver {
   private async startJailed(spec: BootSpec, vmlinux: string, version: string, ctx: OpCtx): Promise<StartedVmm> {
     const f = spec.files;
     const rootIsDevice = spec.rootDisk.path.startsWith('/dev/');
-    const { chrootRoot } = await this.o.privileged.prepareJail({
-      vmId: spec.vmId,
-      files: [
-        { source: vmlinux, name: 'vmlinux' },
-        ...(spec.initrdPath ? [{ source: spec.initrdPath, name: 'initrd.img' as const }] : []),
-        { source: spec.workDisk, name: 'work.ext4' },
-        ...(rootIsDevice ? [] : [{ source: spec.rootDisk.path, name: 'rootfs' as const }]),
-      ],
-      devices: [
-        ...(rootIsDevice ? [{ source: spec.rootDisk.path, name: 'rootfs' as const }] : []),
-        // Firecracker's vsock is its own (a unix socket on the host); the node is only given where the host has one.
-        ...(existsSync('/dev/vhost-vsock') ? [{ source: '/dev/vhost-vsock', name: 'dev/vhost-vsock' as const }] : []),
-      ],
-    }, ctx);
+    const { chrootRoot } = await this.o.privileged.prepareJail(
+      {
+        vmId: spec.vmId,
+        files: [
+          { source: vmlinux, name: 'vmlinux' },
+          ...(spec.initrdPath ? [{ source: spec.initrdPath, name: 'initrd.img' as const }] : []),
+          { source: spec.workDisk, name: 'work.ext4' },
+          ...(rootIsDevice ? [] : [{ source: spec.rootDisk.path, name: 'rootfs' as const }]),
+        ],
+        devices: [
+          ...(rootIsDevice ? [{ source: spec.rootDisk.path, name: 'rootfs' as const }] : []),
+          // Firecracker's vsock is its own (a unix socket on the host); the node is only given where the host has one.
+          ...(existsSync('/dev/vhost-vsock') ? [{ source: '/dev/vhost-vsock', name: 'dev/vhost-vsock' as const }] : []),
+        ],
+      },
+      ctx,
+    );
     let pid: number | null = null;
     try {
       const inHost = (p: string) => join(chrootRoot, p);
@@ -121,18 +162,38 @@ export class FirecrackerDriver implements VmmDriver {
       pid = started;
       const deadline = Date.now() + API_READY_MS;
       while (!existsSync(f.firecrackerApiSocket)) {
-        if (!isProcessAlive(started)) throw new BangerError('operation_failed', `the jailed firecracker for VM ${spec.hostname} exited before its API was up`, { hint: `see ${f.consoleLog}` });
-        if (Date.now() > deadline) throw new BangerError('operation_failed', `the jailed firecracker for VM ${spec.hostname} made no API socket within ${API_READY_MS / 1000} s`, { hint: `see ${f.consoleLog}` });
+        if (!isProcessAlive(started))
+          throw new BangerError(
+            'operation_failed',
+            `the jailed firecracker for VM ${spec.hostname} exited before its API was up`,
+            { hint: `see ${f.consoleLog}` },
+          );
+        if (Date.now() > deadline)
+          throw new BangerError(
+            'operation_failed',
+            `the jailed firecracker for VM ${spec.hostname} made no API socket within ${API_READY_MS / 1000} s`,
+            { hint: `see ${f.consoleLog}` },
+          );
         if (ctx.signal?.aborted) throw new BangerError('interrupted', `cancelled while starting VM ${spec.hostname}`);
         await sleep(50);
       }
-      await this.configureAndBoot(f.firecrackerApiSocket, buildFirecrackerConfig(spec, {
-        vmlinux: IN_JAIL.kernel, initrd: spec.initrdPath ? IN_JAIL.initrd : null, rootDrive: rootIsDevice ? IN_JAIL.rootDevice : IN_JAIL.rootDrive, workDisk: IN_JAIL.workDisk,
-        logFile: IN_JAIL.logFile, metricsFile: IN_JAIL.metricsFile, vsockUds: IN_JAIL.vsockUds,
-      }));
+      await this.configureAndBoot(
+        f.firecrackerApiSocket,
+        buildFirecrackerConfig(spec, {
+          vmlinux: IN_JAIL.kernel,
+          initrd: spec.initrdPath ? IN_JAIL.initrd : null,
+          rootDrive: rootIsDevice ? IN_JAIL.rootDevice : IN_JAIL.rootDrive,
+          workDisk: IN_JAIL.workDisk,
+          logFile: IN_JAIL.logFile,
+          metricsFile: IN_JAIL.metricsFile,
+          vsockUds: IN_JAIL.vsockUds,
+        }),
+      );
     } catch (e) {
       if (pid !== null) await this.hardStop(pid, f, ctx);
-      await this.release(f, ctx).catch((err: Error) => this.o.log.warn('could not remove the jail after a failed start', { op_id: ctx.opId, error: err.message }));
+      await this.release(f, ctx).catch((err: Error) =>
+        this.o.log.warn('could not remove the jail after a failed start', { op_id: ctx.opId, error: err.message }),
+      );
       throw e;
     }
     return { pid: pid!, detail: `firecracker ${version}, jailed` };
@@ -160,7 +221,11 @@ export class FirecrackerDriver implements VmmDriver {
 
   async status(pid: number, files: VmFiles): Promise<string> {
     if (!this.owns(pid, files)) return 'not running';
-    try { return (await new FirecrackerApi(files.firecrackerApiSocket, 2_000).state()).toLowerCase(); } catch (e) { return `unknown (${(e as Error).message})`; }
+    try {
+      return (await new FirecrackerApi(files.firecrackerApiSocket, 2_000).state()).toLowerCase();
+    } catch (e) {
+      return `unknown (${(e as Error).message})`;
+    }
   }
 
   agentEndpoint(files: VmFiles): AgentEndpoint {
@@ -183,7 +248,8 @@ export class FirecrackerDriver implements VmmDriver {
         process.kill(pid, 'SIGKILL');
       } catch (e) {
         // A jailed Firecracker under another uid (a root daemon's owner) goes through the helper.
-        if ((e as NodeJS.ErrnoException).code === 'EPERM') await this.o.privileged.signalProcess({ pid, signal: 'KILL' }, ctx).catch(() => undefined);
+        if ((e as NodeJS.ErrnoException).code === 'EPERM')
+          await this.o.privileged.signalProcess({ pid, signal: 'KILL' }, ctx).catch(() => undefined);
       }
     }
     await waitForExit(pid, 5_000);

@@ -1,6 +1,26 @@
-export { buildFirecrackerConfig, firecrackerAgentEndpoint, guestCid, type ApiCall, type FirecrackerPaths } from './config.js';
+export {
+  buildFirecrackerConfig,
+  firecrackerAgentEndpoint,
+  guestCid,
+  type ApiCall,
+  type FirecrackerPaths,
+} from './config.js';
 export { FirecrackerApi } from './apiClient.js';
-export { judgeFirecrackerVersion, parseFirecrackerVersion, MIN_FIRECRACKER, TESTED_FIRECRACKER, type VersionVerdict } from './version.js';
+export {
+  judgeFirecrackerVersion,
+  parseFirecrackerVersion,
+  MIN_FIRECRACKER,
+  TESTED_FIRECRACKER,
+  type VersionVerdict,
+} from './version.js';
 export { extractVmlinux, cachedVmlinux, headerPayloadOffset, isElf, PAYLOAD_FORMATS } from './vmlinux.js';
-export { IN_JAIL, isJailedFirecracker, planJailer, sameFilesystemProblem, UNIX_PATH_MAX, type JailerInput, type JailerPlan } from './jailer.js';
+export {
+  IN_JAIL,
+  isJailedFirecracker,
+  planJailer,
+  sameFilesystemProblem,
+  UNIX_PATH_MAX,
+  type JailerInput,
+  type JailerPlan,
+} from './jailer.js';
 export { FirecrackerDriver, type FirecrackerDriverOptions } from './driver.js';

@@ -53,18 +53,38 @@ export function planJailer(i: JailerInput): JailerPlan {
   const chrootRoot = join(jailDir, 'root');
   return {
     argv: [
-      i.jailerBin, '--id', i.vmId, '--exec-file', i.firecrackerBin, '--uid', String(i.uid), '--gid', String(i.gid),
+      i.jailerBin,
+      '--id',
+      i.vmId,
+      '--exec-file',
+      i.firecrackerBin,
+      '--uid',
+      String(i.uid),
+      '--gid',
+      String(i.gid),
       // --new-pid-ns: the jailer records Firecracker's pid in the chroot and exits, so neither
       // the helper nor the daemon is its parent and restarting them leaves the VM running.
-      '--chroot-base-dir', i.chrootBase, '--new-pid-ns', '--', '--api-sock', IN_JAIL.apiSocket,
+      '--chroot-base-dir',
+      i.chrootBase,
+      '--new-pid-ns',
+      '--',
+      '--api-sock',
+      IN_JAIL.apiSocket,
     ],
-    jailDir, chrootRoot, pidFile: join(chrootRoot, `${exec}.pid`),
+    jailDir,
+    chrootRoot,
+    pidFile: join(chrootRoot, `${exec}.pid`),
   };
 }
 
 /** Two paths are on one filesystem when their st_dev matches (hard links need it). */
-export function sameFilesystemProblem(a: { path: string; dev: number }, b: { path: string; dev: number }): string | null {
-  return a.dev === b.dev ? null : `${a.path} and ${b.path} are on different filesystems, so it cannot be hard-linked into the jail; keep the root-owned state directory (/var/lib/banger-root) on the filesystem of banger's state directory`;
+export function sameFilesystemProblem(
+  a: { path: string; dev: number },
+  b: { path: string; dev: number },
+): string | null {
+  return a.dev === b.dev
+    ? null
+    : `${a.path} and ${b.path} are on different filesystems, so it cannot be hard-linked into the jail; keep the root-owned state directory (/var/lib/banger-root) on the filesystem of banger's state directory`;
 }
 
 /**
@@ -74,8 +94,13 @@ export function sameFilesystemProblem(a: { path: string; dev: number }, b: { pat
  * given, the uid it was meant to drop to. Never the thread name, which runtimes rename. The
  * root helper's stricter check (the jail's own exec file) is roothelper/vmmIdentity.ts.
  */
-export function isJailedFirecracker(p: { cmdline: readonly string[]; exe: string | null; uid: number | null }, vmId: string, uid?: number): boolean {
-  const idGiven = p.cmdline.includes(`--id=${vmId}`) || p.cmdline.some((a, i) => a === '--id' && p.cmdline[i + 1] === vmId);
+export function isJailedFirecracker(
+  p: { cmdline: readonly string[]; exe: string | null; uid: number | null },
+  vmId: string,
+  uid?: number,
+): boolean {
+  const idGiven =
+    p.cmdline.includes(`--id=${vmId}`) || p.cmdline.some((a, i) => a === '--id' && p.cmdline[i + 1] === vmId);
   const runs = [p.exe, p.cmdline[1]].some((x) => !!x && basename(x).includes('firecracker'));
   return runs && idGiven && (uid === undefined || p.uid === uid);
 }

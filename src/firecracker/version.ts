@@ -20,9 +20,22 @@ export type VersionVerdict =
 
 export function judgeFirecrackerVersion(output: string): VersionVerdict {
   const v = parseFirecrackerVersion(output);
-  if (!v) return { ok: false, reason: `cannot read a version from \`firecracker --version\` ("${output.trim().split('\n')[0] ?? ''}")`, hint: 'is firecracker_bin really Firecracker?' };
-  if (compareVersions(v, MIN_FIRECRACKER) < 0) return { ok: false, reason: `Firecracker ${show(v)} is older than ${show(MIN_FIRECRACKER)}`, hint: `install Firecracker ${show(MIN_FIRECRACKER)} or newer (tested: ${show(TESTED_FIRECRACKER)})` };
+  if (!v)
+    return {
+      ok: false,
+      reason: `cannot read a version from \`firecracker --version\` ("${output.trim().split('\n')[0] ?? ''}")`,
+      hint: 'is firecracker_bin really Firecracker?',
+    };
+  if (compareVersions(v, MIN_FIRECRACKER) < 0)
+    return {
+      ok: false,
+      reason: `Firecracker ${show(v)} is older than ${show(MIN_FIRECRACKER)}`,
+      hint: `install Firecracker ${show(MIN_FIRECRACKER)} or newer (tested: ${show(TESTED_FIRECRACKER)})`,
+    };
   // Patch releases of the tested minor are fine; a newer minor or major is outside the tested range.
-  const warning = compareVersions(v.slice(0, 2), TESTED_FIRECRACKER.slice(0, 2)) > 0 ? `Firecracker ${show(v)} is newer than the tested ${show(TESTED_FIRECRACKER)}` : null;
+  const warning =
+    compareVersions(v.slice(0, 2), TESTED_FIRECRACKER.slice(0, 2)) > 0
+      ? `Firecracker ${show(v)} is newer than the tested ${show(TESTED_FIRECRACKER)}`
+      : null;
   return { ok: true, warning, version: show(v) };
 }

@@ -26,7 +26,8 @@ const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
 export function payloadCandidates(image: Buffer): Array<{ offset: number; format: (typeof PAYLOAD_FORMATS)[number] }> {
   const out: Array<{ offset: number; format: (typeof PAYLOAD_FORMATS)[number] }> = [];
   for (const format of PAYLOAD_FORMATS) {
-    for (let i = image.indexOf(format.magic); i >= 0 && out.length < 256; i = image.indexOf(format.magic, i + 1)) out.push({ offset: i, format });
+    for (let i = image.indexOf(format.magic); i >= 0 && out.length < 256; i = image.indexOf(format.magic, i + 1))
+      out.push({ offset: i, format });
   }
   return out.sort((a, b) => a.offset - b.offset);
 }
@@ -47,16 +48,33 @@ export function headerPayloadOffset(image: Buffer): number | null {
 export async function extractVmlinux(runner: HostRunner, image: Buffer): Promise<Buffer> {
   if (isElf(image)) return image;
   const fromHeader = headerPayloadOffset(image);
-  const first = fromHeader === null ? [] : PAYLOAD_FORMATS.filter((f) => image.subarray(fromHeader, fromHeader + f.magic.length).equals(f.magic)).map((format) => ({ offset: fromHeader, format }));
+  const first =
+    fromHeader === null
+      ? []
+      : PAYLOAD_FORMATS.filter((f) => image.subarray(fromHeader, fromHeader + f.magic.length).equals(f.magic)).map(
+          (format) => ({ offset: fromHeader, format }),
+        );
   for (const c of [...first, ...payloadCandidates(image)]) {
     // Trailing data after the stream is normal: the tools still write what they decoded.
-    const r = await runner.run([...c.format.argv], { stdin: image.subarray(c.offset), allowFailure: true, timeoutMs: 120_000, maxOutputBytes: 512 << 20, raw: true }).catch(() => null);
+    const r = await runner
+      .run([...c.format.argv], {
+        stdin: image.subarray(c.offset),
+        allowFailure: true,
+        timeoutMs: 120_000,
+        maxOutputBytes: 512 << 20,
+        raw: true,
+      })
+      .catch(() => null);
     const out = r?.stdoutBuffer;
     if (out && isElf(out)) return out;
   }
-  throw new BangerError('operation_failed', 'no ELF kernel found inside this kernel image (tried gzip, xz, zstd, bzip2, lzma and lz4 payloads)', {
-    hint: 'Firecracker needs an uncompressed vmlinux: import one with `banger kernel import NAME DIR` (DIR/vmlinux)',
-  });
+  throw new BangerError(
+    'operation_failed',
+    'no ELF kernel found inside this kernel image (tried gzip, xz, zstd, bzip2, lzma and lz4 payloads)',
+    {
+      hint: 'Firecracker needs an uncompressed vmlinux: import one with `banger kernel import NAME DIR` (DIR/vmlinux)',
+    },
+  );
 }
 
 /** Extracts once and caches beside the kernel (`vmlinux` next to `vmlinuz`). */

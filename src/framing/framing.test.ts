@@ -6,7 +6,15 @@ import { LineEndedError, LineSplitter, LineTooLongError, readLine } from './line
 function collect(max: number): { s: LineSplitter; lines: string[]; overflows: LineTooLongError[] } {
   const lines: string[] = [];
   const overflows: LineTooLongError[] = [];
-  return { s: new LineSplitter(max, (l) => lines.push(l), (e) => overflows.push(e)), lines, overflows };
+  return {
+    s: new LineSplitter(
+      max,
+      (l) => lines.push(l),
+      (e) => overflows.push(e),
+    ),
+    lines,
+    overflows,
+  };
 }
 
 test('lines split across chunks, several lines in one chunk, empty lines', () => {

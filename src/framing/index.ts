@@ -1,1 +1,8 @@
-export { LineSplitter, LineTooLongError, LineEndedError, onLines, readLine, type LineReadError } from './lineFraming.js';
+export {
+  LineSplitter,
+  LineTooLongError,
+  LineEndedError,
+  onLines,
+  readLine,
+  type LineReadError,
+} from './lineFraming.js';

@@ -44,13 +44,18 @@ export class LineSplitter {
   ) {}
 
   /** Bytes received after the last '\n'. */
-  get pendingBytes(): number { return this.size; }
+  get pendingBytes(): number {
+    return this.size;
+  }
 
   push(chunk: Buffer | string): void {
     const data = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
     let start = 0;
     for (let nl = data.indexOf(10, start); nl !== -1 && !this.overflowed; nl = data.indexOf(10, start)) {
-      if (this.size + (nl - start) > this.maxBytes) { this.overflow(); return; }
+      if (this.size + (nl - start) > this.maxBytes) {
+        this.overflow();
+        return;
+      }
       this.chunks.push(data.subarray(start, nl));
       const line = Buffer.concat(this.chunks).toString('utf8');
       this.chunks = [];
@@ -74,7 +79,12 @@ export class LineSplitter {
 }
 
 /** Feeds a socket's (or any stream's) data into a `LineSplitter`. */
-export function onLines(socket: Pick<Socket, 'on'>, maxBytes: number, onLine: (line: string) => void, onOverflow: (e: LineTooLongError) => void): LineSplitter {
+export function onLines(
+  socket: Pick<Socket, 'on'>,
+  maxBytes: number,
+  onLine: (line: string) => void,
+  onOverflow: (e: LineTooLongError) => void,
+): LineSplitter {
   const splitter = new LineSplitter(maxBytes, onLine, onOverflow);
   socket.on('data', (d: Buffer | string) => splitter.push(d));
   return splitter;
@@ -86,7 +96,10 @@ export function onLines(socket: Pick<Socket, 'on'>, maxBytes: number, onLine: (l
  * `LineEndedError` when the socket ends or closes first. It adds no 'error' listener: that
  * stays the caller's.
  */
-export function readLine(socket: Pick<Socket, 'on' | 'off'>, maxBytes: number): Promise<{ line: string; rest: Buffer }> {
+export function readLine(
+  socket: Pick<Socket, 'on' | 'off'>,
+  maxBytes: number,
+): Promise<{ line: string; rest: Buffer }> {
   return new Promise((resolve, reject) => {
     let chunks: Buffer[] = [];
     let size = 0;
@@ -100,11 +113,18 @@ export function readLine(socket: Pick<Socket, 'on' | 'off'>, maxBytes: number): 
         resolve({ line, rest: data.subarray(nl + 1) });
         return;
       }
-      if (nl >= 0 || size + data.length > maxBytes) { done(); reject(new LineTooLongError(maxBytes)); return; }
+      if (nl >= 0 || size + data.length > maxBytes) {
+        done();
+        reject(new LineTooLongError(maxBytes));
+        return;
+      }
       chunks.push(data);
       size += data.length;
     };
-    const onEnd = () => { done(); reject(new LineEndedError()); };
+    const onEnd = () => {
+      done();
+      reject(new LineEndedError());
+    };
     const done = () => {
       chunks = [];
       socket.off('data', onData);

@@ -16,7 +16,9 @@ test('known_hosts pinning replaces, keeps others, unpins, and stays private', ()
     assert.equal(statSync(kh).mode & 0o777, 0o600);
     unpinHostKey(kh, 'a.vm');
     assert.equal(readFileSync(kh, 'utf8'), 'b.vm ssh-ed25519 BBBB1\n');
-  } finally { rmSync(d, { recursive: true, force: true }); }
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
 });
 
 test('ssh argv: strict checking against banger known_hosts, tty only when interactive', () => {
@@ -33,6 +35,9 @@ test('ssh argv: strict checking against banger known_hosts, tty only when intera
   assert.equal(shellQuote('plain/path-1.txt'), 'plain/path-1.txt');
   assert.equal(shellQuote(''), "''");
   assert.ok(cmd.includes('-T'));
-  assert.match(describeSshFailure('@@@ WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! @@@', 'dev.vm')!.message, /possible MITM/);
+  assert.match(
+    describeSshFailure('@@@ WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! @@@', 'dev.vm')!.message,
+    /possible MITM/,
+  );
   assert.equal(describeSshFailure('Connection refused', 'dev.vm'), null);
 });

@@ -38,11 +38,20 @@ export function pinHostKey(knownHosts: string, alias: string, publicKey: string)
 
 export function unpinHostKey(knownHosts: string, alias: string): void {
   if (!existsSync(knownHosts)) return;
-  writeLines(knownHosts, readLines(knownHosts).filter((l) => l.split(/\s+/)[0] !== alias));
+  writeLines(
+    knownHosts,
+    readLines(knownHosts).filter((l) => l.split(/\s+/)[0] !== alias),
+  );
 }
 
 function readLines(p: string): string[] {
-  try { return readFileSync(p, 'utf8').split('\n').filter((l) => l.trim()); } catch { return []; }
+  try {
+    return readFileSync(p, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim());
+  } catch {
+    return [];
+  }
 }
 
 function writeLines(p: string, lines: string[]): void {
@@ -59,17 +68,26 @@ export interface SshTarget {
 /** Options shared by every ssh invocation to a guest. Pure. */
 export function sshOptions(t: SshTarget): string[] {
   return [
-    '-i', t.keyPath,
-    '-o', 'IdentitiesOnly=yes',
-    '-o', `UserKnownHostsFile=${t.knownHosts}`,
-    '-o', 'GlobalKnownHostsFile=/dev/null',
-    '-o', `HostKeyAlias=${t.alias}`,
-    '-o', 'StrictHostKeyChecking=yes',
-    '-o', 'LogLevel=ERROR',
+    '-i',
+    t.keyPath,
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    `UserKnownHostsFile=${t.knownHosts}`,
+    '-o',
+    'GlobalKnownHostsFile=/dev/null',
+    '-o',
+    `HostKeyAlias=${t.alias}`,
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'LogLevel=ERROR',
     // The guest answered the readiness probe already; a starved TCG guest can still take
     // more than 5 s to re-exec sshd and send its banner (ConnectTimeout covers both).
-    '-o', 'ConnectTimeout=15',
-    '-o', 'ServerAliveInterval=15',
+    '-o',
+    'ConnectTimeout=15',
+    '-o',
+    'ServerAliveInterval=15',
   ];
 }
 
@@ -85,7 +103,13 @@ export function shellQuote(word: string): string {
  */
 export function sshArgv(t: SshTarget, command: readonly string[], opts: { tty?: boolean } = {}): string[] {
   const tty = opts.tty ?? command.length === 0;
-  return ['ssh', ...sshOptions(t), ...(tty ? ['-t'] : ['-T']), `root@${t.ip}`, ...(command.length ? ['--', command.map(shellQuote).join(' ')] : [])];
+  return [
+    'ssh',
+    ...sshOptions(t),
+    ...(tty ? ['-t'] : ['-T']),
+    `root@${t.ip}`,
+    ...(command.length ? ['--', command.map(shellQuote).join(' ')] : []),
+  ];
 }
 
 /** A command line that is already a shell string (e.g. "sync; poweroff"), sent as is. */
@@ -108,7 +132,12 @@ export function probeTcp(ip: string, port: number, timeoutMs = 1000): Promise<bo
   return new Promise((resolve) => {
     const s = connect({ host: ip, port, timeout: timeoutMs });
     let done = false;
-    const finish = (ok: boolean) => { if (done) return; done = true; s.destroy(); resolve(ok); };
+    const finish = (ok: boolean) => {
+      if (done) return;
+      done = true;
+      s.destroy();
+      resolve(ok);
+    };
     s.once('data', () => finish(true));
     s.once('error', () => finish(false));
     s.once('timeout', () => finish(false));
@@ -117,12 +146,24 @@ export function probeTcp(ip: string, port: number, timeoutMs = 1000): Promise<bo
 }
 
 /** Resolves when something accepts TCP connections on ip:port, or rejects after timeoutMs. */
-export async function waitForTcp(ip: string, port: number, timeoutMs: number, signal?: AbortSignal, isDead?: () => boolean): Promise<void> {
+export async function waitForTcp(
+  ip: string,
+  port: number,
+  timeoutMs: number,
+  signal?: AbortSignal,
+  isDead?: () => boolean,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (signal?.aborted) throw new BangerError('interrupted', 'cancelled while waiting for the guest');
-    if (isDead?.()) throw new BangerError('operation_failed', 'the VM exited while booting', { hint: 'see `banger vm logs NAME`' });
-    if (Date.now() > deadline) throw new BangerError('operation_failed', `the guest did not open port ${port} within ${Math.round(timeoutMs / 1000)} s`, { hint: 'see `banger vm logs NAME` for its console' });
+    if (isDead?.())
+      throw new BangerError('operation_failed', 'the VM exited while booting', { hint: 'see `banger vm logs NAME`' });
+    if (Date.now() > deadline)
+      throw new BangerError(
+        'operation_failed',
+        `the guest did not open port ${port} within ${Math.round(timeoutMs / 1000)} s`,
+        { hint: 'see `banger vm logs NAME` for its console' },
+      );
     if (await probeTcp(ip, port)) return;
     await new Promise((r) => setTimeout(r, 100));
   }

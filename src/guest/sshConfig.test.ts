@@ -3,7 +3,14 @@ import assert from 'node:assert/strict';
 import { renderBangerSshConfig, installInclude, uninstallInclude, hasInclude } from './sshConfig.js';
 
 test('banger ssh config: one HostName per addressed VM and a Host *.vm block', () => {
-  const c = renderBangerSshConfig([{ name: 'dev', ip: '172.16.0.2' }, { name: 'gone', ip: null }], '/s/ssh/id_ed25519', '/s/known_hosts');
+  const c = renderBangerSshConfig(
+    [
+      { name: 'dev', ip: '172.16.0.2' },
+      { name: 'gone', ip: null },
+    ],
+    '/s/ssh/id_ed25519',
+    '/s/known_hosts',
+  );
   assert.match(c, /^Host dev\.vm\n {2}HostName 172\.16\.0\.2\n/m);
   assert.doesNotMatch(c, /gone/);
   assert.match(c, /^Host \*\.vm\n {2}User root\n {2}IdentityFile \/s\/ssh\/id_ed25519\n/m);

@@ -22,7 +22,9 @@ export function allocateGuestIp(bridgeIp: string, prefix: number, taken: Readonl
     const ip = intToIp(n);
     if (ip !== bridgeIp && !taken.has(ip)) return ip;
   }
-  throw new BangerError('conflict', `no free address left in ${intToIp(network)}/${prefix}`, { hint: 'delete unused VMs (`banger vm prune`) or use a larger network (cidr in config)' });
+  throw new BangerError('conflict', `no free address left in ${intToIp(network)}/${prefix}`, {
+    hint: 'delete unused VMs (`banger vm prune`) or use a larger network (cidr in config)',
+  });
 }
 
 /** 52:54 (locally administered, QEMU's range) followed by the four bytes of the VM id. */

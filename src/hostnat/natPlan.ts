@@ -28,7 +28,12 @@ export interface NatPlan {
 }
 
 /** A VM with NAT starts (or has NAT switched on while running). Rules first, then forwarding. */
-export function planNatUp(vm: { id: string; guestIp: string }, bridge: string, uplink: string, s: NatHostState): NatPlan {
+export function planNatUp(
+  vm: { id: string; guestIp: string },
+  bridge: string,
+  uplink: string,
+  s: NatHostState,
+): NatPlan {
   const steps: NatStep[] = [{ op: 'applyNat', vmId: vm.id, guestIp: vm.guestIp, bridge, uplink }];
   if (!s.ipForward) steps.push({ op: 'setIpForward', enabled: true });
   return { steps, forwardingIsOurs: s.forwardingIsOurs || !s.ipForward };
@@ -47,8 +52,14 @@ export function planNatDown(vmId: string, s: NatHostState): NatPlan {
 /** The uplink from `ip -j route show default`: the device of the default route with the lowest metric. */
 export function uplinkFromRoutes(json: string): string | null {
   let routes: Array<{ dst?: string; dev?: string; metric?: number }>;
-  try { routes = JSON.parse(json) as typeof routes; } catch { return null; }
+  try {
+    routes = JSON.parse(json) as typeof routes;
+  } catch {
+    return null;
+  }
   if (!Array.isArray(routes)) return null;
-  const defaults = routes.filter((r) => r.dst === 'default' && typeof r.dev === 'string').sort((a, b) => (a.metric ?? 0) - (b.metric ?? 0));
+  const defaults = routes
+    .filter((r) => r.dst === 'default' && typeof r.dev === 'string')
+    .sort((a, b) => (a.metric ?? 0) - (b.metric ?? 0));
   return defaults[0]?.dev ?? null;
 }

@@ -14,7 +14,13 @@ export interface ImageCatalogEntry {
 export const IMAGE_CATALOG_VERSION = 1;
 
 export const IMAGE_CATALOG: readonly ImageCatalogEntry[] = [
-  { name: 'debian-bookworm', distro: 'debian-12', arch: 'x86_64', kernelRef: DEFAULT_KERNEL_NAME, recipe: DEBIAN_BOOKWORM_RECIPE },
+  {
+    name: 'debian-bookworm',
+    distro: 'debian-12',
+    arch: 'x86_64',
+    kernelRef: DEFAULT_KERNEL_NAME,
+    recipe: DEBIAN_BOOKWORM_RECIPE,
+  },
 ];
 
 export function findImageEntry(name: string): ImageCatalogEntry | undefined {

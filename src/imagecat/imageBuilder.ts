@@ -1,4 +1,14 @@
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { BangerError, GIB, MIB } from '../model/index.js';
 import type { HostRunner } from '../system/index.js';
@@ -63,21 +73,38 @@ export function applyRecipe(tree: string, recipe: ImageRecipe, agentBinary: stri
 
 export async function buildImage(i: BuildImageInput): Promise<BuiltImage> {
   if (process.getuid?.() !== 0) {
-    throw new BangerError('unauthorized', 'building the default image needs root (mmdebstrap installs packages as root)', {
-      hint: 'run banger as root, or install it system-wide with `sudo banger system install`',
-    });
+    throw new BangerError(
+      'unauthorized',
+      'building the default image needs root (mmdebstrap installs packages as root)',
+      {
+        hint: 'run banger as root, or install it system-wide with `sudo banger system install`',
+      },
+    );
   }
   if (!existsSync(i.agentBinary)) {
-    throw new BangerError('not_found', `the guest agent binary is missing: ${i.agentBinary}`, { hint: 'build banger (npm run build), which compiles it with musl-gcc' });
+    throw new BangerError('not_found', `the guest agent binary is missing: ${i.agentBinary}`, {
+      hint: 'build banger (npm run build), which compiles it with musl-gcc',
+    });
   }
   mkdirSync(i.scratchParent, { recursive: true });
   const scratch = mkdtempSync(join(i.scratchParent, '.build-'));
   try {
     const tree = join(scratch, 'tree');
     i.progress?.('debootstrap', `${i.recipe.suite} ${i.recipe.variant} (${i.recipe.packages.length} packages)`);
-    await i.runner.run(['mmdebstrap', '--quiet', `--variant=${i.recipe.variant}`, `--include=${i.recipe.packages.join(',')}`, i.recipe.suite, tree], {
-      timeoutMs: 1_800_000, signal: i.signal,
-    });
+    await i.runner.run(
+      [
+        'mmdebstrap',
+        '--quiet',
+        `--variant=${i.recipe.variant}`,
+        `--include=${i.recipe.packages.join(',')}`,
+        i.recipe.suite,
+        tree,
+      ],
+      {
+        timeoutMs: 1_800_000,
+        signal: i.signal,
+      },
+    );
     i.progress?.('tuning', `${i.recipe.masked.length} units masked`);
     applyRecipe(tree, i.recipe, i.agentBinary);
     i.progress?.('mkfs', 'rootfs.ext4');
@@ -87,14 +114,45 @@ export async function buildImage(i: BuildImageInput): Promise<BuiltImage> {
     mkdirSync(out);
     const rootfs = join(out, 'rootfs.ext4');
     // lazy_itable_init keeps mkfs fast; the image is read-only and shared by every VM.
-    await i.runner.run(['mkfs.ext4', '-q', '-F', '-L', 'banger-root', '-E', 'lazy_itable_init=1,lazy_journal_init=1', '-d', tree, rootfs, `${ext4SizeFor(contentBytes) / MIB}M`], { timeoutMs: 600_000 });
+    await i.runner.run(
+      [
+        'mkfs.ext4',
+        '-q',
+        '-F',
+        '-L',
+        'banger-root',
+        '-E',
+        'lazy_itable_init=1,lazy_journal_init=1',
+        '-d',
+        tree,
+        rootfs,
+        `${ext4SizeFor(contentBytes) / MIB}M`,
+      ],
+      { timeoutMs: 600_000 },
+    );
     const seed = join(out, 'work-seed.ext4');
-    await i.runner.run(['mkfs.ext4', '-q', '-F', '-L', 'banger-work', '-E', 'root_owner=0:0', '-d', join(tree, 'root'), seed, '64M']);
+    await i.runner.run([
+      'mkfs.ext4',
+      '-q',
+      '-F',
+      '-L',
+      'banger-work',
+      '-E',
+      'root_owner=0:0',
+      '-d',
+      join(tree, 'root'),
+      seed,
+      '64M',
+    ]);
     chmodSync(rootfs, 0o444);
     rmSync(i.dest, { recursive: true, force: true });
     mkdirSync(dirname(i.dest), { recursive: true });
     renameSync(out, i.dest);
-    return { rootfsPath: join(i.dest, 'rootfs.ext4'), workSeedPath: join(i.dest, 'work-seed.ext4'), sizeBytes: contentBytes };
+    return {
+      rootfsPath: join(i.dest, 'rootfs.ext4'),
+      workSeedPath: join(i.dest, 'work-seed.ext4'),
+      sizeBytes: contentBytes,
+    };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

@@ -42,25 +42,65 @@ export const AGENT_UNIT = [
 export const DEBIAN_BOOKWORM_RECIPE: ImageRecipe = {
   suite: 'bookworm',
   variant: 'minbase',
-  packages: ['systemd', 'systemd-sysv', 'dbus', 'udev', 'openssh-server', 'iproute2', 'ca-certificates', 'curl', 'git', 'jq', 'sudo', 'procps', 'less'],
+  packages: [
+    'systemd',
+    'systemd-sysv',
+    'dbus',
+    'udev',
+    'openssh-server',
+    'iproute2',
+    'ca-certificates',
+    'curl',
+    'git',
+    'jq',
+    'sudo',
+    'procps',
+    'less',
+  ],
   masked: [
-    { unit: 'e2scrub_reap.service', why: 'scans for stale e2scrub snapshots; there are none in a VM and it delays boot' },
-    { unit: 'serial-getty@ttyS0.service', why: 'a login prompt on the serial console; banger logs in over ssh and the console is a log file' },
+    {
+      unit: 'e2scrub_reap.service',
+      why: 'scans for stale e2scrub snapshots; there are none in a VM and it delays boot',
+    },
+    {
+      unit: 'serial-getty@ttyS0.service',
+      why: 'a login prompt on the serial console; banger logs in over ssh and the console is a log file',
+    },
     { unit: 'getty@tty1.service', why: 'there is no display' },
-    { unit: 'systemd-networkd-wait-online.service', why: 'the network is configured by the initramfs before systemd starts' },
+    {
+      unit: 'systemd-networkd-wait-online.service',
+      why: 'the network is configured by the initramfs before systemd starts',
+    },
     { unit: 'systemd-remount-fs.service', why: 'the root filesystem is already mounted read-write by the initramfs' },
-    { unit: 'systemd-update-utmp.service', why: 'login accounting nobody reads in a sandbox; it sits on the path to sysinit.target' },
-    { unit: 'systemd-sysusers.service', why: 'system users were created when the image was built; re-checking them costs ~0.3 s on the path to sysinit.target' },
+    {
+      unit: 'systemd-update-utmp.service',
+      why: 'login accounting nobody reads in a sandbox; it sits on the path to sysinit.target',
+    },
+    {
+      unit: 'systemd-sysusers.service',
+      why: 'system users were created when the image was built; re-checking them costs ~0.3 s on the path to sysinit.target',
+    },
     { unit: 'apt-daily.timer', why: 'background apt downloads compete with the user for a small VM' },
     { unit: 'apt-daily-upgrade.timer', why: 'unattended upgrades must not change a sandbox under the user' },
     { unit: 'dpkg-db-backup.timer', why: 'daily backups of a throwaway system' },
     { unit: 'fstrim.timer', why: 'the disks are sparse files on the host; trimming weekly buys nothing' },
   ],
   files: [
-    { path: 'etc/systemd/journald.conf.d/banger.conf', mode: 0o644, content: '# Keep the journal in memory: flushing it to disk sits on the boot path.\n[Journal]\nStorage=volatile\nRuntimeMaxUse=32M\n' },
-    { path: 'etc/ssh/sshd_config.d/banger.conf', mode: 0o644, content: '# Only the ed25519 key that the host generated and pinned for this VM.\nHostKey /etc/ssh/ssh_host_ed25519_key\nPasswordAuthentication no\nPermitRootLogin prohibit-password\nUseDNS no\n' },
     {
-      path: 'etc/systemd/system/ssh.service.d/banger.conf', mode: 0o644,
+      path: 'etc/systemd/journald.conf.d/banger.conf',
+      mode: 0o644,
+      content:
+        '# Keep the journal in memory: flushing it to disk sits on the boot path.\n[Journal]\nStorage=volatile\nRuntimeMaxUse=32M\n',
+    },
+    {
+      path: 'etc/ssh/sshd_config.d/banger.conf',
+      mode: 0o644,
+      content:
+        '# Only the ed25519 key that the host generated and pinned for this VM.\nHostKey /etc/ssh/ssh_host_ed25519_key\nPasswordAuthentication no\nPermitRootLogin prohibit-password\nUseDNS no\n',
+    },
+    {
+      path: 'etc/systemd/system/ssh.service.d/banger.conf',
+      mode: 0o644,
       content: [
         '# sshd needs only the local filesystems and its host key (both ready when systemd starts:',
         '# the initramfs mounted / and /root and moved the key in). Without the default',
@@ -80,17 +120,35 @@ export const DEBIAN_BOOKWORM_RECIPE: ImageRecipe = {
         '',
       ].join('\n'),
     },
-    { path: 'etc/systemd/system/banger-hostkeys.service', mode: 0o644, content: '# Fallback for VMs started without a host-provided key (e.g. a registered image).\n# Early like ssh.service, which it precedes.\n[Unit]\nDescription=Generate an SSH host key when the host did not provide one\nDefaultDependencies=no\nAfter=local-fs.target\nBefore=ssh.service\nConditionPathExists=!/etc/ssh/ssh_host_ed25519_key\n\n[Service]\nType=oneshot\nExecStart=/usr/bin/ssh-keygen -q -t ed25519 -N "" -f /etc/ssh/ssh_host_ed25519_key\n\n[Install]\nWantedBy=ssh.service\n' },
+    {
+      path: 'etc/systemd/system/banger-hostkeys.service',
+      mode: 0o644,
+      content:
+        '# Fallback for VMs started without a host-provided key (e.g. a registered image).\n# Early like ssh.service, which it precedes.\n[Unit]\nDescription=Generate an SSH host key when the host did not provide one\nDefaultDependencies=no\nAfter=local-fs.target\nBefore=ssh.service\nConditionPathExists=!/etc/ssh/ssh_host_ed25519_key\n\n[Service]\nType=oneshot\nExecStart=/usr/bin/ssh-keygen -q -t ed25519 -N "" -f /etc/ssh/ssh_host_ed25519_key\n\n[Install]\nWantedBy=ssh.service\n',
+    },
     // The work disk is mounted at /root by the initramfs; systemd must not mount it again.
-    { path: 'etc/fstab', mode: 0o644, content: '# / and /root are mounted by banger\'s initramfs.\n' },
+    { path: 'etc/fstab', mode: 0o644, content: "# / and /root are mounted by banger's initramfs.\n" },
     { path: 'etc/banger-image', mode: 0o644, content: 'debian-bookworm\n' },
     { path: 'etc/systemd/system/banger-agent.service', mode: 0o644, content: AGENT_UNIT },
   ],
   symlinks: [
     { path: 'etc/systemd/system/default.target', target: '/lib/systemd/system/multi-user.target' },
-    { path: 'etc/systemd/system/ssh.service.wants/banger-hostkeys.service', target: '/etc/systemd/system/banger-hostkeys.service' },
-    { path: 'etc/systemd/system/sysinit.target.wants/banger-agent.service', target: '/etc/systemd/system/banger-agent.service' },
+    {
+      path: 'etc/systemd/system/ssh.service.wants/banger-hostkeys.service',
+      target: '/etc/systemd/system/banger-hostkeys.service',
+    },
+    {
+      path: 'etc/systemd/system/sysinit.target.wants/banger-agent.service',
+      target: '/etc/systemd/system/banger-agent.service',
+    },
   ],
   agentPath: 'usr/local/bin/banger-agent',
-  remove: ['etc/ssh/ssh_host_rsa_key', 'etc/ssh/ssh_host_rsa_key.pub', 'etc/ssh/ssh_host_ecdsa_key', 'etc/ssh/ssh_host_ecdsa_key.pub', 'etc/ssh/ssh_host_ed25519_key', 'etc/ssh/ssh_host_ed25519_key.pub'],
+  remove: [
+    'etc/ssh/ssh_host_rsa_key',
+    'etc/ssh/ssh_host_rsa_key.pub',
+    'etc/ssh/ssh_host_ecdsa_key',
+    'etc/ssh/ssh_host_ecdsa_key.pub',
+    'etc/ssh/ssh_host_ed25519_key',
+    'etc/ssh/ssh_host_ed25519_key.pub',
+  ],
 };

@@ -1,17 +1,48 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureRootOwnedDir, pathComponents, removeTreeAt } from '../system/index.js';
 import {
-  DENIED_SYSCALL_GROUPS, findProcesses, supervisedProcess, FIXED_PATH, HELPER_CAPABILITIES, commonParent, helperWritablePaths, parseInstallToml, processStartTime, readPidRecord,
-  recordedProcess, renderDaemonUnit, renderHelperUnit, renderInstallToml, stopRecordedProcess, writePidRecord,
+  DENIED_SYSCALL_GROUPS,
+  findProcesses,
+  supervisedProcess,
+  FIXED_PATH,
+  HELPER_CAPABILITIES,
+  commonParent,
+  helperWritablePaths,
+  parseInstallToml,
+  processStartTime,
+  readPidRecord,
+  recordedProcess,
+  renderDaemonUnit,
+  renderHelperUnit,
+  renderInstallToml,
+  stopRecordedProcess,
+  writePidRecord,
 } from './index.js';
 
 const input = { node: '/usr/bin/node', libDir: '/usr/local/lib/banger/current', owner: 'ada' };
-const directives = (unit: string) => new Map(unit.split('\n').filter((l) => /^[A-Za-z]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+const directives = (unit: string) =>
+  new Map(
+    unit
+      .split('\n')
+      .filter((l) => /^[A-Za-z]+=/.test(l))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 const isRoot = process.getuid?.() === 0;
 
 test('daemon unit: runs as the owner in system mode, keeps VMs and runtime files across restarts, sandboxed', () => {
@@ -25,7 +56,7 @@ test('daemon unit: runs as the owner in system mode, keeps VMs and runtime files
   assert.equal(d.get('NoNewPrivileges'), 'yes');
   assert.equal(d.get('CapabilityBoundingSet'), 'CAP_NET_BIND_SERVICE');
   assert.equal(d.get('ProtectSystem'), 'strict');
-  assert.equal(d.get('ProtectHome'), 'read-only', 'workspaces are read from the owner\'s home');
+  assert.equal(d.get('ProtectHome'), 'read-only', "workspaces are read from the owner's home");
   assert.equal(d.get('RestrictNamespaces'), 'yes');
   assert.equal(d.get('RestrictSUIDSGID'), 'yes');
   assert.equal(d.get('UMask'), '0077');
@@ -46,8 +77,28 @@ test('helper unit: root, never SIGKILLed, preserved runtime dir, only the capabi
   assert.equal(h.get('RuntimeDirectoryMode'), '0711');
   assert.equal(h.get('RuntimeDirectoryPreserve'), 'yes');
   assert.deepEqual(h.get('CapabilityBoundingSet')!.split(' ').sort(), [...HELPER_CAPABILITIES].sort());
-  for (const cap of ['CAP_NET_ADMIN', 'CAP_SYS_ADMIN', 'CAP_DAC_READ_SEARCH', 'CAP_MKNOD', 'CAP_KILL', 'CAP_SETUID', 'CAP_SETGID', 'CAP_SYS_CHROOT']) assert.ok(HELPER_CAPABILITIES.includes(cap as never), cap);
-  for (const cap of ['CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_BOOT', 'CAP_SYS_TIME', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_BPF']) assert.ok(!HELPER_CAPABILITIES.includes(cap as never), cap);
+  for (const cap of [
+    'CAP_NET_ADMIN',
+    'CAP_SYS_ADMIN',
+    'CAP_DAC_READ_SEARCH',
+    'CAP_MKNOD',
+    'CAP_KILL',
+    'CAP_SETUID',
+    'CAP_SETGID',
+    'CAP_SYS_CHROOT',
+  ])
+    assert.ok(HELPER_CAPABILITIES.includes(cap as never), cap);
+  for (const cap of [
+    'CAP_SYS_MODULE',
+    'CAP_SYS_RAWIO',
+    'CAP_SYS_BOOT',
+    'CAP_SYS_TIME',
+    'CAP_SETFCAP',
+    'CAP_SETPCAP',
+    'CAP_NET_BIND_SERVICE',
+    'CAP_BPF',
+  ])
+    assert.ok(!HELPER_CAPABILITIES.includes(cap as never), cap);
   assert.equal(h.get('NoNewPrivileges'), 'yes', 'the jailer drops privileges, it never gains them');
   assert.equal(h.get('ProtectSystem'), 'strict');
   // One entry for root's and the owner's state: jails hard-link the owner's files, and linkat fails across mounts.
@@ -61,7 +112,14 @@ test('helper unit: root, never SIGKILLed, preserved runtime dir, only the capabi
   assert.equal(h.get('SystemCallArchitectures'), 'native');
   assert.equal(h.get('SystemCallFilter'), `~${DENIED_SYSCALL_GROUPS.join(' ')}`);
   assert.equal(h.get('SystemCallErrorNumber'), 'EPERM');
-  for (const k of ['ProtectKernelModules', 'ProtectKernelLogs', 'ProtectControlGroups', 'LockPersonality', 'PrivateMounts']) assert.equal(h.get(k), 'yes', k);
+  for (const k of [
+    'ProtectKernelModules',
+    'ProtectKernelLogs',
+    'ProtectControlGroups',
+    'LockPersonality',
+    'PrivateMounts',
+  ])
+    assert.equal(h.get(k), 'yes', k);
   assert.equal(h.has('MemoryDenyWriteExecute'), false, "Node's JIT");
   assert.equal(h.has('RestrictSUIDSGID'), false, "image builds install the distribution's setuid binaries");
   assert.equal(h.has('ProtectKernelTunables'), false, 'it writes /proc/sys/net/ipv4/ip_forward');
@@ -70,14 +128,28 @@ test('helper unit: root, never SIGKILLed, preserved runtime dir, only the capabi
 
 test('install.toml round trip, with the pinned network', () => {
   const r = {
-    owner: 'ada', owner_uid: 1000, owner_gid: 1000, home: '/home/ada', prefix: '/usr/local', version: '0.1.0', commit: 'abc', built_at: 'x', installed_at: 'y',
-    supervisor: 'fallback' as const, tun_mode_before: 0o600, bridge_name: 'br-fc', bridge_ip: '10.9.0.1', cidr: 24,
+    owner: 'ada',
+    owner_uid: 1000,
+    owner_gid: 1000,
+    home: '/home/ada',
+    prefix: '/usr/local',
+    version: '0.1.0',
+    commit: 'abc',
+    built_at: 'x',
+    installed_at: 'y',
+    supervisor: 'fallback' as const,
+    tun_mode_before: 0o600,
+    bridge_name: 'br-fc',
+    bridge_ip: '10.9.0.1',
+    cidr: 24,
   };
   assert.deepEqual({ ...parseInstallToml(renderInstallToml(r)) }, r);
   assert.throws(() => parseInstallToml('owner = "x"\n'), /lacks owner, owner_uid or prefix/);
 });
 
-test('root-owned directories: made 0700 when absent; refused through a symlink, an unprivileged owner, or a group/other-writable ancestor', { skip: isRoot ? false : 'needs root' }, () => {
+test('root-owned directories: made 0700 when absent; refused through a symlink, an unprivileged owner, or a group/other-writable ancestor', {
+  skip: isRoot ? false : 'needs root',
+}, () => {
   assert.deepEqual(pathComponents('/var/cache/banger-root'), ['/', '/var', '/var/cache', '/var/cache/banger-root']);
   const base = mkdtempSync(join(tmpdir(), 'banger-rootdir-'));
   try {
@@ -88,15 +160,27 @@ test('root-owned directories: made 0700 when absent; refused through a symlink, 
     ensureRootOwnedDir(made, 0o700); // idempotent
     mkdirSync(join(base, 'real'));
     symlinkSync(join(base, 'real'), join(base, 'link'));
-    assert.throws(() => ensureRootOwnedDir(join(base, 'link', 'x'), 0o700), /link is a symlink, so root cannot safely keep its own files/);
+    assert.throws(
+      () => ensureRootOwnedDir(join(base, 'link', 'x'), 0o700),
+      /link is a symlink, so root cannot safely keep its own files/,
+    );
     assert.throws(() => ensureRootOwnedDir(join(base, 'link'), 0o700), /link is a symlink/);
     mkdirSync(join(base, 'owners'));
     chownSync(join(base, 'owners'), 4242, 4242);
-    assert.throws(() => ensureRootOwnedDir(join(base, 'owners', 'x'), 0o700), /owners belongs to uid 4242, not to root/);
-    for (const [mode, who] of [[0o775, 'its group'], [0o757, 'others']] as const) {
+    assert.throws(
+      () => ensureRootOwnedDir(join(base, 'owners', 'x'), 0o700),
+      /owners belongs to uid 4242, not to root/,
+    );
+    for (const [mode, who] of [
+      [0o775, 'its group'],
+      [0o757, 'others'],
+    ] as const) {
       mkdirSync(join(base, `w${mode}`));
       chmodSync(join(base, `w${mode}`), mode);
-      assert.throws(() => ensureRootOwnedDir(join(base, `w${mode}`, 'x'), 0o700), new RegExp(`is writable by ${who} \\(mode 0${mode.toString(8)}\\) without the sticky bit`));
+      assert.throws(
+        () => ensureRootOwnedDir(join(base, `w${mode}`, 'x'), 0o700),
+        new RegExp(`is writable by ${who} \\(mode 0${mode.toString(8)}\\) without the sticky bit`),
+      );
     }
     mkdirSync(join(base, 'sticky'));
     chmodSync(join(base, 'sticky'), 0o1777);
@@ -108,7 +192,9 @@ test('root-owned directories: made 0700 when absent; refused through a symlink, 
   }
 });
 
-test('pid records: "<pid> <start time>" by root; a reused pid, a wrong uid, a non-root or linked file count as gone; stop goes through a pidfd', { skip: isRoot ? false : 'needs root' }, async () => {
+test('pid records: "<pid> <start time>" by root; a reused pid, a wrong uid, a non-root or linked file count as gone; stop goes through a pidfd', {
+  skip: isRoot ? false : 'needs root',
+}, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'banger-pids-'));
   const child = spawn('sleep', ['30'], { stdio: 'ignore' });
   try {
@@ -144,21 +230,33 @@ test('pid records: "<pid> <start time>" by root; a reused pid, a wrong uid, a no
   }
 });
 
-test('without a valid record, processes are found by command line among the expected uid\'s only', { skip: isRoot ? false : 'needs root' }, async () => {
+test("without a valid record, processes are found by command line among the expected uid's only", {
+  skip: isRoot ? false : 'needs root',
+}, async () => {
   const marker = `banger-test-marker-${process.pid}-${Date.now()}`;
   const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)', marker], { stdio: 'ignore' });
   const dir = mkdtempSync(join(tmpdir(), 'banger-pids-'));
   try {
     const match = (argv: readonly string[]) => argv.includes(marker);
     for (let i = 0; i < 50 && findProcesses(0, match).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
-    assert.deepEqual(findProcesses(0, match).map((p) => p.pid), [child.pid]);
-    assert.deepEqual(findProcesses(4242, match), [], 'another uid\'s processes only');
-    assert.deepEqual(supervisedProcess(join(dir, 'none.pid'), { uid: 0, match }), { pid: child.pid, how: 'command line' });
+    assert.deepEqual(
+      findProcesses(0, match).map((p) => p.pid),
+      [child.pid],
+    );
+    assert.deepEqual(findProcesses(4242, match), [], "another uid's processes only");
+    assert.deepEqual(supervisedProcess(join(dir, 'none.pid'), { uid: 0, match }), {
+      pid: child.pid,
+      how: 'command line',
+    });
     writePidRecord(join(dir, 'rec.pid'), child.pid!);
     assert.deepEqual(supervisedProcess(join(dir, 'rec.pid'), { uid: 0, match }), { pid: child.pid, how: 'record' });
     assert.equal(supervisedProcess(join(dir, 'none.pid'), { uid: 4242, match }), null);
     const exited = new Promise((r) => child.on('exit', (_c, sig) => r(sig)));
-    assert.equal(await stopRecordedProcess(join(dir, 'none.pid'), { uid: 4242, match }), false, 'not the expected uid: left alone');
+    assert.equal(
+      await stopRecordedProcess(join(dir, 'none.pid'), { uid: 4242, match }),
+      false,
+      'not the expected uid: left alone',
+    );
     assert.equal(await stopRecordedProcess(join(dir, 'none.pid'), { uid: 0, match }), true);
     assert.equal(await exited, 'SIGTERM');
   } finally {
@@ -167,7 +265,9 @@ test('without a valid record, processes are found by command line among the expe
   }
 });
 
-test('purge removes an owner\'s tree through descriptors: links inside are unlinked, never followed', { skip: isRoot ? false : 'needs root' }, () => {
+test("purge removes an owner's tree through descriptors: links inside are unlinked, never followed", {
+  skip: isRoot ? false : 'needs root',
+}, () => {
   const base = mkdtempSync(join(tmpdir(), 'banger-rmtree-'));
   try {
     const outside = join(base, 'outside');
@@ -182,7 +282,11 @@ test('purge removes an owner\'s tree through descriptors: links inside are unlin
     execFileSync('ln', [join(outside, 'keep', 'file'), join(top, 'hardlink')]);
     removeTreeAt(top);
     assert.equal(existsSync(top), false);
-    assert.equal(readFileSync(join(outside, 'keep', 'file'), 'utf8'), 'precious', 'nothing outside the tree was touched');
+    assert.equal(
+      readFileSync(join(outside, 'keep', 'file'), 'utf8'),
+      'precious',
+      'nothing outside the tree was touched',
+    );
     removeTreeAt(top); // absent: fine
     symlinkSync(outside, join(base, 'top-link'));
     removeTreeAt(join(base, 'top-link'));

@@ -1,4 +1,16 @@
-import { chmodSync, existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lchownSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { BuildInfo } from '../buildinfo/index.js';
 import { loadConfig } from '../config/index.js';
@@ -43,24 +55,38 @@ const UNIT_DIR = '/etc/systemd/system';
 const DAEMON_READY_MS = 15_000;
 
 export function detectSupervisor(): Supervisor {
-  try { return readFileSync('/proc/1/comm', 'utf8').trim() === 'systemd' ? 'systemd' : 'fallback'; } catch { return 'fallback'; }
+  try {
+    return readFileSync('/proc/1/comm', 'utf8').trim() === 'systemd' ? 'systemd' : 'fallback';
+  } catch {
+    return 'fallback';
+  }
 }
 
 function requireRoot(what: string): void {
-  if (process.getuid?.() !== 0) throw new BangerError('unauthorized', `${what} needs root`, { hint: `run it with sudo: \`sudo banger ${what}\`` });
+  if (process.getuid?.() !== 0)
+    throw new BangerError('unauthorized', `${what} needs root`, { hint: `run it with sudo: \`sudo banger ${what}\`` });
 }
 
 export function readInstall(layout: Layout): InstallRecord {
-  if (!existsSync(layout.installToml)) throw new BangerError('not_found', 'banger is not installed system-wide', { hint: 'install it with `sudo banger system install --owner USER`' });
+  if (!existsSync(layout.installToml))
+    throw new BangerError('not_found', 'banger is not installed system-wide', {
+      hint: 'install it with `sudo banger system install --owner USER`',
+    });
   return parseInstallToml(readFileSync(layout.installToml, 'utf8'));
 }
 
 async function lookupOwner(runner: HostRunner, owner: string): Promise<{ uid: number; gid: number; home: string }> {
   const r = await runner.run(['getent', 'passwd', owner], { allowFailure: true });
   const f = r.stdout.trim().split(':');
-  if (r.exitCode !== 0 || f.length < 7) throw new BangerError('bad_request', `no user named "${owner}"`, { hint: 'give an existing unprivileged user: `--owner "$SUDO_USER"`' });
+  if (r.exitCode !== 0 || f.length < 7)
+    throw new BangerError('bad_request', `no user named "${owner}"`, {
+      hint: 'give an existing unprivileged user: `--owner "$SUDO_USER"`',
+    });
   const uid = Number(f[2]);
-  if (uid === 0) throw new BangerError('bad_request', 'the owner must be an unprivileged user, not root', { hint: 'the daemon never runs as root in system mode; give your own user' });
+  if (uid === 0)
+    throw new BangerError('bad_request', 'the owner must be an unprivileged user, not root', {
+      hint: 'the daemon never runs as root in system mode; give your own user',
+    });
   return { uid, gid: Number(f[3]), home: f[5]! };
 }
 
@@ -79,11 +105,20 @@ export const daemonPidRecord = (l: Layout) => join(l.rootHelperRuntimeDir, 'daem
  */
 const isHelperArgv = (prefix: string) => (argv: readonly string[]) => {
   const script = argv[1] ?? '';
-  return script.startsWith(`${libDirOf(prefix)}/`) && (script.endsWith('/banger-root-helper.js') || (script.endsWith('/bangerd.js') && argv.includes('--root-helper')));
+  return (
+    script.startsWith(`${libDirOf(prefix)}/`) &&
+    (script.endsWith('/banger-root-helper.js') || (script.endsWith('/bangerd.js') && argv.includes('--root-helper')))
+  );
 };
 const isDaemonArgv = (prefix: string) => (argv: readonly string[]) => {
   const script = argv[1] ?? '';
-  return script.startsWith(`${libDirOf(prefix)}/`) && script.endsWith('/bangerd.js') && argv.includes('--system') && !argv.includes('--root-helper') && !argv.includes('--check-migrations');
+  return (
+    script.startsWith(`${libDirOf(prefix)}/`) &&
+    script.endsWith('/bangerd.js') &&
+    argv.includes('--system') &&
+    !argv.includes('--root-helper') &&
+    !argv.includes('--check-migrations')
+  );
 };
 /** The fallback helper's log: in its root-owned runtime directory, out of the owner's reach. */
 const helperLog = (l: Layout) => join(l.rootHelperRuntimeDir, 'helper.log');
@@ -95,8 +130,15 @@ const helperLog = (l: Layout) => join(l.rootHelperRuntimeDir, 'helper.log');
  */
 function ensureDir(dir: string, uid: number, gid: number, mode: number): void {
   let st = null;
-  try { st = lstatSync(dir); } catch { /* absent */ }
-  if (st && !st.isDirectory()) throw new BangerError('conflict', `${dir} exists and is not a directory (a symlink?); refusing to use it`, { hint: `remove it, then install again` });
+  try {
+    st = lstatSync(dir);
+  } catch {
+    /* absent */
+  }
+  if (st && !st.isDirectory())
+    throw new BangerError('conflict', `${dir} exists and is not a directory (a symlink?); refusing to use it`, {
+      hint: `remove it, then install again`,
+    });
   if (!st) mkdirSync(dir, { recursive: true });
   lchownSync(dir, uid, gid);
   chmodSync(dir, mode);
@@ -127,7 +169,10 @@ export function flipCurrent(lib: string, to: string): void {
   renameSync(join(lib, 'current.new'), join(lib, 'current'));
 }
 
-export async function systemInstall(d: SystemDeps, o: { owner: string; prefix: string; bundleDir: string; build: BuildInfo; node: string }): Promise<InstallRecord> {
+export async function systemInstall(
+  d: SystemDeps,
+  o: { owner: string; prefix: string; bundleDir: string; build: BuildInfo; node: string },
+): Promise<InstallRecord> {
   requireRoot('system install');
   const { layout: l } = d;
   const owner = await lookupOwner(d.runner, o.owner);
@@ -136,7 +181,10 @@ export async function systemInstall(d: SystemDeps, o: { owner: string; prefix: s
   const config = loadConfig({ layout: l, env: {} });
   if (existsSync(l.installToml)) {
     const prev = readInstall(l);
-    if (prev.owner !== o.owner) throw new BangerError('conflict', `banger is already installed for ${prev.owner}`, { hint: 'uninstall it first: `sudo banger system uninstall`' });
+    if (prev.owner !== o.owner)
+      throw new BangerError('conflict', `banger is already installed for ${prev.owner}`, {
+        hint: 'uninstall it first: `sudo banger system uninstall`',
+      });
     d.progress?.('stopping the running install');
     await stopAll(d, prev);
   }
@@ -148,12 +196,22 @@ export async function systemInstall(d: SystemDeps, o: { owner: string; prefix: s
   await placeBuild(d.runner, lib, o.bundleDir, o.build.version);
   flipCurrent(lib, o.build.version);
   for (const name of ['banger', 'bangerd']) {
-    writeFileAtomic(join(o.prefix, 'bin', name), `#!/bin/sh\n# banger launcher (system install)\nexec "${o.node}" "${join(lib, 'current', `${name}.js`)}" "$@"\n`, 0o755);
+    writeFileAtomic(
+      join(o.prefix, 'bin', name),
+      `#!/bin/sh\n# banger launcher (system install)\nexec "${o.node}" "${join(lib, 'current', `${name}.js`)}" "$@"\n`,
+      0o755,
+    );
   }
   // Directories with their owners and modes.
   // Root's own: the config, its runtime dir (the helper's socket, the pid records), its state
   // (jails, image builds) and cache (update staging), beside the owner's and never inside them.
-  for (const [dir, mode] of [[l.configDir, 0o755], [l.rootHelperRuntimeDir, 0o711], [l.rootStateDir, 0o711], [l.rootCacheDir, 0o700]] as const) ensureRootDir(dir, mode);
+  for (const [dir, mode] of [
+    [l.configDir, 0o755],
+    [l.rootHelperRuntimeDir, 0o711],
+    [l.rootStateDir, 0o711],
+    [l.rootCacheDir, 0o700],
+  ] as const)
+    ensureRootDir(dir, mode);
   for (const dir of [l.stateDir, l.cacheDir, l.runtimeDir]) ensureDir(dir, owner.uid, owner.gid, 0o700);
   // The owner's VMMs open /dev/net/tun to attach to their taps. Distributions ship it 0666
   // (the kernel checks the tap's owner, not the device); some containers tighten it.
@@ -163,15 +221,27 @@ export async function systemInstall(d: SystemDeps, o: { owner: string; prefix: s
     if ((mode & 0o666) !== 0o666) {
       tunModeBefore = mode;
       chmodSync('/dev/net/tun', 0o666);
-      d.progress?.('made /dev/net/tun 0666, as distributions ship it, so the owner\'s VMMs can attach to their taps');
+      d.progress?.("made /dev/net/tun 0666, as distributions ship it, so the owner's VMMs can attach to their taps");
     }
-  } catch { /* doctor reports a missing tun device */ }
+  } catch {
+    /* doctor reports a missing tun device */
+  }
   const supervisor = detectSupervisor();
   const record: InstallRecord = {
-    owner: o.owner, owner_uid: owner.uid, owner_gid: owner.gid, home: owner.home, prefix: o.prefix, version: o.build.version, commit: o.build.commit,
-    built_at: o.build.builtAt, installed_at: new Date().toISOString(), supervisor,
+    owner: o.owner,
+    owner_uid: owner.uid,
+    owner_gid: owner.gid,
+    home: owner.home,
+    prefix: o.prefix,
+    version: o.build.version,
+    commit: o.build.commit,
+    built_at: o.build.builtAt,
+    installed_at: new Date().toISOString(),
+    supervisor,
     ...(tunModeBefore !== undefined && { tun_mode_before: tunModeBefore }),
-    bridge_name: config.bridge_name, bridge_ip: config.bridge_ip, cidr: config.cidr,
+    bridge_name: config.bridge_name,
+    bridge_ip: config.bridge_ip,
+    cidr: config.cidr,
   };
   writeFileAtomic(l.installToml, renderInstallToml(record), 0o644);
   const unitDir = d.unitDir ?? UNIT_DIR;
@@ -194,29 +264,72 @@ async function startAll(d: SystemDeps, r: InstallRecord): Promise<void> {
     const sup = new ProcessSupervisor();
     const node = process.execPath;
     // A fixed, minimal environment: nothing of the installing shell's (PATH, LD_*, NODE_OPTIONS...) reaches root's helper.
-    const helper = sup.start({ argv: [node, join(lib, 'banger-root-helper.js')], logFile: helperLog(l), env: { PATH: FIXED_PATH, LANG: 'C' }, cwd: '/' });
+    const helper = sup.start({
+      argv: [node, join(lib, 'banger-root-helper.js')],
+      logFile: helperLog(l),
+      env: { PATH: FIXED_PATH, LANG: 'C' },
+      cwd: '/',
+    });
     writePidRecord(helperPidFile(l), helper.pid);
-    await sup.waitReady(helper, helperLog(l), async () => existsSync(l.rootHelperSocket), { timeoutMs: 10_000, what: 'the root helper' });
+    await sup.waitReady(helper, helperLog(l), async () => existsSync(l.rootHelperSocket), {
+      timeoutMs: 10_000,
+      what: 'the root helper',
+    });
     // The daemon's log is in the owner's state directory, so the owner opens it: a shell
     // running as the owner appends its output there (root never opens a path the owner controls).
     const log = join(l.logsDir, 'bangerd.log');
     // setpriv (util-linux) drops to the owner keeping only CAP_NET_BIND_SERVICE, as the unit's
     // AmbientCapabilities does, so guests get DNS on the bridge address, port 53.
-    const shell = ['/bin/sh', '-c', 'mkdir -p "$(dirname "$BANGER_DAEMON_LOG")" && exec "$0" "$@" >>"$BANGER_DAEMON_LOG" 2>&1', node, join(lib, 'bangerd.js'), '--system'];
+    const shell = [
+      '/bin/sh',
+      '-c',
+      'mkdir -p "$(dirname "$BANGER_DAEMON_LOG")" && exec "$0" "$@" >>"$BANGER_DAEMON_LOG" 2>&1',
+      node,
+      join(lib, 'bangerd.js'),
+      '--system',
+    ];
     const setpriv = which('setpriv');
     const asOwner = setpriv
-      ? { argv: [setpriv, `--reuid=${r.owner_uid}`, `--regid=${r.owner_gid}`, '--clear-groups', '--inh-caps=+net_bind_service', '--ambient-caps=+net_bind_service', '--', ...shell] }
+      ? {
+          argv: [
+            setpriv,
+            `--reuid=${r.owner_uid}`,
+            `--regid=${r.owner_gid}`,
+            '--clear-groups',
+            '--inh-caps=+net_bind_service',
+            '--ambient-caps=+net_bind_service',
+            '--',
+            ...shell,
+          ],
+        }
       : { argv: shell, uid: r.owner_uid, gid: r.owner_gid };
     const daemon = sup.start({
       ...asOwner,
-      logFile: '/dev/null', cwd: '/',
-      env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: r.home, USER: r.owner, LOGNAME: r.owner, BANGER_MODE: 'system', BANGER_DAEMON_LOG: log },
+      logFile: '/dev/null',
+      cwd: '/',
+      env: {
+        PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+        HOME: r.home,
+        USER: r.owner,
+        LOGNAME: r.owner,
+        BANGER_MODE: 'system',
+        BANGER_DAEMON_LOG: log,
+      },
     });
     // setpriv and sh exec into bangerd: one process, whose start time is fixed at its fork.
     writePidRecord(daemonPidRecord(l), daemon.pid);
     // Ends early, with the log's tail, if the daemon exits instead of answering.
     const client = new RpcClient(l.daemonSocket, METHODS);
-    await sup.waitReady(daemon, log, () => client.call('ping', {}).then(() => true, () => false), { timeoutMs: DAEMON_READY_MS, intervalMs: 100, what: 'the daemon' });
+    await sup.waitReady(
+      daemon,
+      log,
+      () =>
+        client.call('ping', {}).then(
+          () => true,
+          () => false,
+        ),
+      { timeoutMs: DAEMON_READY_MS, intervalMs: 100, what: 'the daemon' },
+    );
     return;
   }
   await waitForDaemon(l, DAEMON_READY_MS);
@@ -227,10 +340,17 @@ async function waitForDaemon(l: Layout, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
-    try { await client.call('ping', {}); return; } catch (e) { last = (e as Error).message; }
+    try {
+      await client.call('ping', {});
+      return;
+    } catch (e) {
+      last = (e as Error).message;
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new BangerError('operation_failed', `the daemon did not answer within ${timeoutMs / 1000} s (${last})`, { hint: `see ${l.daemonLog} and ${helperLog(l)}` });
+  throw new BangerError('operation_failed', `the daemon did not answer within ${timeoutMs / 1000} s (${last})`, {
+    hint: `see ${l.daemonLog} and ${helperLog(l)}`,
+  });
 }
 
 async function stopAll(d: SystemDeps, r: InstallRecord): Promise<void> {
@@ -270,7 +390,9 @@ export async function systemStatus(d: SystemDeps): Promise<{ install: InstallRec
     let detail: string;
     let running: boolean;
     if (r.supervisor === 'systemd') {
-      const show = await d.runner.run(['systemctl', 'show', '-p', 'MainPID', '-p', 'ActiveState', unit], { allowFailure: true });
+      const show = await d.runner.run(['systemctl', 'show', '-p', 'MainPID', '-p', 'ActiveState', unit], {
+        allowFailure: true,
+      });
       pid = Number(/MainPID=(\d+)/.exec(show.stdout)?.[1] ?? 0) || null;
       detail = `${unit} ${/ActiveState=(\S+)/.exec(show.stdout)?.[1] ?? 'unknown'}`;
       running = !!pid && isProcessAlive(pid);
@@ -278,10 +400,18 @@ export async function systemStatus(d: SystemDeps): Promise<{ install: InstallRec
       // The same root-owned records and checks as stop: a process that is not the one recorded counts as stopped.
       const found = supervisedProcess(pidFile, { uid, match });
       pid = found?.pid ?? null;
-      detail = found?.how === 'command line' ? `found by command line (no valid record in ${pidFile})` : `pid file ${pidFile}`;
+      detail =
+        found?.how === 'command line' ? `found by command line (no valid record in ${pidFile})` : `pid file ${pidFile}`;
       running = pid !== null;
     }
-    rows.push({ component, supervisor: r.supervisor, state: running ? 'running' : 'stopped', pid: running ? pid : null, socket, detail });
+    rows.push({
+      component,
+      supervisor: r.supervisor,
+      state: running ? 'running' : 'stopped',
+      pid: running ? pid : null,
+      socket,
+      detail,
+    });
   }
   return { install: r, rows };
 }
@@ -296,10 +426,13 @@ export async function systemUninstall(d: SystemDeps, o: { purge: boolean }): Pro
       const client = new RpcClient(l.daemonSocket, METHODS);
       for (const vm of (await client.call('vm.list', {})).vms) await client.call('vm.delete', { name: vm.name });
     } catch (e) {
-      d.progress?.(`could not delete VMs through the daemon (${(e as Error).message}); their files go with the state directory`);
+      d.progress?.(
+        `could not delete VMs through the daemon (${(e as Error).message}); their files go with the state directory`,
+      );
     }
   }
-  if (r.supervisor === 'systemd') await d.runner.run(['systemctl', 'disable', '--now', DAEMON_UNIT, HELPER_UNIT], { allowFailure: true });
+  if (r.supervisor === 'systemd')
+    await d.runner.run(['systemctl', 'disable', '--now', DAEMON_UNIT, HELPER_UNIT], { allowFailure: true });
   else await stopAll(d, r);
   const unitDir = d.unitDir ?? UNIT_DIR;
   for (const u of [DAEMON_UNIT, HELPER_UNIT]) rmSync(join(unitDir, u), { force: true });
@@ -312,23 +445,39 @@ export async function systemUninstall(d: SystemDeps, o: { purge: boolean }): Pro
   const lib = libDirOf(r.prefix);
   rmSync(lib, { recursive: true, force: true });
   // What install changed on the host goes back as it was.
-  if (r.tun_mode_before !== undefined) try { chmodSync('/dev/net/tun', r.tun_mode_before); } catch { /* gone */ }
+  if (r.tun_mode_before !== undefined)
+    try {
+      chmodSync('/dev/net/tun', r.tun_mode_before);
+    } catch {
+      /* gone */
+    }
   rmSync(l.installToml, { force: true });
   rmSync(l.rootHelperSocket, { force: true });
   rmSync(l.daemonSocket, { force: true });
   for (const dir of [join(r.prefix, 'bin'), join(r.prefix, 'lib')]) {
-    try { rmdirSync(dir); } catch { /* not empty (other software lives there) or gone */ }
+    try {
+      rmdirSync(dir);
+    } catch {
+      /* not empty (other software lives there) or gone */
+    }
   }
   if (o.purge) {
     // The bridge and the warm taps on it are banger's too; purge takes them (docs/howto/networking.md keeps them otherwise).
     let bridge: string = DEFAULT_BRIDGE_NAME;
-    try { bridge = loadConfig({ layout: l, env: {} }).bridge_name; } catch { /* a broken config: the default bridge */ }
+    try {
+      bridge = loadConfig({ layout: l, env: {} }).bridge_name;
+    } catch {
+      /* a broken config: the default bridge */
+    }
     const links = await d.runner.run(['ip', '-o', 'link', 'show'], { allowFailure: true });
-    for (const t of parseTapList(links.stdout).filter((t) => t.master === bridge)) await d.runner.run(['ip', 'link', 'del', 'dev', t.name], { allowFailure: true });
-    if (existsSync(`/sys/class/net/${bridge}`)) await d.runner.run(['ip', 'link', 'del', 'dev', bridge], { allowFailure: true });
+    for (const t of parseTapList(links.stdout).filter((t) => t.master === bridge))
+      await d.runner.run(['ip', 'link', 'del', 'dev', t.name], { allowFailure: true });
+    if (existsSync(`/sys/class/net/${bridge}`))
+      await d.runner.run(['ip', 'link', 'del', 'dev', bridge], { allowFailure: true });
     // The owner's trees may change under root's feet: removed through descriptors, never by path.
     for (const dir of [l.stateDir, l.cacheDir, l.runtimeDir]) removeTreeAt(dir);
-    for (const dir of [l.rootHelperRuntimeDir, l.rootStateDir, l.rootCacheDir, l.configDir]) rmSync(dir, { recursive: true, force: true });
+    for (const dir of [l.rootHelperRuntimeDir, l.rootStateDir, l.rootCacheDir, l.configDir])
+      rmSync(dir, { recursive: true, force: true });
   }
   return r;
 }

@@ -1,6 +1,13 @@
 import { closeSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
-import { hostcalls, processCmdline, processState, removePidFile, waitForExit, writeFileAtomic } from '../system/index.js';
+import {
+  hostcalls,
+  processCmdline,
+  processState,
+  removePidFile,
+  waitForExit,
+  writeFileAtomic,
+} from '../system/index.js';
 
 /**
  * The fallback supervisor's pid records (no systemd): written by root, when it starts the
@@ -12,7 +19,10 @@ import { hostcalls, processCmdline, processState, removePidFile, waitForExit, wr
  * daemon, the process must run as the owner. Signals go through a pidfd opened before the
  * last check, so the process checked is the process signalled.
  */
-export interface PidRecord { pid: number; startTime: string }
+export interface PidRecord {
+  pid: number;
+  startTime: string;
+}
 
 /** Field 22 (starttime) of /proc/<pid>/stat, or null when the process is gone. */
 export function processStartTime(pid: number): string | null {
@@ -76,7 +86,11 @@ export function recordedProcess(path: string, uid?: number): number | null {
 export function findProcesses(uid: number, match: (argv: readonly string[]) => boolean): PidRecord[] {
   const out: PidRecord[] = [];
   let entries: string[] = [];
-  try { entries = readdirSync('/proc'); } catch { return out; }
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return out;
+  }
   for (const e of entries) {
     if (!/^\d+$/.test(e)) continue;
     const pid = Number(e);
@@ -89,7 +103,10 @@ export function findProcesses(uid: number, match: (argv: readonly string[]) => b
 }
 
 /** The live process `path` records (isRecordedProcess), else one found by `match` (findProcesses), or null. */
-export function supervisedProcess(path: string, o: { uid: number; match?: (argv: readonly string[]) => boolean }): { pid: number; how: 'record' | 'command line' } | null {
+export function supervisedProcess(
+  path: string,
+  o: { uid: number; match?: (argv: readonly string[]) => boolean },
+): { pid: number; how: 'record' | 'command line' } | null {
   const pid = recordedProcess(path, o.uid);
   if (pid !== null) return { pid, how: 'record' };
   const found = o.match ? findProcesses(o.uid, o.match)[0] : undefined;
@@ -100,11 +117,22 @@ export function supervisedProcess(path: string, o: { uid: number; match?: (argv:
 async function stopProcess(rec: PidRecord, uid: number | undefined, graceMs: number): Promise<boolean> {
   if (!isRecordedProcess(rec, uid)) return false;
   let pidfd: number;
-  try { pidfd = hostcalls().pidfdOpen(rec.pid); } catch { return false; }
+  try {
+    pidfd = hostcalls().pidfdOpen(rec.pid);
+  } catch {
+    return false;
+  }
   try {
     // Checked again now that the pidfd pins the process: a pid reused in between fails here.
     if (!isRecordedProcess(rec, uid)) return false;
-    const send = (sig: number) => { try { hostcalls().pidfdSendSignal(pidfd, sig); return true; } catch { return false; } };
+    const send = (sig: number) => {
+      try {
+        hostcalls().pidfdSendSignal(pidfd, sig);
+        return true;
+      } catch {
+        return false;
+      }
+    };
     if (!send(constants.signals.SIGTERM)) return false;
     const stillRecorded = () => isRecordedProcess(rec);
     if (!(await waitForExit(rec.pid, graceMs, { alive: stillRecorded }))) send(constants.signals.SIGKILL);
@@ -121,13 +149,17 @@ async function stopProcess(rec: PidRecord, uid: number | undefined, graceMs: num
  * record, `match` finds the processes to stop by command line among `uid`'s (findProcesses).
  * The record is removed either way. True if a process was signalled.
  */
-export async function stopRecordedProcess(path: string, o: { uid?: number; graceMs?: number; match?: (argv: readonly string[]) => boolean } = {}): Promise<boolean> {
+export async function stopRecordedProcess(
+  path: string,
+  o: { uid?: number; graceMs?: number; match?: (argv: readonly string[]) => boolean } = {},
+): Promise<boolean> {
   const rec = readPidRecord(path);
   const grace = o.graceMs ?? 10_000;
   let signalled = false;
   if (rec && isRecordedProcess(rec, o.uid)) signalled = await stopProcess(rec, o.uid, grace);
   else if (o.match && o.uid !== undefined) {
-    for (const found of findProcesses(o.uid, o.match)) signalled = (await stopProcess(found, o.uid, grace)) || signalled;
+    for (const found of findProcesses(o.uid, o.match))
+      signalled = (await stopProcess(found, o.uid, grace)) || signalled;
   }
   removePidFile(path);
   return signalled;

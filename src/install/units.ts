@@ -39,8 +39,20 @@ export const FIXED_PATH = ROOT_TOOL_PATH;
  * - SETUID, SETGID, SYS_CHROOT: the jailer drops to the owner in its chroot; apt drops to _apt.
  */
 export const HELPER_CAPABILITIES = [
-  'CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_SYS_ADMIN', 'CAP_SYS_PTRACE', 'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID',
-  'CAP_KILL', 'CAP_MKNOD', 'CAP_SETUID', 'CAP_SETGID', 'CAP_SYS_CHROOT',
+  'CAP_NET_ADMIN',
+  'CAP_NET_RAW',
+  'CAP_SYS_ADMIN',
+  'CAP_SYS_PTRACE',
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_DAC_READ_SEARCH',
+  'CAP_FOWNER',
+  'CAP_FSETID',
+  'CAP_KILL',
+  'CAP_MKNOD',
+  'CAP_SETUID',
+  'CAP_SETGID',
+  'CAP_SYS_CHROOT',
 ] as const;
 
 /**
@@ -72,7 +84,16 @@ export function commonParent(a: string, b: string): string {
 export const HELPER_NAMESPACES = ['mnt', 'pid'] as const;
 
 /** System call groups neither service nor anything it starts (Node, ip, nft, the jailer, Firecracker, QEMU, mmdebstrap) uses. */
-export const DENIED_SYSCALL_GROUPS = ['@clock', '@cpu-emulation', '@debug', '@module', '@obsolete', '@raw-io', '@reboot', '@swap'] as const;
+export const DENIED_SYSCALL_GROUPS = [
+  '@clock',
+  '@cpu-emulation',
+  '@debug',
+  '@module',
+  '@obsolete',
+  '@raw-io',
+  '@reboot',
+  '@swap',
+] as const;
 
 /** Hardening common to both units. */
 function sandbox(): string[] {
@@ -168,7 +189,9 @@ export function renderHelperUnit(i: UnitInput): string {
     // "-": a directory that does not exist (yet) is no error. Each is a mount of its own in
     // the service's namespace, so link(2) between two of them fails with EXDEV: a file
     // hard-linked into a jail must live in the same one as the jail.
-    `ReadWritePaths=${helperWritablePaths().map((p) => `-${p}`).join(' ')}`,
+    `ReadWritePaths=${helperWritablePaths()
+      .map((p) => `-${p}`)
+      .join(' ')}`,
     'ProtectHome=yes',
     'PrivateTmp=yes',
     `RestrictNamespaces=${HELPER_NAMESPACES.join(' ')}`,

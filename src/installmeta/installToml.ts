@@ -39,6 +39,7 @@ export function renderInstallToml(r: InstallRecord): string {
 
 export function parseInstallToml(text: string): InstallRecord {
   const v = parse(text) as unknown as InstallRecord;
-  if (typeof v.owner !== 'string' || typeof v.owner_uid !== 'number' || typeof v.prefix !== 'string') throw new Error('install.toml lacks owner, owner_uid or prefix');
+  if (typeof v.owner !== 'string' || typeof v.owner_uid !== 'number' || typeof v.prefix !== 'string')
+    throw new Error('install.toml lacks owner, owner_uid or prefix');
   return v;
 }

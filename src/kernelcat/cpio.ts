@@ -19,8 +19,16 @@ export function writeCpio(entries: readonly CpioEntry[]): Buffer {
   const push = (name: string, mode: number, data: Buffer, rdev = { major: 0, minor: 0 }) => {
     const nameBuf = Buffer.from(`${name}\0`);
     // Fields: ino mode uid gid nlink mtime filesize devmajor devminor rdevmajor rdevminor namesize check
-    const header = '070701' + [ino++, mode, 0, 0, 1, 0, data.length, 0, 0, rdev.major, rdev.minor, nameBuf.length, 0].map(hex8).join('');
-    parts.push(Buffer.from(header), nameBuf, Buffer.alloc(pad4(110 + nameBuf.length)), data, Buffer.alloc(pad4(data.length)));
+    const header =
+      '070701' +
+      [ino++, mode, 0, 0, 1, 0, data.length, 0, 0, rdev.major, rdev.minor, nameBuf.length, 0].map(hex8).join('');
+    parts.push(
+      Buffer.from(header),
+      nameBuf,
+      Buffer.alloc(pad4(110 + nameBuf.length)),
+      data,
+      Buffer.alloc(pad4(data.length)),
+    );
   };
   for (const e of entries) push(e.path, e.mode, e.data ?? Buffer.alloc(0), e.rdev);
   push('TRAILER!!!', 0, Buffer.alloc(0));

@@ -1,4 +1,10 @@
-export { KERNEL_CATALOG, KERNEL_CATALOG_VERSION, DEFAULT_KERNEL_NAME, findKernelEntry, type KernelCatalogEntry } from './catalog.js';
+export {
+  KERNEL_CATALOG,
+  KERNEL_CATALOG_VERSION,
+  DEFAULT_KERNEL_NAME,
+  findKernelEntry,
+  type KernelCatalogEntry,
+} from './catalog.js';
 export { pullDebianKernel, kernelPackageFromDepends } from './kernelPuller.js';
 export { buildInitramfs } from './initramfsBuilder.js';
 export { renderInitScript } from './initScript.js';

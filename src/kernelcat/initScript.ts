@@ -18,7 +18,12 @@
  * sshd never spends a second generating one under emulation.
  */
 export function renderInitScript(modulePaths: readonly string[]): string {
-  const insmods = modulePaths.map((p) => `insmod /lib/modules/${p.split('/').pop()} 2>/dev/null || echo "init: insmod ${p.split('/').pop()} failed"`).join('\n');
+  const insmods = modulePaths
+    .map(
+      (p) =>
+        `insmod /lib/modules/${p.split('/').pop()} 2>/dev/null || echo "init: insmod ${p.split('/').pop()} failed"`,
+    )
+    .join('\n');
   return `#!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc

@@ -38,8 +38,13 @@ export async function buildInitramfs(i: InitramfsInput): Promise<{ modules: stri
     // Newer kernels compress modules; busybox insmod wants them plain. Decompress next to
     // the original inside the scratch tree (the runner's stdout is text, not bytes).
     let plain = file;
-    if (name.endsWith('.xz')) { await i.runner.run(['xz', '-d', '-k', '-f', file]); plain = file.slice(0, -3); }
-    else if (name.endsWith('.zst')) { await i.runner.run(['zstd', '-d', '-q', '-f', file, '-o', file.slice(0, -4)]); plain = file.slice(0, -4); }
+    if (name.endsWith('.xz')) {
+      await i.runner.run(['xz', '-d', '-k', '-f', file]);
+      plain = file.slice(0, -3);
+    } else if (name.endsWith('.zst')) {
+      await i.runner.run(['zstd', '-d', '-q', '-f', file, '-o', file.slice(0, -4)]);
+      plain = file.slice(0, -4);
+    }
     const data = readFileSync(plain);
     entries.push({ path: `lib/modules/${name.replace(/\.(xz|zst)$/, '')}`, mode: S_IFREG | 0o644, data });
   }

@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { BangerError, type Kernel } from '../model/index.js';
 import type { HostRunner } from '../system/index.js';
@@ -31,23 +40,35 @@ export function kernelPackageFromDepends(dependsOutput: string): string | null {
  */
 export async function pullDebianKernel(i: PullKernelInput): Promise<Omit<Kernel, 'id' | 'createdAt'>> {
   const busybox = i.busybox ?? '/bin/busybox';
-  if (!existsSync(busybox)) throw new BangerError('operation_failed', `${busybox} not found: the initramfs needs a static busybox`, { hint: 'apt-get install busybox-static' });
+  if (!existsSync(busybox))
+    throw new BangerError('operation_failed', `${busybox} not found: the initramfs needs a static busybox`, {
+      hint: 'apt-get install busybox-static',
+    });
   mkdirSync(i.scratchParent, { recursive: true });
   const scratch = mkdtempSync(join(i.scratchParent, '.pull-'));
   try {
     i.progress?.('resolving', i.entry.source.package);
-    const deps = await i.runner.run(['apt-cache', 'depends', '--important', i.entry.source.package], { signal: i.signal, allowFailure: true });
+    const deps = await i.runner.run(['apt-cache', 'depends', '--important', i.entry.source.package], {
+      signal: i.signal,
+      allowFailure: true,
+    });
     const pkg = kernelPackageFromDepends(deps.stdout);
     if (!pkg) {
-      throw new BangerError('operation_failed', `cannot resolve ${i.entry.source.package} to a kernel package on this host's mirror`, {
-        hint: 'run `apt-get update` (as root) so apt knows the current kernel packages',
-      });
+      throw new BangerError(
+        'operation_failed',
+        `cannot resolve ${i.entry.source.package} to a kernel package on this host's mirror`,
+        {
+          hint: 'run `apt-get update` (as root) so apt knows the current kernel packages',
+        },
+      );
     }
     i.progress?.('downloading', pkg);
     await i.runner.run(['apt-get', 'download', '-q', pkg], { cwd: scratch, timeoutMs: 600_000, signal: i.signal });
     const deb = readdirSync(scratch).find((f) => f.endsWith('.deb'));
     if (!deb) throw new BangerError('operation_failed', `apt-get download ${pkg} produced no package`);
-    const sha256 = createHash('sha256').update(readFileSync(join(scratch, deb))).digest('hex');
+    const sha256 = createHash('sha256')
+      .update(readFileSync(join(scratch, deb)))
+      .digest('hex');
     i.progress?.('extracting', deb);
     const tree = join(scratch, 'tree');
     await i.runner.run(['dpkg-deb', '-x', join(scratch, deb), tree], { signal: i.signal, timeoutMs: 300_000 });

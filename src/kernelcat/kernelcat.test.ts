@@ -20,8 +20,18 @@ kernel/drivers/char/hw_random/virtio-rng.ko: kernel/drivers/virtio/virtio.ko ker
 
 test('modules are ordered dependencies first, each once', () => {
   const order = orderModules(parseModulesDep(DEP), ['virtio_mmio', 'virtio_blk', 'virtio_net', 'virtio_rng']);
-  assert.deepEqual(order.map(moduleName), ['virtio_ring', 'virtio', 'virtio_mmio', 'virtio_blk', 'failover', 'net_failover', 'virtio_net', 'virtio_rng']);
-  for (const [i, path] of order.entries()) for (const d of parseModulesDep(DEP).get(path)!) assert.ok(order.indexOf(d) < i, `${d} before ${path}`);
+  assert.deepEqual(order.map(moduleName), [
+    'virtio_ring',
+    'virtio',
+    'virtio_mmio',
+    'virtio_blk',
+    'failover',
+    'net_failover',
+    'virtio_net',
+    'virtio_rng',
+  ]);
+  for (const [i, path] of order.entries())
+    for (const d of parseModulesDep(DEP).get(path)!) assert.ok(order.indexOf(d) < i, `${d} before ${path}`);
   assert.throws(() => orderModules(parseModulesDep(DEP), ['vsock']), /has no module vsock/);
   assert.equal(moduleName('kernel/x/virtio-rng.ko.xz'), 'virtio_rng');
 });
@@ -30,7 +40,8 @@ test('init script loads modules in order and reads the banger.* command line', (
   const s = renderInitScript(['kernel/drivers/virtio/virtio_ring.ko', 'kernel/drivers/virtio/virtio.ko']);
   assert.ok(s.startsWith('#!/bin/busybox sh\n'));
   assert.ok(s.indexOf('insmod /lib/modules/virtio_ring.ko') < s.indexOf('insmod /lib/modules/virtio.ko'));
-  for (const k of ['banger.hostname=', 'banger.ip=', 'banger.gw=', 'banger.dns=', 'switch_root /newroot /sbin/init']) assert.ok(s.includes(k), k);
+  for (const k of ['banger.hostname=', 'banger.ip=', 'banger.gw=', 'banger.dns=', 'switch_root /newroot /sbin/init'])
+    assert.ok(s.includes(k), k);
 });
 
 test('cpio archives unpack with GNU cpio to the same tree', () => {
@@ -46,7 +57,12 @@ test('cpio archives unpack with GNU cpio to the same tree', () => {
     execFileSync('cpio', ['-idm', '--quiet', '-F', join(dir, 'a.cpio')], { cwd: dir });
     assert.equal(readFileSync(join(dir, 'init'), 'utf8'), '#!/bin/sh\necho hi\n');
     assert.equal(readFileSync(join(dir, 'odd'), 'utf8'), 'x');
-    assert.equal(execFileSync('readlink', [join(dir, 'bin', 'sh')]).toString().trim(), 'busybox');
+    assert.equal(
+      execFileSync('readlink', [join(dir, 'bin', 'sh')])
+        .toString()
+        .trim(),
+      'busybox',
+    );
     assert.equal(archive.length % 4, 0);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -15,7 +15,9 @@ export function parseDuration(input: string): number {
   while (re.lastIndex < s.length) {
     const m = re.exec(s);
     if (!m) {
-      throw new DurationParseError(`"${input}" is not a duration; use e.g. 10s, 2h30m, 24h or 0 (units: ms, s, m, h, d)`);
+      throw new DurationParseError(
+        `"${input}" is not a duration; use e.g. 10s, 2h30m, 24h or 0 (units: ms, s, m, h, d)`,
+      );
     }
     total += Number(m[1]) * UNIT_MS[m[2]!]!;
     matched++;
@@ -31,9 +33,16 @@ export function formatDuration(ms: number): string {
   if (ms < 60_000) return `${Math.round(ms / 100) / 10}s`;
   let rest = Math.round(ms / 1000);
   let out = '';
-  for (const [unit, secs] of [['h', 3600], ['m', 60], ['s', 1]] as const) {
+  for (const [unit, secs] of [
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
     const n = Math.floor(rest / secs);
-    if (n > 0) { out += `${n}${unit}`; rest -= n * secs; }
+    if (n > 0) {
+      out += `${n}${unit}`;
+      rest -= n * secs;
+    }
   }
   return out;
 }

@@ -9,12 +9,18 @@ export const EXIT_CODES = {
   failure: { code: 1, meaning: 'the operation failed (operation_failed, or an unexpected error)' },
   usage: { code: 2, meaning: 'bad command line or invalid parameters (bad_request)' },
   not_found: { code: 3, meaning: 'the named VM, image, kernel or file does not exist (not_found)' },
-  conflict: { code: 4, meaning: 'the thing already exists or is in a state that forbids this (already_exists, conflict)' },
+  conflict: {
+    code: 4,
+    meaning: 'the thing already exists or is in a state that forbids this (already_exists, conflict)',
+  },
   not_running: { code: 5, meaning: 'the VM must be running for this (not_running)' },
   daemon_unavailable: { code: 6, meaning: 'bangerd could not be reached or started' },
   config_invalid: { code: 7, meaning: 'the config file is invalid (unknown key, bad value, TOML syntax)' },
   unauthorized: { code: 8, meaning: 'permission denied (unauthorized, or root needed)' },
-  protocol_mismatch: { code: 9, meaning: 'CLI and daemon speak different protocol versions (bad_version, unknown_method)' },
+  protocol_mismatch: {
+    code: 9,
+    meaning: 'CLI and daemon speak different protocol versions (bad_version, unknown_method)',
+  },
   doctor_failed: { code: 10, meaning: '`banger doctor` found at least one FAIL' },
   interrupted: { code: 130, meaning: 'interrupted by Ctrl-C (SIGINT)' },
 } as const;

@@ -1,9 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  vmNameProblem, parseSize, formatSize, parseDuration, formatDuration, GIB, MIB,
-  resolveVmDefaults, vmSpecProblem, BUILTIN_VM_DEFAULTS, formatBytesIec, exitReasonOf,
-  EXIT_CODES, RPC_ERROR_CODES,
+  vmNameProblem,
+  parseSize,
+  formatSize,
+  parseDuration,
+  formatDuration,
+  GIB,
+  MIB,
+  resolveVmDefaults,
+  vmSpecProblem,
+  BUILTIN_VM_DEFAULTS,
+  formatBytesIec,
+  exitReasonOf,
+  EXIT_CODES,
+  RPC_ERROR_CODES,
 } from './index.js';
 
 test('vm names: valid DNS labels pass', () => {

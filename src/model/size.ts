@@ -9,8 +9,20 @@ export const GIB = 1024 * MIB;
 export const TIB = 1024 * GIB;
 
 const UNITS: Record<string, number> = {
-  '': MIB, b: 1, k: KIB, kb: KIB, kib: KIB, m: MIB, mb: MIB, mib: MIB,
-  g: GIB, gb: GIB, gib: GIB, t: TIB, tb: TIB, tib: TIB,
+  '': MIB,
+  b: 1,
+  k: KIB,
+  kb: KIB,
+  kib: KIB,
+  m: MIB,
+  mb: MIB,
+  mib: MIB,
+  g: GIB,
+  gb: GIB,
+  gib: GIB,
+  t: TIB,
+  tb: TIB,
+  tib: TIB,
 };
 
 export class SizeParseError extends Error {}
@@ -22,9 +34,13 @@ export function parseSize(input: string | number): number {
     return checkedBytes(input * MIB, String(input));
   }
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(input);
-  if (!m) throw new SizeParseError(`"${input}" is not a size; use a number with an optional unit, e.g. 512M, 8G or 2048 (MiB)`);
+  if (!m)
+    throw new SizeParseError(
+      `"${input}" is not a size; use a number with an optional unit, e.g. 512M, 8G or 2048 (MiB)`,
+    );
   const unit = UNITS[m[2]!.toLowerCase()];
-  if (unit === undefined) throw new SizeParseError(`"${input}" has an unknown unit "${m[2]}"; use K, M, G or T (powers of 1024)`);
+  if (unit === undefined)
+    throw new SizeParseError(`"${input}" has an unknown unit "${m[2]}"; use K, M, G or T (powers of 1024)`);
   return checkedBytes(Number(m[1]) * unit, input);
 }
 
@@ -36,7 +52,12 @@ function checkedBytes(bytes: number, shown: string): number {
 
 /** Formats bytes compactly with the largest unit that keeps at most one decimal: "8G", "1.5G", "512M". */
 export function formatSize(bytes: number): string {
-  for (const [suffix, unit] of [['T', TIB], ['G', GIB], ['M', MIB], ['K', KIB]] as const) {
+  for (const [suffix, unit] of [
+    ['T', TIB],
+    ['G', GIB],
+    ['M', MIB],
+    ['K', KIB],
+  ] as const) {
     if (bytes >= unit) {
       const v = bytes / unit;
       return (Number.isInteger(v) ? String(v) : String(Math.round(v * 10) / 10)) + suffix;
@@ -47,7 +68,12 @@ export function formatSize(bytes: number): string {
 
 /** Formats bytes as a human figure with IEC units: "1.2 GiB". */
 export function formatBytesIec(bytes: number): string {
-  for (const [suffix, unit] of [['TiB', TIB], ['GiB', GIB], ['MiB', MIB], ['KiB', KIB]] as const) {
+  for (const [suffix, unit] of [
+    ['TiB', TIB],
+    ['GiB', GIB],
+    ['MiB', MIB],
+    ['KiB', KIB],
+  ] as const) {
     if (bytes >= unit) return `${(bytes / unit).toFixed(1).replace(/\.0$/, '')} ${suffix}`;
   }
   return `${bytes} B`;

@@ -53,27 +53,37 @@ export function resolveVmDefaults(configured: ConfiguredVmDefaults, host: HostRe
   if (configured.vcpu !== undefined) vcpu = fromConfig(configured.vcpu);
   else {
     const h = vcpuHeuristic(host);
-    vcpu = h !== null
-      ? { value: h, source: 'host', reason: `host has ${host.cpus} CPUs: cpus/4 capped at 4` }
-      : builtIn(BUILTIN_VM_DEFAULTS.vcpu, `host has ${host.cpus} CPUs, too few for the cpus/4 heuristic`);
+    vcpu =
+      h !== null
+        ? { value: h, source: 'host', reason: `host has ${host.cpus} CPUs: cpus/4 capped at 4` }
+        : builtIn(BUILTIN_VM_DEFAULTS.vcpu, `host has ${host.cpus} CPUs, too few for the cpus/4 heuristic`);
   }
 
   let memoryMib: Resolved<number>;
   if (configured.memoryMib !== undefined) memoryMib = fromConfig(configured.memoryMib);
   else {
     const h = memoryHeuristicMib(host);
-    memoryMib = h !== null
-      ? { value: h, source: 'host', reason: `host has ${Math.round(host.memoryBytes / GIB)} GiB RAM: RAM/8 capped at 8 GiB` }
-      : builtIn(BUILTIN_VM_DEFAULTS.memoryMib, 'host RAM too small for the RAM/8 heuristic');
+    memoryMib =
+      h !== null
+        ? {
+            value: h,
+            source: 'host',
+            reason: `host has ${Math.round(host.memoryBytes / GIB)} GiB RAM: RAM/8 capped at 8 GiB`,
+          }
+        : builtIn(BUILTIN_VM_DEFAULTS.memoryMib, 'host RAM too small for the RAM/8 heuristic');
   }
 
   return {
     vcpu,
     memoryMib,
-    diskSizeBytes: configured.diskSizeBytes !== undefined
-      ? fromConfig(configured.diskSizeBytes) : builtIn(BUILTIN_VM_DEFAULTS.diskSizeBytes, 'built-in default'),
-    systemOverlaySizeBytes: configured.systemOverlaySizeBytes !== undefined
-      ? fromConfig(configured.systemOverlaySizeBytes) : builtIn(BUILTIN_VM_DEFAULTS.systemOverlaySizeBytes, 'built-in default'),
+    diskSizeBytes:
+      configured.diskSizeBytes !== undefined
+        ? fromConfig(configured.diskSizeBytes)
+        : builtIn(BUILTIN_VM_DEFAULTS.diskSizeBytes, 'built-in default'),
+    systemOverlaySizeBytes:
+      configured.systemOverlaySizeBytes !== undefined
+        ? fromConfig(configured.systemOverlaySizeBytes)
+        : builtIn(BUILTIN_VM_DEFAULTS.systemOverlaySizeBytes, 'built-in default'),
   };
 }
 
@@ -88,8 +98,10 @@ export function specOf(resolved: ResolvedVmDefaults): VmSpec {
 
 /** Limits a spec must respect; returns a sentence naming the offending field, or null. */
 export function vmSpecProblem(spec: VmSpec): string | null {
-  if (!Number.isInteger(spec.vcpu) || spec.vcpu < 1 || spec.vcpu > 32) return `vcpu must be a whole number from 1 to 32 (got ${spec.vcpu})`;
-  if (!Number.isInteger(spec.memoryMib) || spec.memoryMib < 128) return `memory must be at least 128 MiB (got ${spec.memoryMib} MiB)`;
+  if (!Number.isInteger(spec.vcpu) || spec.vcpu < 1 || spec.vcpu > 32)
+    return `vcpu must be a whole number from 1 to 32 (got ${spec.vcpu})`;
+  if (!Number.isInteger(spec.memoryMib) || spec.memoryMib < 128)
+    return `memory must be at least 128 MiB (got ${spec.memoryMib} MiB)`;
   if (spec.diskSizeBytes < 256 * MIB) return 'disk size must be at least 256M';
   if (spec.systemOverlaySizeBytes < 256 * MIB) return 'system overlay size must be at least 256M';
   return null;

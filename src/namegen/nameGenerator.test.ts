@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { generateVmName, WORD_LISTS, isValidVmName } from './nameGenerator.js';
 
 test('every adjective-noun pair is a valid, hostname-safe VM name', () => {
-  for (const a of WORD_LISTS.adjectives) for (const n of WORD_LISTS.nouns) assert.ok(isValidVmName(`${a}-${n}`), `${a}-${n}`);
+  for (const a of WORD_LISTS.adjectives)
+    for (const n of WORD_LISTS.nouns) assert.ok(isValidVmName(`${a}-${n}`), `${a}-${n}`);
 });
 
 test('generated names avoid taken ones', () => {
@@ -18,7 +19,13 @@ test('generated names avoid taken ones', () => {
 
 test('when every plain name is taken a numeric suffix keeps it terminating', () => {
   let calls = 0;
-  const name = generateVmName((n) => { calls++; return !/-\d+$/.test(n); }, () => 0);
+  const name = generateVmName(
+    (n) => {
+      calls++;
+      return !/-\d+$/.test(n);
+    },
+    () => 0,
+  );
   assert.equal(name, 'amber-badger-2');
   assert.ok(calls > 64);
 });

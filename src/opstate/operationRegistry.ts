@@ -20,11 +20,18 @@ export function newOpId(): string {
 }
 
 export class Operation {
-  constructor(private readonly info: OperationInfo, private readonly onDone: (op: Operation) => void) {}
+  constructor(
+    private readonly info: OperationInfo,
+    private readonly onDone: (op: Operation) => void,
+  ) {}
 
-  get id(): string { return this.info.id; }
+  get id(): string {
+    return this.info.id;
+  }
 
-  setStage(stage: string): void { this.info.stage = stage; }
+  setStage(stage: string): void {
+    this.info.stage = stage;
+  }
 
   finish(error?: string): void {
     if (this.info.doneAt) return;
@@ -33,18 +40,31 @@ export class Operation {
     this.onDone(this);
   }
 
-  snapshot(): OperationInfo { return { ...this.info }; }
+  snapshot(): OperationInfo {
+    return { ...this.info };
+  }
 }
 
 export class OperationRegistry {
   private readonly inFlight = new Map<string, Operation>();
   private readonly finished: OperationInfo[] = [];
 
-  constructor(private readonly keepFinished = 50, private readonly now: () => Date = () => new Date()) {}
+  constructor(
+    private readonly keepFinished = 50,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
 
   begin(kind: string, opts: { id?: string; vm?: string | null } = {}): Operation {
     const op = new Operation(
-      { id: opts.id ?? newOpId(), kind, vm: opts.vm ?? null, stage: null, startedAt: this.now().toISOString(), doneAt: null, error: null },
+      {
+        id: opts.id ?? newOpId(),
+        kind,
+        vm: opts.vm ?? null,
+        stage: null,
+        startedAt: this.now().toISOString(),
+        doneAt: null,
+        error: null,
+      },
       (done) => {
         this.inFlight.delete(done.id);
         this.finished.push(done.snapshot());

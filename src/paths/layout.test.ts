@@ -4,8 +4,15 @@ import { mkdtempSync, symlinkSync, mkdirSync, statSync, chmodSync, rmSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  userLayout, systemLayout, allSocketPaths, overlongSocketPaths, MAX_SOCKET_PATH_BYTES, vmFiles,
-  ensurePrivateDir, resolveMode, resolveLayout,
+  userLayout,
+  systemLayout,
+  allSocketPaths,
+  overlongSocketPaths,
+  MAX_SOCKET_PATH_BYTES,
+  vmFiles,
+  ensurePrivateDir,
+  resolveMode,
+  resolveLayout,
 } from './index.js';
 
 test('user layout follows XDG and falls back to HOME', () => {
@@ -14,7 +21,11 @@ test('user layout follows XDG and falls back to HOME', () => {
   assert.equal(l.dbFile, '/home/ann/.local/state/banger/state.db');
   assert.equal(l.ociBlobsDir, '/home/ann/.cache/banger/oci/blobs/sha256');
   assert.equal(l.runtimeDir, '/tmp/banger-runtime-1000');
-  const x = userLayout({ home: '/home/ann', uid: 1000, env: { XDG_RUNTIME_DIR: '/run/user/1000', XDG_STATE_HOME: '/s', XDG_CONFIG_HOME: 'relative' } });
+  const x = userLayout({
+    home: '/home/ann',
+    uid: 1000,
+    env: { XDG_RUNTIME_DIR: '/run/user/1000', XDG_STATE_HOME: '/s', XDG_CONFIG_HOME: 'relative' },
+  });
   assert.equal(x.daemonSocket, '/run/user/1000/banger/bangerd.sock');
   assert.equal(x.stateDir, '/s/banger');
   assert.equal(x.configDir, '/home/ann/.config/banger', 'relative XDG values are ignored');

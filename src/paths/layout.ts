@@ -94,11 +94,19 @@ export function userLayout({ home, uid, env }: UserLayoutInput): Layout {
   const configDir = join(xdg(env, 'XDG_CONFIG_HOME', join(home, '.config')), 'banger');
   const stateDir = join(xdg(env, 'XDG_STATE_HOME', join(home, '.local', 'state')), 'banger');
   const cacheDir = join(xdg(env, 'XDG_CACHE_HOME', join(home, '.cache')), 'banger');
-  const runtimeBase = env.XDG_RUNTIME_DIR && env.XDG_RUNTIME_DIR.startsWith('/') ? join(env.XDG_RUNTIME_DIR, 'banger') : `/tmp/banger-runtime-${uid}`;
+  const runtimeBase =
+    env.XDG_RUNTIME_DIR && env.XDG_RUNTIME_DIR.startsWith('/')
+      ? join(env.XDG_RUNTIME_DIR, 'banger')
+      : `/tmp/banger-runtime-${uid}`;
   // User mode has no boundary (a root daemon is its own owner): root's areas sit inside the owner's.
   return assemble('user', {
-    configDir, stateDir, cacheDir, runtimeDir: runtimeBase, rootHelperRuntimeDir: runtimeBase,
-    rootStateDir: join(stateDir, 'root'), rootCacheDir: join(cacheDir, 'root'),
+    configDir,
+    stateDir,
+    cacheDir,
+    runtimeDir: runtimeBase,
+    rootHelperRuntimeDir: runtimeBase,
+    rootStateDir: join(stateDir, 'root'),
+    rootCacheDir: join(cacheDir, 'root'),
   });
 }
 
@@ -115,8 +123,13 @@ export function systemLayout(): Layout {
 }
 
 interface Roots {
-  configDir: string; stateDir: string; cacheDir: string; runtimeDir: string; rootHelperRuntimeDir: string;
-  rootStateDir: string; rootCacheDir: string;
+  configDir: string;
+  stateDir: string;
+  cacheDir: string;
+  runtimeDir: string;
+  rootHelperRuntimeDir: string;
+  rootStateDir: string;
+  rootCacheDir: string;
 }
 
 function assemble(mode: Mode, r: Roots): Layout {
@@ -177,7 +190,14 @@ export function vmFiles(layout: Layout, vmId: string): VmFiles {
 /** Every unix socket path a layout can produce, with the longest VM id. */
 export function allSocketPaths(layout: Layout): string[] {
   const vm = vmFiles(layout, LONGEST_VM_ID);
-  return [layout.daemonSocket, layout.rootHelperSocket, vm.qmpSocket, vm.agentSocket, vm.firecrackerApiSocket, vm.vsockSocket];
+  return [
+    layout.daemonSocket,
+    layout.rootHelperSocket,
+    vm.qmpSocket,
+    vm.agentSocket,
+    vm.firecrackerApiSocket,
+    vm.vsockSocket,
+  ];
 }
 
 /** Socket paths of this layout that would not fit in sun_path. */
@@ -186,7 +206,8 @@ export function overlongSocketPaths(layout: Layout): string[] {
 }
 
 /** Marker lines around banger's Include in ~/.ssh/config (written by `ssh-config --install`). */
-export const SSH_CONFIG_BEGIN_MARKER = '# >>> banger ssh-config (managed by banger; remove with `banger ssh-config --uninstall`) >>>';
+export const SSH_CONFIG_BEGIN_MARKER =
+  '# >>> banger ssh-config (managed by banger; remove with `banger ssh-config --uninstall`) >>>';
 export const SSH_CONFIG_END_MARKER = '# <<< banger ssh-config <<<';
 
 /** Where the QEMU accelerator boot-probe verdict is remembered per host. */

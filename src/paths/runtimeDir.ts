@@ -21,12 +21,18 @@ export function ensurePrivateDir(path: string, uid: number): void {
     });
   }
   if (!st.isDirectory()) {
-    throw new BangerError('conflict', `runtime directory ${path} exists but is not a directory`, { hint: `remove ${path} and try again` });
+    throw new BangerError('conflict', `runtime directory ${path} exists but is not a directory`, {
+      hint: `remove ${path} and try again`,
+    });
   }
   if (st.uid !== uid) {
-    throw new BangerError('unauthorized', `runtime directory ${path} is owned by uid ${st.uid}, not by you (uid ${uid})`, {
-      hint: `remove ${path} or set XDG_RUNTIME_DIR to a directory you own`,
-    });
+    throw new BangerError(
+      'unauthorized',
+      `runtime directory ${path} is owned by uid ${st.uid}, not by you (uid ${uid})`,
+      {
+        hint: `remove ${path} or set XDG_RUNTIME_DIR to a directory you own`,
+      },
+    );
   }
   if ((st.mode & 0o777) !== 0o700) chmodSync(path, 0o700);
 }

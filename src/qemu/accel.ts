@@ -14,7 +14,9 @@ export interface AccelFacts {
   remembered: 'usable' | 'unusable' | null;
 }
 
-export type AccelDecision = { accel: Accel; reason: string; needsProbe: false } | { accel: null; reason: string; needsProbe: true };
+export type AccelDecision =
+  | { accel: Accel; reason: string; needsProbe: false }
+  | { accel: null; reason: string; needsProbe: true };
 
 export function decideAccel(setting: 'auto' | 'kvm' | 'tcg', f: AccelFacts): AccelDecision {
   if (setting === 'tcg') return { accel: 'tcg', reason: 'accel = "tcg" in config', needsProbe: false };
@@ -22,18 +24,26 @@ export function decideAccel(setting: 'auto' | 'kvm' | 'tcg', f: AccelFacts): Acc
   // The same verdict Firecracker's selection uses: inaccessible, paravirtual or a failed probe.
   const kvm = kvmVerdict(f);
   if (!kvm.usable) return { accel: 'tcg', reason: kvm.reason, needsProbe: false };
-  if (f.remembered === 'usable') return { accel: 'kvm', reason: 'KVM booted a probe guest on this host', needsProbe: false };
+  if (f.remembered === 'usable')
+    return { accel: 'kvm', reason: 'KVM booted a probe guest on this host', needsProbe: false };
   return { accel: null, reason: 'KVM present; probing once whether it boots a guest', needsProbe: true };
 }
 
 export function readAccelFacts(probeFile: string): AccelFacts {
   let kvmAccessible = false;
-  try { accessSync('/dev/kvm', constants.R_OK | constants.W_OK); kvmAccessible = true; } catch { /* no kvm */ }
+  try {
+    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
+    kvmAccessible = true;
+  } catch {
+    /* no kvm */
+  }
   let remembered: AccelFacts['remembered'] = null;
   try {
     const v = (JSON.parse(readFileSync(probeFile, 'utf8')) as { kvm?: string }).kvm;
     if (v === 'usable' || v === 'unusable') remembered = v;
-  } catch { /* never probed */ }
+  } catch {
+    /* never probed */
+  }
   return { kvmAccessible, pvm: existsSync('/sys/module/kvm_pvm'), remembered };
 }
 

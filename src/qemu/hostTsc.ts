@@ -23,6 +23,12 @@ export function tscKhzFrom(sources: { tscFreqKhz?: string | null; cpuinfo?: stri
 }
 
 export function hostTscKhz(): number | null {
-  const read = (p: string) => { try { return readFileSync(p, 'utf8'); } catch { return null; } };
+  const read = (p: string) => {
+    try {
+      return readFileSync(p, 'utf8');
+    } catch {
+      return null;
+    }
+  };
   return tscKhzFrom({ tscFreqKhz: read('/sys/devices/system/cpu/cpu0/tsc_freq_khz'), cpuinfo: read('/proc/cpuinfo') });
 }

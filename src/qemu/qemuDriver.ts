@@ -29,7 +29,9 @@ export class QemuDriver implements VmmDriver {
   private binary(): string {
     const bin = this.o.qemuBin ?? which('qemu-system-x86_64');
     if (!bin || !existsSync(bin)) {
-      throw new BangerError('operation_failed', 'qemu-system-x86_64 is not installed', { hint: 'apt-get install qemu-system-x86 qemu-utils (see `banger doctor`)' });
+      throw new BangerError('operation_failed', 'qemu-system-x86_64 is not installed', {
+        hint: 'apt-get install qemu-system-x86 qemu-utils (see `banger doctor`)',
+      });
     }
     return bin;
   }
@@ -43,7 +45,11 @@ export class QemuDriver implements VmmDriver {
       return (this.accel = decision.accel);
     }
     const usable = await this.probeKvm(spec);
-    rememberAccel(this.o.accelProbeFile, usable ? 'usable' : 'unusable', usable ? 'probe guest booted' : 'probe guest did not boot within 15 s');
+    rememberAccel(
+      this.o.accelProbeFile,
+      usable ? 'usable' : 'unusable',
+      usable ? 'probe guest booted' : 'probe guest did not boot within 15 s',
+    );
     this.o.log.info('accelerator probed', { kvm: usable });
     return (this.accel = usable ? 'kvm' : 'tcg');
   }
@@ -53,19 +59,47 @@ export class QemuDriver implements VmmDriver {
     const consoleFile = `${spec.files.runtimeDir}/kvm-probe.console`;
     rmSync(consoleFile, { force: true });
     const proc = this.o.supervisor.start({
-      argv: [this.binary(), '-M', 'microvm,acpi=on', '-accel', 'kvm', '-cpu', 'host', '-m', '256', '-nodefaults', '-no-user-config', '-nographic',
-        '-serial', `file:${consoleFile}`, '-kernel', spec.kernelPath, ...(spec.initrdPath ? ['-initrd', spec.initrdPath] : []), '-append', 'console=ttyS0 banger.probe', '-no-reboot'],
+      argv: [
+        this.binary(),
+        '-M',
+        'microvm,acpi=on',
+        '-accel',
+        'kvm',
+        '-cpu',
+        'host',
+        '-m',
+        '256',
+        '-nodefaults',
+        '-no-user-config',
+        '-nographic',
+        '-serial',
+        `file:${consoleFile}`,
+        '-kernel',
+        spec.kernelPath,
+        ...(spec.initrdPath ? ['-initrd', spec.initrdPath] : []),
+        '-append',
+        'console=ttyS0 banger.probe',
+        '-no-reboot',
+      ],
       logFile: `${spec.files.runtimeDir}/kvm-probe.log`,
     });
     try {
       for (let i = 0; i < 150; i++) {
-        try { if (readFileSync(consoleFile, 'utf8').includes('BANGER_PROBE_OK')) return true; } catch { /* not yet */ }
+        try {
+          if (readFileSync(consoleFile, 'utf8').includes('BANGER_PROBE_OK')) return true;
+        } catch {
+          /* not yet */
+        }
         if (proc.hasExited()) break;
         await sleep(100);
       }
       return false;
     } finally {
-      try { process.kill(proc.pid, 'SIGKILL'); } catch { /* exited */ }
+      try {
+        process.kill(proc.pid, 'SIGKILL');
+      } catch {
+        /* exited */
+      }
       rmSync(consoleFile, { force: true });
     }
   }
@@ -80,13 +114,27 @@ export class QemuDriver implements VmmDriver {
     this.o.log.debug('starting qemu', { argv });
     const proc = this.o.supervisor.start({ argv, logFile: f.vmmLog });
     try {
-      await this.o.supervisor.waitReady(proc, f.vmmLog, async () => {
-        if (!existsSync(f.qmpSocket)) return false;
-        try { (await QmpClient.connect(f.qmpSocket, 1000)).close(); return true; } catch { return false; }
-      }, { timeoutMs: 15_000, what: `qemu for VM ${spec.hostname}`, ...(signal && { signal }) });
+      await this.o.supervisor.waitReady(
+        proc,
+        f.vmmLog,
+        async () => {
+          if (!existsSync(f.qmpSocket)) return false;
+          try {
+            (await QmpClient.connect(f.qmpSocket, 1000)).close();
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        { timeoutMs: 15_000, what: `qemu for VM ${spec.hostname}`, ...(signal && { signal }) },
+      );
     } catch (e) {
       // Whatever went wrong (cancelled, timed out), a VMM we started must not outlive the failure.
-      try { process.kill(proc.pid, 'SIGKILL'); } catch { /* already gone */ }
+      try {
+        process.kill(proc.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
       await waitForExit(proc.pid, 3_000);
       throw e;
     }
@@ -130,11 +178,19 @@ export class QemuDriver implements VmmDriver {
     if (!this.owns(pid, files)) return;
     try {
       const qmp = await QmpClient.connect(files.qmpSocket, 2000);
-      await qmp.execute('quit').catch(() => { /* the connection may close before the reply */ });
+      await qmp.execute('quit').catch(() => {
+        /* the connection may close before the reply */
+      });
       qmp.close();
-    } catch { /* fall through to SIGKILL */ }
+    } catch {
+      /* fall through to SIGKILL */
+    }
     if (!(await waitForExit(pid, 3_000))) {
-      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
       await waitForExit(pid, 3_000);
     }
   }

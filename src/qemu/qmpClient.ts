@@ -13,26 +13,43 @@ export class QmpClient {
   private waiters: Array<(msg: Record<string, unknown>) => void> = [];
 
   private constructor(private readonly socket: Socket) {
-    onLines(socket, MAX_QMP_LINE, (raw) => {
-      const line = raw.trim();
-      if (!line) return;
-      const msg = JSON.parse(line) as Record<string, unknown>;
-      if ('event' in msg) return;
-      this.waiters.shift()?.(msg);
-    }, () => socket.destroy());
-    socket.on('close', () => { for (const w of this.waiters.splice(0)) w({ error: { class: 'Closed', desc: 'QMP connection closed' } }); });
+    onLines(
+      socket,
+      MAX_QMP_LINE,
+      (raw) => {
+        const line = raw.trim();
+        if (!line) return;
+        const msg = JSON.parse(line) as Record<string, unknown>;
+        if ('event' in msg) return;
+        this.waiters.shift()?.(msg);
+      },
+      () => socket.destroy(),
+    );
+    socket.on('close', () => {
+      for (const w of this.waiters.splice(0)) w({ error: { class: 'Closed', desc: 'QMP connection closed' } });
+    });
   }
 
   static async connect(path: string, timeoutMs = 3000): Promise<QmpClient> {
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s = connect(path);
-      const t = setTimeout(() => { s.destroy(); reject(new BangerError('operation_failed', `QMP at ${path} did not answer`)); }, timeoutMs);
-      s.once('connect', () => { clearTimeout(t); resolve(s); });
-      s.once('error', (e) => { clearTimeout(t); reject(new BangerError('operation_failed', `cannot connect to QMP at ${path}: ${e.message}`)); });
+      const t = setTimeout(() => {
+        s.destroy();
+        reject(new BangerError('operation_failed', `QMP at ${path} did not answer`));
+      }, timeoutMs);
+      s.once('connect', () => {
+        clearTimeout(t);
+        resolve(s);
+      });
+      s.once('error', (e) => {
+        clearTimeout(t);
+        reject(new BangerError('operation_failed', `cannot connect to QMP at ${path}: ${e.message}`));
+      });
     });
     const client = new QmpClient(socket);
     const greeting = await client.next();
-    if (!('QMP' in greeting)) throw new BangerError('operation_failed', `unexpected QMP greeting: ${JSON.stringify(greeting)}`);
+    if (!('QMP' in greeting))
+      throw new BangerError('operation_failed', `unexpected QMP greeting: ${JSON.stringify(greeting)}`);
     await client.execute('qmp_capabilities');
     return client;
   }

@@ -5,7 +5,12 @@ import { LineTooLongError, readLine as readFirstLine } from '../framing/index.js
 import type { Logger } from '../log/index.js';
 import { BangerError } from '../model/index.js';
 import { PRIV_METHOD_BY_WIRE, validatingOps, type PrivilegedOps } from '../privops/index.js';
-import { HELPER_MAX_REQUEST, HELPER_PROTOCOL_VERSION, type HelperRequest, type HelperResponse } from './helperProtocol.js';
+import {
+  HELPER_MAX_REQUEST,
+  HELPER_PROTOCOL_VERSION,
+  type HelperRequest,
+  type HelperResponse,
+} from './helperProtocol.js';
 import { peerCredentials, type PeerCred } from './peerCred.js';
 
 export interface RootHelperOptions {
@@ -62,7 +67,9 @@ export class RootHelperServer {
   }
 
   private async serve(s: Socket): Promise<void> {
-    s.on('error', () => { /* the peer went away; nothing to answer */ });
+    s.on('error', () => {
+      /* the peer went away; nothing to answer */
+    });
     // A peer that connects and then sends no request must not hold a connection for ever.
     s.setTimeout(60_000, () => s.destroy());
     let peer: PeerCred;
@@ -70,12 +77,21 @@ export class RootHelperServer {
       peer = (this.o.peer ?? peerCredentials)(s);
     } catch (e) {
       this.o.log.warn('helper: cannot read peer credentials; connection refused', { error: (e as Error).message });
-      this.reply(s, { ok: false, error: { code: 'unauthorized', message: 'the helper cannot identify this connection' } });
+      this.reply(s, {
+        ok: false,
+        error: { code: 'unauthorized', message: 'the helper cannot identify this connection' },
+      });
       return;
     }
     if (peer.uid !== 0 && peer.uid !== this.o.ownerUid) {
       this.o.log.warn('helper: connection refused', { peer_uid: peer.uid, peer_pid: peer.pid });
-      this.reply(s, { ok: false, error: { code: 'unauthorized', message: `uid ${peer.uid} may not use the root helper (only root and the owner, uid ${this.o.ownerUid})` } });
+      this.reply(s, {
+        ok: false,
+        error: {
+          code: 'unauthorized',
+          message: `uid ${peer.uid} may not use the root helper (only root and the owner, uid ${this.o.ownerUid})`,
+        },
+      });
       return;
     }
     const line = await readLine(s, HELPER_MAX_REQUEST).catch((e: Error) => e);
@@ -89,28 +105,59 @@ export class RootHelperServer {
     try {
       req = parseRequest(line);
       const method = PRIV_METHOD_BY_WIRE.get(req.method);
-      if (!method) throw new BangerError('unknown_method', `the root helper has no operation "${req.method}"`, { hint: `known: ${[...PRIV_METHOD_BY_WIRE.keys()].join(', ')}` });
+      if (!method)
+        throw new BangerError('unknown_method', `the root helper has no operation "${req.method}"`, {
+          hint: `known: ${[...PRIV_METHOD_BY_WIRE.keys()].join(', ')}`,
+        });
       const fn = this.ops[method] as (p: unknown, ctx: { opId: string }) => Promise<unknown>;
       const result = await fn(req.params ?? {}, { opId: req.op_id });
-      this.o.log.info('helper request', { op_id: req.op_id, method: req.method, peer_uid: peer.uid, peer_pid: peer.pid, ok: true, ms: Math.round(performance.now() - started) });
+      this.o.log.info('helper request', {
+        op_id: req.op_id,
+        method: req.method,
+        peer_uid: peer.uid,
+        peer_pid: peer.pid,
+        ok: true,
+        ms: Math.round(performance.now() - started),
+      });
       this.reply(s, { ok: true, result: result ?? null });
     } catch (e) {
       const err = e instanceof BangerError ? e : new BangerError('operation_failed', (e as Error).message);
-      this.o.log.warn('helper request', { op_id: req?.op_id ?? null, method: req?.method ?? null, peer_uid: peer.uid, peer_pid: peer.pid, ok: false, code: err.code, error: err.message });
-      this.reply(s, { ok: false, error: { code: err.code, message: err.message, ...(err.hint && { hint: err.hint }) } });
+      this.o.log.warn('helper request', {
+        op_id: req?.op_id ?? null,
+        method: req?.method ?? null,
+        peer_uid: peer.uid,
+        peer_pid: peer.pid,
+        ok: false,
+        code: err.code,
+        error: err.message,
+      });
+      this.reply(s, {
+        ok: false,
+        error: { code: err.code, message: err.message, ...(err.hint && { hint: err.hint }) },
+      });
     }
   }
 }
 
 function parseRequest(line: string): HelperRequest {
   let v: unknown;
-  try { v = JSON.parse(line); } catch { throw new BangerError('bad_request', 'the request is not JSON'); }
+  try {
+    v = JSON.parse(line);
+  } catch {
+    throw new BangerError('bad_request', 'the request is not JSON');
+  }
   const r = v as Partial<HelperRequest>;
   if (typeof v !== 'object' || v === null || typeof r.method !== 'string' || typeof r.op_id !== 'string') {
     throw new BangerError('bad_request', 'a request is {"v":1,"op_id":"…","method":"priv.…","params":{…}}');
   }
-  if (r.v !== HELPER_PROTOCOL_VERSION) throw new BangerError('bad_version', `the root helper speaks version ${HELPER_PROTOCOL_VERSION}, not ${String(r.v)}`, { hint: 'restart both with the same banger version (`banger system restart`)' });
-  if (typeof r.params !== 'object' || r.params === null || Array.isArray(r.params)) throw new BangerError('bad_request', 'params must be an object');
+  if (r.v !== HELPER_PROTOCOL_VERSION)
+    throw new BangerError(
+      'bad_version',
+      `the root helper speaks version ${HELPER_PROTOCOL_VERSION}, not ${String(r.v)}`,
+      { hint: 'restart both with the same banger version (`banger system restart`)' },
+    );
+  if (typeof r.params !== 'object' || r.params === null || Array.isArray(r.params))
+    throw new BangerError('bad_request', 'params must be an object');
   return r as HelperRequest;
 }
 
@@ -119,7 +166,14 @@ function parseRequest(line: string): HelperRequest {
  * helper's wording for what went wrong; the client reads its answer the same way.
  */
 export function readLine(s: Socket, max: number): Promise<string> {
-  return readFirstLine(s, max).then(({ line }) => line, (e: Error) => {
-    throw new Error(e instanceof LineTooLongError ? `request larger than ${max} bytes` : 'the connection closed before a full request line');
-  });
+  return readFirstLine(s, max).then(
+    ({ line }) => line,
+    (e: Error) => {
+      throw new Error(
+        e instanceof LineTooLongError
+          ? `request larger than ${max} bytes`
+          : 'the connection closed before a full request line',
+      );
+    },
+  );
 }

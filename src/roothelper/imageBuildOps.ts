@@ -10,7 +10,10 @@ import { fdPathForChild, type FdDir } from '../system/index.js';
 import { closeQuietly, ensureOwnerDir, openOwnerState, openRootState, type HelperScope } from './scope.js';
 
 /** The files of a built image and the modes the owner gets them with (the root disk is shared and read-only). */
-const IMAGE_FILES = [['rootfs.ext4', 0o444], ['work-seed.ext4', 0o644]] as const;
+const IMAGE_FILES = [
+  ['rootfs.ext4', 0o444],
+  ['work-seed.ext4', 0o644],
+] as const;
 
 /**
  * Builds a catalog image for a daemon that is not root (mmdebstrap needs root). The build
@@ -31,10 +34,20 @@ export class ImageBuildOps {
       builds.makeDir(scratchName, 0o700).close();
       // Every directory from / to here is root's and not writable by anyone else: names are safe.
       const scratch = join(scope.rootStateDir, 'build', scratchName);
-      const built = await buildImage({ runner, recipe: entry.recipe, agentBinary: agentBinaryPath(), dest: join(scratch, 'image'), scratchParent: scratch });
+      const built = await buildImage({
+        runner,
+        recipe: entry.recipe,
+        agentBinary: agentBinaryPath(),
+        dest: join(scratch, 'image'),
+        scratchParent: scratch,
+      });
       await handOverImage(runner, scope, p.name, join(scratch, 'image'));
       const dir = join(scope.ownerStateDir, 'images', p.name);
-      return { rootfsPath: join(dir, 'rootfs.ext4'), workSeedPath: join(dir, 'work-seed.ext4'), sizeBytes: built.sizeBytes };
+      return {
+        rootfsPath: join(dir, 'rootfs.ext4'),
+        workSeedPath: join(dir, 'work-seed.ext4'),
+        sizeBytes: built.sizeBytes,
+      };
     } finally {
       builds.removeTree(scratchName);
       builds.close();
@@ -48,7 +61,12 @@ export class ImageBuildOps {
  * directory (so never an existing file, never through a link), copied sparse through
  * /proc/PID/fd, then given to the owner.
  */
-export async function handOverImage(runner: HostRunner, scope: HelperScope, name: string, builtDir: string): Promise<void> {
+export async function handOverImage(
+  runner: HostRunner,
+  scope: HelperScope,
+  name: string,
+  builtDir: string,
+): Promise<void> {
   const owner = openOwnerState(scope);
   let dir: FdDir | null = null;
   try {
@@ -58,7 +76,8 @@ export async function handOverImage(runner: HostRunner, scope: HelperScope, name
       const fd = dir.openFile(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
       try {
         await runner.run(['cp', '--sparse=always', join(builtDir, file), fdPathForChild(fd)], { timeoutMs: 600_000 });
-        if (fstatSync(fd).size === 0) throw new BangerError('operation_failed', `copying ${file} to the owner left an empty file`);
+        if (fstatSync(fd).size === 0)
+          throw new BangerError('operation_failed', `copying ${file} to the owner left an empty file`);
         fchownSync(fd, scope.ownerUid, scope.ownerGid);
         fchmodSync(fd, mode);
       } finally {

@@ -2,14 +2,37 @@ import { closeSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { ipToInt } from '../hostnat/index.js';
 import type { Logger } from '../log/index.js';
 import { BangerError, isBridgeName, isTapName } from '../model/index.js';
-import { opsFrom, type PrivContext, type PrivilegedOps, type PrivParams, type PrivResult, type TapInfo } from '../privops/index.js';
+import {
+  opsFrom,
+  type PrivContext,
+  type PrivilegedOps,
+  type PrivParams,
+  type PrivResult,
+  type TapInfo,
+} from '../privops/index.js';
 import { hostcalls, processIdentity, which, type HostRunner } from '../system/index.js';
 import { ImageBuildOps } from './imageBuildOps.js';
 import { JailOps, type JailBins } from './jailOps.js';
 import { RootSnapshotOps } from './rootSnapshotOps.js';
 import { DNS_DOMAIN, jailBaseOf, openOwnerState, pinnedSettings, type HelperScope } from './scope.js';
-import { bridgeRuleComment, hasVmRules, natAddScript, natDeleteScript, ruleHandles, vmRuleComment, vmRuleHandles } from './nftNat.js';
-import { IPT_FORWARD_CHAIN, IPT_NAT_CHAIN, iptablesAddArgv, iptablesDeleteArgv, iptablesHasVmRules, iptablesSetup, iptablesTeardown } from './iptablesNat.js';
+import {
+  bridgeRuleComment,
+  hasVmRules,
+  natAddScript,
+  natDeleteScript,
+  ruleHandles,
+  vmRuleComment,
+  vmRuleHandles,
+} from './nftNat.js';
+import {
+  IPT_FORWARD_CHAIN,
+  IPT_NAT_CHAIN,
+  iptablesAddArgv,
+  iptablesDeleteArgv,
+  iptablesHasVmRules,
+  iptablesSetup,
+  iptablesTeardown,
+} from './iptablesNat.js';
 import { validateNftTable } from './validate.js';
 import { vmmVmId } from './vmmIdentity.js';
 
@@ -48,7 +71,7 @@ export function isGuestAddress(ip: string, net: { bridgeIp: string; cidr: number
   const a = ipToInt(ip);
   const b = ipToInt(net.bridgeIp);
   const host = (a & ~mask) >>> 0;
-  return ((a & mask) >>> 0) === ((b & mask) >>> 0) && a !== b && host !== 0 && host !== (~mask >>> 0);
+  return (a & mask) >>> 0 === (b & mask) >>> 0 && a !== b && host !== 0 && host !== ~mask >>> 0;
 }
 
 const SIGNAL_NUMBERS = { TERM: 15, KILL: 9, INT: 2, HUP: 1, CONT: 18 } as const;
@@ -69,11 +92,19 @@ export class InProcessPrivilegedOps implements PrivilegedOps {
 
   constructor(private readonly o: InProcessPrivilegedOpsOptions) {
     const net = o.scope.network;
-    if (!isBridgeName(net.bridgeName)) throw new BangerError('config_invalid', `the pinned bridge name "${net.bridgeName}" is not banger's (br-fc or br-fc-<suffix>)`);
+    if (!isBridgeName(net.bridgeName))
+      throw new BangerError(
+        'config_invalid',
+        `the pinned bridge name "${net.bridgeName}" is not banger's (br-fc or br-fc-<suffix>)`,
+      );
     this.nftTable = validateNftTable(o.nftTable ?? 'banger');
     this.jailBins = o.jail ?? detectJailBins();
     this.jails = new JailOps({ runner: o.runner, scope: o.scope, bins: this.jailBins });
-    this.snapshots = new RootSnapshotOps({ runner: o.runner, scope: o.scope, ...(o.deviceMapper && { deviceMapper: o.deviceMapper }) });
+    this.snapshots = new RootSnapshotOps({
+      runner: o.runner,
+      scope: o.scope,
+      ...(o.deviceMapper && { deviceMapper: o.deviceMapper }),
+    });
     this.images = new ImageBuildOps({ runner: o.runner, scope: o.scope });
     this.natBackend = o.natBackend ?? detectNatBackend();
     this.ipForwardPath = o.ipForwardPath ?? '/proc/sys/net/ipv4/ip_forward';
@@ -110,14 +141,32 @@ export class InProcessPrivilegedOps implements PrivilegedOps {
     const bridge = this.net.bridgeName;
     const { ownerUid: uid, ownerGid: gid } = this.o.scope;
     this.logCall(ctx, 'create_tap', { name, bridge, uid, gid });
-    if (!(await this.linkExists(bridge))) throw new BangerError('not_found', `bridge ${bridge} does not exist`, { hint: 'it is created when the first VM starts' });
+    if (!(await this.linkExists(bridge)))
+      throw new BangerError('not_found', `bridge ${bridge} does not exist`, {
+        hint: 'it is created when the first VM starts',
+      });
     const existing = await this.o.runner.run(['ip', '-o', 'link', 'show', 'dev', name], { allowFailure: true });
     if (existing.exitCode !== 0) {
-      await this.o.runner.run(['ip', 'tuntap', 'add', 'dev', name, 'mode', 'tap', 'user', String(uid), 'group', String(gid)]);
+      await this.o.runner.run([
+        'ip',
+        'tuntap',
+        'add',
+        'dev',
+        name,
+        'mode',
+        'tap',
+        'user',
+        String(uid),
+        'group',
+        String(gid),
+      ]);
     } else {
       // Never take over a tap another bridge (another banger daemon) owns.
       const master = parseTapList(existing.stdout)[0]?.master ?? null;
-      if (master && master !== bridge) throw new BangerError('conflict', `tap ${name} already exists on bridge ${master}`, { hint: 'another banger daemon uses it; pick another name' });
+      if (master && master !== bridge)
+        throw new BangerError('conflict', `tap ${name} already exists on bridge ${master}`, {
+          hint: 'another banger daemon uses it; pick another name',
+        });
     }
     await this.o.runner.run(['ip', 'link', 'set', 'dev', name, 'master', bridge]);
     await this.o.runner.run(['ip', 'link', 'set', 'dev', name, 'up']);
@@ -130,7 +179,11 @@ export class InProcessPrivilegedOps implements PrivilegedOps {
     if (existing.exitCode !== 0) return null;
     // Another install's (another bridge's) tap is not this owner's to delete.
     const master = parseTapList(existing.stdout)[0]?.master ?? null;
-    if (master && master !== this.net.bridgeName) throw new BangerError('conflict', `tap ${p.name} is attached to bridge ${master}, not to this install's ${this.net.bridgeName}; refusing to delete it`);
+    if (master && master !== this.net.bridgeName)
+      throw new BangerError(
+        'conflict',
+        `tap ${p.name} is attached to bridge ${master}, not to this install's ${this.net.bridgeName}; refusing to delete it`,
+      );
     await this.o.runner.run(['ip', 'link', 'del', 'dev', p.name]);
     return null;
   }
@@ -150,16 +203,27 @@ export class InProcessPrivilegedOps implements PrivilegedOps {
 
   async applyNat(p: PrivParams<'applyNat'>, ctx: PrivContext): Promise<null> {
     if (!isGuestAddress(p.guestIp, this.net)) {
-      throw new BangerError('unauthorized', `guest address ${p.guestIp} is not a guest address of the install's subnet ${this.net.bridgeIp}/${this.net.cidr}; refusing to NAT it`);
+      throw new BangerError(
+        'unauthorized',
+        `guest address ${p.guestIp} is not a guest address of the install's subnet ${this.net.bridgeIp}/${this.net.cidr}; refusing to NAT it`,
+      );
     }
-    if (!existsSync(`/sys/class/net/${p.uplink}`)) throw new BangerError('bad_request', `uplink interface "${p.uplink}" does not exist`);
-    const req = { table: this.nftTable, vmId: p.vmId, guestIp: p.guestIp, bridge: this.net.bridgeName, uplink: p.uplink };
+    if (!existsSync(`/sys/class/net/${p.uplink}`))
+      throw new BangerError('bad_request', `uplink interface "${p.uplink}" does not exist`);
+    const req = {
+      table: this.nftTable,
+      vmId: p.vmId,
+      guestIp: p.guestIp,
+      bridge: this.net.bridgeName,
+      uplink: p.uplink,
+    };
     this.logCall(ctx, 'apply_nat', { ...req, backend: this.natBackend.kind });
     // Remove-then-add keeps it idempotent across stop/start.
     if (this.natBackend.kind === 'iptables') {
       const bin = this.natBackend.bin;
       for (const step of iptablesSetup(bin)) {
-        if ((await this.o.runner.run(step.check, { allowFailure: true })).exitCode !== 0) await this.o.runner.run(step.apply);
+        if ((await this.o.runner.run(step.check, { allowFailure: true })).exitCode !== 0)
+          await this.o.runner.run(step.apply);
       }
       await this.removeIptablesRules(bin, vmRuleComment(req.vmId));
       const forward = await this.o.runner.run([bin, '-t', 'filter', '-S', IPT_FORWARD_CHAIN]);
@@ -188,21 +252,28 @@ export class InProcessPrivilegedOps implements PrivilegedOps {
     await this.removeVmRules(vmId);
     // The last VM's rules gone: the table (chains, isolation rules) goes too.
     const after = await this.o.runner.run(['nft', 'list', 'table', 'ip', this.nftTable], { allowFailure: true });
-    if (after.exitCode === 0 && !hasVmRules(after.stdout)) await this.o.runner.run(['nft', 'delete', 'table', 'ip', this.nftTable], { allowFailure: true });
+    if (after.exitCode === 0 && !hasVmRules(after.stdout))
+      await this.o.runner.run(['nft', 'delete', 'table', 'ip', this.nftTable], { allowFailure: true });
     return null;
   }
 
   /** Deletes the VM's rules; returns the table listing from before, or null when there is no table. */
   private async removeVmRules(vmId: string): Promise<string | null> {
-    const listing = await this.o.runner.run(['nft', '-a', 'list', 'table', 'ip', this.nftTable], { allowFailure: true });
+    const listing = await this.o.runner.run(['nft', '-a', 'list', 'table', 'ip', this.nftTable], {
+      allowFailure: true,
+    });
     if (listing.exitCode !== 0) return null; // no table yet: nothing to remove
     const handles = vmRuleHandles(listing.stdout, vmId);
-    if (handles.length > 0) await this.o.runner.run(['nft', '-f', '-'], { stdin: natDeleteScript(this.nftTable, handles) });
+    if (handles.length > 0)
+      await this.o.runner.run(['nft', '-f', '-'], { stdin: natDeleteScript(this.nftTable, handles) });
     return listing.stdout;
   }
 
   private async removeIptablesRules(bin: string, comment: string): Promise<void> {
-    for (const [table, chain] of [['nat', IPT_NAT_CHAIN], ['filter', IPT_FORWARD_CHAIN]] as const) {
+    for (const [table, chain] of [
+      ['nat', IPT_NAT_CHAIN],
+      ['filter', IPT_FORWARD_CHAIN],
+    ] as const) {
       const listing = await this.o.runner.run([bin, '-t', table, '-S', chain], { allowFailure: true });
       if (listing.exitCode !== 0) continue;
       for (const argv of iptablesDeleteArgv(bin, table, listing.stdout, comment)) await this.o.runner.run(argv);
@@ -222,7 +293,11 @@ export class InProcessPrivilegedOps implements PrivilegedOps {
   }
 
   async prepareJail(p: PrivParams<'prepareJail'>, ctx: PrivContext): Promise<{ chrootRoot: string }> {
-    this.logCall(ctx, 'prepare_jail', { vmId: p.vmId, files: p.files.map((f) => f.name), devices: p.devices.map((d) => d.name) });
+    this.logCall(ctx, 'prepare_jail', {
+      vmId: p.vmId,
+      files: p.files.map((f) => f.name),
+      devices: p.devices.map((d) => d.name),
+    });
     return this.jails.prepare(p);
   }
 
@@ -261,16 +336,36 @@ export class InProcessPrivilegedOps implements PrivilegedOps {
     try {
       pidfd = hostcalls().pidfdOpen(pid);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw new BangerError('not_found', `process ${pid} does not exist`);
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH')
+        throw new BangerError('not_found', `process ${pid} does not exist`);
       throw e;
     }
     try {
       const who = processIdentity(pid);
       if (!who) throw new BangerError('not_found', `process ${pid} does not exist`);
-      const vmId = vmmVmId(who, { jailBase: jailBaseOf(scope), firecrackerBin: this.jailBins.firecrackerBin, uid: scope.ownerUid });
-      if (vmId === null) throw new BangerError('unauthorized', `process ${pid} is not a banger VMM running as the install's owner (uid ${scope.ownerUid}); refusing to signal it`);
-      const exists = openOwnerState(scope).use((owner) => { try { owner.openDir(`vms/${vmId}`).close(); return true; } catch { return false; } });
-      if (!exists) throw new BangerError('unauthorized', `process ${pid} names VM ${vmId}, which does not exist; refusing to signal it`);
+      const vmId = vmmVmId(who, {
+        jailBase: jailBaseOf(scope),
+        firecrackerBin: this.jailBins.firecrackerBin,
+        uid: scope.ownerUid,
+      });
+      if (vmId === null)
+        throw new BangerError(
+          'unauthorized',
+          `process ${pid} is not a banger VMM running as the install's owner (uid ${scope.ownerUid}); refusing to signal it`,
+        );
+      const exists = openOwnerState(scope).use((owner) => {
+        try {
+          owner.openDir(`vms/${vmId}`).close();
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      if (!exists)
+        throw new BangerError(
+          'unauthorized',
+          `process ${pid} names VM ${vmId}, which does not exist; refusing to signal it`,
+        );
       this.logCall(ctx, 'signal_process', { pid, signal, vmId });
       try {
         hostcalls().pidfdSendSignal(pidfd, SIGNAL_NUMBERS[signal]);
@@ -286,17 +381,28 @@ export class InProcessPrivilegedOps implements PrivilegedOps {
 }
 
 function closeFdQuietly(fd: number): void {
-  try { closeSync(fd); } catch { /* closed */ }
+  try {
+    closeSync(fd);
+  } catch {
+    /* closed */
+  }
 }
 
 /** A daemon that is not root and has no root helper: every privileged operation is refused, saying what to do. */
 export class UnavailablePrivilegedOps {
   constructor() {
-    Object.assign(this, opsFrom(async () => {
-      throw new BangerError('unauthorized', 'this needs root: the daemon is not running as root and no root helper is installed', {
-        hint: 'run `sudo banger system install --owner "$USER"`, or run banger as root',
-      });
-    }));
+    Object.assign(
+      this,
+      opsFrom(async () => {
+        throw new BangerError(
+          'unauthorized',
+          'this needs root: the daemon is not running as root and no root helper is installed',
+          {
+            hint: 'run `sudo banger system install --owner "$USER"`, or run banger as root',
+          },
+        );
+      }),
+    );
   }
 }
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging: the methods are assigned in the constructor

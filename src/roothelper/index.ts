@@ -2,9 +2,25 @@
  * The root helper: the in-process implementation of the declared privileged surface
  * (privops/), the helper's server and client, and the descriptor-based file work root does.
  */
-export { InProcessPrivilegedOps, UnavailablePrivilegedOps, detectJailBins, isGuestAddress, parseTapList, resolvedRoutingArgv, type InProcessPrivilegedOpsOptions } from './inProcessPrivilegedOps.js';
+export {
+  InProcessPrivilegedOps,
+  UnavailablePrivilegedOps,
+  detectJailBins,
+  isGuestAddress,
+  parseTapList,
+  resolvedRoutingArgv,
+  type InProcessPrivilegedOpsOptions,
+} from './inProcessPrivilegedOps.js';
 export * as validate from './validate.js';
-export { natAddScript, natDeleteScript, vmRuleHandles, vmRuleComment, ruleHandles, hasVmRules, bridgeRuleComment } from './nftNat.js';
+export {
+  natAddScript,
+  natDeleteScript,
+  vmRuleHandles,
+  vmRuleComment,
+  ruleHandles,
+  hasVmRules,
+  bridgeRuleComment,
+} from './nftNat.js';
 export { RootHelperServer, type RootHelperOptions } from './helperServer.js';
 export { RemotePrivilegedOps } from './helperClient.js';
 export { peerCredentials, type PeerCred } from './peerCred.js';
@@ -14,4 +30,12 @@ export { deviceMapperAvailable, loopsBackedBy, parseLoopList, RootSnapshotOps } 
 export { FdDir, fdPathForChild, plainName, plainRelative, requireOwnersFile } from '../system/index.js';
 export { DNS_DOMAIN, jailBaseOf, pinnedSettings, type HelperScope } from './scope.js';
 export { handOverImage, ImageBuildOps } from './imageBuildOps.js';
-export { firecrackerIdArg, isJailedFirecrackerOf, jailedExecPath, qemuVmIdArg, runsAs, runsExecutable, vmmVmId } from './vmmIdentity.js';
+export {
+  firecrackerIdArg,
+  isJailedFirecrackerOf,
+  jailedExecPath,
+  qemuVmIdArg,
+  runsAs,
+  runsExecutable,
+  vmmVmId,
+} from './vmmIdentity.js';

@@ -15,8 +15,14 @@ export function iptablesSetup(bin: string): Array<{ check: string[]; apply: stri
   return [
     { check: [bin, '-t', 'nat', '-S', IPT_NAT_CHAIN], apply: [bin, '-t', 'nat', '-N', IPT_NAT_CHAIN] },
     { check: [bin, '-t', 'filter', '-S', IPT_FORWARD_CHAIN], apply: [bin, '-t', 'filter', '-N', IPT_FORWARD_CHAIN] },
-    { check: [bin, '-t', 'nat', '-C', 'POSTROUTING', '-j', IPT_NAT_CHAIN], apply: [bin, '-t', 'nat', '-A', 'POSTROUTING', '-j', IPT_NAT_CHAIN] },
-    { check: [bin, '-t', 'filter', '-C', 'FORWARD', '-j', IPT_FORWARD_CHAIN], apply: [bin, '-t', 'filter', '-I', 'FORWARD', '1', '-j', IPT_FORWARD_CHAIN] },
+    {
+      check: [bin, '-t', 'nat', '-C', 'POSTROUTING', '-j', IPT_NAT_CHAIN],
+      apply: [bin, '-t', 'nat', '-A', 'POSTROUTING', '-j', IPT_NAT_CHAIN],
+    },
+    {
+      check: [bin, '-t', 'filter', '-C', 'FORWARD', '-j', IPT_FORWARD_CHAIN],
+      apply: [bin, '-t', 'filter', '-I', 'FORWARD', '1', '-j', IPT_FORWARD_CHAIN],
+    },
   ];
 }
 
@@ -24,10 +30,67 @@ export function iptablesSetup(bin: string): Array<{ check: string[]; apply: stri
 export function iptablesAddArgv(bin: string, r: NatRequest, withIsolation: boolean): string[][] {
   const c = ['-m', 'comment', '--comment', vmRuleComment(r.vmId)];
   return [
-    [bin, '-t', 'filter', '-I', IPT_FORWARD_CHAIN, '1', '-i', r.bridge, '-o', r.uplink, '-s', `${r.guestIp}/32`, ...c, '-j', 'ACCEPT'],
-    [bin, '-t', 'filter', '-I', IPT_FORWARD_CHAIN, '1', '-i', r.uplink, '-o', r.bridge, '-d', `${r.guestIp}/32`, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...c, '-j', 'ACCEPT'],
+    [
+      bin,
+      '-t',
+      'filter',
+      '-I',
+      IPT_FORWARD_CHAIN,
+      '1',
+      '-i',
+      r.bridge,
+      '-o',
+      r.uplink,
+      '-s',
+      `${r.guestIp}/32`,
+      ...c,
+      '-j',
+      'ACCEPT',
+    ],
+    [
+      bin,
+      '-t',
+      'filter',
+      '-I',
+      IPT_FORWARD_CHAIN,
+      '1',
+      '-i',
+      r.uplink,
+      '-o',
+      r.bridge,
+      '-d',
+      `${r.guestIp}/32`,
+      '-m',
+      'conntrack',
+      '--ctstate',
+      'RELATED,ESTABLISHED',
+      ...c,
+      '-j',
+      'ACCEPT',
+    ],
     [bin, '-t', 'nat', '-A', IPT_NAT_CHAIN, '-o', r.uplink, '-s', `${r.guestIp}/32`, ...c, '-j', 'MASQUERADE'],
-    ...(withIsolation ? [[bin, '-t', 'filter', '-A', IPT_FORWARD_CHAIN, '-i', r.bridge, '!', '-o', r.bridge, '-m', 'comment', '--comment', bridgeRuleComment(r.bridge), '-j', 'DROP']] : []),
+    ...(withIsolation
+      ? [
+          [
+            bin,
+            '-t',
+            'filter',
+            '-A',
+            IPT_FORWARD_CHAIN,
+            '-i',
+            r.bridge,
+            '!',
+            '-o',
+            r.bridge,
+            '-m',
+            'comment',
+            '--comment',
+            bridgeRuleComment(r.bridge),
+            '-j',
+            'DROP',
+          ],
+        ]
+      : []),
   ];
 }
 
@@ -37,9 +100,19 @@ export function iptablesAddArgv(bin: string, r: NatRequest, withIsolation: boole
  * single words, so splitting on spaces is exact.
  */
 export function iptablesDeleteArgv(bin: string, table: string, listing: string, comment: string): string[][] {
-  return listing.split('\n')
+  return listing
+    .split('\n')
     .filter((l) => l.startsWith('-A ') && l.split(' ').includes(comment))
-    .map((l) => [bin, '-t', table, '-D', ...l.slice(3).split(' ').map((w) => w.replace(/^"(.*)"$/, '$1'))]);
+    .map((l) => [
+      bin,
+      '-t',
+      table,
+      '-D',
+      ...l
+        .slice(3)
+        .split(' ')
+        .map((w) => w.replace(/^"(.*)"$/, '$1')),
+    ]);
 }
 
 /** True when a `-S` listing still holds a rule of any VM. */

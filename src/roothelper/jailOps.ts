@@ -54,15 +54,27 @@ export class JailOps {
 
   private plan(vmId: string): JailerPlan & { execName: string; firecrackerBin: string } {
     const firecrackerBin = this.o.bins.firecrackerBin;
-    if (!firecrackerBin) throw new BangerError('not_found', 'no firecracker binary on this host (as root sees it)', { hint: 'install Firecracker and its jailer (e.g. /usr/bin/firecracker, /usr/bin/jailer)' });
+    if (!firecrackerBin)
+      throw new BangerError('not_found', 'no firecracker binary on this host (as root sees it)', {
+        hint: 'install Firecracker and its jailer (e.g. /usr/bin/firecracker, /usr/bin/jailer)',
+      });
     const { scope } = this.o;
-    const plan = planJailer({ vmId, jailerBin: this.o.bins.jailerBin, firecrackerBin, chrootBase: jailBaseOf(scope), uid: scope.ownerUid, gid: scope.ownerGid });
+    const plan = planJailer({
+      vmId,
+      jailerBin: this.o.bins.jailerBin,
+      firecrackerBin,
+      chrootBase: jailBaseOf(scope),
+      uid: scope.ownerUid,
+      gid: scope.ownerGid,
+    });
     return { ...plan, execName: basename(firecrackerBin), firecrackerBin };
   }
 
   /** `<root state>/jail/<exec name>`, held open: made (root, 0711) where absent. */
   private openExecDir(execName: string): FdDir {
-    return openRootState(this.o.scope).use((root) => root.ensureDir('jail', 0o711).use((jail) => jail.ensureDir(execName, 0o711)));
+    return openRootState(this.o.scope).use((root) =>
+      root.ensureDir('jail', 0o711).use((jail) => jail.ensureDir(execName, 0o711)),
+    );
   }
 
   /**
@@ -88,7 +100,10 @@ export class JailOps {
           chroot.makeDir('run', 0o700).use((run) => fchownSync(run.fd, scope.ownerUid, scope.ownerGid)); // Firecracker makes its sockets there
           const rootDev = chroot.stat().dev;
           for (const f of inputs) {
-            const problem = sameFilesystemProblem({ path: f.name, dev: f.dev }, { path: plan.chrootRoot, dev: rootDev });
+            const problem = sameFilesystemProblem(
+              { path: f.name, dev: f.dev },
+              { path: plan.chrootRoot, dev: rootDev },
+            );
             if (problem) throw new BangerError('operation_failed', problem);
             hostcalls().linkAt(f.fd, chroot.fd, f.name);
           }
@@ -96,14 +111,16 @@ export class JailOps {
           // then refuses the owner a link to them, and the root disk sits in disk/, which stays
           // root's (the jailer hands /, /dev and /run to the owner), so it cannot be renamed
           // out of the jail either. A node kept outside would outlive the VM's device.
-          chroot.makeDir('dev', 0o755).use((dev) => chroot.makeDir('disk', 0o755).use((disk) => {
-            for (const d of devices) {
-              const dir = d.name === 'rootfs' ? disk : dev;
-              const leaf = basename(d.name);
-              hostcalls().mknodAt(dir.fd, leaf, d.type | 0o660, d.numbers.major, d.numbers.minor);
-              hostcalls().fchownAt(dir.fd, leaf, 0, scope.ownerGid);
-            }
-          }));
+          chroot.makeDir('dev', 0o755).use((dev) =>
+            chroot.makeDir('disk', 0o755).use((disk) => {
+              for (const d of devices) {
+                const dir = d.name === 'rootfs' ? disk : dev;
+                const leaf = basename(d.name);
+                hostcalls().mknodAt(dir.fd, leaf, d.type | 0o660, d.numbers.major, d.numbers.minor);
+                hostcalls().fchownAt(dir.fd, leaf, 0, scope.ownerGid);
+              }
+            }),
+          );
         });
       } catch (e) {
         execDir.removeTree(p.vmId, JAIL_SKELETON);
@@ -119,21 +136,32 @@ export class JailOps {
   }
 
   /** Only the VM's own device-mapper snapshot as its root disk, and the host's vhost-vsock. */
-  private allowedDevice(d: { source: string; name: string }, vmId: string): { name: string; type: number; numbers: { major: number; minor: number } } {
+  private allowedDevice(
+    d: { source: string; name: string },
+    vmId: string,
+  ): { name: string; type: number; numbers: { major: number; minor: number } } {
     let type: number;
     if (d.name === 'rootfs' && d.source === dmDevice(vmId)) type = S_IFBLK;
     else if (d.name === 'dev/vhost-vsock' && d.source === '/dev/vhost-vsock') type = S_IFCHR;
-    else throw new BangerError('bad_request', `device ${d.source} as ${d.name} is not allowed in VM ${vmId}'s jail`, { hint: `allowed: ${dmDevice(vmId)} as rootfs, /dev/vhost-vsock as dev/vhost-vsock` });
+    else
+      throw new BangerError('bad_request', `device ${d.source} as ${d.name} is not allowed in VM ${vmId}'s jail`, {
+        hint: `allowed: ${dmDevice(vmId)} as rootfs, /dev/vhost-vsock as dev/vhost-vsock`,
+      });
     // /dev and /dev/mapper are root's: the name cannot be swapped by the owner.
     const st = statSync(d.source, { bigint: true });
-    if (type === S_IFBLK ? !st.isBlockDevice() : !st.isCharacterDevice()) throw new BangerError('bad_request', `${d.source} is not a ${type === S_IFBLK ? 'block' : 'character'} device`);
+    if (type === S_IFBLK ? !st.isBlockDevice() : !st.isCharacterDevice())
+      throw new BangerError('bad_request', `${d.source} is not a ${type === S_IFBLK ? 'block' : 'character'} device`);
     return { name: d.name, type, numbers: deviceNumbers(st.rdev) };
   }
 
   /** The live process the jail's pid file names, when it is this VM's Firecracker; else null. */
   private runningPid(execDir: FdDir, plan: ReturnType<JailOps['plan']>, vmId: string): number | null {
     let fd: number;
-    try { fd = execDir.openRegular(`${vmId}/root/${plan.execName}.pid`, constants.O_RDONLY); } catch { return null; }
+    try {
+      fd = execDir.openRegular(`${vmId}/root/${plan.execName}.pid`, constants.O_RDONLY);
+    } catch {
+      return null;
+    }
     let text: string;
     try {
       if (!FdDir.isRegular(fd)) return null;
@@ -146,12 +174,23 @@ export class JailOps {
     if (!Number.isInteger(pid) || pid <= 1) return null;
     const who = processIdentity(pid);
     const { scope } = this.o;
-    return who && isJailedFirecrackerOf(who, { jailBase: jailBaseOf(scope), firecrackerBin: plan.firecrackerBin, vmId, uid: scope.ownerUid }) ? pid : null;
+    return who &&
+      isJailedFirecrackerOf(who, {
+        jailBase: jailBaseOf(scope),
+        firecrackerBin: plan.firecrackerBin,
+        vmId,
+        uid: scope.ownerUid,
+      })
+      ? pid
+      : null;
   }
 
   private refuseWhileRunning(execDir: FdDir, plan: ReturnType<JailOps['plan']>, vmId: string): void {
     const pid = this.runningPid(execDir, plan, vmId);
-    if (pid !== null) throw new BangerError('conflict', `VM ${vmId}'s jailed Firecracker (pid ${pid}) is still running`, { hint: 'stop the VM first' });
+    if (pid !== null)
+      throw new BangerError('conflict', `VM ${vmId}'s jailed Firecracker (pid ${pid}) is still running`, {
+        hint: 'stop the VM first',
+      });
   }
 
   /**
@@ -169,19 +208,36 @@ export class JailOps {
       this.requireFreshJail(execDir, plan, p.vmId);
       this.refuseWhileRunning(execDir, plan, p.vmId);
       logFd = this.openConsoleLog(p.vmId);
-      const jailer = new ProcessSupervisor().start({ argv: plan.argv, logFile: consoleName, logFd, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
+      const jailer = new ProcessSupervisor().start({
+        argv: plan.argv,
+        logFile: consoleName,
+        logFd,
+        env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+      });
       let timer: NodeJS.Timeout | undefined;
       const outcome = await Promise.race([
         jailer.exited,
-        new Promise<null>((r) => { timer = setTimeout(() => r(null), JAILER_TIMEOUT_MS); }),
+        new Promise<null>((r) => {
+          timer = setTimeout(() => r(null), JAILER_TIMEOUT_MS);
+        }),
       ]).finally(() => clearTimeout(timer));
       if (outcome === null) {
-        try { process.kill(jailer.pid, 'SIGKILL'); } catch { /* gone */ }
-        throw new BangerError('operation_failed', `the jailer did not finish within ${JAILER_TIMEOUT_MS / 1000} s`, { hint: `see ${consoleName}` });
+        try {
+          process.kill(jailer.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+        throw new BangerError('operation_failed', `the jailer did not finish within ${JAILER_TIMEOUT_MS / 1000} s`, {
+          hint: `see ${consoleName}`,
+        });
       }
       if (outcome.code !== 0) {
         const tail = tailOf(logFd, 8);
-        throw new BangerError('operation_failed', `the jailer failed (${outcome.signal ? `signal ${outcome.signal}` : `exit code ${outcome.code}`})`, { hint: tail ? `last lines of ${consoleName}:\n${tail}` : `see ${consoleName}` });
+        throw new BangerError(
+          'operation_failed',
+          `the jailer failed (${outcome.signal ? `signal ${outcome.signal}` : `exit code ${outcome.code}`})`,
+          { hint: tail ? `last lines of ${consoleName}:\n${tail}` : `see ${consoleName}` },
+        );
       }
       // The jailer may exit before its child has exec'd Firecracker: give the exec a moment.
       let pid = this.runningPid(execDir, plan, p.vmId);
@@ -189,7 +245,12 @@ export class JailOps {
         await new Promise((r) => setTimeout(r, 20));
         pid = this.runningPid(execDir, plan, p.vmId);
       }
-      if (pid === null) throw new BangerError('operation_failed', `the jailer left no pid of VM ${p.vmId}'s Firecracker, running as uid ${scope.ownerUid}, in ${plan.pidFile}`, { hint: `see ${consoleName}` });
+      if (pid === null)
+        throw new BangerError(
+          'operation_failed',
+          `the jailer left no pid of VM ${p.vmId}'s Firecracker, running as uid ${scope.ownerUid}, in ${plan.pidFile}`,
+          { hint: `see ${consoleName}` },
+        );
       return { pid };
     } finally {
       if (logFd !== null) closeQuietly(logFd);
@@ -205,12 +266,20 @@ export class JailOps {
    */
   private requireFreshJail(execDir: FdDir, plan: ReturnType<JailOps['plan']>, vmId: string): void {
     let chroot: FdDir;
-    try { chroot = execDir.openDir(`${vmId}/root`); } catch { throw new BangerError('bad_request', `VM ${vmId}'s jail is not prepared`); }
+    try {
+      chroot = execDir.openDir(`${vmId}/root`);
+    } catch {
+      throw new BangerError('bad_request', `VM ${vmId}'s jail is not prepared`);
+    }
     chroot.use((c) => {
       const st = c.stat();
       const used = c.entries().some((e) => e === plan.execName || e === `${plan.execName}.pid`);
       if (st.uid !== 0 || (st.mode & 0o022) !== 0 || used) {
-        throw new BangerError('conflict', `VM ${vmId}'s jail was already used by a jailer; prepare it again before starting`, { hint: 'the daemon does this at every start; retry `banger vm start`' });
+        throw new BangerError(
+          'conflict',
+          `VM ${vmId}'s jail was already used by a jailer; prepare it again before starting`,
+          { hint: 'the daemon does this at every start; retry `banger vm start`' },
+        );
       }
     });
   }

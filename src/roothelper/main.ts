@@ -24,18 +24,33 @@ async function main(): Promise<number> {
   try {
     ({ values } = parseArgs({
       options: {
-        version: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-        socket: { type: 'string' }, 'owner-uid': { type: 'string' }, 'owner-gid': { type: 'string' }, 'state-dir': { type: 'string' }, 'root-state-dir': { type: 'string' },
-        bridge: { type: 'string' }, 'bridge-ip': { type: 'string' }, cidr: { type: 'string' }, 'nft-table': { type: 'string' },
-        'jailer-bin': { type: 'string' }, 'firecracker-bin': { type: 'string' },
+        version: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        socket: { type: 'string' },
+        'owner-uid': { type: 'string' },
+        'owner-gid': { type: 'string' },
+        'state-dir': { type: 'string' },
+        'root-state-dir': { type: 'string' },
+        bridge: { type: 'string' },
+        'bridge-ip': { type: 'string' },
+        cidr: { type: 'string' },
+        'nft-table': { type: 'string' },
+        'jailer-bin': { type: 'string' },
+        'firecracker-bin': { type: 'string' },
       },
       strict: true,
     }));
   } catch (e) {
     return usageError((e as Error).message);
   }
-  if (values.help) { process.stdout.write(`${USAGE}\n`); return 0; }
-  if (values.version) { process.stdout.write(`${versionLine('banger-root-helper')}\n`); return 0; }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(`${versionLine('banger-root-helper')}\n`);
+    return 0;
+  }
   const id = (flag: 'owner-uid' | 'owner-gid' | 'cidr'): number | undefined | null => {
     const v = values[flag];
     if (v === undefined) return undefined;
@@ -43,19 +58,34 @@ async function main(): Promise<number> {
     return Number.isInteger(n) && n >= 0 ? n : null;
   };
   const [ownerUid, ownerGid, cidr] = [id('owner-uid'), id('owner-gid'), id('cidr')];
-  if (ownerUid === null || ownerGid === null || cidr === null) return usageError('--owner-uid, --owner-gid and --cidr take non-negative integers');
+  if (ownerUid === null || ownerGid === null || cidr === null)
+    return usageError('--owner-uid, --owner-gid and --cidr take non-negative integers');
   const bridgeFlags = [values.bridge, values['bridge-ip'], cidr];
-  if (bridgeFlags.some((v) => v !== undefined) && bridgeFlags.some((v) => v === undefined)) return usageError('--bridge, --bridge-ip and --cidr go together');
+  if (bridgeFlags.some((v) => v !== undefined) && bridgeFlags.some((v) => v === undefined))
+    return usageError('--bridge, --bridge-ip and --cidr go together');
   await runRootHelper({
-    layout: systemLayout(), socket: values.socket, ownerUid, ownerGid, stateDir: values['state-dir'], rootStateDir: values['root-state-dir'],
+    layout: systemLayout(),
+    socket: values.socket,
+    ownerUid,
+    ownerGid,
+    stateDir: values['state-dir'],
+    rootStateDir: values['root-state-dir'],
     bridge: values.bridge ? { name: values.bridge, ip: values['bridge-ip']!, cidr: cidr! } : undefined,
-    nftTable: values['nft-table'], jailerBin: values['jailer-bin'], firecrackerBin: values['firecracker-bin'],
+    nftTable: values['nft-table'],
+    jailerBin: values['jailer-bin'],
+    firecrackerBin: values['firecracker-bin'],
   });
   return 0;
 }
 
-main().then((code) => { process.exitCode = code; }, (e: unknown) => {
-  const err = e instanceof BangerError ? e : new BangerError('operation_failed', e instanceof Error ? e.message : String(e));
-  process.stderr.write(`banger-root-helper: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`);
-  process.exitCode = exitCodeOf(exitReasonOf(err.code));
-});
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    const err =
+      e instanceof BangerError ? e : new BangerError('operation_failed', e instanceof Error ? e.message : String(e));
+    process.stderr.write(`banger-root-helper: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`);
+    process.exitCode = exitCodeOf(exitReasonOf(err.code));
+  },
+);

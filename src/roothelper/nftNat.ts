@@ -41,7 +41,11 @@ export function natAddScript(r: NatRequest, withIsolation: boolean): string {
     `insert rule ip ${r.table} forward iifname "${r.bridge}" oifname "${r.uplink}" ip saddr ${r.guestIp} accept ${c}`,
     `insert rule ip ${r.table} forward iifname "${r.uplink}" oifname "${r.bridge}" ip daddr ${r.guestIp} ct state established,related accept ${c}`,
     `add rule ip ${r.table} postrouting oifname "${r.uplink}" ip saddr ${r.guestIp} masquerade ${c}`,
-    ...(withIsolation ? [`add rule ip ${r.table} forward iifname "${r.bridge}" oifname != "${r.bridge}" drop comment "${bridgeRuleComment(r.bridge)}"`] : []),
+    ...(withIsolation
+      ? [
+          `add rule ip ${r.table} forward iifname "${r.bridge}" oifname != "${r.bridge}" drop comment "${bridgeRuleComment(r.bridge)}"`,
+        ]
+      : []),
     '',
   ].join('\n');
 }
@@ -58,7 +62,10 @@ export function ruleHandles(listing: string, comment: string): RuleHandle[] {
   let chain: string | null = null;
   for (const line of listing.split('\n')) {
     const chainMatch = /^\s*chain (\S+) \{/.exec(line);
-    if (chainMatch) { chain = chainMatch[1]!; continue; }
+    if (chainMatch) {
+      chain = chainMatch[1]!;
+      continue;
+    }
     const handle = /# handle (\d+)\s*$/.exec(line);
     if (chain && handle && line.includes(marker)) out.push({ chain, handle: Number(handle[1]) });
   }
@@ -75,5 +82,8 @@ export function hasVmRules(listing: string): boolean {
 }
 
 export function natDeleteScript(table: string, handles: readonly RuleHandle[]): string {
-  return handles.map((h) => `delete rule ip ${table} ${h.chain} handle ${h.handle}`).join('\n') + (handles.length ? '\n' : '');
+  return (
+    handles.map((h) => `delete rule ip ${table} ${h.chain} handle ${h.handle}`).join('\n') +
+    (handles.length ? '\n' : '')
+  );
 }

@@ -15,6 +15,10 @@ export interface PeerCred {
  */
 export function peerCredentials(socket: Socket): PeerCred {
   const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
-  if (typeof fd !== 'number' || fd < 0) throw new BangerError('operation_failed', 'cannot read the peer credentials: the connection has no file descriptor');
+  if (typeof fd !== 'number' || fd < 0)
+    throw new BangerError(
+      'operation_failed',
+      'cannot read the peer credentials: the connection has no file descriptor',
+    );
   return hostcalls().peerCred(fd);
 }

@@ -9,7 +9,11 @@ import { closeQuietly, openOwnerInput, openOwnerState, type HelperScope } from '
 
 /** device-mapper is usable when the kernel has registered its control device (/proc/misc). */
 export function deviceMapperAvailable(procMisc = '/proc/misc'): boolean {
-  try { return /^\s*\d+\s+device-mapper$/m.test(readFileSync(procMisc, 'utf8')); } catch { return false; }
+  try {
+    return /^\s*\d+\s+device-mapper$/m.test(readFileSync(procMisc, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 /** Loop device names by block device number, from `losetup --list --noheadings --output NAME,MAJ:MIN`. */
@@ -36,7 +40,10 @@ export function loopsBackedBy(output: string, ino: number, majMin: string): stri
   return out;
 }
 
-const majMinOf = (dev: number) => { const n = deviceNumbers(BigInt(dev)); return `${n.major}:${n.minor}`; };
+const majMinOf = (dev: number) => {
+  const n = deviceNumbers(BigInt(dev));
+  return `${n.major}:${n.minor}`;
+};
 
 /**
  * Root disks as device-mapper snapshots, for PrivilegedOps: loop devices over the owner's
@@ -45,13 +52,15 @@ const majMinOf = (dev: number) => { const n = deviceNumbers(BigInt(dev)); return
  * part-way undoes what was made. Refused with a clear reason on hosts without device-mapper.
  */
 export class RootSnapshotOps {
-  constructor(private readonly o: {
-    runner: HostRunner;
-    scope: HelperScope;
-    deviceMapper?: () => boolean;
-    /** Attaches a loop device to an open file (default: LOOP_SET_FD through hostcalls); tests record it. */
-    attachLoop?: (fd: number) => string;
-  }) {}
+  constructor(
+    private readonly o: {
+      runner: HostRunner;
+      scope: HelperScope;
+      deviceMapper?: () => boolean;
+      /** Attaches a loop device to an open file (default: LOOP_SET_FD through hostcalls); tests record it. */
+      attachLoop?: (fd: number) => string;
+    },
+  ) {}
 
   private hasDeviceMapper(): boolean {
     return (this.o.deviceMapper ?? deviceMapperAvailable)();
@@ -61,13 +70,26 @@ export class RootSnapshotOps {
     const { vmId } = p;
     const { scope, runner: run } = this.o;
     if (!this.hasDeviceMapper()) {
-      throw new BangerError('operation_failed', 'device-mapper is not available on this host (no device-mapper in /proc/misc)', { hint: 'load it with `modprobe dm_snapshot`, or set rootfs_overlay = "copy"' });
+      throw new BangerError(
+        'operation_failed',
+        'device-mapper is not available on this host (no device-mapper in /proc/misc)',
+        { hint: 'load it with `modprobe dm_snapshot`, or set rootfs_overlay = "copy"' },
+      );
     }
     await this.detach({ vmId }); // a snapshot left by a daemon that died mid-stop
     const files = openOwnerState(scope).use((owner) => {
       const image = openOwnerInput(owner, scope, p.image, 'image');
       try {
-        return { image, cow: openOwnerInput(owner, scope, `${scope.ownerStateDir}/${vmStateRelative(vmId).rootfsCow}`, 'COW file', 'write') };
+        return {
+          image,
+          cow: openOwnerInput(
+            owner,
+            scope,
+            `${scope.ownerStateDir}/${vmStateRelative(vmId).rootfsCow}`,
+            'COW file',
+            'write',
+          ),
+        };
       } catch (e) {
         closeQuietly(image.fd);
         throw e;
@@ -104,7 +126,10 @@ export class RootSnapshotOps {
     const table = await run.run(['dmsetup', 'table', dmName(vmId)], { allowFailure: true });
     const devices = table.exitCode === 0 ? parseSnapshotTable(table.stdout) : null;
     if (devices) {
-      const loops = parseLoopList((await run.run(['losetup', '--list', '--noheadings', '--output', 'NAME,MAJ:MIN'], { allowFailure: true })).stdout);
+      const loops = parseLoopList(
+        (await run.run(['losetup', '--list', '--noheadings', '--output', 'NAME,MAJ:MIN'], { allowFailure: true }))
+          .stdout,
+      );
       const origin = loops.get(devices.origin);
       const cow = loops.get(devices.cow);
       await run.run(['dmsetup', 'remove', dmName(vmId)]);
@@ -115,8 +140,11 @@ export class RootSnapshotOps {
     // Loop devices of the COW file that no snapshot uses any more, found by its inode.
     const cow = this.cowIdentity(vmId);
     if (!cow) return;
-    const left = await run.run(['losetup', '--list', '--noheadings', '--output', 'NAME,BACK-INO,BACK-MAJ:MIN'], { allowFailure: true });
-    for (const loop of loopsBackedBy(left.stdout, cow.ino, cow.majMin)) await run.run(['losetup', '-d', loop], { allowFailure: true });
+    const left = await run.run(['losetup', '--list', '--noheadings', '--output', 'NAME,BACK-INO,BACK-MAJ:MIN'], {
+      allowFailure: true,
+    });
+    for (const loop of loopsBackedBy(left.stdout, cow.ino, cow.majMin))
+      await run.run(['losetup', '-d', loop], { allowFailure: true });
   }
 
   /** The COW file's inode and device, or null when it is gone (or not the owner's). */
@@ -125,7 +153,11 @@ export class RootSnapshotOps {
     try {
       return openOwnerState(scope).use((owner) => {
         const f = openOwnerInput(owner, scope, `${scope.ownerStateDir}/${vmStateRelative(vmId).rootfsCow}`, 'COW file');
-        try { return { ino: f.ino, majMin: majMinOf(fstatSync(f.fd).dev) }; } finally { closeQuietly(f.fd); }
+        try {
+          return { ino: f.ino, majMin: majMinOf(fstatSync(f.fd).dev) };
+        } finally {
+          closeQuietly(f.fd);
+        }
       });
     } catch {
       return null;

@@ -8,7 +8,6 @@ import { RootHelperServer } from './helperServer.js';
 import { detectJailBins, InProcessPrivilegedOps } from './inProcessPrivilegedOps.js';
 import type { HelperScope } from './scope.js';
 
-
 export interface RootHelperArgs {
   layout: Layout;
   /** Overrides for tests and manual runs (root's command line); an install takes them from install.toml and its layout. */
@@ -30,27 +29,50 @@ export interface RootHelperArgs {
  * or the command line.
  */
 export async function runRootHelper(a: RootHelperArgs): Promise<void> {
-  if (process.getuid?.() !== 0) throw new BangerError('unauthorized', 'the root helper must run as root', { hint: 'it is started by bangerd-root.service (`sudo banger system install`)' });
+  if (process.getuid?.() !== 0)
+    throw new BangerError('unauthorized', 'the root helper must run as root', {
+      hint: 'it is started by bangerd-root.service (`sudo banger system install`)',
+    });
   // Tools by a fixed PATH, whatever environment started us.
   process.env.PATH = ROOT_TOOL_PATH;
   const install = a.ownerUid === undefined || a.bridge === undefined ? readInstall(a.layout.installToml) : null;
   const ownerUid = a.ownerUid ?? install!.owner_uid;
-  const net = install ? { ...DEFAULT_PINNED_NETWORK, ...definedOnly({ bridge_name: install.bridge_name, bridge_ip: install.bridge_ip, cidr: install.cidr }) } : null;
+  const net = install
+    ? {
+        ...DEFAULT_PINNED_NETWORK,
+        ...definedOnly({ bridge_name: install.bridge_name, bridge_ip: install.bridge_ip, cidr: install.cidr }),
+      }
+    : null;
   const scope: HelperScope = {
     ownerUid,
     ownerGid: a.ownerGid ?? install?.owner_gid ?? ownerUid,
     ownerStateDir: a.stateDir ?? a.layout.stateDir,
     rootStateDir: a.rootStateDir ?? a.layout.rootStateDir,
-    network: a.bridge ? { bridgeName: a.bridge.name, bridgeIp: a.bridge.ip, cidr: a.bridge.cidr } : { bridgeName: net!.bridge_name, bridgeIp: net!.bridge_ip, cidr: net!.cidr },
+    network: a.bridge
+      ? { bridgeName: a.bridge.name, bridgeIp: a.bridge.ip, cidr: a.bridge.cidr }
+      : { bridgeName: net!.bridge_name, bridgeIp: net!.bridge_ip, cidr: net!.cidr },
   };
   const log = new JsonLogger(process.stdout, 'info', { component: 'root-helper' });
   const found = detectJailBins();
   const jail = { jailerBin: a.jailerBin ?? found.jailerBin, firecrackerBin: a.firecrackerBin ?? found.firecrackerBin };
-  const ops = new InProcessPrivilegedOps({ runner: new ExecHostRunner(), log, scope, jail, ...(a.nftTable && { nftTable: a.nftTable }) });
+  const ops = new InProcessPrivilegedOps({
+    runner: new ExecHostRunner(),
+    log,
+    scope,
+    jail,
+    ...(a.nftTable && { nftTable: a.nftTable }),
+  });
   const socket = a.socket ?? a.layout.rootHelperSocket;
   const server = new RootHelperServer({ socketPath: socket, ownerUid, ops, log });
   await server.listen();
-  log.info('root helper started', { pid: process.pid, socket, owner_uid: ownerUid, owner_state: scope.ownerStateDir, root_state: scope.rootStateDir, bridge: scope.network });
+  log.info('root helper started', {
+    pid: process.pid,
+    socket,
+    owner_uid: ownerUid,
+    owner_state: scope.ownerStateDir,
+    root_state: scope.rootStateDir,
+    bridge: scope.network,
+  });
   await new Promise<void>((resolve) => {
     for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => resolve());
   });
@@ -63,7 +85,10 @@ function definedOnly<T extends Record<string, unknown>>(o: T): Partial<T> {
 }
 
 function readInstall(installToml: string): InstallRecord {
-  if (!existsSync(installToml)) throw new BangerError('not_found', `no ${installToml}: the root helper serves an installed owner`, { hint: 'install with `sudo banger system install --owner USER`, or give --owner-uid and --bridge' });
+  if (!existsSync(installToml))
+    throw new BangerError('not_found', `no ${installToml}: the root helper serves an installed owner`, {
+      hint: 'install with `sudo banger system install --owner USER`, or give --owner-uid and --bridge',
+    });
   try {
     return parseInstallToml(readFileSync(installToml, 'utf8'));
   } catch (e) {

@@ -25,8 +25,13 @@ export const jailBaseOf = (scope: HelperScope) => join(scope.rootStateDir, 'jail
 
 export function pinnedSettings(scope: HelperScope): PinnedSettings {
   return {
-    ownerUid: scope.ownerUid, ownerGid: scope.ownerGid, bridgeName: scope.network.bridgeName, bridgeIp: scope.network.bridgeIp,
-    cidr: scope.network.cidr, dnsDomain: DNS_DOMAIN, jailBase: jailBaseOf(scope),
+    ownerUid: scope.ownerUid,
+    ownerGid: scope.ownerGid,
+    bridgeName: scope.network.bridgeName,
+    bridgeIp: scope.network.bridgeIp,
+    cidr: scope.network.cidr,
+    dnsDomain: DNS_DOMAIN,
+    jailBase: jailBaseOf(scope),
   };
 }
 
@@ -43,13 +48,26 @@ export function openOwnerState(scope: HelperScope): FdDir {
 /** `path` relative to the owner's state directory; refused when it lies elsewhere. */
 export function ownerRelative(scope: HelperScope, path: string, what: string): string {
   const base = scope.ownerStateDir.endsWith(sep) ? scope.ownerStateDir : scope.ownerStateDir + sep;
-  if (!path.startsWith(base)) throw new BangerError('unauthorized', `${what} ${path} is outside the owner's state directory (${scope.ownerStateDir}); refusing it`);
+  if (!path.startsWith(base))
+    throw new BangerError(
+      'unauthorized',
+      `${what} ${path} is outside the owner's state directory (${scope.ownerStateDir}); refusing it`,
+    );
   return path.slice(base.length);
 }
 
 /** An owner's input file opened once (read-only, or read-write) and checked to be the owner's regular file. */
-export function openOwnerInput(owner: FdDir, scope: HelperScope, path: string, what: string, mode: 'read' | 'write' = 'read'): { fd: number; size: number; dev: number; ino: number } {
-  const fd = owner.openRegular(ownerRelative(scope, path, what), mode === 'read' ? constants.O_RDONLY : constants.O_RDWR);
+export function openOwnerInput(
+  owner: FdDir,
+  scope: HelperScope,
+  path: string,
+  what: string,
+  mode: 'read' | 'write' = 'read',
+): { fd: number; size: number; dev: number; ino: number } {
+  const fd = owner.openRegular(
+    ownerRelative(scope, path, what),
+    mode === 'read' ? constants.O_RDONLY : constants.O_RDWR,
+  );
   try {
     const st = requireOwnersFile(fd, scope.ownerUid, `${what} ${path}`);
     return { fd, size: st.size, dev: st.dev, ino: st.ino };
@@ -68,11 +86,21 @@ export function ensureOwnerDir(parent: FdDir, scope: HelperScope, name: string):
   const st = dir.stat();
   if (st.uid === scope.ownerUid) return dir;
   // Only root makes root-owned directories here, and it hands each over at once.
-  if (st.uid === 0) { fchownSync(dir.fd, scope.ownerUid, scope.ownerGid); return dir; }
+  if (st.uid === 0) {
+    fchownSync(dir.fd, scope.ownerUid, scope.ownerGid);
+    return dir;
+  }
   dir.close();
-  throw new BangerError('unauthorized', `${dir.path} belongs to uid ${st.uid}, not to the install's owner; refusing to write there`);
+  throw new BangerError(
+    'unauthorized',
+    `${dir.path} belongs to uid ${st.uid}, not to the install's owner; refusing to write there`,
+  );
 }
 
 export function closeQuietly(fd: number): void {
-  try { FdDir.closeFd(fd); } catch { /* already closed */ }
+  try {
+    FdDir.closeFd(fd);
+  } catch {
+    /* already closed */
+  }
 }

@@ -8,6 +8,7 @@ import { BangerError } from '../model/index.js';
 
 /** Banger's nft table, or a test table `banger_<suffix>`. */
 export function validateNftTable(name: string): string {
-  if (!/^banger(_[a-z0-9]{1,16})?$/.test(name)) throw new BangerError('bad_request', `nft table "${name}" is not banger's`);
+  if (!/^banger(_[a-z0-9]{1,16})?$/.test(name))
+    throw new BangerError('bad_request', `nft table "${name}" is not banger's`);
   return name;
 }

@@ -36,11 +36,19 @@ export function runsExecutable(who: ProcessIdentity, path: string): boolean {
 export const runsAs = (who: ProcessIdentity, uid: number) => who.uids.length > 0 && who.uids.every((u) => u === uid);
 
 /** The path of the jail's own copy of the exec file (the jailer copies it into the chroot). */
-export const jailedExecPath = (jailBase: string, execName: string, vmId: string) => join(jailBase, execName, vmId, 'root', execName);
+export const jailedExecPath = (jailBase: string, execName: string, vmId: string) =>
+  join(jailBase, execName, vmId, 'root', execName);
 
 /** Whether `who` is VM `vmId`'s jailed Firecracker: the jail's exec file, `--id=<vmId>`, running as `uid`. */
-export function isJailedFirecrackerOf(who: ProcessIdentity, o: { jailBase: string; firecrackerBin: string; vmId: string; uid: number }): boolean {
-  return runsAs(who, o.uid) && firecrackerIdArg(who.cmdline) === o.vmId && runsExecutable(who, jailedExecPath(o.jailBase, basename(o.firecrackerBin), o.vmId));
+export function isJailedFirecrackerOf(
+  who: ProcessIdentity,
+  o: { jailBase: string; firecrackerBin: string; vmId: string; uid: number },
+): boolean {
+  return (
+    runsAs(who, o.uid) &&
+    firecrackerIdArg(who.cmdline) === o.vmId &&
+    runsExecutable(who, jailedExecPath(o.jailBase, basename(o.firecrackerBin), o.vmId))
+  );
 }
 
 /**
@@ -48,11 +56,18 @@ export function isJailedFirecrackerOf(who: ProcessIdentity, o: { jailBase: strin
  * of root's binary), a plain Firecracker (root's binary) or a QEMU started with banger's
  * `-name`. Whether that VM exists is the caller's to check.
  */
-export function vmmVmId(who: ProcessIdentity, o: { jailBase: string; firecrackerBin: string | null; uid: number }): string | null {
+export function vmmVmId(
+  who: ProcessIdentity,
+  o: { jailBase: string; firecrackerBin: string | null; uid: number },
+): string | null {
   if (!runsAs(who, o.uid)) return null;
   const fcId = firecrackerIdArg(who.cmdline);
   if (fcId !== null && o.firecrackerBin) {
-    if (runsExecutable(who, jailedExecPath(o.jailBase, basename(o.firecrackerBin), fcId)) || runsExecutable(who, o.firecrackerBin)) return fcId;
+    if (
+      runsExecutable(who, jailedExecPath(o.jailBase, basename(o.firecrackerBin), fcId)) ||
+      runsExecutable(who, o.firecrackerBin)
+    )
+      return fcId;
   }
   if (who.exe && /^qemu-system-[a-z0-9_]+$/.test(basename(who.exe))) return qemuVmIdArg(who.cmdline);
   return null;

@@ -15,24 +15,40 @@ export interface CallOptions {
 
 /** Thrown when nothing listens on the socket; the CLI reacts by starting the daemon. */
 export class DaemonUnreachableError extends BangerError {
-  constructor(readonly socketPath: string, readonly reason: string) {
-    super('daemon_unavailable', `cannot reach bangerd at ${socketPath}: ${reason}`, { hint: 'start it with any banger command, or check `banger daemon status`' });
+  constructor(
+    readonly socketPath: string,
+    readonly reason: string,
+  ) {
+    super('daemon_unavailable', `cannot reach bangerd at ${socketPath}: ${reason}`, {
+      hint: 'start it with any banger command, or check `banger daemon status`',
+    });
   }
 }
 
 /** Sends one request and resolves with the validated result; errors arrive as BangerError with op_id. */
 export class RpcClient<T extends MethodTable> {
-  constructor(private readonly socketPath: string, private readonly methods: T) {}
+  constructor(
+    private readonly socketPath: string,
+    private readonly methods: T,
+  ) {}
 
-  call<M extends keyof T & string>(method: M, params: z.input<T[M]['params']>, opts: CallOptions = {}): Promise<z.output<T[M]['result']>> {
+  call<M extends keyof T & string>(
+    method: M,
+    params: z.input<T[M]['params']>,
+    opts: CallOptions = {},
+  ): Promise<z.output<T[M]['result']>> {
     return this.callRaw(method, params, opts).then((raw) => {
       const def = this.methods[method];
       if (!def) return raw as never;
       const parsed = def.result.safeParse(raw);
       if (!parsed.success) {
-        throw new BangerError('operation_failed', `the daemon's answer to ${method} does not match this CLI's expectations: ${parsed.error.issues[0]?.message}`, {
-          hint: 'the CLI and daemon come from different builds: run `banger daemon stop` and retry',
-        });
+        throw new BangerError(
+          'operation_failed',
+          `the daemon's answer to ${method} does not match this CLI's expectations: ${parsed.error.issues[0]?.message}`,
+          {
+            hint: 'the CLI and daemon come from different builds: run `banger daemon stop` and retry',
+          },
+        );
       }
       return parsed.data as z.output<T[M]['result']>;
     });
@@ -61,26 +77,69 @@ export class RpcClient<T extends MethodTable> {
       });
       socket.on('error', (e: NodeJS.ErrnoException) => {
         if (!connected && (e.code === 'ENOENT' || e.code === 'ECONNREFUSED')) {
-          settle(() => reject(new DaemonUnreachableError(this.socketPath, e.code === 'ENOENT' ? 'no socket' : 'connection refused')));
+          settle(() =>
+            reject(
+              new DaemonUnreachableError(this.socketPath, e.code === 'ENOENT' ? 'no socket' : 'connection refused'),
+            ),
+          );
         } else if (!connected && e.code === 'EACCES') {
-          settle(() => reject(new BangerError('unauthorized', `permission denied on ${this.socketPath}`, { hint: 'the daemon belongs to another user; use that account or `sudo banger system install --owner "$USER"`' })));
+          settle(() =>
+            reject(
+              new BangerError('unauthorized', `permission denied on ${this.socketPath}`, {
+                hint: 'the daemon belongs to another user; use that account or `sudo banger system install --owner "$USER"`',
+              }),
+            ),
+          );
         } else {
-          settle(() => reject(new BangerError('daemon_unavailable', `connection to bangerd failed: ${e.message}`, { hint: 'check `banger daemon status` and the daemon log' })));
+          settle(() =>
+            reject(
+              new BangerError('daemon_unavailable', `connection to bangerd failed: ${e.message}`, {
+                hint: 'check `banger daemon status` and the daemon log',
+              }),
+            ),
+          );
         }
       });
-      socket.on('close', () => settle(() => reject(new BangerError('daemon_unavailable', `bangerd closed the connection before answering ${method}`, { hint: 'the daemon may have crashed; see its log (`banger daemon status`)' }))));
-      onLines(socket, MAX_RESPONSE_LINE_BYTES, (line) => {
-        let msg: ServerMessage;
-        try { msg = JSON.parse(line) as ServerMessage; } catch {
-          return settle(() => reject(new BangerError('operation_failed', 'bangerd sent a malformed line')));
-        }
-        if (msg.type === 'progress') opts.onProgress?.({ opId: msg.op_id, stage: msg.stage, ...(msg.detail !== undefined && { detail: msg.detail }) });
-        else if (msg.type === 'result') settle(() => resolve(msg.result));
-        else if (msg.type === 'error') {
-          const code = isRpcErrorCode(msg.error.code) ? msg.error.code : 'operation_failed';
-          settle(() => reject(new BangerError(code, msg.error.message, { ...(msg.error.hint !== undefined && { hint: msg.error.hint }), opId: msg.op_id })));
-        }
-      }, () => settle(() => reject(new BangerError('operation_failed', 'bangerd sent an oversized line'))));
+      socket.on('close', () =>
+        settle(() =>
+          reject(
+            new BangerError('daemon_unavailable', `bangerd closed the connection before answering ${method}`, {
+              hint: 'the daemon may have crashed; see its log (`banger daemon status`)',
+            }),
+          ),
+        ),
+      );
+      onLines(
+        socket,
+        MAX_RESPONSE_LINE_BYTES,
+        (line) => {
+          let msg: ServerMessage;
+          try {
+            msg = JSON.parse(line) as ServerMessage;
+          } catch {
+            return settle(() => reject(new BangerError('operation_failed', 'bangerd sent a malformed line')));
+          }
+          if (msg.type === 'progress')
+            opts.onProgress?.({
+              opId: msg.op_id,
+              stage: msg.stage,
+              ...(msg.detail !== undefined && { detail: msg.detail }),
+            });
+          else if (msg.type === 'result') settle(() => resolve(msg.result));
+          else if (msg.type === 'error') {
+            const code = isRpcErrorCode(msg.error.code) ? msg.error.code : 'operation_failed';
+            settle(() =>
+              reject(
+                new BangerError(code, msg.error.message, {
+                  ...(msg.error.hint !== undefined && { hint: msg.error.hint }),
+                  opId: msg.op_id,
+                }),
+              ),
+            );
+          }
+        },
+        () => settle(() => reject(new BangerError('operation_failed', 'bangerd sent an oversized line'))),
+      );
     });
   }
 }

@@ -1,4 +1,11 @@
-export { PROTOCOL_VERSION, MAX_REQUEST_BYTES, type RpcRequest, type ServerMessage, type WireError, type ProgressEvent } from './protocol.js';
+export {
+  PROTOCOL_VERSION,
+  MAX_REQUEST_BYTES,
+  type RpcRequest,
+  type ServerMessage,
+  type WireError,
+  type ProgressEvent,
+} from './protocol.js';
 export { defineMethod, type MethodDef, type MethodTable, type ParamsOf, type ResultOf } from './methodDef.js';
 export { METHODS, operationWire, daemonInfoWire, type Methods, type MethodName, type DnsStatus } from './methods.js';
 export { RpcServer, toWireError, type Handlers, type OpContext, type RpcServerOptions } from './server.js';

@@ -8,18 +8,69 @@ import { z } from 'zod';
 import { BangerError, imageSchema, kernelSchema, vmCreateParamsSchema, vmSchema, type Vm } from '../model/index.js';
 import { silentLogger } from '../log/index.js';
 import { OperationRegistry } from '../opstate/index.js';
-import { defineMethod, METHODS, RpcServer, RpcClient, MAX_REQUEST_BYTES, type Handlers, type ResultOf, DaemonUnreachableError } from './index.js';
+import {
+  defineMethod,
+  METHODS,
+  RpcServer,
+  RpcClient,
+  MAX_REQUEST_BYTES,
+  type Handlers,
+  type ResultOf,
+  DaemonUnreachableError,
+} from './index.js';
 
 /** A method table of its own, so the transport is tested apart from the daemon's methods. */
 const TEST_METHODS = {
-  'test.echo': defineMethod({ name: 'test.echo', summary: 'echo', params: z.strictObject({ text: z.string() }), result: z.object({ text: z.string() }), tracked: true, progress: false }),
-  'test.slow': defineMethod({ name: 'test.slow', summary: 'slow', params: z.strictObject({ name: z.string() }), result: z.object({ ok: z.boolean() }), tracked: true, progress: true }),
-  'test.fail': defineMethod({ name: 'test.fail', summary: 'fail', params: z.strictObject({}), result: z.object({}), tracked: true, progress: false }),
-  'test.crash': defineMethod({ name: 'test.crash', summary: 'crash', params: z.strictObject({}), result: z.object({}), tracked: false, progress: false }),
-  'test.wrongResult': defineMethod({ name: 'test.wrongResult', summary: 'drift', params: z.strictObject({}), result: z.object({ n: z.number() }), tracked: false, progress: false }),
+  'test.echo': defineMethod({
+    name: 'test.echo',
+    summary: 'echo',
+    params: z.strictObject({ text: z.string() }),
+    result: z.object({ text: z.string() }),
+    tracked: true,
+    progress: false,
+  }),
+  'test.slow': defineMethod({
+    name: 'test.slow',
+    summary: 'slow',
+    params: z.strictObject({ name: z.string() }),
+    result: z.object({ ok: z.boolean() }),
+    tracked: true,
+    progress: true,
+  }),
+  'test.fail': defineMethod({
+    name: 'test.fail',
+    summary: 'fail',
+    params: z.strictObject({}),
+    result: z.object({}),
+    tracked: true,
+    progress: false,
+  }),
+  'test.crash': defineMethod({
+    name: 'test.crash',
+    summary: 'crash',
+    params: z.strictObject({}),
+    result: z.object({}),
+    tracked: false,
+    progress: false,
+  }),
+  'test.wrongResult': defineMethod({
+    name: 'test.wrongResult',
+    summary: 'drift',
+    params: z.strictObject({}),
+    result: z.object({ n: z.number() }),
+    tracked: false,
+    progress: false,
+  }),
 };
 
-async function withServer(fn: (ctx: { socket: string; client: RpcClient<typeof TEST_METHODS>; ops: OperationRegistry; cancelled: () => boolean }) => Promise<void>) {
+async function withServer(
+  fn: (ctx: {
+    socket: string;
+    client: RpcClient<typeof TEST_METHODS>;
+    ops: OperationRegistry;
+    cancelled: () => boolean;
+  }) => Promise<void>,
+) {
   const dir = mkdtempSync(join(tmpdir(), 'banger-rpc-'));
   const socket = join(dir, 's.sock');
   const ops = new OperationRegistry();
@@ -31,15 +82,33 @@ async function withServer(fn: (ctx: { socket: string; client: RpcClient<typeof T
       ctx.progress('booting', 'kernel');
       await new Promise<void>((resolve, reject) => {
         const t = setTimeout(resolve, 300);
-        ctx.signal.addEventListener('abort', () => { clearTimeout(t); cancelled = true; reject(ctx.signal.reason); }, { once: true });
+        ctx.signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(t);
+            cancelled = true;
+            reject(ctx.signal.reason);
+          },
+          { once: true },
+        );
       });
       return { ok: true };
     },
-    'test.fail': async () => { throw new BangerError('not_found', 'vm "x" does not exist', { hint: 'see `banger vm list`' }); },
-    'test.crash': async () => { throw new TypeError('undefined is not a function'); },
-    'test.wrongResult': async () => ({ n: 'not a number' } as never),
+    'test.fail': async () => {
+      throw new BangerError('not_found', 'vm "x" does not exist', { hint: 'see `banger vm list`' });
+    },
+    'test.crash': async () => {
+      throw new TypeError('undefined is not a function');
+    },
+    'test.wrongResult': async () => ({ n: 'not a number' }) as never,
   };
-  const server = new RpcServer({ socketPath: socket, methods: TEST_METHODS, handlers, log: silentLogger, operations: ops });
+  const server = new RpcServer({
+    socketPath: socket,
+    methods: TEST_METHODS,
+    handlers,
+    log: silentLogger,
+    operations: ops,
+  });
   await server.listen();
   try {
     await fn({ socket, client: new RpcClient(socket, TEST_METHODS), ops, cancelled: () => cancelled });
@@ -54,9 +123,19 @@ function rawRequest(socket: string, payload: string | Buffer): Promise<Array<Rec
   return new Promise((resolve, reject) => {
     const s = connect(socket);
     let buf = '';
-    s.on('data', (d) => { buf += d; });
+    s.on('data', (d) => {
+      buf += d;
+    });
     s.on('error', reject);
-    s.on('close', () => resolve(buf.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l))));
+    s.on('close', () =>
+      resolve(
+        buf
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l)),
+      ),
+    );
     s.write(payload);
   });
 }
@@ -71,7 +150,11 @@ test('socket is private (0600) and a call round-trips', async () => {
 test('progress stages stream before the result and land in the operation registry', async () => {
   await withServer(async ({ client, ops }) => {
     const stages: string[] = [];
-    const r = await client.call('test.slow', { name: 'dev' }, { onProgress: (e) => stages.push(`${e.stage}${e.detail ? `:${e.detail}` : ''}`) });
+    const r = await client.call(
+      'test.slow',
+      { name: 'dev' },
+      { onProgress: (e) => stages.push(`${e.stage}${e.detail ? `:${e.detail}` : ''}`) },
+    );
     assert.deepEqual(r, { ok: true });
     assert.deepEqual(stages, ['preparing', 'booting:kernel']);
     const done = ops.list().find((o) => o.kind === 'test.slow');
@@ -84,7 +167,16 @@ test('progress stages stream before the result and land in the operation registr
 test('a client disconnect cancels the operation in the server', async () => {
   await withServer(async ({ client, ops, cancelled }) => {
     const ac = new AbortController();
-    const p = client.call('test.slow', { name: 'dev' }, { signal: ac.signal, onProgress: (e) => { if (e.stage === 'booting') ac.abort(); } });
+    const p = client.call(
+      'test.slow',
+      { name: 'dev' },
+      {
+        signal: ac.signal,
+        onProgress: (e) => {
+          if (e.stage === 'booting') ac.abort();
+        },
+      },
+    );
     await assert.rejects(p, (e: BangerError) => e.code === 'interrupted');
     for (let i = 0; i < 50 && !cancelled(); i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(cancelled(), true, 'handler saw the abort');
@@ -101,16 +193,31 @@ test('typed errors carry code, message, hint and op_id; unexpected errors become
       assert.match(e.opId ?? '', /^op-[0-9a-f]{10}$/);
       return true;
     });
-    await assert.rejects(client.call('test.crash', {}), (e: BangerError) => e.code === 'operation_failed' && /undefined is not a function/.test(e.message));
+    await assert.rejects(
+      client.call('test.crash', {}),
+      (e: BangerError) => e.code === 'operation_failed' && /undefined is not a function/.test(e.message),
+    );
   });
 });
 
 test('protocol errors: bad_version, unknown_method, bad_request (params, JSON, shape, size)', async () => {
   await withServer(async ({ socket, client }) => {
-    await assert.rejects(client.callRaw('test.echo', { text: 'x' }, { protocolVersion: 99 }), (e: BangerError) => e.code === 'bad_version' && /version 99/.test(e.message) && !!e.hint);
-    await assert.rejects(client.callRaw('vm.explode', {}), (e: BangerError) => e.code === 'unknown_method' && /vm\.explode/.test(e.message));
-    await assert.rejects(client.callRaw('test.echo', { text: 5 }), (e: BangerError) => e.code === 'bad_request' && /params\.text/.test(e.message));
-    await assert.rejects(client.callRaw('test.echo', { text: 'x', extra: 1 }), (e: BangerError) => e.code === 'bad_request' && /unknown field\(s\) extra/.test(e.message));
+    await assert.rejects(
+      client.callRaw('test.echo', { text: 'x' }, { protocolVersion: 99 }),
+      (e: BangerError) => e.code === 'bad_version' && /version 99/.test(e.message) && !!e.hint,
+    );
+    await assert.rejects(
+      client.callRaw('vm.explode', {}),
+      (e: BangerError) => e.code === 'unknown_method' && /vm\.explode/.test(e.message),
+    );
+    await assert.rejects(
+      client.callRaw('test.echo', { text: 5 }),
+      (e: BangerError) => e.code === 'bad_request' && /params\.text/.test(e.message),
+    );
+    await assert.rejects(
+      client.callRaw('test.echo', { text: 'x', extra: 1 }),
+      (e: BangerError) => e.code === 'bad_request' && /unknown field\(s\) extra/.test(e.message),
+    );
     const [garbage] = await rawRequest(socket, 'not json\n');
     assert.equal((garbage!.error as { code: string }).code, 'bad_request');
     const [arr] = await rawRequest(socket, '[1,2]\n');
@@ -124,8 +231,14 @@ test('protocol errors: bad_version, unknown_method, bad_request (params, JSON, s
 
 test('one request per connection: a second line is ignored', async () => {
   await withServer(async ({ socket }) => {
-    const msgs = await rawRequest(socket, '{"v":1,"method":"test.echo","params":{"text":"a"}}\n{"v":1,"method":"test.echo","params":{"text":"b"}}\n');
-    assert.deepEqual(msgs.map((m) => m.type), ['result']);
+    const msgs = await rawRequest(
+      socket,
+      '{"v":1,"method":"test.echo","params":{"text":"a"}}\n{"v":1,"method":"test.echo","params":{"text":"b"}}\n',
+    );
+    assert.deepEqual(
+      msgs.map((m) => m.type),
+      ['result'],
+    );
   });
 });
 
@@ -137,7 +250,10 @@ test('the client validates results against the shared declaration', async () => 
 
 test('no daemon: DaemonUnreachableError', async () => {
   const c = new RpcClient('/tmp/definitely-not-a-banger-socket.sock', TEST_METHODS);
-  await assert.rejects(c.call('test.echo', { text: 'x' }), (e: Error) => e instanceof DaemonUnreachableError && /no socket/.test(e.message));
+  await assert.rejects(
+    c.call('test.echo', { text: 'x' }),
+    (e: Error) => e instanceof DaemonUnreachableError && /no socket/.test(e.message),
+  );
 });
 
 test('the method table takes the shapes other modules share from model/: one declaration each', () => {

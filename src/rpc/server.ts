@@ -67,25 +67,42 @@ export class RpcServer<T extends MethodTable> {
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
       for (const s of this.sockets) s.end();
-      setTimeout(() => { for (const s of this.sockets) s.destroy(); }, 1000).unref();
+      setTimeout(() => {
+        for (const s of this.sockets) s.destroy();
+      }, 1000).unref();
     });
-    try { unlinkSync(this.opts.socketPath); } catch { /* already gone */ }
+    try {
+      unlinkSync(this.opts.socketPath);
+    } catch {
+      /* already gone */
+    }
   }
 
   private accept(socket: Socket): void {
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
-    socket.on('error', () => { /* a client that vanished; the close handler cleans up */ });
-    let handled = false;
-    onLines(socket, MAX_REQUEST_BYTES, (line) => {
-      if (handled) return; // one request per connection
-      handled = true;
-      void this.handle(socket, line);
-    }, () => {
-      handled = true;
-      this.send(socket, { type: 'error', op_id: newOpId(), error: { code: 'bad_request', message: `request larger than ${MAX_REQUEST_BYTES} bytes` } });
-      socket.end();
+    socket.on('error', () => {
+      /* a client that vanished; the close handler cleans up */
     });
+    let handled = false;
+    onLines(
+      socket,
+      MAX_REQUEST_BYTES,
+      (line) => {
+        if (handled) return; // one request per connection
+        handled = true;
+        void this.handle(socket, line);
+      },
+      () => {
+        handled = true;
+        this.send(socket, {
+          type: 'error',
+          op_id: newOpId(),
+          error: { code: 'bad_request', message: `request larger than ${MAX_REQUEST_BYTES} bytes` },
+        });
+        socket.end();
+      },
+    );
   }
 
   private send(socket: Socket, msg: ServerMessage): void {
@@ -108,8 +125,13 @@ export class RpcServer<T extends MethodTable> {
   /** The request line checked against the protocol version and the method table, or the wire error to answer with. */
   private parseRequest(line: string): { method: string; params: unknown } | { error: WireError } {
     let req: unknown;
-    try { req = JSON.parse(line); } catch { return { error: { code: 'bad_request', message: 'request is not valid JSON' } }; }
-    if (typeof req !== 'object' || req === null || Array.isArray(req)) return { error: { code: 'bad_request', message: 'request must be a JSON object' } };
+    try {
+      req = JSON.parse(line);
+    } catch {
+      return { error: { code: 'bad_request', message: 'request is not valid JSON' } };
+    }
+    if (typeof req !== 'object' || req === null || Array.isArray(req))
+      return { error: { code: 'bad_request', message: 'request must be a JSON object' } };
     const { v, method, params } = req as Record<string, unknown>;
     const expected = this.opts.protocolVersion ?? PROTOCOL_VERSION;
     if (v !== expected) {
@@ -122,13 +144,22 @@ export class RpcServer<T extends MethodTable> {
       };
     }
     if (typeof method !== 'string' || !Object.hasOwn(this.opts.methods, method)) {
-      return { error: { code: 'unknown_method', message: `unknown method ${JSON.stringify(method ?? null)}`, hint: 'see docs/reference/rpc.md for the method list; the daemon may be older than the CLI' } };
+      return {
+        error: {
+          code: 'unknown_method',
+          message: `unknown method ${JSON.stringify(method ?? null)}`,
+          hint: 'see docs/reference/rpc.md for the method list; the daemon may be older than the CLI',
+        },
+      };
     }
     const parsed = this.opts.methods[method]!.params.safeParse(params ?? {});
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       const where = issue.path.length ? `params.${issue.path.join('.')}` : 'params';
-      const message = issue.code === 'unrecognized_keys' ? `${where}: unknown field(s) ${issue.keys.join(', ')}` : `${where}: ${issue.message}`;
+      const message =
+        issue.code === 'unrecognized_keys'
+          ? `${where}: unknown field(s) ${issue.keys.join(', ')}`
+          : `${where}: ${issue.message}`;
       return { error: { code: 'bad_request', message: `invalid params for ${method}: ${message}` } };
     }
     return { method, params: parsed.data };
@@ -143,7 +174,9 @@ export class RpcServer<T extends MethodTable> {
     const onShutdown = () => cancel.abort(new BangerError('operation_failed', 'daemon is shutting down'));
     this.shutdown.signal.addEventListener('abort', onShutdown, { once: true });
     const vmParam = (params as { name?: unknown }).name;
-    const op = def.tracked ? this.opts.operations.begin(method, { id: opId, vm: typeof vmParam === 'string' ? vmParam : null }) : undefined;
+    const op = def.tracked
+      ? this.opts.operations.begin(method, { id: opId, vm: typeof vmParam === 'string' ? vmParam : null })
+      : undefined;
     const started = performance.now();
     log.debug('rpc start', { method });
     const ctx: OpContext = {
@@ -165,7 +198,12 @@ export class RpcServer<T extends MethodTable> {
     } catch (e) {
       const wire = toWireError(e);
       op?.finish(wire.message);
-      log[wire.code === 'operation_failed' ? 'error' : 'info']('rpc failed', { method, code: wire.code, error: wire.message, ms: Math.round(performance.now() - started) });
+      log[wire.code === 'operation_failed' ? 'error' : 'info']('rpc failed', {
+        method,
+        code: wire.code,
+        error: wire.message,
+        ms: Math.round(performance.now() - started),
+      });
       this.send(socket, { type: 'error', op_id: opId, error: wire });
     } finally {
       socket.off('close', onClose);
@@ -183,5 +221,9 @@ export function toWireError(e: unknown): WireError {
   if (e instanceof BangerError) {
     return { code: 'operation_failed', message: e.message, ...(e.hint !== undefined && { hint: e.hint }) };
   }
-  return { code: 'operation_failed', message: e instanceof Error ? e.message : String(e), hint: 'see the daemon log for details (`banger daemon status` shows where it is)' };
+  return {
+    code: 'operation_failed',
+    message: e instanceof Error ? e.message : String(e),
+    hint: 'see the daemon log for details (`banger daemon status` shows where it is)',
+  };
 }

@@ -33,7 +33,10 @@ export function openDatabase(path: string): Db {
  * file, never writes, never runs migrations.
  */
 export function openDatabaseReadOnly(path: string): Db {
-  if (!existsSync(path)) throw new BangerError('not_found', `state database ${path} does not exist`, { hint: 'it is created when bangerd first starts' });
+  if (!existsSync(path))
+    throw new BangerError('not_found', `state database ${path} does not exist`, {
+      hint: 'it is created when bangerd first starts',
+    });
   const db = new Database(path, options({ readonly: true, fileMustExist: true, timeout: 5000 }));
   db.pragma('busy_timeout = 5000');
   return db;
@@ -46,7 +49,9 @@ export interface AppliedMigration {
 }
 
 function hasMigrationsTable(db: Db): boolean {
-  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get() !== undefined;
+  return (
+    db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get() !== undefined
+  );
 }
 
 export function appliedMigrations(db: Db): AppliedMigration[] {
@@ -67,17 +72,29 @@ export function migrationStatus(db: Db | null, known: readonly Migration[] = MIG
   if (unknown.length > 0) return { kind: 'incompatible', unknown };
   const appliedIds = new Set(applied.map((a) => a.id));
   const pending = known.filter((m) => !appliedIds.has(m.id));
-  return pending.length === 0 ? { kind: 'compatible', applied: applied.length } : { kind: 'migrations_needed', applied: applied.length, pending: [...pending] };
+  return pending.length === 0
+    ? { kind: 'compatible', applied: applied.length }
+    : { kind: 'migrations_needed', applied: applied.length, pending: [...pending] };
 }
 
 /** Applies pending migrations in order, one transaction each. Refuses a newer database. */
-export function migrate(db: Db, known: readonly Migration[] = MIGRATIONS, now: () => Date = () => new Date()): Migration[] {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+export function migrate(
+  db: Db,
+  known: readonly Migration[] = MIGRATIONS,
+  now: () => Date = () => new Date(),
+): Migration[] {
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+  );
   const status = migrationStatus(db, known);
   if (status.kind === 'incompatible') {
-    throw new BangerError('conflict', `the state database was written by a newer banger (unknown migrations ${status.unknown.map((u) => `${u.id}_${u.name}`).join(', ')})`, {
-      hint: 'install the newer banger again, or run `banger update`; this version will not modify that database',
-    });
+    throw new BangerError(
+      'conflict',
+      `the state database was written by a newer banger (unknown migrations ${status.unknown.map((u) => `${u.id}_${u.name}`).join(', ')})`,
+      {
+        hint: 'install the newer banger again, or run `banger update`; this version will not modify that database',
+      },
+    );
   }
   if (status.kind === 'compatible') return [];
   const record = db.prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)');

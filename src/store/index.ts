@@ -1,7 +1,14 @@
 export { Store } from './store.js';
 export {
-  openDatabase, openDatabaseReadOnly, migrate, migrationStatus, appliedMigrations, setNativeBindingPath,
-  type Db, type MigrationStatus, type AppliedMigration,
+  openDatabase,
+  openDatabaseReadOnly,
+  migrate,
+  migrationStatus,
+  appliedMigrations,
+  setNativeBindingPath,
+  type Db,
+  type MigrationStatus,
+  type AppliedMigration,
 } from './database.js';
 export { MIGRATIONS, LATEST_MIGRATION_ID, type Migration } from './migrations.js';
 export { VmRepository, ImageRepository, KernelRepository } from './repositories.js';

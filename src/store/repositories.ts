@@ -4,19 +4,52 @@ import type { Db } from './database.js';
 /** Row <-> record mapping for the three durable tables. All SQL of the store lives here. */
 
 interface VmRow {
-  id: string; name: string; state: VmState; image_id: string | null; image_name: string | null;
-  vcpu: number; memory_mib: number; disk_size_bytes: number; system_overlay_size_bytes: number;
-  guest_ip: string | null; mac: string | null; vm_dir: string; dns_name: string; vmm: Vm['vmm']; root_overlay: Vm['rootOverlay'];
-  nat: number; workspace_json: string | null; created_at: string; touched_at: string; last_error: string | null;
+  id: string;
+  name: string;
+  state: VmState;
+  image_id: string | null;
+  image_name: string | null;
+  vcpu: number;
+  memory_mib: number;
+  disk_size_bytes: number;
+  system_overlay_size_bytes: number;
+  guest_ip: string | null;
+  mac: string | null;
+  vm_dir: string;
+  dns_name: string;
+  vmm: Vm['vmm'];
+  root_overlay: Vm['rootOverlay'];
+  nat: number;
+  workspace_json: string | null;
+  created_at: string;
+  touched_at: string;
+  last_error: string | null;
 }
 
 function vmFromRow(r: VmRow): Vm {
   return {
-    id: r.id, name: r.name, state: r.state, imageId: r.image_id, imageName: r.image_name,
-    spec: { vcpu: r.vcpu, memoryMib: r.memory_mib, diskSizeBytes: r.disk_size_bytes, systemOverlaySizeBytes: r.system_overlay_size_bytes },
-    guestIp: r.guest_ip, mac: r.mac, vmDir: r.vm_dir, dnsName: r.dns_name, vmm: r.vmm, rootOverlay: r.root_overlay, nat: r.nat !== 0,
+    id: r.id,
+    name: r.name,
+    state: r.state,
+    imageId: r.image_id,
+    imageName: r.image_name,
+    spec: {
+      vcpu: r.vcpu,
+      memoryMib: r.memory_mib,
+      diskSizeBytes: r.disk_size_bytes,
+      systemOverlaySizeBytes: r.system_overlay_size_bytes,
+    },
+    guestIp: r.guest_ip,
+    mac: r.mac,
+    vmDir: r.vm_dir,
+    dnsName: r.dns_name,
+    vmm: r.vmm,
+    rootOverlay: r.root_overlay,
+    nat: r.nat !== 0,
     workspace: r.workspace_json ? (JSON.parse(r.workspace_json) as Workspace) : null,
-    createdAt: r.created_at, touchedAt: r.touched_at, lastError: r.last_error,
+    createdAt: r.created_at,
+    touchedAt: r.touched_at,
+    lastError: r.last_error,
   };
 }
 
@@ -48,7 +81,9 @@ export class VmRepository {
    */
   runningIpByName(name: string): string | null {
     if (!this.runningIndex) {
-      const rows = this.db.prepare("SELECT name, guest_ip FROM vms WHERE state = 'running' AND guest_ip IS NOT NULL").all() as Array<{ name: string; guest_ip: string }>;
+      const rows = this.db
+        .prepare("SELECT name, guest_ip FROM vms WHERE state = 'running' AND guest_ip IS NOT NULL")
+        .all() as Array<{ name: string; guest_ip: string }>;
       this.runningIndex = new Map(rows.map((r) => [r.name, r.guest_ip]));
     }
     return this.runningIndex.get(name) ?? null;
@@ -60,42 +95,59 @@ export class VmRepository {
 
   insert(vm: Vm): void {
     this.runningIndex = null;
-    this.db.prepare(`INSERT INTO vms (id, name, state, image_id, vcpu, memory_mib, disk_size_bytes, system_overlay_size_bytes,
+    this.db
+      .prepare(`INSERT INTO vms (id, name, state, image_id, vcpu, memory_mib, disk_size_bytes, system_overlay_size_bytes,
       guest_ip, mac, vm_dir, dns_name, vmm, root_overlay, nat, workspace_json, created_at, touched_at, last_error)
       VALUES (@id, @name, @state, @imageId, @vcpu, @memoryMib, @diskSizeBytes, @systemOverlaySizeBytes,
-      @guestIp, @mac, @vmDir, @dnsName, @vmm, @rootOverlay, @nat, @workspace, @createdAt, @touchedAt, @lastError)`).run({
-      ...vm, ...vm.spec, nat: vm.nat ? 1 : 0, workspace: vm.workspace ? JSON.stringify(vm.workspace) : null,
-    });
+      @guestIp, @mac, @vmDir, @dnsName, @vmm, @rootOverlay, @nat, @workspace, @createdAt, @touchedAt, @lastError)`)
+      .run({
+        ...vm,
+        ...vm.spec,
+        nat: vm.nat ? 1 : 0,
+        workspace: vm.workspace ? JSON.stringify(vm.workspace) : null,
+      });
   }
 
   /** Addresses held by any VM (kept across stop/start, released on delete). */
   usedIps(): Set<string> {
-    return new Set((this.db.prepare('SELECT guest_ip FROM vms WHERE guest_ip IS NOT NULL').all() as Array<{ guest_ip: string }>).map((r) => r.guest_ip));
+    return new Set(
+      (this.db.prepare('SELECT guest_ip FROM vms WHERE guest_ip IS NOT NULL').all() as Array<{ guest_ip: string }>).map(
+        (r) => r.guest_ip,
+      ),
+    );
   }
 
   /** State plus the mirror of handles.json (VMM pid, tap), so cleanup works if the file is lost. */
   setRuntime(id: string, state: VmState, handles: unknown, lastError: string | null = null): void {
     this.runningIndex = null;
-    this.db.prepare('UPDATE vms SET state = ?, handles_json = ?, last_error = ?, touched_at = ? WHERE id = ?')
+    this.db
+      .prepare('UPDATE vms SET state = ?, handles_json = ?, last_error = ?, touched_at = ? WHERE id = ?')
       .run(state, handles === null ? null : JSON.stringify(handles), lastError, new Date().toISOString(), id);
   }
 
   handles(id: string): unknown {
-    const r = this.db.prepare('SELECT handles_json FROM vms WHERE id = ?').get(id) as { handles_json: string | null } | undefined;
+    const r = this.db.prepare('SELECT handles_json FROM vms WHERE id = ?').get(id) as
+      | { handles_json: string | null }
+      | undefined;
     return r?.handles_json ? JSON.parse(r.handles_json) : null;
   }
 
   setSpec(id: string, spec: Vm['spec']): void {
-    this.db.prepare('UPDATE vms SET vcpu = ?, memory_mib = ?, disk_size_bytes = ?, touched_at = ? WHERE id = ?')
+    this.db
+      .prepare('UPDATE vms SET vcpu = ?, memory_mib = ?, disk_size_bytes = ?, touched_at = ? WHERE id = ?')
       .run(spec.vcpu, spec.memoryMib, spec.diskSizeBytes, new Date().toISOString(), id);
   }
 
   setWorkspace(id: string, workspace: Vm['workspace']): void {
-    this.db.prepare('UPDATE vms SET workspace_json = ?, touched_at = ? WHERE id = ?').run(workspace ? JSON.stringify(workspace) : null, new Date().toISOString(), id);
+    this.db
+      .prepare('UPDATE vms SET workspace_json = ?, touched_at = ? WHERE id = ?')
+      .run(workspace ? JSON.stringify(workspace) : null, new Date().toISOString(), id);
   }
 
   setNat(id: string, nat: boolean): void {
-    this.db.prepare('UPDATE vms SET nat = ?, touched_at = ? WHERE id = ?').run(nat ? 1 : 0, new Date().toISOString(), id);
+    this.db
+      .prepare('UPDATE vms SET nat = ?, touched_at = ? WHERE id = ?')
+      .run(nat ? 1 : 0, new Date().toISOString(), id);
   }
 
   idExists(id: string): boolean {
@@ -103,12 +155,16 @@ export class VmRepository {
   }
 
   usesImage(imageId: string): string[] {
-    return (this.db.prepare('SELECT name FROM vms WHERE image_id = ?').all(imageId) as Array<{ name: string }>).map((r) => r.name);
+    return (this.db.prepare('SELECT name FROM vms WHERE image_id = ?').all(imageId) as Array<{ name: string }>).map(
+      (r) => r.name,
+    );
   }
 
   setState(id: string, state: VmState, lastError: string | null = null): void {
     this.runningIndex = null;
-    this.db.prepare('UPDATE vms SET state = ?, last_error = ?, touched_at = ? WHERE id = ?').run(state, lastError, new Date().toISOString(), id);
+    this.db
+      .prepare('UPDATE vms SET state = ?, last_error = ?, touched_at = ? WHERE id = ?')
+      .run(state, lastError, new Date().toISOString(), id);
   }
 
   remove(id: string): void {
@@ -135,29 +191,53 @@ export class ImageRepository {
 
   /** Replaces an image's artifacts in place (same id, so VMs keep referring to it). */
   replace(img: Image): void {
-    this.db.prepare(`UPDATE images SET source = @source, distro = @distro, arch = @arch, rootfs_path = @rootfsPath, work_seed_path = @workSeedPath,
-      kernel_id = @kernelId, initrd_path = @initrdPath, size_bytes = @sizeBytes, created_at = @createdAt WHERE id = @id`).run(img);
+    this.db
+      .prepare(`UPDATE images SET source = @source, distro = @distro, arch = @arch, rootfs_path = @rootfsPath, work_seed_path = @workSeedPath,
+      kernel_id = @kernelId, initrd_path = @initrdPath, size_bytes = @sizeBytes, created_at = @createdAt WHERE id = @id`)
+      .run(img);
   }
 
   usesKernel(kernelId: string): string[] {
-    return (this.db.prepare('SELECT name FROM images WHERE kernel_id = ?').all(kernelId) as Array<{ name: string }>).map((r) => r.name);
+    return (
+      this.db.prepare('SELECT name FROM images WHERE kernel_id = ?').all(kernelId) as Array<{ name: string }>
+    ).map((r) => r.name);
   }
 
   insert(img: Image): void {
-    this.db.prepare(`INSERT INTO images (id, name, source, distro, arch, rootfs_path, work_seed_path, kernel_id, initrd_path, size_bytes, created_at)
-      VALUES (@id, @name, @source, @distro, @arch, @rootfsPath, @workSeedPath, @kernelId, @initrdPath, @sizeBytes, @createdAt)`).run(img);
+    this.db
+      .prepare(`INSERT INTO images (id, name, source, distro, arch, rootfs_path, work_seed_path, kernel_id, initrd_path, size_bytes, created_at)
+      VALUES (@id, @name, @source, @distro, @arch, @rootfsPath, @workSeedPath, @kernelId, @initrdPath, @sizeBytes, @createdAt)`)
+      .run(img);
   }
 }
 
 interface ImageRow {
-  id: string; name: string; source: string; distro: string | null; arch: string; rootfs_path: string;
-  work_seed_path: string | null; kernel_id: string | null; initrd_path: string | null; size_bytes: number; created_at: string;
+  id: string;
+  name: string;
+  source: string;
+  distro: string | null;
+  arch: string;
+  rootfs_path: string;
+  work_seed_path: string | null;
+  kernel_id: string | null;
+  initrd_path: string | null;
+  size_bytes: number;
+  created_at: string;
 }
 
 function imageFromRow(r: ImageRow): Image {
   return {
-    id: r.id, name: r.name, source: r.source, distro: r.distro, arch: r.arch, rootfsPath: r.rootfs_path,
-    workSeedPath: r.work_seed_path, kernelId: r.kernel_id, initrdPath: r.initrd_path, sizeBytes: r.size_bytes, createdAt: r.created_at,
+    id: r.id,
+    name: r.name,
+    source: r.source,
+    distro: r.distro,
+    arch: r.arch,
+    rootfsPath: r.rootfs_path,
+    workSeedPath: r.work_seed_path,
+    kernelId: r.kernel_id,
+    initrdPath: r.initrd_path,
+    sizeBytes: r.size_bytes,
+    createdAt: r.created_at,
   };
 }
 
@@ -179,24 +259,42 @@ export class KernelRepository {
 
   /** Replaces a kernel's artifacts in place (same id, so images keep referring to it). */
   replace(k: Kernel): void {
-    this.db.prepare(`UPDATE kernels SET version = @version, source = @source, kernel_path = @kernelPath, initrd_path = @initrdPath,
-      modules_dir = @modulesDir, sha256 = @sha256, created_at = @createdAt WHERE id = @id`).run(k);
+    this.db
+      .prepare(`UPDATE kernels SET version = @version, source = @source, kernel_path = @kernelPath, initrd_path = @initrdPath,
+      modules_dir = @modulesDir, sha256 = @sha256, created_at = @createdAt WHERE id = @id`)
+      .run(k);
   }
 
   insert(k: Kernel): void {
-    this.db.prepare(`INSERT INTO kernels (id, name, version, source, kernel_path, initrd_path, modules_dir, sha256, created_at)
-      VALUES (@id, @name, @version, @source, @kernelPath, @initrdPath, @modulesDir, @sha256, @createdAt)`).run(k);
+    this.db
+      .prepare(`INSERT INTO kernels (id, name, version, source, kernel_path, initrd_path, modules_dir, sha256, created_at)
+      VALUES (@id, @name, @version, @source, @kernelPath, @initrdPath, @modulesDir, @sha256, @createdAt)`)
+      .run(k);
   }
 }
 
 interface KernelRow {
-  id: string; name: string; version: string | null; source: string; kernel_path: string; initrd_path: string | null;
-  modules_dir: string | null; sha256: string | null; created_at: string;
+  id: string;
+  name: string;
+  version: string | null;
+  source: string;
+  kernel_path: string;
+  initrd_path: string | null;
+  modules_dir: string | null;
+  sha256: string | null;
+  created_at: string;
 }
 
 function kernelFromRow(r: KernelRow): Kernel {
   return {
-    id: r.id, name: r.name, version: r.version, source: r.source, kernelPath: r.kernel_path, initrdPath: r.initrd_path,
-    modulesDir: r.modules_dir, sha256: r.sha256, createdAt: r.created_at,
+    id: r.id,
+    name: r.name,
+    version: r.version,
+    source: r.source,
+    kernelPath: r.kernel_path,
+    initrdPath: r.initrd_path,
+    modulesDir: r.modules_dir,
+    sha256: r.sha256,
+    createdAt: r.created_at,
   };
 }

@@ -4,7 +4,13 @@ import { mkdtempSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  Store, openDatabase, openDatabaseReadOnly, migrate, checkMigrations, MIGRATIONS, appliedMigrations,
+  Store,
+  openDatabase,
+  openDatabaseReadOnly,
+  migrate,
+  checkMigrations,
+  MIGRATIONS,
+  appliedMigrations,
 } from './index.js';
 import { sampleVm } from '../../test/fixtures/vms.js';
 
@@ -18,19 +24,26 @@ test('open creates, migrates, enables WAL and foreign keys', () => {
     const s = Store.open(join(d, 'state.db'));
     assert.equal(s.db.pragma('journal_mode', { simple: true }), 'wal');
     assert.equal(s.db.pragma('foreign_keys', { simple: true }), 1);
-    assert.deepEqual(appliedMigrations(s.db).map((m) => m.id), MIGRATIONS.map((m) => m.id));
+    assert.deepEqual(
+      appliedMigrations(s.db).map((m) => m.id),
+      MIGRATIONS.map((m) => m.id),
+    );
     s.close();
     const again = Store.open(join(d, 'state.db'));
     assert.equal(appliedMigrations(again.db).length, MIGRATIONS.length, 'reopening applies nothing twice');
     again.close();
-  } finally { rmSync(d, { recursive: true, force: true }); }
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
 });
 
 test('vm repository round trip, lookup by name, id and id prefix, constraints hold', () => {
   const d = tempDir();
   try {
     const s = Store.open(join(d, 'state.db'));
-    const vm = sampleVm({ workspace: { guestPath: '/root/repo', hostPath: '/src/repo', baseCommit: 'abc', head: 'abc' } });
+    const vm = sampleVm({
+      workspace: { guestPath: '/root/repo', hostPath: '/src/repo', baseCommit: 'abc', head: 'abc' },
+    });
     s.vms.insert(vm);
     assert.deepEqual(s.vms.list(), [vm]);
     assert.deepEqual(s.vms.find('dev'), vm);
@@ -38,15 +51,26 @@ test('vm repository round trip, lookup by name, id and id prefix, constraints ho
     assert.deepEqual(s.vms.find('abcd'), vm);
     assert.equal(s.vms.find('abc'), undefined, 'prefixes shorter than 4 are not matched');
     assert.equal(s.vms.find('nope'), undefined);
-    assert.throws(() => s.vms.insert(sampleVm({ id: 'ffff0000', mac: 'x', guestIp: 'y' })), /UNIQUE constraint failed: vms.name/);
-    assert.throws(() => s.vms.insert(sampleVm({ id: 'ffff0000', name: 'other', state: 'weird' as never, mac: 'x', guestIp: 'y' })), /CHECK constraint/);
-    assert.throws(() => s.vms.insert(sampleVm({ id: 'ffff0000', name: 'other', imageId: 'missing', mac: 'x', guestIp: 'y' })), /FOREIGN KEY/);
+    assert.throws(
+      () => s.vms.insert(sampleVm({ id: 'ffff0000', mac: 'x', guestIp: 'y' })),
+      /UNIQUE constraint failed: vms.name/,
+    );
+    assert.throws(
+      () => s.vms.insert(sampleVm({ id: 'ffff0000', name: 'other', state: 'weird' as never, mac: 'x', guestIp: 'y' })),
+      /CHECK constraint/,
+    );
+    assert.throws(
+      () => s.vms.insert(sampleVm({ id: 'ffff0000', name: 'other', imageId: 'missing', mac: 'x', guestIp: 'y' })),
+      /FOREIGN KEY/,
+    );
     s.vms.setState(vm.id, 'error', 'boom');
     assert.equal(s.vms.find('dev')?.lastError, 'boom');
     s.vms.remove(vm.id);
     assert.deepEqual(s.vms.list(), []);
     s.close();
-  } finally { rmSync(d, { recursive: true, force: true }); }
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
 });
 
 test('read-only open never creates or writes', () => {
@@ -60,7 +84,9 @@ test('read-only open never creates or writes', () => {
     assert.throws(() => ro.exec("INSERT INTO schema_migrations VALUES (99, 'x', 'y')"), /readonly/);
     ro.close();
     assert.equal(statSync(join(d, 'state.db')).mtimeMs, before);
-  } finally { rmSync(d, { recursive: true, force: true }); }
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
 });
 
 /** Fixture databases for --check-migrations: current, older, newer than this binary, and garbage. */
@@ -101,7 +127,9 @@ test('check-migrations on fixture databases: current 0, older 1, missing 1, newe
     // An older database is migrated forward on open.
     Store.open(older).close();
     assert.equal(checkMigrations(older).exitCode, 0);
-  } finally { rmSync(d, { recursive: true, force: true }); }
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
 });
 
 test('a failing migration rolls back entirely', () => {
@@ -111,10 +139,17 @@ test('a failing migration rolls back entirely', () => {
     const brokenId = MIGRATIONS.length + 1;
     const bad = [...MIGRATIONS, { id: brokenId, name: 'broken', sql: 'CREATE TABLE t (a INT); THIS IS NOT SQL;' }];
     assert.throws(() => migrate(db, bad));
-    assert.equal(appliedMigrations(db).map((m) => m.id).includes(brokenId), false);
+    assert.equal(
+      appliedMigrations(db)
+        .map((m) => m.id)
+        .includes(brokenId),
+      false,
+    );
     assert.equal(db.prepare("SELECT 1 FROM sqlite_master WHERE name = 't'").get(), undefined);
     db.close();
-  } finally { rmSync(d, { recursive: true, force: true }); }
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
 });
 
 test('runningIpByName follows every state change (the DNS index is dropped on each write)', () => {
@@ -154,5 +189,7 @@ test('VMs made before root disks were recorded read as qcow2 overlays (what ever
     } finally {
       store.close();
     }
-  } finally { rmSync(d, { recursive: true, force: true }); }
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
 });

@@ -20,9 +20,17 @@ export const fdPathForChild = (fd: number) => `/proc/${process.pid}/fd/${fd}`;
 /** Raises a resolution refusal as banger's error; other errors pass through. */
 function refusal(e: unknown, what: string): unknown {
   const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ELOOP' || code === 'ENOTDIR') return new BangerError('unauthorized', `${what} is or goes through a symbolic link (or something else that is not a directory); refusing it`);
-  if (code === 'EXDEV') return new BangerError('unauthorized', `${what} leaves its directory or crosses a mount; refusing it`);
-  if (code === 'EAGAIN') return new BangerError('conflict', `${what} was being renamed while root resolved it; refusing it`, { hint: 'try again; something is moving files in banger\'s directories' });
+  if (code === 'ELOOP' || code === 'ENOTDIR')
+    return new BangerError(
+      'unauthorized',
+      `${what} is or goes through a symbolic link (or something else that is not a directory); refusing it`,
+    );
+  if (code === 'EXDEV')
+    return new BangerError('unauthorized', `${what} leaves its directory or crosses a mount; refusing it`);
+  if (code === 'EAGAIN')
+    return new BangerError('conflict', `${what} was being renamed while root resolved it; refusing it`, {
+      hint: "try again; something is moving files in banger's directories",
+    });
   return e;
 }
 
@@ -39,13 +47,18 @@ function openRaw(dirfd: number, rel: string, flags: number, mode: number): numbe
 }
 
 function openStrict(dirfd: number, rel: string, flags: number, mode: number, what: string): number {
-  try { return openRaw(dirfd, rel, flags, mode); } catch (e) { throw refusal(e, what); }
+  try {
+    return openRaw(dirfd, rel, flags, mode);
+  } catch (e) {
+    throw refusal(e, what);
+  }
 }
 
 /** A relative path of plain components (no "", ".", ".."), as openat2 under a directory wants it. */
 export function plainRelative(rel: string, what: string): string {
   const parts = rel.split('/');
-  if (rel.length === 0 || parts.some((p) => p === '' || p === '.' || p === '..' || p.includes('\0'))) throw new BangerError('bad_request', `${what} "${rel}" is not a plain relative path`);
+  if (rel.length === 0 || parts.some((p) => p === '' || p === '.' || p === '..' || p.includes('\0')))
+    throw new BangerError('bad_request', `${what} "${rel}" is not a plain relative path`);
   return rel;
 }
 
@@ -64,15 +77,22 @@ function checkTrustedAncestors(path: string): void {
   for (const p of pathComponents(path).slice(0, -1)) {
     const problem = rootOnlyProblem(p, lstatSync(p));
     if (problem) {
-      throw new BangerError('unauthorized', `${problem} (on the way to ${path}), so it is not a root-owned directory that only root can change; root will not work under it`, {
-        hint: `make every directory above ${path} root-owned and not group- or world-writable`,
-      });
+      throw new BangerError(
+        'unauthorized',
+        `${problem} (on the way to ${path}), so it is not a root-owned directory that only root can change; root will not work under it`,
+        {
+          hint: `make every directory above ${path} root-owned and not group- or world-writable`,
+        },
+      );
     }
   }
 }
 
 export class FdDir {
-  private constructor(readonly fd: number, readonly path: string) {}
+  private constructor(
+    readonly fd: number,
+    readonly path: string,
+  ) {}
 
   /**
    * Opens an anchor directory by absolute path: its ancestors must be root's (see
@@ -80,7 +100,8 @@ export class FdDir {
    * symlink. Root-owned anchors must not be group- or world-writable either.
    */
   static openAnchor(path: string, o: TrustedDirOptions = {}): FdDir {
-    if (!isAbsolute(path) || normalize(path) !== path || path === '/') throw new BangerError('bad_request', `${path} must be an absolute, normalised directory path`);
+    if (!isAbsolute(path) || normalize(path) !== path || path === '/')
+      throw new BangerError('bad_request', `${path} must be an absolute, normalised directory path`);
     checkTrustedAncestors(path);
     let fd: number;
     try {
@@ -88,7 +109,11 @@ export class FdDir {
       fd = hostcalls().openat2(AT_FDCWD, path, O_DIR, 0, RESOLVE_NO_SYMLINKS);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || o.createMode === undefined) throw refusal(e, path);
-      try { hostcalls().mkdirAt(AT_FDCWD, path, o.createMode); } catch (m) { if ((m as NodeJS.ErrnoException).code !== 'EEXIST') throw m; }
+      try {
+        hostcalls().mkdirAt(AT_FDCWD, path, o.createMode);
+      } catch (m) {
+        if ((m as NodeJS.ErrnoException).code !== 'EEXIST') throw m;
+      }
       return FdDir.openAnchor(path, { ...o, createMode: undefined });
     }
     const dir = new FdDir(fd, path);
@@ -96,9 +121,13 @@ export class FdDir {
     const uid = o.ownerUid ?? 0;
     if (st.uid !== uid || (uid === 0 && (st.mode & 0o022) !== 0)) {
       dir.close();
-      throw new BangerError('unauthorized', `${path} belongs to uid ${st.uid} with mode ${(st.mode & 0o7777).toString(8)}; root expects uid ${uid}${uid === 0 ? ', writable only by root' : ''}`, {
-        hint: uid === 0 ? `remove ${path}; root recreates it` : `is ${path} the install owner's state directory?`,
-      });
+      throw new BangerError(
+        'unauthorized',
+        `${path} belongs to uid ${st.uid} with mode ${(st.mode & 0o7777).toString(8)}; root expects uid ${uid}${uid === 0 ? ', writable only by root' : ''}`,
+        {
+          hint: uid === 0 ? `remove ${path}; root recreates it` : `is ${path} the install owner's state directory?`,
+        },
+      );
     }
     return dir;
   }
@@ -125,7 +154,11 @@ export class FdDir {
 
   /** Runs `fn` with the directory, closing it afterwards. */
   use<T>(fn: (d: FdDir) => T): T {
-    try { return fn(this); } finally { this.close(); }
+    try {
+      return fn(this);
+    } finally {
+      this.close();
+    }
   }
 
   describe(rel: string): string {
@@ -146,7 +179,8 @@ export class FdDir {
   openRegular(rel: string, flags: number): number {
     const pathFd = this.openFile(rel, O_PATH);
     try {
-      if (!fstatSync(pathFd).isFile()) throw new BangerError('unauthorized', `${this.describe(rel)} is not a regular file; refusing it`);
+      if (!fstatSync(pathFd).isFile())
+        throw new BangerError('unauthorized', `${this.describe(rel)} is not a regular file; refusing it`);
       return openSync(`/proc/self/fd/${pathFd}`, flags | constants.O_NOCTTY);
     } finally {
       closeSync(pathFd);
@@ -159,7 +193,11 @@ export class FdDir {
 
   /** The directory `name` here, made with `mode` when absent (an existing one must be a real directory). */
   ensureDir(name: string, mode: number): FdDir {
-    try { hostcalls().mkdirAt(this.fd, plainName(name), mode); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; }
+    try {
+      hostcalls().mkdirAt(this.fd, plainName(name), mode);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
     return this.openDir(name);
   }
 
@@ -176,11 +214,19 @@ export class FdDir {
 
   /** lstat of one entry (never follows it). */
   lstatEntry(name: string): Stats | null {
-    try { return lstatSync(`/proc/self/fd/${this.fd}/${plainName(name)}`); } catch { return null; }
+    try {
+      return lstatSync(`/proc/self/fd/${this.fd}/${plainName(name)}`);
+    } catch {
+      return null;
+    }
   }
 
   unlink(name: string): void {
-    try { hostcalls().unlinkAt(this.fd, plainName(name), false); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; }
+    try {
+      hostcalls().unlinkAt(this.fd, plainName(name), false);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
   }
 
   /**
@@ -220,29 +266,46 @@ export class FdDir {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return;
       // Not a directory, or a symlink: the entry itself goes, never what it points at.
-      if (code === 'ENOTDIR' || code === 'ELOOP') { this.unlink(name); return; }
-      if (code === 'EXDEV') throw new BangerError('operation_failed', `${this.describe(name)} is a mount point; refusing to remove across it`, { hint: `unmount it, then remove ${this.path}` });
+      if (code === 'ENOTDIR' || code === 'ELOOP') {
+        this.unlink(name);
+        return;
+      }
+      if (code === 'EXDEV')
+        throw new BangerError(
+          'operation_failed',
+          `${this.describe(name)} is a mount point; refusing to remove across it`,
+          { hint: `unmount it, then remove ${this.path}` },
+        );
       throw refusal(e, this.describe(name));
     }
     try {
       const parentUid = this.stat().uid;
       const uid = sub.stat().uid;
       if (parentUid !== 0 && uid !== parentUid && !rootDirs.has(rel)) {
-        throw new BangerError('unauthorized', `${sub.path} belongs to uid ${uid} but sits in a directory of uid ${parentUid}, which could not have removed it; root will not either`, {
-          hint: `move ${sub.path} back where it came from, then try again`,
-        });
+        throw new BangerError(
+          'unauthorized',
+          `${sub.path} belongs to uid ${uid} but sits in a directory of uid ${parentUid}, which could not have removed it; root will not either`,
+          {
+            hint: `move ${sub.path} back where it came from, then try again`,
+          },
+        );
       }
       for (const entry of sub.entries()) sub.removeAt(entry, rel ? `${rel}/${entry}` : entry, rootDirs);
     } finally {
       sub.close();
     }
-    try { hostcalls().unlinkAt(this.fd, name, true); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; }
+    try {
+      hostcalls().unlinkAt(this.fd, name, true);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
   }
 }
 
 /** One path component. */
 export function plainName(name: string): string {
-  if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) throw new BangerError('bad_request', `"${name}" is not a plain file name`);
+  if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0'))
+    throw new BangerError('bad_request', `"${name}" is not a plain file name`);
   return name;
 }
 
@@ -253,7 +316,11 @@ export function plainName(name: string): string {
 export function requireOwnersFile(fd: number, ownerUid: number, what: string): Stats {
   const st = fstatSync(fd);
   if (!st.isFile()) throw new BangerError('unauthorized', `${what} is not a regular file; refusing it`);
-  if (st.uid !== ownerUid) throw new BangerError('unauthorized', `${what} belongs to uid ${st.uid}, not to the install's owner (uid ${ownerUid}); refusing it`);
+  if (st.uid !== ownerUid)
+    throw new BangerError(
+      'unauthorized',
+      `${what} belongs to uid ${st.uid}, not to the install's owner (uid ${ownerUid}); refusing it`,
+    );
   return st;
 }
 

@@ -44,7 +44,9 @@ export class ProcessSupervisor {
   start(spec: StartSpec): StartedProcess {
     if (spec.logFd === undefined) mkdirSync(dirname(spec.logFile), { recursive: true });
     // O_NOFOLLOW: a root parent must never append to (or chown) what a symlink points at.
-    const logFd = spec.logFd ?? openSync(spec.logFile, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+    const logFd =
+      spec.logFd ??
+      openSync(spec.logFile, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
     let child;
     try {
       child = spawn(spec.argv[0]!, spec.argv.slice(1), {
@@ -60,11 +62,19 @@ export class ProcessSupervisor {
     }
     let exited = false;
     const exitedPromise = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-      child.on('exit', (code, signal) => { exited = true; resolve({ code, signal }); });
-      child.on('error', () => { exited = true; resolve({ code: null, signal: null }); });
+      child.on('exit', (code, signal) => {
+        exited = true;
+        resolve({ code, signal });
+      });
+      child.on('error', () => {
+        exited = true;
+        resolve({ code: null, signal: null });
+      });
     });
     if (child.pid === undefined) {
-      throw new BangerError('operation_failed', `could not start ${spec.argv[0]}`, { hint: `is ${spec.argv[0]} installed? see ${spec.logFile}` });
+      throw new BangerError('operation_failed', `could not start ${spec.argv[0]}`, {
+        hint: `is ${spec.argv[0]} installed? see ${spec.logFile}`,
+      });
     }
     child.unref();
     if (spec.pidFile) writePidFile(spec.pidFile, child.pid);
@@ -75,7 +85,12 @@ export class ProcessSupervisor {
    * Polls `probe` until it returns true. Fails early when the child exits (with the tail
    * of its log), when `signal` aborts, or after the timeout.
    */
-  async waitReady(proc: StartedProcess, logFile: string, probe: () => Promise<boolean>, opts: WaitReadyOptions): Promise<void> {
+  async waitReady(
+    proc: StartedProcess,
+    logFile: string,
+    probe: () => Promise<boolean>,
+    opts: WaitReadyOptions,
+  ): Promise<void> {
     const deadline = performance.now() + opts.timeoutMs;
     const interval = opts.intervalMs ?? 50;
     for (;;) {
@@ -86,7 +101,11 @@ export class ProcessSupervisor {
         throw new ChildExitedError(opts.what, code, signal, readLogTail(logFile));
       }
       if (performance.now() > deadline) {
-        throw new BangerError('operation_failed', `${opts.what} was not ready after ${Math.round(opts.timeoutMs / 1000)} s`, { hint: `see ${logFile}` });
+        throw new BangerError(
+          'operation_failed',
+          `${opts.what} was not ready after ${Math.round(opts.timeoutMs / 1000)} s`,
+          { hint: `see ${logFile}` },
+        );
       }
       await new Promise((r) => setTimeout(r, interval));
     }
@@ -94,10 +113,19 @@ export class ProcessSupervisor {
 }
 
 export class ChildExitedError extends BangerError {
-  constructor(readonly what: string, readonly exitCode: number | null, readonly exitSignal: NodeJS.Signals | null, readonly logTail: string) {
-    super('operation_failed', `${what} exited before it was ready (${exitSignal ? `signal ${exitSignal}` : `exit code ${exitCode}`})`, {
-      hint: logTail ? `last log lines:\n${logTail}` : 'it printed nothing',
-    });
+  constructor(
+    readonly what: string,
+    readonly exitCode: number | null,
+    readonly exitSignal: NodeJS.Signals | null,
+    readonly logTail: string,
+  ) {
+    super(
+      'operation_failed',
+      `${what} exited before it was ready (${exitSignal ? `signal ${exitSignal}` : `exit code ${exitCode}`})`,
+      {
+        hint: logTail ? `last log lines:\n${logTail}` : 'it printed nothing',
+      },
+    );
   }
 }
 
@@ -124,7 +152,11 @@ export function readPidFile(path: string): number | null {
 }
 
 export function removePidFile(path: string): void {
-  try { unlinkSync(path); } catch { /* already gone */ }
+  try {
+    unlinkSync(path);
+  } catch {
+    /* already gone */
+  }
 }
 
 /**
@@ -180,9 +212,17 @@ export function processIdentity(pid: number): ProcessIdentity | null {
   if (!cmdline) return null;
   try {
     const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-    const uids = (/^Uid:\s+([\d\s]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '').trim().split(/\s+/).filter(Boolean).map(Number);
+    const uids = (/^Uid:\s+([\d\s]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
     let exe: string | null = null;
-    try { exe = readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, ''); } catch { /* another user's process, as a non-root reader */ }
+    try {
+      exe = readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, '');
+    } catch {
+      /* another user's process, as a non-root reader */
+    }
     return { comm, cmdline, uid: uids[0] ?? null, uids, exe };
   } catch {
     return null;

@@ -13,7 +13,8 @@ export function rootOnlyProblem(path: string, st: Stats): string | null {
   if (st.isSymbolicLink()) return `${path} is a symlink`;
   if (!st.isDirectory()) return `${path} is not a directory`;
   if (st.uid !== 0) return `${path} belongs to uid ${st.uid}, not to root`;
-  if ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) return `${path} is writable by ${st.mode & 0o020 ? 'its group' : 'others'} (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}) without the sticky bit`;
+  if ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0)
+    return `${path} is writable by ${st.mode & 0o020 ? 'its group' : 'others'} (mode ${(st.mode & 0o7777).toString(8).padStart(4, '0')}) without the sticky bit`;
   return null;
 }
 
@@ -41,16 +42,24 @@ export function ensureRootOwnedDir(dir: string, mode: number): void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       const last = i === parts.length - 1;
-      try { mkdirSync(p, { mode: last ? mode : 0o755 }); } catch (m) { if ((m as NodeJS.ErrnoException).code !== 'EEXIST') throw m; }
+      try {
+        mkdirSync(p, { mode: last ? mode : 0o755 });
+      } catch (m) {
+        if ((m as NodeJS.ErrnoException).code !== 'EEXIST') throw m;
+      }
       st = lstatSync(p);
       if (last && st.isDirectory() && !st.isSymbolicLink() && st.uid === 0) chmodSync(p, mode); // mkdir's mode is subject to the umask
       st = lstatSync(p);
     }
     const problem = rootOnlyProblem(p, st);
     if (problem) {
-      throw new BangerError('unauthorized', `${problem}, so root cannot safely keep its own files in ${dir}; refusing to use it`, {
-        hint: `make ${p} a real directory owned by root that only root can write (e.g. \`chown root:root ${p} && chmod go-w ${p}\`), or remove it if it is not yours`,
-      });
+      throw new BangerError(
+        'unauthorized',
+        `${problem}, so root cannot safely keep its own files in ${dir}; refusing to use it`,
+        {
+          hint: `make ${p} a real directory owned by root that only root can write (e.g. \`chown root:root ${p} && chmod go-w ${p}\`), or remove it if it is not yours`,
+        },
+      );
     }
   }
 }

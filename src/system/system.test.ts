@@ -4,7 +4,15 @@ import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ExecHostRunner, CommandError, which, ProcessSupervisor, ChildExitedError, readPidFile, isProcessAlive, processCmdline, processState,
+  ExecHostRunner,
+  CommandError,
+  which,
+  ProcessSupervisor,
+  ChildExitedError,
+  readPidFile,
+  isProcessAlive,
+  processCmdline,
+  processState,
 } from './index.js';
 
 const runner = new ExecHostRunner();
@@ -41,7 +49,10 @@ test('runner: missing binary, timeout and cancellation', async () => {
   const ac = new AbortController();
   setTimeout(() => ac.abort(), 50);
   await assert.rejects(runner.run(['sleep', '10'], { signal: ac.signal }), /cancelled/);
-  await assert.rejects(runner.run(['head', '-c', '100000', '/dev/zero'], { maxOutputBytes: 1000 }), /output exceeded 1000 bytes/);
+  await assert.rejects(
+    runner.run(['head', '-c', '100000', '/dev/zero'], { maxOutputBytes: 1000 }),
+    /output exceeded 1000 bytes/,
+  );
 });
 
 test('runner.pipe: producer streams into consumer, bytes counted, either failure throws', async () => {
@@ -50,7 +61,10 @@ test('runner.pipe: producer streams into consumer, bytes counted, either failure
   assert.equal(ok.consumer.stdout.trim(), '100000');
   assert.equal(ok.bytes, 100000);
   await assert.rejects(r.pipe(['sh', '-c', 'echo partial; exit 3'], ['cat']), /exit code 3/);
-  await assert.rejects(r.pipe(['echo', 'x'], ['sh', '-c', 'cat >/dev/null; echo nope >&2; exit 4']), /exit code 4: nope/);
+  await assert.rejects(
+    r.pipe(['echo', 'x'], ['sh', '-c', 'cat >/dev/null; echo nope >&2; exit 4']),
+    /exit code 4: nope/,
+  );
   await assert.rejects(r.pipe(['sleep', '5'], ['cat'], { timeoutMs: 200 }), /timed out/);
 });
 
@@ -66,7 +80,11 @@ test('supervisor: own session, log file, pid file, readiness', async () => {
   const log = join(d, 'c.log');
   const pidFile = join(d, 'c.pid');
   const marker = join(d, 'ready');
-  const p = sup.start({ argv: ['sh', '-c', `echo started; sleep 0.2; touch ${marker}; exec sleep 30`], logFile: log, pidFile });
+  const p = sup.start({
+    argv: ['sh', '-c', `echo started; sleep 0.2; touch ${marker}; exec sleep 30`],
+    logFile: log,
+    pidFile,
+  });
   try {
     assert.equal(readPidFile(pidFile), p.pid);
     await sup.waitReady(p, log, async () => existsSync(marker), { timeoutMs: 5000, what: 'test child' });
@@ -89,7 +107,9 @@ test('supervisor: own session, log file, pid file, readiness', async () => {
 test('a zombie counts as exited', async () => {
   // perl forks a child that exits at once and never reaps it (a shell may reap on its own).
   const { spawn } = await import('node:child_process');
-  const parent = spawn('perl', ['-e', '$| = 1; my $p = fork(); exit 0 if $p == 0; print "$p\\n"; sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const parent = spawn('perl', ['-e', '$| = 1; my $p = fork(); exit 0 if $p == 0; print "$p\\n"; sleep 30'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   try {
     const pid = Number(await new Promise<string>((r) => parent.stdout!.once('data', (d) => r(String(d).trim()))));
     for (let i = 0; i < 500 && processState(pid) !== 'Z'; i++) await new Promise((r) => setTimeout(r, 10));
@@ -109,15 +129,21 @@ test('supervisor: readiness wait ends early with the log tail when the child exi
   try {
     const p = sup.start({ argv: ['sh', '-c', 'echo "config broken: unknown key"; exit 7'], logFile: log });
     const t0 = performance.now();
-    await assert.rejects(sup.waitReady(p, log, async () => false, { timeoutMs: 10_000, what: 'bangerd' }), (e: ChildExitedError) => {
-      assert.ok(e instanceof ChildExitedError);
-      assert.equal(e.exitCode, 7);
-      assert.match(e.logTail, /config broken/);
-      return true;
-    });
+    await assert.rejects(
+      sup.waitReady(p, log, async () => false, { timeoutMs: 10_000, what: 'bangerd' }),
+      (e: ChildExitedError) => {
+        assert.ok(e instanceof ChildExitedError);
+        assert.equal(e.exitCode, 7);
+        assert.match(e.logTail, /config broken/);
+        return true;
+      },
+    );
     assert.ok(performance.now() - t0 < 5000, 'did not wait for the timeout');
     const q = sup.start({ argv: ['sleep', '30'], logFile: log });
-    await assert.rejects(sup.waitReady(q, log, async () => false, { timeoutMs: 150, what: 'sleeper' }), /not ready after/);
+    await assert.rejects(
+      sup.waitReady(q, log, async () => false, { timeoutMs: 150, what: 'sleeper' }),
+      /not ready after/,
+    );
     process.kill(q.pid, 'SIGKILL');
     await waitGone(q.pid);
   } finally {

@@ -14,8 +14,12 @@ test('waitForExit: true once the process is gone, false when it outlives the wai
   }
 });
 
-test('waitForExit: the alive check can be the caller\'s (e.g. a start-time match against pid reuse)', async () => {
+test("waitForExit: the alive check can be the caller's (e.g. a start-time match against pid reuse)", async () => {
   let polls = 0;
-  assert.equal(await waitForExit(1, 2_000, { alive: () => ++polls < 3, intervalMs: 1 }), true, 'pid 1 lives, but the check says it is gone');
+  assert.equal(
+    await waitForExit(1, 2_000, { alive: () => ++polls < 3, intervalMs: 1 }),
+    true,
+    'pid 1 lives, but the check says it is gone',
+  );
   assert.ok(polls >= 3);
 });

@@ -15,7 +15,12 @@ test('tooling plan: nothing declared, opted out, refused without NAT, installed 
   ];
   for (const [name, input, kind] of cases) assert.equal(planTooling(input).kind, kind, name);
   const refused = planTooling({ ...base, toolFiles: ['.mise.toml'] });
-  assert.ok(refused.kind === 'refuse' && /--nat/.test(refused.hint) && /--no-bootstrap/.test(refused.hint) && /\.mise\.toml/.test(refused.message));
+  assert.ok(
+    refused.kind === 'refuse' &&
+      /--nat/.test(refused.hint) &&
+      /--no-bootstrap/.test(refused.hint) &&
+      /\.mise\.toml/.test(refused.message),
+  );
   const install = planTooling({ ...base, toolFiles: ['.mise.toml'], nat: true });
   assert.ok(install.kind === 'install');
   assert.match(install.script, /^exec >\/root\/\.cache\/banger\/bootstrap\.log 2>&1$/m);

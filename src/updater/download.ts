@@ -15,14 +15,23 @@ const hostOf = (u: URL) => u.host || u.origin;
  * signature, and another host is another party): refused, naming both hosts.
  */
 export function redirectTarget(asked: string, from: string, location: string | null, what: string): string {
-  if (!location) throw new BangerError('operation_failed', `fetching the ${what} from ${asked}: a redirect without a Location`);
+  if (!location)
+    throw new BangerError('operation_failed', `fetching the ${what} from ${asked}: a redirect without a Location`);
   let to: URL;
-  try { to = new URL(location, from); } catch { throw new BangerError('operation_failed', `fetching the ${what} from ${asked}: a redirect to a bad URL`); }
+  try {
+    to = new URL(location, from);
+  } catch {
+    throw new BangerError('operation_failed', `fetching the ${what} from ${asked}: a redirect to a bad URL`);
+  }
   const a = new URL(asked);
   if (to.origin !== a.origin) {
-    throw new BangerError('unauthorized', `the ${what} at ${asked} redirects to another host (${to.protocol}//${hostOf(to)}, not ${a.protocol}//${hostOf(a)}); refusing it`, {
-      hint: 'a release server may only redirect within its own origin; publish the manifest URLs that serve the files directly',
-    });
+    throw new BangerError(
+      'unauthorized',
+      `the ${what} at ${asked} redirects to another host (${to.protocol}//${hostOf(to)}, not ${a.protocol}//${hostOf(a)}); refusing it`,
+      {
+        hint: 'a release server may only redirect within its own origin; publish the manifest URLs that serve the files directly',
+      },
+    );
   }
   return to.toString();
 }
@@ -33,25 +42,42 @@ export function redirectTarget(asked: string, from: string, location: string | n
  * open file (the caller made it, and reads back from the same descriptor); otherwise it is
  * returned.
  */
-export async function fetchCapped(url: string, cap: number, what: string, file?: FileHandle): Promise<{ data: Buffer | null; sha256: string; bytes: number }> {
+export async function fetchCapped(
+  url: string,
+  cap: number,
+  what: string,
+  file?: FileHandle,
+): Promise<{ data: Buffer | null; sha256: string; bytes: number }> {
   let res: Response | null = null;
   let at = url;
   for (let hop = 0; ; hop++) {
     try {
       res = await fetch(at, { redirect: 'manual' });
     } catch (e) {
-      throw new BangerError('operation_failed', `cannot fetch the ${what} from ${at}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`, { hint: 'check the network, or the manifest URL' });
+      throw new BangerError(
+        'operation_failed',
+        `cannot fetch the ${what} from ${at}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`,
+        { hint: 'check the network, or the manifest URL' },
+      );
     }
     if (res.status < 300 || res.status >= 400 || res.status === 304) break;
     await res.body?.cancel().catch(() => undefined);
-    if (hop >= MAX_REDIRECTS) throw new BangerError('operation_failed', `fetching the ${what} from ${url}: more than ${MAX_REDIRECTS} redirects`);
+    if (hop >= MAX_REDIRECTS)
+      throw new BangerError(
+        'operation_failed',
+        `fetching the ${what} from ${url}: more than ${MAX_REDIRECTS} redirects`,
+      );
     at = redirectTarget(url, at, res.headers.get('location'), what);
   }
-  if (!res.ok || !res.body) throw new BangerError('operation_failed', `fetching the ${what} from ${at} failed: HTTP ${res.status}`);
+  if (!res.ok || !res.body)
+    throw new BangerError('operation_failed', `fetching the ${what} from ${at} failed: HTTP ${res.status}`);
   const declared = Number(res.headers.get('content-length') ?? NaN);
   if (declared > cap) {
     await res.body.cancel().catch(() => undefined);
-    throw new BangerError('operation_failed', `the ${what} is ${declared} bytes, more than the ${cap} bytes allowed; refusing it`);
+    throw new BangerError(
+      'operation_failed',
+      `the ${what} is ${declared} bytes, more than the ${cap} bytes allowed; refusing it`,
+    );
   }
   const hash = createHash('sha256');
   const chunks: Buffer[] = [];
@@ -62,11 +88,12 @@ export async function fetchCapped(url: string, cap: number, what: string, file?:
       const { done, value } = await reader.read();
       if (done) break;
       bytes += value.byteLength;
-      if (bytes > cap) throw new BangerError('operation_failed', `the ${what} is larger than the ${cap} bytes allowed; refusing it`);
+      if (bytes > cap)
+        throw new BangerError('operation_failed', `the ${what} is larger than the ${cap} bytes allowed; refusing it`);
       const b = Buffer.from(value);
       hash.update(b);
       if (file) {
-        for (let off = 0; off < b.length;) off += (await file.write(b, off, b.length - off)).bytesWritten;
+        for (let off = 0; off < b.length; ) off += (await file.write(b, off, b.length - off)).bytesWritten;
       } else chunks.push(b);
     }
   } catch (e) {

@@ -37,14 +37,21 @@ export async function buildRelease(i: ReleaseInput): Promise<ReleaseOutput> {
     const topName = `banger-${i.version}`;
     const top = join(stage, topName);
     mkdirSync(join(top, 'bin'), { recursive: true });
-    await i.runner.run([process.execPath, join(i.repoRoot, 'scripts', 'build.mjs'), '--skip-tsc', '--out', join(top, 'dist')], {
-      env: { ...process.env, ...i.env, BANGER_VERSION: i.version }, timeoutMs: 300_000,
-    });
+    await i.runner.run(
+      [process.execPath, join(i.repoRoot, 'scripts', 'build.mjs'), '--skip-tsc', '--out', join(top, 'dist')],
+      {
+        env: { ...process.env, ...i.env, BANGER_VERSION: i.version },
+        timeoutMs: 300_000,
+      },
+    );
     for (const name of ['banger', 'bangerd']) copyFileSync(join(i.repoRoot, 'bin', name), join(top, 'bin', name));
     i.mutate?.(top);
     mkdirSync(i.outDir, { recursive: true });
     const tarball = join(i.outDir, tarballName(i.version));
-    await i.runner.run(['tar', '-C', stage, '--sort=name', '--owner=0', '--group=0', '--numeric-owner', '-czf', tarball, topName], { timeoutMs: 300_000 });
+    await i.runner.run(
+      ['tar', '-C', stage, '--sort=name', '--owner=0', '--group=0', '--numeric-owner', '-czf', tarball, topName],
+      { timeoutMs: 300_000 },
+    );
     const sums = join(i.outDir, 'SHA256SUMS');
     writeFileSync(sums, renderSums([{ file: tarballName(i.version), sha256: sha256Hex(readFileSync(tarball)) }]));
     const signature = join(i.outDir, 'SHA256SUMS.sig');

@@ -8,7 +8,8 @@ import { BangerError } from '../model/index.js';
  */
 export function signSums(sums: Buffer | string, privateKeyPem: string): string {
   const key = createPrivateKey(privateKeyPem);
-  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') throw new Error('the release key must be an ECDSA P-256 key');
+  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1')
+    throw new Error('the release key must be an ECDSA P-256 key');
   return sign('sha256', Buffer.from(sums), { key, dsaEncoding: 'der' }).toString('base64');
 }
 
@@ -27,7 +28,11 @@ export function verifySums(sums: Buffer | string, signatureBase64: string, publi
   if (!key) return false;
   const sig = Buffer.from(signatureBase64.trim(), 'base64');
   if (sig.length === 0) return false;
-  try { return verify('sha256', Buffer.from(sums), { key, dsaEncoding: 'der' }, sig); } catch { return false; }
+  try {
+    return verify('sha256', Buffer.from(sums), { key, dsaEncoding: 'der' }, sig);
+  } catch {
+    return false;
+  }
 }
 
 export const sha256Hex = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
@@ -62,13 +67,23 @@ export function signedTarballHash(sumsText: string, version: string): string {
   const bareVersion = version.replace(/^v/, '');
   const name = tarballName(bareVersion);
   const sums = parseSums(sumsText);
-  const others = [...sums.keys()].filter((f) => /^banger-.*\.tar\.gz$/.test(f) && !f.startsWith(`banger-${bareVersion}-`));
+  const others = [...sums.keys()].filter(
+    (f) => /^banger-.*\.tar\.gz$/.test(f) && !f.startsWith(`banger-${bareVersion}-`),
+  );
   if (others.length) {
-    throw new BangerError('unauthorized', `the signature covers another release (its SHA256SUMS lists ${others.slice(0, 3).join(', ')}), not v${bareVersion}; refusing it`, {
-      hint: 'the manifest entry points at the signed files of a different version; nothing was changed',
-    });
+    throw new BangerError(
+      'unauthorized',
+      `the signature covers another release (its SHA256SUMS lists ${others.slice(0, 3).join(', ')}), not v${bareVersion}; refusing it`,
+      {
+        hint: 'the manifest entry points at the signed files of a different version; nothing was changed',
+      },
+    );
   }
   const hash = sums.get(name);
-  if (!hash) throw new BangerError('unauthorized', `the signed SHA256SUMS has no line for ${name}, so the signature does not cover v${bareVersion}; refusing it`);
+  if (!hash)
+    throw new BangerError(
+      'unauthorized',
+      `the signed SHA256SUMS has no line for ${name}, so the signature does not cover v${bareVersion}; refusing it`,
+    );
   return hash;
 }

@@ -24,7 +24,11 @@ export function dmSnapshotCreate(vmId: string, imageSizeBytes: number, originLoo
 
 /** Undo, newest first: the device, then both loop devices. */
 export function dmSnapshotTeardown(vmId: string, originLoop: string, cowLoop: string): string[][] {
-  return [['dmsetup', 'remove', dmName(vmId)], ['losetup', '-d', cowLoop], ['losetup', '-d', originLoop]];
+  return [
+    ['dmsetup', 'remove', dmName(vmId)],
+    ['losetup', '-d', cowLoop],
+    ['losetup', '-d', originLoop],
+  ];
 }
 
 /**

@@ -26,7 +26,12 @@ export interface Ext4WriteOptions {
   dirMode?: number;
 }
 
-export async function writeExt4Files(runner: HostRunner, image: string, files: readonly Ext4File[], opts: Ext4WriteOptions = {}): Promise<void> {
+export async function writeExt4Files(
+  runner: HostRunner,
+  image: string,
+  files: readonly Ext4File[],
+  opts: Ext4WriteOptions = {},
+): Promise<void> {
   const scratch = mkdtempSync(join(tmpdir(), 'banger-debugfs-'));
   try {
     const parents = new Set<string>();
@@ -45,18 +50,36 @@ export async function writeExt4Files(runner: HostRunner, image: string, files: r
       const src = join(scratch, `f${i}`);
       writeFileSync(src, f.content, { mode: 0o600 });
       const name = posix.basename(f.path);
-      script.push(`cd ${posix.dirname(f.path)}`, `rm ${name}`, `write ${src} ${name}`, 'cd /',
-        `sif ${f.path} mode 0${(0o100000 | f.mode).toString(8)}`, `sif ${f.path} uid ${f.uid ?? 0}`, `sif ${f.path} gid ${f.gid ?? 0}`);
+      script.push(
+        `cd ${posix.dirname(f.path)}`,
+        `rm ${name}`,
+        `write ${src} ${name}`,
+        'cd /',
+        `sif ${f.path} mode 0${(0o100000 | f.mode).toString(8)}`,
+        `sif ${f.path} uid ${f.uid ?? 0}`,
+        `sif ${f.path} gid ${f.gid ?? 0}`,
+      );
     });
     writeFileSync(join(scratch, 'commands'), `${script.join('\n')}\n`);
     const r = await runner.run(['debugfs', '-w', '-f', join(scratch, 'commands'), image]);
     for (const f of files) {
-      const got = parseDebugfsStat((await runner.run(['debugfs', '-R', `stat ${f.path}`, image], { allowFailure: true })).stdout);
-      const want = { size: Buffer.byteLength(f.content), mode: f.mode.toString(8).padStart(4, '0'), uid: f.uid ?? 0, gid: f.gid ?? 0 };
+      const got = parseDebugfsStat(
+        (await runner.run(['debugfs', '-R', `stat ${f.path}`, image], { allowFailure: true })).stdout,
+      );
+      const want = {
+        size: Buffer.byteLength(f.content),
+        mode: f.mode.toString(8).padStart(4, '0'),
+        uid: f.uid ?? 0,
+        gid: f.gid ?? 0,
+      };
       if (!got || got.size !== want.size || got.mode !== want.mode || got.uid !== want.uid || got.gid !== want.gid) {
-        throw new BangerError('operation_failed', `writing ${f.path} into ${image} failed: ${r.stderr.trim().split('\n').slice(-2).join('; ') || 'the file is not as written'}`, {
-          hint: 'is the image full or not ext4? `e2fsck -n` on it shows more',
-        });
+        throw new BangerError(
+          'operation_failed',
+          `writing ${f.path} into ${image} failed: ${r.stderr.trim().split('\n').slice(-2).join('; ') || 'the file is not as written'}`,
+          {
+            hint: 'is the image full or not ext4? `e2fsck -n` on it shows more',
+          },
+        );
       }
     }
   } finally {

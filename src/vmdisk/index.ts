@@ -1,3 +1,11 @@
 export { writeExt4Files, parseDebugfsStat, type Ext4File, type Ext4WriteOptions } from './ext4Files.js';
 export { createRootOverlay, createWorkDisk, growWorkDisk, writeWorkDiskFiles, type WorkDiskFile } from './vmDisks.js';
-export { dmDevice, dmName, dmSnapshotCowArgv, dmSnapshotCreate, dmSnapshotTable, dmSnapshotTeardown, parseSnapshotTable } from './dmSnapshot.js';
+export {
+  dmDevice,
+  dmName,
+  dmSnapshotCowArgv,
+  dmSnapshotCreate,
+  dmSnapshotTable,
+  dmSnapshotTeardown,
+  parseSnapshotTable,
+} from './dmSnapshot.js';

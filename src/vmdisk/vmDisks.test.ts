@@ -25,9 +25,17 @@ test('work disk: cloned from a seed, grown sparse, files written with modes, fil
       { path: '/.banger-hostkey/ssh_host_ed25519_key.pub', content: 'ssh-ed25519 BBBB\n', mode: 0o644 },
     ]);
     // Again, over existing directories and files: must not corrupt anything.
-    await writeWorkDiskFiles(runner, disk, [{ path: '/.ssh/authorized_keys', content: 'ssh-ed25519 CCCC banger\n', mode: 0o600 }]);
-    assert.equal((await runner.run(['debugfs', '-R', 'cat /.ssh/authorized_keys', disk])).stdout, 'ssh-ed25519 CCCC banger\n');
-    assert.match((await runner.run(['debugfs', '-R', 'stat /.banger-hostkey/ssh_host_ed25519_key.pub', disk])).stdout, /Mode:\s+0644/);
+    await writeWorkDiskFiles(runner, disk, [
+      { path: '/.ssh/authorized_keys', content: 'ssh-ed25519 CCCC banger\n', mode: 0o600 },
+    ]);
+    assert.equal(
+      (await runner.run(['debugfs', '-R', 'cat /.ssh/authorized_keys', disk])).stdout,
+      'ssh-ed25519 CCCC banger\n',
+    );
+    assert.match(
+      (await runner.run(['debugfs', '-R', 'stat /.banger-hostkey/ssh_host_ed25519_key.pub', disk])).stdout,
+      /Mode:\s+0644/,
+    );
     assert.match((await runner.run(['debugfs', '-R', 'stat /.ssh', disk])).stdout, /Mode:\s+0700/);
     assert.equal((await runner.run(['e2fsck', '-fn', disk], { allowFailure: true })).exitCode, 0);
   } finally {

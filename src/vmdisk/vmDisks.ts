@@ -9,9 +9,27 @@ import { writeExt4Files } from './ext4Files.js';
  * qcow2 cannot be used. The work disk (mounted at /root) is a sparse copy of the image's
  * work seed grown to the VM's disk size. Both survive stop/start; delete removes them.
  */
-export async function createRootOverlay(runner: HostRunner, image: string, overlay: string, sizeBytes: number, mode: 'qcow2' | 'copy'): Promise<'qcow2' | 'raw'> {
+export async function createRootOverlay(
+  runner: HostRunner,
+  image: string,
+  overlay: string,
+  sizeBytes: number,
+  mode: 'qcow2' | 'copy',
+): Promise<'qcow2' | 'raw'> {
   if (mode === 'qcow2') {
-    await runner.run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-F', 'raw', '-b', image, overlay, `${Math.floor(sizeBytes / MIB)}M`]);
+    await runner.run([
+      'qemu-img',
+      'create',
+      '-q',
+      '-f',
+      'qcow2',
+      '-F',
+      'raw',
+      '-b',
+      image,
+      overlay,
+      `${Math.floor(sizeBytes / MIB)}M`,
+    ]);
     return 'qcow2';
   }
   await runner.run(['cp', '--sparse=always', image, overlay], { timeoutMs: 600_000 });
@@ -20,7 +38,12 @@ export async function createRootOverlay(runner: HostRunner, image: string, overl
 }
 
 /** Clones the work seed (or makes an empty ext4) and grows it to `sizeBytes`. */
-export async function createWorkDisk(runner: HostRunner, seed: string | null, disk: string, sizeBytes: number): Promise<void> {
+export async function createWorkDisk(
+  runner: HostRunner,
+  seed: string | null,
+  disk: string,
+  sizeBytes: number,
+): Promise<void> {
   const sizeArg = `${Math.floor(sizeBytes / MIB)}M`;
   if (!seed) {
     await runner.run(['truncate', '-s', sizeArg, disk]);

@@ -39,7 +39,8 @@ export function answerVmQuery(query: Packet, lookup: RunningVmLookup): Packet | 
 
 /** Nameservers from resolv.conf text, minus addresses that would loop back to us. */
 export function upstreamsFrom(resolvConf: string, exclude: readonly string[]): string[] {
-  return resolvConf.split('\n')
+  return resolvConf
+    .split('\n')
     .map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1])
     .filter((ip): ip is string => !!ip && /^\d+\.\d+\.\d+\.\d+$/.test(ip) && !exclude.includes(ip));
 }

@@ -18,7 +18,10 @@ export function fastVmAnswer(msg: Buffer, lookup: RunningVmLookup): Buffer | nul
   for (;;) {
     if (o >= msg.length) return null;
     const len = msg[o]!;
-    if (len === 0) { o++; break; }
+    if (len === 0) {
+      o++;
+      break;
+    }
     if (len > 63 || o + 1 + len > msg.length) return null; // compression pointers do not belong in a question
     labels.push(msg.toString('latin1', o + 1, o + 1 + len).toLowerCase());
     o += 1 + len;

@@ -39,16 +39,25 @@ export class VmDnsServer {
     });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
-      socket.bind(port, host, () => { socket.off('error', reject); resolve(); });
+      socket.bind(port, host, () => {
+        socket.off('error', reject);
+        resolve();
+      });
     }).catch(async (e: NodeJS.ErrnoException) => {
       socket.close();
       if (e.code === 'EADDRINUSE') {
         const owner = await this.portOwner(port);
         throw new BangerError('conflict', `DNS address ${key} is already in use${owner ? ` by ${owner}` : ''}`, {
-          hint: port === 53 ? 'stop the other DNS server on the bridge address' : 'set dns_listen in the config to a free port, e.g. "127.0.0.1:42070"',
+          hint:
+            port === 53
+              ? 'stop the other DNS server on the bridge address'
+              : 'set dns_listen in the config to a free port, e.g. "127.0.0.1:42070"',
         });
       }
-      if (e.code === 'EACCES') throw new BangerError('unauthorized', `binding DNS on ${key} needs privileges`, { hint: 'ports below 1024 need root (or CAP_NET_BIND_SERVICE)' });
+      if (e.code === 'EACCES')
+        throw new BangerError('unauthorized', `binding DNS on ${key} needs privileges`, {
+          hint: 'ports below 1024 need root (or CAP_NET_BIND_SERVICE)',
+        });
       throw new BangerError('operation_failed', `cannot listen for DNS on ${key}: ${e.message}`);
     });
     socket.on('error', (e) => this.o.log.warn('dns socket error', { address: key, error: e.message }));
@@ -67,7 +76,10 @@ export class VmDnsServer {
 
   private async portOwner(port: number): Promise<string | null> {
     try {
-      const r = await this.o.runner.run(['ss', '-H', '-lunp', `sport = :${port}`], { timeoutMs: 3000, allowFailure: true });
+      const r = await this.o.runner.run(['ss', '-H', '-lunp', `sport = :${port}`], {
+        timeoutMs: 3000,
+        allowFailure: true,
+      });
       return portOwnerFromSs(r.stdout);
     } catch {
       return null;
@@ -87,7 +99,16 @@ export class VmDnsServer {
       socket.send(reply, port, address);
     } catch (e) {
       this.o.log.debug('dns query failed', { error: (e as Error).message });
-      socket.send(dnsPacket.encode({ id: query.id ?? 0, type: 'response', flags: (1 << 7) | RCODE.SERVFAIL, questions: query.questions ?? [] }), port, address);
+      socket.send(
+        dnsPacket.encode({
+          id: query.id ?? 0,
+          type: 'response',
+          flags: (1 << 7) | RCODE.SERVFAIL,
+          questions: query.questions ?? [],
+        }),
+        port,
+        address,
+      );
     }
   }
 
@@ -98,10 +119,23 @@ export class VmDnsServer {
     for (const upstream of upstreams) {
       const reply = await new Promise<Buffer | null>((resolve) => {
         const s = createSocket('udp4');
-        const timer = setTimeout(() => { s.close(); resolve(null); }, this.o.forwardTimeoutMs ?? 2000);
-        s.once('message', (m) => { clearTimeout(timer); s.close(); resolve(m); });
-        s.once('error', () => { clearTimeout(timer); s.close(); resolve(null); });
-        const [host, port] = upstream.includes(':') ? [upstream.split(':')[0]!, Number(upstream.split(':')[1])] : [upstream, 53];
+        const timer = setTimeout(() => {
+          s.close();
+          resolve(null);
+        }, this.o.forwardTimeoutMs ?? 2000);
+        s.once('message', (m) => {
+          clearTimeout(timer);
+          s.close();
+          resolve(m);
+        });
+        s.once('error', () => {
+          clearTimeout(timer);
+          s.close();
+          resolve(null);
+        });
+        const [host, port] = upstream.includes(':')
+          ? [upstream.split(':')[0]!, Number(upstream.split(':')[1])]
+          : [upstream, 53];
         s.send(msg, port, host);
       });
       if (reply) return reply;

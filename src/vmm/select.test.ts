@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { chooseRootOverlay, kvmVerdict, selectVmm, type VmmFacts } from './index.js';
 
 const host = (o: Partial<VmmFacts> = {}): VmmFacts => ({
-  firecrackerBin: '/usr/bin/firecracker', kvm: { usable: true, reason: 'KVM is usable' }, kernel: { name: 'fc-kernel', firecracker: true }, ...o,
+  firecrackerBin: '/usr/bin/firecracker',
+  kvm: { usable: true, reason: 'KVM is usable' },
+  kernel: { name: 'fc-kernel', firecracker: true },
+  ...o,
 });
 
 test('auto picks Firecracker only with the binary, usable KVM and a kernel that suits it; QEMU otherwise, saying why', () => {
@@ -26,9 +29,18 @@ test('auto picks Firecracker only with the binary, usable KVM and a kernel that 
 test('an explicit choice is honoured or refused with what is missing; qemu always works', () => {
   assert.equal(selectVmm('qemu', host({ firecrackerBin: null, kvm: { usable: false, reason: 'x' } })).kind, 'qemu');
   assert.equal(selectVmm('firecracker', host()).kind, 'firecracker');
-  assert.throws(() => selectVmm('firecracker', host({ firecrackerBin: null })), (e: Error & { hint?: string }) => /no firecracker binary was found/.test(e.message) && /--vmm qemu/.test(e.hint!));
-  assert.throws(() => selectVmm('firecracker', host({ kvm: { usable: false, reason: 'KVM is paravirtual' } })), /KVM cannot run guests here: KVM is paravirtual/);
-  assert.throws(() => selectVmm('firecracker', host({ kernel: { name: 'debian-bookworm-cloud', firecracker: false } })), /kernel debian-bookworm-cloud cannot boot under Firecracker/);
+  assert.throws(
+    () => selectVmm('firecracker', host({ firecrackerBin: null })),
+    (e: Error & { hint?: string }) => /no firecracker binary was found/.test(e.message) && /--vmm qemu/.test(e.hint!),
+  );
+  assert.throws(
+    () => selectVmm('firecracker', host({ kvm: { usable: false, reason: 'KVM is paravirtual' } })),
+    /KVM cannot run guests here: KVM is paravirtual/,
+  );
+  assert.throws(
+    () => selectVmm('firecracker', host({ kernel: { name: 'debian-bookworm-cloud', firecracker: false } })),
+    /kernel debian-bookworm-cloud cannot boot under Firecracker/,
+  );
 });
 
 test('root disks: qcow2 under QEMU, dm-snapshot or a sparse copy under Firecracker; impossible settings refused', () => {

@@ -27,7 +27,12 @@ export function planFileSync(entries: readonly FileSyncEntry[]): FileSyncPlan {
   const items: FileSyncItem[] = [];
   const warnings: string[] = [];
   const add = (hostPath: string, guestPath: string, mode: number) => {
-    if (UNSAFE_NAME.test(guestPath)) { warnings.push(`file_sync: skipped ${hostPath}: whitespace, quotes and backslashes are not supported in guest paths`); return; }
+    if (UNSAFE_NAME.test(guestPath)) {
+      warnings.push(
+        `file_sync: skipped ${hostPath}: whitespace, quotes and backslashes are not supported in guest paths`,
+      );
+      return;
+    }
     items.push({ hostPath, diskPath: guestPath.slice('/root'.length), mode });
   };
   const walk = (hostDir: string, guestDir: string, mode: number) => {
@@ -41,7 +46,9 @@ export function planFileSync(entries: readonly FileSyncEntry[]): FileSyncPlan {
   };
   for (const e of entries) {
     let st;
-    try { st = lstatSync(e.host); } catch {
+    try {
+      st = lstatSync(e.host);
+    } catch {
       warnings.push(`file_sync: ${e.host} does not exist on the host; skipped`);
       continue;
     }
@@ -62,5 +69,11 @@ export function readFileSyncItems(plan: FileSyncPlan): Array<{ path: string; con
 export function renderGitConfig(identity: { name: string | null; email: string | null }): string | null {
   if (!identity.name && !identity.email) return null;
   const esc = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-  return ['# Written by banger at every start: the host\'s global git identity.', '[user]', ...(identity.name ? [`\tname = ${esc(identity.name)}`] : []), ...(identity.email ? [`\temail = ${esc(identity.email)}`] : []), ''].join('\n');
+  return [
+    "# Written by banger at every start: the host's global git identity.",
+    '[user]',
+    ...(identity.name ? [`\tname = ${esc(identity.name)}`] : []),
+    ...(identity.email ? [`\temail = ${esc(identity.email)}`] : []),
+    '',
+  ].join('\n');
 }

@@ -50,7 +50,12 @@ export interface WorkspacePlan {
  * `commitFiles`: the paths of `fromCommit` when it is not HEAD (git ls-tree); ignored
  * otherwise, since HEAD's work tree is what `repo` lists.
  */
-export function planWorkspace(repo: RepoInfo, o: WorkspaceOptions, commitFiles: readonly string[] = [], guestPath = GUEST_PATH): WorkspacePlan {
+export function planWorkspace(
+  repo: RepoInfo,
+  o: WorkspaceOptions,
+  commitFiles: readonly string[] = [],
+  guestPath = GUEST_PATH,
+): WorkspacePlan {
   const commit = o.fromCommit ?? repo.head;
   const atHead = commit === repo.head;
   const branch = o.branch ?? (o.fromCommit === undefined && repo.branch ? repo.branch : 'workspace');
@@ -58,8 +63,16 @@ export function planWorkspace(repo: RepoInfo, o: WorkspaceOptions, commitFiles: 
   const overlay = atHead ? [...(commit ? repo.changed : repo.tracked), ...untracked] : [];
   const files = atHead ? [...repo.tracked, ...untracked] : [...commitFiles];
   return {
-    guestPath, commit, branch, overlay, deleted: atHead ? repo.deleted : [], untrackedCopied: untracked,
-    files: files.sort(), identity: repo.identity, submodules: repo.submodules, includesWorkTree: atHead,
+    guestPath,
+    commit,
+    branch,
+    overlay,
+    deleted: atHead ? repo.deleted : [],
+    untrackedCopied: untracked,
+    files: files.sort(),
+    identity: repo.identity,
+    submodules: repo.submodules,
+    includesWorkTree: atHead,
   };
 }
 

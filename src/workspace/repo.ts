@@ -30,17 +30,33 @@ export interface RepoInfo {
 const split0 = (s: string) => s.split('\0').filter(Boolean);
 
 async function git(runner: HostRunner, root: string, args: string[], allowFailure = false) {
-  return runner.run(['git', '-C', root, ...args], { allowFailure, timeoutMs: 120_000, maxOutputBytes: 256 * 1024 * 1024 });
+  return runner.run(['git', '-C', root, ...args], {
+    allowFailure,
+    timeoutMs: 120_000,
+    maxOutputBytes: 256 * 1024 * 1024,
+  });
 }
 
 /** Preflight (docs/howto/workspaces.md): a path that exists, inside a git work tree, not bare. Clear errors otherwise. */
 export async function inspectRepo(runner: HostRunner, path: string): Promise<RepoInfo> {
   if (!isAbsolute(path)) throw new BangerError('bad_request', `workspace path "${path}" must be absolute`);
-  if (!existsSync(path)) throw new BangerError('bad_request', `${path} does not exist`, { hint: 'give the path of a git repository: `banger vm run ./my-repo`' });
-  if (!statSync(path).isDirectory()) throw new BangerError('bad_request', `${path} is not a directory`, { hint: 'give the directory of a git repository' });
+  if (!existsSync(path))
+    throw new BangerError('bad_request', `${path} does not exist`, {
+      hint: 'give the path of a git repository: `banger vm run ./my-repo`',
+    });
+  if (!statSync(path).isDirectory())
+    throw new BangerError('bad_request', `${path} is not a directory`, {
+      hint: 'give the directory of a git repository',
+    });
   const bare = await git(runner, path, ['rev-parse', '--is-bare-repository'], true);
-  if (bare.exitCode !== 0) throw new BangerError('bad_request', `${path} is not inside a git repository`, { hint: 'run `git init` there, or point banger at a git work tree' });
-  if (bare.stdout.trim() === 'true') throw new BangerError('bad_request', `${path} is a bare repository: it has no work tree to copy`, { hint: 'clone it first (`git clone PATH work`) and point banger at the clone' });
+  if (bare.exitCode !== 0)
+    throw new BangerError('bad_request', `${path} is not inside a git repository`, {
+      hint: 'run `git init` there, or point banger at a git work tree',
+    });
+  if (bare.stdout.trim() === 'true')
+    throw new BangerError('bad_request', `${path} is a bare repository: it has no work tree to copy`, {
+      hint: 'clone it first (`git clone PATH work`) and point banger at the clone',
+    });
   const root = (await git(runner, path, ['rev-parse', '--show-toplevel'])).stdout.trim();
   const headR = await git(runner, root, ['rev-parse', '--verify', '-q', 'HEAD'], true);
   const head = headR.exitCode === 0 ? headR.stdout.trim() : null;
@@ -62,10 +78,19 @@ export async function inspectRepo(runner: HostRunner, path: string): Promise<Rep
     if (entry.startsWith('160000 ')) submodules.add(p);
     else if (!deleted.has(p)) tracked.add(p);
   }
-  const changed = split0(changedR.stdout).filter((p) => !deleted.has(p) && !submodules.has(p) && existsSync(join(root, p)));
+  const changed = split0(changedR.stdout).filter(
+    (p) => !deleted.has(p) && !submodules.has(p) && existsSync(join(root, p)),
+  );
   return {
-    root, head, branch: branchR.exitCode === 0 ? branchR.stdout.trim() : null, tracked: [...tracked], changed, deleted: [...deleted], untracked: split0(untrackedR.stdout),
-    submodules: [...submodules], identity: { name: nameR.stdout.trim() || null, email: emailR.stdout.trim() || null },
+    root,
+    head,
+    branch: branchR.exitCode === 0 ? branchR.stdout.trim() : null,
+    tracked: [...tracked],
+    changed,
+    deleted: [...deleted],
+    untracked: split0(untrackedR.stdout),
+    submodules: [...submodules],
+    identity: { name: nameR.stdout.trim() || null, email: emailR.stdout.trim() || null },
   };
 }
 
@@ -73,7 +98,11 @@ export async function inspectRepo(runner: HostRunner, path: string): Promise<Rep
 export function totalBytes(root: string, paths: readonly string[]): number {
   let n = 0;
   for (const p of paths) {
-    try { n += lstatSync(join(root, p)).size; } catch { /* vanished meanwhile */ }
+    try {
+      n += lstatSync(join(root, p)).size;
+    } catch {
+      /* vanished meanwhile */
+    }
   }
   return n;
 }

@@ -8,7 +8,19 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, relative } from 'node:path';
 import { distRootHelper, repoRoot, waitFor } from '../integration/harness.js';
 
@@ -94,46 +106,123 @@ export async function makeArena(): Promise<Arena> {
     const socket = join(base, 'run', 'helper.sock');
     const bridge = { name: `br-fc-za${tag.slice(0, 4)}`, ip: `10.217.${randomInt(10, 250)}.1`, cidr: 24 };
     const nftTable = `banger_za${tag}`;
-    helper = spawn(process.execPath, [
-      distRootHelper, '--socket', socket, '--owner-uid', String(uid), '--owner-gid', String(gid), '--state-dir', state, '--root-state-dir', join(base, 'root'),
-      '--bridge', bridge.name, '--bridge-ip', bridge.ip, '--cidr', String(bridge.cidr), '--nft-table', nftTable,
-      '--jailer-bin', join(bin, 'jailer'), '--firecracker-bin', join(bin, 'firecracker'),
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
-    helper.stdout!.on('data', (d) => { log += d; });
-    helper.stderr!.on('data', (d) => { log += d; });
+    helper = spawn(
+      process.execPath,
+      [
+        distRootHelper,
+        '--socket',
+        socket,
+        '--owner-uid',
+        String(uid),
+        '--owner-gid',
+        String(gid),
+        '--state-dir',
+        state,
+        '--root-state-dir',
+        join(base, 'root'),
+        '--bridge',
+        bridge.name,
+        '--bridge-ip',
+        bridge.ip,
+        '--cidr',
+        String(bridge.cidr),
+        '--nft-table',
+        nftTable,
+        '--jailer-bin',
+        join(bin, 'jailer'),
+        '--firecracker-bin',
+        join(bin, 'firecracker'),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    helper.stdout!.on('data', (d) => {
+      log += d;
+    });
+    helper.stderr!.on('data', (d) => {
+      log += d;
+    });
     if (!(await waitFor(() => existsSync(socket), 10_000))) throw new Error(`the root helper did not start: ${log}`);
     Object.assign(arena, {
-      tag, base, user, uid, gid, state, rootState: join(base, 'root'), canary, bin, socket, bridge, nftTable,
+      tag,
+      base,
+      user,
+      uid,
+      gid,
+      state,
+      rootState: join(base, 'root'),
+      canary,
+      bin,
+      socket,
+      bridge,
+      nftTable,
       helperLog: () => log,
-      asOwner: (spec: Record<string, unknown>) => new Promise<Record<string, number>>((resolve, reject) => {
-        const full = spec.mode === 'swap' ? { addon: join(bin, 'hostcalls.node'), ...spec } : { socket, ...spec };
-        const child = spawn(process.execPath, [join(bin, 'hostileOwner.mjs'), JSON.stringify(full)], { uid, gid, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
-        let out = '';
-        let err = '';
-        child.stdout!.on('data', (d) => { out += d; });
-        child.stderr!.on('data', (d) => { err += d; });
-        child.on('close', (code) => {
-          try { resolve(JSON.parse(out.trim().split('\n').pop()!)); } catch { reject(new Error(`the hostile owner failed (exit ${code}): ${err}${out}`)); }
+      asOwner: (spec: Record<string, unknown>) =>
+        new Promise<Record<string, number>>((resolve, reject) => {
+          const full = spec.mode === 'swap' ? { addon: join(bin, 'hostcalls.node'), ...spec } : { socket, ...spec };
+          const child = spawn(process.execPath, [join(bin, 'hostileOwner.mjs'), JSON.stringify(full)], {
+            uid,
+            gid,
+            cwd: '/',
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
+          let out = '';
+          let err = '';
+          child.stdout!.on('data', (d) => {
+            out += d;
+          });
+          child.stderr!.on('data', (d) => {
+            err += d;
+          });
+          child.on('close', (code) => {
+            try {
+              resolve(JSON.parse(out.trim().split('\n').pop()!));
+            } catch {
+              reject(new Error(`the hostile owner failed (exit ${code}): ${err}${out}`));
+            }
+          });
+        }),
+      ownerSh: (script: string) => {
+        execFileSync('setpriv', [`--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '/bin/sh', '-c', script], {
+          stdio: 'pipe',
         });
-      }),
-      ownerSh: (script: string) => { execFileSync('setpriv', [`--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '/bin/sh', '-c', script], { stdio: 'pipe' }); },
+      },
       snapshotOutside: () => snapshot(base, new Set([state, join(base, 'root'), join(base, 'run')])),
       cleanup: async () => {
-        try { execFileSync('pkill', ['-KILL', '-u', user], { stdio: 'ignore' }); } catch { /* none left */ }
+        try {
+          execFileSync('pkill', ['-KILL', '-u', user], { stdio: 'ignore' });
+        } catch {
+          /* none left */
+        }
         helper?.kill('SIGTERM');
         await waitFor(() => helper?.exitCode !== null || helper?.signalCode !== null, 5_000);
-        try { execFileSync('ip', ['link', 'del', bridge.name], { stdio: 'ignore' }); } catch { /* never made */ }
-        try { execFileSync('nft', ['delete', 'table', 'ip', nftTable], { stdio: 'ignore' }); } catch { /* never made */ }
+        try {
+          execFileSync('ip', ['link', 'del', bridge.name], { stdio: 'ignore' });
+        } catch {
+          /* never made */
+        }
+        try {
+          execFileSync('nft', ['delete', 'table', 'ip', nftTable], { stdio: 'ignore' });
+        } catch {
+          /* never made */
+        }
         detachLoopsUnder(base);
         rmSync(base, { recursive: true, force: true });
-        try { execFileSync('userdel', [user], { stdio: 'ignore' }); } catch { /* gone */ }
+        try {
+          execFileSync('userdel', [user], { stdio: 'ignore' });
+        } catch {
+          /* gone */
+        }
       },
     } satisfies Arena);
     return arena;
   } catch (e) {
     helper?.kill('SIGKILL');
     rmSync(base, { recursive: true, force: true });
-    try { execFileSync('userdel', [user], { stdio: 'ignore' }); } catch { /* gone */ }
+    try {
+      execFileSync('userdel', [user], { stdio: 'ignore' });
+    } catch {
+      /* gone */
+    }
     throw e;
   }
 }
@@ -146,7 +235,13 @@ function snapshot(top: string, skip: ReadonlySet<string>): string {
       const p = join(dir, name);
       if (skip.has(p)) continue;
       const st = lstatSync(p);
-      const what = st.isSymbolicLink() ? `-> ${readlinkSync(p)}` : st.isFile() ? createHash('sha256').update(readFileSync(p)).digest('hex').slice(0, 16) : st.isDirectory() ? 'dir' : 'other';
+      const what = st.isSymbolicLink()
+        ? `-> ${readlinkSync(p)}`
+        : st.isFile()
+          ? createHash('sha256').update(readFileSync(p)).digest('hex').slice(0, 16)
+          : st.isDirectory()
+            ? 'dir'
+            : 'other';
       lines.push(`${relative(top, p)} ${st.uid}:${st.gid} ${(st.mode & 0o7777).toString(8)} n${st.nlink} ${what}`);
       if (st.isDirectory()) walk(p);
     }
@@ -158,9 +253,18 @@ function snapshot(top: string, skip: ReadonlySet<string>): string {
 /** Loop devices whose backing file lies under `dir` (what a failed test may leave). */
 export function loopsUnder(dir: string): string[] {
   const out = execFileSync('losetup', ['--list', '--noheadings', '--output', 'NAME,BACK-FILE'], { encoding: 'utf8' });
-  return out.split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f.length >= 2 && f[1]!.startsWith(`${dir}/`)).map((f) => f[0]!);
+  return out
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f.length >= 2 && f[1]!.startsWith(`${dir}/`))
+    .map((f) => f[0]!);
 }
 
 function detachLoopsUnder(dir: string): void {
-  for (const loop of loopsUnder(dir)) try { execFileSync('losetup', ['-d', loop]); } catch { /* gone */ }
+  for (const loop of loopsUnder(dir))
+    try {
+      execFileSync('losetup', ['-d', loop]);
+    } catch {
+      /* gone */
+    }
 }

@@ -11,35 +11,69 @@
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 
-interface SwapSpec { mode: 'swap'; addon: string; pairs: Array<[string, string]>; durationMs: number }
+interface SwapSpec {
+  mode: 'swap';
+  addon: string;
+  pairs: Array<[string, string]>;
+  durationMs: number;
+}
 /** A request; `always` runs even after an earlier step of the round failed; "$name" params take a field of an earlier result. */
-interface Step { method: string; params: Record<string, unknown>; always?: boolean }
-interface RequestSpec { mode: 'requests'; socket: string; steps: Step[]; iterations: number; durationMs: number }
+interface Step {
+  method: string;
+  params: Record<string, unknown>;
+  always?: boolean;
+}
+interface RequestSpec {
+  mode: 'requests';
+  socket: string;
+  steps: Step[];
+  iterations: number;
+  durationMs: number;
+}
 type Spec = SwapSpec | RequestSpec;
 
 const AT_FDCWD = -100;
 const RENAME_EXCHANGE = 2;
 
 function swap(spec: SwapSpec): Record<string, number> {
-  const addon = createRequire(import.meta.url)(spec.addon) as { renameAt2(a: number, b: string, c: number, d: string, f: number): void };
+  const addon = createRequire(import.meta.url)(spec.addon) as {
+    renameAt2(a: number, b: string, c: number, d: string, f: number): void;
+  };
   const deadline = Date.now() + spec.durationMs;
   let swaps = 0;
   let failed = 0;
   while (Date.now() < deadline) {
     for (const [a, b] of spec.pairs) {
-      try { addon.renameAt2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE); swaps++; } catch { failed++; }
+      try {
+        addon.renameAt2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE);
+        swaps++;
+      } catch {
+        failed++;
+      }
     }
   }
   return { swaps, failed };
 }
 
-function request(socket: string, method: string, params: unknown): Promise<{ ok: boolean; result?: unknown; error?: { code: string; message: string } }> {
+function request(
+  socket: string,
+  method: string,
+  params: unknown,
+): Promise<{ ok: boolean; result?: unknown; error?: { code: string; message: string } }> {
   return new Promise((resolve) => {
     const s = connect(socket);
     let buf = '';
     s.on('connect', () => s.write(`${JSON.stringify({ v: 1, op_id: 'op-hostile', method, params })}\n`));
-    s.on('data', (d) => { buf += d; });
-    s.on('end', () => { try { resolve(JSON.parse(buf)); } catch { resolve({ ok: false, error: { code: 'no_answer', message: buf } }); } });
+    s.on('data', (d) => {
+      buf += d;
+    });
+    s.on('end', () => {
+      try {
+        resolve(JSON.parse(buf));
+      } catch {
+        resolve({ ok: false, error: { code: 'no_answer', message: buf } });
+      }
+    });
     s.on('error', (e) => resolve({ ok: false, error: { code: 'connect', message: e.message } }));
   });
 }
@@ -53,9 +87,14 @@ async function requests(spec: RequestSpec): Promise<Record<string, number>> {
     let failed = false;
     for (const step of spec.steps) {
       if (failed && !step.always) continue;
-      const params = Object.fromEntries(Object.entries(step.params).map(([k, v]) => [k, typeof v === 'string' && v.startsWith('$') ? vars[v.slice(1)] : v]));
+      const params = Object.fromEntries(
+        Object.entries(step.params).map(([k, v]) => [
+          k,
+          typeof v === 'string' && v.startsWith('$') ? vars[v.slice(1)] : v,
+        ]),
+      );
       const r = await request(spec.socket, step.method, params);
-      const key = `${step.method} ${r.ok ? 'ok' : r.error?.code ?? 'error'}`;
+      const key = `${step.method} ${r.ok ? 'ok' : (r.error?.code ?? 'error')}`;
       counts[key] = (counts[key] ?? 0) + 1;
       if (r.ok && r.result && typeof r.result === 'object') Object.assign(vars, r.result);
       if (!r.ok) failed = true;

@@ -35,7 +35,12 @@ export interface VmJson {
   nat: boolean;
   vmm: string;
   rootOverlay: string;
-  runtime: { pid: number; status: string; tap: string; agent: { health: { boot_id: string; uptime_s: number } } | { error: string } } | null;
+  runtime: {
+    pid: number;
+    status: string;
+    tap: string;
+    agent: { health: { boot_id: string; uptime_s: number } } | { error: string };
+  } | null;
 }
 
 const links = () => execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' });
@@ -45,20 +50,40 @@ export function createE2eSandbox(extraConfig: string[] = []): E2eSandbox {
   const bridge = `br-fc-zt${randomBytes(2).toString('hex')}`;
   const subnet = `10.213.${randomInt(10, 250)}`;
   mkdirSync(dirname(s.configFile), { recursive: true });
-  writeFileSync(s.configFile, s.baseConfig + [
-    `bridge_name = "${bridge}"`, `bridge_ip = "${subnet}.1"`, 'cidr = 24', ...extraConfig, '',
-    '[vm_defaults]', 'vcpu = 2', 'memory_mib = 1024', 'disk_size = "2G"', '',
-  ].join('\n'));
+  writeFileSync(
+    s.configFile,
+    s.baseConfig +
+      [
+        `bridge_name = "${bridge}"`,
+        `bridge_ip = "${subnet}.1"`,
+        'cidr = 24',
+        ...extraConfig,
+        '',
+        '[vm_defaults]',
+        'vcpu = 2',
+        'memory_mib = 1024',
+        'disk_size = "2G"',
+        '',
+      ].join('\n'),
+  );
 
   const qemuPids = () => {
     try {
-      return execFileSync('pgrep', ['-f', `qemu-system-x86_64.*${s.dir}`], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
-    } catch { return []; }
+      return execFileSync('pgrep', ['-f', `qemu-system-x86_64.*${s.dir}`], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map(Number);
+    } catch {
+      return [];
+    }
   };
-  const bridgeTaps = () => links().split('\n')
-    .filter((l) => l.includes(` master ${bridge} `))
-    .map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1])
-    .filter((n): n is string => !!n);
+  const bridgeTaps = () =>
+    links()
+      .split('\n')
+      .filter((l) => l.includes(` master ${bridge} `))
+      .map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1])
+      .filter((n): n is string => !!n);
   const ok = async (args: string[], timeoutMs = 600_000) => {
     const r = await s.banger(args, { timeoutMs });
     assert.equal(r.code, 0, `banger ${args.join(' ')} failed (${r.code}):\n${r.stderr}`);
@@ -68,9 +93,15 @@ export function createE2eSandbox(extraConfig: string[] = []): E2eSandbox {
   const vmsDir = () => join(s.stateDir, 'vms');
 
   return {
-    s, bridge, subnet, ok, qemuPids, bridgeTaps,
+    s,
+    bridge,
+    subnet,
+    ok,
+    qemuPids,
+    bridgeTaps,
     vmJson: async (name) => JSON.parse((await ok(['vm', 'show', name, '--json'])).stdout) as VmJson,
-    bootId: async (name) => (await ok(['vm', 'ssh', name, '--', 'cat', '/proc/sys/kernel/random/boot_id'])).stdout.trim(),
+    bootId: async (name) =>
+      (await ok(['vm', 'ssh', name, '--', 'cat', '/proc/sys/kernel/random/boot_id'])).stdout.trim(),
     dig: (name) => execFileSync('dig', ['+short', ...digArgs(name)], { encoding: 'utf8' }).trim(),
     digStatus: (name) => /status: (\w+)/.exec(execFileSync('dig', digArgs(name), { encoding: 'utf8' }))?.[1],
     teardown: async () => {
@@ -80,13 +111,27 @@ export function createE2eSandbox(extraConfig: string[] = []): E2eSandbox {
         for (const v of JSON.parse(stdout || '[]') as Array<{ name: string }>) await s.banger(['vm', 'delete', v.name]);
         await s.banger(['daemon', 'stop']);
       } finally {
-        for (const pid of qemuPids()) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+        for (const pid of qemuPids()) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
+        }
         // The daemon keeps its warm pool across restarts; the test removes it with the bridge.
         for (const tap of bridgeTaps()) execFileSync('ip', ['link', 'del', tap]);
         execFileSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
-        const leftovers = { qemu: qemuPids(), taps: bridgeTaps(), vmDirs: existsSync(vmsDir()) ? readdirSync(vmsDir()) : [] };
+        const leftovers = {
+          qemu: qemuPids(),
+          taps: bridgeTaps(),
+          vmDirs: existsSync(vmsDir()) ? readdirSync(vmsDir()) : [],
+        };
         await s.cleanup();
-        assert.deepEqual(leftovers, { qemu: [], taps: [], vmDirs: [] }, 'the suite leaves no VM process, tap or VM directory');
+        assert.deepEqual(
+          leftovers,
+          { qemu: [], taps: [], vmDirs: [] },
+          'the suite leaves no VM process, tap or VM directory',
+        );
         assert.equal(links().includes(bridge), false);
       }
     },

@@ -25,11 +25,20 @@ let server: ChildProcess | null = null;
 
 const sh = (...argv: string[]) => execFileSync(argv[0]!, argv.slice(1), { stdio: 'pipe' });
 const nftListing = () => {
-  try { return execFileSync('nft', ['list', 'table', 'ip', 'banger'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }); } catch { return ''; }
+  try {
+    return execFileSync('nft', ['list', 'table', 'ip', 'banger'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+  } catch {
+    return '';
+  }
 };
 /** curl from inside a guest to the outside host; its exit code (0 reached, non-zero not). */
 async function curlOutside(vm: string): Promise<{ code: number; body: string }> {
-  const r = await e.s.banger(['vm', 'ssh', vm, '--', 'curl', '-s', '-m', '4', `http://${outsideIp}:8080/`], { timeoutMs: 60_000 });
+  const r = await e.s.banger(['vm', 'ssh', vm, '--', 'curl', '-s', '-m', '4', `http://${outsideIp}:8080/`], {
+    timeoutMs: 60_000,
+  });
   return { code: r.code, body: r.stdout };
 }
 
@@ -43,10 +52,26 @@ before(async () => {
   sh('ip', 'netns', 'exec', ns, 'ip', 'link', 'set', vethNs, 'up');
   sh('ip', 'netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up');
   // No route back to the guests' subnet: only masqueraded traffic can get an answer.
-  server = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', `require('http').createServer((q, s) => s.end('outside\\n')).listen(8080, '${outsideIp}')`], { stdio: 'ignore' });
+  server = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      ns,
+      process.execPath,
+      '-e',
+      `require('http').createServer((q, s) => s.end('outside\\n')).listen(8080, '${outsideIp}')`,
+    ],
+    { stdio: 'ignore' },
+  );
   e = createE2eSandbox([`nat_uplink = "${vethHost}"`]);
   for (let i = 0; i < 50; i++) {
-    try { sh('ip', 'netns', 'exec', ns, 'sh', '-c', `exec 3<>/dev/tcp/${outsideIp}/8080`); break; } catch { await new Promise((r) => setTimeout(r, 100)); }
+    try {
+      sh('ip', 'netns', 'exec', ns, 'sh', '-c', `exec 3<>/dev/tcp/${outsideIp}/8080`);
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 });
 
@@ -56,10 +81,18 @@ after(async () => {
   } finally {
     server?.kill('SIGKILL');
     execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
-    try { execFileSync('ip', ['link', 'del', vethHost], { stdio: 'ignore' }); } catch { /* went with the namespace */ }
+    try {
+      execFileSync('ip', ['link', 'del', vethHost], { stdio: 'ignore' });
+    } catch {
+      /* went with the namespace */
+    }
     const listing = nftListing();
     assert.equal(listing.includes(`banger-bridge:${e.bridge}`), false, 'no nft rule for the test bridge is left');
-    assert.equal(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim(), ipForwardBefore, 'ip_forward is as it was');
+    assert.equal(
+      readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim(),
+      ipForwardBefore,
+      'ip_forward is as it was',
+    );
     assert.equal(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).includes(ns), false);
   }
 });
@@ -69,10 +102,22 @@ test('the agent answers: readiness, its view in vm show, and vm ports with sshd 
   assert.match(created.stderr, /waiting for agent/);
   const shown = await e.vmJson('e2e-nat');
   assert.equal(shown.nat, true);
-  assert.ok(shown.runtime && 'health' in shown.runtime.agent, `agent view in vm show: ${JSON.stringify(shown.runtime?.agent)}`);
+  assert.ok(
+    shown.runtime && 'health' in shown.runtime.agent,
+    `agent view in vm show: ${JSON.stringify(shown.runtime?.agent)}`,
+  );
   assert.equal(shown.runtime.agent.health.boot_id, await e.bootId('e2e-nat'), "the agent's boot_id is the guest's");
-  await e.ok(['vm', 'ssh', 'e2e-nat', '--', 'sh', '-c', 'setsid systemd-socket-activate -l 8080 cat </dev/null >/dev/null 2>&1 &']);
-  let ports: Array<{ vm: string; port: number; process: string | null; endpoint: string | null; url: string | null }> = [];
+  await e.ok([
+    'vm',
+    'ssh',
+    'e2e-nat',
+    '--',
+    'sh',
+    '-c',
+    'setsid systemd-socket-activate -l 8080 cat </dev/null >/dev/null 2>&1 &',
+  ]);
+  let ports: Array<{ vm: string; port: number; process: string | null; endpoint: string | null; url: string | null }> =
+    [];
   for (let i = 0; i < 20 && !ports.some((p) => p.port === 8080); i++) {
     ports = JSON.parse((await e.ok(['vm', 'ports', 'e2e-nat', '--json'])).stdout) as typeof ports;
     if (!ports.some((p) => p.port === 8080)) await new Promise((r) => setTimeout(r, 250));
@@ -99,7 +144,10 @@ test('NAT: the outside is reachable from a --nat guest and not from a plain one;
   // DNS both ways while both run.
   assert.equal(e.dig('e2e-nat.vm'), nat.guestIp);
   assert.equal(e.digStatus('nobody-here.vm'), 'NXDOMAIN');
-  assert.equal((await e.ok(['vm', 'ssh', 'e2e-plain', '--', 'getent', 'hosts', 'e2e-nat.vm'])).stdout.split(/\s+/)[0], nat.guestIp);
+  assert.equal(
+    (await e.ok(['vm', 'ssh', 'e2e-plain', '--', 'getent', 'hosts', 'e2e-nat.vm'])).stdout.split(/\s+/)[0],
+    nat.guestIp,
+  );
 
   await e.ok(['vm', 'set', 'e2e-plain', '--nat']);
   assert.equal((await curlOutside('e2e-plain')).code, 0, 'NAT switched on while running');
@@ -131,10 +179,20 @@ test('vm stop goes through the agent (no ssh fallback, no hard stop); rules foll
   assert.equal(e.digStatus('e2e-nat.vm'), 'NXDOMAIN', "a stopped VM's name disappears");
   assert.equal(nftListing().includes(`banger-vm:${id}`), false, 'a stopped VM has no NAT rules');
   await e.ok(['vm', 'start', 'e2e-nat'], 600_000);
-  assert.equal(nftListing().split('\n').filter((l) => l.includes(`banger-vm:${id}`)).length, 3, 'one set of rules again after start');
+  assert.equal(
+    nftListing()
+      .split('\n')
+      .filter((l) => l.includes(`banger-vm:${id}`)).length,
+    3,
+    'one set of rules again after start',
+  );
   assert.deepEqual(await curlOutside('e2e-nat'), { code: 0, body: 'outside\n' });
   await e.ok(['vm', 'delete', 'e2e-nat'], 120_000);
-  assert.equal(nftListing().includes(`banger-vm:${id}`), false, "after delete, banger's table holds no rule for the VM");
+  assert.equal(
+    nftListing().includes(`banger-vm:${id}`),
+    false,
+    "after delete, banger's table holds no rule for the VM",
+  );
   await e.ok(['vm', 'delete', 'e2e-plain'], 120_000);
   assert.equal(existsSync(join(e.s.stateDir, 'vms', id)), false);
 });

@@ -16,8 +16,12 @@ const vmsDir = () => join(e.s.stateDir, 'vms');
 /** Only idle pool taps may stay on the bridge once no VM runs. */
 const onlyPoolTaps = () => e.bridgeTaps().every((t) => t.startsWith('tap-pool-')) && e.bridgeTaps().length <= 2;
 
-before(() => { e = createE2eSandbox(); });
-after(async () => { await e.teardown(); });
+before(() => {
+  e = createE2eSandbox();
+});
+after(async () => {
+  await e.teardown();
+});
 
 test('vm run --rm -- echo ok prints ok, exits 0 and leaves nothing (first run obtains kernel and image)', async () => {
   const r = await e.ok(['vm', 'run', '--rm', '--', 'echo', 'ok'], 900_000);
@@ -34,16 +38,21 @@ test('the pulled Debian kernel gives Firecracker its ELF vmlinux; --vmm firecrac
   const { extractVmlinux, isElf } = await import('../../src/firecracker/index.js');
   const { ExecHostRunner } = await import('../../src/system/index.js');
   const kernelsDir = join(e.s.stateDir, 'kernels');
-  const vmlinuz = readdirSync(kernelsDir).map((d) => join(kernelsDir, d, 'vmlinuz')).find((p) => existsSync(p));
+  const vmlinuz = readdirSync(kernelsDir)
+    .map((d) => join(kernelsDir, d, 'vmlinuz'))
+    .find((p) => existsSync(p));
   assert.ok(vmlinuz, 'the first run pulled a kernel');
   const elf = await extractVmlinux(new ExecHostRunner(), readFileSync(vmlinuz));
   assert.ok(isElf(elf));
   assert.equal(elf.readUInt8(4), 2, 'ELF64');
   assert.equal(elf.readUInt16LE(18), 0x3e, 'x86-64');
-  assert.ok(elf.length > 4 * readFileSync(vmlinuz).length / 2, 'larger than the compressed kernel');
+  assert.ok(elf.length > (4 * readFileSync(vmlinuz).length) / 2, 'larger than the compressed kernel');
   const refused = await e.s.banger(['vm', 'create', '--name', 'e2e-fc', '--vmm', 'firecracker', '--no-start']);
   assert.notEqual(refused.code, 0);
-  assert.match(refused.stderr, /Firecracker was asked for, but (no firecracker binary was found|KVM cannot run guests here)/);
+  assert.match(
+    refused.stderr,
+    /Firecracker was asked for, but (no firecracker binary was found|KVM cannot run guests here)/,
+  );
   const bogus = await e.s.banger(['vm', 'create', '--vmm', 'xen']);
   assert.equal(bogus.code, 2);
   assert.match(bogus.stderr, /--vmm xen is not a back-end/);
@@ -54,14 +63,20 @@ test("the README's first command ends in the VM: scripts/sandbox.sh --rm -- echo
   const { run, repoRoot } = await import('../integration/harness.js');
   // HOME is the sandbox's, so hand npm the invoking user's config should setup need npm ci.
   const npmrc = join(process.env.HOME ?? '/root', '.npmrc');
-  const r = await run(['bash', join(repoRoot, 'scripts', 'sandbox.sh'), '--rm', '--', 'sh', '-c', 'echo "ok from $(hostname)"'],
-    { ...e.s.env, ...(existsSync(npmrc) && { NPM_CONFIG_USERCONFIG: npmrc }) }, 900_000);
+  const r = await run(
+    ['bash', join(repoRoot, 'scripts', 'sandbox.sh'), '--rm', '--', 'sh', '-c', 'echo "ok from $(hostname)"'],
+    { ...e.s.env, ...(existsSync(npmrc) && { NPM_CONFIG_USERCONFIG: npmrc }) },
+    900_000,
+  );
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^ok from [a-z]+-[a-z]+\n$/);
 });
 
 test('command mode propagates the exit status: sh -c "exit 42" gives 42', async () => {
-  const r = await e.s.banger(['vm', 'run', '--rm', '--', 'sh', '-c', 'echo "$0 $1"; exit 42', 'quoted arg', 'two words'], { timeoutMs: 300_000 });
+  const r = await e.s.banger(
+    ['vm', 'run', '--rm', '--', 'sh', '-c', 'echo "$0 $1"; exit 42', 'quoted arg', 'two words'],
+    { timeoutMs: 300_000 },
+  );
   assert.equal(r.code, 42, r.stderr);
   assert.equal(r.stdout, 'quoted arg two words\n', 'arguments keep their word boundaries');
 });
@@ -80,7 +95,11 @@ test('stop/start keeps files in /root; vm set changes vcpu and grows the disk; r
   await e.ok(['vm', 'create', '--name', 'e2e-a'], 300_000);
   const shown = await e.vmJson('e2e-a');
   assert.equal(shown.runtime?.status, 'running', 'QMP reports the guest running');
-  assert.deepEqual([shown.vmm, shown.rootOverlay], ['qemu', 'qcow2'], 'the record keeps its back-end and root disk strategy');
+  assert.deepEqual(
+    [shown.vmm, shown.rootOverlay],
+    ['qemu', 'qcow2'],
+    'the record keeps its back-end and root disk strategy',
+  );
   assert.match((await e.ok(['vm', 'show', 'e2e-a'])).stdout, /root disk\s+qcow2 overlay on the image/);
   assert.match((await e.ok(['vm', 'logs', 'e2e-a'])).stdout, /banger-boot: switch_root at [\d.]+s/);
   await e.ok(['vm', 'ssh', 'e2e-a', '--', 'sh', '-c', 'echo kept > /root/keep.txt && sync']);
@@ -94,7 +113,9 @@ test('stop/start keeps files in /root; vm set changes vcpu and grows the disk; r
   await e.ok(['vm', 'start', 'e2e-a'], 300_000);
   assert.equal((await e.ok(['vm', 'ssh', 'e2e-a', '--', 'cat', '/root/keep.txt'])).stdout, 'kept\n');
   assert.equal((await e.ok(['vm', 'ssh', 'e2e-a', '--', 'nproc'])).stdout.trim(), '1', 'vm set changed the vcpu count');
-  const rootSize = Number((await e.ok(['vm', 'ssh', 'e2e-a', '--', 'df', '--output=size', '-B1M', '/root'])).stdout.trim().split('\n').pop());
+  const rootSize = Number(
+    (await e.ok(['vm', 'ssh', 'e2e-a', '--', 'df', '--output=size', '-B1M', '/root'])).stdout.trim().split('\n').pop(),
+  );
   assert.ok(rootSize > 2500, `work disk grown to 3G (df says ${rootSize} MiB)`);
   const second = await e.bootId('e2e-a');
   assert.notEqual(second, first);
@@ -153,12 +174,18 @@ test('prune deletes stopped VMs and keeps running ones (e2e-b started detached)'
   assert.equal(e.dig('e2e-a.vm'), a.guestIp);
   assert.equal(e.dig('e2e-b.vm'), b.guestIp);
   assert.equal(e.digStatus('nobody-here.vm'), 'NXDOMAIN');
-  assert.equal((await e.ok(['vm', 'ssh', 'e2e-b', '--', 'getent', 'hosts', 'e2e-a.vm'])).stdout.split(/\s+/)[0], a.guestIp, 'one guest resolves another by name');
+  assert.equal(
+    (await e.ok(['vm', 'ssh', 'e2e-b', '--', 'getent', 'hosts', 'e2e-a.vm'])).stdout.split(/\s+/)[0],
+    a.guestIp,
+    'one guest resolves another by name',
+  );
   await e.ok(['vm', 'stop', 'e2e-a'], 120_000);
   assert.equal(e.digStatus('e2e-a.vm'), 'NXDOMAIN', "a stopped VM's name disappears");
   const r = await e.ok(['vm', 'prune', '-f']);
   assert.match(r.stdout, /deleted e2e-a/);
-  const names = (JSON.parse((await e.ok(['vm', 'list', '--json'])).stdout) as Array<{ name: string }>).map((v) => v.name);
+  const names = (JSON.parse((await e.ok(['vm', 'list', '--json'])).stdout) as Array<{ name: string }>).map(
+    (v) => v.name,
+  );
   assert.deepEqual(names, ['e2e-b']);
   await e.ok(['vm', 'delete', 'e2e-b'], 120_000);
 });

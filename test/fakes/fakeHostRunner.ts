@@ -1,4 +1,10 @@
-import { CommandError, type HostRunner, type PipeResult, type RunOptions, type RunResult } from '../../src/system/index.js';
+import {
+  CommandError,
+  type HostRunner,
+  type PipeResult,
+  type RunOptions,
+  type RunResult,
+} from '../../src/system/index.js';
 
 /**
  * A HostRunner for unit tests: records every argv and answers from scripted responses,
@@ -25,13 +31,25 @@ export class FakeHostRunner implements HostRunner {
     this.calls.push({ argv: [...argv], ...(opts.stdin !== undefined && { stdin: String(opts.stdin) }) });
     const r = this.responses.find((s) => s.match(argv));
     if (!r) throw new Error(`FakeHostRunner: unexpected command ${JSON.stringify(argv)}`);
-    const result: RunResult = { argv, exitCode: r.exitCode ?? 0, signal: null, stdout: r.stdout ?? '', stderr: r.stderr ?? '', durationMs: 0 };
-    if (result.exitCode !== 0 && !opts.allowFailure) throw new CommandError(argv, result.exitCode, result.stderr, `exit code ${result.exitCode}`);
+    const result: RunResult = {
+      argv,
+      exitCode: r.exitCode ?? 0,
+      signal: null,
+      stdout: r.stdout ?? '',
+      stderr: r.stderr ?? '',
+      durationMs: 0,
+    };
+    if (result.exitCode !== 0 && !opts.allowFailure)
+      throw new CommandError(argv, result.exitCode, result.stderr, `exit code ${result.exitCode}`);
     return result;
   }
 
   /** A pipe is recorded as its two commands, each answered from the scripts. */
-  async pipe(producer: readonly string[], consumer: readonly string[], opts: Omit<RunOptions, 'stdin'> = {}): Promise<PipeResult> {
+  async pipe(
+    producer: readonly string[],
+    consumer: readonly string[],
+    opts: Omit<RunOptions, 'stdin'> = {},
+  ): Promise<PipeResult> {
     const p = await this.run(producer, opts);
     const c = await this.run(consumer, opts);
     return { producer: p, consumer: c, bytes: Buffer.byteLength(p.stdout) };

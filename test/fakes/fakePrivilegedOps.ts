@@ -1,4 +1,13 @@
-import { parsePrivParams, PRIV_METHOD_NAMES, type PinnedSettings, type PrivContext, type PrivilegedOps, type PrivMethod, type PrivParams, type PrivResult } from '../../src/privops/index.js';
+import {
+  parsePrivParams,
+  PRIV_METHOD_NAMES,
+  type PinnedSettings,
+  type PrivContext,
+  type PrivilegedOps,
+  type PrivMethod,
+  type PrivParams,
+  type PrivResult,
+} from '../../src/privops/index.js';
 
 /**
  * PrivilegedOps for unit tests: keeps taps, NAT rules and ip_forward in memory and records
@@ -14,9 +23,17 @@ export class FakePrivilegedOps implements PrivilegedOps {
   ipForward = false;
   failCreateTap: (name: string) => boolean = () => false;
 
-  constructor(readonly pinned: PinnedSettings = {
-    ownerUid: 1000, ownerGid: 1000, bridgeName: 'br-fc', bridgeIp: '172.16.0.1', cidr: 24, dnsDomain: 'vm', jailBase: '/fake-root/jail',
-  }) {
+  constructor(
+    readonly pinned: PinnedSettings = {
+      ownerUid: 1000,
+      ownerGid: 1000,
+      bridgeName: 'br-fc',
+      bridgeIp: '172.16.0.1',
+      cidr: 24,
+      dnsDomain: 'vm',
+      jailBase: '/fake-root/jail',
+    },
+  ) {
     for (const m of PRIV_METHOD_NAMES) {
       const impl = this[m] as (p: unknown, ctx: PrivContext) => Promise<unknown>;
       (this as Record<PrivMethod, unknown>)[m] = (p: unknown, ctx: PrivContext) => {
@@ -27,8 +44,12 @@ export class FakePrivilegedOps implements PrivilegedOps {
     }
   }
 
-  async settings(): Promise<PrivResult<'settings'>> { return this.pinned; }
-  async ensureBridge(): Promise<null> { return null; }
+  async settings(): Promise<PrivResult<'settings'>> {
+    return this.pinned;
+  }
+  async ensureBridge(): Promise<null> {
+    return null;
+  }
   async createTap(p: PrivParams<'createTap'>): Promise<null> {
     if (this.failCreateTap(p.name)) throw new Error(`cannot create ${p.name}`);
     this.taps.set(p.name, this.pinned.bridgeName);
@@ -54,20 +75,34 @@ export class FakePrivilegedOps implements PrivilegedOps {
     this.nat.delete(p.vmId);
     return null;
   }
-  async signalProcess(): Promise<null> { return null; }
+  async signalProcess(): Promise<null> {
+    return null;
+  }
   async buildImage(p: PrivParams<'buildImage'>): Promise<PrivResult<'buildImage'>> {
-    return { rootfsPath: `/fake-state/images/${p.name}/rootfs.ext4`, workSeedPath: `/fake-state/images/${p.name}/work-seed.ext4`, sizeBytes: 1 };
+    return {
+      rootfsPath: `/fake-state/images/${p.name}/rootfs.ext4`,
+      workSeedPath: `/fake-state/images/${p.name}/work-seed.ext4`,
+      sizeBytes: 1,
+    };
   }
   async prepareJail(p: PrivParams<'prepareJail'>): Promise<{ chrootRoot: string }> {
     return { chrootRoot: `${this.pinned.jailBase}/firecracker/${p.vmId}/root` };
   }
-  async startJailer(): Promise<{ pid: number }> { throw new Error('the fake starts no jailer'); }
-  async removeJail(): Promise<null> { return null; }
+  async startJailer(): Promise<{ pid: number }> {
+    throw new Error('the fake starts no jailer');
+  }
+  async removeJail(): Promise<null> {
+    return null;
+  }
   async attachRootSnapshot(p: PrivParams<'attachRootSnapshot'>): Promise<{ device: string }> {
     return { device: `/dev/mapper/fc-rootfs-${p.vmId}` };
   }
-  async detachRootSnapshot(): Promise<null> { return null; }
-  async routeDnsDomain(): Promise<null> { return null; }
+  async detachRootSnapshot(): Promise<null> {
+    return null;
+  }
+  async routeDnsDomain(): Promise<null> {
+    return null;
+  }
 
   ops(): string[] {
     return this.calls.map((c) => c.op);

@@ -28,7 +28,10 @@ const jailRoot = process.env.BANGER_FAKE_JAIL_ROOT;
 if (jailRoot) process.chdir(jailRoot);
 const hostPath = (p: string) => (jailRoot ? `.${p}` : p);
 const sockArg = args.indexOf('--api-sock');
-if (sockArg < 0) { process.stderr.write('firecracker-fake: --api-sock is required\n'); process.exit(1); }
+if (sockArg < 0) {
+  process.stderr.write('firecracker-fake: --api-sock is required\n');
+  process.exit(1);
+}
 
 let vsockPath: string | null = null;
 const fc = new FakeFirecracker({
@@ -42,5 +45,9 @@ const fc = new FakeFirecracker({
 });
 await fc.listen();
 process.stdout.write('firecracker-fake: API up (guest serial console would follow)\n');
-process.on('SIGTERM', () => { void fc.close().then(() => process.exit(0)); });
-process.on('exit', () => { if (vsockPath) rmSync(vsockPath, { force: true }); });
+process.on('SIGTERM', () => {
+  void fc.close().then(() => process.exit(0));
+});
+process.on('exit', () => {
+  if (vsockPath) rmSync(vsockPath, { force: true });
+});

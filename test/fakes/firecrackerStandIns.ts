@@ -6,12 +6,21 @@ import { join } from 'node:path';
  * scripts with an absolute interpreter line (one exec, so the kernel names the process
  * after the script: comm "firecracker", as the real binary's), loading the compiled fakes.
  */
-export function writeFirecrackerStandIns(dir: string, buildRoot: string): { firecrackerBin: string; jailerBin: string } {
+export function writeFirecrackerStandIns(
+  dir: string,
+  buildRoot: string,
+): { firecrackerBin: string; jailerBin: string } {
   const script = (name: string, module: string) => {
     const path = join(dir, name);
-    writeFileSync(path, `#!${process.execPath}\nimport(${JSON.stringify(join(buildRoot, 'test', 'fakes', module))});\n`);
+    writeFileSync(
+      path,
+      `#!${process.execPath}\nimport(${JSON.stringify(join(buildRoot, 'test', 'fakes', module))});\n`,
+    );
     chmodSync(path, 0o755);
     return path;
   };
-  return { firecrackerBin: script('firecracker', 'firecracker-fake.js'), jailerBin: script('jailer', 'jailer-fake.js') };
+  return {
+    firecrackerBin: script('firecracker', 'firecracker-fake.js'),
+    jailerBin: script('jailer', 'jailer-fake.js'),
+  };
 }

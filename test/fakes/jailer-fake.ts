@@ -26,10 +26,16 @@ const forwarded = dashes < 0 ? [] : process.argv.slice(dashes + 1);
 let values;
 try {
   ({ values } = parseArgs({
-    args: own, strict: true,
+    args: own,
+    strict: true,
     options: {
-      id: { type: 'string' }, 'exec-file': { type: 'string' }, uid: { type: 'string' }, gid: { type: 'string' },
-      'chroot-base-dir': { type: 'string', default: '/srv/jailer' }, daemonize: { type: 'boolean' }, 'new-pid-ns': { type: 'boolean' },
+      id: { type: 'string' },
+      'exec-file': { type: 'string' },
+      uid: { type: 'string' },
+      gid: { type: 'string' },
+      'chroot-base-dir': { type: 'string', default: '/srv/jailer' },
+      daemonize: { type: 'boolean' },
+      'new-pid-ns': { type: 'boolean' },
     },
   }));
 } catch (e) {
@@ -51,15 +57,26 @@ mkdirSync(chroot, { recursive: true });
 // Never through an existing name, as jailer 1.14.1 (O_NOFOLLOW and a link-count check).
 copyFileSync(execFile, join(chroot, execName), constants.COPYFILE_EXCL);
 chmodSync(join(chroot, execName), 0o755);
-for (const [node, major, minor] of [['dev/net/tun', 10, 200], ['dev/kvm', 10, 232]] as const) {
+for (const [node, major, minor] of [
+  ['dev/net/tun', 10, 200],
+  ['dev/kvm', 10, 232],
+] as const) {
   mkdirSync(join(chroot, node, '..'), { recursive: true });
   if (!existsSync(join(chroot, node))) execFileSync('mknod', [join(chroot, node), 'c', String(major), String(minor)]);
   chownSync(join(chroot, node), uid, gid);
 }
 chownSync(chroot, uid, gid);
-const child = spawn(join(chroot, execName), [`--id=${id}`, '--start-time-us=0', '--start-time-cpu-us=0', ...forwarded], {
-  cwd: chroot, uid, gid, env: { BANGER_FAKE_JAIL_ROOT: chroot }, stdio: values.daemonize ? 'ignore' : 'inherit',
-});
+const child = spawn(
+  join(chroot, execName),
+  [`--id=${id}`, '--start-time-us=0', '--start-time-cpu-us=0', ...forwarded],
+  {
+    cwd: chroot,
+    uid,
+    gid,
+    env: { BANGER_FAKE_JAIL_ROOT: chroot },
+    stdio: values.daemonize ? 'ignore' : 'inherit',
+  },
+);
 child.on('error', (e) => fail(`cannot exec ${execName}: ${e.message}`));
 await new Promise<void>((resolve) => child.once('spawn', () => resolve()));
 writeFileSync(join(chroot, `${execName}.pid`), `${child.pid}\n`);

@@ -18,7 +18,10 @@ export async function serveAgentOverVsock(path: string, agentPort: number): Prom
       const nl = got.indexOf('\n');
       if (nl < 0) return;
       sock.off('data', onData);
-      if (got.slice(0, nl) !== `CONNECT ${agentPort}`) { sock.end(); return; }
+      if (got.slice(0, nl) !== `CONNECT ${agentPort}`) {
+        sock.end();
+        return;
+      }
       const agent = spawn(agentBinaryPath(), ['--stdio'], { stdio: ['pipe', 'pipe', 'ignore'] });
       sock.write('OK 1073741824\n');
       const rest = got.slice(nl + 1);

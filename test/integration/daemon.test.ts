@@ -14,14 +14,21 @@ import { sampleVm } from '../fixtures/vms.js';
 
 async function withSandbox(fn: (s: Sandbox) => Promise<void>): Promise<void> {
   const s = createSandbox();
-  try { await fn(s); } finally { await s.cleanup(); }
+  try {
+    await fn(s);
+  } finally {
+    await s.cleanup();
+  }
 }
 
 function assertErrorShape(stderr: string, message: RegExp): void {
   const lines = stderr.trimEnd().split('\n');
   assert.match(lines[0] ?? '', /^banger: /);
   assert.match(lines[0] ?? '', message);
-  assert.ok(lines.some((l) => l.startsWith('hint: ')), `a hint line in:\n${stderr}`);
+  assert.ok(
+    lines.some((l) => l.startsWith('hint: ')),
+    `a hint line in:\n${stderr}`,
+  );
 }
 
 test('first call auto-starts the daemon; vm list --json is []; status, ping, private socket', async () => {
@@ -53,7 +60,10 @@ test('first call auto-starts the daemon; vm list --json is []; status, ping, pri
     assert.equal(s.daemonPid(), pid, 'later calls reuse the running daemon');
 
     // Every daemon log line is JSON and carries an op_id.
-    const lines = readFileSync(s.daemonLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(s.daemonLog, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.ok(lines.length > 0);
     for (const l of lines) assert.match(l.op_id, /^op-[0-9a-f]{10}$/, JSON.stringify(l));
   });
@@ -97,7 +107,19 @@ test('vm list and show render records from the store', async () => {
     const table = await s.banger(['vm', 'list']);
     assert.equal(table.code, 0);
     const [header, row] = table.stdout.trimEnd().split('\n');
-    assert.deepEqual(header!.split(/\s+/), ['ID', 'NAME', 'STATE', 'IMAGE', 'VMM', 'IP', 'VCPU', 'MEM', 'DISK', 'WORKSPACE', 'CREATED']);
+    assert.deepEqual(header!.split(/\s+/), [
+      'ID',
+      'NAME',
+      'STATE',
+      'IMAGE',
+      'VMM',
+      'IP',
+      'VCPU',
+      'MEM',
+      'DISK',
+      'WORKSPACE',
+      'CREATED',
+    ]);
     assert.match(row!, /^abcd1234\s+dev\s+stopped\s+-\s+qemu\s+172\.16\.0\.2\s+2\s+2G\s+8G\s+-\s+\d+s ago$/);
     assert.doesNotMatch(table.stdout, /\u001b\[/, 'no colour when NO_COLOR is set / not a TTY');
     const ps = await s.banger(['ps']);
@@ -207,11 +229,18 @@ test('a database from a newer banger: daemon refuses to start, says so, and leav
 test('.vm DNS through the real daemon: authoritative NXDOMAIN for unknown names; a busy port is a clear error naming its owner', async () => {
   await withSandbox(async (s) => {
     assert.equal((await s.banger(['vm', 'list'])).code, 0);
-    const dig = execFileSync('dig', ['+tries=1', '+time=2', '-p', String(s.dnsPort), '@127.0.0.1', 'ghost.vm'], { encoding: 'utf8' });
+    const dig = execFileSync('dig', ['+tries=1', '+time=2', '-p', String(s.dnsPort), '@127.0.0.1', 'ghost.vm'], {
+      encoding: 'utf8',
+    });
     assert.match(dig, /status: NXDOMAIN/);
     assert.match(dig, /flags: qr aa/);
     // dns status over the real socket: where it listens, no records yet, the recipes.
-    const status = JSON.parse((await s.banger(['dns', 'status', '--json'])).stdout) as { listening: string[]; records: unknown[]; resolved: { present: boolean }; recipes: string };
+    const status = JSON.parse((await s.banger(['dns', 'status', '--json'])).stdout) as {
+      listening: string[];
+      records: unknown[];
+      resolved: { present: boolean };
+      recipes: string;
+    };
     assert.deepEqual(status.listening, [`127.0.0.1:${s.dnsPort}`]);
     assert.deepEqual(status.records, []);
     assert.match(status.recipes, new RegExp(`server=/vm/127\\.0\\.0\\.1#${s.dnsPort}`));
@@ -228,7 +257,10 @@ test('.vm DNS through the real daemon: authoritative NXDOMAIN for unknown names;
     try {
       const r = await s.banger(['vm', 'list']);
       assert.equal(r.code, 4, r.stderr);
-      assert.match(r.stderr, new RegExp(`DNS address 127\\.0\\.0\\.1:${s.dnsPort} is already in use by node \\(pid ${process.pid}\\)`));
+      assert.match(
+        r.stderr,
+        new RegExp(`DNS address 127\\.0\\.0\\.1:${s.dnsPort} is already in use by node \\(pid ${process.pid}\\)`),
+      );
       assert.match(r.stderr, /hint: set dns_listen/);
     } finally {
       blocker.close();

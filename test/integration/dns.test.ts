@@ -12,9 +12,25 @@ const port = () => 20000 + Math.floor(Math.random() * 40000);
 function query(p: number, name: string, type: 'A' | 'AAAA' = 'A'): Promise<Packet> {
   return new Promise((resolve, reject) => {
     const s = createSocket('udp4');
-    const t = setTimeout(() => { s.close(); reject(new Error(`no answer for ${name}`)); }, 5000);
-    s.once('message', (m) => { clearTimeout(t); s.close(); resolve(dnsPacket.decode(m)); });
-    s.send(dnsPacket.encode({ type: 'query', id: 42, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name, class: 'IN' }] } as Packet), p, '127.0.0.1');
+    const t = setTimeout(() => {
+      s.close();
+      reject(new Error(`no answer for ${name}`));
+    }, 5000);
+    s.once('message', (m) => {
+      clearTimeout(t);
+      s.close();
+      resolve(dnsPacket.decode(m));
+    });
+    s.send(
+      dnsPacket.encode({
+        type: 'query',
+        id: 42,
+        flags: dnsPacket.RECURSION_DESIRED,
+        questions: [{ type, name, class: 'IN' }],
+      } as Packet),
+      p,
+      '127.0.0.1',
+    );
   });
 }
 
@@ -26,26 +42,46 @@ test('answers .vm locally, forwards other names upstream, SERVFAIL when no upstr
   upstream.on('message', (m, r) => {
     forwarded++;
     const q = dnsPacket.decode(m);
-    upstream.send(dnsPacket.encode({ id: q.id!, type: 'response', flags: 1 << 7, questions: q.questions!, answers: [{ type: 'A', name: q.questions![0]!.name, ttl: 60, class: 'IN', data: '192.0.2.7' }] } as Packet), r.port, r.address);
+    upstream.send(
+      dnsPacket.encode({
+        id: q.id!,
+        type: 'response',
+        flags: 1 << 7,
+        questions: q.questions!,
+        answers: [{ type: 'A', name: q.questions![0]!.name, ttl: 60, class: 'IN', data: '192.0.2.7' }],
+      } as Packet),
+      r.port,
+      r.address,
+    );
   });
   await new Promise<void>((r) => upstream.bind(upstreamPort, '127.0.0.1', () => r()));
   let upstreams = [`127.0.0.1:${upstreamPort}`];
   const server = new VmDnsServer({
-    lookup: (n) => (n === 'dev' ? '172.16.0.9' : null), upstreams: () => upstreams, log: silentLogger, runner: new ExecHostRunner(), forwardTimeoutMs: 300,
+    lookup: (n) => (n === 'dev' ? '172.16.0.9' : null),
+    upstreams: () => upstreams,
+    log: silentLogger,
+    runner: new ExecHostRunner(),
+    forwardTimeoutMs: 300,
   });
   const p = port();
   await server.listen('127.0.0.1', p);
   try {
     const local = await query(p, 'dev.vm');
     assert.equal(local.id, 42);
-    assert.deepEqual(local.answers?.map((a) => (a as { data: string }).data), ['172.16.0.9']);
+    assert.deepEqual(
+      local.answers?.map((a) => (a as { data: string }).data),
+      ['172.16.0.9'],
+    );
     assert.equal(forwarded, 0, '.vm never leaves the daemon');
-    assert.equal((await query(p, 'ghost.vm') as { rcode?: string }).rcode, 'NXDOMAIN');
+    assert.equal(((await query(p, 'ghost.vm')) as { rcode?: string }).rcode, 'NXDOMAIN');
     const other = await query(p, 'deb.debian.org');
-    assert.deepEqual(other.answers?.map((a) => (a as { data: string }).data), ['192.0.2.7']);
+    assert.deepEqual(
+      other.answers?.map((a) => (a as { data: string }).data),
+      ['192.0.2.7'],
+    );
     assert.equal(forwarded, 1);
     upstreams = ['127.0.0.1:9'];
-    assert.equal((await query(p, 'deb.debian.org') as { rcode?: string }).rcode, 'SERVFAIL');
+    assert.equal(((await query(p, 'deb.debian.org')) as { rcode?: string }).rcode, 'SERVFAIL');
     await server.listen('127.0.0.1', p); // idempotent
     assert.deepEqual(server.listening(), [`127.0.0.1:${p}`]);
   } finally {

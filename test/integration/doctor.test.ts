@@ -10,7 +10,12 @@ import { dirname } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createSandbox } from './harness.js';
 
-interface Check { name: string; status: 'PASS' | 'WARN' | 'FAIL'; message: string; hint?: string }
+interface Check {
+  name: string;
+  status: 'PASS' | 'WARN' | 'FAIL';
+  message: string;
+  hint?: string;
+}
 
 const hasCmd = (c: string) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0;
 
@@ -48,7 +53,8 @@ test('doctor reports this host as it is, each non-PASS with a hint, without star
     assert.equal(get('arch').status, process.arch === 'x64' ? 'PASS' : 'FAIL');
     assert.equal(get('daemon').status, 'WARN', 'no daemon in a fresh sandbox');
     assert.equal(get('state-store').status, 'PASS');
-    for (const f of ['vcpu', 'memory', 'disk_size', 'system_overlay_size']) assert.match(get(`vm-defaults.${f}`).message, / from (config|host|built-in) \(/);
+    for (const f of ['vcpu', 'memory', 'disk_size', 'system_overlay_size'])
+      assert.match(get(`vm-defaults.${f}`).message, / from (config|host|built-in) \(/);
     assert.equal(existsSync(s.socket), false, 'doctor does not start the daemon');
 
     const text = await s.banger(['doctor']);

@@ -42,20 +42,52 @@ test('Firecracker VMs through VmService and the root helper: jailed start, helpe
   const dir = mkdtempSync(join(tmpdir(), 'bgr-fcvm-'));
   const bins = writeFirecrackerStandIns(dir, join(repoRoot, 'build'));
   const layout = userLayout({ home: dir, uid: 0, env: { XDG_RUNTIME_DIR: join(dir, 'run') } });
-  for (const d of [layout.stateDir, layout.vmsDir, layout.imagesDir, layout.kernelsDir, layout.runtimeDir]) mkdirSync(d, { recursive: true, mode: 0o700 });
+  for (const d of [layout.stateDir, layout.vmsDir, layout.imagesDir, layout.kernelsDir, layout.runtimeDir])
+    mkdirSync(d, { recursive: true, mode: 0o700 });
   const bridge = `br-fc-zf${randomBytes(2).toString('hex')}`;
   const subnet = `10.214.${randomInt(10, 250)}`;
   const config: Config = {
-    ...defaultConfig(layout), bridge_name: bridge, bridge_ip: `${subnet}.1`, cidr: 24, tap_pool_size: 0, vmm: 'firecracker',
-    firecracker_bin: bins.firecrackerBin, jailer_bin: bins.jailerBin, jailer_enabled: true, default_image_name: 'fc-test',
+    ...defaultConfig(layout),
+    bridge_name: bridge,
+    bridge_ip: `${subnet}.1`,
+    cidr: 24,
+    tap_pool_size: 0,
+    vmm: 'firecracker',
+    firecracker_bin: bins.firecrackerBin,
+    jailer_bin: bins.jailerBin,
+    jailer_enabled: true,
+    default_image_name: 'fc-test',
   };
   const helperSocket = join(dir, 'helper.sock');
   let helper: ChildProcess | null = null;
   const startHelper = async () => {
-    helper = spawn(process.execPath, [
-      distRootHelper, '--socket', helperSocket, '--owner-uid', '0', '--owner-gid', '0', '--state-dir', layout.stateDir, '--root-state-dir', layout.rootStateDir,
-      '--bridge', bridge, '--bridge-ip', config.bridge_ip, '--cidr', '24', '--jailer-bin', bins.jailerBin, '--firecracker-bin', bins.firecrackerBin,
-    ], { stdio: 'ignore' });
+    helper = spawn(
+      process.execPath,
+      [
+        distRootHelper,
+        '--socket',
+        helperSocket,
+        '--owner-uid',
+        '0',
+        '--owner-gid',
+        '0',
+        '--state-dir',
+        layout.stateDir,
+        '--root-state-dir',
+        layout.rootStateDir,
+        '--bridge',
+        bridge,
+        '--bridge-ip',
+        config.bridge_ip,
+        '--cidr',
+        '24',
+        '--jailer-bin',
+        bins.jailerBin,
+        '--firecracker-bin',
+        bins.firecrackerBin,
+      ],
+      { stdio: 'ignore' },
+    );
     assert.ok(await waitFor(() => existsSync(helperSocket), 10_000), 'the root helper serves its socket');
   };
   const stopHelper = async (signal: NodeJS.Signals) => {
@@ -65,20 +97,50 @@ test('Firecracker VMs through VmService and the root helper: jailed start, helpe
     await exited;
     rmSync(helperSocket, { force: true });
   };
-  let host: HostVmmFacts = { firecrackerBin: bins.firecrackerBin, kvm: { usable: true, reason: 'KVM is usable' }, deviceMapper: false };
+  let host: HostVmmFacts = {
+    firecrackerBin: bins.firecrackerBin,
+    kvm: { usable: true, reason: 'KVM is usable' },
+    deviceMapper: false,
+  };
   const runner = new ExecHostRunner();
   const service = (store: Store) => {
     const privileged = new RemotePrivilegedOps(helperSocket);
     const supervisor = new ProcessSupervisor();
     const kernels = new KernelService({ store, runner, layout, defaultName: null });
     return new VmService({
-      store, layout, config, runner, privileged, log: silentLogger, hostFacts: () => host,
+      store,
+      layout,
+      config,
+      runner,
+      privileged,
+      log: silentLogger,
+      hostFacts: () => host,
       drivers: {
-        qemu: new QemuDriver({ qemuBin: config.qemu_bin, accelSetting: 'tcg', accelProbeFile: join(dir, 'accel.json'), supervisor, log: silentLogger }),
-        firecracker: new FirecrackerDriver({ firecrackerBin: bins.firecrackerBin, runner, supervisor, privileged, log: silentLogger, jailer: { enabled: true } }),
+        qemu: new QemuDriver({
+          qemuBin: config.qemu_bin,
+          accelSetting: 'tcg',
+          accelProbeFile: join(dir, 'accel.json'),
+          supervisor,
+          log: silentLogger,
+        }),
+        firecracker: new FirecrackerDriver({
+          firecrackerBin: bins.firecrackerBin,
+          runner,
+          supervisor,
+          privileged,
+          log: silentLogger,
+          jailer: { enabled: true },
+        }),
       },
       images: new ImageService({ store, runner, layout, kernels, privileged }),
-      nat: new NatController({ privileged, runner, log: silentLogger, bridge, uplink: undefined, stateFile: join(layout.stateDir, 'nat.json') }),
+      nat: new NatController({
+        privileged,
+        runner,
+        log: silentLogger,
+        bridge,
+        uplink: undefined,
+        stateFile: join(layout.stateDir, 'nat.json'),
+      }),
       taps: new TapPool({ privileged, log: silentLogger, bridge, size: 0 }),
       workspaces: new WorkspaceService({ runner, store, log: silentLogger }),
     });
@@ -90,29 +152,77 @@ test('Firecracker VMs through VmService and the root helper: jailed start, helpe
     // A kernel (bzImage-like: stub plus a gzip'd ELF) and a small ext4 image, registered.
     const kernelDir = join(layout.kernelsDir, 'fc-test');
     mkdirSync(kernelDir);
-    writeFileSync(join(kernelDir, 'vmlinuz'), Buffer.concat([randomBytes(600), gzipSync(Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), randomBytes(4096)]))]));
+    writeFileSync(
+      join(kernelDir, 'vmlinuz'),
+      Buffer.concat([
+        randomBytes(600),
+        gzipSync(Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), randomBytes(4096)])),
+      ]),
+    );
     const imageDir = join(layout.imagesDir, 'fc-test');
     mkdirSync(imageDir);
     execFileSync('truncate', ['-s', '16M', join(imageDir, 'rootfs.ext4')]);
     execFileSync('mkfs.ext4', ['-q', '-F', join(imageDir, 'rootfs.ext4')]);
     const now = new Date().toISOString();
-    for (const [id, name] of [['k0000001', 'fc-test-kernel'], ['k0000002', 'debian-bookworm-cloud']] as const) {
-      store.kernels.insert({ id, name, version: null, source: 'test', kernelPath: join(kernelDir, 'vmlinuz'), initrdPath: null, modulesDir: null, sha256: null, createdAt: now });
+    for (const [id, name] of [
+      ['k0000001', 'fc-test-kernel'],
+      ['k0000002', 'debian-bookworm-cloud'],
+    ] as const) {
+      store.kernels.insert({
+        id,
+        name,
+        version: null,
+        source: 'test',
+        kernelPath: join(kernelDir, 'vmlinuz'),
+        initrdPath: null,
+        modulesDir: null,
+        sha256: null,
+        createdAt: now,
+      });
     }
-    for (const [id, name, kernelId] of [['i0000001', 'fc-test', 'k0000001'], ['i0000002', 'qemu-only', 'k0000002']] as const) {
-      store.images.insert({ id, name, source: 'test', distro: null, arch: 'x86_64', rootfsPath: join(imageDir, 'rootfs.ext4'), workSeedPath: null, kernelId, initrdPath: null, sizeBytes: 16 << 20, createdAt: now });
+    for (const [id, name, kernelId] of [
+      ['i0000001', 'fc-test', 'k0000001'],
+      ['i0000002', 'qemu-only', 'k0000002'],
+    ] as const) {
+      store.images.insert({
+        id,
+        name,
+        source: 'test',
+        distro: null,
+        arch: 'x86_64',
+        rootfsPath: join(imageDir, 'rootfs.ext4'),
+        workSeedPath: null,
+        kernelId,
+        initrdPath: null,
+        sizeBytes: 16 << 20,
+        createdAt: now,
+      });
     }
     await startHelper();
     let svc = service(store);
 
     // Refusals come before anything is made.
-    await assert.rejects(svc.create({ name: 'old-kernel', image: 'qemu-only', diskSizeBytes: 256 << 20, start: false }, ctx), /kernel debian-bookworm-cloud cannot boot under Firecracker/);
+    await assert.rejects(
+      svc.create({ name: 'old-kernel', image: 'qemu-only', diskSizeBytes: 256 << 20, start: false }, ctx),
+      /kernel debian-bookworm-cloud cannot boot under Firecracker/,
+    );
     host = { ...host, kvm: { usable: false, reason: '/dev/kvm is absent or not accessible' } };
-    await assert.rejects(svc.create({ name: 'no-kvm', diskSizeBytes: 256 << 20, start: false }, ctx), /KVM cannot run guests here/);
-    assert.equal((await svc.create({ name: 'auto-pick', vmm: 'auto', diskSizeBytes: 256 << 20, start: false }, ctx)).vmm, 'qemu', 'auto without usable KVM is QEMU');
+    await assert.rejects(
+      svc.create({ name: 'no-kvm', diskSizeBytes: 256 << 20, start: false }, ctx),
+      /KVM cannot run guests here/,
+    );
+    assert.equal(
+      (await svc.create({ name: 'auto-pick', vmm: 'auto', diskSizeBytes: 256 << 20, start: false }, ctx)).vmm,
+      'qemu',
+      'auto without usable KVM is QEMU',
+    );
     assert.equal(svc.show('auto-pick').rootOverlay, 'qcow2');
     host = { ...host, kvm: { usable: true, reason: 'KVM is usable' } };
-    assert.deepEqual(store.vms.list().map((v) => v.name), ['auto-pick'], 'refused creates left no record');
+    assert.deepEqual(
+      store.vms.list().map((v) => v.name),
+      ['auto-pick'],
+      'refused creates left no record',
+    );
 
     // The guest's sshd, answered on the guest address (see the header).
     const created = await svc.create({ name: 'fc-one', diskSizeBytes: 256 << 20, start: false }, ctx);
@@ -121,7 +231,10 @@ test('Firecracker VMs through VmService and the root helper: jailed start, helpe
     await new RemotePrivilegedOps(helperSocket).ensureBridge({}, ctx);
     execFileSync('ip', ['addr', 'add', `${created.guestIp}/32`, 'dev', bridge]);
     sshd = createServer((c) => c.end('SSH-2.0-stand-in\r\n'));
-    await new Promise<void>((resolve, reject) => { sshd!.once('error', reject); sshd!.listen(22, created.guestIp!, resolve); });
+    await new Promise<void>((resolve, reject) => {
+      sshd!.once('error', reject);
+      sshd!.listen(22, created.guestIp!, resolve);
+    });
 
     const running = await svc.start('fc-one', ctx);
     assert.equal(running.state, 'running');
@@ -148,15 +261,25 @@ test('Firecracker VMs through VmService and the root helper: jailed start, helpe
     assert.deepEqual(reconciled.adopted, ['fc-one']);
     const adopted = (await svc.runtime(svc.show('fc-one')))!;
     assert.equal(adopted.pid, first.pid);
-    assert.equal((await withAgent(svc.driverOf(running).agentEndpoint(vmFiles(layout, running.id)), (c) => c.health())).protocol, 1);
+    assert.equal(
+      (await withAgent(svc.driverOf(running).agentEndpoint(vmFiles(layout, running.id)), (c) => c.health())).protocol,
+      1,
+    );
 
     // Graceful stop: the host's agent refuses to power off and the stand-in sshd is no sshd,
     // so the VMM's own request (Ctrl-Alt-Del) ends it, before any hard stop.
     const stages: string[] = [];
-    const stopped = await svc.stop('fc-one', { ...ctx, progress: (stage, detail) => stages.push(`${stage}: ${detail ?? ''}`) });
+    const stopped = await svc.stop('fc-one', {
+      ...ctx,
+      progress: (stage, detail) => stages.push(`${stage}: ${detail ?? ''}`),
+    });
     assert.equal(stopped.state, 'stopped');
     assert.ok(stages.includes('stopping: ssh did not answer either: asked through the VMM'), stages.join('\n'));
-    assert.equal(stages.some((x) => x.includes('hard stop')), false, 'no hard stop was needed');
+    assert.equal(
+      stages.some((x) => x.includes('hard stop')),
+      false,
+      'no hard stop was needed',
+    );
     assert.equal(isProcessAlive(first.pid), false);
     assert.equal(existsSync(jailOf(running.id)), false, 'the jail is removed');
     assert.equal(links().includes(first.tap), false, 'the tap is deleted');
@@ -178,9 +301,17 @@ test('Firecracker VMs through VmService and the root helper: jailed start, helpe
     sshd?.close();
     if (helper) await stopHelper('SIGTERM').catch(() => undefined);
     // Whatever a failed run left: every stand-in process names a path under the test directory.
-    try { execFileSync('pkill', ['-KILL', '-f', dir], { stdio: 'ignore' }); } catch { /* none left */ }
+    try {
+      execFileSync('pkill', ['-KILL', '-f', dir], { stdio: 'ignore' });
+    } catch {
+      /* none left */
+    }
     store.close();
-    try { execFileSync('ip', ['link', 'del', bridge], { stdio: 'ignore' }); } catch { /* never made */ }
+    try {
+      execFileSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
+    } catch {
+      /* never made */
+    }
     rmSync(dir, { recursive: true, force: true });
     assert.equal(links().includes(bridge), false, 'no test bridge left');
   }

@@ -15,7 +15,11 @@ export const distCli = join(repoRoot, 'dist', 'banger.js');
 export const distDaemon = join(repoRoot, 'dist', 'bangerd.js');
 export const distRootHelper = join(repoRoot, 'dist', 'banger-root-helper.js');
 
-export interface RunResult { code: number; stdout: string; stderr: string }
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 export interface Sandbox {
   dir: string;
@@ -40,10 +44,20 @@ export function run(argv: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000):
     const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    const t = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`timed out: ${argv.join(' ')}\n${stderr}`)); }, timeoutMs);
-    child.on('close', (code) => { clearTimeout(t); resolve({ code: code ?? -1, stdout, stderr }); });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`timed out: ${argv.join(' ')}\n${stderr}`));
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(t);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
   });
 }
 
@@ -77,12 +91,20 @@ export function createSandbox(): Sandbox {
     banger: (args, opts = {}) => run([process.execPath, distCli, ...args], { ...env, ...opts.env }, opts.timeoutMs),
     bangerd: (args, opts = {}) => run([process.execPath, distDaemon, ...args], env, opts.timeoutMs),
     daemonPid: () => {
-      try { return Number(readFileSync(sandbox.pidFile, 'utf8').trim()) || null; } catch { return null; }
+      try {
+        return Number(readFileSync(sandbox.pidFile, 'utf8').trim()) || null;
+      } catch {
+        return null;
+      }
     },
     cleanup: async () => {
       const pid = sandbox.daemonPid();
       if (pid) {
-        try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch {
+          /* gone */
+        }
         for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
         if (alive(pid)) process.kill(pid, 'SIGKILL');
       }

@@ -11,13 +11,19 @@ test('install.sh --prefix installs launchers that run the copied bundle from any
   try {
     const inst = await run(['sh', join(repoRoot, 'scripts', 'install.sh'), '--prefix', prefix], process.env);
     assert.equal(inst.code, 0, inst.stderr);
-    const build = JSON.parse(readFileSync(join(repoRoot, 'dist', 'BUILD'), 'utf8')) as { version: string; commit: string };
+    const build = JSON.parse(readFileSync(join(repoRoot, 'dist', 'BUILD'), 'utf8')) as {
+      version: string;
+      commit: string;
+    };
     for (const name of ['banger', 'bangerd']) {
       const launcher = readFileSync(join(prefix, 'bin', name), 'utf8');
       assert.ok(!launcher.includes(repoRoot), `${name} launcher does not point into the checkout`);
       const v = await run([join(prefix, 'bin', name), '--version'], { PATH: '/usr/bin:/bin' });
       assert.equal(v.code, 0, v.stderr);
-      assert.equal(v.stdout.trim(), `${name} v${build.version} (commit ${build.commit}, built ${JSON.parse(readFileSync(join(repoRoot, 'dist', 'BUILD'), 'utf8')).builtAt})`);
+      assert.equal(
+        v.stdout.trim(),
+        `${name} v${build.version} (commit ${build.commit}, built ${JSON.parse(readFileSync(join(repoRoot, 'dist', 'BUILD'), 'utf8')).builtAt})`,
+      );
     }
     assert.equal(readlinkSync(join(prefix, 'lib', 'banger', 'current')), build.version);
     // Reinstalling over an existing install works (the symlink flip is atomic and idempotent).

@@ -6,7 +6,19 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { chownSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, chmodSync, readFileSync, statSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  chownSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  chmodSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  existsSync,
+} from 'node:fs';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -16,8 +28,15 @@ import { silentLogger } from '../../src/log/index.js';
 import { handOverImage, InProcessPrivilegedOps, type HelperScope } from '../../src/roothelper/index.js';
 
 const OWNER = 65534;
-const scopeFor = (ownerStateDir: string, network = { bridgeName: 'br-fc', bridgeIp: '172.16.0.1', cidr: 24 }): HelperScope => ({
-  ownerUid: OWNER, ownerGid: OWNER, ownerStateDir, rootStateDir: `${ownerStateDir}-root`, network,
+const scopeFor = (
+  ownerStateDir: string,
+  network = { bridgeName: 'br-fc', bridgeIp: '172.16.0.1', cidr: 24 },
+): HelperScope => ({
+  ownerUid: OWNER,
+  ownerGid: OWNER,
+  ownerStateDir,
+  rootStateDir: `${ownerStateDir}-root`,
+  network,
 });
 
 const runner = new ExecHostRunner();
@@ -25,7 +44,11 @@ const ctx = { opId: 'op-itest' };
 const suffix = randomBytes(3).toString('hex');
 
 before(() => {
-  assert.equal(process.getuid?.(), 0, 'these tests create bridges, taps and nft tables and must run as root (the README test command does)');
+  assert.equal(
+    process.getuid?.(),
+    0,
+    'these tests create bridges, taps and nft tables and must run as root (the README test command does)',
+  );
 });
 
 async function linkExists(name: string): Promise<boolean> {
@@ -35,7 +58,11 @@ async function linkExists(name: string): Promise<boolean> {
 test('bridge and tap: created, enslaved, idempotent, deleted', async () => {
   const bridge = `br-fc-zt${suffix}`;
   const tap = `tap-fc-zt${suffix}`;
-  const ops = new InProcessPrivilegedOps({ runner, log: silentLogger, scope: scopeFor('/nonexistent', { bridgeName: bridge, bridgeIp: '10.213.7.1', cidr: 24 }) });
+  const ops = new InProcessPrivilegedOps({
+    runner,
+    log: silentLogger,
+    scope: scopeFor('/nonexistent', { bridgeName: bridge, bridgeIp: '10.213.7.1', cidr: 24 }),
+  });
   try {
     await ops.ensureBridge({}, ctx);
     await ops.ensureBridge({}, ctx);
@@ -61,20 +88,31 @@ test('bridge and tap: created, enslaved, idempotent, deleted', async () => {
 test('nat rules live in their own table, are idempotent, are removed per VM, and the table goes with the last VM', async () => {
   const table = `banger_zt${suffix}`;
   const bridge = `br-fc-zt${suffix}`;
-  const ops = new InProcessPrivilegedOps({ runner, log: silentLogger, scope: scopeFor('/nonexistent', { bridgeName: bridge, bridgeIp: '10.213.8.1', cidr: 24 }), nftTable: table });
+  const ops = new InProcessPrivilegedOps({
+    runner,
+    log: silentLogger,
+    scope: scopeFor('/nonexistent', { bridgeName: bridge, bridgeIp: '10.213.8.1', cidr: 24 }),
+    nftTable: table,
+  });
   const listing = async () => (await runner.run(['nft', '-a', 'list', 'table', 'ip', table])).stdout;
   const count = async (marker: string) => (await listing()).split('\n').filter((x) => x.includes(marker)).length;
   try {
     const a = { vmId: 'aaaa0001', guestIp: '10.213.8.2', uplink: 'lo' };
     const b = { vmId: 'bbbb0002', guestIp: '10.213.8.3', uplink: 'lo' };
-    await assert.rejects(ops.applyNat({ ...a, guestIp: '10.213.9.2' }, ctx), /not a guest address of the install's subnet/);
+    await assert.rejects(
+      ops.applyNat({ ...a, guestIp: '10.213.9.2' }, ctx),
+      /not a guest address of the install's subnet/,
+    );
     await ops.applyNat(a, ctx);
     await ops.applyNat(a, ctx);
     await ops.applyNat(b, ctx);
     assert.equal(await count('banger-vm:aaaa0001'), 3, 'applying twice leaves one set of rules');
     assert.equal(await count('banger-vm:bbbb0002'), 3);
     assert.equal(await count(`banger-bridge:${bridge}`), 1, 'one isolation rule per bridge');
-    const forward = (await listing()).split('chain forward')[1]!.split('\n').filter((l) => l.includes('comment'));
+    const forward = (await listing())
+      .split('chain forward')[1]!
+      .split('\n')
+      .filter((l) => l.includes('comment'));
     assert.match(forward.at(-1)!, /drop comment "banger-bridge:/, 'the isolation rule stays last');
     await ops.removeNat({ vmId: 'aaaa0001' }, ctx);
     await ops.removeNat({ vmId: 'aaaa0001' }, ctx);
@@ -146,17 +184,37 @@ test('signalProcess: a VMM of an existing VM, running as the owner, is signalled
   // A stand-in whose executable is named like QEMU and whose argv carries banger's -name.
   copyFileSync('/bin/sh', join(bin, 'qemu-system-x86_64'));
   chmodSync(join(bin, 'qemu-system-x86_64'), 0o755);
-  const qemuLike = (vm: string, uid: number) => spawn(join(bin, 'qemu-system-x86_64'), ['-c', 'sleep 60; :', '-name', `banger-${vm}`], { stdio: 'ignore', uid, gid: uid });
+  const qemuLike = (vm: string, uid: number) =>
+    spawn(join(bin, 'qemu-system-x86_64'), ['-c', 'sleep 60; :', '-name', `banger-${vm}`], {
+      stdio: 'ignore',
+      uid,
+      gid: uid,
+    });
   const vmm = qemuLike('abcd1234', OWNER);
   const rootVmm = qemuLike('abcd1234', 0);
   const noVm = qemuLike('ffff0000', OWNER);
   const other = spawn('sleep', ['60'], { stdio: 'ignore', uid: OWNER, gid: OWNER });
-  const ops = new InProcessPrivilegedOps({ runner, log: silentLogger, scope: scopeFor(state), jail: { jailerBin: '/nonexistent/jailer', firecrackerBin: null } });
+  const ops = new InProcessPrivilegedOps({
+    runner,
+    log: silentLogger,
+    scope: scopeFor(state),
+    jail: { jailerBin: '/nonexistent/jailer', firecrackerBin: null },
+  });
   try {
     await new Promise((r) => setTimeout(r, 150));
-    await assert.rejects(ops.signalProcess({ pid: other.pid!, signal: 'KILL' }, ctx), /is not a banger VMM running as the install's owner/);
-    await assert.rejects(ops.signalProcess({ pid: rootVmm.pid!, signal: 'KILL' }, ctx), /is not a banger VMM running as the install's owner/, "root's process");
-    await assert.rejects(ops.signalProcess({ pid: noVm.pid!, signal: 'KILL' }, ctx), /names VM ffff0000, which does not exist/);
+    await assert.rejects(
+      ops.signalProcess({ pid: other.pid!, signal: 'KILL' }, ctx),
+      /is not a banger VMM running as the install's owner/,
+    );
+    await assert.rejects(
+      ops.signalProcess({ pid: rootVmm.pid!, signal: 'KILL' }, ctx),
+      /is not a banger VMM running as the install's owner/,
+      "root's process",
+    );
+    await assert.rejects(
+      ops.signalProcess({ pid: noVm.pid!, signal: 'KILL' }, ctx),
+      /names VM ffff0000, which does not exist/,
+    );
     await assert.rejects(ops.signalProcess({ pid: 2 ** 22 - 3, signal: 'KILL' }, ctx), /does not exist/);
     for (const p of [other, rootVmm, noVm]) assert.equal(isProcessAlive(p.pid!), true);
     const exited = new Promise((r) => vmm.once('exit', r));

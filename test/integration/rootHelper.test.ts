@@ -19,25 +19,50 @@ const ctx = { opId: 'op-helper-test' };
 const OWNER = 65534;
 
 /** A one-request client run as another uid: prints the helper's answer line. */
-function requestAs(uid: number, socket: string, method: string, params: object): Promise<{ ok: boolean; error?: { code: string; message: string } }> {
+function requestAs(
+  uid: number,
+  socket: string,
+  method: string,
+  params: object,
+): Promise<{ ok: boolean; error?: { code: string; message: string } }> {
   const script = `const s=require('net').connect(${JSON.stringify(socket)});s.on('connect',()=>s.write(JSON.stringify({v:1,op_id:'op-x',method:${JSON.stringify(method)},params:${JSON.stringify(params)}})+'\\n'));let b='';s.on('data',d=>b+=d);s.on('end',()=>process.stdout.write(b));s.on('error',e=>process.stdout.write(JSON.stringify({ok:false,error:{code:'connect',message:e.code}})));`;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['-e', script], { uid, gid: uid, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
-    child.stdout!.on('data', (d) => { out += d; });
-    child.on('close', () => { try { resolve(JSON.parse(out.trim())); } catch { reject(new Error(`no answer: ${out}`)); } });
+    child.stdout!.on('data', (d) => {
+      out += d;
+    });
+    child.on('close', () => {
+      try {
+        resolve(JSON.parse(out.trim()));
+      } catch {
+        reject(new Error(`no answer: ${out}`));
+      }
+    });
   });
 }
 
-async function withHelper(fn: (h: { dir: string; socket: string; ops: RemotePrivilegedOps }) => Promise<void>): Promise<void> {
+async function withHelper(
+  fn: (h: { dir: string; socket: string; ops: RemotePrivilegedOps }) => Promise<void>,
+): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'banger-helper-'));
   chmodSync(dir, 0o711);
   const socket = join(dir, 'run', 'bangerd-root.sock');
   const server = new RootHelperServer({
-    socketPath: socket, ownerUid: OWNER, log: silentLogger, socketMode: 0o666, // wide open: only the peer check decides
+    socketPath: socket,
+    ownerUid: OWNER,
+    log: silentLogger,
+    socketMode: 0o666, // wide open: only the peer check decides
     ops: new InProcessPrivilegedOps({
-      runner: new ExecHostRunner(), log: silentLogger,
-      scope: { ownerUid: OWNER, ownerGid: OWNER, ownerStateDir: join(dir, 'state'), rootStateDir: join(dir, 'root'), network: { bridgeName: 'br-fc', bridgeIp: '172.16.0.1', cidr: 24 } },
+      runner: new ExecHostRunner(),
+      log: silentLogger,
+      scope: {
+        ownerUid: OWNER,
+        ownerGid: OWNER,
+        ownerStateDir: join(dir, 'state'),
+        rootStateDir: join(dir, 'root'),
+        network: { bridgeName: 'br-fc', bridgeIp: '172.16.0.1', cidr: 24 },
+      },
     }),
   });
   mkdirSync(join(dir, 'state'), { recursive: true });
@@ -68,14 +93,29 @@ test('peer credentials decide: root and the owner are served, a third uid is ref
 
 test('the helper validates before acting: names outside the prefixes, parameters root pins, signals to non-VMM processes, unknown operations', async () => {
   await withHelper(async ({ socket, ops }) => {
-    await assert.rejects(ops.createTap({ name: 'eth9' }, ctx), (e: Error & { code?: string }) => e.code === 'bad_request' && /priv\.create_tap: name: must be tap-fc/.test(e.message));
-    const smuggled = await requestAs(OWNER, socket, 'priv.create_tap', { name: 'tap-fc-abcd1234', ownerUid: 0, bridge: 'br0' });
+    await assert.rejects(
+      ops.createTap({ name: 'eth9' }, ctx),
+      (e: Error & { code?: string }) =>
+        e.code === 'bad_request' && /priv\.create_tap: name: must be tap-fc/.test(e.message),
+    );
+    const smuggled = await requestAs(OWNER, socket, 'priv.create_tap', {
+      name: 'tap-fc-abcd1234',
+      ownerUid: 0,
+      bridge: 'br0',
+    });
     assert.equal(smuggled.error?.code, 'bad_request');
     assert.match(smuggled.error!.message, /unknown parameters ownerUid, bridge/);
-    const dns = await requestAs(OWNER, socket, 'priv.route_dns_domain', { link: 'eth0', server: '127.0.0.1', domain: 'com' });
+    const dns = await requestAs(OWNER, socket, 'priv.route_dns_domain', {
+      link: 'eth0',
+      server: '127.0.0.1',
+      domain: 'com',
+    });
     assert.match(dns.error!.message, /unknown parameters link, server, domain/);
     const settings = await ops.settings({}, ctx);
-    assert.deepEqual({ uid: settings.ownerUid, domain: settings.dnsDomain, bridge: settings.bridgeName }, { uid: OWNER, domain: 'vm', bridge: 'br-fc' });
+    assert.deepEqual(
+      { uid: settings.ownerUid, domain: settings.dnsDomain, bridge: settings.bridgeName },
+      { uid: OWNER, domain: 'vm', bridge: 'br-fc' },
+    );
     const sleeper = spawn('sleep', ['30'], { uid: OWNER, gid: OWNER });
     try {
       await assert.rejects(ops.signalProcess({ pid: sleeper.pid!, signal: 'KILL' }, ctx), /is not a banger VMM/);
@@ -98,17 +138,46 @@ test('banger-root-helper serves its socket with a fixed PATH, logs each request 
   // A directory early on the starting shell's PATH with an `ip` of its own.
   mkdirSync(join(dir, 'evil-bin'));
   writeFileSync(join(dir, 'evil-bin', 'ip'), `#!/bin/sh\ntouch ${join(dir, 'evil-ran')}\n`, { mode: 0o755 });
-  const child = spawn(process.execPath, [
-    distRootHelper, '--socket', socket, '--owner-uid', String(OWNER), '--owner-gid', String(OWNER), '--state-dir', join(dir, 'state'), '--root-state-dir', join(dir, 'root'),
-    '--bridge', 'br-fc', '--bridge-ip', '172.16.0.1', '--cidr', '24',
-  ], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: `${dir}/evil-bin:${process.env.PATH}` } });
+  const child = spawn(
+    process.execPath,
+    [
+      distRootHelper,
+      '--socket',
+      socket,
+      '--owner-uid',
+      String(OWNER),
+      '--owner-gid',
+      String(OWNER),
+      '--state-dir',
+      join(dir, 'state'),
+      '--root-state-dir',
+      join(dir, 'root'),
+      '--bridge',
+      'br-fc',
+      '--bridge-ip',
+      '172.16.0.1',
+      '--cidr',
+      '24',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: `${dir}/evil-bin:${process.env.PATH}` } },
+  );
   let log = '';
-  child.stdout!.on('data', (d) => { log += d; });
+  child.stdout!.on('data', (d) => {
+    log += d;
+  });
   try {
     assert.ok(await waitFor(() => existsSync(socket), 10_000), `socket appears; log: ${log}`);
     assert.ok(Array.isArray(await new RemotePrivilegedOps(socket).listTaps({}, ctx)));
-    assert.match(log, /"msg":"helper request".*"op_id":"op-helper-test".*"method":"priv.list_taps".*"peer_uid":0/, 'list_taps carries its op_id over the wire');
-    assert.equal(existsSync(join(dir, 'evil-ran')), false, "root never ran the `ip` planted on the starting shell's PATH");
+    assert.match(
+      log,
+      /"msg":"helper request".*"op_id":"op-helper-test".*"method":"priv.list_taps".*"peer_uid":0/,
+      'list_taps carries its op_id over the wire',
+    );
+    assert.equal(
+      existsSync(join(dir, 'evil-ran')),
+      false,
+      "root never ran the `ip` planted on the starting shell's PATH",
+    );
     child.kill('SIGTERM');
     assert.ok(await waitFor(() => child.exitCode !== null, 10_000));
     assert.equal(existsSync(socket), false);

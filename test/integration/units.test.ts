@@ -28,7 +28,9 @@ function withUnits<T>(fn: (dir: string) => T): T {
 
 test('systemd-analyze verify accepts both units (no unknown keys, no bad values)', () => {
   withUnits((dir) => {
-    const r = spawnSync('systemd-analyze', ['verify', join(dir, DAEMON_UNIT), join(dir, HELPER_UNIT)], { encoding: 'utf8' });
+    const r = spawnSync('systemd-analyze', ['verify', join(dir, DAEMON_UNIT), join(dir, HELPER_UNIT)], {
+      encoding: 'utf8',
+    });
     assert.equal(r.error, undefined, 'systemd-analyze is installed (scripts/setup.sh installs systemd)');
     assert.equal(r.status, 0, r.stderr);
     const complaints = r.stderr.split('\n').filter((l) => l.includes(dir));
@@ -38,7 +40,10 @@ test('systemd-analyze verify accepts both units (no unknown keys, no bad values)
 
 /** `systemd-analyze security --offline=true UNIT`: the overall exposure and its rating. */
 function exposure(unitFile: string): { score: number; rating: string; output: string } {
-  const r = spawnSync('systemd-analyze', ['security', '--offline=true', '--no-pager', unitFile], { encoding: 'utf8', env: { ...process.env, SYSTEMD_COLORS: '0' } });
+  const r = spawnSync('systemd-analyze', ['security', '--offline=true', '--no-pager', unitFile], {
+    encoding: 'utf8',
+    env: { ...process.env, SYSTEMD_COLORS: '0' },
+  });
   assert.equal(r.error, undefined, 'systemd-analyze is installed');
   const m = /Overall exposure level for \S+: ([\d.]+) ([A-Z]+)/.exec(r.stdout);
   assert.ok(m, `no "Overall exposure level" line in:\n${r.stdout}\n${r.stderr}`);
@@ -50,7 +55,13 @@ test('systemd-analyze security rates the root helper\'s unit, and the daemon\'s,
     for (const unit of [HELPER_UNIT, DAEMON_UNIT]) {
       const { score, rating, output } = exposure(join(dir, unit));
       assert.ok(RATINGS.includes(rating), `a known rating: ${rating}`);
-      assert.ok(RATINGS.indexOf(rating) <= RATINGS.indexOf('OK'), `${unit}: ${score} ${rating}, worse than OK:\n${output.split('\n').filter((l) => l.startsWith('✗')).join('\n')}`);
+      assert.ok(
+        RATINGS.indexOf(rating) <= RATINGS.indexOf('OK'),
+        `${unit}: ${score} ${rating}, worse than OK:\n${output
+          .split('\n')
+          .filter((l) => l.startsWith('✗'))
+          .join('\n')}`,
+      );
     }
   });
 });

@@ -14,7 +14,17 @@ import { guestExportScript, inspectRepo, planWorkspace, sendWorkspace } from '..
 import { BangerError } from '../../src/model/index.js';
 
 const runner = new ExecHostRunner();
-const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-C', cwd, ...args], { encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'Ada', GIT_AUTHOR_EMAIL: 'ada@example.com', GIT_COMMITTER_NAME: 'Ada', GIT_COMMITTER_EMAIL: 'ada@example.com' } }).trim();
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync('git', ['-C', cwd, ...args], {
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'Ada',
+      GIT_AUTHOR_EMAIL: 'ada@example.com',
+      GIT_COMMITTER_NAME: 'Ada',
+      GIT_COMMITTER_EMAIL: 'ada@example.com',
+    },
+  }).trim();
 
 function fixture(dir: string): string {
   const repo = join(dir, 'repo');
@@ -40,7 +50,10 @@ test('preflight: a missing path, a plain directory and a bare repository are cle
   const dir = mkdtempSync(join(tmpdir(), 'banger-ws-'));
   try {
     await assert.rejects(inspectRepo(runner, join(dir, 'nope')), /does not exist/);
-    await assert.rejects(inspectRepo(runner, dir), (e: BangerError) => /is not inside a git repository/.test(e.message) && /git init/.test(e.hint ?? ''));
+    await assert.rejects(
+      inspectRepo(runner, dir),
+      (e: BangerError) => /is not inside a git repository/.test(e.message) && /git init/.test(e.hint ?? ''),
+    );
     git(dir, 'init', '-q', '--bare', join(dir, 'bare.git'));
     await assert.rejects(inspectRepo(runner, join(dir, 'bare.git')), /is a bare repository/);
   } finally {
@@ -75,7 +88,11 @@ test('copy into a stand-in guest: same HEAD, the work tree as on the host, ignor
     assert.equal(existsSync(join(guestPath, 'build')), false, 'ignored build output is not sent');
     assert.ok(sent.bytes < 1 << 20, `bytes follow the tracked content, not the 4 MiB build output (${sent.bytes})`);
     assert.equal(git(guestPath, 'status', '--porcelain'), git(repo, 'status', '--porcelain', '--untracked-files=no'));
-    assert.equal(existsSync(join(guestRoot, '.cache', 'banger', 'workspace-incoming')), false, 'the staging directory is gone');
+    assert.equal(
+      existsSync(join(guestRoot, '.cache', 'banger', 'workspace-incoming')),
+      false,
+      'the staging directory is gone',
+    );
 
     // Again with untracked files: the earlier copy is kept once as repo.previous.
     const withUntracked = planWorkspace(info, { includeUntracked: true }, [], guestPath);
@@ -91,7 +108,11 @@ test('copy into a stand-in guest: same HEAD, the work tree as on the host, ignor
     assert.match(patch, /^Subject: \[PATCH 1\/2\] guest commit$/m);
     assert.match(patch, /^Subject: \[PATCH 2\/2\] banger: uncommitted changes in dev$/m);
     assert.doesNotMatch(patch, /untracked\.txt/, 'files copied from the host untracked stay out');
-    assert.equal(git(guestPath, 'rev-parse', 'HEAD'), git(guestPath, 'rev-parse', 'main'), "the guest's branch is untouched");
+    assert.equal(
+      git(guestPath, 'rev-parse', 'HEAD'),
+      git(guestPath, 'rev-parse', 'main'),
+      "the guest's branch is untouched",
+    );
     // Apply on a clean clone of the host repository at the base commit.
     const clone = join(dir, 'clone');
     git(dir, 'clone', '-q', repo, clone);

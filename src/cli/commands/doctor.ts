@@ -26,18 +26,31 @@ export function renderChecks(o: Output, results: readonly CheckResult[]): string
 }
 
 export function registerDoctorCommand(program: Command, ctx: CliContext): Command {
-  return program.command('doctor')
-    .description('check this host for everything banger needs; PASS/WARN/FAIL with a fix hint each'
-      + ' (does not start the daemon)')
-    .addHelpText('after', examples(['banger doctor', 'banger doctor --json | jq \'.[] | select(.status != "PASS")\''],
-      'Exit status is 10 when any check FAILs.'))
+  return program
+    .command('doctor')
+    .description(
+      'check this host for everything banger needs; PASS/WARN/FAIL with a fix hint each' +
+        ' (does not start the daemon)',
+    )
+    .addHelpText(
+      'after',
+      examples(
+        ['banger doctor', 'banger doctor --json | jq \'.[] | select(.status != "PASS")\''],
+        'Exit status is 10 when any check FAILs.',
+      ),
+    )
     .action(act(ctx, (_o: unknown, cmd: Command) => doctor(ctx, isJson(cmd))));
 }
 
 export async function doctor(ctx: CliContext, json: boolean): Promise<Outcome> {
   const { config, configError } = loadConfigForDoctor(ctx);
   const facts = await gatherFacts({
-    runner: new ExecHostRunner(), layout: ctx.layout, config, configError, cli: buildInfo, home: ctx.env.HOME ?? '',
+    runner: new ExecHostRunner(),
+    layout: ctx.layout,
+    config,
+    configError,
+    cli: buildInfo,
+    home: ctx.env.HOME ?? '',
     pingDaemon: () => ctx.daemon.client.call('ping', {}),
   });
   const results = evaluateChecks(facts);

@@ -9,12 +9,18 @@ import type { CliContext } from '../context.js';
 import { act, type Outcome } from './verb.js';
 
 interface UpdateOptions {
-  check?: boolean; to?: string; dryRun?: boolean; force?: boolean; allowDowngrade?: boolean; manifestUrl?: string;
+  check?: boolean;
+  to?: string;
+  dryRun?: boolean;
+  force?: boolean;
+  allowDowngrade?: boolean;
+  manifestUrl?: string;
   pubkeyFile?: string;
 }
 
 export function registerUpdateCommand(program: Command, ctx: CliContext): Command {
-  return program.command('update')
+  return program
+    .command('update')
     .option('--check', 'only say whether an update is available')
     .option('--to <version>', 'update (or go back) to this release instead of the latest stable one')
     .option('--dry-run', 'download, verify and stage the release, then stop without changing anything')
@@ -22,20 +28,24 @@ export function registerUpdateCommand(program: Command, ctx: CliContext): Comman
     .option('--allow-downgrade', 'accept a release older than the installed one (refused otherwise)')
     .addOption(new Option('--manifest-url <url>').hideHelp())
     .addOption(new Option('--pubkey-file <file>').hideHelp())
-    .description('update the system install to a signed release; running VMs keep running, and a failed update'
-      + ' rolls back')
-    .addHelpText('after', [
-      '',
-      'Refused, with nothing changed: a version that is not vMAJOR.MINOR.PATCH, a signature that does',
-      'not cover the target release, a redirect to another host, and (without --allow-downgrade) a',
-      'release older than the installed one. The release is staged in /var/cache/banger-root (root\'s).',
-      '',
-      'Examples:',
-      '  banger update --check',
-      '  sudo banger update',
-      '  sudo banger update --to v0.2.0 --dry-run',
-      '  sudo banger update --to v0.1.0 --allow-downgrade',
-    ].join('\n'))
+    .description(
+      'update the system install to a signed release; running VMs keep running, and a failed update' + ' rolls back',
+    )
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Refused, with nothing changed: a version that is not vMAJOR.MINOR.PATCH, a signature that does',
+        'not cover the target release, a redirect to another host, and (without --allow-downgrade) a',
+        "release older than the installed one. The release is staged in /var/cache/banger-root (root's).",
+        '',
+        'Examples:',
+        '  banger update --check',
+        '  sudo banger update',
+        '  sudo banger update --to v0.2.0 --dry-run',
+        '  sudo banger update --to v0.1.0 --allow-downgrade',
+      ].join('\n'),
+    )
     .action(act(ctx, (o: UpdateOptions) => update(ctx, o)));
 }
 
@@ -43,7 +53,11 @@ export async function update(ctx: CliContext, o: UpdateOptions): Promise<Outcome
   const message = await runUpdate(
     { runner: new ExecHostRunner(), layout: systemLayout(), progress: (m) => ctx.output.err(`  ${m}\n`) },
     {
-      check: !!o.check, to: o.to, dryRun: !!o.dryRun, force: !!o.force, allowDowngrade: !!o.allowDowngrade,
+      check: !!o.check,
+      to: o.to,
+      dryRun: !!o.dryRun,
+      force: !!o.force,
+      allowDowngrade: !!o.allowDowngrade,
       current: buildInfo,
       manifestUrl: o.manifestUrl ?? updateAnchors.manifestUrl,
       publicKeyPem: o.pubkeyFile ? readFileSync(o.pubkeyFile, 'utf8') : updateAnchors.publicKeyPem,

@@ -9,7 +9,9 @@ import { exitCodeOf, type ExitReason } from '../../model/index.js';
 import type { CliContext } from '../context.js';
 
 /** The status of the guest command `vm run -- CMD`, `vm ssh NAME -- CMD` or `vm exec` ran. */
-export interface GuestStatus { readonly guestStatus: number }
+export interface GuestStatus {
+  readonly guestStatus: number;
+}
 
 export type Outcome = ExitReason | GuestStatus;
 

@@ -6,7 +6,8 @@ import { printJson } from '../output.js';
 import { act, examples, isJson, type Outcome } from './verb.js';
 
 export function registerVersion(program: Command, ctx: CliContext): Command {
-  return program.command('version')
+  return program
+    .command('version')
     .description('print version, commit and build date')
     .addHelpText('after', examples(['banger version', 'banger version --json']))
     .action(act(ctx, (_o: unknown, cmd: Command) => showVersion(ctx, isJson(cmd))));

@@ -3,7 +3,18 @@ import { availableParallelism, totalmem } from 'node:os';
 import { allocateGuestIp, macForVm } from '../../hostnat/index.js';
 import { findKernelEntry } from '../../kernelcat/index.js';
 import {
-  BangerError, dnsNameOf, formatSize, resolveVmDefaults, specOf, vmNameProblem, vmSpecProblem, type Image, type RootOverlay, type Vm, type VmmKind, type VmSpec,
+  BangerError,
+  dnsNameOf,
+  formatSize,
+  resolveVmDefaults,
+  specOf,
+  vmNameProblem,
+  vmSpecProblem,
+  type Image,
+  type RootOverlay,
+  type Vm,
+  type VmmKind,
+  type VmSpec,
 } from '../../model/index.js';
 import type { OpCtx } from '../../opctx/index.js';
 import { chooseRootOverlay, selectVmm, type VmmSetting } from '../../vmm/index.js';
@@ -25,10 +36,18 @@ export const CREATE_STEPS: readonly CreateStep[] = [vmDirMake, recordInsert, dis
 export function resolveCreate(env: VmEnv, p: CreateParams): { name: string; spec: VmSpec; imageName: string } {
   if (p.name !== undefined) {
     const problem = vmNameProblem(p.name);
-    if (problem) throw new BangerError('bad_request', problem, { hint: 'names are DNS labels: 1-63 of a-z, 0-9 and -, not starting or ending with -' });
-    if (env.store.vms.nameExists(p.name)) throw new BangerError('already_exists', `a VM named "${p.name}" already exists`, { hint: `pick another --name, or delete it with \`banger vm delete ${p.name}\`` });
+    if (problem)
+      throw new BangerError('bad_request', problem, {
+        hint: 'names are DNS labels: 1-63 of a-z, 0-9 and -, not starting or ending with -',
+      });
+    if (env.store.vms.nameExists(p.name))
+      throw new BangerError('already_exists', `a VM named "${p.name}" already exists`, {
+        hint: `pick another --name, or delete it with \`banger vm delete ${p.name}\``,
+      });
   }
-  const defaults = specOf(resolveVmDefaults(env.d.config.vm_defaults, { cpus: availableParallelism(), memoryBytes: totalmem() }));
+  const defaults = specOf(
+    resolveVmDefaults(env.d.config.vm_defaults, { cpus: availableParallelism(), memoryBytes: totalmem() }),
+  );
   const spec: VmSpec = {
     vcpu: p.vcpu ?? defaults.vcpu,
     memoryMib: p.memoryMib ?? defaults.memoryMib,
@@ -45,9 +64,17 @@ export function resolveCreate(env: VmEnv, p: CreateParams): { name: string; spec
  * facts and whether the kernel suits Firecracker; refused with the reason when an explicit
  * choice cannot work here.
  */
-export function chooseBackend(env: VmEnv, setting: VmmSetting, kernelName: string): { choice: ReturnType<typeof selectVmm>; rootOverlay: RootOverlay } {
+export function chooseBackend(
+  env: VmEnv,
+  setting: VmmSetting,
+  kernelName: string,
+): { choice: ReturnType<typeof selectVmm>; rootOverlay: RootOverlay } {
   const host = env.d.hostFacts();
-  const choice = selectVmm(setting, { firecrackerBin: host.firecrackerBin, kvm: host.kvm, kernel: { name: kernelName, firecracker: findKernelEntry(kernelName)?.firecracker ?? null } });
+  const choice = selectVmm(setting, {
+    firecrackerBin: host.firecrackerBin,
+    kvm: host.kvm,
+    kernel: { name: kernelName, firecracker: findKernelEntry(kernelName)?.firecracker ?? null },
+  });
   return { choice, rootOverlay: chooseRootOverlay(env.d.config.rootfs_overlay, choice.kind, host.deviceMapper) };
 }
 
@@ -55,7 +82,11 @@ export function chooseBackend(env: VmEnv, setting: VmmSetting, kernelName: strin
 export async function createVm(env: VmEnv, p: CreateParams, ctx: OpCtx): Promise<Vm> {
   const { name, spec, imageName } = resolveCreate(env, p);
   if (p.nat) await env.d.nat.uplink();
-  if (p.workspace && !p.start) throw new BangerError('bad_request', 'a workspace is copied into a running VM: it cannot be combined with --no-start');
+  if (p.workspace && !p.start)
+    throw new BangerError(
+      'bad_request',
+      'a workspace is copied into a running VM: it cannot be combined with --no-start',
+    );
   const workspace = p.workspace ? await env.d.workspaces.preflight(p.workspace, p.nat ?? false) : null;
   ctx.progress?.('spec', `${spec.vcpu} vcpu | ${spec.memoryMib} MiB | ${formatSize(spec.diskSizeBytes)} disk`);
   const image = await env.d.images.ensure(imageName, ctx);
@@ -81,14 +112,34 @@ export async function createVm(env: VmEnv, p: CreateParams, ctx: OpCtx): Promise
 }
 
 /** A new VM's record: a fresh id, the next free address, its MAC and DNS name. */
-function newRecord(env: VmEnv, o: { name: string; spec: VmSpec; image: Image; vmm: VmmKind; rootOverlay: RootOverlay; nat: boolean }): Vm {
+function newRecord(
+  env: VmEnv,
+  o: { name: string; spec: VmSpec; image: Image; vmm: VmmKind; rootOverlay: RootOverlay; nat: boolean },
+): Vm {
   let id: string;
-  do { id = randomBytes(4).toString('hex'); } while (env.store.vms.idExists(id));
+  do {
+    id = randomBytes(4).toString('hex');
+  } while (env.store.vms.idExists(id));
   const now = new Date().toISOString();
   const guestIp = allocateGuestIp(env.d.config.bridge_ip, env.d.config.cidr, env.store.vms.usedIps());
   return {
-    id, name: o.name, state: 'created', imageId: o.image.id, imageName: o.image.name, spec: o.spec, guestIp, mac: macForVm(id), vmDir: env.files({ id }).dir,
-    dnsName: dnsNameOf(o.name), vmm: o.vmm, rootOverlay: o.rootOverlay, nat: o.nat, workspace: null, createdAt: now, touchedAt: now, lastError: null,
+    id,
+    name: o.name,
+    state: 'created',
+    imageId: o.image.id,
+    imageName: o.image.name,
+    spec: o.spec,
+    guestIp,
+    mac: macForVm(id),
+    vmDir: env.files({ id }).dir,
+    dnsName: dnsNameOf(o.name),
+    vmm: o.vmm,
+    rootOverlay: o.rootOverlay,
+    nat: o.nat,
+    workspace: null,
+    createdAt: now,
+    touchedAt: now,
+    lastError: null,
   };
 }
 
@@ -101,7 +152,8 @@ async function makeVm(state: CreateState, ctx: OpCtx, steps: readonly CreateStep
     state.env.refreshSshConfig();
   } catch (e) {
     const errors = await undo.unwind();
-    if (errors.length) state.env.d.log.warn('cleanup after a failed create was incomplete', { op_id: ctx.opId, errors });
+    if (errors.length)
+      state.env.d.log.warn('cleanup after a failed create was incomplete', { op_id: ctx.opId, errors });
     throw e;
   }
 }

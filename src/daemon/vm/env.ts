@@ -11,7 +11,10 @@ import { KeyedMutex } from '../keyedMutex.js';
 import { PinnedNetworkCheck } from '../pinnedNetwork.js';
 import type { VmHandles, VmServiceDeps } from './types.js';
 
-export const notRunning = (vm: Vm) => new BangerError('not_running', `VM ${vm.name} is not running`, { hint: `start it with \`banger vm start ${vm.name}\`` });
+export const notRunning = (vm: Vm) =>
+  new BangerError('not_running', `VM ${vm.name} is not running`, {
+    hint: `start it with \`banger vm start ${vm.name}\``,
+  });
 
 /**
  * What every VM operation shares: the dependencies, the per-VM locks, and the lookups
@@ -25,7 +28,9 @@ export class VmEnv {
     this.pinnedNetwork = new PinnedNetworkCheck(d.privileged, d.config);
   }
 
-  get store(): Store { return this.d.store; }
+  get store(): Store {
+    return this.d.store;
+  }
 
   list(): Vm[] {
     return this.store.vms.list();
@@ -33,7 +38,10 @@ export class VmEnv {
 
   show(ref: string): Vm {
     const vm = this.store.vms.find(ref);
-    if (!vm) throw new BangerError('not_found', `no VM named "${ref}"`, { hint: 'see `banger vm list` for the VMs that exist' });
+    if (!vm)
+      throw new BangerError('not_found', `no VM named "${ref}"`, {
+        hint: 'see `banger vm list` for the VMs that exist',
+      });
     return vm;
   }
 
@@ -82,13 +90,22 @@ export class VmEnv {
 
   sshTarget(vm: Vm): SshTarget {
     if (!vm.guestIp) throw new BangerError('operation_failed', `VM ${vm.name} has no address`);
-    return { ip: vm.guestIp, alias: hostAlias(vm.name), keyPath: this.d.config.ssh_key_path, knownHosts: this.d.layout.knownHosts };
+    return {
+      ip: vm.guestIp,
+      alias: hostAlias(vm.name),
+      keyPath: this.d.config.ssh_key_path,
+      knownHosts: this.d.layout.knownHosts,
+    };
   }
 
   /** Rewrites banger's ssh config (atomically) so `ssh NAME.vm` reaches every VM. */
   refreshSshConfig(): void {
     mkdirSync(dirname(this.d.layout.sshConfigFile), { recursive: true, mode: 0o700 }); // it holds the private key too
-    const text = renderBangerSshConfig(this.list().map((v) => ({ name: v.name, ip: v.guestIp })), this.d.config.ssh_key_path, this.d.layout.knownHosts);
+    const text = renderBangerSshConfig(
+      this.list().map((v) => ({ name: v.name, ip: v.guestIp })),
+      this.d.config.ssh_key_path,
+      this.d.layout.knownHosts,
+    );
     writeFileAtomic(this.d.layout.sshConfigFile, text);
   }
 }

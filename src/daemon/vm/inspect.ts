@@ -4,7 +4,14 @@ import { BangerError, type Vm } from '../../model/index.js';
 import { notRunning, type VmEnv } from './env.js';
 import type { VmPort } from './types.js';
 
-export type VmRuntime = { pid: number; vmm: string; status: string; startedAt: string; tap: string; agent: { health: AgentHealth } | { error: string } };
+export type VmRuntime = {
+  pid: number;
+  vmm: string;
+  status: string;
+  startedAt: string;
+  tap: string;
+  agent: { health: AgentHealth } | { error: string };
+};
 
 /** The live side of a VM for `vm show`: VMM pid, how it runs, what the VMM says, and the agent's view. */
 export async function runtimeOf(env: VmEnv, vm: Vm): Promise<VmRuntime | null> {
@@ -16,8 +23,11 @@ export async function runtimeOf(env: VmEnv, vm: Vm): Promise<VmRuntime | null> {
 
 /** The agent's view of a running VM (`vm show`), or why there is none. */
 export async function agentView(env: VmEnv, vm: Vm): Promise<{ health: AgentHealth } | { error: string }> {
-  return withAgent(env.driverOf(vm).agentEndpoint(env.files(vm)), async (c) => ({ health: await c.health(2_000) }), 1_000)
-    .catch((e: Error) => ({ error: e.message }));
+  return withAgent(
+    env.driverOf(vm).agentEndpoint(env.files(vm)),
+    async (c) => ({ health: await c.health(2_000) }),
+    1_000,
+  ).catch((e: Error) => ({ error: e.message }));
 }
 
 /**
@@ -36,19 +46,31 @@ export async function portsOf(env: VmEnv, refs: readonly string[]): Promise<VmPo
     try {
       listeners = await withAgent(env.driverOf(vm).agentEndpoint(env.files(vm)), (c) => c.ports(5_000), 2_000);
     } catch (e) {
-      throw new BangerError('operation_failed', `VM ${vm.name}: cannot list ports: ${(e as Error).message}`, { hint: 'the guest agent is not answering; `banger vm logs ' + vm.name + '` shows the console' });
+      throw new BangerError('operation_failed', `VM ${vm.name}: cannot list ports: ${(e as Error).message}`, {
+        hint: 'the guest agent is not answering; `banger vm logs ' + vm.name + '` shows the console',
+      });
     }
     for (const l of listeners) {
       const loopbackOnly = l.address.startsWith('127.') || l.address === '::1';
       const endpoint = loopbackOnly ? null : `${vm.dnsName}:${l.port}`;
-      out.push({ vm: vm.name, ...l, endpoint, url: endpoint && l.proto.startsWith('tcp') && l.port !== 22 ? `http://${endpoint}/` : null });
+      out.push({
+        vm: vm.name,
+        ...l,
+        endpoint,
+        url: endpoint && l.proto.startsWith('tcp') && l.port !== 22 ? `http://${endpoint}/` : null,
+      });
     }
   }
   return out.sort((a, b) => a.vm.localeCompare(b.vm) || a.port - b.port || a.proto.localeCompare(b.proto));
 }
 
 /** Bytes of the console log from `offset` (for `vm logs` and `vm logs -f`). */
-export function logsOf(env: VmEnv, ref: string, offset: number, maxBytes = 1 << 20): { text: string; offset: number; vmmLog: string } {
+export function logsOf(
+  env: VmEnv,
+  ref: string,
+  offset: number,
+  maxBytes = 1 << 20,
+): { text: string; offset: number; vmmLog: string } {
   const files = env.files(env.show(ref));
   let text = '';
   let next = offset;
@@ -59,7 +81,11 @@ export function logsOf(env: VmEnv, ref: string, offset: number, maxBytes = 1 << 
     if (len > 0) {
       const buf = Buffer.alloc(len);
       const fd = openSync(files.consoleLog, 'r');
-      try { readSync(fd, buf, 0, len, start); } finally { closeSync(fd); }
+      try {
+        readSync(fd, buf, 0, len, start);
+      } finally {
+        closeSync(fd);
+      }
       text = buf.toString('utf8');
     }
     next = size;

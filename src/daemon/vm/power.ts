@@ -33,16 +33,24 @@ export async function powerOff(env: VmEnv, vm: Vm, h: VmHandles, ctx: OpCtx): Pr
   const files = env.files(vm);
   const driver = env.driverOf(vm);
   ctx.progress?.('stopping', 'asking the agent to power off');
-  let asked = await withAgent(driver.agentEndpoint(files), (c) => c.shutdown(3_000), 1_000).then(() => true, (e: Error) => {
-    env.d.log.warn('agent shutdown failed; trying ssh', { op_id: ctx.opId, vm: vm.name, error: e.message });
-    return false;
-  });
+  let asked = await withAgent(driver.agentEndpoint(files), (c) => c.shutdown(3_000), 1_000).then(
+    () => true,
+    (e: Error) => {
+      env.d.log.warn('agent shutdown failed; trying ssh', { op_id: ctx.opId, vm: vm.name, error: e.message });
+      return false;
+    },
+  );
   if (!asked) {
     ctx.progress?.('stopping', 'the agent did not answer: poweroff over ssh');
-    const r = await env.d.runner.run(sshShellArgv(env.sshTarget(vm), 'sync; systemctl poweroff --no-block || poweroff'), { timeoutMs: 10_000, allowFailure: true }).catch(() => null);
+    const r = await env.d.runner
+      .run(sshShellArgv(env.sshTarget(vm), 'sync; systemctl poweroff --no-block || poweroff'), {
+        timeoutMs: 10_000,
+        allowFailure: true,
+      })
+      .catch(() => null);
     asked = r?.exitCode === 0;
   }
-  if (!asked && await driver.requestPowerOff(h.pid, files).catch(() => false)) {
+  if (!asked && (await driver.requestPowerOff(h.pid, files).catch(() => false))) {
     ctx.progress?.('stopping', 'ssh did not answer either: asked through the VMM');
   }
   if (!(await waitForExit(h.pid, GRACEFUL_STOP_MS))) {
@@ -63,7 +71,10 @@ export function killVm(env: VmEnv, ref: string, signal: AllowedSignal, ctx: OpCt
       if ((e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
       await env.d.privileged.signalProcess({ pid: h.pid, signal }, ctx);
     }
-    if (!(await waitForExit(h.pid, KILL_EXIT_MS))) throw new BangerError('operation_failed', `VM ${vm.name} is still running after SIG${signal}`, { hint: `use \`banger vm kill --signal KILL ${vm.name}\`` });
+    if (!(await waitForExit(h.pid, KILL_EXIT_MS)))
+      throw new BangerError('operation_failed', `VM ${vm.name} is still running after SIG${signal}`, {
+        hint: `use \`banger vm kill --signal KILL ${vm.name}\``,
+      });
     await releaseVm(env, vm, ctx);
     return env.show(vm.id);
   });

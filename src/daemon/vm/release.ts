@@ -9,11 +9,15 @@ import type { VmHandles } from './types.js';
 export async function releaseVm(env: VmEnv, vm: Vm, ctx: OpCtx): Promise<void> {
   const { d } = env;
   const h = env.handles(vm);
-  const warn = (what: string, extra: Record<string, unknown> = { vm: vm.name }) => (e: Error) => d.log.warn(what, { op_id: ctx.opId, ...extra, error: e.message });
+  const warn =
+    (what: string, extra: Record<string, unknown> = { vm: vm.name }) =>
+    (e: Error) =>
+      d.log.warn(what, { op_id: ctx.opId, ...extra, error: e.message });
   if (vm.nat || d.nat.isUp(vm.id)) await d.nat.vmDown(vm.id, ctx).catch(warn('could not remove NAT rules'));
   await d.privileged.deleteTap({ name: h?.tap ?? tapNameForVm(vm.id) }, ctx).catch(warn('could not delete tap', {}));
   await env.driverOf(vm).release(env.files(vm), ctx).catch(warn('could not release what the VMM left'));
-  if (vm.rootOverlay === 'dm-snapshot') await d.privileged.detachRootSnapshot({ vmId: vm.id }, ctx).catch(warn('could not detach the root snapshot'));
+  if (vm.rootOverlay === 'dm-snapshot')
+    await d.privileged.detachRootSnapshot({ vmId: vm.id }, ctx).catch(warn('could not detach the root snapshot'));
   rmSync(env.files(vm).handles, { force: true });
   rmSync(env.files(vm).runtimeDir, { recursive: true, force: true });
   env.store.vms.setRuntime(vm.id, 'stopped', null);

@@ -19,7 +19,9 @@ export function setVm(env: VmEnv, ref: string, p: VmSettings, ctx: OpCtx): Promi
   return env.withVm(ref, async (vm) => {
     const resources = p.vcpu !== undefined || p.memoryMib !== undefined || p.diskSizeBytes !== undefined;
     if (!resources && p.nat === undefined) {
-      throw new BangerError('bad_request', 'nothing to change', { hint: 'give --vcpu, --memory, --disk-size, --nat or --no-nat' });
+      throw new BangerError('bad_request', 'nothing to change', {
+        hint: 'give --vcpu, --memory, --disk-size, --nat or --no-nat',
+      });
     }
     const alive = env.isAlive(vm);
     if (resources) await setResources(env, vm, p, alive, ctx);
@@ -29,12 +31,24 @@ export function setVm(env: VmEnv, ref: string, p: VmSettings, ctx: OpCtx): Promi
 }
 
 async function setResources(env: VmEnv, vm: Vm, p: VmSettings, alive: boolean, ctx: OpCtx): Promise<void> {
-  if (alive) throw new BangerError('conflict', `VM ${vm.name} is running; resources change only while it is stopped`, { hint: `stop it first: \`banger vm stop ${vm.name}\`` });
-  const spec: VmSpec = { ...vm.spec, ...(p.vcpu !== undefined && { vcpu: p.vcpu }), ...(p.memoryMib !== undefined && { memoryMib: p.memoryMib }), ...(p.diskSizeBytes !== undefined && { diskSizeBytes: p.diskSizeBytes }) };
+  if (alive)
+    throw new BangerError('conflict', `VM ${vm.name} is running; resources change only while it is stopped`, {
+      hint: `stop it first: \`banger vm stop ${vm.name}\``,
+    });
+  const spec: VmSpec = {
+    ...vm.spec,
+    ...(p.vcpu !== undefined && { vcpu: p.vcpu }),
+    ...(p.memoryMib !== undefined && { memoryMib: p.memoryMib }),
+    ...(p.diskSizeBytes !== undefined && { diskSizeBytes: p.diskSizeBytes }),
+  };
   const problem = vmSpecProblem(spec);
   if (problem) throw new BangerError('bad_request', problem);
   if (spec.diskSizeBytes < vm.spec.diskSizeBytes) {
-    throw new BangerError('bad_request', `the work disk can only grow (it is ${formatSize(vm.spec.diskSizeBytes)}, asked for ${formatSize(spec.diskSizeBytes)})`, { hint: 'shrinking would lose data in /root; create a new VM instead' });
+    throw new BangerError(
+      'bad_request',
+      `the work disk can only grow (it is ${formatSize(vm.spec.diskSizeBytes)}, asked for ${formatSize(spec.diskSizeBytes)})`,
+      { hint: 'shrinking would lose data in /root; create a new VM instead' },
+    );
   }
   if (spec.diskSizeBytes > vm.spec.diskSizeBytes) {
     ctx.progress?.('resizing', `work disk to ${formatSize(spec.diskSizeBytes)}`);

@@ -13,7 +13,14 @@ import { runSteps } from './steps/step.js';
 import { vmmBoot } from './steps/vmmBoot.js';
 
 /** A start, in order; each step pushes its own undo, and a failure unwinds them newest first. */
-export const START_STEPS: readonly StartStep[] = [networkUp, natUp, filesSync, rootDiskAttach, vmmBoot, guestAwaitReady];
+export const START_STEPS: readonly StartStep[] = [
+  networkUp,
+  natUp,
+  filesSync,
+  rootDiskAttach,
+  vmmBoot,
+  guestAwaitReady,
+];
 
 /**
  * Boots a stopped VM and waits until its guest is ready. On failure everything the steps
@@ -21,9 +28,17 @@ export const START_STEPS: readonly StartStep[] = [networkUp, natUp, filesSync, r
  */
 export function startVm(env: VmEnv, ref: string, ctx: OpCtx, steps: readonly StartStep[] = START_STEPS): Promise<Vm> {
   return env.withVm(ref, async (vm) => {
-    if (vm.state === 'running' && env.isAlive(vm)) throw new BangerError('conflict', `VM ${vm.name} is already running`);
+    if (vm.state === 'running' && env.isAlive(vm))
+      throw new BangerError('conflict', `VM ${vm.name} is already running`);
     const image = env.d.images.show(vm.imageName ?? '');
-    const state: StartState = { env, vm, image, kernel: env.d.images.kernelOf(image), files: env.files(vm), driver: env.driverOf(vm) };
+    const state: StartState = {
+      env,
+      vm,
+      image,
+      kernel: env.d.images.kernelOf(image),
+      files: env.files(vm),
+      driver: env.driverOf(vm),
+    };
     const undo = new CleanupStack();
     const started = performance.now();
     try {
@@ -37,7 +52,12 @@ export function startVm(env: VmEnv, ref: string, ctx: OpCtx, steps: readonly Sta
       throw e;
     }
     if (!state.tap?.pooled) void env.d.taps.refill(ctx); // an empty pool (the first start) is filled now
-    env.d.log.info('vm ready', { op_id: ctx.opId, vm: vm.name, ms: Math.round(performance.now() - started), vmm: state.vmm?.detail });
+    env.d.log.info('vm ready', {
+      op_id: ctx.opId,
+      vm: vm.name,
+      ms: Math.round(performance.now() - started),
+      vmm: state.vmm?.detail,
+    });
     return env.show(vm.id);
   });
 }

@@ -6,11 +6,11 @@ import type { Layout } from '../../paths/index.js';
 import type { PrivilegedOps } from '../../privops/index.js';
 import type { Store } from '../../store/index.js';
 import type { HostRunner } from '../../system/index.js';
-import type { VmmDriver, VmmSetting } from '../../vmm/index.js';
+import type { VmmDriver } from '../../vmm/index.js';
 import type { ImageService } from '../imageService.js';
 import type { NatController } from '../natController.js';
 import type { TapPool } from '../tapPool.js';
-import type { WorkspaceRequest, WorkspaceService } from '../workspaceService.js';
+import type { WorkspaceService } from '../workspaceService.js';
 
 /** What a running VM's VMM left behind; mirrored into the store so cleanup survives a lost file. */
 export interface VmHandles {

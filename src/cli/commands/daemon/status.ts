@@ -10,10 +10,13 @@ import { printJson } from '../../output.js';
 import { act, examples, isJson, type Outcome } from '../verb.js';
 
 export function registerStatus(daemon: Command, ctx: CliContext): Command {
-  return daemon.command('status')
+  return daemon
+    .command('status')
     .description('say whether bangerd is running, with its pid, version, socket and uptime (does not start it)')
-    .addHelpText('after', examples(['banger daemon status --json'],
-      'Exit status is 0 when the daemon runs and 6 when it does not.'))
+    .addHelpText(
+      'after',
+      examples(['banger daemon status --json'], 'Exit status is 0 when the daemon runs and 6 when it does not.'),
+    )
     .action(act(ctx, (_o: unknown, cmd: Command) => daemonStatus(ctx, isJson(cmd))));
 }
 
@@ -29,10 +32,12 @@ export async function daemonStatus(ctx: CliContext, json: boolean): Promise<Outc
   }
   if (json) printJson(ctx.output, { running: true, ...info, log: ctx.layout.daemonLog });
   else {
-    ctx.output.out(`bangerd v${info.version} (commit ${info.commit}) is running: pid ${info.pid},`
-      + ` up ${formatDuration(info.uptimeMs)}\n`
-      + `mode     ${info.mode}\nsocket   ${info.socket}\nstate    ${info.stateDir}\nconfig   ${info.configFile}\n`
-      + `log      ${ctx.layout.daemonLog}\n`);
+    ctx.output.out(
+      `bangerd v${info.version} (commit ${info.commit}) is running: pid ${info.pid},` +
+        ` up ${formatDuration(info.uptimeMs)}\n` +
+        `mode     ${info.mode}\nsocket   ${info.socket}\nstate    ${info.stateDir}\nconfig   ${info.configFile}\n` +
+        `log      ${ctx.layout.daemonLog}\n`,
+    );
   }
   return 'ok';
 }

@@ -7,7 +7,8 @@ import type { CliContext } from '../../context.js';
 import { act, examples, type Outcome } from '../verb.js';
 
 export function registerStop(daemon: Command, ctx: CliContext): Command {
-  return daemon.command('stop')
+  return daemon
+    .command('stop')
     .description('stop bangerd; running VMs keep running and are adopted when it starts again')
     .addHelpText('after', examples(['banger daemon stop']))
     .action(act(ctx, () => stopDaemon(ctx)));
@@ -26,8 +27,9 @@ export async function stopDaemon(ctx: CliContext): Promise<Outcome> {
   const deadline = Date.now() + 10_000;
   while (isProcessAlive(pid)) {
     if (Date.now() > deadline) {
-      throw new BangerError('operation_failed', `bangerd (pid ${pid}) did not exit within 10 s`,
-        { hint: `kill it with \`kill ${pid}\`` });
+      throw new BangerError('operation_failed', `bangerd (pid ${pid}) did not exit within 10 s`, {
+        hint: `kill it with \`kill ${pid}\``,
+      });
     }
     await new Promise((r) => setTimeout(r, 25));
   }

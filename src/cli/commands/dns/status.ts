@@ -6,7 +6,8 @@ import { printJson, renderTable } from '../../output.js';
 import { act, examples, isJson, type Outcome } from '../verb.js';
 
 export function registerStatus(dns: Command, ctx: CliContext): Command {
-  return dns.command('status')
+  return dns
+    .command('status')
     .description('where the .vm server listens, its records, and how the host can resolve .vm')
     .addHelpText('after', examples(['banger dns status']))
     .action(act(ctx, (_o: unknown, cmd: Command) => dnsStatus(ctx, isJson(cmd))));
@@ -20,8 +21,11 @@ export async function dnsStatus(ctx: CliContext, json: boolean): Promise<Outcome
 }
 
 export function renderDnsStatus(s: DnsStatus): string {
-  const resolved = !s.resolved.present ? 'not running on this host'
-    : s.resolved.routed ? 'routes ~vm to banger' : `present, ~vm not routed: ${s.resolved.detail}`;
+  const resolved = !s.resolved.present
+    ? 'not running on this host'
+    : s.resolved.routed
+      ? 'routes ~vm to banger'
+      : `present, ~vm not routed: ${s.resolved.detail}`;
   const lines = [
     `listening   ${s.listening.length ? s.listening.join(', ') : '(nowhere)'}`,
     `upstreams   ${s.upstreams.length ? s.upstreams.join(', ') : '(none found in /etc/resolv.conf)'}`,
@@ -29,7 +33,10 @@ export function renderDnsStatus(s: DnsStatus): string {
     '',
   ];
   const records = s.records.length
-    ? renderTable(['NAME', 'ADDRESS'], s.records.map((r) => [r.name, r.ip])).trimEnd()
+    ? renderTable(
+        ['NAME', 'ADDRESS'],
+        s.records.map((r) => [r.name, r.ip]),
+      ).trimEnd()
     : 'no records: no VM is running';
   lines.push(records, '');
   if (!s.resolved.routed) lines.push('The host does not resolve .vm through banger yet. Recipes:', '', s.recipes);

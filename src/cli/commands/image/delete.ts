@@ -4,7 +4,10 @@ import type { CliContext } from '../../context.js';
 import { act, examples, type Outcome } from '../verb.js';
 
 export function registerDelete(image: Command, ctx: CliContext): Command {
-  return image.command('delete').alias('rm').argument('<name>')
+  return image
+    .command('delete')
+    .alias('rm')
+    .argument('<name>')
     .description('delete an image that no VM uses')
     .addHelpText('after', examples(['banger image delete old-image']))
     .action(act(ctx, (name: string) => deleteImage(ctx, name)));

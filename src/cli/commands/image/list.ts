@@ -6,7 +6,9 @@ import { formatAge, printJson, renderTable } from '../../output.js';
 import { act, examples, isJson, type Outcome } from '../verb.js';
 
 export function registerList(image: Command, ctx: CliContext): Command {
-  return image.command('list').alias('ls')
+  return image
+    .command('list')
+    .alias('ls')
     .description('list local images')
     .addHelpText('after', examples(['banger image list --json']))
     .action(act(ctx, (_o: unknown, cmd: Command) => listImages(ctx, isJson(cmd))));
@@ -16,11 +18,16 @@ export async function listImages(ctx: CliContext, json: boolean): Promise<Outcom
   const { images } = await ctx.daemon.call('image.list', {});
   if (json) printJson(ctx.output, images);
   else if (!images.length) {
-    ctx.output.out('no images yet: `banger image pull debian-bookworm` (or the first `banger vm run`)'
-      + ' obtains the default\n');
+    ctx.output.out(
+      'no images yet: `banger image pull debian-bookworm` (or the first `banger vm run`)' + ' obtains the default\n',
+    );
   } else {
     const rows = images.map((i) => [
-      i.name, i.source, i.distro ?? '-', formatSize(i.sizeBytes), formatAge(i.createdAt),
+      i.name,
+      i.source,
+      i.distro ?? '-',
+      formatSize(i.sizeBytes),
+      formatAge(i.createdAt),
     ]);
     ctx.output.out(renderTable(['NAME', 'SOURCE', 'DISTRO', 'SIZE', 'CREATED'], rows));
   }

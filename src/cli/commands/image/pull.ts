@@ -5,7 +5,9 @@ import { progressPrinter } from '../../progress.js';
 import { act, examples, type Outcome } from '../verb.js';
 
 export function registerPull(image: Command, ctx: CliContext): Command {
-  return image.command('pull').argument('<name>', 'catalog name, e.g. debian-bookworm')
+  return image
+    .command('pull')
+    .argument('<name>', 'catalog name, e.g. debian-bookworm')
     .description('obtain a catalog image (built from the Debian mirror) and its kernel')
     .addHelpText('after', examples(['banger image pull debian-bookworm']))
     .action(act(ctx, (name: string) => pullImage(ctx, name)));

@@ -5,7 +5,9 @@ import { printJson } from '../../output.js';
 import { act, examples, type Outcome } from '../verb.js';
 
 export function registerShow(image: Command, ctx: CliContext): Command {
-  return image.command('show').argument('<name>')
+  return image
+    .command('show')
+    .argument('<name>')
     .description('show one image')
     .addHelpText('after', examples(['banger image show debian-bookworm']))
     .action(act(ctx, (name: string) => showImage(ctx, name)));

@@ -5,7 +5,9 @@ import type { CliContext } from '../../context.js';
 import { act, examples, type Outcome } from '../verb.js';
 
 export function registerImport(kernel: Command, ctx: CliContext): Command {
-  return kernel.command('import').argument('<name>')
+  return kernel
+    .command('import')
+    .argument('<name>')
     .requiredOption('--from <dir>', 'directory with vmlinuz (or vmlinux) and optional initrd.img')
     .description('adopt a kernel from a local directory')
     .addHelpText('after', examples(['banger kernel import mine --from ./kernel-out']))

@@ -5,13 +5,17 @@ import { formatAge, printJson, renderTable } from '../../output.js';
 import { act, examples, isJson, type Outcome } from '../verb.js';
 
 export function registerList(kernel: Command, ctx: CliContext): Command {
-  return kernel.command('list').alias('ls')
+  return kernel
+    .command('list')
+    .alias('ls')
     .option('--available', 'list the catalog instead')
     .description('list installed kernels (or, with --available, the catalog)')
     .addHelpText('after', examples(['banger kernel list', 'banger kernel list --available']))
-    .action(act(ctx, (o: { available?: boolean }, cmd: Command) => (o.available
-      ? listCatalog(ctx, isJson(cmd))
-      : listKernels(ctx, isJson(cmd)))));
+    .action(
+      act(ctx, (o: { available?: boolean }, cmd: Command) =>
+        o.available ? listCatalog(ctx, isJson(cmd)) : listKernels(ctx, isJson(cmd)),
+      ),
+    );
 }
 
 export async function listKernels(ctx: CliContext, json: boolean): Promise<Outcome> {
@@ -30,7 +34,11 @@ export async function listCatalog(ctx: CliContext, json: boolean): Promise<Outco
   if (json) printJson(ctx.output, kernels);
   else {
     const rows = kernels.map((k) => [
-      k.name, k.installed ? 'yes' : 'no', k.firecracker ? 'firecracker, qemu' : 'qemu', k.source, k.description,
+      k.name,
+      k.installed ? 'yes' : 'no',
+      k.firecracker ? 'firecracker, qemu' : 'qemu',
+      k.source,
+      k.description,
     ]);
     ctx.output.out(renderTable(['NAME', 'INSTALLED', 'VMM', 'SOURCE', 'DESCRIPTION'], rows));
   }

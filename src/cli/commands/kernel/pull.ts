@@ -5,7 +5,9 @@ import { progressPrinter } from '../../progress.js';
 import { act, examples, type Outcome } from '../verb.js';
 
 export function registerPull(kernel: Command, ctx: CliContext): Command {
-  return kernel.command('pull').argument('<name>')
+  return kernel
+    .command('pull')
+    .argument('<name>')
     .description('obtain a catalog kernel and build its initramfs')
     .addHelpText('after', examples(['banger kernel pull debian-bookworm-cloud']))
     .action(act(ctx, (name: string) => pullKernel(ctx, name)));

@@ -4,7 +4,9 @@ import type { CliContext } from '../../context.js';
 import { act, examples, type Outcome } from '../verb.js';
 
 export function registerRm(kernel: Command, ctx: CliContext): Command {
-  return kernel.command('rm').argument('<name>')
+  return kernel
+    .command('rm')
+    .argument('<name>')
     .description('remove a kernel that no image uses')
     .addHelpText('after', examples(['banger kernel rm old-kernel']))
     .action(act(ctx, (name: string) => removeKernel(ctx, name)));

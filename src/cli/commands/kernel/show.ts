@@ -5,7 +5,9 @@ import { printJson } from '../../output.js';
 import { act, examples, type Outcome } from '../verb.js';
 
 export function registerShow(kernel: Command, ctx: CliContext): Command {
-  return kernel.command('show').argument('<name>')
+  return kernel
+    .command('show')
+    .argument('<name>')
     .description('show one installed kernel')
     .addHelpText('after', examples(['banger kernel show debian-bookworm-cloud']))
     .action(act(ctx, (name: string) => showKernel(ctx, name)));

@@ -7,7 +7,8 @@ import { registerStatus } from './status.js';
 import { registerUninstall } from './uninstall.js';
 
 export function registerSystemCommands(program: Command, ctx: CliContext): void {
-  const system = program.command('system')
+  const system = program
+    .command('system')
     .description('install banger system-wide (a daemon owned by you, a root helper), and manage that install');
   for (const register of [registerInstall, registerStatus, registerRestart, registerUninstall]) register(system, ctx);
 }

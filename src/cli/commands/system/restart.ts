@@ -6,7 +6,8 @@ import { act, examples, type Outcome } from '../verb.js';
 import { systemDeps } from './deps.js';
 
 export function registerRestart(system: Command, ctx: CliContext): Command {
-  return system.command('restart')
+  return system
+    .command('restart')
     .description('restart the root helper, then the daemon; running VMs keep running')
     .addHelpText('after', examples(['sudo banger system restart']))
     .action(act(ctx, () => restart(ctx)));

@@ -6,7 +6,8 @@ import { act, examples, type Outcome } from '../verb.js';
 import { systemDeps } from './deps.js';
 
 export function registerUninstall(system: Command, ctx: CliContext): Command {
-  return system.command('uninstall')
+  return system
+    .command('uninstall')
     .option('--purge', 'also delete every VM, image, kernel, the state, cache and config')
     .description('stop and remove the install (units, launchers, build, install.toml); --purge removes all data too')
     .addHelpText('after', examples(['sudo banger system uninstall', 'sudo banger system uninstall --purge']))

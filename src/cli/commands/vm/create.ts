@@ -10,15 +10,20 @@ export function registerCreate(vm: Command, ctx: CliContext): Command {
   return addSpecOptions(vm.command('create'))
     .description('create a VM and start it (unless --no-start), waiting until it is ready')
     .option('--no-start', 'only create it')
-    .addHelpText('after', examples([
-      'banger vm create --name dev',
-      'banger vm create --name big --vcpu 4 --memory 8G --disk-size 32G --no-start',
-    ]))
+    .addHelpText(
+      'after',
+      examples([
+        'banger vm create --name dev',
+        'banger vm create --name big --vcpu 4 --memory 8G --disk-size 32G --no-start',
+      ]),
+    )
     .action(act(ctx, (opts: SpecOptions & { start: boolean }, cmd: Command) => createVm(ctx, opts, isJson(cmd))));
 }
 
 export async function createVm(
-  ctx: CliContext, opts: SpecOptions & { start: boolean }, json: boolean,
+  ctx: CliContext,
+  opts: SpecOptions & { start: boolean },
+  json: boolean,
 ): Promise<Outcome> {
   const t0 = performance.now();
   const params = { ...specParams(opts), start: opts.start };

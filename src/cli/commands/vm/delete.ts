@@ -5,7 +5,9 @@ import { act, examples, type Outcome } from '../verb.js';
 import { forEachName } from './names.js';
 
 export function registerDelete(vm: Command, ctx: CliContext): Command {
-  return vm.command('delete').alias('rm')
+  return vm
+    .command('delete')
+    .alias('rm')
     .argument('<names...>', 'VM names')
     .description('stop VMs and remove their disks, tap and pinned host keys')
     .addHelpText('after', examples(['banger vm delete dev']))

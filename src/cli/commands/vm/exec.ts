@@ -12,12 +12,15 @@ import { runSsh } from '../../sshSession.js';
 import { act, examples, type Outcome } from '../verb.js';
 
 export function registerExec(vm: Command, ctx: CliContext): Command {
-  return vm.command('exec')
+  return vm
+    .command('exec')
     .argument('<name>', 'VM name')
     .option('--auto-prepare', "copy the repository again first when the host's HEAD moved since the last copy")
     .allowExcessArguments(true)
-    .description("run a command in a VM's workspace (/root/repo, through `mise exec` when the repository uses mise),"
-      + ' exiting with its status')
+    .description(
+      "run a command in a VM's workspace (/root/repo, through `mise exec` when the repository uses mise)," +
+        ' exiting with its status',
+    )
     .addHelpText('after', examples(['banger vm exec dev -- npm test', 'banger vm exec dev --auto-prepare -- make']))
     .action(act(ctx, (name: string, o: { autoPrepare?: boolean }) => execInVm(ctx, name, !!o.autoPrepare)));
 }
@@ -28,8 +31,9 @@ export async function execInVm(ctx: CliContext, name: string, autoPrepare: boole
   const { vm: shown } = await ctx.daemon.call('vm.show', { name });
   if (!shown.workspace) {
     throw new BangerError('bad_request', `VM ${shown.name} has no workspace to run in`, {
-      hint: 'create one with `banger vm run PATH`, or run it without a workspace:'
-        + ` \`banger vm ssh ${shown.name} -- ${command.join(' ')}\``,
+      hint:
+        'create one with `banger vm run PATH`, or run it without a workspace:' +
+        ` \`banger vm ssh ${shown.name} -- ${command.join(' ')}\``,
     });
   }
   const { vm: v, ssh } = await ctx.daemon.call('vm.ssh_target', { name });
@@ -47,7 +51,12 @@ async function prepareIfHeadMoved(ctx: CliContext, v: Vm): Promise<void> {
   const head = await new ExecHostRunner().run(argv, { allowFailure: true });
   if (head.exitCode !== 0 || head.stdout.trim() === v.workspace.baseCommit) return;
   const from = v.workspace.baseCommit?.slice(0, 12) ?? 'none';
-  ctx.output.err(paint(ctx.output, 'dim',
-    `host HEAD moved (${from} -> ${head.stdout.trim().slice(0, 12)}): copying the workspace again\n`));
+  ctx.output.err(
+    paint(
+      ctx.output,
+      'dim',
+      `host HEAD moved (${from} -> ${head.stdout.trim().slice(0, 12)}): copying the workspace again\n`,
+    ),
+  );
   await ctx.daemon.call('vm.workspace.prepare', { name: v.name }, { onProgress: progressPrinter(ctx.output, v.name) });
 }

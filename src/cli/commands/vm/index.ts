@@ -22,8 +22,21 @@ import { registerStop } from './stop.js';
 import { registerWorkspaceCommands } from './workspace/index.js';
 
 const VERBS: ReadonlyArray<(vm: Command, ctx: CliContext) => unknown> = [
-  registerExec, registerWorkspaceCommands, registerRun, registerCreate, registerStart, registerStop, registerRestart,
-  registerSet, registerKill, registerDelete, registerPrune, registerSsh, registerLogs, registerList, registerPorts,
+  registerExec,
+  registerWorkspaceCommands,
+  registerRun,
+  registerCreate,
+  registerStart,
+  registerStop,
+  registerRestart,
+  registerSet,
+  registerKill,
+  registerDelete,
+  registerPrune,
+  registerSsh,
+  registerLogs,
+  registerList,
+  registerPorts,
   registerShow,
 ];
 

@@ -8,10 +8,11 @@ import { forEachName } from './names.js';
 const SIGNALS = ['TERM', 'KILL', 'INT', 'HUP'] as const;
 
 export function registerKill(vm: Command, ctx: CliContext): Command {
-  return vm.command('kill')
+  return vm
+    .command('kill')
     .argument('<names...>', 'VM names')
     .option('--signal <signal>', 'TERM, KILL, INT or HUP', 'KILL')
-    .description('signal the VMs\' VMM processes (default KILL); they end up stopped')
+    .description("signal the VMs' VMM processes (default KILL); they end up stopped")
     .addHelpText('after', examples(['banger vm kill --signal KILL dev']))
     .action(act(ctx, (names: string[], opts: { signal: string }) => killVms(ctx, names, opts.signal)));
 }

@@ -6,9 +6,11 @@ import { act, examples, isJson, type Outcome } from '../verb.js';
 import { renderVmList } from './render.js';
 
 export function registerList(vm: Command, ctx: CliContext): Command {
-  return vm.command('list').alias('ls')
+  return vm
+    .command('list')
+    .alias('ls')
     .description('list all VMs')
-    .addHelpText('after', examples(['banger vm list', 'banger vm list --json | jq -r \'.[].name\'']))
+    .addHelpText('after', examples(['banger vm list', "banger vm list --json | jq -r '.[].name'"]))
     .action(act(ctx, (_opts: unknown, cmd: Command) => listVms(ctx, isJson(cmd))));
 }
 

@@ -6,7 +6,8 @@ import { escapeForTerminal } from '../../terminalText.js';
 import { act, examples, type Outcome } from '../verb.js';
 
 export function registerLogs(vm: Command, ctx: CliContext): Command {
-  return vm.command('logs')
+  return vm
+    .command('logs')
     .argument('<name>', 'VM name')
     .option('-f, --follow', 'keep printing new console output until interrupted')
     .description("print a VM's serial console log")
@@ -41,13 +42,22 @@ function consoleShower(ctx: CliContext, name: string): (text: string, last: bool
     let chunk = held + text;
     held = '';
     // A CRLF split across two polls: keep the \r until we see whether \n follows.
-    if (!last && chunk.endsWith('\r')) { held = '\r'; chunk = chunk.slice(0, -1); }
+    if (!last && chunk.endsWith('\r')) {
+      held = '\r';
+      chunk = chunk.slice(0, -1);
+    }
     const shown = escapeForTerminal(chunk);
     ctx.output.out(shown);
     if (shown !== chunk && !noted) {
       noted = true;
-      ctx.output.err(paint(ctx.output, 'yellow', 'control characters from the guest console are shown escaped;'
-        + ` for the raw log: \`banger vm logs ${name} > FILE\`\n`));
+      ctx.output.err(
+        paint(
+          ctx.output,
+          'yellow',
+          'control characters from the guest console are shown escaped;' +
+            ` for the raw log: \`banger vm logs ${name} > FILE\`\n`,
+        ),
+      );
     }
   };
 }

@@ -8,11 +8,15 @@ import type { Outcome } from '../verb.js';
  * failure and throws the last one (so the exit code is that error's).
  */
 export async function forEachName(
-  ctx: CliContext, names: readonly string[], fn: (name: string) => Promise<string>,
+  ctx: CliContext,
+  names: readonly string[],
+  fn: (name: string) => Promise<string>,
 ): Promise<Outcome> {
   const results = await Promise.allSettled(names.map(fn));
   const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-  results.forEach((r) => { if (r.status === 'fulfilled') ctx.output.out(`${r.value}\n`); });
+  results.forEach((r) => {
+    if (r.status === 'fulfilled') ctx.output.out(`${r.value}\n`);
+  });
   if (failures.length === 1) throw failures[0]!.reason;
   if (failures.length > 1) {
     for (const f of failures.slice(0, -1)) {

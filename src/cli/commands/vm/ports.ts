@@ -6,7 +6,9 @@ import { act, examples, isJson, type Outcome } from '../verb.js';
 import { renderVmPorts } from './render.js';
 
 export function registerPorts(vm: Command, ctx: CliContext): Command {
-  return vm.command('ports').argument('[names...]', 'VM names (default: every running VM)')
+  return vm
+    .command('ports')
+    .argument('[names...]', 'VM names (default: every running VM)')
     .description('list TCP and UDP listeners inside running VMs, with NAME.vm:PORT endpoints')
     .addHelpText('after', examples(['banger vm ports', 'banger vm ports dev --json']))
     .action(act(ctx, (names: string[], _opts: unknown, cmd: Command) => showPorts(ctx, names, isJson(cmd))));

@@ -17,26 +17,46 @@ export function renderVmList(o: Output, vms: readonly Vm[], now = Date.now()): s
   return renderTable(
     ['ID', 'NAME', 'STATE', 'IMAGE', 'VMM', 'IP', 'VCPU', 'MEM', 'DISK', 'WORKSPACE', 'CREATED'],
     vms.map((v) => [
-      v.id, v.name, paint(o, STATE_STYLE[v.state], v.state), v.imageName ?? '-', v.vmm, v.guestIp ?? '-',
+      v.id,
+      v.name,
+      paint(o, STATE_STYLE[v.state], v.state),
+      v.imageName ?? '-',
+      v.vmm,
+      v.guestIp ?? '-',
       String(v.spec.vcpu),
-      formatSize(v.spec.memoryMib * MIB), formatSize(v.spec.diskSizeBytes), v.workspace ? v.workspace.hostPath : '-',
+      formatSize(v.spec.memoryMib * MIB),
+      formatSize(v.spec.diskSizeBytes),
+      v.workspace ? v.workspace.hostPath : '-',
       formatAge(v.createdAt, now),
     ]),
   );
 }
 
 export interface VmRuntime {
-  pid: number; vmm: string; status: string; startedAt: string; tap?: string;
+  pid: number;
+  vmm: string;
+  status: string;
+  startedAt: string;
+  tap?: string;
   agent?: { health: AgentHealth } | { error: string };
 }
 
 export interface AgentHealth {
-  boot_id: string; uptime_s: number; agent_version: string; transport: string;
+  boot_id: string;
+  uptime_s: number;
+  agent_version: string;
+  transport: string;
 }
 
 export interface VmPortRow {
-  vm: string; proto: string; address: string; port: number; pid: number | null; process: string | null;
-  endpoint: string | null; url: string | null;
+  vm: string;
+  proto: string;
+  address: string;
+  port: number;
+  pid: number | null;
+  process: string | null;
+  endpoint: string | null;
+  url: string | null;
 }
 
 /** The agent's listeners. Addresses and process names come from the guest: every cell is escaped to one safe line. */
@@ -44,10 +64,16 @@ export function renderVmPorts(rows: readonly VmPortRow[]): string {
   if (rows.length === 0) return 'no listening sockets (or no running VMs)\n';
   return renderTable(
     ['VM', 'PROTO', 'ADDRESS', 'PORT', 'PROCESS', 'ENDPOINT'],
-    rows.map((r) => [
-      r.vm, r.proto, r.address, String(r.port), r.process ? `${r.process}${r.pid ? ` (${r.pid})` : ''}` : '-',
-      r.url ?? r.endpoint ?? '(guest loopback only)',
-    ].map(escapeForTerminalLine)),
+    rows.map((r) =>
+      [
+        r.vm,
+        r.proto,
+        r.address,
+        String(r.port),
+        r.process ? `${r.process}${r.pid ? ` (${r.pid})` : ''}` : '-',
+        r.url ?? r.endpoint ?? '(guest loopback only)',
+      ].map(escapeForTerminalLine),
+    ),
   );
 }
 
@@ -64,12 +90,21 @@ function formatUptime(s: number): string {
  */
 export function renderVmShow(v: Vm, runtime: VmRuntime | null = null): string {
   const rows: Array<[string, string]> = [
-    ['name', v.name], ['id', v.id], ['state', v.state], ['image', v.imageName ?? '-'], ['vmm', v.vmm],
+    ['name', v.name],
+    ['id', v.id],
+    ['state', v.state],
+    ['image', v.imageName ?? '-'],
+    ['vmm', v.vmm],
     ['root disk', ROOT_DISK_DETAIL[v.rootOverlay]],
     ['spec', `${v.spec.vcpu} vcpu | ${v.spec.memoryMib} MiB | ${formatSize(v.spec.diskSizeBytes)} disk`],
-    ['ip', v.guestIp ?? '-'], ['mac', v.mac ?? '-'], ['dns', v.dnsName], ['nat', v.nat ? 'on' : 'off'],
+    ['ip', v.guestIp ?? '-'],
+    ['mac', v.mac ?? '-'],
+    ['dns', v.dnsName],
+    ['nat', v.nat ? 'on' : 'off'],
     ['workspace', v.workspace ? `${v.workspace.hostPath} -> ${v.workspace.guestPath}` : '-'],
-    ['dir', v.vmDir], ['created', v.createdAt], ['touched', v.touchedAt],
+    ['dir', v.vmDir],
+    ['created', v.createdAt],
+    ['touched', v.touchedAt],
   ];
   if (runtime) rows.push(...runtimeRows(runtime));
   if (v.lastError) rows.push(['last error', v.lastError]);

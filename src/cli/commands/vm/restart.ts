@@ -6,7 +6,8 @@ import { act, examples, type Outcome } from '../verb.js';
 import { forEachName } from './names.js';
 
 export function registerRestart(vm: Command, ctx: CliContext): Command {
-  return vm.command('restart')
+  return vm
+    .command('restart')
     .argument('<names...>', 'VM names')
     .description('restart VMs, waiting until each is ready')
     .addHelpText('after', examples(['banger vm restart dev other']))

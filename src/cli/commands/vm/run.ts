@@ -16,8 +16,9 @@ import { inWorkspace, workspaceRequest, type WorkspaceCliOptions } from './works
 
 type RunOptions = SpecOptions & WorkspaceCliOptions & RunFlags;
 
-const DESCRIPTION = 'create and start a VM, wait until it is ready, then open a shell in it (or run a command and'
-  + ' exit with its status); with PATH, a copy of that repository is the working directory';
+const DESCRIPTION =
+  'create and start a VM, wait until it is ready, then open a shell in it (or run a command and' +
+  ' exit with its status); with PATH, a copy of that repository is the working directory';
 
 const EXAMPLES = [
   'banger vm run                          # a shell in a fresh VM',
@@ -38,8 +39,10 @@ export function registerRun(vm: Command, ctx: CliContext): Command {
     .option('-d, --detach', 'create, start and prepare, then return without attaching')
     .option('--include-untracked', 'also copy untracked files that are not ignored')
     .option('--dry-run', 'print the files that would be copied and their size; create nothing')
-    .option('--branch <name>',
-      "the guest's branch: the host's branch of that name, else a new one (default: the host's current branch)")
+    .option(
+      '--branch <name>',
+      "the guest's branch: the host's branch of that name, else a new one (default: the host's current branch)",
+    )
     .option('--from <ref>', 'check out this commit, branch or tag instead of HEAD (the work tree is then not copied)')
     .option('--no-bootstrap', 'do not install the tools the repository declares (.mise.toml, .tool-versions)')
     .allowExcessArguments(true)
@@ -60,8 +63,13 @@ export async function runVm(ctx: CliContext, path: string | undefined, opts: Run
   if (opts.detach) {
     ctx.output.out(`${vm.name}\n`);
     const exec = repo ? `, \`banger vm exec ${vm.name} -- CMD\`` : '';
-    ctx.output.err(paint(ctx.output, 'dim',
-      `vm ${vm.name} is running: \`banger vm ssh ${vm.name}\`${exec}, stop it with \`banger vm stop ${vm.name}\`\n`));
+    ctx.output.err(
+      paint(
+        ctx.output,
+        'dim',
+        `vm ${vm.name} is running: \`banger vm ssh ${vm.name}\`${exec}, stop it with \`banger vm stop ${vm.name}\`\n`,
+      ),
+    );
     return 'ok';
   }
   // The shell or command talks to the terminal raw, as with ssh: it is the user's own session.
@@ -71,8 +79,9 @@ export async function runVm(ctx: CliContext, path: string | undefined, opts: Run
   if (opts.rm) {
     await ctx.daemon.call('vm.delete', { name: vm.name });
   } else if (command.length === 0) {
-    ctx.output.err(paint(ctx.output, 'dim',
-      `vm ${vm.name} is still running (stop it with \`banger vm stop ${vm.name}\`)\n`));
+    ctx.output.err(
+      paint(ctx.output, 'dim', `vm ${vm.name} is still running (stop it with \`banger vm stop ${vm.name}\`)\n`),
+    );
   }
   if (result.error) throw result.error;
   return { guestStatus: result.code };
@@ -80,13 +89,17 @@ export async function runVm(ctx: CliContext, path: string | undefined, opts: Run
 
 /** `vm run PATH --dry-run`: the file list on stdout, the summary on stderr; nothing is created. */
 export async function dryRun(
-  ctx: CliContext, path: string, o: WorkspaceCliOptions & { nat?: boolean },
+  ctx: CliContext,
+  path: string,
+  o: WorkspaceCliOptions & { nat?: boolean },
 ): Promise<Outcome> {
   const plan = await ctx.daemon.call('vm.workspace.plan', { ...workspaceRequest(path, o), nat: !!o.nat });
   ctx.output.out(plan.files.map((f) => `${f}\n`).join(''));
   const at = plan.commit ? `${plan.commit.slice(0, 12)} on ${plan.branch}` : 'a repository without commits';
-  ctx.output.err(`${plan.files.length} files, ${formatSize(plan.bytes)} from ${plan.root} (${at}) would be copied to`
-    + ` ${GUEST_PATH}; nothing was created\n`);
+  ctx.output.err(
+    `${plan.files.length} files, ${formatSize(plan.bytes)} from ${plan.root} (${at}) would be copied to` +
+      ` ${GUEST_PATH}; nothing was created\n`,
+  );
   if (plan.submodules.length) ctx.output.err(`submodules are not copied: ${plan.submodules.join(', ')}\n`);
   if (plan.toolFiles.length) {
     const what = o.bootstrap === false ? 'not installed (--no-bootstrap)' : 'mise install runs in the VM';

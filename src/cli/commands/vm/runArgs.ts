@@ -8,7 +8,12 @@ import { usageError } from '../../errors.js';
 
 /** The options of `vm run` this reading judges. */
 export interface RunFlags {
-  rm?: boolean; detach?: boolean; includeUntracked?: boolean; dryRun?: boolean; branch?: string; from?: string;
+  rm?: boolean;
+  detach?: boolean;
+  includeUntracked?: boolean;
+  dryRun?: boolean;
+  branch?: string;
+  from?: string;
 }
 
 export interface RunInvocation {
@@ -22,7 +27,9 @@ const REPO_ONLY = ['includeUntracked', 'dryRun', 'branch', 'from'] as const;
 
 /** Reads `vm run`'s raw argv and commander's [path]; combinations that make no sense are usage errors. */
 export function readRunInvocation(
-  rawArgv: readonly string[], path: string | undefined, flags: RunFlags,
+  rawArgv: readonly string[],
+  path: string | undefined,
+  flags: RunFlags,
 ): RunInvocation {
   const command = commandAfterDashes(rawArgv);
   const dashes = rawArgv.indexOf('--');
@@ -39,8 +46,9 @@ export function readRunInvocation(
     throw usageError('-d/--detach cannot be combined with --rm: a detached VM must outlive this command');
   }
   if (flags.detach && command.length) {
-    throw usageError('-d/--detach cannot be combined with a command: the command would need a terminal to report'
-      + ' its status to');
+    throw usageError(
+      '-d/--detach cannot be combined with a command: the command would need a terminal to report' + ' its status to',
+    );
   }
   return { repo, command };
 }

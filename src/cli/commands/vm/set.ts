@@ -8,7 +8,8 @@ import { act, examples, isJson, type Outcome } from '../verb.js';
 import { specParams, type SpecOptions } from './spec.js';
 
 export function registerSet(vm: Command, ctx: CliContext): Command {
-  return vm.command('set')
+  return vm
+    .command('set')
     .argument('<name>', 'VM name')
     .option('--vcpu <n>', 'virtual CPUs')
     .option('--memory <size>', 'memory, e.g. 2048 (MiB) or 4G')
@@ -16,10 +17,13 @@ export function registerSet(vm: Command, ctx: CliContext): Command {
     .option('--nat', 'switch NAT on (applies at once to a running VM)')
     .option('--no-nat', 'switch NAT off (applies at once to a running VM)')
     .description('change the resources of a stopped VM, or its NAT at any time')
-    .addHelpText('after', examples([
-      'banger vm stop dev && banger vm set dev --vcpu 4 --memory 8G && banger vm start dev',
-      'banger vm set dev --nat',
-    ]))
+    .addHelpText(
+      'after',
+      examples([
+        'banger vm stop dev && banger vm set dev --vcpu 4 --memory 8G && banger vm start dev',
+        'banger vm set dev --nat',
+      ]),
+    )
     .action(act(ctx, (name: string, o: SpecOptions, cmd: Command) => setVm(ctx, name, o, isJson(cmd))));
 }
 

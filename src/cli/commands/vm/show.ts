@@ -6,7 +6,9 @@ import { act, examples, isJson, type Outcome } from '../verb.js';
 import { renderVmShow } from './render.js';
 
 export function registerShow(vm: Command, ctx: CliContext): Command {
-  return vm.command('show').argument('<name>', 'VM name, id or unique id prefix')
+  return vm
+    .command('show')
+    .argument('<name>', 'VM name, id or unique id prefix')
     .description('show the full record of one VM')
     .addHelpText('after', examples(['banger vm show devbox --json']))
     .action(act(ctx, (name: string, _opts: unknown, cmd: Command) => showVm(ctx, name, isJson(cmd))));

@@ -4,13 +4,24 @@ import { MIB, parseSize, SizeParseError } from '../../../model/index.js';
 import { usageError } from '../../errors.js';
 
 export interface SpecOptions {
-  name?: string; image?: string; vcpu?: string; memory?: string; diskSize?: string; nat?: boolean; vmm?: string;
+  name?: string;
+  image?: string;
+  vcpu?: string;
+  memory?: string;
+  diskSize?: string;
+  nat?: boolean;
+  vmm?: string;
 }
 
 const VMM_CHOICES = ['auto', 'firecracker', 'qemu'] as const;
 
 export interface SpecParams {
-  name?: string; image?: string; vcpu?: number; memoryMib?: number; diskSizeBytes?: number; nat?: boolean;
+  name?: string;
+  image?: string;
+  vcpu?: number;
+  memoryMib?: number;
+  diskSizeBytes?: number;
+  nat?: boolean;
   vmm?: (typeof VMM_CHOICES)[number];
 }
 
@@ -48,6 +59,8 @@ export function addSpecOptions(c: Command): Command {
     .option('--memory <size>', 'memory, e.g. 2048 (MiB) or 4G')
     .option('--disk-size <size>', 'size of the /root work disk, e.g. 8G')
     .option('--nat', 'let the VM reach the outside (masquerade out of the host uplink); off by default')
-    .option('--vmm <kind>', 'back-end: auto (firecracker where it can run, else qemu), firecracker or qemu'
-      + ' (default: vmm from config)');
+    .option(
+      '--vmm <kind>',
+      'back-end: auto (firecracker where it can run, else qemu), firecracker or qemu' + ' (default: vmm from config)',
+    );
 }

@@ -7,7 +7,8 @@ import { runSsh } from '../../sshSession.js';
 import { act, examples, type Outcome } from '../verb.js';
 
 export function registerSsh(vm: Command, ctx: CliContext): Command {
-  return vm.command('ssh')
+  return vm
+    .command('ssh')
     .argument('<name>', 'VM name')
     .allowExcessArguments(true)
     .description('open a shell in a running VM, or run a command there and exit with its status')
@@ -21,8 +22,9 @@ export async function sshVm(ctx: CliContext, name: string): Promise<Outcome> {
   // Raw, as with ssh: the user's own shell or command, on their own terminal.
   const result = await runSsh(ssh, command);
   if (command.length === 0) {
-    ctx.output.err(paint(ctx.output, 'dim',
-      `vm ${v.name} is still running (stop it with \`banger vm stop ${v.name}\`)\n`));
+    ctx.output.err(
+      paint(ctx.output, 'dim', `vm ${v.name} is still running (stop it with \`banger vm stop ${v.name}\`)\n`),
+    );
   }
   if (result.error) throw result.error;
   return { guestStatus: result.code };

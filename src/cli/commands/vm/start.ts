@@ -6,7 +6,8 @@ import { act, examples, type Outcome } from '../verb.js';
 import { forEachName } from './names.js';
 
 export function registerStart(vm: Command, ctx: CliContext): Command {
-  return vm.command('start')
+  return vm
+    .command('start')
     .argument('<names...>', 'VM names')
     .description('start VMs, waiting until each is ready')
     .addHelpText('after', examples(['banger vm start dev other']))

@@ -6,7 +6,8 @@ import { act, examples, type Outcome } from '../verb.js';
 import { forEachName } from './names.js';
 
 export function registerStop(vm: Command, ctx: CliContext): Command {
-  return vm.command('stop')
+  return vm
+    .command('stop')
     .argument('<names...>', 'VM names')
     .description('power VMs off gracefully (hard stop after a timeout); disks are kept')
     .addHelpText('after', examples(['banger vm stop dev other']))

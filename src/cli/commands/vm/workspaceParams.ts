@@ -3,14 +3,21 @@ import { resolve } from 'node:path';
 import { guestExecCommand } from '../../../workspace/index.js';
 
 export interface WorkspaceCliOptions {
-  includeUntracked?: boolean; branch?: string; from?: string; bootstrap?: boolean; dryRun?: boolean;
+  includeUntracked?: boolean;
+  branch?: string;
+  from?: string;
+  bootstrap?: boolean;
+  dryRun?: boolean;
 }
 
 /** The vm.create / vm.workspace.plan `workspace` params for `vm run PATH`. */
 export function workspaceRequest(path: string, o: WorkspaceCliOptions) {
   return {
-    path: resolve(path), includeUntracked: !!o.includeUntracked, noBootstrap: o.bootstrap === false,
-    ...(o.branch !== undefined && { branch: o.branch }), ...(o.from !== undefined && { from: o.from }),
+    path: resolve(path),
+    includeUntracked: !!o.includeUntracked,
+    noBootstrap: o.bootstrap === false,
+    ...(o.branch !== undefined && { branch: o.branch }),
+    ...(o.from !== undefined && { from: o.from }),
   };
 }
 

@@ -10,9 +10,21 @@ export const disksCreate: CreateStep = {
   name: 'disksCreate',
   async run(s) {
     const { runner } = s.env.d;
-    const { record: { rootOverlay, spec }, files, image } = s;
-    if (rootOverlay === 'dm-snapshot') await runner.run(dmSnapshotCowArgv(files.rootfsCow, spec.systemOverlaySizeBytes));
-    else await createRootOverlay(runner, image.rootfsPath, rootOverlay === 'copy' ? files.rootfsCopy : files.rootfsOverlay, spec.systemOverlaySizeBytes, rootOverlay);
+    const {
+      record: { rootOverlay, spec },
+      files,
+      image,
+    } = s;
+    if (rootOverlay === 'dm-snapshot')
+      await runner.run(dmSnapshotCowArgv(files.rootfsCow, spec.systemOverlaySizeBytes));
+    else
+      await createRootOverlay(
+        runner,
+        image.rootfsPath,
+        rootOverlay === 'copy' ? files.rootfsCopy : files.rootfsOverlay,
+        spec.systemOverlaySizeBytes,
+        rootOverlay,
+      );
     await createWorkDisk(runner, image.workSeedPath, files.workDisk, spec.diskSizeBytes);
   },
 };

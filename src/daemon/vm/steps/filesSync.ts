@@ -18,9 +18,19 @@ export const filesSync: StartStep = {
     }
     const files: Array<{ path: string; content: string | Buffer; mode: number }> = readFileSyncItems(plan);
     // One git call for both keys ("user.name Ada\nuser.email ada@…"; exit 1 when neither is set).
-    const r = await d.runner.run(['git', 'config', '--global', '--get-regexp', '^user\\.(name|email)$'], { allowFailure: true }).catch(() => null);
-    const identity = new Map((r?.stdout ?? '').split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1).trim()]));
-    const gitconfig = renderGitConfig({ name: identity.get('user.name') || null, email: identity.get('user.email') || null });
+    const r = await d.runner
+      .run(['git', 'config', '--global', '--get-regexp', '^user\\.(name|email)$'], { allowFailure: true })
+      .catch(() => null);
+    const identity = new Map(
+      (r?.stdout ?? '')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1).trim()]),
+    );
+    const gitconfig = renderGitConfig({
+      name: identity.get('user.name') || null,
+      email: identity.get('user.email') || null,
+    });
     if (gitconfig) files.push({ path: '/.gitconfig', content: gitconfig, mode: 0o644 });
     if (files.length === 0) return;
     ctx.progress?.('file_sync', `${files.length} file(s) into /root`);

@@ -24,15 +24,27 @@ export const guestAwaitReady: StartStep = {
     try {
       ctx.progress?.('waiting for agent', 'health');
       const health = await waitForAgent(driver.agentEndpoint(files), {
-        timeoutMs: READY_TIMEOUT_MS, signal: ctx.signal, isDead, reachableWithoutAgent: () => probeTcp(vm.guestIp!, 22, 500), graceMs: NO_AGENT_GRACE_MS,
+        timeoutMs: READY_TIMEOUT_MS,
+        signal: ctx.signal,
+        isDead,
+        reachableWithoutAgent: () => probeTcp(vm.guestIp!, 22, 500),
+        graceMs: NO_AGENT_GRACE_MS,
       });
-      if (!health) s.env.d.log.warn('the guest answers ssh but its agent does not: this image has no banger-agent', { op_id: ctx.opId, vm: vm.name });
+      if (!health)
+        s.env.d.log.warn('the guest answers ssh but its agent does not: this image has no banger-agent', {
+          op_id: ctx.opId,
+          vm: vm.name,
+        });
       ctx.progress?.('waiting for ssh', `${vm.guestIp}:22`);
       await waitForTcp(vm.guestIp!, 22, READY_TIMEOUT_MS, ctx.signal, isDead);
     } catch (e) {
       if (!(e instanceof BangerError) || e.code === 'interrupted') throw e;
       const tail = readLogTail(files.consoleLog, 8);
-      throw new BangerError(e.code, `VM ${vm.name}: ${e.message}`, { hint: tail ? `last console lines (all of them: \`banger vm logs ${vm.name}\`):\n${tail}` : `its console is empty; see ${files.vmmLog}` });
+      throw new BangerError(e.code, `VM ${vm.name}: ${e.message}`, {
+        hint: tail
+          ? `last console lines (all of them: \`banger vm logs ${vm.name}\`):\n${tail}`
+          : `its console is empty; see ${files.vmmLog}`,
+      });
     }
   },
 };

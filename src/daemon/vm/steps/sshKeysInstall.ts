@@ -12,7 +12,10 @@ export const sshKeysInstall: CreateStep = {
   name: 'sshKeysInstall',
   async run(s, _ctx, undo) {
     const { runner, config, layout } = s.env.d;
-    const { record: { name }, files } = s;
+    const {
+      record: { name },
+      files,
+    } = s;
     const clientKey = await ensureClientKey(runner, config.ssh_key_path);
     const hostKeyPath = `${files.dir}/ssh_host_ed25519_key`;
     const hostPub = await generateHostKey(runner, hostKeyPath, `banger-${name}`);

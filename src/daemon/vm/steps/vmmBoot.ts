@@ -15,12 +15,27 @@ export const vmmBoot: StartStep = {
     const { vm, files, driver, kernel } = s;
     const tap = need(s.tap, 'the tap', this.name);
     ctx.progress?.('booting', `${vm.vmm}, ${vm.spec.vcpu} vcpu, ${vm.spec.memoryMib} MiB`);
-    const vmm = await driver.start({
-      vmId: vm.id, hostname: vm.name, vcpu: vm.spec.vcpu, memoryMib: vm.spec.memoryMib, kernelPath: kernel.kernelPath, initrdPath: kernel.initrdPath,
-      rootDisk: need(s.rootDisk, 'the root disk', this.name), workDisk: files.workDisk,
-      network: { tap: tap.name, mac: vm.mac!, addressCidr: `${vm.guestIp}/${config.cidr}`, gateway: config.bridge_ip, dns: config.default_dns ?? config.bridge_ip },
-      files,
-    }, ctx);
+    const vmm = await driver.start(
+      {
+        vmId: vm.id,
+        hostname: vm.name,
+        vcpu: vm.spec.vcpu,
+        memoryMib: vm.spec.memoryMib,
+        kernelPath: kernel.kernelPath,
+        initrdPath: kernel.initrdPath,
+        rootDisk: need(s.rootDisk, 'the root disk', this.name),
+        workDisk: files.workDisk,
+        network: {
+          tap: tap.name,
+          mac: vm.mac!,
+          addressCidr: `${vm.guestIp}/${config.cidr}`,
+          gateway: config.bridge_ip,
+          dns: config.default_dns ?? config.bridge_ip,
+        },
+        files,
+      },
+      ctx,
+    );
     undo.push('release what the VMM left', () => driver.release(files, ctx));
     undo.push('stop VMM', () => driver.hardStop(vmm.pid, files, ctx));
     s.vmm = vmm;

@@ -10,32 +10,48 @@ import { paint } from '../../../output.js';
 import { escapeForTerminal, jsonForTerminal } from '../../../terminalText.js';
 import { act, examples, isJson, type Outcome } from '../../verb.js';
 
-interface ExportOptions { baseCommit?: string; output?: string }
+interface ExportOptions {
+  baseCommit?: string;
+  output?: string;
+}
 
 export function registerExport(ws: Command, ctx: CliContext): Command {
-  return ws.command('export')
+  return ws
+    .command('export')
     .argument('<name>', 'VM name')
-    .option('--base-commit <sha>',
-      'export what happened since this commit (default: the commit the workspace was copied at)')
+    .option(
+      '--base-commit <sha>',
+      'export what happened since this commit (default: the commit the workspace was copied at)',
+    )
     .option('-o, --output <file>', 'write the patch there instead of stdout')
     .description("write the guest's commits and uncommitted changes as a patch that `git am` applies on the host")
-    .addHelpText('after', examples([
-      'banger vm workspace export dev -o work.patch && git am work.patch',
-      'banger vm workspace export dev | git am',
-    ]))
+    .addHelpText(
+      'after',
+      examples([
+        'banger vm workspace export dev -o work.patch && git am work.patch',
+        'banger vm workspace export dev | git am',
+      ]),
+    )
     .action(act(ctx, (name: string, o: ExportOptions, cmd: Command) => exportWorkspace(ctx, name, o, isJson(cmd))));
 }
 
 export async function exportWorkspace(
-  ctx: CliContext, name: string, o: ExportOptions, json: boolean,
+  ctx: CliContext,
+  name: string,
+  o: ExportOptions,
+  json: boolean,
 ): Promise<Outcome> {
   const r = await ctx.daemon.call('vm.workspace.export', { name, ...(o.baseCommit && { baseCommit: o.baseCommit }) });
   const commits = (r.patch.match(/^From [0-9a-f]{40} /gm) ?? []).length;
-  const nothingChanged = () => { if (commits === 0) ctx.output.err(`nothing changed since ${r.base.slice(0, 12)}\n`); };
+  const nothingChanged = () => {
+    if (commits === 0) ctx.output.err(`nothing changed since ${r.base.slice(0, 12)}\n`);
+  };
   if (o.output) {
     writeFileAtomic(resolve(o.output), r.patch, 0o644);
-    ctx.output.err(`${commits} commit(s) since ${r.base.slice(0, 12)} written to ${o.output};`
-      + ` apply with \`git am ${o.output}\`\n`);
+    ctx.output.err(
+      `${commits} commit(s) since ${r.base.slice(0, 12)} written to ${o.output};` +
+        ` apply with \`git am ${o.output}\`\n`,
+    );
   } else if (json) {
     ctx.output.out(`${jsonForTerminal({ base: r.base, commits, patch: r.patch })}\n`);
   } else if (!ctx.output.isTty) {
@@ -49,8 +65,14 @@ export async function exportWorkspace(
     ctx.output.out(shown);
     nothingChanged();
     if (shown !== r.patch) {
-      ctx.output.err(paint(ctx.output, 'yellow', 'control characters from the guest were escaped for display; for the'
-        + ` exact patch write it to a file: \`banger vm workspace export ${name} -o FILE\` (or redirect stdout)\n`));
+      ctx.output.err(
+        paint(
+          ctx.output,
+          'yellow',
+          'control characters from the guest were escaped for display; for the' +
+            ` exact patch write it to a file: \`banger vm workspace export ${name} -o FILE\` (or redirect stdout)\n`,
+        ),
+      );
     }
   }
   return 'ok';

@@ -6,10 +6,14 @@ import type { CliContext } from '../../../context.js';
 import { progressPrinter } from '../../../progress.js';
 import { act, examples, type Outcome } from '../../verb.js';
 
-interface PrepareOptions { path?: string; includeUntracked?: boolean }
+interface PrepareOptions {
+  path?: string;
+  includeUntracked?: boolean;
+}
 
 export function registerPrepare(ws: Command, ctx: CliContext): Command {
-  return ws.command('prepare')
+  return ws
+    .command('prepare')
     .argument('<name>', 'VM name')
     .option('--path <path>', 'the repository to copy (default: where the workspace came from)')
     .option('--include-untracked', 'also copy untracked files that are not ignored')

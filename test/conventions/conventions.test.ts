@@ -7,20 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import ts from 'typescript';
 import { repoRoot } from '../integration/harness.js';
 
 const SRC = join(repoRoot, 'src');
-const MAX_FILE_LINES = 350;
-const MAX_FUNCTION_LINES = 60;
-
-/** Functions allowed past the limit: tables and templates, each with why. */
-export const LONG_FUNCTION_EXCEPTIONS: Record<string, string> = {
-  'docsgen/render.ts:renderRpcReference': 'a template: the RPC reference page, prose and tables in one literal',
-  'kernelcat/initScript.ts:renderInitScript': "a template: the guest initramfs's /init shell script, one literal",
-};
-/** Files allowed past the limit, each with why. */
-export const LONG_FILE_EXCEPTIONS: Record<string, string> = {};
 
 function sources(dir = SRC): string[] {
   return readdirSync(dir).flatMap((n) => {

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
+import type { OpCtx } from '../opctx/index.js';
 import { buildInfo } from '../buildinfo/index.js';
 import { loadConfig, type Config } from '../config/index.js';
 import { JsonLogger, type Logger } from '../log/index.js';
@@ -25,7 +26,7 @@ import { accelProbeFile } from '../paths/index.js';
 import { ImageService } from './imageService.js';
 import { KernelService } from './kernelService.js';
 import { acquireDaemonLock } from './daemonLock.js';
-import { startDns } from './dnsWiring.js';
+import { startDns, type DnsWiring } from './dnsWiring.js';
 import { createHandlers } from './handlers.js';
 import { VmService, type VmServiceDeps } from './vmService.js';
 import { NatController } from './natController.js';
@@ -166,6 +167,42 @@ async function serve(
 ): Promise<{ running: RunningDaemon; privileged: string }> {
   const { layout, config, log } = o;
   const ctx = { opId: o.lifecycleOp };
+  const store = openStore(layout, undo);
+  const s = await buildServices({ layout, config, log, store }, ctx, undo);
+  const startedAt = Date.now();
+  const reconciled = await s.vms.reconcile(ctx);
+  if (reconciled.adopted.length || reconciled.stopped.length || reconciled.taps.deleted.length)
+    log.info('reconciled VMs', reconciled);
+
+  const running = stopOnce(log, undo);
+  const server: RpcServer<Methods> = new RpcServer({
+    socketPath: layout.daemonSocket,
+    methods: METHODS,
+    log,
+    operations: s.operations,
+    handlers: createHandlers({
+      layout,
+      configFile: config.source.path,
+      startedAt,
+      vms: s.vms,
+      images: s.images,
+      kernels: s.kernels,
+      operations: s.operations,
+      workspaces: s.workspaces,
+      dnsStatus: s.dns.status,
+      requestShutdown: () => void running.stop('shutdown requested over RPC'),
+    }),
+  });
+  await server.listen();
+  undo.push('close the RPC server', () => server.close());
+  return { running, privileged: s.privileged.constructor.name };
+}
+
+/**
+ * Opens the state database (its close pushed onto `undo`) and removes a stale daemon
+ * socket. Only called with the daemon lock held.
+ */
+function openStore(layout: Layout, undo: CleanupStack): Store {
   const store = Store.open(layout.dbFile);
   undo.push('close the store', () => store.close());
   // We hold the lock, so a socket file left behind belongs to a dead daemon.
@@ -174,7 +211,30 @@ async function serve(
   } catch {
     /* none */
   }
+  return store;
+}
 
+/** What the RPC handlers are given, and what the daemon reports of its privileged side. */
+interface Services {
+  operations: OperationRegistry;
+  privileged: PrivilegedOps;
+  kernels: KernelService;
+  images: ImageService;
+  dns: DnsWiring;
+  workspaces: WorkspaceService;
+  vms: VmService;
+}
+
+/**
+ * Builds every service in dependency order over one runner; DNS is started (and its undo
+ * pushed onto `undo`), and the tap pool's refills are waited for when `undo` unwinds.
+ */
+async function buildServices(
+  o: { layout: Layout; config: Config; log: Logger; store: Store },
+  ctx: OpCtx,
+  undo: CleanupStack,
+): Promise<Services> {
+  const { layout, config, log, store } = o;
   const runner = new ExecHostRunner();
   const operations = new OperationRegistry();
   const firecrackerBin = config.firecracker_bin ?? which('firecracker');
@@ -210,11 +270,14 @@ async function serve(
     log,
     onBridgeReady: dns.listenOnBridge,
   });
-  const startedAt = Date.now();
-  const reconciled = await vms.reconcile(ctx);
-  if (reconciled.adopted.length || reconciled.stopped.length || reconciled.taps.deleted.length)
-    log.info('reconciled VMs', reconciled);
+  return { operations, privileged, kernels, images, dns, workspaces, vms };
+}
 
+/**
+ * The daemon's stop: the first call logs, unwinds `undo` (newest first, logging what failed)
+ * and resolves `stopped`; later calls return the same promise.
+ */
+function stopOnce(log: Logger, undo: CleanupStack): RunningDaemon {
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => {
     resolveStopped = r;
@@ -230,25 +293,5 @@ async function serve(
     })();
     return stopping;
   };
-  const server: RpcServer<Methods> = new RpcServer({
-    socketPath: layout.daemonSocket,
-    methods: METHODS,
-    log,
-    operations,
-    handlers: createHandlers({
-      layout,
-      configFile: config.source.path,
-      startedAt,
-      vms,
-      images,
-      kernels,
-      operations,
-      workspaces,
-      dnsStatus: dns.status,
-      requestShutdown: () => void stop('shutdown requested over RPC'),
-    }),
-  });
-  await server.listen();
-  undo.push('close the RPC server', () => server.close());
-  return { running: { stopped, stop }, privileged: privileged.constructor.name };
+  return { stopped, stop };
 }

@@ -48,6 +48,70 @@ function touch(path: string): void {
  * through the API from buildFirecrackerConfig, its serial console goes to the console log,
  * and the agent is on vsock.
  */
+/** A VM's root disk given as a block device (a /dev path) rather than an image file. */
+const rootIsDevice = (spec: BootSpec) => spec.rootDisk.path.startsWith('/dev/');
+
+/**
+ * What the jail of `spec` is given: the kernel, the initrd (if any), the work disk and the
+ * root disk (hard-linked as a file, or as a device node when it is a block device), and
+ * /dev/vhost-vsock where the host has one.
+ */
+function jailContents(spec: BootSpec, vmlinux: string): Parameters<PrivilegedOps['prepareJail']>[0] {
+  const rootDevice = rootIsDevice(spec);
+  return {
+    vmId: spec.vmId,
+    files: [
+      { source: vmlinux, name: 'vmlinux' },
+      ...(spec.initrdPath ? [{ source: spec.initrdPath, name: 'initrd.img' as const }] : []),
+      { source: spec.workDisk, name: 'work.ext4' },
+      ...(rootDevice ? [] : [{ source: spec.rootDisk.path, name: 'rootfs' as const }]),
+    ],
+    devices: [
+      ...(rootDevice ? [{ source: spec.rootDisk.path, name: 'rootfs' as const }] : []),
+      // Firecracker's vsock is its own (a unix socket on the host); the node is only given where the host has one.
+      ...(existsSync('/dev/vhost-vsock') ? [{ source: '/dev/vhost-vsock', name: 'dev/vhost-vsock' as const }] : []),
+    ],
+  };
+}
+
+/**
+ * Polls (every 50 ms) until the jailed Firecracker `pid` has made its API socket; throws
+ * `operation_failed` if it exits first or takes over API_READY_MS, `interrupted` on abort.
+ */
+async function waitForJailedApi(pid: number, spec: BootSpec, ctx: OpCtx): Promise<void> {
+  const f = spec.files;
+  const deadline = Date.now() + API_READY_MS;
+  while (!existsSync(f.firecrackerApiSocket)) {
+    if (!isProcessAlive(pid))
+      throw new BangerError(
+        'operation_failed',
+        `the jailed firecracker for VM ${spec.hostname} exited before its API was up`,
+        { hint: `see ${f.consoleLog}` },
+      );
+    if (Date.now() > deadline)
+      throw new BangerError(
+        'operation_failed',
+        `the jailed firecracker for VM ${spec.hostname} made no API socket within ${API_READY_MS / 1000} s`,
+        { hint: `see ${f.consoleLog}` },
+      );
+    if (ctx.signal?.aborted) throw new BangerError('interrupted', `cancelled while starting VM ${spec.hostname}`);
+    await sleep(50);
+  }
+}
+
+/** The Firecracker configuration of `spec` in the jail: every path is the fixed one inside the chroot (IN_JAIL). */
+function jailedConfig(spec: BootSpec): ReturnType<typeof buildFirecrackerConfig> {
+  return buildFirecrackerConfig(spec, {
+    vmlinux: IN_JAIL.kernel,
+    initrd: spec.initrdPath ? IN_JAIL.initrd : null,
+    rootDrive: rootIsDevice(spec) ? IN_JAIL.rootDevice : IN_JAIL.rootDrive,
+    workDisk: IN_JAIL.workDisk,
+    logFile: IN_JAIL.logFile,
+    metricsFile: IN_JAIL.metricsFile,
+    vsockUds: IN_JAIL.vsockUds,
+  });
+}
+
 export class FirecrackerDriver implements VmmDriver {
   readonly kind = 'firecracker' as const;
   private version: string | null = null;
@@ -130,26 +194,14 @@ export class FirecrackerDriver implements VmmDriver {
     return { pid: proc.pid, detail: `firecracker ${version}` };
   }
 
+  /**
+   * Starts Firecracker under the jailer: the root helper makes the jail (jailContents) and
+   * starts the jailer; the API and vsock sockets are reached through symlinks at the VM's
+   * usual paths. A failed start kills the VMM (if it ran) and removes the jail.
+   */
   private async startJailed(spec: BootSpec, vmlinux: string, version: string, ctx: OpCtx): Promise<StartedVmm> {
     const f = spec.files;
-    const rootIsDevice = spec.rootDisk.path.startsWith('/dev/');
-    const { chrootRoot } = await this.o.privileged.prepareJail(
-      {
-        vmId: spec.vmId,
-        files: [
-          { source: vmlinux, name: 'vmlinux' },
-          ...(spec.initrdPath ? [{ source: spec.initrdPath, name: 'initrd.img' as const }] : []),
-          { source: spec.workDisk, name: 'work.ext4' },
-          ...(rootIsDevice ? [] : [{ source: spec.rootDisk.path, name: 'rootfs' as const }]),
-        ],
-        devices: [
-          ...(rootIsDevice ? [{ source: spec.rootDisk.path, name: 'rootfs' as const }] : []),
-          // Firecracker's vsock is its own (a unix socket on the host); the node is only given where the host has one.
-          ...(existsSync('/dev/vhost-vsock') ? [{ source: '/dev/vhost-vsock', name: 'dev/vhost-vsock' as const }] : []),
-        ],
-      },
-      ctx,
-    );
+    const { chrootRoot } = await this.o.privileged.prepareJail(jailContents(spec, vmlinux), ctx);
     let pid: number | null = null;
     try {
       const inHost = (p: string) => join(chrootRoot, p);
@@ -160,35 +212,8 @@ export class FirecrackerDriver implements VmmDriver {
       symlinkSync(inHost(IN_JAIL.vsockUds), f.vsockSocket);
       const started = (await this.o.privileged.startJailer({ vmId: spec.vmId }, ctx)).pid;
       pid = started;
-      const deadline = Date.now() + API_READY_MS;
-      while (!existsSync(f.firecrackerApiSocket)) {
-        if (!isProcessAlive(started))
-          throw new BangerError(
-            'operation_failed',
-            `the jailed firecracker for VM ${spec.hostname} exited before its API was up`,
-            { hint: `see ${f.consoleLog}` },
-          );
-        if (Date.now() > deadline)
-          throw new BangerError(
-            'operation_failed',
-            `the jailed firecracker for VM ${spec.hostname} made no API socket within ${API_READY_MS / 1000} s`,
-            { hint: `see ${f.consoleLog}` },
-          );
-        if (ctx.signal?.aborted) throw new BangerError('interrupted', `cancelled while starting VM ${spec.hostname}`);
-        await sleep(50);
-      }
-      await this.configureAndBoot(
-        f.firecrackerApiSocket,
-        buildFirecrackerConfig(spec, {
-          vmlinux: IN_JAIL.kernel,
-          initrd: spec.initrdPath ? IN_JAIL.initrd : null,
-          rootDrive: rootIsDevice ? IN_JAIL.rootDevice : IN_JAIL.rootDrive,
-          workDisk: IN_JAIL.workDisk,
-          logFile: IN_JAIL.logFile,
-          metricsFile: IN_JAIL.metricsFile,
-          vsockUds: IN_JAIL.vsockUds,
-        }),
-      );
+      await waitForJailedApi(started, spec, ctx);
+      await this.configureAndBoot(f.firecrackerApiSocket, jailedConfig(spec));
     } catch (e) {
       if (pid !== null) await this.hardStop(pid, f, ctx);
       await this.release(f, ctx).catch((err: Error) =>

@@ -71,80 +71,24 @@ export function applyRecipe(tree: string, recipe: ImageRecipe, agentBinary: stri
   writeFileSync(join(tree, 'etc/machine-id'), '');
 }
 
+/**
+ * Builds the image in a fresh scratch directory under `scratchParent` (removed whatever
+ * happens) and moves it to `dest`, replacing what was there. Throws `unauthorized` when not
+ * root and `not_found` when the agent binary is missing, before anything is built.
+ */
 export async function buildImage(i: BuildImageInput): Promise<BuiltImage> {
-  if (process.getuid?.() !== 0) {
-    throw new BangerError(
-      'unauthorized',
-      'building the default image needs root (mmdebstrap installs packages as root)',
-      {
-        hint: 'run banger as root, or install it system-wide with `sudo banger system install`',
-      },
-    );
-  }
-  if (!existsSync(i.agentBinary)) {
-    throw new BangerError('not_found', `the guest agent binary is missing: ${i.agentBinary}`, {
-      hint: 'build banger (npm run build), which compiles it with musl-gcc',
-    });
-  }
+  requireBuildPrerequisites(i.agentBinary);
   mkdirSync(i.scratchParent, { recursive: true });
   const scratch = mkdtempSync(join(i.scratchParent, '.build-'));
   try {
     const tree = join(scratch, 'tree');
-    i.progress?.('debootstrap', `${i.recipe.suite} ${i.recipe.variant} (${i.recipe.packages.length} packages)`);
-    await i.runner.run(
-      [
-        'mmdebstrap',
-        '--quiet',
-        `--variant=${i.recipe.variant}`,
-        `--include=${i.recipe.packages.join(',')}`,
-        i.recipe.suite,
-        tree,
-      ],
-      {
-        timeoutMs: 1_800_000,
-        signal: i.signal,
-      },
-    );
+    await bootstrapTree(i, tree);
     i.progress?.('tuning', `${i.recipe.masked.length} units masked`);
     applyRecipe(tree, i.recipe, i.agentBinary);
     i.progress?.('mkfs', 'rootfs.ext4');
-    const du = await i.runner.run(['du', '-sb', '--apparent-size', tree]);
-    const contentBytes = Number(du.stdout.split(/\s/)[0]);
     const out = join(scratch, 'out');
     mkdirSync(out);
-    const rootfs = join(out, 'rootfs.ext4');
-    // lazy_itable_init keeps mkfs fast; the image is read-only and shared by every VM.
-    await i.runner.run(
-      [
-        'mkfs.ext4',
-        '-q',
-        '-F',
-        '-L',
-        'banger-root',
-        '-E',
-        'lazy_itable_init=1,lazy_journal_init=1',
-        '-d',
-        tree,
-        rootfs,
-        `${ext4SizeFor(contentBytes) / MIB}M`,
-      ],
-      { timeoutMs: 600_000 },
-    );
-    const seed = join(out, 'work-seed.ext4');
-    await i.runner.run([
-      'mkfs.ext4',
-      '-q',
-      '-F',
-      '-L',
-      'banger-work',
-      '-E',
-      'root_owner=0:0',
-      '-d',
-      join(tree, 'root'),
-      seed,
-      '64M',
-    ]);
-    chmodSync(rootfs, 0o444);
+    const contentBytes = await makeFilesystems(i.runner, tree, out);
     rmSync(i.dest, { recursive: true, force: true });
     mkdirSync(dirname(i.dest), { recursive: true });
     renameSync(out, i.dest);
@@ -156,4 +100,84 @@ export async function buildImage(i: BuildImageInput): Promise<BuiltImage> {
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/** Throws unless this process is root (mmdebstrap's root mode) and the guest agent binary exists. */
+function requireBuildPrerequisites(agentBinary: string): void {
+  if (process.getuid?.() !== 0) {
+    throw new BangerError(
+      'unauthorized',
+      'building the default image needs root (mmdebstrap installs packages as root)',
+      {
+        hint: 'run banger as root, or install it system-wide with `sudo banger system install`',
+      },
+    );
+  }
+  if (!existsSync(agentBinary)) {
+    throw new BangerError('not_found', `the guest agent binary is missing: ${agentBinary}`, {
+      hint: 'build banger (npm run build), which compiles it with musl-gcc',
+    });
+  }
+}
+
+/** mmdebstrap of the recipe's suite, variant and packages into `tree` (30 minutes at most, abortable). */
+async function bootstrapTree(i: BuildImageInput, tree: string): Promise<void> {
+  i.progress?.('debootstrap', `${i.recipe.suite} ${i.recipe.variant} (${i.recipe.packages.length} packages)`);
+  await i.runner.run(
+    [
+      'mmdebstrap',
+      '--quiet',
+      `--variant=${i.recipe.variant}`,
+      `--include=${i.recipe.packages.join(',')}`,
+      i.recipe.suite,
+      tree,
+    ],
+    {
+      timeoutMs: 1_800_000,
+      signal: i.signal,
+    },
+  );
+}
+
+/**
+ * Makes `out`/rootfs.ext4 from `tree` (sized by ext4SizeFor, then made read-only) and
+ * `out`/work-seed.ext4 (64 MiB) from the tree's /root; returns the tree's apparent size in bytes.
+ */
+async function makeFilesystems(runner: HostRunner, tree: string, out: string): Promise<number> {
+  const du = await runner.run(['du', '-sb', '--apparent-size', tree]);
+  const contentBytes = Number(du.stdout.split(/\s/)[0]);
+  const rootfs = join(out, 'rootfs.ext4');
+  // lazy_itable_init keeps mkfs fast; the image is read-only and shared by every VM.
+  await runner.run(
+    [
+      'mkfs.ext4',
+      '-q',
+      '-F',
+      '-L',
+      'banger-root',
+      '-E',
+      'lazy_itable_init=1,lazy_journal_init=1',
+      '-d',
+      tree,
+      rootfs,
+      `${ext4SizeFor(contentBytes) / MIB}M`,
+    ],
+    { timeoutMs: 600_000 },
+  );
+  const seed = join(out, 'work-seed.ext4');
+  await runner.run([
+    'mkfs.ext4',
+    '-q',
+    '-F',
+    '-L',
+    'banger-work',
+    '-E',
+    'root_owner=0:0',
+    '-d',
+    join(tree, 'root'),
+    seed,
+    '64M',
+  ]);
+  chmodSync(rootfs, 0o444);
+  return contentBytes;
 }

@@ -1,19 +1,17 @@
+export { systemInstall } from './installer.js';
+export { systemRestart } from './lifecycle.js';
+export { systemStatus } from './status.js';
+export { systemUninstall } from './uninstall.js';
 export {
-  systemInstall,
-  systemRestart,
-  systemStatus,
-  systemUninstall,
   detectSupervisor,
   readInstall,
   libDirOf,
-  placeBuild,
-  flipCurrent,
-  helperPidFile,
-  daemonPidRecord,
   type StatusRow,
   type Supervisor,
   type SystemDeps,
-} from './installer.js';
+} from './common.js';
+export { placeBuild, flipCurrent } from './place.js';
+export { helperPidFile, daemonPidRecord } from './processIdentity.js';
 export {
   findProcesses,
   processStartTime,

@@ -2,6 +2,9 @@ import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { BangerError } from '../model/index.js';
 
+/** Size caps of docs/howto/system-install.md. */
+export const CAPS = { manifest: 1 << 20, sums: 16 << 10, signature: 1 << 10, tarball: 256 << 20 } as const;
+
 /** Redirects followed per download, each to the origin of the URL asked for only. */
 export const MAX_REDIRECTS = 5;
 

@@ -1,6 +1,9 @@
 /** `banger update` and the release build: manifest, capped same-origin downloads, signatures, staging, swap and rollback. */
 export { buildRelease, type ReleaseInput, type ReleaseOutput } from './release.js';
-export { CAPS, makeStagingDir, newDoctorFailures, runUpdate, type UpdateDeps, type UpdateOptions } from './update.js';
+export { runUpdate } from './update.js';
+export type { UpdateDeps, UpdateOptions } from './deps.js';
+export { makeStagingDir } from './stage.js';
+export { newDoctorFailures } from './swap.js';
 export {
   compareVersions,
   parseManifest,
@@ -19,4 +22,4 @@ export {
   tarballName,
   verifySums,
 } from './signing.js';
-export { fetchCapped, MAX_REDIRECTS, redirectTarget } from './download.js';
+export { CAPS, fetchCapped, MAX_REDIRECTS, redirectTarget } from './download.js';

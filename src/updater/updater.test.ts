@@ -12,7 +12,7 @@ import {
   tarballName,
   verifySums,
 } from './signing.js';
-import { newDoctorFailures } from './update.js';
+import { newDoctorFailures } from './swap.js';
 
 const pair = () => {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });

@@ -72,6 +72,23 @@ export class RootHelperServer {
     });
     // A peer that connects and then sends no request must not hold a connection for ever.
     s.setTimeout(60_000, () => s.destroy());
+    const peer = this.admit(s);
+    if (!peer) return;
+    const line = await readLine(s, HELPER_MAX_REQUEST).catch((e: Error) => e);
+    s.setTimeout(0); // the request is in: the operation may take its time
+    if (line instanceof Error) {
+      this.reply(s, { ok: false, error: { code: 'bad_request', message: line.message } });
+      return;
+    }
+    this.reply(s, await this.answer(line, peer));
+  }
+
+  /**
+   * The peer, from the kernel's credentials, if it may be served: uid 0 or the owner. Anyone
+   * else, or a peer that cannot be identified, is answered `unauthorized` (and logged) here,
+   * and null is returned: the caller reads nothing from that connection.
+   */
+  private admit(s: Socket): PeerCred | null {
     let peer: PeerCred;
     try {
       peer = (this.o.peer ?? peerCredentials)(s);
@@ -81,7 +98,7 @@ export class RootHelperServer {
         ok: false,
         error: { code: 'unauthorized', message: 'the helper cannot identify this connection' },
       });
-      return;
+      return null;
     }
     if (peer.uid !== 0 && peer.uid !== this.o.ownerUid) {
       this.o.log.warn('helper: connection refused', { peer_uid: peer.uid, peer_pid: peer.pid });
@@ -92,14 +109,17 @@ export class RootHelperServer {
           message: `uid ${peer.uid} may not use the root helper (only root and the owner, uid ${this.o.ownerUid})`,
         },
       });
-      return;
+      return null;
     }
-    const line = await readLine(s, HELPER_MAX_REQUEST).catch((e: Error) => e);
-    s.setTimeout(0); // the request is in: the operation may take its time
-    if (line instanceof Error) {
-      this.reply(s, { ok: false, error: { code: 'bad_request', message: line.message } });
-      return;
-    }
+    return peer;
+  }
+
+  /**
+   * Runs one admitted request line and gives the response; never throws. Whatever fails
+   * (parsing, an unknown method, the operation) becomes an error response, with its
+   * BangerError code or operation_failed. Logs one line per request either way.
+   */
+  private async answer(line: string, peer: PeerCred): Promise<HelperResponse> {
     const started = performance.now();
     let req: HelperRequest | null = null;
     try {
@@ -119,7 +139,7 @@ export class RootHelperServer {
         ok: true,
         ms: Math.round(performance.now() - started),
       });
-      this.reply(s, { ok: true, result: result ?? null });
+      return { ok: true, result: result ?? null };
     } catch (e) {
       const err = e instanceof BangerError ? e : new BangerError('operation_failed', (e as Error).message);
       this.o.log.warn('helper request', {
@@ -131,10 +151,7 @@ export class RootHelperServer {
         code: err.code,
         error: err.message,
       });
-      this.reply(s, {
-        ok: false,
-        error: { code: err.code, message: err.message, ...(err.hint && { hint: err.hint }) },
-      });
+      return { ok: false, error: { code: err.code, message: err.message, ...(err.hint && { hint: err.hint }) } };
     }
   }
 }

@@ -1,7 +1,6 @@
-import { closeSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { ipToInt } from '../hostnat/index.js';
+import { closeSync } from 'node:fs';
 import type { Logger } from '../log/index.js';
-import { BangerError, isBridgeName, isTapName } from '../model/index.js';
+import { BangerError } from '../model/index.js';
 import {
   opsFrom,
   type PrivContext,
@@ -13,27 +12,9 @@ import {
 import { hostcalls, processIdentity, which, type HostRunner } from '../system/index.js';
 import { ImageBuildOps } from './imageBuildOps.js';
 import { JailOps, type JailBins } from './jailOps.js';
+import { detectNatBackend, NetworkOps, type NatBackend } from './networkOps.js';
 import { RootSnapshotOps } from './rootSnapshotOps.js';
 import { DNS_DOMAIN, jailBaseOf, openOwnerState, pinnedSettings, type HelperScope } from './scope.js';
-import {
-  bridgeRuleComment,
-  hasVmRules,
-  natAddScript,
-  natDeleteScript,
-  ruleHandles,
-  vmRuleComment,
-  vmRuleHandles,
-} from './nftNat.js';
-import {
-  IPT_FORWARD_CHAIN,
-  IPT_NAT_CHAIN,
-  iptablesAddArgv,
-  iptablesDeleteArgv,
-  iptablesHasVmRules,
-  iptablesSetup,
-  iptablesTeardown,
-} from './iptablesNat.js';
-import { validateNftTable } from './validate.js';
 import { vmmVmId } from './vmmIdentity.js';
 
 export interface InProcessPrivilegedOpsOptions {
@@ -46,7 +27,7 @@ export interface InProcessPrivilegedOpsOptions {
   /** Where net.ipv4.ip_forward lives; tests never change it. */
   ipForwardPath?: string;
   /** How NAT rules are written: nft, or iptables-nft where nft is missing. Default: detected. */
-  natBackend?: { kind: 'nft' } | { kind: 'iptables'; bin: string };
+  natBackend?: NatBackend;
   /** The jailer and firecracker binaries (root's choice). Default: found on PATH. */
   jail?: JailBins;
   /** Whether device-mapper works here. Default: /proc/misc. */
@@ -58,22 +39,6 @@ export function detectJailBins(): JailBins {
   return { jailerBin: which('jailer') ?? '/usr/bin/jailer', firecrackerBin: which('firecracker') };
 }
 
-/** nft when present, else iptables-nft (or iptables), else nft (which then fails with a clear error). */
-export function detectNatBackend(): { kind: 'nft' } | { kind: 'iptables'; bin: string } {
-  if (which('nft')) return { kind: 'nft' };
-  const ipt = which('iptables-nft') ?? which('iptables');
-  return ipt ? { kind: 'iptables', bin: ipt } : { kind: 'nft' };
-}
-
-/** Whether `ip` is a guest address of the pinned subnet: inside it, not its network, broadcast or the bridge itself. */
-export function isGuestAddress(ip: string, net: { bridgeIp: string; cidr: number }): boolean {
-  const mask = net.cidr === 0 ? 0 : (0xffffffff << (32 - net.cidr)) >>> 0;
-  const a = ipToInt(ip);
-  const b = ipToInt(net.bridgeIp);
-  const host = (a & ~mask) >>> 0;
-  return (a & mask) >>> 0 === (b & mask) >>> 0 && a !== b && host !== 0 && host !== ~mask >>> 0;
-}
-
 const SIGNAL_NUMBERS = { TERM: 15, KILL: 9, INT: 2, HUP: 1, CONT: 18 } as const;
 
 /**
@@ -82,22 +47,20 @@ const SIGNAL_NUMBERS = { TERM: 15, KILL: 9, INT: 2, HUP: 1, CONT: 18 } as const;
  * declared surface (privops/validatingOps); everything host-wide comes from the scope.
  */
 export class InProcessPrivilegedOps implements PrivilegedOps {
-  private readonly nftTable: string;
-  private readonly ipForwardPath: string;
-  private readonly natBackend: { kind: 'nft' } | { kind: 'iptables'; bin: string };
   private readonly jailBins: JailBins;
+  private readonly network: NetworkOps;
   private readonly jails: JailOps;
   private readonly snapshots: RootSnapshotOps;
   private readonly images: ImageBuildOps;
 
   constructor(private readonly o: InProcessPrivilegedOpsOptions) {
-    const net = o.scope.network;
-    if (!isBridgeName(net.bridgeName))
-      throw new BangerError(
-        'config_invalid',
-        `the pinned bridge name "${net.bridgeName}" is not banger's (br-fc or br-fc-<suffix>)`,
-      );
-    this.nftTable = validateNftTable(o.nftTable ?? 'banger');
+    this.network = new NetworkOps({
+      runner: o.runner,
+      scope: o.scope,
+      nftTable: o.nftTable ?? 'banger',
+      ipForwardPath: o.ipForwardPath ?? '/proc/sys/net/ipv4/ip_forward',
+      natBackend: o.natBackend ?? detectNatBackend(),
+    });
     this.jailBins = o.jail ?? detectJailBins();
     this.jails = new JailOps({ runner: o.runner, scope: o.scope, bins: this.jailBins });
     this.snapshots = new RootSnapshotOps({
@@ -106,8 +69,6 @@ export class InProcessPrivilegedOps implements PrivilegedOps {
       ...(o.deviceMapper && { deviceMapper: o.deviceMapper }),
     });
     this.images = new ImageBuildOps({ runner: o.runner, scope: o.scope });
-    this.natBackend = o.natBackend ?? detectNatBackend();
-    this.ipForwardPath = o.ipForwardPath ?? '/proc/sys/net/ipv4/ip_forward';
   }
 
   private logCall(ctx: PrivContext, op: string, args: Record<string, unknown>): void {
@@ -118,11 +79,6 @@ export class InProcessPrivilegedOps implements PrivilegedOps {
     return this.o.scope.network;
   }
 
-  private async linkExists(name: string): Promise<boolean> {
-    const r = await this.o.runner.run(['ip', '-o', 'link', 'show', 'dev', name], { allowFailure: true });
-    return r.exitCode === 0;
-  }
-
   async settings(_p: PrivParams<'settings'>, _ctx: PrivContext): Promise<PrivResult<'settings'>> {
     return pinnedSettings(this.o.scope);
   }
@@ -130,154 +86,44 @@ export class InProcessPrivilegedOps implements PrivilegedOps {
   async ensureBridge(_p: PrivParams<'ensureBridge'>, ctx: PrivContext): Promise<null> {
     const { bridgeName: name, bridgeIp, cidr } = this.net;
     this.logCall(ctx, 'ensure_bridge', { name, cidr: `${bridgeIp}/${cidr}` });
-    if (!(await this.linkExists(name))) await this.o.runner.run(['ip', 'link', 'add', 'name', name, 'type', 'bridge']);
-    await this.o.runner.run(['ip', 'addr', 'replace', `${bridgeIp}/${cidr}`, 'dev', name]);
-    await this.o.runner.run(['ip', 'link', 'set', 'dev', name, 'up']);
+    await this.network.ensureBridge();
     return null;
   }
 
   async createTap(p: PrivParams<'createTap'>, ctx: PrivContext): Promise<null> {
-    const { name } = p;
-    const bridge = this.net.bridgeName;
     const { ownerUid: uid, ownerGid: gid } = this.o.scope;
-    this.logCall(ctx, 'create_tap', { name, bridge, uid, gid });
-    if (!(await this.linkExists(bridge)))
-      throw new BangerError('not_found', `bridge ${bridge} does not exist`, {
-        hint: 'it is created when the first VM starts',
-      });
-    const existing = await this.o.runner.run(['ip', '-o', 'link', 'show', 'dev', name], { allowFailure: true });
-    if (existing.exitCode !== 0) {
-      await this.o.runner.run([
-        'ip',
-        'tuntap',
-        'add',
-        'dev',
-        name,
-        'mode',
-        'tap',
-        'user',
-        String(uid),
-        'group',
-        String(gid),
-      ]);
-    } else {
-      // Never take over a tap another bridge (another banger daemon) owns.
-      const master = parseTapList(existing.stdout)[0]?.master ?? null;
-      if (master && master !== bridge)
-        throw new BangerError('conflict', `tap ${name} already exists on bridge ${master}`, {
-          hint: 'another banger daemon uses it; pick another name',
-        });
-    }
-    await this.o.runner.run(['ip', 'link', 'set', 'dev', name, 'master', bridge]);
-    await this.o.runner.run(['ip', 'link', 'set', 'dev', name, 'up']);
+    this.logCall(ctx, 'create_tap', { name: p.name, bridge: this.net.bridgeName, uid, gid });
+    await this.network.createTap(p.name);
     return null;
   }
 
   async deleteTap(p: PrivParams<'deleteTap'>, ctx: PrivContext): Promise<null> {
     this.logCall(ctx, 'delete_tap', { name: p.name });
-    const existing = await this.o.runner.run(['ip', '-o', 'link', 'show', 'dev', p.name], { allowFailure: true });
-    if (existing.exitCode !== 0) return null;
-    // Another install's (another bridge's) tap is not this owner's to delete.
-    const master = parseTapList(existing.stdout)[0]?.master ?? null;
-    if (master && master !== this.net.bridgeName)
-      throw new BangerError(
-        'conflict',
-        `tap ${p.name} is attached to bridge ${master}, not to this install's ${this.net.bridgeName}; refusing to delete it`,
-      );
-    await this.o.runner.run(['ip', 'link', 'del', 'dev', p.name]);
+    await this.network.deleteTap(p.name);
     return null;
   }
 
   async listTaps(_p: PrivParams<'listTaps'>, ctx: PrivContext): Promise<TapInfo[]> {
     this.logCall(ctx, 'list_taps', {});
-    const r = await this.o.runner.run(['ip', '-o', 'link', 'show']);
-    return parseTapList(r.stdout);
+    return this.network.listTaps();
   }
 
   async setIpForward(p: PrivParams<'setIpForward'>, ctx: PrivContext): Promise<{ previous: boolean }> {
     this.logCall(ctx, 'set_ip_forward', { enabled: p.enabled });
-    const previous = readFileSync(this.ipForwardPath, 'utf8').trim() === '1';
-    if (previous !== p.enabled) writeFileSync(this.ipForwardPath, p.enabled ? '1\n' : '0\n');
-    return { previous };
+    return this.network.setIpForward(p.enabled);
   }
 
   async applyNat(p: PrivParams<'applyNat'>, ctx: PrivContext): Promise<null> {
-    if (!isGuestAddress(p.guestIp, this.net)) {
-      throw new BangerError(
-        'unauthorized',
-        `guest address ${p.guestIp} is not a guest address of the install's subnet ${this.net.bridgeIp}/${this.net.cidr}; refusing to NAT it`,
-      );
-    }
-    if (!existsSync(`/sys/class/net/${p.uplink}`))
-      throw new BangerError('bad_request', `uplink interface "${p.uplink}" does not exist`);
-    const req = {
-      table: this.nftTable,
-      vmId: p.vmId,
-      guestIp: p.guestIp,
-      bridge: this.net.bridgeName,
-      uplink: p.uplink,
-    };
-    this.logCall(ctx, 'apply_nat', { ...req, backend: this.natBackend.kind });
-    // Remove-then-add keeps it idempotent across stop/start.
-    if (this.natBackend.kind === 'iptables') {
-      const bin = this.natBackend.bin;
-      for (const step of iptablesSetup(bin)) {
-        if ((await this.o.runner.run(step.check, { allowFailure: true })).exitCode !== 0)
-          await this.o.runner.run(step.apply);
-      }
-      await this.removeIptablesRules(bin, vmRuleComment(req.vmId));
-      const forward = await this.o.runner.run([bin, '-t', 'filter', '-S', IPT_FORWARD_CHAIN]);
-      const isolated = forward.stdout.split(/\s+/).includes(bridgeRuleComment(req.bridge));
-      for (const argv of iptablesAddArgv(bin, req, !isolated)) await this.o.runner.run(argv);
-      return null;
-    }
-    const listing = await this.removeVmRules(req.vmId);
-    const isolated = ruleHandles(listing ?? '', bridgeRuleComment(req.bridge)).length > 0;
-    await this.o.runner.run(['nft', '-f', '-'], { stdin: natAddScript(req, !isolated) });
+    const req = this.network.natRequest(p);
+    this.logCall(ctx, 'apply_nat', { ...req, backend: this.network.natBackendKind });
+    await this.network.applyNat(req);
     return null;
   }
 
   async removeNat(p: PrivParams<'removeNat'>, ctx: PrivContext): Promise<null> {
-    const { vmId } = p;
-    this.logCall(ctx, 'remove_nat', { vmId, backend: this.natBackend.kind });
-    if (this.natBackend.kind === 'iptables') {
-      const bin = this.natBackend.bin;
-      await this.removeIptablesRules(bin, vmRuleComment(vmId));
-      const nat = await this.o.runner.run([bin, '-t', 'nat', '-S', IPT_NAT_CHAIN], { allowFailure: true });
-      if (nat.exitCode === 0 && !iptablesHasVmRules(nat.stdout)) {
-        for (const argv of iptablesTeardown(bin)) await this.o.runner.run(argv, { allowFailure: true });
-      }
-      return null;
-    }
-    await this.removeVmRules(vmId);
-    // The last VM's rules gone: the table (chains, isolation rules) goes too.
-    const after = await this.o.runner.run(['nft', 'list', 'table', 'ip', this.nftTable], { allowFailure: true });
-    if (after.exitCode === 0 && !hasVmRules(after.stdout))
-      await this.o.runner.run(['nft', 'delete', 'table', 'ip', this.nftTable], { allowFailure: true });
+    this.logCall(ctx, 'remove_nat', { vmId: p.vmId, backend: this.network.natBackendKind });
+    await this.network.removeNat(p.vmId);
     return null;
-  }
-
-  /** Deletes the VM's rules; returns the table listing from before, or null when there is no table. */
-  private async removeVmRules(vmId: string): Promise<string | null> {
-    const listing = await this.o.runner.run(['nft', '-a', 'list', 'table', 'ip', this.nftTable], {
-      allowFailure: true,
-    });
-    if (listing.exitCode !== 0) return null; // no table yet: nothing to remove
-    const handles = vmRuleHandles(listing.stdout, vmId);
-    if (handles.length > 0)
-      await this.o.runner.run(['nft', '-f', '-'], { stdin: natDeleteScript(this.nftTable, handles) });
-    return listing.stdout;
-  }
-
-  private async removeIptablesRules(bin: string, comment: string): Promise<void> {
-    for (const [table, chain] of [
-      ['nat', IPT_NAT_CHAIN],
-      ['filter', IPT_FORWARD_CHAIN],
-    ] as const) {
-      const listing = await this.o.runner.run([bin, '-t', table, '-S', chain], { allowFailure: true });
-      if (listing.exitCode !== 0) continue;
-      for (const argv of iptablesDeleteArgv(bin, table, listing.stdout, comment)) await this.o.runner.run(argv);
-    }
   }
 
   async buildImage(p: PrivParams<'buildImage'>, ctx: PrivContext): Promise<PrivResult<'buildImage'>> {
@@ -288,7 +134,7 @@ export class InProcessPrivilegedOps implements PrivilegedOps {
   async routeDnsDomain(_p: PrivParams<'routeDnsDomain'>, ctx: PrivContext): Promise<null> {
     const { bridgeName: link, bridgeIp: server } = this.net;
     this.logCall(ctx, 'route_dns_domain', { link, server, domain: DNS_DOMAIN });
-    for (const argv of resolvedRoutingArgv(link, server, DNS_DOMAIN)) await this.o.runner.run(argv);
+    await this.network.routeDnsDomain();
     return null;
   }
 
@@ -407,25 +253,3 @@ export class UnavailablePrivilegedOps {
 }
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging: the methods are assigned in the constructor
 export interface UnavailablePrivilegedOps extends PrivilegedOps {}
-
-/** The resolvectl calls that send ~DOMAIN queries to SERVER on LINK (systemd-resolved). */
-export function resolvedRoutingArgv(link: string, server: string, domain: string): string[][] {
-  return [
-    ['resolvectl', 'dns', link, server],
-    ['resolvectl', 'domain', link, `~${domain}`],
-    // .vm answers are banger's own: no DNSSEC validation, and never the default route.
-    ['resolvectl', 'dnssec', link, 'no'],
-    ['resolvectl', 'default-route', link, 'no'],
-  ];
-}
-
-/** banger taps (tap-fc-*, tap-pool-*) and their bridge, from `ip -o link show`. */
-export function parseTapList(ipLinkOutput: string): TapInfo[] {
-  const out: TapInfo[] = [];
-  for (const line of ipLinkOutput.split('\n')) {
-    const name = /^\d+:\s+([^:@\s]+)/.exec(line)?.[1];
-    if (!name || !isTapName(name)) continue;
-    out.push({ name, master: / master (\S+)/.exec(line)?.[1] ?? null });
-  }
-  return out;
-}

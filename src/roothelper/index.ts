@@ -6,11 +6,9 @@ export {
   InProcessPrivilegedOps,
   UnavailablePrivilegedOps,
   detectJailBins,
-  isGuestAddress,
-  parseTapList,
-  resolvedRoutingArgv,
   type InProcessPrivilegedOpsOptions,
 } from './inProcessPrivilegedOps.js';
+export { isGuestAddress, parseTapList, resolvedRoutingArgv } from './networkOps.js';
 export * as validate from './validate.js';
 export {
   natAddScript,

@@ -26,72 +26,34 @@ export function iptablesSetup(bin: string): Array<{ check: string[]; apply: stri
   ];
 }
 
-/** The VM's rules (forward accepts inserted at the head), plus the isolation rule when asked. */
+/** The match words that tag a rule with banger's `comment` (the key iptablesDeleteArgv finds it by). */
+function tagged(comment: string): string[] {
+  return ['-m', 'comment', '--comment', comment];
+}
+
+/**
+ * The VM's rules, in order: the two forward accepts (guest out of the uplink; replies back
+ * in), each inserted at the head of BANGER-FORWARD, then the masquerade appended to
+ * BANGER-POSTROUTING; plus, when asked, the bridge's isolation drop appended last.
+ */
 export function iptablesAddArgv(bin: string, r: NatRequest, withIsolation: boolean): string[][] {
-  const c = ['-m', 'comment', '--comment', vmRuleComment(r.vmId)];
-  return [
-    [
-      bin,
-      '-t',
-      'filter',
-      '-I',
-      IPT_FORWARD_CHAIN,
-      '1',
-      '-i',
-      r.bridge,
-      '-o',
-      r.uplink,
-      '-s',
-      `${r.guestIp}/32`,
-      ...c,
-      '-j',
-      'ACCEPT',
-    ],
-    [
-      bin,
-      '-t',
-      'filter',
-      '-I',
-      IPT_FORWARD_CHAIN,
-      '1',
-      '-i',
-      r.uplink,
-      '-o',
-      r.bridge,
-      '-d',
-      `${r.guestIp}/32`,
-      '-m',
-      'conntrack',
-      '--ctstate',
-      'RELATED,ESTABLISHED',
-      ...c,
-      '-j',
-      'ACCEPT',
-    ],
-    [bin, '-t', 'nat', '-A', IPT_NAT_CHAIN, '-o', r.uplink, '-s', `${r.guestIp}/32`, ...c, '-j', 'MASQUERADE'],
-    ...(withIsolation
-      ? [
-          [
-            bin,
-            '-t',
-            'filter',
-            '-A',
-            IPT_FORWARD_CHAIN,
-            '-i',
-            r.bridge,
-            '!',
-            '-o',
-            r.bridge,
-            '-m',
-            'comment',
-            '--comment',
-            bridgeRuleComment(r.bridge),
-            '-j',
-            'DROP',
-          ],
-        ]
-      : []),
+  const guest = `${r.guestIp}/32`;
+  const tag = tagged(vmRuleComment(r.vmId));
+  const insertForward = [bin, '-t', 'filter', '-I', IPT_FORWARD_CHAIN, '1'];
+  const outbound = ['-i', r.bridge, '-o', r.uplink, '-s', guest];
+  const replies = ['-i', r.uplink, '-o', r.bridge, '-d', guest, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED'];
+  const rules = [
+    [...insertForward, ...outbound, ...tag, '-j', 'ACCEPT'],
+    [...insertForward, ...replies, ...tag, '-j', 'ACCEPT'],
+    [bin, '-t', 'nat', '-A', IPT_NAT_CHAIN, '-o', r.uplink, '-s', guest, ...tag, '-j', 'MASQUERADE'],
   ];
+  if (withIsolation) {
+    // Anything from the bridge that is not for the bridge (and not accepted above) is dropped.
+    const leavesBridge = ['-i', r.bridge, '!', '-o', r.bridge];
+    const isolation = tagged(bridgeRuleComment(r.bridge));
+    rules.push([bin, '-t', 'filter', '-A', IPT_FORWARD_CHAIN, ...leavesBridge, ...isolation, '-j', 'DROP']);
+  }
+  return rules;
 }
 
 /**

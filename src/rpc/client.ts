@@ -60,6 +60,7 @@ export class RpcClient<T extends MethodTable> {
       const socket = connect(this.socketPath);
       let settled = false;
       let connected = false;
+      // The first outcome wins; the connection is closed after it (which cancels in the daemon).
       const settle = (fn: () => void) => {
         if (settled) return;
         settled = true;
@@ -67,7 +68,8 @@ export class RpcClient<T extends MethodTable> {
         fn();
         socket.destroy();
       };
-      const onAbort = () => settle(() => reject(new BangerError('interrupted', `${method} cancelled`)));
+      const fail = (e: BangerError) => settle(() => reject(e));
+      const onAbort = () => fail(new BangerError('interrupted', `${method} cancelled`));
       if (opts.signal?.aborted) return onAbort();
       opts.signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -75,71 +77,73 @@ export class RpcClient<T extends MethodTable> {
         connected = true;
         socket.write(`${JSON.stringify({ v: opts.protocolVersion ?? PROTOCOL_VERSION, method, params })}\n`);
       });
-      socket.on('error', (e: NodeJS.ErrnoException) => {
-        if (!connected && (e.code === 'ENOENT' || e.code === 'ECONNREFUSED')) {
-          settle(() =>
-            reject(
-              new DaemonUnreachableError(this.socketPath, e.code === 'ENOENT' ? 'no socket' : 'connection refused'),
-            ),
-          );
-        } else if (!connected && e.code === 'EACCES') {
-          settle(() =>
-            reject(
-              new BangerError('unauthorized', `permission denied on ${this.socketPath}`, {
-                hint: 'the daemon belongs to another user; use that account or `sudo banger system install --owner "$USER"`',
-              }),
-            ),
-          );
-        } else {
-          settle(() =>
-            reject(
-              new BangerError('daemon_unavailable', `connection to bangerd failed: ${e.message}`, {
-                hint: 'check `banger daemon status` and the daemon log',
-              }),
-            ),
-          );
-        }
-      });
+      socket.on('error', (e: NodeJS.ErrnoException) => fail(connectionError(this.socketPath, e, connected)));
       socket.on('close', () =>
-        settle(() =>
-          reject(
-            new BangerError('daemon_unavailable', `bangerd closed the connection before answering ${method}`, {
-              hint: 'the daemon may have crashed; see its log (`banger daemon status`)',
-            }),
-          ),
+        fail(
+          new BangerError('daemon_unavailable', `bangerd closed the connection before answering ${method}`, {
+            hint: 'the daemon may have crashed; see its log (`banger daemon status`)',
+          }),
         ),
       );
       onLines(
         socket,
         MAX_RESPONSE_LINE_BYTES,
         (line) => {
-          let msg: ServerMessage;
-          try {
-            msg = JSON.parse(line) as ServerMessage;
-          } catch {
-            return settle(() => reject(new BangerError('operation_failed', 'bangerd sent a malformed line')));
-          }
-          if (msg.type === 'progress')
-            opts.onProgress?.({
-              opId: msg.op_id,
-              stage: msg.stage,
-              ...(msg.detail !== undefined && { detail: msg.detail }),
-            });
-          else if (msg.type === 'result') settle(() => resolve(msg.result));
-          else if (msg.type === 'error') {
-            const code = isRpcErrorCode(msg.error.code) ? msg.error.code : 'operation_failed';
-            settle(() =>
-              reject(
-                new BangerError(code, msg.error.message, {
-                  ...(msg.error.hint !== undefined && { hint: msg.error.hint }),
-                  opId: msg.op_id,
-                }),
-              ),
-            );
-          }
+          const answer = readAnswerLine(line, opts.onProgress);
+          if (answer && 'error' in answer) fail(answer.error);
+          else if (answer) settle(() => resolve(answer.result));
         },
-        () => settle(() => reject(new BangerError('operation_failed', 'bangerd sent an oversized line'))),
+        () => fail(new BangerError('operation_failed', 'bangerd sent an oversized line')),
       );
     });
   }
+}
+
+/**
+ * The error for a socket failure: before the connection is made, a missing socket or a refusal
+ * is DaemonUnreachableError (the CLI then starts the daemon) and EACCES is `unauthorized`;
+ * anything else, or any failure once connected, is `daemon_unavailable`.
+ */
+function connectionError(socketPath: string, e: NodeJS.ErrnoException, connected: boolean): BangerError {
+  if (!connected && (e.code === 'ENOENT' || e.code === 'ECONNREFUSED'))
+    return new DaemonUnreachableError(socketPath, e.code === 'ENOENT' ? 'no socket' : 'connection refused');
+  if (!connected && e.code === 'EACCES')
+    return new BangerError('unauthorized', `permission denied on ${socketPath}`, {
+      hint: 'the daemon belongs to another user; use that account or `sudo banger system install --owner "$USER"`',
+    });
+  return new BangerError('daemon_unavailable', `connection to bangerd failed: ${e.message}`, {
+    hint: 'check `banger daemon status` and the daemon log',
+  });
+}
+
+/**
+ * Reads one line from the daemon: a progress event is passed to `onProgress` and, like an
+ * unknown message type, gives null (keep reading); a result or an error (the daemon's, with
+ * its op_id, or a malformed line) ends the call.
+ */
+function readAnswerLine(
+  line: string,
+  onProgress: CallOptions['onProgress'],
+): { result: unknown } | { error: BangerError } | null {
+  let msg: ServerMessage;
+  try {
+    msg = JSON.parse(line) as ServerMessage;
+  } catch {
+    return { error: new BangerError('operation_failed', 'bangerd sent a malformed line') };
+  }
+  if (msg.type === 'progress') {
+    onProgress?.({ opId: msg.op_id, stage: msg.stage, ...(msg.detail !== undefined && { detail: msg.detail }) });
+    return null;
+  }
+  if (msg.type === 'result') return { result: msg.result };
+  if (msg.type === 'error') {
+    const code = isRpcErrorCode(msg.error.code) ? msg.error.code : 'operation_failed';
+    return {
+      error: new BangerError(code, msg.error.message, {
+        ...(msg.error.hint !== undefined && { hint: msg.error.hint }),
+        opId: msg.op_id,
+      }),
+    };
+  }
+  return null;
 }

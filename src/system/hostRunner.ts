@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { BangerError } from '../model/index.js';
 
@@ -89,29 +89,14 @@ export class ExecHostRunner implements HostRunner {
         env: opts.env ?? process.env,
         stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      let outBytes = 0;
-      let failure: string | undefined;
       let killTimer: NodeJS.Timeout | undefined;
-      const stop = (why: string) => {
-        if (failure) return;
-        failure = why;
+      const guard = deadline(opts, () => {
         child.kill('SIGTERM');
         killTimer = setTimeout(() => child.kill('SIGKILL'), 2000);
         killTimer.unref();
-      };
-      const timer = setTimeout(() => stop(`timed out after ${opts.timeoutMs ?? 60_000} ms`), opts.timeoutMs ?? 60_000);
-      const onAbort = () => stop('cancelled');
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-      child.stdout!.on('data', (d: Buffer) => {
-        outBytes += d.length;
-        if (outBytes > maxOut) stop(`output exceeded ${maxOut} bytes`);
-        else out.push(d);
       });
-      child.stderr!.on('data', (d: Buffer) => {
-        err.push(d);
-      });
+      const stdout = capture(child.stdout!, maxOut, () => guard.stop(`output exceeded ${maxOut} bytes`));
+      const stderr = capture(child.stderr!);
       if (opts.stdin !== undefined) {
         child.stdin!.on('error', () => {
           /* the child may exit without reading */
@@ -119,32 +104,21 @@ export class ExecHostRunner implements HostRunner {
         child.stdin!.end(opts.stdin);
       }
       child.on('error', (e: NodeJS.ErrnoException) => {
-        clearTimeout(timer);
-        opts.signal?.removeEventListener('abort', onAbort);
+        guard.dispose();
         reject(
-          new CommandError(
-            argv,
-            null,
-            '',
-            e.code === 'ENOENT' ? `not found (${argv[0]} is not installed or not on PATH)` : e.message,
-          ),
+          new CommandError(argv, null, '', spawnFailure(e, `not found (${argv[0]} is not installed or not on PATH)`)),
         );
       });
       child.on('close', (code, signal) => {
-        clearTimeout(timer);
+        guard.dispose();
         if (killTimer) clearTimeout(killTimer);
-        opts.signal?.removeEventListener('abort', onAbort);
-        const stdoutBytes = Buffer.concat(out);
+        const stdoutBytes = stdout();
         const result: RunResult = {
-          argv,
-          exitCode: code ?? -1,
-          signal,
-          stdout: opts.raw ? '' : stdoutBytes.toString('utf8'),
-          stderr: Buffer.concat(err).toString('utf8'),
+          ...resultOf(argv, { code: code ?? -1, signal }, opts.raw ? '' : stdoutBytes.toString('utf8'), stderr()),
           durationMs: Math.round(performance.now() - started),
           ...(opts.raw && { stdoutBuffer: stdoutBytes }),
         };
-        if (failure) return reject(new CommandError(argv, code, tail(result.stderr), failure));
+        if (guard.failure) return reject(new CommandError(argv, code, tail(result.stderr), guard.failure));
         if (code !== 0 && !opts.allowFailure) {
           return reject(
             new CommandError(argv, code, tail(result.stderr), signal ? `killed by ${signal}` : `exit code ${code}`),
@@ -165,6 +139,84 @@ export class ExecHostRunner implements HostRunner {
   }
 }
 
+/** A command's deadline and cancellation, shared by run and pipe. */
+interface Deadline {
+  /** Records `why` as the failure and kills, once: later calls (and the timer, the signal) do nothing. */
+  stop(why: string): void;
+  /** Why the command was stopped, or undefined if it was not. */
+  readonly failure: string | undefined;
+  /** Clears the timer and the abort listener; call it once the processes are gone. */
+  dispose(): void;
+}
+
+/**
+ * Arms opts.timeoutMs (default 60 s) and opts.signal: whichever comes first calls `kill`
+ * through Deadline.stop. A signal already aborted does not fire here (callers check it first).
+ */
+function deadline(opts: Pick<RunOptions, 'timeoutMs' | 'signal'>, kill: () => void): Deadline {
+  let failure: string | undefined;
+  const stop = (why: string) => {
+    if (failure) return;
+    failure = why;
+    kill();
+  };
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const timer = setTimeout(() => stop(`timed out after ${timeoutMs} ms`), timeoutMs);
+  const onAbort = () => stop('cancelled');
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  return {
+    stop,
+    get failure() {
+      return failure;
+    },
+    dispose() {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+/**
+ * Collects a stream's bytes; the returned function concatenates what came so far. Past
+ * `maxBytes` in total, chunks are dropped and `onOverflow` is called (on each such chunk).
+ */
+function capture(stream: NodeJS.ReadableStream, maxBytes = Infinity, onOverflow?: () => void): () => Buffer {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  stream.on('data', (d: Buffer) => {
+    total += d.length;
+    if (total > maxBytes) onOverflow?.();
+    else chunks.push(d);
+  });
+  return () => Buffer.concat(chunks);
+}
+
+/** Why a child could not be spawned: `notFound` if its program does not exist (ENOENT), else the error. */
+function spawnFailure(e: NodeJS.ErrnoException, notFound: string): string {
+  return e.code === 'ENOENT' ? notFound : e.message;
+}
+
+interface Exit {
+  code: number;
+  signal: NodeJS.Signals | null;
+}
+
+/** A RunResult but for durationMs, from the exit and the captured output. */
+function resultOf(argv: readonly string[], exit: Exit, stdout: string, stderr: Buffer): Omit<RunResult, 'durationMs'> {
+  return { argv, exitCode: exit.code, signal: exit.signal, stdout, stderr: stderr.toString('utf8') };
+}
+
+/** Resolves when `child` closes; a spawn error is passed to `onError` and resolves as code -1. */
+function exitOf(child: ChildProcess, onError: (e: NodeJS.ErrnoException) => void): Promise<Exit> {
+  return new Promise((res) => {
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      onError(e);
+      res({ code: -1, signal: null });
+    });
+    child.on('close', (code, signal) => res({ code: code ?? -1, signal }));
+  });
+}
+
 /** ExecHostRunner.pipe: both processes spawned directly, bytes counted on the way through. */
 function pipeProcesses(
   producer: readonly string[],
@@ -173,30 +225,18 @@ function pipeProcesses(
 ): Promise<PipeResult> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
+    const env = opts.env ?? process.env;
     const p = spawn(producer[0]!, producer.slice(1), {
       cwd: opts.producerCwd ?? opts.cwd,
-      env: opts.env ?? process.env,
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const c = spawn(consumer[0]!, consumer.slice(1), {
-      cwd: opts.cwd,
-      env: opts.env ?? process.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const c = spawn(consumer[0]!, consumer.slice(1), { cwd: opts.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let bytes = 0;
-    const pErr: Buffer[] = [];
-    const cOut: Buffer[] = [];
-    const cErr: Buffer[] = [];
-    let failure: string | undefined;
-    const stop = (why: string) => {
-      if (failure) return;
-      failure = why;
+    const guard = deadline(opts, () => {
       p.kill('SIGKILL');
       c.kill('SIGKILL');
-    };
-    const timer = setTimeout(() => stop(`timed out after ${opts.timeoutMs ?? 60_000} ms`), opts.timeoutMs ?? 60_000);
-    const onAbort = () => stop('cancelled');
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    });
     p.stdout!.on('data', (d: Buffer) => {
       bytes += d.length;
     });
@@ -204,57 +244,45 @@ function pipeProcesses(
     c.stdin!.on('error', () => {
       /* the consumer exited early; its exit code tells */
     });
-    p.stderr!.on('data', (d: Buffer) => pErr.push(d));
-    c.stdout!.on('data', (d: Buffer) => cOut.push(d));
-    c.stderr!.on('data', (d: Buffer) => cErr.push(d));
-    const exits = [p, c].map(
-      (child, i) =>
-        new Promise<{ code: number; signal: NodeJS.Signals | null }>((res) => {
-          child.on('error', (e: NodeJS.ErrnoException) => {
-            stop(`${(i ? consumer : producer)[0]}: ${e.code === 'ENOENT' ? 'not found' : e.message}`);
-            res({ code: -1, signal: null });
-          });
-          child.on('close', (code, signal) => res({ code: code ?? -1, signal }));
-        }),
+    const [pErr, cOut, cErr] = [capture(p.stderr!), capture(c.stdout!), capture(c.stderr!)];
+    const exits = [p, c].map((child, i) =>
+      exitOf(child, (e) => guard.stop(`${(i ? consumer : producer)[0]}: ${spawnFailure(e, 'not found')}`)),
     );
     void Promise.all(exits).then(([pe, ce]) => {
-      clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
+      guard.dispose();
       const durationMs = Math.round(performance.now() - started);
-      const producerResult: RunResult = {
-        argv: producer,
-        exitCode: pe!.code,
-        signal: pe!.signal,
-        stdout: '',
-        stderr: Buffer.concat(pErr).toString('utf8'),
-        durationMs,
-      };
-      const consumerResult: RunResult = {
-        argv: consumer,
-        exitCode: ce!.code,
-        signal: ce!.signal,
-        stdout: Buffer.concat(cOut).toString('utf8'),
-        stderr: Buffer.concat(cErr).toString('utf8'),
-        durationMs,
-      };
-      if (failure)
-        return reject(
-          new CommandError(
-            [...producer, '|', ...consumer],
-            null,
-            tail(producerResult.stderr + consumerResult.stderr),
-            failure,
-          ),
-        );
-      if (!opts.allowFailure) {
-        if (pe!.code !== 0)
-          return reject(new CommandError(producer, pe!.code, tail(producerResult.stderr), `exit code ${pe!.code}`));
-        if (ce!.code !== 0)
-          return reject(new CommandError(consumer, ce!.code, tail(consumerResult.stderr), `exit code ${ce!.code}`));
-      }
+      const producerResult: RunResult = { ...resultOf(producer, pe!, '', pErr()), durationMs };
+      const consumerResult: RunResult = { ...resultOf(consumer, ce!, cOut().toString('utf8'), cErr()), durationMs };
+      const error = pipeFailure(producerResult, consumerResult, guard.failure, opts.allowFailure);
+      if (error) return reject(error);
       resolve({ producer: producerResult, consumer: consumerResult, bytes });
     });
   });
+}
+
+/**
+ * How a finished pipe failed, or null: a stop (timeout, cancellation, spawn error) blames the
+ * whole pipeline with both stderrs; otherwise, unless allowFailure, the first side to exit non-zero.
+ */
+function pipeFailure(
+  producer: RunResult,
+  consumer: RunResult,
+  failure: string | undefined,
+  allowFailure: boolean | undefined,
+): CommandError | null {
+  if (failure)
+    return new CommandError(
+      [...producer.argv, '|', ...consumer.argv],
+      null,
+      tail(producer.stderr + consumer.stderr),
+      failure,
+    );
+  if (allowFailure) return null;
+  for (const side of [producer, consumer]) {
+    if (side.exitCode !== 0)
+      return new CommandError(side.argv, side.exitCode, tail(side.stderr), `exit code ${side.exitCode}`);
+  }
+  return null;
 }
 
 /** Finds an executable on PATH (no shell involved). */

@@ -1,0 +1,51 @@
+import { compareVersions, parseVersion } from '../../model/index.js';
+import type { HostFacts } from '../facts.js';
+import { type Check, fail, pass, present, v, type Verdict, warn } from './verdict.js';
+
+const MIN_E2FSPROGS = [1, 43] as const;
+
+function e2fsprogs(f: HostFacts): Verdict {
+  if (!present(f.mkfsExt4)) return fail('mkfs.ext4 not found: disks cannot be built', 'apt-get install e2fsprogs');
+  const e2 = parseVersion(f.mkfsExt4.version);
+  if (e2 && compareVersions(e2, MIN_E2FSPROGS) < 0) {
+    return fail(`e2fsprogs ${v(e2)} is older than 1.43 (no mkfs.ext4 -d)`, 'upgrade e2fsprogs');
+  }
+  return pass(`e2fsprogs ${e2 ? v(e2) : '(version unknown)'} with mkfs.ext4 -d`);
+}
+
+/** The tools that build images and disks and reach guests. In report order. */
+export const TOOL_CHECKS: readonly Check[] = [
+  {
+    name: 'guest-agent',
+    hint: 'build banger (`npm run build`, needs musl-tools) or reinstall it',
+    evaluate: ({ agent: a }) =>
+      present(a)
+        ? pass(`${a.version ?? 'banger-agent'} (${a.path}) goes into images`)
+        : fail('the guest agent binary is missing: images cannot be built and VM readiness falls back to ssh'),
+  },
+  { name: 'e2fsprogs', evaluate: e2fsprogs },
+  {
+    name: 'debugfs',
+    hint: 'apt-get install e2fsprogs',
+    evaluate: (f) =>
+      present(f.debugfs)
+        ? pass(`${f.debugfs.version ?? 'debugfs'} at ${f.debugfs.path}`)
+        : fail('debugfs not found: guest files cannot be written into disks'),
+  },
+  {
+    name: 'debootstrap',
+    hint: 'apt-get install mmdebstrap',
+    evaluate: (f) =>
+      present(f.mmdebstrap) || present(f.debootstrap)
+        ? pass(`${present(f.mmdebstrap) ? 'mmdebstrap' : 'debootstrap'} available to build the default image`)
+        : warn('neither mmdebstrap nor debootstrap found: the default image cannot be built locally'),
+  },
+  {
+    name: 'ssh',
+    hint: 'apt-get install openssh-client',
+    evaluate: (f) =>
+      present(f.ssh) && present(f.sshKeygen)
+        ? pass(`${f.ssh.version ?? 'ssh'}`)
+        : fail(`${present(f.ssh) ? 'ssh-keygen' : 'ssh'} not found: guests cannot be reached`),
+  },
+];

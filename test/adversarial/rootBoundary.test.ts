@@ -341,14 +341,20 @@ test("signals: root signals only banger VMMs of existing VMs that run as the own
 
 test('hostile parameters: every operation refuses what root pins or a request may not name, and the host is as it was', async () => {
   const VM = 'abcd0006';
+  // What the hostile requests name must not appear (other suites may add and remove their own links meanwhile).
+  const named = ['br0', 'eth1', 'tap-fc-abcd1234', a.bridge.name];
   const links = () =>
     execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })
       .split('\n')
-      .map((l) => l.split(':')[1]?.trim())
-      .filter(Boolean)
+      .map((l) => l.split(':')[1]?.trim().split('@')[0])
+      .filter((n): n is string => !!n && named.includes(n))
       .sort()
       .join(' ');
-  const tables = () => execFileSync('nft', ['list', 'tables'], { encoding: 'utf8' });
+  const tables = () =>
+    execFileSync('nft', ['list', 'tables'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => l.includes(a.nftTable))
+      .join('\n');
   const linksBefore = links();
   const tablesBefore = tables();
   const before = a.snapshotOutside();

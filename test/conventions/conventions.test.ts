@@ -1,15 +1,28 @@
 /**
  * The codebase's conventions, enforced (docs/architecture.md): under src/ the module graph
  * (one folder, one module) is acyclic; every module has a barrel (index.ts) and other
- * modules import it only through that barrel.
+ * modules import it only through that barrel; no source file is over 350 lines and no
+ * function over 60 lines, except the declared tables and templates listed here with a
+ * reason. Reads the TypeScript sources with the compiler's own parser.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import ts from 'typescript';
 import { repoRoot } from '../integration/harness.js';
 
 const SRC = join(repoRoot, 'src');
+const MAX_FILE_LINES = 350;
+const MAX_FUNCTION_LINES = 60;
+
+/** Functions allowed past the limit: tables and templates, each with why. */
+export const LONG_FUNCTION_EXCEPTIONS: Record<string, string> = {
+  'docsgen/render.ts:renderRpcReference': 'a template: the RPC reference page, prose and tables in one literal',
+  'kernelcat/initScript.ts:renderInitScript': "a template: the guest initramfs's /init shell script, one literal",
+};
+/** Files allowed past the limit, each with why. */
+export const LONG_FILE_EXCEPTIONS: Record<string, string> = {};
 
 function sources(dir = SRC): string[] {
   return readdirSync(dir).flatMap((n) => {
@@ -58,4 +71,34 @@ test('src/: every module has a barrel, is imported only through it, and the modu
   };
   for (const m of edges.keys()) if (!state.has(m)) visit(m, []);
   assert.deepEqual(cycles, [], 'import cycles between modules');
+});
+
+test(`src/: no file over ${MAX_FILE_LINES} lines, no function over ${MAX_FUNCTION_LINES} lines, but for the declared exceptions`, () => {
+  const longFiles: string[] = [];
+  const longFunctions: string[] = [];
+  for (const f of sources()) {
+    const text = readFileSync(f, 'utf8');
+    const rel = relative(SRC, f);
+    const lines = text.split('\n').length;
+    if (lines > MAX_FILE_LINES && !(rel in LONG_FILE_EXCEPTIONS)) longFiles.push(`${rel} (${lines})`);
+    const sf = ts.createSourceFile(f, text, ts.ScriptTarget.ES2022, true);
+    const walk = (node: ts.Node, owner: string) => {
+      let name = owner;
+      if (ts.isFunctionLike(node) && 'body' in node && node.body) {
+        const n = (node as ts.FunctionLikeDeclarationBase).name;
+        name = n && ts.isIdentifier(n) ? (owner ? `${owner}.${n.text}` : n.text) : owner || '<anonymous>';
+        const start = sf.getLineAndCharacterOfPosition(node.getStart()).line;
+        const end = sf.getLineAndCharacterOfPosition(node.getEnd()).line;
+        const key = `${rel}:${name}`;
+        if (end - start + 1 > MAX_FUNCTION_LINES && !(key in LONG_FUNCTION_EXCEPTIONS))
+          longFunctions.push(`${key} (${end - start + 1})`);
+      } else if (ts.isClassDeclaration(node) && node.name) {
+        name = node.name.text;
+      }
+      ts.forEachChild(node, (c) => walk(c, name));
+    };
+    walk(sf, '');
+  }
+  assert.deepEqual(longFiles, [], 'files over the limit');
+  assert.deepEqual(longFunctions, [], 'functions over the limit');
 });

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { nativeSqlitePath, versionLine } from '../buildinfo/index.js';
-import { BangerError, exitCodeOf, exitReasonOf } from '../model/index.js';
+import { asBangerError, exitCodeOf, exitReasonOf } from '../model/index.js';
 import { resolveLayout } from '../paths/index.js';
 import { checkMigrations, setNativeBindingPath } from '../store/index.js';
 import { startDaemon } from './daemon.js';
@@ -72,8 +72,7 @@ main().then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    const err =
-      e instanceof BangerError ? e : new BangerError('operation_failed', e instanceof Error ? e.message : String(e));
+    const err = asBangerError(e);
     // One JSON line for the log (the CLI that auto-started us reads it), then plain text.
     process.stdout.write(
       `${JSON.stringify({ ts: new Date().toISOString(), level: 'error', msg: 'daemon failed to start', error: err.message, code: err.code, hint: err.hint })}\n`,

@@ -125,49 +125,28 @@ function readInstall(path: string): HostFacts['install'] {
   }
 }
 
+/** A tool: its name on PATH, its version flags (null: presence only) and a configured path, if any. */
+type ToolSpec = [name: string, versionArgs: string[] | null, configured?: string | null];
+
 /** The tools doctor looks for, each with the first line of its version output. */
 async function gatherTools(runner: HostRunner, config: Config) {
-  const [
-    firecracker,
-    qemu,
-    qemuImg,
-    nft,
-    iptablesNft,
-    mkfsExt4,
-    debugfs,
-    mmdebstrap,
-    debootstrap,
-    ssh,
-    sshKeygen,
-    agent,
-  ] = await Promise.all([
-    tool(runner, 'firecracker', ['--version'], config.firecracker_bin),
-    tool(runner, 'qemu-system-x86_64', ['--version'], config.qemu_bin),
-    tool(runner, 'qemu-img', ['--version']),
-    tool(runner, 'nft', ['--version']),
-    tool(runner, 'iptables-nft', ['--version']),
-    tool(runner, 'mkfs.ext4', ['-V']),
-    tool(runner, 'debugfs', ['-V']),
-    tool(runner, 'mmdebstrap', ['--version']),
-    tool(runner, 'debootstrap', ['--version']),
-    tool(runner, 'ssh', ['-V']),
-    tool(runner, 'ssh-keygen', null),
-    tool(runner, 'banger-agent', ['--version'], agentBinaryPath()),
-  ]);
-  return {
-    firecracker,
-    qemu,
-    qemuImg,
-    nft,
-    iptablesNft,
-    mkfsExt4,
-    debugfs,
-    mmdebstrap,
-    debootstrap,
-    ssh,
-    sshKeygen,
-    agent,
-  };
+  const specs = {
+    firecracker: ['firecracker', ['--version'], config.firecracker_bin],
+    qemu: ['qemu-system-x86_64', ['--version'], config.qemu_bin],
+    qemuImg: ['qemu-img', ['--version']],
+    nft: ['nft', ['--version']],
+    iptablesNft: ['iptables-nft', ['--version']],
+    mkfsExt4: ['mkfs.ext4', ['-V']],
+    debugfs: ['debugfs', ['-V']],
+    mmdebstrap: ['mmdebstrap', ['--version']],
+    debootstrap: ['debootstrap', ['--version']],
+    ssh: ['ssh', ['-V']],
+    sshKeygen: ['ssh-keygen', null],
+    agent: ['banger-agent', ['--version'], agentBinaryPath()],
+  } satisfies Record<string, ToolSpec>;
+  const names = Object.keys(specs) as Array<keyof typeof specs>;
+  const found = await Promise.all(names.map((n) => tool(runner, ...(specs[n] as ToolSpec))));
+  return Object.fromEntries(names.map((n, i) => [n, found[i]!])) as Record<keyof typeof specs, ToolFact>;
 }
 
 /** Whether `dmsetup version` works, and why not. */

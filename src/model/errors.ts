@@ -55,3 +55,8 @@ export class BangerError extends Error {
     this.opId = options.opId;
   }
 }
+
+/** Any thrown value as a BangerError: itself, or an unexpected failure (operation_failed) with its message. */
+export function asBangerError(e: unknown): BangerError {
+  return e instanceof BangerError ? e : new BangerError('operation_failed', e instanceof Error ? e.message : String(e));
+}

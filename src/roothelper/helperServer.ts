@@ -3,7 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { LineTooLongError, readLine as readFirstLine } from '../framing/index.js';
 import type { Logger } from '../log/index.js';
-import { BangerError } from '../model/index.js';
+import { asBangerError, BangerError } from '../model/index.js';
 import { PRIV_METHOD_BY_WIRE, validatingOps, type PrivilegedOps } from '../privops/index.js';
 import {
   HELPER_MAX_REQUEST,
@@ -141,7 +141,7 @@ export class RootHelperServer {
       });
       return { ok: true, result: result ?? null };
     } catch (e) {
-      const err = e instanceof BangerError ? e : new BangerError('operation_failed', (e as Error).message);
+      const err = asBangerError(e);
       this.o.log.warn('helper request', {
         op_id: req?.op_id ?? null,
         method: req?.method ?? null,

@@ -7,7 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { versionLine } from '../buildinfo/index.js';
-import { BangerError, exitCodeOf, exitReasonOf } from '../model/index.js';
+import { asBangerError, exitCodeOf, exitReasonOf } from '../model/index.js';
 import { systemLayout } from '../paths/index.js';
 import { runRootHelper } from './runHelper.js';
 
@@ -83,8 +83,7 @@ main().then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    const err =
-      e instanceof BangerError ? e : new BangerError('operation_failed', e instanceof Error ? e.message : String(e));
+    const err = asBangerError(e);
     process.stderr.write(`banger-root-helper: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`);
     process.exitCode = exitCodeOf(exitReasonOf(err.code));
   },

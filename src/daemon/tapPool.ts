@@ -1,3 +1,4 @@
+import { POOL_TAP_PREFIX } from '../model/index.js';
 import type { Logger } from '../log/index.js';
 import type { PrivContext, PrivilegedOps } from '../privops/index.js';
 
@@ -9,7 +10,8 @@ export interface TapPoolDeps {
   size: number;
 }
 
-const POOL_PREFIX = 'tap-pool-';
+/** Pool taps are named tap-pool-<n> (model/hostNames.ts). */
+const POOL_PREFIX = POOL_TAP_PREFIX;
 
 /**
  * The warm pool of idle taps (docs/howto/networking.md): `size` taps named tap-pool-N kept attached to the

@@ -1,10 +1,10 @@
-import type { AgentHealth } from '../model/index.js';
-
 /**
  * The guest agent's wire protocol (docs/reference/agent.md), host side. One JSON
  * object per line each way; requests carry the protocol version and an id, responses echo
  * the id. The C side is agent/main.c; both must change together, and only in a minor release.
  */
+import type { AgentHealth } from '../model/index.js';
+
 export const AGENT_PROTOCOL_VERSION = 1;
 /** The vsock port the agent listens on (Firecracker: `CONNECT 10789\n` on the vsock uds). */
 export const AGENT_VSOCK_PORT = 10789;

@@ -1,3 +1,8 @@
+/**
+ * The typed, fully-defaulted configuration. Precedence (docs/architecture.md):
+ * built-in defaults < config file < environment (BANGER_LOG_LEVEL) < command-line flags
+ * (flags are applied by the command that owns them).
+ */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
@@ -6,11 +11,6 @@ import { BangerError, DEFAULT_BRIDGE_NAME } from '../model/index.js';
 import type { Layout } from '../paths/index.js';
 import { configFileSchema, LOG_LEVELS, type ConfigFile, type LogLevel } from './schema.js';
 
-/**
- * The typed, fully-defaulted configuration. Precedence (ARCHITECTURE 10):
- * built-in defaults < config file < environment (BANGER_LOG_LEVEL) < command-line flags
- * (flags are applied by the command that owns them).
- */
 export interface FileSyncEntry {
   host: string;
   guest: string;

@@ -1,3 +1,8 @@
+/**
+ * The config file schema (docs/reference/config.md). Every key is declared once here with its type, its
+ * default as the docs show it, and a sentence of documentation; validation, defaults
+ * and docs/reference/config.md are all derived from this table.
+ */
 import { isIPv4 } from 'node:net';
 import { posix } from 'node:path';
 import { z } from 'zod';
@@ -13,11 +18,6 @@ import {
 
 export { BRIDGE_NAME_PATTERN };
 
-/**
- * The config file schema (docs/reference/config.md). Every key is declared once here with its type, its
- * default as the docs show it, and a sentence of documentation; validation, defaults
- * and docs/reference/config.md are all derived from this table.
- */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 

@@ -1,5 +1,5 @@
 /**
- * Undoes partial work (ARCHITECTURE 8): every multi-step mutation pushes an undo after
+ * Undoes partial work (docs/architecture.md): every multi-step mutation pushes an undo after
  * each step that succeeded; on failure `unwind` runs them newest first, carries on past
  * undo errors, and reports them all.
  */

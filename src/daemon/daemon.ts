@@ -1,3 +1,8 @@
+/**
+ * The composition root of bangerd (docs/architecture.md): constructs the real runner, store,
+ * logger and services, serves RPC, and shuts down cleanly. Nothing below this file
+ * creates its own dependencies.
+ */
 import { existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -34,11 +39,6 @@ import { TapPool } from './tapPool.js';
 import { WorkspaceService } from './workspaceService.js';
 import { CleanupStack } from './cleanupStack.js';
 
-/**
- * The composition root of bangerd (ARCHITECTURE 2): constructs the real runner, store,
- * logger and services, serves RPC, and shuts down cleanly. Nothing below this file
- * creates its own dependencies.
- */
 export interface RunningDaemon {
   /** Resolves when the daemon has stopped (shutdown RPC or signal). */
   stopped: Promise<void>;

@@ -1,10 +1,10 @@
-import { openSync, writeSync, closeSync, unlinkSync, readFileSync } from 'node:fs';
-import { isProcessAlive, processCmdline } from '../system/index.js';
-
 /**
  * One daemon per layout: an exclusively created pid file. A pid file left by a dead
  * daemon (or by a process that is no longer bangerd) is stale and taken over.
  */
+import { openSync, writeSync, closeSync, unlinkSync, readFileSync } from 'node:fs';
+import { isProcessAlive, processCmdline } from '../system/index.js';
+
 export type LockResult = { acquired: true; release: () => void } | { acquired: false; holderPid: number };
 
 function looksLikeBangerd(pid: number): boolean {

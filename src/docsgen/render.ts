@@ -1,13 +1,13 @@
+/**
+ * Renders the reference pages of docs/reference/ from the code, so they cannot drift:
+ * `npm run docs` writes them and a test fails when the committed files differ.
+ */
 import { z } from 'zod';
 import { documentedKeys } from '../config/index.js';
 import { EXIT_CODES, RPC_ERROR_CODES, exitCodeOf } from '../model/index.js';
 import { PRIV_METHOD_NAMES, PRIV_METHODS } from '../privops/index.js';
 import { METHODS, PROTOCOL_VERSION } from '../rpc/index.js';
 
-/**
- * Renders the reference pages of docs/reference/ from the code, so they cannot drift:
- * `npm run docs` writes them and a test fails when the committed files differ.
- */
 const GENERATED = '<!-- Generated from the code by `npm run docs`; edit the code, not this file. -->\n';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');

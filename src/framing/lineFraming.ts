@@ -1,5 +1,3 @@
-import type { Socket } from 'node:net';
-
 /**
  * Framing for every newline-delimited protocol banger speaks (the daemon's RPC, the root
  * helper, the guest agent and its vsock handshake, QMP): bytes are split on '\n' and each
@@ -7,6 +5,7 @@ import type { Socket } from 'node:net';
  * survives. Every reader has a cap, so a peer that never sends '\n' cannot make us buffer
  * without bound. A line's length is counted in bytes, without its '\n'.
  */
+import type { Socket } from 'node:net';
 
 /** A line (complete, or the part received so far) is longer than the cap. */
 export class LineTooLongError extends Error {

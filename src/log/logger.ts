@@ -1,11 +1,11 @@
-import type { Writable } from 'node:stream';
-
 /**
  * The daemon's log: one JSON object per line with ts, level, msg and op_id (docs/reference/rpc.md:
  * every RPC gets an op_id that is on every line logged for it). Lines outside any RPC
  * carry the daemon's own lifecycle op_id. Logs are not progress: progress goes to the
  * client over RPC, logs go here.
  */
+import type { Writable } from 'node:stream';
+
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 const RANK: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 

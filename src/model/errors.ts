@@ -1,9 +1,9 @@
-import type { ExitReason } from './exitCodes.js';
-
 /**
  * Error codes that travel over RPC (docs/reference/rpc.md). Each maps to one exit reason so the CLI
  * can exit with a stable code whatever the daemon said.
  */
+import type { ExitReason } from './exitCodes.js';
+
 export const RPC_ERROR_CODES = {
   bad_request: 'usage',
   not_found: 'not_found',

@@ -1,11 +1,11 @@
-import { GIB, MIB } from './size.js';
-import type { VmSpec } from './vm.js';
-
 /**
  * Resolution of VM resource defaults (docs/reference/config.md, [vm_defaults]): a value set in config wins;
  * else a host heuristic where one exists and yields a usable value; else the built-in.
  * Each resolved value remembers where it came from so `doctor` can show it.
  */
+import { GIB, MIB } from './size.js';
+import type { VmSpec } from './vm.js';
+
 export type DefaultSource = 'config' | 'host' | 'built-in';
 
 export interface Resolved<T> {

@@ -1,11 +1,10 @@
-import { z } from 'zod';
-import { VMM_SETTINGS } from './vm.js';
-
 /**
  * What a client asks for when it creates a VM (`vm.create`) or plans a workspace
  * (`vm.workspace.plan`): declared once here, used by the RPC method table for validation and
  * by the daemon as the types of what it receives.
  */
+import { z } from 'zod';
+import { VMM_SETTINGS } from './vm.js';
 
 /** `vm run PATH`: a repository to copy into the VM once it is ready. */
 export const workspaceRequestSchema = z.strictObject({

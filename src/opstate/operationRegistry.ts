@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
-
 /**
  * In-flight and recently finished daemon operations (docs/reference/rpc.md, `daemon.operations.list`).
  * `update` consults it to refuse while work is in flight. Finished operations are kept
  * in a bounded ring so the daemon's memory does not grow with its uptime.
  */
+import { randomBytes } from 'node:crypto';
+
 export interface OperationInfo {
   id: string;
   kind: string;

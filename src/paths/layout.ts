@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 
 /**
- * Every directory, file and socket name banger uses, in one place (ARCHITECTURE 9).
+ * Every directory, file and socket name banger uses, in one place (docs/architecture.md).
  * Pure: building a Layout touches nothing on disk.
  *
  * User mode follows XDG; system mode uses the FHS locations of docs/reference/config.md.

@@ -1,9 +1,9 @@
-import type { BootSpec } from '../vmm/index.js';
-
 /**
  * The QEMU command line for a VM, as a pure function of its boot spec (table-tested).
  * microvm machine: no PCI, no firmware, devices on virtio-mmio found through ACPI.
  */
+import type { BootSpec } from '../vmm/index.js';
+
 export type Accel = 'kvm' | 'tcg';
 
 /** Kernel command line: the per-VM settings banger's initramfs applies before systemd starts. */

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 
 /**
- * One RPC method, declared once and shared by client and server (ARCHITECTURE 7):
+ * One RPC method, declared once and shared by client and server (docs/architecture.md):
  * the server validates params with `params` before dispatch, the client validates the
  * result with `result`, and docs/reference/rpc.md lists `summary`.
  */

@@ -1,5 +1,3 @@
-import type { RpcErrorCode } from '../model/index.js';
-
 /**
  * The wire protocol between `banger` and `bangerd` (docs/reference/rpc.md).
  *
@@ -11,6 +9,8 @@ import type { RpcErrorCode } from '../model/index.js';
  *   {"type": "error",    "op_id": "op-…", "error": {"code": "not_found", "message": "…", "hint": "…"}}
  * Closing the connection before the final line cancels the operation.
  */
+import type { RpcErrorCode } from '../model/index.js';
+
 export const PROTOCOL_VERSION = 1;
 
 /** Requests larger than this are refused (bad_request) without being parsed. */

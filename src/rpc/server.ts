@@ -33,7 +33,7 @@ export interface RpcServerOptions<T extends MethodTable> {
 
 /**
  * Serves a method table on a unix socket (mode 0600). The server only parses and
- * validates; handlers receive typed params (ARCHITECTURE: the HTTP layer only parses,
+ * validates; handlers receive typed params (docs/architecture.md; as Firecracker's HTTP layer only parses,
  * then hands a typed action on).
  */
 export class RpcServer<T extends MethodTable> {

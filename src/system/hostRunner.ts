@@ -3,7 +3,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { BangerError } from '../model/index.js';
 
 /**
- * The one wrapper every external command goes through (ARCHITECTURE 4): argv arrays
+ * The one wrapper every external command goes through (docs/architecture.md): argv arrays
  * only (never a shell string), a timeout, cancellation, optional stdin, and a non-zero
  * exit that throws CommandError carrying the command, exit code and stderr tail.
  * Unit tests substitute test/fakes' FakeHostRunner, which asserts argv.

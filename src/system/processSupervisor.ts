@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import { BangerError } from '../model/index.js';
 
 /**
- * Owns long-running children (ARCHITECTURE 5): VMMs and the auto-started daemon.
+ * Owns long-running children (docs/architecture.md): VMMs and the auto-started daemon.
  * A child starts in its own session (setsid), so a restart of its parent, or a Ctrl-C in
  * the parent's terminal, never reaches it; its stdout and stderr go to a log file; its
  * pid goes to a pid file; and a readiness wait ends early, with the log tail, when the

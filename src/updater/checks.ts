@@ -1,3 +1,8 @@
+/**
+ * The update's checks before anything is downloaded: which release, whether it is wanted,
+ * and whether this process may and should replace the install now. Each throws a
+ * BangerError naming what to do instead.
+ */
 import type { InstallRecord } from '../installmeta/index.js';
 import { BangerError } from '../model/index.js';
 import type { Layout } from '../paths/index.js';
@@ -5,12 +10,6 @@ import { METHODS, RpcClient } from '../rpc/index.js';
 import { CAPS, fetchCapped } from './download.js';
 import { bare, compareVersions, parseManifest, requireReleaseVersion, type ManifestRelease } from './manifest.js';
 import { releasePublicKey } from './signing.js';
-
-/**
- * The update's checks before anything is downloaded: which release, whether it is wanted,
- * and whether this process may and should replace the install now. Each throws a
- * BangerError naming what to do instead.
- */
 
 /**
  * The release to go to: `to` (validated as a release version before any fetch) or the

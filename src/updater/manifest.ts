@@ -1,5 +1,3 @@
-import { BangerError, compareVersions as compareNumbers, parseVersion } from '../model/index.js';
-
 /**
  * The release manifest (docs/howto/system-install.md):
  *   { "schema_version": 1, "latest_stable": "v0.2.0",
@@ -8,6 +6,8 @@ import { BangerError, compareVersions as compareNumbers, parseVersion } from '..
  * in it must be a plain release version before it is used anywhere (a path, a file name, a
  * comparison), and what it points at is trusted only through the signed SHA256SUMS.
  */
+import { BangerError, compareVersions as compareNumbers, parseVersion } from '../model/index.js';
+
 export const MANIFEST_SCHEMA_VERSION = 1;
 
 /** The only version text an update accepts: "v1.2.3" or "1.2.3". */

@@ -1,3 +1,10 @@
+/**
+ * The release build (docs/howto/system-install.md): one tarball holding everything an install needs (the
+ * bundle with the native SQLite and peer-credentials addons and the guest agent, and
+ * launchers that run it with the host's Node >= 20), SHA256SUMS and SHA256SUMS.sig.
+ *   banger-<version>/bin/banger, bin/bangerd       launchers (node ../dist/*.js)
+ *   banger-<version>/dist/...                       what `npm run build` puts in dist/
+ */
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,13 +13,6 @@ import { renderSums, sha256Hex, signSums, tarballName } from './signing.js';
 
 export { tarballName };
 
-/**
- * The release build (docs/howto/system-install.md): one tarball holding everything an install needs (the
- * bundle with the native SQLite and peer-credentials addons and the guest agent, and
- * launchers that run it with the host's Node >= 20), SHA256SUMS and SHA256SUMS.sig.
- *   banger-<version>/bin/banger, bin/bangerd       launchers (node ../dist/*.js)
- *   banger-<version>/dist/...                       what `npm run build` puts in dist/
- */
 export interface ReleaseInput {
   runner: HostRunner;
   repoRoot: string;

@@ -1,11 +1,11 @@
-import { createHash, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
-import { BangerError } from '../model/index.js';
-
 /**
  * Release signatures (docs/howto/system-install.md): ECDSA P-256 over SHA-256 of SHA256SUMS, DER-encoded and
  * base64'd, which is what `cosign sign-blob` and `openssl dgst -sha256 -sign` produce and
  * what `openssl dgst -sha256 -verify pub.pem -signature <(base64 -d sig)` checks.
  */
+import { createHash, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
+import { BangerError } from '../model/index.js';
+
 export function signSums(sums: Buffer | string, privateKeyPem: string): string {
   const key = createPrivateKey(privateKeyPem);
   if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1')

@@ -1,3 +1,9 @@
+/**
+ * A release, staged: its signed SHA256SUMS verified, its tarball downloaded and hashed,
+ * listed and unpacked from the very descriptor that was hashed, its dist/ inspected, and
+ * the build run once to check it. Every refusal is a BangerError; nothing here touches
+ * the install.
+ */
 import { constants, lstatSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,13 +14,6 @@ import type { UpdateDeps } from './deps.js';
 import { CAPS, fetchCapped } from './download.js';
 import { bare, shown, type ManifestRelease } from './manifest.js';
 import { signedTarballHash, tarballName, verifySums } from './signing.js';
-
-/**
- * A release, staged: its signed SHA256SUMS verified, its tarball downloaded and hashed,
- * listed and unpacked from the very descriptor that was hashed, its dist/ inspected, and
- * the build run once to check it. Every refusal is a BangerError; nothing here touches
- * the install.
- */
 
 /** Files a staged build must have, relative to its dist/. */
 const EXPECTED = [

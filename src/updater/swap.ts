@@ -1,3 +1,8 @@
+/**
+ * The swap: the staged build placed beside the installed one and made `current`, the
+ * helper and the daemon restarted, and doctor run with the new build against the old
+ * build's baseline; a failure flips back and restarts again.
+ */
 import { readFileSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -13,12 +18,6 @@ import { BangerError } from '../model/index.js';
 import { writeFileAtomic } from '../system/index.js';
 import type { UpdateDeps } from './deps.js';
 import { bare } from './manifest.js';
-
-/**
- * The swap: the staged build placed beside the installed one and made `current`, the
- * helper and the daemon restarted, and doctor run with the new build against the old
- * build's baseline; a failure flips back and restarts again.
- */
 
 /** One doctor check, as `banger doctor --json` prints it. */
 interface DoctorCheck {

@@ -1,9 +1,3 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, posix } from 'node:path';
-import { BangerError } from '../model/index.js';
-import type { HostRunner } from '../system/index.js';
-
 /**
  * Writes files into an ext4 image without mounting it, in one debugfs session. Two
  * debugfs traps shape it: `mkdir` of a name that already exists corrupts the filesystem
@@ -12,6 +6,12 @@ import type { HostRunner } from '../system/index.js';
  * `cd` to its directory. debugfs exits 0 even when a command fails, so every file is
  * checked afterwards (size, mode, owner).
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
+import { BangerError } from '../model/index.js';
+import type { HostRunner } from '../system/index.js';
+
 export interface Ext4File {
   /** Absolute path inside the filesystem. */
   path: string;

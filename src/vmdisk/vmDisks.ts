@@ -1,14 +1,14 @@
-import { chmodSync, copyFileSync } from 'node:fs';
-import { MIB } from '../model/index.js';
-import type { HostRunner } from '../system/index.js';
-import { writeExt4Files } from './ext4Files.js';
-
 /**
  * A VM's two disks. The root disk is a copy-on-write view of the shared, read-only image
  * rootfs: a qcow2 overlay whose backing file is the image (QEMU), or a sparse copy where
  * qcow2 cannot be used. The work disk (mounted at /root) is a sparse copy of the image's
  * work seed grown to the VM's disk size. Both survive stop/start; delete removes them.
  */
+import { chmodSync, copyFileSync } from 'node:fs';
+import { MIB } from '../model/index.js';
+import type { HostRunner } from '../system/index.js';
+import { writeExt4Files } from './ext4Files.js';
+
 export async function createRootOverlay(
   runner: HostRunner,
   image: string,

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { nativeSqlitePath, versionLine } from '../buildinfo/index.js';
-import { asBangerError, exitCodeOf, exitReasonOf } from '../model/index.js';
+import { exitCodeOf } from '../model/index.js';
+import { runEntry } from '../system/index.js';
 import { resolveLayout } from '../paths/index.js';
 import { checkMigrations, setNativeBindingPath } from '../store/index.js';
 import { startDaemon } from './daemon.js';
@@ -67,17 +68,10 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    const err = asBangerError(e);
-    // One JSON line for the log (the CLI that auto-started us reads it), then plain text.
-    process.stdout.write(
-      `${JSON.stringify({ ts: new Date().toISOString(), level: 'error', msg: 'daemon failed to start', error: err.message, code: err.code, hint: err.hint })}\n`,
-    );
-    process.stderr.write(`bangerd: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`);
-    process.exitCode = exitCodeOf(exitReasonOf(err.code));
-  },
-);
+runEntry(main, (err) => {
+  // One JSON line for the log (the CLI that auto-started us reads it), then plain text.
+  process.stdout.write(
+    `${JSON.stringify({ ts: new Date().toISOString(), level: 'error', msg: 'daemon failed to start', error: err.message, code: err.code, hint: err.hint })}\n`,
+  );
+  process.stderr.write(`bangerd: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`);
+});

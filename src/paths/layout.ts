@@ -122,15 +122,10 @@ export function systemLayout(): Layout {
   });
 }
 
-interface Roots {
-  configDir: string;
-  stateDir: string;
-  cacheDir: string;
-  runtimeDir: string;
-  rootHelperRuntimeDir: string;
-  rootStateDir: string;
-  rootCacheDir: string;
-}
+type Roots = Pick<
+  Layout,
+  'configDir' | 'stateDir' | 'cacheDir' | 'runtimeDir' | 'rootHelperRuntimeDir' | 'rootStateDir' | 'rootCacheDir'
+>;
 
 function assemble(mode: Mode, r: Roots): Layout {
   const logsDir = join(r.stateDir, 'logs');

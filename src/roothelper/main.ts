@@ -7,7 +7,8 @@
  */
 import { parseArgs } from 'node:util';
 import { versionLine } from '../buildinfo/index.js';
-import { asBangerError, exitCodeOf, exitReasonOf } from '../model/index.js';
+import { exitCodeOf } from '../model/index.js';
+import { runEntry } from '../system/index.js';
 import { systemLayout } from '../paths/index.js';
 import { runRootHelper } from './runHelper.js';
 
@@ -78,13 +79,6 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    const err = asBangerError(e);
-    process.stderr.write(`banger-root-helper: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`);
-    process.exitCode = exitCodeOf(exitReasonOf(err.code));
-  },
-);
+runEntry(main, (err) => {
+  process.stderr.write(`banger-root-helper: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`);
+});

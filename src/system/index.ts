@@ -39,3 +39,4 @@ export {
 } from './hostcalls.js';
 export { FdDir, fdPathForChild, plainName, plainRelative, removeTreeAt, requireOwnersFile } from './fdDir.js';
 export { ensureRootOwnedDir, pathComponents, rootOnlyProblem } from './rootDirs.js';
+export { runEntry } from './entry.js';

@@ -28,9 +28,11 @@ interface DoctorCheck {
 
 /** `banger doctor --json` of the build at `dist`: its checks, or null when it did not run or printed no report. */
 async function doctor(d: UpdateDeps, dist: string): Promise<{ checks: DoctorCheck[] | null; why: string }> {
+  // System mode: doctor judges the system install, and never auto-starts a daemon of root's own.
   const r = await d.runner.run([process.execPath, join(dist, 'banger.js'), 'doctor', '--json'], {
     allowFailure: true,
     timeoutMs: 120_000,
+    env: { ...process.env, BANGER_MODE: 'system' },
   });
   try {
     const checks = JSON.parse(r.stdout) as unknown;

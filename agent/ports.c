@@ -68,10 +68,31 @@ static int owner_of(const owners *o, unsigned long inode) {
   return 0;
 }
 
+/*
+ * A listener's process name: the basename of the program it runs (/proc/PID/exe), which does
+ * not change with what a runtime calls its main thread (Node 24 names it "MainThread"); the
+ * comm is the fallback when the exe link cannot be read (a kernel thread, a deleted binary).
+ */
 static void process_name(const char *proc, int pid, char *out, size_t outlen) {
   out[0] = '\0';
   if (pid <= 0) return;
-  char path[300];
+  char path[300], target[4096];
+  snprintf(path, sizeof path, "%s/%d/exe", proc, pid);
+  ssize_t n = readlink(path, target, sizeof target - 1);
+  if (n > 0) {
+    target[n] = '\0';
+    char *del = strstr(target, " (deleted)");
+    if (del && del[10] == '\0') *del = '\0';
+    const char *base = strrchr(target, '/');
+    base = base ? base + 1 : target;
+    size_t len = strlen(base);
+    if (len > 0) {
+      if (len >= outlen) len = outlen - 1;
+      memcpy(out, base, len);
+      out[len] = '\0';
+      return;
+    }
+  }
   snprintf(path, sizeof path, "%s/%d/comm", proc, pid);
   FILE *f = fopen(path, "r");
   if (!f) return;

@@ -14,7 +14,7 @@
  *      Node's own headers.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -72,20 +72,16 @@ await esbuild.build({
   outdir: dist,
   bundle: true,
   platform: 'node',
-  target: 'node20',
+  target: 'node22',
   format: 'esm',
   sourcemap: 'linked',
   logLevel: 'warning',
-  // CommonJS dependencies (better-sqlite3) call require(); give the ESM bundle a real one.
+  // CommonJS dependencies (dns-packet, the hostcalls addon loader) call require(); give the ESM bundle a real one.
   banner: {
     js: "import { createRequire as __bangerCreateRequire } from 'node:module'; const require = __bangerCreateRequire(import.meta.url);",
   },
   define: { __BANGER_BUILD__: JSON.stringify(build), __BANGER_UPDATE__: JSON.stringify(update) },
 });
-copyFileSync(
-  join(root, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node'),
-  join(dist, 'native', 'better_sqlite3.node'),
-);
 buildAgent(join(dist, 'agent', 'banger-agent'));
 buildHostcalls(join(dist, 'native', 'hostcalls.node'));
 writeFileSync(

@@ -47,10 +47,6 @@ export function bundleDir(): string {
   return dirname(fileURLToPath(import.meta.url));
 }
 
-/** The native SQLite addon shipped beside the bundle, or undefined when unbundled. */
-export function nativeSqlitePath(b: BuildInfo = buildInfo): string | undefined {
-  return b.bundled ? join(bundleDir(), 'native', 'better_sqlite3.node') : undefined;
-}
 
 /**
  * The guest agent binary this build installs into images: beside the bundle in

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
-import { nativeSqlitePath, versionLine } from '../buildinfo/index.js';
+import { versionLine } from '../buildinfo/index.js';
 import { exitCodeOf } from '../model/index.js';
 import { runEntry } from '../system/index.js';
 import { resolveLayout } from '../paths/index.js';
-import { checkMigrations, setNativeBindingPath } from '../store/index.js';
+import { checkMigrations } from '../store/index.js';
 import { startDaemon } from './daemon.js';
 
 /**
@@ -25,8 +25,6 @@ function withSbinOnPath(env: NodeJS.ProcessEnv): void {
 
 async function main(): Promise<number> {
   withSbinOnPath(process.env);
-  // The bundle carries its SQLite addon beside it; every store open below uses it.
-  setNativeBindingPath(nativeSqlitePath());
   let values;
   try {
     ({ values } = parseArgs({

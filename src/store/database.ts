@@ -1,30 +1,46 @@
-import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
+import type { DatabaseSync } from 'node:sqlite';
 import { BangerError } from '../model/index.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
 
-export type Db = Database.Database;
+/**
+ * The state database is Node's built-in SQLite (`node:sqlite`, unflagged since 22.13): no
+ * native addon to compile per runtime, nothing for a release to carry beside its bundled
+ * Node. It replaced better-sqlite3 after `bench/sqlite.ts` measured the two on this store's
+ * queries (docs/architecture.md has the figures).
+ */
+export type Db = DatabaseSync;
+
+type SqliteModule = typeof import('node:sqlite');
+let sqlite: SqliteModule | undefined;
 
 /**
- * Where better-sqlite3's native addon lives. The bundled build ships it next to the
- * bundle and sets this before the first open; unbundled runs (tests) use the package's
- * normal lookup.
+ * Loads `node:sqlite` on first use. Node 22 announces it with an ExperimentalWarning on
+ * stderr, which would land in the middle of a CLI's output; that one warning (and only it)
+ * is dropped while the module loads. Node 24 and later print nothing.
  */
-let nativeBindingPath: string | undefined;
-export function setNativeBindingPath(path: string | undefined): void {
-  nativeBindingPath = path;
-}
-
-function options(extra: Database.Options): Database.Options {
-  return nativeBindingPath ? { ...extra, nativeBinding: nativeBindingPath } : extra;
+function sqliteModule(): SqliteModule {
+  if (sqlite) return sqlite;
+  const emit = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const text = typeof warning === 'string' ? warning : warning.message;
+    if (/SQLite is an experimental feature/.test(text)) return;
+    (emit as (...a: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  try {
+    sqlite = process.getBuiltinModule('node:sqlite') as SqliteModule;
+  } finally {
+    process.emitWarning = emit;
+  }
+  return sqlite;
 }
 
 /** Opens the state database read-write with WAL, foreign keys and a busy timeout. */
 export function openDatabase(path: string): Db {
-  const db = new Database(path, options({ timeout: 5000 }));
-  db.pragma('journal_mode = WAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
+  const db = new (sqliteModule().DatabaseSync)(path);
+  db.exec('PRAGMA busy_timeout = 5000');
+  db.exec('PRAGMA journal_mode = WAL');
+  db.exec('PRAGMA foreign_keys = ON');
   return db;
 }
 
@@ -37,9 +53,22 @@ export function openDatabaseReadOnly(path: string): Db {
     throw new BangerError('not_found', `state database ${path} does not exist`, {
       hint: 'it is created when bangerd first starts',
     });
-  const db = new Database(path, options({ readonly: true, fileMustExist: true, timeout: 5000 }));
-  db.pragma('busy_timeout = 5000');
+  const db = new (sqliteModule().DatabaseSync)(path, { readOnly: true });
+  db.exec('PRAGMA busy_timeout = 5000');
   return db;
+}
+
+/** Runs `fn` in one IMMEDIATE transaction: committed when it returns, rolled back when it throws. */
+export function inTransaction<T>(db: Db, fn: () => T): T {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const result = fn();
+    db.exec('COMMIT');
+    return result;
+  } catch (e) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw e;
+  }
 }
 
 export interface AppliedMigration {
@@ -56,7 +85,7 @@ function hasMigrationsTable(db: Db): boolean {
 
 export function appliedMigrations(db: Db): AppliedMigration[] {
   if (!hasMigrationsTable(db)) return [];
-  return db.prepare('SELECT id, name, applied_at FROM schema_migrations ORDER BY id').all() as AppliedMigration[];
+  return db.prepare('SELECT id, name, applied_at FROM schema_migrations ORDER BY id').all() as unknown as AppliedMigration[];
 }
 
 export type MigrationStatus =
@@ -99,10 +128,10 @@ export function migrate(
   if (status.kind === 'compatible') return [];
   const record = db.prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)');
   for (const m of status.pending) {
-    db.transaction(() => {
+    inTransaction(db, () => {
       db.exec(m.sql);
       record.run(m.id, m.name, now().toISOString());
-    })();
+    });
   }
   return status.pending;
 }

@@ -5,7 +5,7 @@ export {
   migrate,
   migrationStatus,
   appliedMigrations,
-  setNativeBindingPath,
+  inTransaction,
   type Db,
   type MigrationStatus,
   type AppliedMigration,

@@ -61,15 +61,15 @@ export class VmRepository {
   constructor(private readonly db: Db) {}
 
   list(): Vm[] {
-    return (this.db.prepare(`${VM_SELECT} ORDER BY v.created_at, v.name`).all() as VmRow[]).map(vmFromRow);
+    return (this.db.prepare(`${VM_SELECT} ORDER BY v.created_at, v.name`).all() as unknown as VmRow[]).map(vmFromRow);
   }
 
   /** Finds by exact name, else by id, else by a unique id prefix (>= 4 characters). */
   find(ref: string): Vm | undefined {
-    const exact = this.db.prepare(`${VM_SELECT} WHERE v.name = ? OR v.id = ?`).get(ref, ref) as VmRow | undefined;
+    const exact = this.db.prepare(`${VM_SELECT} WHERE v.name = ? OR v.id = ?`).get(ref, ref) as unknown as VmRow | undefined;
     if (exact) return vmFromRow(exact);
     if (ref.length < 4 || !/^[0-9a-f]+$/.test(ref)) return undefined;
-    const rows = this.db.prepare(`${VM_SELECT} WHERE v.id LIKE ? || '%'`).all(ref) as VmRow[];
+    const rows = this.db.prepare(`${VM_SELECT} WHERE v.id LIKE ? || '%'`).all(ref) as unknown as VmRow[];
     return rows.length === 1 ? vmFromRow(rows[0]!) : undefined;
   }
 
@@ -83,7 +83,7 @@ export class VmRepository {
     if (!this.runningIndex) {
       const rows = this.db
         .prepare("SELECT name, guest_ip FROM vms WHERE state = 'running' AND guest_ip IS NOT NULL")
-        .all() as Array<{ name: string; guest_ip: string }>;
+        .all() as unknown as Array<{ name: string; guest_ip: string }>;
       this.runningIndex = new Map(rows.map((r) => [r.name, r.guest_ip]));
     }
     return this.runningIndex.get(name) ?? null;
@@ -101,17 +101,29 @@ export class VmRepository {
       VALUES (@id, @name, @state, @imageId, @vcpu, @memoryMib, @diskSizeBytes, @systemOverlaySizeBytes,
       @guestIp, @mac, @vmDir, @dnsName, @vmm, @rootOverlay, @nat, @workspace, @createdAt, @touchedAt, @lastError)`)
       .run({
-        ...vm,
+        id: vm.id,
+        name: vm.name,
+        state: vm.state,
+        imageId: vm.imageId,
         ...vm.spec,
+        guestIp: vm.guestIp,
+        mac: vm.mac,
+        vmDir: vm.vmDir,
+        dnsName: vm.dnsName,
+        vmm: vm.vmm,
+        rootOverlay: vm.rootOverlay,
         nat: vm.nat ? 1 : 0,
         workspace: vm.workspace ? JSON.stringify(vm.workspace) : null,
+        createdAt: vm.createdAt,
+        touchedAt: vm.touchedAt,
+        lastError: vm.lastError,
       });
   }
 
   /** Addresses held by any VM (kept across stop/start, released on delete). */
   usedIps(): Set<string> {
     return new Set(
-      (this.db.prepare('SELECT guest_ip FROM vms WHERE guest_ip IS NOT NULL').all() as Array<{ guest_ip: string }>).map(
+      (this.db.prepare('SELECT guest_ip FROM vms WHERE guest_ip IS NOT NULL').all() as unknown as Array<{ guest_ip: string }>).map(
         (r) => r.guest_ip,
       ),
     );
@@ -177,11 +189,11 @@ export class ImageRepository {
   constructor(private readonly db: Db) {}
 
   list(): Image[] {
-    return (this.db.prepare('SELECT * FROM images ORDER BY name').all() as ImageRow[]).map(imageFromRow);
+    return (this.db.prepare('SELECT * FROM images ORDER BY name').all() as unknown as ImageRow[]).map(imageFromRow);
   }
 
   findByName(name: string): Image | undefined {
-    const r = this.db.prepare('SELECT * FROM images WHERE name = ?').get(name) as ImageRow | undefined;
+    const r = this.db.prepare('SELECT * FROM images WHERE name = ?').get(name) as unknown as ImageRow | undefined;
     return r ? imageFromRow(r) : undefined;
   }
 
@@ -245,11 +257,11 @@ export class KernelRepository {
   constructor(private readonly db: Db) {}
 
   list(): Kernel[] {
-    return (this.db.prepare('SELECT * FROM kernels ORDER BY name').all() as KernelRow[]).map(kernelFromRow);
+    return (this.db.prepare('SELECT * FROM kernels ORDER BY name').all() as unknown as KernelRow[]).map(kernelFromRow);
   }
 
   findByName(name: string): Kernel | undefined {
-    const r = this.db.prepare('SELECT * FROM kernels WHERE name = ?').get(name) as KernelRow | undefined;
+    const r = this.db.prepare('SELECT * FROM kernels WHERE name = ?').get(name) as unknown as KernelRow | undefined;
     return r ? kernelFromRow(r) : undefined;
   }
 

@@ -22,8 +22,8 @@ test('open creates, migrates, enables WAL and foreign keys', () => {
   const d = tempDir();
   try {
     const s = Store.open(join(d, 'state.db'));
-    assert.equal(s.db.pragma('journal_mode', { simple: true }), 'wal');
-    assert.equal(s.db.pragma('foreign_keys', { simple: true }), 1);
+    assert.equal(s.db.prepare('PRAGMA journal_mode').get()?.journal_mode, 'wal');
+    assert.equal(s.db.prepare('PRAGMA foreign_keys').get()?.foreign_keys, 1);
     assert.deepEqual(
       appliedMigrations(s.db).map((m) => m.id),
       MIGRATIONS.map((m) => m.id),

@@ -21,7 +21,6 @@ const EXPECTED = [
   'bangerd.js',
   'BUILD',
   'package.json',
-  'native/better_sqlite3.node',
   'native/hostcalls.node',
   'banger-root-helper.js',
   'agent/banger-agent',

@@ -83,7 +83,6 @@ function fakeDist(dir: string, o: { version: string; buildVersion?: string; chec
   );
   writeFileSync(join(dir, 'package.json'), '{}');
   for (const f of [
-    'native/better_sqlite3.node',
     'native/hostcalls.node',
     'banger-root-helper.js',
     'agent/banger-agent',

@@ -33,7 +33,6 @@ test('a release: tarball with launchers and the whole bundle, SHA256SUMS, and a 
       'banger-7.7.7/bin/bangerd',
       'banger-7.7.7/dist/banger.js',
       'banger-7.7.7/dist/bangerd.js',
-      'banger-7.7.7/dist/native/better_sqlite3.node',
       'banger-7.7.7/dist/native/hostcalls.node',
       'banger-7.7.7/dist/banger-root-helper.js',
       'banger-7.7.7/dist/agent/banger-agent',

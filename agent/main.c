@@ -35,6 +35,7 @@
 
 #include "json.h"
 #include "ports.h"
+#include "stats.h"
 
 #ifndef AGENT_VERSION
 #define AGENT_VERSION "dev"
@@ -204,6 +205,14 @@ static void do_ports(int ci, const char *id) {
   sbuf r;
   sb_init(&r);
   ports_json(proc_root, &r);
+  reply_ok(ci, conns[ci].gen, id, r.data);
+  sb_free(&r);
+}
+
+static void do_stats(int ci, const char *id) {
+  sbuf r;
+  sb_init(&r);
+  stats_json(proc_root, &r);
   reply_ok(ci, conns[ci].gen, id, r.data);
   sb_free(&r);
 }
@@ -485,12 +494,13 @@ static void handle_line(int ci, char *line, size_t len) {
   else if (strcmp(m->str, "ports") == 0) do_ports(ci, id);
   else if (strcmp(m->str, "exec") == 0) do_exec(ci, id, params);
   else if (strcmp(m->str, "shutdown") == 0) do_shutdown(ci, id);
+  else if (strcmp(m->str, "stats") == 0) do_stats(ci, id);
   else {
     sbuf msg;
     sb_init(&msg);
     sb_puts(&msg, "unknown method ");
     sb_json_str(&msg, m->str, m->len < 64 ? m->len : 64);
-    sb_puts(&msg, "; known: health, ports, exec, shutdown");
+    sb_puts(&msg, "; known: health, ports, exec, shutdown, stats");
     reply_error(ci, id, "unknown_method", msg.data);
     sb_free(&msg);
   }

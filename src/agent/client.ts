@@ -8,6 +8,7 @@ import {
   type AgentHealth,
   type AgentListener,
   type AgentMethods,
+  type AgentStats,
 } from './protocol.js';
 
 /**
@@ -109,6 +110,10 @@ export class AgentClient {
   }
   shutdown(timeoutMs?: number): Promise<{ powering_off: boolean }> {
     return this.request('shutdown', {}, timeoutMs);
+  }
+
+  stats(timeoutMs?: number): Promise<AgentStats> {
+    return this.request('stats', {}, timeoutMs);
   }
 
   close(): void {

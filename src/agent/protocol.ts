@@ -45,11 +45,27 @@ export interface AgentExecResult {
   stderr_truncated: boolean;
 }
 
+/** The `stats` answer: guest memory, uptime, load and the established TCP connections into the guest. */
+export interface AgentStats {
+  mem_total_bytes: number;
+  mem_available_bytes: number;
+  /** total - available */
+  mem_used_bytes: number;
+  uptime_s: number;
+  /** 1, 5 and 15 minute load averages. */
+  load: [number, number, number];
+  /** ESTABLISHED TCP (v4 and v6) sockets whose local port the guest listens on: connections into it (ssh included). */
+  tcp_established_in: number;
+  /** The listening ports those connections came in on (at most 32). */
+  tcp_established_in_ports: number[];
+}
+
 export interface AgentMethods {
   health: { params: Record<string, never>; result: AgentHealth };
   ports: { params: Record<string, never>; result: { listeners: AgentListener[] } };
   exec: { params: AgentExecParams; result: AgentExecResult };
   shutdown: { params: Record<string, never>; result: { powering_off: boolean } };
+  stats: { params: Record<string, never>; result: AgentStats };
 }
 
 export type AgentResponse =

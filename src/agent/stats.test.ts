@@ -36,8 +36,7 @@ async function withStdioAgent<T>(args: string[], fn: (c: AgentClient) => Promise
   }
 }
 
-const TCP_HEADER =
-  '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
+const TCP_HEADER = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
 const tcpLine = (sl: number, local: string, remote: string, st: string) =>
   `   ${sl}: ${local} ${remote} ${st} 00000000:00000000 00:00000000 00000000     0        0 ${1000 + sl} 1 0000000000000000 100 0 0 10 0\n`;
 const V6_ANY = '00000000000000000000000000000000';

@@ -108,6 +108,7 @@ before(async () => {
           },
         },
       },
+      autoStop: { enabled: false, afterMs: 0, idleSince: vm.touchedAt, stopAt: null },
     }),
     'vm.list': async () => ({ vms: [vm] }),
     'vm.workspace.export': async ({ name }) => {

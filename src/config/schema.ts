@@ -180,14 +180,14 @@ export const TOP_LEVEL_KEYS = {
     doc: 'Where the daemon serves .vm names to the host.',
   },
   auto_stop_stale_after: {
-    schema: duration(60_000),
+    schema: duration(10_000),
     shownDefault: '0 (off)',
-    doc: 'Stop VMs untouched for this long, e.g. 24h or 2h30m; 0 turns it off.',
+    doc: 'Stop (gracefully) a running VM untouched for this long, e.g. 24h or 2h30m, at least 10s; 0 turns it off. ssh, exec, workspace prepare/export and start touch a VM, and so does every stats poll that finds an established TCP connection into the guest. Checked every stats_poll_interval.',
   },
   stats_poll_interval: {
     schema: duration(1000),
     shownDefault: '10s',
-    doc: 'How often the daemon samples VM statistics.',
+    doc: 'How often the daemon samples VM statistics (vm stats) and checks auto_stop_stale_after; at least 1s.',
   },
   rootfs_overlay: {
     schema: z.enum(['auto', 'dm-snapshot', 'qcow2', 'copy']),

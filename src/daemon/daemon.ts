@@ -38,6 +38,7 @@ import { NatController } from './natController.js';
 import { TapPool } from './tapPool.js';
 import { WorkspaceService } from './workspaceService.js';
 import { CleanupStack } from './cleanupStack.js';
+import { StatsPoller } from './stats/poller.js';
 
 export interface RunningDaemon {
   /** Resolves when the daemon has stopped (shutdown RPC or signal). */
@@ -173,6 +174,14 @@ async function serve(
   const reconciled = await s.vms.reconcile(ctx);
   if (reconciled.adopted.length || reconciled.stopped.length || reconciled.taps.deleted.length)
     log.info('reconciled VMs', reconciled);
+  const stats = new StatsPoller({
+    vms: s.vms,
+    log,
+    intervalMs: config.stats_poll_interval,
+    autoStopAfterMs: config.auto_stop_stale_after,
+  });
+  stats.start();
+  undo.push('stop the stats poller', () => stats.stop());
 
   const running = stopOnce(log, undo);
   const server: RpcServer<Methods> = new RpcServer({
@@ -189,6 +198,7 @@ async function serve(
       kernels: s.kernels,
       operations: s.operations,
       workspaces: s.workspaces,
+      stats,
       dnsStatus: s.dns.status,
       requestShutdown: () => void running.stop('shutdown requested over RPC'),
     }),

@@ -5,6 +5,7 @@ import type { Layout } from '../paths/index.js';
 import type { OperationRegistry } from '../opstate/index.js';
 import type { ImageService } from './imageService.js';
 import type { KernelService } from './kernelService.js';
+import type { StatsPoller } from './stats/poller.js';
 import type { VmService } from './vmService.js';
 import type { WorkspaceService } from './workspaceService.js';
 
@@ -16,6 +17,7 @@ export interface HandlerDeps {
   images: ImageService;
   kernels: KernelService;
   workspaces: WorkspaceService;
+  stats: StatsPoller;
   operations: OperationRegistry;
   dnsStatus: () => Promise<DnsStatus>;
   /** Called after the shutdown answer is written. */
@@ -59,7 +61,7 @@ function vmHandlers(d: HandlerDeps): Group<'vm'> {
     'vm.list': async () => ({ vms: d.vms.list() }),
     'vm.show': async ({ name }) => {
       const vm = d.vms.show(name);
-      return { vm, runtime: await d.vms.runtime(vm) };
+      return { vm, runtime: await d.vms.runtime(vm), autoStop: d.stats.autoStop(vm) };
     },
     'vm.create': async (p, c) => {
       const vm = await d.vms.create(p, c);
@@ -79,10 +81,12 @@ function vmHandlers(d: HandlerDeps): Group<'vm'> {
     'vm.ssh_target': async ({ name }) => {
       const vm = d.vms.show(name);
       d.vms.requireRunning(vm);
-      return { vm, ssh: d.vms.sshTarget(vm) };
+      d.vms.touch(vm.id); // ssh and exec start here: a use of the VM
+      return { vm: d.vms.show(vm.id), ssh: d.vms.sshTarget(vm) };
     },
     'vm.logs': async ({ name, offset }) => d.vms.logs(name, offset),
     'vm.ports': async ({ names }) => ({ ports: await d.vms.ports(names) }),
+    'vm.stats': async ({ names }) => ({ stats: await d.stats.stats(names), pollIntervalMs: d.stats.intervalMs }),
     'vm.workspace.plan': async ({ nat, ...req }) => d.workspaces.summary(await d.workspaces.preflight(req, nat)),
     'vm.workspace.prepare': async ({ name, path, includeUntracked }, c) =>
       d.vms.prepareWorkspace(name, { path, includeUntracked }, c),

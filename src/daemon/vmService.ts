@@ -55,6 +55,14 @@ export class VmService {
   requireRunning(vm: Vm): void {
     this.env.requireRunning(vm);
   }
+  /** The VM's handles if its VMM is alive and really its own, else null. */
+  liveHandles(vm: Vm): VmHandles | null {
+    return this.env.liveHandles(vm);
+  }
+  /** Records a use of the VM (touched_at = now): ssh, exec, workspace, start, connections into the guest. */
+  touch(ref: string): void {
+    this.env.touch(ref);
+  }
   isAlive(vm: Vm): boolean {
     return this.env.isAlive(vm);
   }
@@ -85,6 +93,18 @@ export class VmService {
   }
   stop(ref: string, ctx: OpCtx): Promise<Vm> {
     return stopVm(this.env, ref, ctx);
+  }
+  /**
+   * The idle stop of `auto_stop_stale_after`: `vm stop`'s path under the same lock, unless
+   * the VM no longer runs or was touched within `afterMs` by the time the lock is held.
+   */
+  stopIdle(ref: string, afterMs: number, ctx: OpCtx): Promise<Vm> {
+    return stopVm(
+      this.env,
+      ref,
+      ctx,
+      (vm) => vm.state !== 'running' || Date.now() - Date.parse(vm.touchedAt) <= afterMs,
+    );
   }
   kill(ref: string, signal: AllowedSignal, ctx: OpCtx): Promise<Vm> {
     return killVm(this.env, ref, signal, ctx);

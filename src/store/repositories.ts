@@ -162,6 +162,11 @@ export class VmRepository {
       .run(nat ? 1 : 0, new Date().toISOString(), id);
   }
 
+  /** Records a use of the VM (ssh, exec, workspace, start, a connection into the guest): its touched_at is now. */
+  touch(id: string, at: Date = new Date()): void {
+    this.db.prepare('UPDATE vms SET touched_at = ? WHERE id = ?').run(at.toISOString(), id);
+  }
+
   idExists(id: string): boolean {
     return this.db.prepare('SELECT 1 FROM vms WHERE id = ?').get(id) !== undefined;
   }

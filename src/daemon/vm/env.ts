@@ -45,6 +45,11 @@ export class VmEnv {
     return vm;
   }
 
+  /** Records a use of the VM: the one place touched_at moves for ssh, exec, workspace, start and connections. */
+  touch(ref: string): void {
+    this.store.vms.touch(this.show(ref).id);
+  }
+
   /** Runs `fn` under the VM's lock, with its record read again once the lock is held. */
   withVm<T>(ref: string, fn: (vm: Vm) => Promise<T>): Promise<T> {
     const vm0 = this.show(ref);

@@ -13,9 +13,14 @@ export const GRACEFUL_STOP_MS = 20_000;
 /** How long a VMM may take to exit after `vm kill`'s signal. */
 export const KILL_EXIT_MS = 5_000;
 
-/** `vm stop`: a graceful power-off (hard after GRACEFUL_STOP_MS), then the VMM's leftovers released. */
-export function stopVm(env: VmEnv, ref: string, ctx: OpCtx): Promise<Vm> {
+/**
+ * `vm stop`: a graceful power-off (hard after GRACEFUL_STOP_MS), then the VMM's leftovers
+ * released. `unless`, checked once the VM's lock is held, keeps the VM running when it
+ * returns true (the idle stop: the VM was used while the stop waited for the lock).
+ */
+export function stopVm(env: VmEnv, ref: string, ctx: OpCtx, unless?: (vm: Vm) => boolean): Promise<Vm> {
   return env.withVm(ref, async (vm) => {
+    if (unless?.(vm)) return vm;
     const h = await liveOrReleased(env, vm, ctx);
     if (!h) return env.show(vm.id);
     await powerOff(env, vm, h, ctx);

@@ -51,6 +51,7 @@ export function startVm(env: VmEnv, ref: string, ctx: OpCtx, steps: readonly Sta
       if (errors.length) env.d.log.warn('cleanup after a failed start was incomplete', { op_id: ctx.opId, errors });
       throw e;
     }
+    env.touch(vm.id); // a start is a use: the idle clock of auto_stop_stale_after starts at ready
     if (!state.tap?.pooled) void env.d.taps.refill(ctx); // an empty pool (the first start) is filled now
     env.d.log.info('vm ready', {
       op_id: ctx.opId,

@@ -18,6 +18,7 @@ export function prepareWorkspace(
       vm.nat,
     );
     const sent = await workspaces.copyIn(vm, env.sshTarget(vm), prepared, ctx);
+    env.touch(vm.id);
     return { vm: env.show(vm.id), ...sent };
   });
 }
@@ -31,5 +32,6 @@ export async function exportWorkspace(
   const vm = env.show(ref);
   env.d.workspaces.requireWorkspace(vm);
   env.requireRunning(vm);
+  env.touch(vm.id);
   return env.d.workspaces.export(vm, env.sshTarget(vm), baseCommit);
 }

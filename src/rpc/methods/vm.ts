@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { agentHealthSchema, vmCreateParamsSchema, vmSchema } from '../../model/index.js';
+import { agentHealthSchema, autoStopSchema, vmCreateParamsSchema, vmSchema, vmStatsSchema } from '../../model/index.js';
 import { defineMethod } from '../methodDef.js';
 import { nameRef } from './names.js';
 
@@ -48,9 +48,9 @@ export const VM_METHODS = {
   'vm.show': defineMethod({
     name: 'vm.show',
     summary:
-      "One VM by name, id or unique id prefix, with its live VMM state (pid, status from QMP or the Firecracker API) and the guest agent's view (boot_id, uptime) when running.",
+      "One VM by name, id or unique id prefix, with its live VMM state (pid, status from QMP or the Firecracker API) and the guest agent's view (boot_id, uptime) when running; autoStop: when auto_stop_stale_after would stop it.",
     params: vmRef,
-    result: z.object({ vm: vmSchema, runtime: runtimeWire.nullable() }),
+    result: z.object({ vm: vmSchema, runtime: runtimeWire.nullable(), autoStop: autoStopSchema }),
     tracked: false,
     progress: false,
   }),
@@ -140,6 +140,15 @@ export const VM_METHODS = {
       'Listening TCP/UDP sockets in running VMs (all, or the named ones), from each guest agent, with name.vm:port endpoints.',
     params: z.strictObject({ names: z.array(z.string().min(1)).default([]) }),
     result: z.object({ ports: z.array(vmPortWire) }),
+    tracked: false,
+    progress: false,
+  }),
+  'vm.stats': defineMethod({
+    name: 'vm.stats',
+    summary:
+      "The latest stats sample of VMs (all running, or the named ones; a VM not sampled yet is sampled now): vCPUs, the VMM's host CPU% and RSS, allocated and apparent size of the root and work disks, tap bytes, uptime, the guest's memory and connections (from the agent), touched time and when auto_stop_stale_after would stop it.",
+    params: z.strictObject({ names: z.array(z.string().min(1).max(253)).max(1024).default([]) }),
+    result: z.object({ stats: z.array(vmStatsSchema), pollIntervalMs: z.number() }),
     tracked: false,
     progress: false,
   }),

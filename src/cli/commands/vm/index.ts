@@ -18,6 +18,7 @@ import { registerSet } from './set.js';
 import { registerShow } from './show.js';
 import { registerSsh } from './ssh.js';
 import { registerStart } from './start.js';
+import { registerStats } from './stats.js';
 import { registerStop } from './stop.js';
 import { registerWorkspaceCommands } from './workspace/index.js';
 
@@ -37,6 +38,7 @@ const VERBS: ReadonlyArray<(vm: Command, ctx: CliContext) => unknown> = [
   registerLogs,
   registerList,
   registerPorts,
+  registerStats,
   registerShow,
 ];
 

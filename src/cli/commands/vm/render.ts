@@ -1,5 +1,5 @@
 /** How `vm list`, `vm ports` and `vm show` print VMs as text. */
-import { formatSize, MIB, type RootOverlay, type Vm } from '../../../model/index.js';
+import { formatDuration, formatSize, MIB, type AutoStop, type RootOverlay, type Vm } from '../../../model/index.js';
 import { formatAge, paint, renderTable, type Output } from '../../output.js';
 import { escapeForTerminalLine } from '../../terminalText.js';
 
@@ -88,7 +88,7 @@ function formatUptime(s: number): string {
  * `key  value` lines. The agent's health (version, transport, boot_id), its error and the
  * VM's last error can carry guest text, so every value is escaped to one safe line.
  */
-export function renderVmShow(v: Vm, runtime: VmRuntime | null = null): string {
+export function renderVmShow(v: Vm, runtime: VmRuntime | null = null, autoStop?: AutoStop): string {
   const rows: Array<[string, string]> = [
     ['name', v.name],
     ['id', v.id],
@@ -106,6 +106,7 @@ export function renderVmShow(v: Vm, runtime: VmRuntime | null = null): string {
     ['created', v.createdAt],
     ['touched', v.touchedAt],
   ];
+  if (autoStop) rows.push(['auto-stop', describeAutoStop(autoStop)]);
   if (runtime) rows.push(...runtimeRows(runtime));
   if (v.lastError) rows.push(['last error', v.lastError]);
   const w = Math.max(...rows.map(([k]) => k.length));
@@ -123,4 +124,13 @@ function runtimeRows(runtime: VmRuntime): Array<[string, string]> {
     rows.push(['agent', `v${a.agent_version} over ${a.transport}, up ${up}, boot_id ${a.boot_id}`]);
   } else if (runtime.agent) rows.push(['agent', `not answering (${runtime.agent.error})`]);
   return rows;
+}
+
+/** `auto-stop: in 18m (idle since …)`, `off`, or why there is no time (docs/howto/vms.md). */
+export function describeAutoStop(a: AutoStop, now = Date.now()): string {
+  if (!a.enabled) return 'off';
+  if (!a.stopAt) return `when running and idle for ${formatDuration(a.afterMs)}`;
+  const left = Date.parse(a.stopAt) - now;
+  const when = left > 0 ? `in ${formatDuration(Math.ceil(left / 1000) * 1000)}` : 'at the next check';
+  return `${when} (idle since ${a.idleSince})`;
 }

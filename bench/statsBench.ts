@@ -22,9 +22,17 @@ function timeRun(argv: string[], env: NodeJS.ProcessEnv): { ms: number; stdout: 
   return { ms, stdout: r.stdout };
 }
 
-function sample(argv: string[], env: NodeJS.ProcessEnv): number[] {
-  timeRun(argv, env); // warm the page cache
-  return Array.from({ length: RUNS }, () => timeRun(argv, env).ms);
+/** Both commands, alternated run by run so the guests' load weighs on each alike. */
+function sampleBoth(a: string[], b: string[], env: NodeJS.ProcessEnv): [number[], number[]] {
+  timeRun(a, env); // warm the page cache
+  timeRun(b, env);
+  const ta: number[] = [];
+  const tb: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    ta.push(timeRun(a, env).ms);
+    tb.push(timeRun(b, env).ms);
+  }
+  return [ta, tb];
 }
 
 export async function statsBench(): Promise<void> {
@@ -38,8 +46,9 @@ export async function statsBench(): Promise<void> {
     const rows = JSON.parse(timeRun(stats, e.s.env).stdout) as Array<{ name: string; guest: unknown }>;
     const withGuest = rows.filter((r) => r.guest !== null).length;
     if (rows.length !== VMS) throw new Error(`vm stats answered ${rows.length} VMs, not ${VMS}`);
-    const version = summarize(sample([process.execPath, distCli, '--version'], e.s.env));
-    const measured = summarize(sample(stats, e.s.env));
+    const [versionMs, statsMs] = sampleBoth([process.execPath, distCli, '--version'], stats, e.s.env);
+    const version = summarize(versionMs);
+    const measured = summarize(statsMs);
     console.log(formatSummary('banger --version (no daemon call)', version));
     console.log(formatSummary(`banger vm stats --json (${VMS} VMs running)`, measured));
     console.log(

@@ -2,11 +2,14 @@
  * Guest statistics for `banger vm stats` and the daemon's idle check: memory from
  * /proc/meminfo, uptime, load, and the ESTABLISHED TCP connections into the guest. A
  * connection counts as inbound when its local port is one the guest listens on (state 0A
- * in /proc/net/tcp or tcp6); an ssh session is one of them.
+ * in /proc/net/tcp or tcp6) and its peer is not the guest's own loopback (a local client of
+ * a local database is the guest talking to itself); an ssh session is one of them.
  */
 #define _GNU_SOURCE
 #include "stats.h"
 
+#include <arpa/inet.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +56,32 @@ static void read_numbers(const char *proc, const char *name, double *vals, int n
   fclose(f);
 }
 
+/*
+ * Whether a /proc/net/tcp{,6} address (hex words in host byte order) is loopback: 127.0.0.0/8,
+ * ::1, or 127.0.0.0/8 mapped into IPv6.
+ */
+static int is_loopback(const char *hex, int v6) {
+  size_t len = strlen(hex);
+  if (!v6) {
+    if (len != 8) return 0;
+    struct in_addr a;
+    a.s_addr = (uint32_t)strtoul(hex, NULL, 16);
+    return ((const unsigned char *)&a.s_addr)[0] == 127;
+  }
+  if (len != 32) return 0;
+  unsigned char b[16];
+  for (int i = 0; i < 4; i++) {
+    char word[9];
+    memcpy(word, hex + i * 8, 8);
+    word[8] = '\0';
+    uint32_t w = (uint32_t)strtoul(word, NULL, 16);
+    memcpy(&b[i * 4], &w, 4);
+  }
+  static const unsigned char loop6[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+  static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+  return memcmp(b, loop6, 16) == 0 || (memcmp(b, mapped, 12) == 0 && b[12] == 127);
+}
+
 typedef struct {
   unsigned ports[1024];
   size_t n;
@@ -70,25 +99,29 @@ static void port_set_add(port_set *s, unsigned port) {
 
 /*
  * Walks /proc/net/<table>: with `count` NULL, adds every listening port to `listening`;
- * otherwise counts ESTABLISHED sockets whose local port is in `listening` (and notes the port).
+ * otherwise counts ESTABLISHED sockets whose local port is in `listening` and whose peer is
+ * not loopback (and notes the port).
  */
 static void scan_tcp(const char *proc, const char *table, port_set *listening, long long *count, port_set *seen) {
+  int v6 = strcmp(table, "tcp6") == 0;
   char path[300], line[512];
   snprintf(path, sizeof path, "%s/net/%s", proc, table);
   FILE *f = fopen(path, "r");
   if (!f) return;
   if (!fgets(line, sizeof line, f)) { fclose(f); return; } /* header */
   while (fgets(line, sizeof line, f)) {
-    char local[64];
+    char local[64], remote[64];
     unsigned state;
     /* sl local_address rem_address st ... */
-    if (sscanf(line, " %*d: %63[0-9A-Fa-f:] %*[0-9A-Fa-f:] %x", local, &state) != 2) continue;
+    if (sscanf(line, " %*d: %63[0-9A-Fa-f:] %63[0-9A-Fa-f:] %x", local, remote, &state) != 3) continue;
     char *colon = strrchr(local, ':');
-    if (!colon) continue;
+    char *rcolon = strrchr(remote, ':');
+    if (!colon || !rcolon) continue;
+    *rcolon = '\0';
     unsigned port = (unsigned)strtoul(colon + 1, NULL, 16);
     if (!count) {
       if (state == TCP_LISTEN) port_set_add(listening, port);
-    } else if (state == TCP_ESTABLISHED && port_set_has(listening, port)) {
+    } else if (state == TCP_ESTABLISHED && port_set_has(listening, port) && !is_loopback(remote, v6)) {
       (*count)++;
       port_set_add(seen, port);
     }

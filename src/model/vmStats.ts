@@ -21,7 +21,7 @@ export const guestStatsSchema = z.object({
   memUsedBytes: z.number(),
   uptimeS: z.number(),
   load: z.tuple([z.number(), z.number(), z.number()]),
-  /** ESTABLISHED TCP connections into the guest (to a port it listens on; ssh included). */
+  /** ESTABLISHED TCP connections into the guest from elsewhere (to a port it listens on, peer not loopback; ssh included). */
   tcpEstablishedIn: z.number(),
   tcpEstablishedInPorts: z.array(z.number()),
 });

@@ -54,7 +54,7 @@ export interface AgentStats {
   uptime_s: number;
   /** 1, 5 and 15 minute load averages. */
   load: [number, number, number];
-  /** ESTABLISHED TCP (v4 and v6) sockets whose local port the guest listens on: connections into it (ssh included). */
+  /** ESTABLISHED TCP (v4 and v6) sockets on a port the guest listens on, peer not loopback: connections into it (ssh included). */
   tcp_established_in: number;
   /** The listening ports those connections came in on (at most 32). */
   tcp_established_in_ports: number[];

@@ -38,6 +38,7 @@ import { NatController } from './natController.js';
 import { TapPool } from './tapPool.js';
 import { WorkspaceService } from './workspaceService.js';
 import { CleanupStack } from './cleanupStack.js';
+import { ForwardService } from './forwardService.js';
 
 export interface RunningDaemon {
   /** Resolves when the daemon has stopped (shutdown RPC or signal). */
@@ -173,6 +174,9 @@ async function serve(
   const reconciled = await s.vms.reconcile(ctx);
   if (reconciled.adopted.length || reconciled.stopped.length || reconciled.taps.deleted.length)
     log.info('reconciled VMs', reconciled);
+  undo.push('close port forwards', () => s.forwards.closeAll());
+  const forwarding = await s.forwards.restore(s.vms.list());
+  if (forwarding) log.info('port forwards restored', { listening: forwarding });
 
   const running = stopOnce(log, undo);
   const server: RpcServer<Methods> = new RpcServer({
@@ -189,6 +193,7 @@ async function serve(
       kernels: s.kernels,
       operations: s.operations,
       workspaces: s.workspaces,
+      forwards: s.forwards,
       dnsStatus: s.dns.status,
       requestShutdown: () => void running.stop('shutdown requested over RPC'),
     }),
@@ -223,6 +228,7 @@ interface Services {
   dns: DnsWiring;
   workspaces: WorkspaceService;
   vms: VmService;
+  forwards: ForwardService;
 }
 
 /**
@@ -255,7 +261,13 @@ async function buildServices(
   const taps = new TapPool({ privileged, log, bridge: config.bridge_name, size: config.tap_pool_size });
   undo.push('let tap refills settle', () => taps.settled());
   const workspaces = new WorkspaceService({ runner, store, log });
-  const vms = new VmService({
+  // The forwards ask the VMs whether one runs; the VMs tell the forwards when one starts or stops.
+  const forwards = new ForwardService({
+    store,
+    log,
+    isRunning: (vm) => vm.state === 'running' && vms.isAlive(vm),
+  });
+  const vms: VmService = new VmService({
     store,
     layout,
     config,
@@ -269,8 +281,9 @@ async function buildServices(
     workspaces,
     log,
     onBridgeReady: dns.listenOnBridge,
+    forwards,
   });
-  return { operations, privileged, kernels, images, dns, workspaces, vms };
+  return { operations, privileged, kernels, images, dns, workspaces, vms, forwards };
 }
 
 /**

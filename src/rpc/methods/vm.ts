@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { agentHealthSchema, vmCreateParamsSchema, vmSchema } from '../../model/index.js';
+import { agentHealthSchema, vmCreateParamsSchema, vmForwardSchema, vmSchema } from '../../model/index.js';
 import { defineMethod } from '../methodDef.js';
 import { nameRef } from './names.js';
 
@@ -48,9 +48,9 @@ export const VM_METHODS = {
   'vm.show': defineMethod({
     name: 'vm.show',
     summary:
-      "One VM by name, id or unique id prefix, with its live VMM state (pid, status from QMP or the Firecracker API) and the guest agent's view (boot_id, uptime) when running.",
+      "One VM by name, id or unique id prefix, with its live VMM state (pid, status from QMP or the Firecracker API) and the guest agent's view (boot_id, uptime) when running, and its port forwards.",
     params: vmRef,
-    result: z.object({ vm: vmSchema, runtime: runtimeWire.nullable() }),
+    result: z.object({ vm: vmSchema, runtime: runtimeWire.nullable(), forwards: z.array(vmForwardSchema) }),
     tracked: false,
     progress: false,
   }),

@@ -54,7 +54,15 @@ export class ForwardService {
   private view(vm: Vm, r: ForwardRecord): VmForward {
     const failure = this.failures.get(r.local) ?? null;
     const state = this.proxies.has(r.local) ? 'active' : failure ? 'failed' : 'inactive';
-    return { vm: vm.name, address: FORWARD_LISTEN_ADDRESS, local: r.local, guest: r.guest, state, error: failure, createdAt: r.createdAt };
+    return {
+      vm: vm.name,
+      address: FORWARD_LISTEN_ADDRESS,
+      local: r.local,
+      guest: r.guest,
+      state,
+      error: failure,
+      createdAt: r.createdAt,
+    };
   }
 
   /** The VM's forwards and whether each listens now. */
@@ -71,19 +79,24 @@ export class ForwardService {
     return this.serial(async () => {
       const dup = duplicateLocalPort(specs);
       if (dup !== null)
-        throw new BangerError('bad_request', `local port ${dup} is asked for twice`, { hint: 'each forward needs its own local port' });
+        throw new BangerError('bad_request', `local port ${dup} is asked for twice`, {
+          hint: 'each forward needs its own local port',
+        });
       const fresh = specs.filter((s) => !this.alreadyThere(vm, s));
       const running = this.d.isRunning(vm);
       const opened: TcpProxy[] = [];
       try {
         for (const s of fresh) {
           if (running) opened.push(await this.listen(vm, s));
-          else await probeListen(s.local).catch((e: NodeJS.ErrnoException) => {
-            throw forwardListenError(e, FORWARD_LISTEN_ADDRESS, s.local, retryCommand(vm, s.guest));
-          });
+          else
+            await probeListen(s.local).catch((e: NodeJS.ErrnoException) => {
+              throw forwardListenError(e, FORWARD_LISTEN_ADDRESS, s.local, retryCommand(vm, s.guest));
+            });
         }
         const at = new Date().toISOString();
-        this.d.store.forwards.insertAll(fresh.map((s) => ({ vmId: vm.id, local: s.local, guest: s.guest, createdAt: at })));
+        this.d.store.forwards.insertAll(
+          fresh.map((s) => ({ vmId: vm.id, local: s.local, guest: s.guest, createdAt: at })),
+        );
       } catch (e) {
         await Promise.all(opened.map((p) => p.close()));
         throw e;

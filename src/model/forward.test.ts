@@ -49,6 +49,18 @@ test('forward specs on the wire: whole ports 1-65535, the field named', () => {
 });
 
 test('forward specs: a local port asked for twice is found', () => {
-  assert.equal(duplicateLocalPort([{ local: 1, guest: 2 }, { local: 3, guest: 2 }]), null);
-  assert.equal(duplicateLocalPort([{ local: 1, guest: 2 }, { local: 1, guest: 3 }]), 1);
+  assert.equal(
+    duplicateLocalPort([
+      { local: 1, guest: 2 },
+      { local: 3, guest: 2 },
+    ]),
+    null,
+  );
+  assert.equal(
+    duplicateLocalPort([
+      { local: 1, guest: 2 },
+      { local: 1, guest: 3 },
+    ]),
+    1,
+  );
 });

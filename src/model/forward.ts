@@ -46,7 +46,8 @@ export type VmForward = z.output<typeof vmForwardSchema>;
 function portWord(word: string, field: string): { port: number } | { problem: string } {
   if (!/^\d{1,5}$/.test(word)) return { problem: `${field} "${word}" is not a port number` };
   const port = Number(word);
-  if (port < PORT_MIN || port > PORT_MAX) return { problem: `${field} ${port} is out of range (${PORT_MIN}-${PORT_MAX})` };
+  if (port < PORT_MIN || port > PORT_MAX)
+    return { problem: `${field} ${port} is out of range (${PORT_MIN}-${PORT_MAX})` };
   return { port };
 }
 

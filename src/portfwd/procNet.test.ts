@@ -54,7 +54,10 @@ test('descriptor links: only socket:[N] names a socket', () => {
 });
 
 test('a program is named by its command line (argv[0] cut to its base name), else its executable', () => {
-  assert.equal(describeProgram(['/usr/bin/python3', '-m', 'http.server'], '/usr/bin/python3.11'), 'python3 -m http.server');
+  assert.equal(
+    describeProgram(['/usr/bin/python3', '-m', 'http.server'], '/usr/bin/python3.11'),
+    'python3 -m http.server',
+  );
   assert.equal(describeProgram([], '/usr/sbin/nginx (deleted)'), 'nginx');
   assert.equal(describeProgram(null, null), null);
   assert.equal(describeProgram(['evil\u001b[31m', 'x\ny'], null), 'evil [31m x y');
@@ -88,7 +91,10 @@ test('the owner from a /proc tree: the pid whose descriptor links to the socket,
 });
 
 test('owners in words, and the listen errors that carry them', () => {
-  assert.equal(describePortOwner({ kind: 'process', pid: 1234, program: 'python3 -m http.server' }, 1), 'pid 1234 (python3 -m http.server)');
+  assert.equal(
+    describePortOwner({ kind: 'process', pid: 1234, program: 'python3 -m http.server' }, 1),
+    'pid 1234 (python3 -m http.server)',
+  );
   assert.equal(describePortOwner({ kind: 'process', pid: 7, program: null }, 7), "banger's own daemon (pid 7)");
   assert.equal(describePortOwner({ kind: 'hidden', uids: [0] }), 'a process this user cannot see (uid 0)');
   const retry = (p: number) => `banger vm forward web ${p}:80`;

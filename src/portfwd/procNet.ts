@@ -76,7 +76,6 @@ export function describeProgram(cmdline: readonly string[] | null, exe: string |
   if (words.length) text = [base(words[0]!) || exeBase || words[0]!, ...words.slice(1)].join(' ');
   else text = exeBase || null;
   if (text === null) return null;
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
   text = text.replace(/[\u0000-\u001f\u007f]/g, ' ');
   return text.length > MAX_PROGRAM_CHARS ? `${text.slice(0, MAX_PROGRAM_CHARS - 1)}…` : text;
 }

@@ -28,7 +28,12 @@ async function proxyTo(port: number, log: Logger = silentLogger): Promise<{ prox
   await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
   const local = portOf(probe);
   await new Promise((r) => probe.close(r));
-  const proxy = await TcpProxy.open({ listenHost: '127.0.0.1', listenPort: local, target: { host: '127.0.0.1', port }, log });
+  const proxy = await TcpProxy.open({
+    listenHost: '127.0.0.1',
+    listenPort: local,
+    target: { host: '127.0.0.1', port },
+    log,
+  });
   return { proxy, port: local };
 }
 
@@ -122,7 +127,12 @@ test('close drops live connections and frees the port; a busy port is refused at
   const closed = new Promise((r) => c.once('close', r));
   c.on('error', () => {});
   await assert.rejects(
-    TcpProxy.open({ listenHost: '127.0.0.1', listenPort: port, target: { host: '127.0.0.1', port: 1 }, log: silentLogger }),
+    TcpProxy.open({
+      listenHost: '127.0.0.1',
+      listenPort: port,
+      target: { host: '127.0.0.1', port: 1 },
+      log: silentLogger,
+    }),
     /EADDRINUSE/,
   );
   await proxy.close();

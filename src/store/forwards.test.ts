@@ -37,7 +37,10 @@ test('forwards: stored per VM by host port, one owner per port, all-or-none, rem
     assert.throws(() => store.forwards.insertAll([{ vmId: 'aaaa0002', local: 0, guest: 1, createdAt: at }]), /CHECK/);
     assert.throws(() => store.forwards.insertAll([{ vmId: 'nope', local: 9, guest: 1, createdAt: at }]), /FOREIGN KEY/);
     store.forwards.removeAll('aaaa0001', [8081]);
-    assert.deepEqual(store.forwards.ofVm('aaaa0001').map((f) => f.local), [8080]);
+    assert.deepEqual(
+      store.forwards.ofVm('aaaa0001').map((f) => f.local),
+      [8080],
+    );
     store.vms.remove('aaaa0001');
     assert.equal(store.forwards.byLocalPort(8080), undefined, 'deleting the VM removes its forwards');
   } finally {

@@ -30,7 +30,9 @@ export class ForwardRepository {
   /** The forwards of one VM, by host port. */
   ofVm(vmId: string): ForwardRecord[] {
     return (
-      this.db.prepare('SELECT * FROM vm_forwards WHERE vm_id = ? ORDER BY local_port').all(vmId) as unknown as ForwardRow[]
+      this.db
+        .prepare('SELECT * FROM vm_forwards WHERE vm_id = ? ORDER BY local_port')
+        .all(vmId) as unknown as ForwardRow[]
     ).map(fromRow);
   }
 

@@ -15,8 +15,8 @@ export function registerShow(vm: Command, ctx: CliContext): Command {
 }
 
 export async function showVm(ctx: CliContext, name: string, json: boolean): Promise<Outcome> {
-  const { vm: v, runtime } = await ctx.daemon.call('vm.show', { name });
-  if (json) printJson(ctx.output, { ...v, runtime });
-  else ctx.output.out(renderVmShow(v, runtime));
+  const { vm: v, runtime, forwards } = await ctx.daemon.call('vm.show', { name });
+  if (json) printJson(ctx.output, { ...v, runtime, forwards });
+  else ctx.output.out(renderVmShow(v, runtime, forwards));
   return 'ok';
 }

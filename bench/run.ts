@@ -7,7 +7,8 @@
  *     (target <= 150 ms median), next to bare `node -e 0` and `banger --version`;
  *   - the daemon's resident memory while idle;
  *   - VM figures (bench/vmBench.ts): cold and warm `vm run`, against a raw QEMU boot,
- *     boot-to-ssh stages, daemon RSS with two VMs. BENCH_SKIP_VMS=1 skips them.
+ *     boot-to-ssh stages, daemon RSS with two VMs. BENCH_SKIP_VMS=1 skips them;
+ *   - port forward throughput against a direct connection (bench/forwardBench.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatSummary, summarize } from './stats.js';
+import { forwardBenchmarks } from './forwardBench.js';
 import { vmBenchmarks } from './vmBench.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -69,3 +71,4 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 if (process.env.BENCH_SKIP_VMS !== '1') await vmBenchmarks();
+await forwardBenchmarks();

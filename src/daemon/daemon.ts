@@ -265,7 +265,10 @@ async function buildServices(
   const forwards = new ForwardService({
     store,
     log,
-    isRunning: (vm) => vm.state === 'running' && vms.isAlive(vm),
+    isRunning: (vm) => {
+      const now = vms.show(vm.id); // read again: the caller's record may predate a start or stop
+      return now.state === 'running' && vms.isAlive(now);
+    },
   });
   const vms: VmService = new VmService({
     store,

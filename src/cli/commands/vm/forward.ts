@@ -8,6 +8,7 @@ import { parseForwardSpec, type ForwardSpec, type VmForward } from '../../../mod
 import type { CliContext } from '../../context.js';
 import { usageError } from '../../errors.js';
 import { paint, printJson, renderTable } from '../../output.js';
+import { escapeForTerminalLine } from '../../terminalText.js';
 import { act, examples, isJson, type Outcome } from '../verb.js';
 
 const EXAMPLES = [
@@ -61,7 +62,10 @@ export function forwardLine(f: Pick<VmForward, 'address' | 'local' | 'vm' | 'gue
   return `${f.address}:${f.local} -> ${f.vm}:${f.guest}`;
 }
 
-/** A forward's state in words, for `vm forward NAME` and `vm show`. */
+/**
+ * A forward's state in words, for `vm forward NAME` and `vm show`. A failure can quote a
+ * local program's command line (the port's owner), so callers escape it to one safe line.
+ */
 export function forwardState(f: Pick<VmForward, 'state' | 'error' | 'vm'>): string {
   if (f.state === 'active') return 'listening';
   if (f.state === 'failed') return `not listening: ${f.error ?? 'unknown error'}`;
@@ -91,7 +95,7 @@ export async function forwardVm(
     ctx.output.out(
       renderTable(
         ['FORWARD', 'STATE'],
-        forwards.map((f) => [forwardLine(f), forwardState(f)]),
+        forwards.map((f) => [forwardLine(f), escapeForTerminalLine(forwardState(f))]),
       ),
     );
   return 'ok';

@@ -7,8 +7,9 @@
  *     (target <= 150 ms median), next to bare `node -e 0` and `banger --version`;
  *   - the daemon's resident memory while idle;
  *   - VM figures (bench/vmBench.ts): cold and warm `vm run`, against a raw QEMU boot,
- *     boot-to-ssh stages, daemon RSS with two VMs. BENCH_SKIP_VMS=1 skips them.
+ *     boot-to-ssh stages, daemon RSS with two VMs. BENCH_SKIP_VMS=1 skips them;
  *   - `banger vm stats --json` with four VMs running (bench/statsBench.ts; target <= 150 ms).
+ *   - port forward throughput against a direct connection (bench/forwardBench.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatSummary, summarize } from './stats.js';
 import { statsBench } from './statsBench.js';
+import { forwardBenchmarks } from './forwardBench.js';
 import { vmBenchmarks } from './vmBench.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -72,3 +74,4 @@ try {
 }
 if (process.env.BENCH_SKIP_VMS !== '1') await vmBenchmarks();
 if (process.env.BENCH_SKIP_VMS !== '1') await statsBench();
+await forwardBenchmarks();

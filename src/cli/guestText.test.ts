@@ -90,6 +90,7 @@ before(async () => {
     }),
     'vm.show': async () => ({
       vm,
+      forwards: [],
       runtime: {
         pid: 7,
         vmm: 'qemu',

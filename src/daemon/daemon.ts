@@ -39,6 +39,7 @@ import { TapPool } from './tapPool.js';
 import { WorkspaceService } from './workspaceService.js';
 import { CleanupStack } from './cleanupStack.js';
 import { StatsPoller } from './stats/poller.js';
+import { ForwardService } from './forwardService.js';
 
 export interface RunningDaemon {
   /** Resolves when the daemon has stopped (shutdown RPC or signal). */
@@ -182,6 +183,9 @@ async function serve(
   });
   stats.start();
   undo.push('stop the stats poller', () => stats.stop());
+  undo.push('close port forwards', () => s.forwards.closeAll());
+  const forwarding = await s.forwards.restore(s.vms.list());
+  if (forwarding) log.info('port forwards restored', { listening: forwarding });
 
   const running = stopOnce(log, undo);
   const server: RpcServer<Methods> = new RpcServer({
@@ -199,6 +203,7 @@ async function serve(
       operations: s.operations,
       workspaces: s.workspaces,
       stats,
+      forwards: s.forwards,
       dnsStatus: s.dns.status,
       requestShutdown: () => void running.stop('shutdown requested over RPC'),
     }),
@@ -233,6 +238,7 @@ interface Services {
   dns: DnsWiring;
   workspaces: WorkspaceService;
   vms: VmService;
+  forwards: ForwardService;
 }
 
 /**
@@ -265,7 +271,16 @@ async function buildServices(
   const taps = new TapPool({ privileged, log, bridge: config.bridge_name, size: config.tap_pool_size });
   undo.push('let tap refills settle', () => taps.settled());
   const workspaces = new WorkspaceService({ runner, store, log });
-  const vms = new VmService({
+  // The forwards ask the VMs whether one runs; the VMs tell the forwards when one starts or stops.
+  const forwards = new ForwardService({
+    store,
+    log,
+    isRunning: (vm) => {
+      const now = vms.show(vm.id); // read again: the caller's record may predate a start or stop
+      return now.state === 'running' && vms.isAlive(now);
+    },
+  });
+  const vms: VmService = new VmService({
     store,
     layout,
     config,
@@ -279,8 +294,9 @@ async function buildServices(
     workspaces,
     log,
     onBridgeReady: dns.listenOnBridge,
+    forwards,
   });
-  return { operations, privileged, kernels, images, dns, workspaces, vms };
+  return { operations, privileged, kernels, images, dns, workspaces, vms, forwards };
 }
 
 /**

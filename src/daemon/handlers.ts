@@ -4,6 +4,7 @@ import { PROTOCOL_VERSION } from '../rpc/index.js';
 import type { Layout } from '../paths/index.js';
 import type { OperationRegistry } from '../opstate/index.js';
 import type { ImageService } from './imageService.js';
+import type { ForwardService } from './forwardService.js';
 import type { KernelService } from './kernelService.js';
 import type { StatsPoller } from './stats/poller.js';
 import type { VmService } from './vmService.js';
@@ -18,6 +19,7 @@ export interface HandlerDeps {
   kernels: KernelService;
   workspaces: WorkspaceService;
   stats: StatsPoller;
+  forwards: ForwardService;
   operations: OperationRegistry;
   dnsStatus: () => Promise<DnsStatus>;
   /** Called after the shutdown answer is written. */
@@ -61,7 +63,12 @@ function vmHandlers(d: HandlerDeps): Group<'vm'> {
     'vm.list': async () => ({ vms: d.vms.list() }),
     'vm.show': async ({ name }) => {
       const vm = d.vms.show(name);
-      return { vm, runtime: await d.vms.runtime(vm), autoStop: d.stats.autoStop(vm) };
+      return {
+        vm,
+        runtime: await d.vms.runtime(vm),
+        autoStop: d.stats.autoStop(vm),
+        forwards: d.forwards.list(vm),
+      };
     },
     'vm.create': async (p, c) => {
       const vm = await d.vms.create(p, c);
@@ -91,6 +98,16 @@ function vmHandlers(d: HandlerDeps): Group<'vm'> {
     'vm.workspace.prepare': async ({ name, path, includeUntracked }, c) =>
       d.vms.prepareWorkspace(name, { path, includeUntracked }, c),
     'vm.workspace.export': async ({ name, baseCommit }) => d.vms.exportWorkspace(name, baseCommit),
+    ...forwardHandlers(d),
+  };
+}
+
+/** `vm forward`: a VM's port forwards (daemon/forwardService.ts). */
+function forwardHandlers(d: HandlerDeps): Group<'vm.forward'> {
+  return {
+    'vm.forward.add': async ({ name, forwards }) => ({ forwards: await d.forwards.add(d.vms.show(name), forwards) }),
+    'vm.forward.remove': async ({ name, locals }) => ({ forwards: await d.forwards.remove(d.vms.show(name), locals) }),
+    'vm.forward.list': async ({ name }) => ({ forwards: d.forwards.list(d.vms.show(name)) }),
   };
 }
 

@@ -17,7 +17,7 @@ import { startVm } from './vm/start.js';
 import type { CreateParams, VmHandles, VmPort, VmServiceDeps } from './vm/types.js';
 import { exportWorkspace, prepareWorkspace } from './vm/workspace.js';
 
-export type { CreateParams, HostVmmFacts, VmHandles, VmPort, VmServiceDeps } from './vm/types.js';
+export type { CreateParams, HostVmmFacts, VmForwardHooks, VmHandles, VmPort, VmServiceDeps } from './vm/types.js';
 
 /**
  * The VM operations the handlers call: a facade over the modules in vm/ (create and start

@@ -10,3 +10,4 @@ export * from './hostNames.js';
 export * from './agentHealth.js';
 export * from './vmCreate.js';
 export * from './vmStats.js';
+export * from './forward.js';

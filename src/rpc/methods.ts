@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { DAEMON_METHODS, DNS_METHODS, type dnsStatusWire } from './methods/daemon.js';
+import { VM_FORWARD_METHODS } from './methods/forward.js';
 import { IMAGE_METHODS } from './methods/image.js';
 import { KERNEL_METHODS } from './methods/kernel.js';
 import { VM_CONSOLE_METHODS, VM_METHODS } from './methods/vm.js';
@@ -18,6 +19,7 @@ export const METHODS = {
   ...DNS_METHODS,
   ...WORKSPACE_METHODS,
   ...VM_CONSOLE_METHODS,
+  ...VM_FORWARD_METHODS,
   ...IMAGE_METHODS,
   ...KERNEL_METHODS,
 } as const;

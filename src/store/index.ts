@@ -12,4 +12,5 @@ export {
 } from './database.js';
 export { MIGRATIONS, LATEST_MIGRATION_ID, type Migration } from './migrations.js';
 export { VmRepository, ImageRepository, KernelRepository } from './repositories.js';
+export { ForwardRepository, type ForwardRecord } from './forwards.js';
 export { checkMigrations, type CheckMigrationsReport } from './checkMigrations.js';

@@ -75,6 +75,20 @@ export const MIGRATIONS: readonly Migration[] = [
     // Earlier VMs were all created with the qcow2 default.
     sql: `ALTER TABLE vms ADD COLUMN root_overlay TEXT NOT NULL DEFAULT 'qcow2' CHECK (root_overlay IN ('qcow2', 'dm-snapshot', 'copy'));`,
   },
+  {
+    id: 4,
+    name: 'vm_forwards',
+    // One row per `vm forward`: a host port belongs to one forward at most; rows go with their VM.
+    sql: `
+      CREATE TABLE vm_forwards (
+        local_port INTEGER PRIMARY KEY CHECK (local_port BETWEEN 1 AND 65535),
+        vm_id      TEXT NOT NULL REFERENCES vms(id) ON DELETE CASCADE,
+        guest_port INTEGER NOT NULL CHECK (guest_port BETWEEN 1 AND 65535),
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX vm_forwards_vm ON vm_forwards(vm_id);
+    `,
+  },
 ];
 
 export const LATEST_MIGRATION_ID = MIGRATIONS[MIGRATIONS.length - 1]!.id;

@@ -17,6 +17,7 @@ import { PassThrough } from 'node:stream';
 import type { AgentEndpoint } from '../../src/agent/index.js';
 import { agentBinaryPath } from '../../src/buildinfo/index.js';
 import { defaultConfig } from '../../src/config/index.js';
+import { ForwardService } from '../../src/daemon/forwardService.js';
 import { createHandlers } from '../../src/daemon/handlers.js';
 import { ImageService } from '../../src/daemon/imageService.js';
 import { KernelService } from '../../src/daemon/kernelService.js';
@@ -206,6 +207,7 @@ test('vm.stats samples running VMs on demand and per poll; auto-stop stops the i
       workspaces: {} as never,
       operations: new OperationRegistry(),
       stats: poller,
+      forwards: new ForwardService({ store, log, isRunning: (vm) => vm.state === 'running' }),
       dnsStatus: async () => ({}) as never,
       requestShutdown: () => {},
     });

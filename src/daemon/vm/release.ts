@@ -13,6 +13,7 @@ export async function releaseVm(env: VmEnv, vm: Vm, ctx: OpCtx): Promise<void> {
     (what: string, extra: Record<string, unknown> = { vm: vm.name }) =>
     (e: Error) =>
       d.log.warn(what, { op_id: ctx.opId, ...extra, error: e.message });
+  await d.forwards?.vmDown(vm);
   if (vm.nat || d.nat.isUp(vm.id)) await d.nat.vmDown(vm.id, ctx).catch(warn('could not remove NAT rules'));
   await d.privileged.deleteTap({ name: h?.tap ?? tapNameForVm(vm.id) }, ctx).catch(warn('could not delete tap', {}));
   await env.driverOf(vm).release(env.files(vm), ctx).catch(warn('could not release what the VMM left'));

@@ -53,6 +53,7 @@ export function startVm(env: VmEnv, ref: string, ctx: OpCtx, steps: readonly Sta
     }
     env.touch(vm.id); // a start is a use: the idle clock of auto_stop_stale_after starts at ready
     if (!state.tap?.pooled) void env.d.taps.refill(ctx); // an empty pool (the first start) is filled now
+    await env.d.forwards?.vmUp(env.show(vm.id));
     env.d.log.info('vm ready', {
       op_id: ctx.opId,
       vm: vm.name,

@@ -1,7 +1,7 @@
 import type { AgentListener } from '../../agent/index.js';
 import type { Config } from '../../config/index.js';
 import type { Logger } from '../../log/index.js';
-import type { CreateParams, VmmKind } from '../../model/index.js';
+import type { CreateParams, Vm, VmmKind } from '../../model/index.js';
 import type { Layout } from '../../paths/index.js';
 import type { PrivilegedOps } from '../../privops/index.js';
 import type { Store } from '../../store/index.js';
@@ -45,6 +45,16 @@ export interface VmServiceDeps {
   log: Logger;
   /** Called once the bridge exists (the DNS server then listens on the bridge address). */
   onBridgeReady?: () => Promise<void>;
+  /** Port forwards follow the VM (daemon/forwardService.ts); absent, a VM has none. */
+  forwards?: VmForwardHooks;
+}
+
+/** What a VM's start and release tell its port forwards. Neither throws: a forward that cannot open is shown failed. */
+export interface VmForwardHooks {
+  /** The VM is ready: its forwards listen. */
+  vmUp(vm: Vm): Promise<void>;
+  /** The VM's VMM is being released (stop, kill, delete, reconcile): its forwards close. */
+  vmDown(vm: Pick<Vm, 'id'>): Promise<void>;
 }
 
 /** One listener of `vm ports`, with the address a user would open. */

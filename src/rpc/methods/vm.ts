@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { agentHealthSchema, autoStopSchema, vmCreateParamsSchema, vmSchema, vmStatsSchema } from '../../model/index.js';
+import {
+  agentHealthSchema,
+  autoStopSchema,
+  vmCreateParamsSchema,
+  vmForwardSchema,
+  vmSchema,
+  vmStatsSchema,
+} from '../../model/index.js';
 import { defineMethod } from '../methodDef.js';
 import { nameRef } from './names.js';
 
@@ -48,9 +55,14 @@ export const VM_METHODS = {
   'vm.show': defineMethod({
     name: 'vm.show',
     summary:
-      "One VM by name, id or unique id prefix, with its live VMM state (pid, status from QMP or the Firecracker API) and the guest agent's view (boot_id, uptime) when running; autoStop: when auto_stop_stale_after would stop it.",
+      "One VM by name, id or unique id prefix, with its live VMM state (pid, status from QMP or the Firecracker API) and the guest agent's view (boot_id, uptime) when running; autoStop: when auto_stop_stale_after would stop it; its port forwards.",
     params: vmRef,
-    result: z.object({ vm: vmSchema, runtime: runtimeWire.nullable(), autoStop: autoStopSchema }),
+    result: z.object({
+      vm: vmSchema,
+      runtime: runtimeWire.nullable(),
+      autoStop: autoStopSchema,
+      forwards: z.array(vmForwardSchema),
+    }),
     tracked: false,
     progress: false,
   }),

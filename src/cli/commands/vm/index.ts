@@ -7,6 +7,7 @@ import type { CliContext } from '../../context.js';
 import { registerCreate } from './create.js';
 import { registerDelete } from './delete.js';
 import { registerExec } from './exec.js';
+import { registerForward } from './forward.js';
 import { registerKill } from './kill.js';
 import { registerList } from './list.js';
 import { registerLogs } from './logs.js';
@@ -39,6 +40,7 @@ const VERBS: ReadonlyArray<(vm: Command, ctx: CliContext) => unknown> = [
   registerList,
   registerPorts,
   registerStats,
+  registerForward,
   registerShow,
 ];
 

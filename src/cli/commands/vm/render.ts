@@ -1,7 +1,16 @@
 /** How `vm list`, `vm ports` and `vm show` print VMs as text. */
-import { formatDuration, formatSize, MIB, type AutoStop, type RootOverlay, type Vm } from '../../../model/index.js';
+import {
+  formatDuration,
+  formatSize,
+  MIB,
+  type AutoStop,
+  type RootOverlay,
+  type Vm,
+  type VmForward,
+} from '../../../model/index.js';
 import { formatAge, paint, renderTable, type Output } from '../../output.js';
 import { escapeForTerminalLine } from '../../terminalText.js';
+import { forwardLine, forwardState } from './forward.js';
 
 /** How `vm show` names the root disk strategy (docs/howto/vms.md). */
 const ROOT_DISK_DETAIL: Record<RootOverlay, string> = {
@@ -88,7 +97,13 @@ function formatUptime(s: number): string {
  * `key  value` lines. The agent's health (version, transport, boot_id), its error and the
  * VM's last error can carry guest text, so every value is escaped to one safe line.
  */
-export function renderVmShow(v: Vm, runtime: VmRuntime | null = null, autoStop?: AutoStop): string {
+export interface VmShowExtras {
+  autoStop?: AutoStop;
+  forwards?: readonly VmForward[];
+}
+
+export function renderVmShow(v: Vm, runtime: VmRuntime | null = null, extras: VmShowExtras = {}): string {
+  const { autoStop, forwards = [] } = extras;
   const rows: Array<[string, string]> = [
     ['name', v.name],
     ['id', v.id],
@@ -108,6 +123,7 @@ export function renderVmShow(v: Vm, runtime: VmRuntime | null = null, autoStop?:
   ];
   if (autoStop) rows.push(['auto-stop', describeAutoStop(autoStop)]);
   if (runtime) rows.push(...runtimeRows(runtime));
+  for (const f of forwards) rows.push(['forward', `${forwardLine(f)} (${forwardState(f)})`]);
   if (v.lastError) rows.push(['last error', v.lastError]);
   const w = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, val]) => `${k.padEnd(w)}  ${escapeForTerminalLine(val)}`).join('\n') + '\n';

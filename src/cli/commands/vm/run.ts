@@ -10,11 +10,12 @@ import { paint } from '../../output.js';
 import { progressPrinter, readyLine } from '../../progress.js';
 import { runSsh } from '../../sshSession.js';
 import { act, examples, type Outcome } from '../verb.js';
+import { forwardSpecsFrom, forwardsForRun } from './forward.js';
 import { readRunInvocation, type RunFlags } from './runArgs.js';
 import { addSpecOptions, specParams, type SpecOptions } from './spec.js';
 import { inWorkspace, workspaceRequest, type WorkspaceCliOptions } from './workspaceParams.js';
 
-type RunOptions = SpecOptions & WorkspaceCliOptions & RunFlags;
+type RunOptions = SpecOptions & WorkspaceCliOptions & RunFlags & { forward?: string[] };
 
 const DESCRIPTION =
   'create and start a VM, wait until it is ready, then open a shell in it (or run a command and' +
@@ -29,6 +30,7 @@ const EXAMPLES = [
   'banger vm run --name dev --vcpu 4 --memory 4G',
   'banger vm run --nat -- curl -sI https://deb.debian.org',
   'banger vm run --vmm qemu -- uname -a',
+  'banger vm run -p 8080:80 -p 3000       # forward guest ports to 127.0.0.1 (see `vm forward`)',
 ];
 
 export function registerRun(vm: Command, ctx: CliContext): Command {
@@ -45,6 +47,11 @@ export function registerRun(vm: Command, ctx: CliContext): Command {
     )
     .option('--from <ref>', 'check out this commit, branch or tag instead of HEAD (the work tree is then not copied)')
     .option('--no-bootstrap', 'do not install the tools the repository declares (.mise.toml, .tool-versions)')
+    .option(
+      '-p, --forward <[local:]guest>',
+      'forward a guest TCP port to 127.0.0.1:LOCAL (repeatable)',
+      (v, a: string[] = []) => [...a, v],
+    )
     .allowExcessArguments(true)
     .addHelpText('after', examples(EXAMPLES))
     .action(act(ctx, (path: string | undefined, opts: RunOptions) => runVm(ctx, path, opts)));
@@ -53,6 +60,7 @@ export function registerRun(vm: Command, ctx: CliContext): Command {
 export async function runVm(ctx: CliContext, path: string | undefined, opts: RunOptions): Promise<Outcome> {
   const { repo, command } = readRunInvocation(ctx.rawArgv, path, opts);
   if (repo && opts.dryRun) return dryRun(ctx, repo, opts);
+  const forwards = forwardSpecsFrom(opts.forward ?? []);
   const t0 = performance.now();
   const { vm, ssh } = await ctx.daemon.call(
     'vm.create',
@@ -60,6 +68,7 @@ export async function runVm(ctx: CliContext, path: string | undefined, opts: Run
     { onProgress: progressPrinter(ctx.output) },
   );
   readyLine(ctx.output, performance.now() - t0);
+  await forwardsForRun(ctx, vm.name, forwards, !!opts.rm);
   if (opts.detach) {
     ctx.output.out(`${vm.name}\n`);
     const exec = repo ? `, \`banger vm exec ${vm.name} -- CMD\`` : '';

@@ -15,8 +15,8 @@ export function registerShow(vm: Command, ctx: CliContext): Command {
 }
 
 export async function showVm(ctx: CliContext, name: string, json: boolean): Promise<Outcome> {
-  const { vm: v, runtime, autoStop } = await ctx.daemon.call('vm.show', { name });
-  if (json) printJson(ctx.output, { ...v, runtime, autoStop });
-  else ctx.output.out(renderVmShow(v, runtime, autoStop));
+  const { vm: v, runtime, autoStop, forwards } = await ctx.daemon.call('vm.show', { name });
+  if (json) printJson(ctx.output, { ...v, runtime, autoStop, forwards });
+  else ctx.output.out(renderVmShow(v, runtime, { autoStop, forwards }));
   return 'ok';
 }

@@ -11,7 +11,8 @@
 # goes to PREFIX/lib/banger/<version> (PREFIX/lib/banger/current flipped to it atomically), the
 # launchers to PREFIX/bin, and, as root, `banger system install` sets up the root helper and the
 # owner's daemon (what `banger update` then updates). With --user: PREFIX is ~/.local, no root,
-# and the daemon is the user-mode one the CLI starts on first use.
+# and the daemon is the user-mode one the CLI starts on first use. Without a SOURCE, run from a
+# checkout with a build, it installs that build instead (development: unsigned, no system install).
 set -eu
 
 # The release public key (ECDSA P-256, PEM). `npm run release` publishes a copy of this script
@@ -32,7 +33,9 @@ Installs a signed banger release (it brings its own Node.js runtime).
 
 SOURCE  a release site (a directory or an http(s) URL with manifest.json, as `npm run release`
         writes it), a manifest.json itself, or a directory/URL holding one release's files
-        (banger-<v>-linux-x64.tar.gz, SHA256SUMS, SHA256SUMS.sig)
+        (banger-<v>-linux-x64.tar.gz, SHA256SUMS, SHA256SUMS.sig). The copy of this script a
+        site publishes defaults to that site. Without SOURCE, in a checkout with a build:
+        installs the checkout's dist/ into PREFIX (development; unsigned, no system install).
 
   --version V     install release V (default: the manifest's latest_stable)
   --user          install for the current user, no root: PREFIX ~/.local, user-mode daemon
@@ -75,7 +78,64 @@ while [ $# -gt 0 ]; do
     *) [ -z "$source" ] || usage_error "more than one SOURCE ($source, $1)"; source=$1; shift ;;
   esac
 done
+# place DIST RUNTIME V: the build at DIST (and the runtime/node at RUNTIME, if it has bin/node)
+# into PREFIX/lib/banger/V through V.new, `current` flipped to it atomically, and the PREFIX/bin
+# launchers, which run it on its own runtime (else on $host_node). Sets $lib and $previous.
+place() {
+  lib=$prefix/lib/banger
+  mkdir -p "$lib" "$prefix/bin"
+  previous=$(readlink "$lib/current" 2>/dev/null || true)
+  rm -rf "$lib/$3.new"
+  mkdir "$lib/$3.new"
+  cp -R "$1/." "$lib/$3.new/"
+  node=${host_node:-}
+  if [ -f "$2/bin/node" ]; then
+    mkdir -p "$lib/$3.new/runtime/node/bin"
+    cp "$2/bin/node" "$lib/$3.new/runtime/node/bin/node"
+    [ ! -f "$2/LICENSE" ] || cp "$2/LICENSE" "$lib/$3.new/runtime/node/LICENSE"
+    node=$lib/current/runtime/node/bin/node
+  fi
+  chmod -R u+rwX,go+rX,go-w "$lib/$3.new"
+  if [ "$previous" = "$3" ]; then
+    # Reinstalling the version in use: flip to the new copy first, never to a missing directory.
+    rm -rf "$lib/$3.reinstall" && mv "$lib/$3.new" "$lib/$3.reinstall"
+    ln -sfn "$3.reinstall" "$lib/current.new" && mv -T "$lib/current.new" "$lib/current"
+    rm -rf "${lib:?}/$3" && mv "$lib/$3.reinstall" "$lib/$3"
+  else
+    rm -rf "${lib:?}/$3" && mv "$lib/$3.new" "$lib/$3"
+  fi
+  ln -sfn "$3" "$lib/current.new" && mv -T "$lib/current.new" "$lib/current"
+  for cmd in banger bangerd; do
+    # The launcher system install writes too (its mark lets `system uninstall` remove it).
+    printf '#!/bin/sh\n# banger launcher (system install)\nexec "%s" "%s" "$@"\n' \
+      "$node" "$lib/current/$cmd.js" >"$prefix/bin/$cmd.new"
+    chmod 0755 "$prefix/bin/$cmd.new"
+    mv -f "$prefix/bin/$cmd.new" "$prefix/bin/$cmd"
+  done
+}
+
+# A development install: no SOURCE, and this script in a checkout with a build. The checkout's
+# dist/ (and its runtime/node, if scripts/setup.sh fetched one; else the host's node) goes to
+# PREFIX, unsigned: it is your own build. No system install.
+checkout=$(cd "$(dirname "$0")/.." 2>/dev/null && pwd || true)
 case "$DEFAULT_SOURCE" in @*) DEFAULT_SOURCE='' ;; esac
+if [ -z "$source" ] && [ -z "$DEFAULT_SOURCE" ] && [ -f "$checkout/dist/banger.js" ]; then
+  [ "$user_mode" = 0 ] || [ -n "$prefix" ] || prefix=$HOME/.local
+  [ -n "$prefix" ] || prefix=/usr/local
+  case "$prefix" in /*) ;; *) usage_error "--prefix $prefix must be absolute" ;; esac
+  host_node=''
+  if [ ! -f "$checkout/runtime/node/bin/node" ]; then
+    host_node=$(command -v node) || die 'node is not on PATH and the checkout has no runtime/node' 'run scripts/setup.sh'
+    "$host_node" -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 13) ? 0 : 1)' ||
+      die "$host_node is Node.js $("$host_node" --version), older than 22.13, which banger needs" \
+        'run scripts/setup.sh (it puts a supported Node.js into the checkout'"'"'s runtime/node)'
+  fi
+  v=$(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' "$checkout/dist/BUILD")
+  place "$checkout/dist" "$checkout/runtime/node" "$v"
+  say "installed the checkout's build v$v into $prefix (bin/banger, bin/bangerd, lib/banger/$v)"
+  exit 0
+fi
+
 [ -n "$source" ] || source=$DEFAULT_SOURCE
 [ -n "$source" ] || usage_error 'no SOURCE given (a release directory or URL)'
 if [ -n "$version" ]; then
@@ -190,7 +250,7 @@ grep -q 'BEGIN PUBLIC KEY' "$tmp/release.pub" ||
     "use the install.sh published with the release, or pass --pubkey FILE"
 fetch "$sums_at" "$tmp/SHA256SUMS" 16384 SHA256SUMS || die "cannot fetch SHA256SUMS from $sums_at"
 fetch "$sig_at" "$tmp/SHA256SUMS.sig" 1024 SHA256SUMS.sig || die "cannot fetch SHA256SUMS.sig from $sig_at"
-refuse() { die "$1; refusing it (nothing was installed)" "$2"; }
+refuse() { die "$1; refusing it (nothing was installed)" ${2+"$2"}; }
 tr -d ' \n\r\t' <"$tmp/SHA256SUMS.sig" | openssl base64 -d -A >"$tmp/sig.der" 2>/dev/null || true
 if ! openssl dgst -sha256 -verify "$tmp/release.pub" -signature "$tmp/sig.der" "$tmp/SHA256SUMS" >/dev/null 2>&1; then
   refuse "the signature of SHA256SUMS ($sig_at) does not verify against the release key" \
@@ -233,32 +293,7 @@ if [ "$yes" = 0 ] && [ -r /dev/tty ] && { : </dev/tty; } 2>/dev/null; then
 fi
 
 # --- place ------------------------------------------------------------------------------------
-lib=$prefix/lib/banger
-mkdir -p "$lib" "$prefix/bin"
-previous=$(readlink "$lib/current" 2>/dev/null || true)
-rm -rf "$lib/$v.new"
-mkdir "$lib/$v.new"
-cp -R "$tree/dist/." "$lib/$v.new/"
-mkdir -p "$lib/$v.new/runtime/node/bin"
-cp "$tree/runtime/node/bin/node" "$lib/$v.new/runtime/node/bin/node"
-[ ! -f "$tree/runtime/node/LICENSE" ] || cp "$tree/runtime/node/LICENSE" "$lib/$v.new/runtime/node/LICENSE"
-chmod -R u+rwX,go+rX,go-w "$lib/$v.new"
-if [ "$previous" = "$v" ]; then
-  # Reinstalling the version in use: flip to the new copy first, never to a missing directory.
-  rm -rf "$lib/$v.reinstall" && mv "$lib/$v.new" "$lib/$v.reinstall"
-  ln -sfn "$v.reinstall" "$lib/current.new" && mv -T "$lib/current.new" "$lib/current"
-  rm -rf "$lib/$v" && mv "$lib/$v.reinstall" "$lib/$v"
-else
-  rm -rf "$lib/$v" && mv "$lib/$v.new" "$lib/$v"
-fi
-ln -sfn "$v" "$lib/current.new" && mv -T "$lib/current.new" "$lib/current"
-for cmd in banger bangerd; do
-  # The launcher system install writes too (its mark lets `system uninstall` remove it).
-  printf '#!/bin/sh\n# banger launcher (system install)\nexec "%s" "%s" "$@"\n' \
-    "$lib/current/runtime/node/bin/node" "$lib/current/$cmd.js" >"$prefix/bin/$cmd.new"
-  chmod 0755 "$prefix/bin/$cmd.new"
-  mv -f "$prefix/bin/$cmd.new" "$prefix/bin/$cmd"
-done
+place "$tree/dist" "$tree/runtime/node" "$v"
 if [ "$user_mode" = 0 ]; then
   say "running banger system install --owner $owner --prefix $prefix"
   if ! "$prefix/bin/banger" system install --owner "$owner" --prefix "$prefix"; then

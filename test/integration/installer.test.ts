@@ -77,6 +77,30 @@ test('install.sh --user from the site URL: banger version and doctor run on the 
   assert.ok(d.code === 0 || d.code === 10, `doctor ran (exit ${d.code}): ${d.stderr}`);
   assert.match(d.stdout, /^PASS {2}version +CLI 0\.8\.1 /m);
   assert.match(d.stdout, /^\d+ passed, \d+ warnings?, \d+ failed$/m);
+  // The user-mode daemon the CLI starts on first use runs on the bundled runtime too.
+  const run_ = join(home, 'run');
+  mkdirSync(run_, { mode: 0o700 });
+  mkdirSync(join(home, '.config', 'banger'), { recursive: true });
+  writeFileSync(
+    join(home, '.config', 'banger', 'config.toml'),
+    `dns_listen = "127.0.0.1:${20000 + randomInt(0, 40000)}"\n`,
+  );
+  const userEnv = { ...env, XDG_RUNTIME_DIR: run_, BANGER_MODE: 'user' };
+  let daemonPid = 0;
+  try {
+    const list = await run([banger, 'vm', 'list'], userEnv, 60_000);
+    assert.equal(list.code, 0, list.stderr);
+    const st = await run([banger, 'daemon', 'status', '--json'], userEnv);
+    daemonPid = (JSON.parse(st.stdout) as { pid: number }).pid;
+    assert.equal(realpathSync(`/proc/${daemonPid}/exe`), info.node.path, 'bangerd on the bundled runtime');
+    assert.equal((await run([banger, 'daemon', 'stop'], userEnv, 60_000)).code, 0);
+  } finally {
+    try {
+      if (daemonPid) process.kill(daemonPid, 'SIGKILL');
+    } catch {
+      /* stopped, as it should be */
+    }
+  }
   // Again, over the same version: replaced in place, nothing left behind.
   assert.equal((await installSh(['--user', '--yes', '--version', 'v0.8.1'], { home })).code, 0);
   assert.deepEqual(readdirSync(lib).sort(), ['0.8.1', 'current']);

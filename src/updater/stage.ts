@@ -4,9 +4,10 @@
  * the build run once to check it. Every refusal is a BangerError; nothing here touches
  * the install.
  */
-import { constants, lstatSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { constants, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
+import { nodeFor, RUNTIME_NODE } from '../install/index.js';
 import { BangerError } from '../model/index.js';
 import type { Layout } from '../paths/index.js';
 import { ensureRootOwnedDir, type HostRunner } from '../system/index.js';
@@ -15,7 +16,10 @@ import { CAPS, fetchCapped } from './download.js';
 import { bare, shown, type ManifestRelease } from './manifest.js';
 import { signedTarballHash, tarballName, verifySums } from './signing.js';
 
-/** Files a staged build must have, relative to its dist/. */
+/**
+ * Files a staged build must have, relative to its dist/ once the release's runtime/ has been
+ * moved into it (the installed layout: an update places, flips and rolls back both together).
+ */
 const EXPECTED = [
   'banger.js',
   'bangerd.js',
@@ -24,6 +28,7 @@ const EXPECTED = [
   'native/hostcalls.node',
   'banger-root-helper.js',
   'agent/banger-agent',
+  RUNTIME_NODE,
 ];
 
 /**
@@ -38,7 +43,10 @@ export function makeStagingDir(layout: Layout): string {
   return mkdtempSync(join(updates, 'update-'));
 }
 
-/** Downloads, verifies and unpacks release `r` into `staging`; returns the path of its inspected dist/. */
+/**
+ * Downloads, verifies and unpacks release `r` into `staging`; returns the path of its inspected
+ * dist/, with the release's runtime/ moved inside it (the installed layout).
+ */
 export async function downloadAndStage(
   d: UpdateDeps,
   r: ManifestRelease,
@@ -64,6 +72,7 @@ export async function downloadAndStage(
     await file.close();
   }
   const dist = join(stage, top, 'dist');
+  adoptRuntime(join(stage, top), dist);
   inspectDist(dist, version);
   return dist;
 }
@@ -117,6 +126,17 @@ async function unpackListed(runner: HostRunner, hashed: string, top: string, sta
   await runner.run(['tar', '-xzf', hashed, '-C', stage, '--no-same-owner', '--no-same-permissions']);
 }
 
+/** Moves the release tree's runtime/ into its dist/; refuses a release without one, or whose dist/ has its own. */
+function adoptRuntime(top: string, dist: string): void {
+  if (!existsSync(join(top, 'runtime')))
+    throw new BangerError('operation_failed', 'the release brings no runtime/ (its Node.js); refusing it', {
+      hint: 'releases built by `npm run release` bundle the runtime; nothing was changed',
+    });
+  if (existsSync(join(dist, 'runtime')))
+    throw new BangerError('unauthorized', 'the release has a dist/runtime of its own; refusing it');
+  renameSync(join(top, 'runtime'), join(dist, 'runtime'));
+}
+
 /** Throws unless `dist` has every EXPECTED file (regular, not a link) and its BUILD names `version`. */
 function inspectDist(dist: string, version: string): void {
   const missing = EXPECTED.filter((f) => {
@@ -142,19 +162,21 @@ function inspectDist(dist: string, version: string): void {
 }
 
 /**
- * Runs the staged build once: `banger --version` must report `version`, and
+ * Runs the staged build once, on its own runtime: `banger --version` must report `version`, and
  * `bangerd --check-migrations` must be able to use this state database (exit 0 or 1).
  */
 export async function sanityRun(d: UpdateDeps, dist: string, version: string): Promise<void> {
   d.progress('checking the new build');
-  const v = await d.runner.run([process.execPath, join(dist, 'banger.js'), '--version'], { allowFailure: true });
+  // On its own runtime: a release whose Node does not run on this host is refused here.
+  const node = nodeFor(dist);
+  const v = await d.runner.run([node, join(dist, 'banger.js'), '--version'], { allowFailure: true });
   if (v.exitCode !== 0 || !v.stdout.includes(`v${bare(version)} `)) {
     throw new BangerError(
       'operation_failed',
       `the new build does not report v${bare(version)} (it says "${v.stdout.trim() || v.stderr.trim()}"); refusing it`,
     );
   }
-  const m = await d.runner.run([process.execPath, join(dist, 'bangerd.js'), '--check-migrations', '--system'], {
+  const m = await d.runner.run([node, join(dist, 'bangerd.js'), '--check-migrations', '--system'], {
     allowFailure: true,
   });
   if (m.exitCode !== 0 && m.exitCode !== 1)

@@ -9,6 +9,7 @@ import {
   flipCurrent,
   type InstallRecord,
   libDirOf,
+  nodeFor,
   placeBuild,
   readInstall,
   renderInstallToml,
@@ -26,10 +27,10 @@ interface DoctorCheck {
   message?: string;
 }
 
-/** `banger doctor --json` of the build at `dist`: its checks, or null when it did not run or printed no report. */
+/** `banger doctor --json` of the build at `dist`, on its own runtime: its checks, or null when it did not run or printed no report. */
 async function doctor(d: UpdateDeps, dist: string): Promise<{ checks: DoctorCheck[] | null; why: string }> {
   // System mode: doctor judges the system install, and never auto-starts a daemon of root's own.
-  const r = await d.runner.run([process.execPath, join(dist, 'banger.js'), 'doctor', '--json'], {
+  const r = await d.runner.run([nodeFor(dist), join(dist, 'banger.js'), 'doctor', '--json'], {
     allowFailure: true,
     timeoutMs: 120_000,
     env: { ...process.env, BANGER_MODE: 'system' },

@@ -59,7 +59,27 @@ const INSTALLED = '0.5.0';
 type Check = { name: string; status: 'PASS' | 'WARN' | 'FAIL'; message: string };
 const pass = (name: string): Check => ({ name, status: 'PASS', message: 'ok' });
 
-/** A fake dist/: scripts that answer --version, doctor --json and --check-migrations like a build would. */
+/** Where the fake builds record the runtime they ran on (fakeDist). */
+const runLog = join(tmpdir(), `banger-adv-runs-${process.pid}.log`);
+
+/**
+ * A fake Node runtime for build `version` at `dir`/bin/node: the real node, run with
+ * BANGER_FAKE_RUNTIME=<version>, so a fake build can tell whether it runs on its own runtime.
+ */
+function fakeRuntime(dir: string, version: string, o: { broken?: boolean } = {}): void {
+  mkdirSync(join(dir, 'bin'), { recursive: true });
+  writeFileSync(
+    join(dir, 'bin', 'node'),
+    o.broken ? '#!/bin/sh\nexit 127\n' : `#!/bin/sh\nBANGER_FAKE_RUNTIME=${version} exec "${process.execPath}" "$@"\n`,
+  );
+  chmodSync(join(dir, 'bin', 'node'), 0o755);
+  writeFileSync(join(dir, 'LICENSE'), 'fake\n');
+}
+
+/**
+ * A fake dist/: scripts that answer --version, doctor --json and --check-migrations like a
+ * build would. Its doctor FAILs a "runtime" check unless it runs on its own runtime (fakeRuntime).
+ */
 function fakeDist(dir: string, o: { version: string; buildVersion?: string; checks?: Check[] }): void {
   mkdirSync(join(dir, 'native'), { recursive: true });
   mkdirSync(join(dir, 'agent'), { recursive: true });
@@ -68,8 +88,12 @@ function fakeDist(dir: string, o: { version: string; buildVersion?: string; chec
     join(dir, 'banger.js'),
     [
       'const a = process.argv.slice(2);',
+      // Which build ran on which runtime: "<build> <runtime> <command>" lines in runLog.
+      `require('node:fs').appendFileSync(${JSON.stringify(runLog)}, '${o.version} ' + (process.env.BANGER_FAKE_RUNTIME ?? 'host') + ' ' + a[0] + '\\n');`,
       `if (a[0] === '--version') { console.log('banger v${o.version} (commit fake, built now)'); process.exit(0); }`,
-      `if (a[0] === 'doctor') { const c = ${JSON.stringify(checks)}; console.log(JSON.stringify(c, null, 2)); process.exit(c.some((x) => x.status === 'FAIL') ? 10 : 0); }`,
+      `const own = process.env.BANGER_FAKE_RUNTIME === '${o.version}';`,
+      `const runtime = { name: 'runtime', status: own ? 'PASS' : 'FAIL', message: own ? 'its own' : 'not its own runtime' };`,
+      `if (a[0] === 'doctor') { const c = [...${JSON.stringify(checks)}, runtime]; console.log(JSON.stringify(c, null, 2)); process.exit(c.some((x) => x.status === 'FAIL') ? 10 : 0); }`,
       'process.exit(2);',
     ].join('\n'),
   );
@@ -95,12 +119,14 @@ interface Release {
 /** A signed release of `version` (its SHA256SUMS names its own tarball), optionally with a twisted tree. */
 function makeRelease(
   version: string,
-  o: { buildVersion?: string; checks?: Check[]; mutate?: (top: string) => void } = {},
+  o: { buildVersion?: string; checks?: Check[]; mutate?: (top: string) => void; brokenRuntime?: boolean } = {},
 ): Release {
   const work = mkdtempSync(join(tmpdir(), 'banger-adv-rel-'));
   try {
     const top = join(work, `banger-${version}`);
     fakeDist(join(top, 'dist'), { version, ...o });
+    // A release's runtime sits beside dist/ (an install keeps it inside).
+    fakeRuntime(join(top, 'runtime', 'node'), version, { broken: o.brokenRuntime ?? false });
     o.mutate?.(top);
     const out = join(work, tarballName(version));
     execFileSync('tar', ['-C', work, '--owner=0', '--group=0', '--numeric-owner', '-czf', out, `banger-${version}`]);
@@ -243,6 +269,7 @@ before(async () => {
     version: INSTALLED,
     checks: [pass('kvm'), { name: 'nft', status: 'FAIL', message: 'was already failing' }],
   });
+  fakeRuntime(join(lib, INSTALLED, 'runtime', 'node'), INSTALLED);
   symlinkSync(INSTALLED, join(lib, 'current'));
   for (const d of ['etc', 'state', 'cache/updates', 'run', 'run-root', 'state-root'])
     mkdirSync(join(root, d), { recursive: true });
@@ -291,6 +318,7 @@ before(async () => {
 });
 
 after(() => {
+  rmSync(runLog, { force: true });
   server?.close();
   other?.close();
   if (root) rmSync(root, { recursive: true, force: true });
@@ -464,6 +492,26 @@ test('a tampered tarball, and one holding a symlink, are refused', { skip }, asy
   );
 });
 
+test('a release without its runtime, and one whose runtime does not run, are refused before anything changes', {
+  skip,
+}, async () => {
+  const bare = serve(
+    '067',
+    'v0.6.7',
+    makeRelease('0.6.7', { mutate: (top) => rmSync(join(top, 'runtime'), { recursive: true }) }),
+  );
+  await refused(
+    options(manifest({ schema_version: 1, latest_stable: 'v0.6.7', releases: [bare] })),
+    /the release brings no runtime\/ \(its Node\.js\); refusing it/,
+  );
+  // The sanity run uses the release's own runtime: one that cannot run is caught there.
+  const broken = serve('068', 'v0.6.8', makeRelease('0.6.8', { brokenRuntime: true }));
+  await refused(
+    options(manifest({ schema_version: 1, latest_stable: 'v0.6.8', releases: [broken] })),
+    /the new build does not report v0\.6\.8/,
+  );
+});
+
 test("staging refuses a root cache directory that someone else could change (a symlink, the owner's, group-writable)", {
   skip,
 }, async () => {
@@ -511,7 +559,13 @@ test("an update: staged in root's cache, placed and flipped; a doctor FAIL that 
   const url = manifest({ schema_version: 1, latest_stable: 'v0.8.0', releases: [ok, bad] });
   const r0 = restarts;
   progress.length = 0;
+  rmSync(runLog, { force: true });
   assert.equal(await runUpdate(deps(), options(url)), 'updated to v0.8.0 (was v0.5.0)');
+  assert.deepEqual(
+    readFileSync(runLog, 'utf8').trim().split('\n'),
+    ['0.8.0 0.8.0 --version', '0.5.0 0.5.0 doctor', '0.8.0 0.8.0 doctor'],
+    "the sanity run, the baseline doctor and the new doctor each ran on their own build's runtime",
+  );
   assert.equal(restarts, r0 + 1);
   assert.ok(
     progress.some((p) => p.startsWith('doctor with v0.5.0')),
@@ -520,6 +574,12 @@ test("an update: staged in root's cache, placed and flipped; a doctor FAIL that 
   assert.equal(readlinkSync(join(lib, 'current')), '0.8.0');
   assert.match(readFileSync(layout.installToml, 'utf8'), /^version = "0\.8\.0"$/m);
   assert.deepEqual(readdirSync(lib).sort(), ['0.8.0', 'current'], 'the old build and the backup link are gone');
+  // The runtime came with the build, inside it; doctor's "runtime" check (PASS only on a build's
+  // own runtime) passed, so the update ran the new build on it.
+  assert.match(
+    readFileSync(join(lib, 'current', 'runtime', 'node', 'bin', 'node'), 'utf8'),
+    /BANGER_FAKE_RUNTIME=0\.8\.0 /,
+  );
   assertNoStaging();
 
   const record = readFileSync(layout.installToml, 'utf8');
@@ -536,6 +596,11 @@ test("an update: staged in root's cache, placed and flipped; a doctor FAIL that 
   assert.equal(readlinkSync(join(lib, 'current')), '0.8.0');
   assert.equal(readFileSync(layout.installToml, 'utf8'), record);
   assert.deepEqual(readdirSync(lib).sort(), ['0.8.0', 'current']);
+  assert.match(
+    readFileSync(join(lib, 'current', 'runtime', 'node', 'bin', 'node'), 'utf8'),
+    /BANGER_FAKE_RUNTIME=0\.8\.0 /,
+    "the rollback brought back the old build's runtime with it",
+  );
   assertNoStaging();
 
   // Back to v0.5.0's record for the other tests (they expect it installed).

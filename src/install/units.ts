@@ -15,7 +15,7 @@
 import { systemLayout, ROOT_TOOL_PATH } from '../paths/index.js';
 
 export interface UnitInput {
-  /** Absolute path of node (>= 20). */
+  /** Absolute path of node (>= 22.13). */
   node: string;
   /** The installed bundle, through the `current` symlink (so an update is a symlink flip). */
   libDir: string;

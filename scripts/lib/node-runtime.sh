@@ -47,7 +47,9 @@ fetch_registry_package() {
     return 0
   fi
   local tmp rc=0
-  tmp=$(mktemp -d "${TMPDIR:-/tmp}/banger-rt.XXXXXX")
+  # Unpacked beside DEST, so that putting it in place is one rename.
+  mkdir -p "$(dirname "$dest")"
+  tmp=$(mktemp -d "$(dirname "$dest")/.fetch.XXXXXX")
   _rt_fetch_into "$tmp" "$name" "$version" "$dest" || rc=$?
   rm -rf "$tmp"
   return "$rc"
@@ -74,7 +76,6 @@ _rt_fetch_into() {
   tar -xzf "$tmp/pkg.tgz" -C "$tmp/unpacked" --strip-components=1 --no-same-owner ||
     _rt_die "cannot unpack $stamp" || return 1
   echo "$stamp" >"$tmp/unpacked/.banger-package"
-  mkdir -p "$(dirname "$dest")"
   rm -rf "$dest"
   mv "$tmp/unpacked" "$dest"
 }

@@ -1,8 +1,18 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isProcessAlive } from '../../src/system/index.js';
 
@@ -142,4 +152,32 @@ export async function waitFor(cond: () => boolean, timeoutMs = 10_000): Promise<
     await new Promise((r) => setTimeout(r, 20));
   }
   return cond();
+}
+
+let nodeAnyUser: string | undefined;
+
+/**
+ * A path to this test's own node that every uid can execute, for the processes a test runs as
+ * another user (the owner of a system install, a hostile owner, a third uid). process.execPath
+ * when every directory above it lets others through; else (the checkout's runtime/node under a
+ * 0700 directory such as /root or a `mktemp -d`) a hard link to it, or a copy across file
+ * systems, in a 0755 directory of its own under /tmp, removed when this process exits.
+ */
+export function nodeForAnyUser(): string {
+  if (nodeAnyUser) return nodeAnyUser;
+  const exe = process.execPath;
+  let open = (statSync(exe).mode & 0o005) === 0o005;
+  for (let d = dirname(exe); open && d !== '/'; d = dirname(d)) open = (statSync(d).mode & 0o001) !== 0;
+  if (open) return (nodeAnyUser = exe);
+  const dir = mkdtempSync(join(tmpdir(), 'bgr-node-'));
+  chmodSync(dir, 0o755);
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const linked = join(dir, basename(exe));
+  try {
+    linkSync(exe, linked);
+  } catch {
+    copyFileSync(exe, linked);
+    chmodSync(linked, 0o755);
+  }
+  return (nodeAnyUser = linked);
 }

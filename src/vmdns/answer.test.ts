@@ -40,4 +40,15 @@ test('upstreams skip our own addresses; port owners are read from ss', () => {
     'dnsmasq (pid 812)',
   );
   assert.equal(portOwnerFromSs(''), null);
+  // ss reports the main thread's name, which Node 24 renames; the executable's name wins when known.
+  const node24 = 'UNCONN 0 0 127.0.0.1:42069 0.0.0.0:* users:(("MainThread",pid=9001,fd=21))';
+  assert.equal(
+    portOwnerFromSs(node24, (pid) => (pid === 9001 ? 'node' : null)),
+    'node (pid 9001)',
+  );
+  assert.equal(
+    portOwnerFromSs(node24, () => null),
+    'MainThread (pid 9001)',
+    "ss's name when nothing better is known",
+  );
 });

@@ -45,8 +45,12 @@ export function upstreamsFrom(resolvConf: string, exclude: readonly string[]): s
     .filter((ip): ip is string => !!ip && /^\d+\.\d+\.\d+\.\d+$/.test(ip) && !exclude.includes(ip));
 }
 
-/** "users:(("dnsmasq",pid=812,fd=4))" from `ss -lunpH` -> "dnsmasq (pid 812)". */
-export function portOwnerFromSs(ssOutput: string): string | null {
+/**
+ * "users:(("dnsmasq",pid=812,fd=4))" from `ss -lunpH` -> "dnsmasq (pid 812)". ss names a
+ * process by its main thread (comm), which runtimes rename (Node 24: "MainThread"), so the
+ * name comes from `nameOf(pid)` (its executable) when that knows it.
+ */
+export function portOwnerFromSs(ssOutput: string, nameOf: (pid: number) => string | null = () => null): string | null {
   const m = /users:\(\("([^"]+)",pid=(\d+)/.exec(ssOutput);
-  return m ? `${m[1]} (pid ${m[2]})` : null;
+  return m ? `${nameOf(Number(m[2])) ?? m[1]} (pid ${m[2]})` : null;
 }

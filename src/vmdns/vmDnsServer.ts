@@ -2,7 +2,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import dnsPacket, { type Packet } from 'dns-packet';
 import { BangerError } from '../model/index.js';
 import type { Logger } from '../log/index.js';
-import type { HostRunner } from '../system/index.js';
+import { type HostRunner, processName } from '../system/index.js';
 import { fastVmAnswer } from './fastAnswer.js';
 import { answerVmQuery, portOwnerFromSs, RCODE, type RunningVmLookup } from './answer.js';
 
@@ -80,7 +80,7 @@ export class VmDnsServer {
         timeoutMs: 3000,
         allowFailure: true,
       });
-      return portOwnerFromSs(r.stdout);
+      return portOwnerFromSs(r.stdout, processName);
     } catch {
       return null;
     }

@@ -22,7 +22,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join, relative } from 'node:path';
-import { distRootHelper, repoRoot, waitFor } from '../integration/harness.js';
+import { distRootHelper, nodeForAnyUser, repoRoot, waitFor } from '../integration/harness.js';
 
 export interface Arena {
   tag: string;
@@ -159,7 +159,7 @@ export async function makeArena(): Promise<Arena> {
       asOwner: (spec: Record<string, unknown>) =>
         new Promise<Record<string, number>>((resolve, reject) => {
           const full = spec.mode === 'swap' ? { addon: join(bin, 'hostcalls.node'), ...spec } : { socket, ...spec };
-          const child = spawn(process.execPath, [join(bin, 'hostileOwner.mjs'), JSON.stringify(full)], {
+          const child = spawn(nodeForAnyUser(), [join(bin, 'hostileOwner.mjs'), JSON.stringify(full)], {
             uid,
             gid,
             cwd: '/',

@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createSandbox, type RunResult, type Sandbox } from '../integration/harness.js';
@@ -47,24 +46,13 @@ const links = () => execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8
 
 export function createE2eSandbox(extraConfig: string[] = []): E2eSandbox {
   const s = createSandbox();
-  const bridge = `br-fc-zt${randomBytes(2).toString('hex')}`;
-  const subnet = `10.213.${randomInt(10, 250)}`;
+  const bridge = s.bridge;
+  const subnet = s.bridgeIp.replace(/\.1$/, '');
   mkdirSync(dirname(s.configFile), { recursive: true });
   writeFileSync(
     s.configFile,
     s.baseConfig +
-      [
-        `bridge_name = "${bridge}"`,
-        `bridge_ip = "${subnet}.1"`,
-        'cidr = 24',
-        ...extraConfig,
-        '',
-        '[vm_defaults]',
-        'vcpu = 2',
-        'memory_mib = 1024',
-        'disk_size = "2G"',
-        '',
-      ].join('\n'),
+      [...extraConfig, '', '[vm_defaults]', 'vcpu = 2', 'memory_mib = 1024', 'disk_size = "2G"', ''].join('\n'),
   );
 
   const qemuPids = () => {

@@ -25,7 +25,7 @@ import {
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { distCli, repoRoot, run, type RunResult } from '../integration/harness.js';
+import { distCli, nodeForAnyUser, repoRoot, run, type RunResult } from '../integration/harness.js';
 import { ExecHostRunner } from '../../src/system/index.js';
 import { buildRelease, tarballName } from '../../src/updater/release.js';
 import { renderSums, sha256Hex, signSums } from '../../src/updater/signing.js';
@@ -44,7 +44,7 @@ let uid = 0;
 const ctx = { opId: 'op-e2e-system' };
 
 const asRoot = (args: string[], timeoutMs = 120_000) =>
-  run([process.execPath, distCli, ...args], { PATH: process.env.PATH, HOME: '/root', NO_COLOR: '1' }, timeoutMs);
+  run([nodeForAnyUser(), distCli, ...args], { PATH: process.env.PATH, HOME: '/root', NO_COLOR: '1' }, timeoutMs);
 /** The installed CLI, as the owner (system mode: found through /etc/banger/install.toml). */
 function asOwner(args: string[], timeoutMs = 600_000): Promise<RunResult> {
   return new Promise((resolve) => {
@@ -257,7 +257,7 @@ test('the root helper refuses a third uid, a tap name outside the prefixes, para
   const socket = '/run/banger-root/bangerd-root.sock';
   const third = await new Promise<string>((resolve) => {
     const script = `const s=require('net').connect(${JSON.stringify(socket)});s.on('connect',()=>s.write('{"v":1,"op_id":"x","method":"priv.list_taps","params":{}}\\n'));let b='';s.on('data',d=>b+=d);s.on('end',()=>process.stdout.write(b||'closed'));s.on('error',e=>process.stdout.write('refused:'+e.code));`;
-    const c = spawn(process.execPath, ['-e', script], {
+    const c = spawn(nodeForAnyUser(), ['-e', script], {
       uid: 12345,
       gid: 12345,
       cwd: '/',

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 
 /**
  * Writes the stand-in `firecracker` and `jailer` executables into `dir`. They are Node
- * scripts with an absolute interpreter line (one exec, so the kernel names the process
- * after the script: comm "firecracker", as the real binary's), loading the compiled fakes.
+ * scripts with an absolute interpreter line, loading the compiled fakes. One exec: the
+ * kernel hands the script's path to node as argv[1], which is how root recognises a
+ * stand-in (roothelper/vmmIdentity.ts); never by comm, which Node 24 renames "MainThread".
  */
 export function writeFirecrackerStandIns(
   dir: string,

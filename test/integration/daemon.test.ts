@@ -4,8 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { createSandbox, alive, waitFor, type Sandbox } from './harness.js';
@@ -257,9 +257,11 @@ test('.vm DNS through the real daemon: authoritative NXDOMAIN for unknown names;
     try {
       const r = await s.banger(['vm', 'list']);
       assert.equal(r.code, 4, r.stderr);
+      // Named by its executable (this test's node), not by its main thread's name (Node 24: MainThread).
+      const exe = basename(readlinkSync('/proc/self/exe')).replace(/[.+]/g, '\\$&');
       assert.match(
         r.stderr,
-        new RegExp(`DNS address 127\\.0\\.0\\.1:${s.dnsPort} is already in use by node \\(pid ${process.pid}\\)`),
+        new RegExp(`DNS address 127\\.0\\.0\\.1:${s.dnsPort} is already in use by ${exe} \\(pid ${process.pid}\\)`),
       );
       assert.match(r.stderr, /hint: set dns_listen/);
     } finally {

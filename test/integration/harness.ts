@@ -1,7 +1,18 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes, randomInt } from 'node:crypto';
+import {
+  chmodSync,
+  copyFileSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isProcessAlive } from '../../src/system/index.js';
 
@@ -27,7 +38,14 @@ export interface Sandbox {
   configFile: string;
   /** A random free-looking port for this sandbox's DNS listener, so sandboxes never collide. */
   dnsPort: number;
-  /** The config every sandbox starts with (dns_listen); tests that write a config start from it. */
+  /**
+   * This sandbox's own bridge and address, in its config: the daemon never meets a bridge the
+   * host already has (after a real `vm run`, br-fc on 172.16.0.1, where the daemon would also
+   * serve DNS on port 53). Nothing creates the bridge unless a test starts a VM.
+   */
+  bridge: string;
+  bridgeIp: string;
+  /** The config every sandbox starts with (dns_listen, bridge); tests that write a config start from it. */
   baseConfig: string;
   stateDir: string;
   socket: string;
@@ -74,7 +92,15 @@ export function createSandbox(): Sandbox {
   };
   const stateDir = join(dir, '.local', 'state', 'banger');
   const dnsPort = 20000 + Math.floor(Math.random() * 40000);
-  const baseConfig = `dns_listen = "127.0.0.1:${dnsPort}"\n`;
+  const bridge = `br-fc-zt${randomBytes(2).toString('hex')}`;
+  const bridgeIp = `10.213.${randomInt(10, 250)}.1`;
+  const baseConfig = [
+    `dns_listen = "127.0.0.1:${dnsPort}"`,
+    `bridge_name = "${bridge}"`,
+    `bridge_ip = "${bridgeIp}"`,
+    'cidr = 24',
+    '',
+  ].join('\n');
   const configFile = join(dir, '.config', 'banger', 'config.toml');
   mkdirSync(join(dir, '.config', 'banger'), { recursive: true });
   writeFileSync(configFile, baseConfig);
@@ -82,6 +108,8 @@ export function createSandbox(): Sandbox {
     dir,
     env,
     dnsPort,
+    bridge,
+    bridgeIp,
     baseConfig,
     configFile,
     stateDir,
@@ -124,4 +152,32 @@ export async function waitFor(cond: () => boolean, timeoutMs = 10_000): Promise<
     await new Promise((r) => setTimeout(r, 20));
   }
   return cond();
+}
+
+let nodeAnyUser: string | undefined;
+
+/**
+ * A path to this test's own node that every uid can execute, for the processes a test runs as
+ * another user (the owner of a system install, a hostile owner, a third uid). process.execPath
+ * when every directory above it lets others through; else (the checkout's runtime/node under a
+ * 0700 directory such as /root or a `mktemp -d`) a hard link to it, or a copy across file
+ * systems, in a 0755 directory of its own under /tmp, removed when this process exits.
+ */
+export function nodeForAnyUser(): string {
+  if (nodeAnyUser) return nodeAnyUser;
+  const exe = process.execPath;
+  let open = (statSync(exe).mode & 0o005) === 0o005;
+  for (let d = dirname(exe); open && d !== '/'; d = dirname(d)) open = (statSync(d).mode & 0o001) !== 0;
+  if (open) return (nodeAnyUser = exe);
+  const dir = mkdtempSync(join(tmpdir(), 'bgr-node-'));
+  chmodSync(dir, 0o755);
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const linked = join(dir, basename(exe));
+  try {
+    linkSync(exe, linked);
+  } catch {
+    copyFileSync(exe, linked);
+    chmodSync(linked, 0o755);
+  }
+  return (nodeAnyUser = linked);
 }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { silentLogger } from '../../src/log/index.js';
 import { InProcessPrivilegedOps, RemotePrivilegedOps, RootHelperServer } from '../../src/roothelper/index.js';
 import { ExecHostRunner } from '../../src/system/index.js';
-import { distRootHelper, waitFor } from './harness.js';
+import { distRootHelper, nodeForAnyUser, waitFor } from './harness.js';
 
 const ctx = { opId: 'op-helper-test' };
 const OWNER = 65534;
@@ -27,8 +27,9 @@ function requestAs(
 ): Promise<{ ok: boolean; error?: { code: string; message: string } }> {
   const script = `const s=require('net').connect(${JSON.stringify(socket)});s.on('connect',()=>s.write(JSON.stringify({v:1,op_id:'op-x',method:${JSON.stringify(method)},params:${JSON.stringify(params)}})+'\\n'));let b='';s.on('data',d=>b+=d);s.on('end',()=>process.stdout.write(b));s.on('error',e=>process.stdout.write(JSON.stringify({ok:false,error:{code:'connect',message:e.code}})));`;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', script], { uid, gid: uid, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(nodeForAnyUser(), ['-e', script], { uid, gid: uid, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
+    child.on('error', reject); // e.g. EACCES: that uid cannot run this node; fail now, never hang
     child.stdout!.on('data', (d) => {
       out += d;
     });

@@ -9,3 +9,4 @@ export * from './version.js';
 export * from './hostNames.js';
 export * from './agentHealth.js';
 export * from './vmCreate.js';
+export * from './limits.js';

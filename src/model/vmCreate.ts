@@ -4,6 +4,7 @@
  * by the daemon as the types of what it receives.
  */
 import { z } from 'zod';
+import { boundedInt, DISK_SIZE_LIMIT, MEMORY_MIB_LIMIT, VCPU_LIMIT } from './limits.js';
 import { VMM_SETTINGS } from './vm.js';
 
 /** `vm run PATH`: a repository to copy into the VM once it is ready. */
@@ -21,9 +22,9 @@ export type WorkspaceRequest = z.output<typeof workspaceRequestSchema>;
 export const vmCreateParamsSchema = z.strictObject({
   name: z.string().optional(),
   image: z.string().optional(),
-  vcpu: z.number().optional(),
-  memoryMib: z.number().optional(),
-  diskSizeBytes: z.number().optional(),
+  vcpu: boundedInt(VCPU_LIMIT).optional(),
+  memoryMib: boundedInt(MEMORY_MIB_LIMIT).optional(),
+  diskSizeBytes: boundedInt(DISK_SIZE_LIMIT).optional(),
   /** Outbound NAT for this VM. */
   nat: z.boolean().default(false),
   start: z.boolean().default(true),

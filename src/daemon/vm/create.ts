@@ -54,8 +54,11 @@ export function resolveCreate(env: VmEnv, p: CreateParams): { name: string; spec
     diskSizeBytes: p.diskSizeBytes ?? defaults.diskSizeBytes,
     systemOverlaySizeBytes: defaults.systemOverlaySizeBytes,
   };
-  const problem = vmSpecProblem(spec);
-  if (problem) throw new BangerError('bad_request', problem, { hint: 'see `banger vm create --help`' });
+  const problem = vmSpecProblem(spec, { memoryBytes: totalmem() });
+  if (problem)
+    throw new BangerError('bad_request', problem, {
+      hint: 'see `banger vm create --help`; the limits are in docs/howto/vms.md',
+    });
   return { name: p.name ?? env.freshName(), spec, imageName: p.image ?? env.d.config.default_image_name };
 }
 

@@ -84,8 +84,7 @@ function vmHandlers(d: HandlerDeps): Group<'vm'> {
     'vm.logs': async ({ name, offset }) => d.vms.logs(name, offset),
     'vm.ports': async ({ names }) => ({ ports: await d.vms.ports(names) }),
     'vm.workspace.plan': async ({ nat, ...req }) => d.workspaces.summary(await d.workspaces.preflight(req, nat)),
-    'vm.workspace.prepare': async ({ name, path, includeUntracked }, c) =>
-      d.vms.prepareWorkspace(name, { path, includeUntracked }, c),
+    'vm.workspace.prepare': async ({ name, ...o }, c) => d.vms.prepareWorkspace(name, o, c),
     'vm.workspace.export': async ({ name, baseCommit }) => d.vms.exportWorkspace(name, baseCommit),
   };
 }

@@ -16,6 +16,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { completionBenchmarks } from './completionBench.js';
 import { formatSummary, summarize } from './stats.js';
 import { statsBench } from './statsBench.js';
 import { forwardBenchmarks } from './forwardBench.js';
@@ -68,6 +69,7 @@ try {
   console.log(`target vm list median <= 150 ms                ${list.median <= 150 ? 'met' : 'NOT met'}`);
   const pid = Number(readFileSync(join(dir, 'run', 'banger', 'bangerd.pid'), 'utf8'));
   console.log(`daemon RSS, idle, no VMs                       ${rssMib(pid).toFixed(1)} MiB`);
+  completionBenchmarks(cli, env, sample);
 } finally {
   spawnSync(process.execPath, [cli, 'daemon', 'stop'], { env, stdio: 'ignore' });
   rmSync(dir, { recursive: true, force: true });

@@ -126,7 +126,8 @@ before(async () => {
     }),
     'vm.workspace.prepare': async (_p, ctx) => {
       ctx.progress('workspace', `HEAD ${HOSTILE}`);
-      return { bytes: 1, ms: 1, files: 1, vm };
+      const about = { mode: 'git' as const, readonly: false, dryRun: false, root: '/r', guestPath: '/root/repo' };
+      return { bytes: 1, ms: 1, files: 1, vm, ...about, paths: [] };
     },
   };
   server = new RpcServer({

@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { versionLine } from '../buildinfo/index.js';
 import { exitCodeOf } from '../model/index.js';
+import { registerCompletionCommands } from './commands/completion/index.js';
 import { registerDaemonCommands } from './commands/daemon/index.js';
 import { registerDnsCommands } from './commands/dns/index.js';
 import { registerDoctorCommand } from './commands/doctor.js';
@@ -36,6 +37,7 @@ const COMMANDS: ReadonlyArray<(program: Command, ctx: CliContext) => unknown> = 
   registerUpdateCommand,
   registerDaemonCommands,
   registerDoctorCommand,
+  registerCompletionCommands,
   registerInternalCommands,
 ];
 

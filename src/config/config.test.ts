@@ -102,6 +102,17 @@ test('errors name the key and the file', () => {
     ['[[file_sync]]\nguest = "/root/x"', /key "file_sync\[0\]\.host" is required/],
     ['[[file_sync]]\nhost = "/x"\nguest = "/root/x"\nmode = "rw"', /octal mode/],
     ['log_level = ', /TOML syntax error/],
+    [
+      '[vm_defaults]\nmemory_mib = 1e308',
+      /key "vm_defaults\.memory_mib": must be a whole number from 128 to 1048576 MiB/,
+    ],
+    ['[vm_defaults]\nmemory_mib = 64', /memory_mib": must be a whole number from 128/],
+    ['[vm_defaults]\nvcpu = 1.5', /key "vm_defaults\.vcpu": must be a whole number from 1 to 32/],
+    ['[vm_defaults]\nvcpu = 33', /from 1 to 32/],
+    ['[vm_defaults]\ndisk_size = "100T"', /key "vm_defaults\.disk_size": must be from 256M to 16T \(got 100T\)/],
+    ['[vm_defaults]\nsystem_overlay_size = "1M"', /system_overlay_size": must be from 256M to 16T/],
+    ['auto_stop_stale_after = "400d"', /key "auto_stop_stale_after": must be at most 365d/],
+    ['tap_pool_size = 1e9', /key "tap_pool_size"/],
   ];
   for (const [text, re] of cases) {
     withConfig(text, (path, layout) => {

@@ -98,7 +98,8 @@ function describeIssue(path: string, issue: z.core.$ZodIssue): BangerError {
       'remove it or fix its spelling; every key is listed in docs/reference/config.md',
     );
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
+  // zod leaves the input out of its issues: a missing key is the one "received undefined".
+  if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message)) {
     return configError(path, `key "${where}" is required`, 'see docs/reference/config.md');
   }
   return configError(path, `key "${where}": ${issue.message}`, 'see docs/reference/config.md for valid values');

@@ -7,8 +7,16 @@ import { isIPv4 } from 'node:net';
 import { posix } from 'node:path';
 import { z } from 'zod';
 import {
+  boundedInt,
   BRIDGE_NAME_PATTERN,
   DEFAULT_BRIDGE_NAME,
+  DISK_SIZE_LIMIT,
+  DURATION_MAX_MS,
+  limitRange,
+  MEMORY_MIB_LIMIT,
+  SYSTEM_OVERLAY_LIMIT,
+  VCPU_LIMIT,
+  type Limit,
   VMM_SETTINGS,
   parseDuration,
   parseSize,
@@ -33,6 +41,7 @@ const duration = (min = 0) =>
     try {
       const ms = typeof v === 'number' ? 0 : parseDuration(v);
       if (ms !== 0 && ms < min) ctx.addIssue({ code: 'custom', message: `must be at least ${min} ms` });
+      if (ms > DURATION_MAX_MS) ctx.addIssue({ code: 'custom', message: 'must be at most 365d' });
       return ms;
     } catch (e) {
       if (e instanceof DurationParseError) {
@@ -43,17 +52,22 @@ const duration = (min = 0) =>
     }
   });
 
-const size = z.union([z.string(), z.number()]).transform((v, ctx) => {
-  try {
-    return parseSize(v);
-  } catch (e) {
-    if (e instanceof SizeParseError) {
-      ctx.addIssue({ code: 'custom', message: e.message });
-      return z.NEVER;
+/** A size within `limit` (model/limits.ts). */
+const size = (limit: Limit) =>
+  z.union([z.string(), z.number()]).transform((v, ctx) => {
+    try {
+      const bytes = parseSize(v);
+      if (bytes < limit.min || bytes > limit.max)
+        ctx.addIssue({ code: 'custom', message: `must be ${limitRange(limit)} (got ${v})` });
+      return bytes;
+    } catch (e) {
+      if (e instanceof SizeParseError) {
+        ctx.addIssue({ code: 'custom', message: e.message });
+        return z.NEVER;
+      }
+      throw e;
     }
-    throw e;
-  }
-});
+  });
 
 const ipv4 = z.string().refine(isIPv4, { message: 'must be an IPv4 address like 172.16.0.1' });
 const absPath = z.string().refine((p) => p.startsWith('/'), { message: 'must be an absolute path' });
@@ -198,24 +212,24 @@ export const TOP_LEVEL_KEYS = {
 
 export const VM_DEFAULTS_KEYS = {
   vcpu: {
-    schema: z.number().int().min(1).max(32),
+    schema: boundedInt(VCPU_LIMIT),
     shownDefault: 'host: cpus/4 capped at 4, else 2',
-    doc: 'vCPUs of a new VM.',
+    doc: `vCPUs of a new VM, ${limitRange(VCPU_LIMIT)}.`,
   },
   memory_mib: {
-    schema: z.number().int().min(128),
+    schema: boundedInt(MEMORY_MIB_LIMIT),
     shownDefault: 'host: RAM/8 capped at 8 GiB, else 2048',
-    doc: 'Memory of a new VM in MiB.',
+    doc: `Memory of a new VM in MiB, ${limitRange(MEMORY_MIB_LIMIT)} and at most the host's RAM.`,
   },
   disk_size: {
-    schema: size,
+    schema: size(DISK_SIZE_LIMIT),
     shownDefault: '8G',
-    doc: 'Size of the /root work disk (a number is MiB; units K, M, G, T).',
+    doc: `Size of the /root work disk (a number is MiB; units K, M, G, T), ${limitRange(DISK_SIZE_LIMIT)}.`,
   },
   system_overlay_size: {
-    schema: size,
+    schema: size(SYSTEM_OVERLAY_LIMIT),
     shownDefault: '8G',
-    doc: 'Size of the copy-on-write layer over the image root filesystem.',
+    doc: `Size of the copy-on-write layer over the image root filesystem, ${limitRange(SYSTEM_OVERLAY_LIMIT)}.`,
   },
 } satisfies Record<string, KeyDef>;
 

@@ -30,6 +30,7 @@ import { kvmVerdict } from '../vmm/index.js';
 import { accelProbeFile } from '../paths/index.js';
 import { ImageService } from './imageService.js';
 import { KernelService } from './kernelService.js';
+import { hostPreflight } from './preflight.js';
 import { acquireDaemonLock } from './daemonLock.js';
 import { startDns, type DnsWiring } from './dnsWiring.js';
 import { createHandlers } from './handlers.js';
@@ -257,8 +258,9 @@ async function buildServices(
   // A root daemon runs the jailer itself, with the binaries of its own config.
   const privileged = privilegedOpsFor(runner, log, layout, config, { jailerBin: config.jailer_bin, firecrackerBin });
   const { drivers, hostFacts } = vmmBackends({ layout, config, log, runner, privileged, firecrackerBin });
-  const kernels = new KernelService({ store, runner, layout, defaultName: config.default_kernel_name });
-  const images = new ImageService({ store, runner, layout, kernels, privileged });
+  const preflight = hostPreflight({ pathEnv: process.env.PATH ?? '', qemuBin: config.qemu_bin });
+  const kernels = new KernelService({ store, runner, layout, defaultName: config.default_kernel_name, preflight });
+  const images = new ImageService({ store, runner, layout, kernels, privileged, preflight });
   const dns = await startDns({ config, store, runner, privileged, log }, ctx, undo);
   const nat = new NatController({
     privileged,
@@ -288,6 +290,7 @@ async function buildServices(
     privileged,
     drivers,
     hostFacts,
+    preflight,
     images,
     nat,
     taps,

@@ -95,8 +95,7 @@ function vmHandlers(d: HandlerDeps): Group<'vm'> {
     'vm.ports': async ({ names }) => ({ ports: await d.vms.ports(names) }),
     'vm.stats': async ({ names }) => ({ stats: await d.stats.stats(names), pollIntervalMs: d.stats.intervalMs }),
     'vm.workspace.plan': async ({ nat, ...req }) => d.workspaces.summary(await d.workspaces.preflight(req, nat)),
-    'vm.workspace.prepare': async ({ name, path, includeUntracked }, c) =>
-      d.vms.prepareWorkspace(name, { path, includeUntracked }, c),
+    'vm.workspace.prepare': async ({ name, ...o }, c) => d.vms.prepareWorkspace(name, o, c),
     'vm.workspace.export': async ({ name, baseCommit }) => d.vms.exportWorkspace(name, baseCommit),
     ...forwardHandlers(d),
   };

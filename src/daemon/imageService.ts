@@ -9,7 +9,9 @@ import type { Layout } from '../paths/index.js';
 import type { PrivilegedOps } from '../privops/index.js';
 import type { Store } from '../store/index.js';
 import type { HostRunner } from '../system/index.js';
+import type { HostNeed } from '../doctor/index.js';
 import { Coalescer } from './coalesce.js';
+import type { HostPreflight } from './preflight.js';
 import type { KernelService } from './kernelService.js';
 
 export interface ImageServiceDeps {
@@ -18,6 +20,8 @@ export interface ImageServiceDeps {
   layout: Layout;
   kernels: KernelService;
   privileged: PrivilegedOps;
+  /** Checks the host pieces a build uses before it starts (none checked when absent). */
+  preflight?: HostPreflight | undefined;
 }
 
 /** Managed images: catalog builds, registered artifacts, and their boot sets. */
@@ -29,8 +33,10 @@ export class ImageService {
   private readonly layout: Layout;
   private readonly kernels: KernelService;
   private readonly privileged: PrivilegedOps;
+  private readonly preflight: HostPreflight;
 
   constructor(d: ImageServiceDeps) {
+    this.preflight = d.preflight ?? (() => {});
     ({
       store: this.store,
       runner: this.runner,
@@ -62,6 +68,13 @@ export class ImageService {
     return img;
   }
 
+  /** What obtaining `name` would use on the host: a build, and its kernel's pull, when it is not here. */
+  needs(name: string): HostNeed[] {
+    if (this.store.images.findByName(name)) return [];
+    const entry = findImageEntry(name);
+    return entry ? ['image-build', ...this.kernels.needs(entry.kernelRef)] : [];
+  }
+
   async ensure(name: string, ctx: OpCtx): Promise<Image> {
     return this.store.images.findByName(name) ?? this.pull(name, ctx);
   }
@@ -79,6 +92,7 @@ export class ImageService {
             ' (OCI references come with a later release)',
         });
       }
+      this.preflight(['image-build', ...this.kernels.needs(entry.kernelRef)], `building image ${name}`);
       const kernel = await this.kernels.ensure(entry.kernelRef, ctx);
       progress?.('image', `building ${name} from the Debian mirror (about a minute, once)`);
       const dest = join(this.layout.imagesDir, name);

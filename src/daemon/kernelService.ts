@@ -7,7 +7,9 @@ import type { OpCtx } from '../opctx/index.js';
 import type { Layout } from '../paths/index.js';
 import type { Store } from '../store/index.js';
 import type { HostRunner } from '../system/index.js';
+import type { HostNeed } from '../doctor/index.js';
 import { Coalescer } from './coalesce.js';
+import type { HostPreflight } from './preflight.js';
 
 export interface KernelServiceDeps {
   store: Store;
@@ -15,6 +17,8 @@ export interface KernelServiceDeps {
   layout: Layout;
   /** The config's default_kernel_name (null: the catalog's default). */
   defaultName: string | null;
+  /** Checks the host pieces a pull uses before it starts (none checked when absent). */
+  preflight?: HostPreflight | undefined;
 }
 
 /** Local kernels and the embedded kernel catalog. */
@@ -25,9 +29,16 @@ export class KernelService {
   private readonly runner: HostRunner;
   private readonly layout: Layout;
   private readonly defaultName: string | null;
+  private readonly preflight: HostPreflight;
 
   constructor(d: KernelServiceDeps) {
     ({ store: this.store, runner: this.runner, layout: this.layout, defaultName: this.defaultName } = d);
+    this.preflight = d.preflight ?? (() => {});
+  }
+
+  /** What obtaining `name` would use on the host: a pull when it is not installed. */
+  needs(name: string): HostNeed[] {
+    return this.store.kernels.findByName(name) ? [] : ['kernel-pull'];
   }
 
   get defaultKernelName(): string {
@@ -71,6 +82,7 @@ export class KernelService {
         throw new BangerError('not_found', `"${name}" is not in the kernel catalog`, {
           hint: 'see `banger kernel list --available`',
         });
+      this.preflight(['kernel-pull'], `pulling kernel ${name}`);
       progress?.('kernel', `obtaining ${name}`);
       const pulled = await pullDebianKernel({
         runner: this.runner,

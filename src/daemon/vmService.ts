@@ -15,7 +15,7 @@ import { deleteVm, pruneVms } from './vm/remove.js';
 import { setVm, type VmSettings } from './vm/settings.js';
 import { startVm } from './vm/start.js';
 import type { CreateParams, VmHandles, VmPort, VmServiceDeps } from './vm/types.js';
-import { exportWorkspace, prepareWorkspace } from './vm/workspace.js';
+import { exportWorkspace, prepareWorkspace, type PrepareResult } from './vm/workspace.js';
 
 export type { CreateParams, HostVmmFacts, VmForwardHooks, VmHandles, VmPort, VmServiceDeps } from './vm/types.js';
 
@@ -126,11 +126,7 @@ export class VmService {
   }
 
   /** `vm workspace prepare`: copies the repository again (from `path`, or where it came from). */
-  prepareWorkspace(
-    ref: string,
-    o: { path?: string | undefined; includeUntracked: boolean },
-    ctx: OpCtx,
-  ): Promise<{ vm: Vm; bytes: number; ms: number; files: number }> {
+  prepareWorkspace(ref: string, o: Parameters<typeof prepareWorkspace>[2], ctx: OpCtx): Promise<PrepareResult> {
     return prepareWorkspace(this.env, ref, o, ctx);
   }
   exportWorkspace(ref: string, baseCommit: string | undefined): Promise<{ patch: string; base: string }> {

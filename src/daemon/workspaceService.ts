@@ -10,6 +10,8 @@ import { planTooling, type ToolingPlan } from '../toolingplan/index.js';
 import {
   guestExportScript,
   inspectRepo,
+  listTree,
+  planFullCopy,
   MISE_FILES,
   planWorkspace,
   sendWorkspace,
@@ -51,6 +53,7 @@ export class WorkspaceService {
   /** Everything that can refuse a `vm run PATH`, checked before a VM is made. */
   async preflight(req: WorkspaceRequest, nat: boolean): Promise<PreparedWorkspace> {
     const repo = await inspectRepo(this.d.runner, req.path);
+    if (req.mode === 'full_copy') return this.fullCopyPreflight(repo, req, nat);
     let fromCommit: string | undefined;
     if (req.branch !== undefined) {
       const ok = await this.d.runner.run(['git', 'check-ref-format', '--branch', req.branch], { allowFailure: true });
@@ -71,7 +74,25 @@ export class WorkspaceService {
         });
       fromCommit = r.stdout.trim();
     }
-    const plan = planWorkspace(repo, { includeUntracked: req.includeUntracked, branch: req.branch, fromCommit });
+    const plan = planWorkspace(repo, {
+      includeUntracked: req.includeUntracked,
+      branch: req.branch,
+      fromCommit,
+      readonly: req.readonly,
+    });
+    return this.withTooling(repo, plan, req, nat);
+  }
+
+  /** `--mode full_copy`: the work tree as it is; --branch and --from need the git mode. */
+  private fullCopyPreflight(repo: RepoInfo, req: WorkspaceRequest, nat: boolean): PreparedWorkspace {
+    if (req.branch !== undefined || req.from !== undefined)
+      throw new BangerError('bad_request', '--branch and --from pick a commit: they need --mode git', {
+        hint: 'full_copy copies the directory as it is; drop --branch/--from, or use the default git mode',
+      });
+    return this.withTooling(repo, planFullCopy(repo, listTree(repo.root), { readonly: req.readonly }), req, nat);
+  }
+
+  private withTooling(repo: RepoInfo, plan: WorkspacePlan, req: WorkspaceRequest, nat: boolean): PreparedWorkspace {
     const toolFiles: string[] = MISE_FILES.filter((f) => existsSync(join(repo.root, f)));
     const tooling = planTooling({ toolFiles, nat, noBootstrap: req.noBootstrap, guestPath: GUEST_PATH });
     if (tooling.kind === 'refuse') throw new BangerError('bad_request', tooling.message, { hint: tooling.hint });
@@ -102,7 +123,8 @@ export class WorkspaceService {
         'workspace',
         `submodules are not copied (their directories stay empty): ${p.plan.submodules.join(', ')}`,
       );
-    ctx.progress?.('workspace', `copying ${p.plan.files.length} files from ${p.repo.root}`);
+    const how = `${p.plan.mode}${p.plan.readonly ? ', read-only' : ''}`;
+    ctx.progress?.('workspace', `copying ${p.plan.files.length} files from ${p.repo.root} (${how})`);
     const sent = await sendWorkspace(
       this.d.runner,
       p.repo.root,

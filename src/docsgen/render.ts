@@ -25,7 +25,9 @@ and the file.
 Precedence, lowest first: built-in defaults, the config file, the environment
 (\`BANGER_LOG_LEVEL\` overrides \`log_level\`), then command-line flags.
 
-Durations are written like \`10s\`, \`2h30m\` or \`24h\` (units ms, s, m, h, d); \`0\` means off.
+Durations are written like \`10s\`, \`2h30m\` or \`24h\` (units ms, s, m, h, d); \`0\` means off;
+at most \`365d\`. Every number has finite bounds, given with its key; a value outside them
+is refused with the key and the limit.
 Sizes are a number with an optional unit K, M, G or T (powers of 1024); a bare number is MiB.
 
 | key | default | meaning |
@@ -54,7 +56,7 @@ mode = "0600"
 function describeSchema(schema: z.ZodType): string {
   const json = z.toJSONSchema(schema, { unrepresentable: 'any' }) as {
     type?: string;
-    properties?: Record<string, { type?: string | string[]; anyOf?: unknown[] }>;
+    properties?: Record<string, { type?: string | string[]; anyOf?: unknown[]; minimum?: number; maximum?: number }>;
     required?: string[];
   };
   if (json.type !== 'object' || !json.properties) return `\`${json.type ?? 'any'}\``;
@@ -66,7 +68,8 @@ function describeSchema(schema: z.ZodType): string {
     props
       .map(([k, p]) => {
         const t = Array.isArray(p.type) ? p.type.join(' | ') : (p.type ?? (p.anyOf ? 'union' : 'object'));
-        return `${k}${required.has(k) ? '' : '?'}: ${t}`;
+        const range = p.minimum !== undefined && p.maximum !== undefined ? ` ${p.minimum}..${p.maximum}` : '';
+        return `${k}${required.has(k) ? '' : '?'}: ${t}${range}`;
       })
       .join(', ') +
     ' }`'
@@ -110,6 +113,10 @@ Closing the connection before the final line cancels the operation. Requests ove
 invalid JSON, a missing or different \`v\` (\`bad_version\`), an unknown method
 (\`unknown_method\`) and params that do not match the method (\`bad_request\`) are refused
 before anything runs. \`banger internal rpc METHOD '{...}'\` sends a raw request.
+
+Every number in params is a whole number within the range the table gives
+(\`integer MIN..MAX\`); one outside it is a \`bad_request\` that names the field and the limit,
+and nothing is stored. \`vm.create\` and \`vm.set\` also refuse more memory than the host's RAM.
 
 ## Methods
 

@@ -47,6 +47,7 @@ function ciLikeHost(): HostFacts {
     vmDefaults: [{ field: 'vcpu', shown: '2 vcpu', source: 'built-in', reason: 'host has 2 CPUs' }],
     sshConfig: { path: '/h/.ssh/config', hasInclude: false },
     disk: { path: '/s', freeBytes: 80 * GIB },
+    missingPieces: [],
   };
 }
 
@@ -181,4 +182,12 @@ test('version helpers', () => {
   assert.equal(parseVersion('nothing'), null);
   assert.equal(compareVersions([1, 5, 0], [1, 14, 1]), -1);
   assert.equal(compareVersions([1, 14], [1, 14, 0]), 0);
+});
+
+test('host-packages: passes on a full host; names every missing piece and the one apt command', () => {
+  assert.equal(byName(evaluateChecks(ciLikeHost()), 'host-packages').status, 'PASS');
+  const r = byName(evaluateChecks({ ...ciLikeHost(), missingPieces: ['qemu-img', 'mmdebstrap'] }), 'host-packages');
+  assert.equal(r.status, 'WARN');
+  assert.match(r.message, /^missing: qemu-img \(makes the root disk overlays\), mmdebstrap/);
+  assert.equal(r.hint, 'install them all at once: sudo apt-get install -y qemu-utils mmdebstrap');
 });

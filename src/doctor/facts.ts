@@ -65,4 +65,6 @@ export interface HostFacts {
   vmDefaults: Array<{ field: string; shown: string; source: string; reason: string }>;
   sshConfig: { path: string; hasInclude: boolean };
   disk: { path: string; freeBytes: number | null };
+  /** The pieces of hostPieces.ts's table this host lacks, by name. */
+  missingPieces: string[];
 }

@@ -12,6 +12,7 @@ import { resolvedPresent } from '../vmdns/index.js';
 import { deviceMapperAvailable } from '../roothelper/index.js';
 import { which, type HostRunner } from '../system/index.js';
 import type { HostFacts, ToolFact } from './facts.js';
+import { HOST_PIECES, probeHostPieces } from './hostPieces.js';
 
 export interface GatherDeps {
   runner: HostRunner;
@@ -285,7 +286,14 @@ export async function gatherFacts(d: GatherDeps): Promise<HostFacts> {
     vmDefaults,
     sshConfig: local.sshConfig,
     disk: local.disk,
+    missingPieces: missingHostPieces(config),
   };
+}
+
+/** The pieces of the one table (hostPieces.ts) this host lacks. */
+function missingHostPieces(config: Config): string[] {
+  const present = probeHostPieces(HOST_PIECES, process.env.PATH ?? '', { 'qemu-system-x86_64': config.qemu_bin });
+  return HOST_PIECES.filter((p) => !present.has(p.name)).map((p) => p.name);
 }
 
 async function modinfo(runner: HostRunner, name: string): Promise<boolean> {

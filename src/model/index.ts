@@ -11,3 +11,4 @@ export * from './agentHealth.js';
 export * from './vmCreate.js';
 export * from './vmStats.js';
 export * from './forward.js';
+export * from './limits.js';

@@ -3,6 +3,14 @@
  * else a host heuristic where one exists and yields a usable value; else the built-in.
  * Each resolved value remembers where it came from so `doctor` can show it.
  */
+import {
+  DISK_SIZE_LIMIT,
+  limitProblem,
+  MEMORY_MIB_LIMIT,
+  memoryOverHost,
+  SYSTEM_OVERLAY_LIMIT,
+  VCPU_LIMIT,
+} from './limits.js';
 import { GIB, MIB } from './size.js';
 import type { VmSpec } from './vm.js';
 
@@ -96,13 +104,16 @@ export function specOf(resolved: ResolvedVmDefaults): VmSpec {
   };
 }
 
-/** Limits a spec must respect; returns a sentence naming the offending field, or null. */
-export function vmSpecProblem(spec: VmSpec): string | null {
-  if (!Number.isInteger(spec.vcpu) || spec.vcpu < 1 || spec.vcpu > 32)
-    return `vcpu must be a whole number from 1 to 32 (got ${spec.vcpu})`;
-  if (!Number.isInteger(spec.memoryMib) || spec.memoryMib < 128)
-    return `memory must be at least 128 MiB (got ${spec.memoryMib} MiB)`;
-  if (spec.diskSizeBytes < 256 * MIB) return 'disk size must be at least 256M';
-  if (spec.systemOverlaySizeBytes < 256 * MIB) return 'system overlay size must be at least 256M';
-  return null;
+/**
+ * Limits a spec must respect (model/limits.ts); returns a sentence naming the offending field
+ * and its bounds, or null. With the host's RAM, memory beyond it is refused too.
+ */
+export function vmSpecProblem(spec: VmSpec, host?: Pick<HostResources, 'memoryBytes'>): string | null {
+  return (
+    limitProblem(VCPU_LIMIT, spec.vcpu) ??
+    limitProblem(MEMORY_MIB_LIMIT, spec.memoryMib, `${spec.memoryMib} MiB`) ??
+    limitProblem(DISK_SIZE_LIMIT, spec.diskSizeBytes) ??
+    limitProblem(SYSTEM_OVERLAY_LIMIT, spec.systemOverlaySizeBytes) ??
+    (host ? memoryOverHost(spec.memoryMib, host.memoryBytes) : null)
+  );
 }

@@ -4,7 +4,16 @@
  * by the daemon as the types of what it receives.
  */
 import { z } from 'zod';
+import { boundedInt, DISK_SIZE_LIMIT, MEMORY_MIB_LIMIT, VCPU_LIMIT } from './limits.js';
 import { VMM_SETTINGS } from './vm.js';
+
+/**
+ * How a workspace is copied (docs/howto/workspaces.md): `git`, the repository's commit and
+ * work-tree changes (tracked files only, unless untracked ones are asked for); `full_copy`,
+ * the whole directory as it is, untracked and ignored files and .git included.
+ */
+export const WORKSPACE_MODES = ['git', 'full_copy'] as const;
+export type WorkspaceMode = (typeof WORKSPACE_MODES)[number];
 
 /** `vm run PATH`: a repository to copy into the VM once it is ready. */
 export const workspaceRequestSchema = z.strictObject({
@@ -14,6 +23,9 @@ export const workspaceRequestSchema = z.strictObject({
   branch: z.string().min(1).optional(),
   from: z.string().min(1).optional(),
   noBootstrap: z.boolean().default(false),
+  mode: z.enum(WORKSPACE_MODES).default('git'),
+  /** Drop the write bits of the copy in the guest once it is in place. */
+  readonly: z.boolean().default(false),
 });
 /** A workspace request after validation (defaults filled in). */
 export type WorkspaceRequest = z.output<typeof workspaceRequestSchema>;
@@ -21,9 +33,9 @@ export type WorkspaceRequest = z.output<typeof workspaceRequestSchema>;
 export const vmCreateParamsSchema = z.strictObject({
   name: z.string().optional(),
   image: z.string().optional(),
-  vcpu: z.number().optional(),
-  memoryMib: z.number().optional(),
-  diskSizeBytes: z.number().optional(),
+  vcpu: boundedInt(VCPU_LIMIT).optional(),
+  memoryMib: boundedInt(MEMORY_MIB_LIMIT).optional(),
+  diskSizeBytes: boundedInt(DISK_SIZE_LIMIT).optional(),
   /** Outbound NAT for this VM. */
   nat: z.boolean().default(false),
   start: z.boolean().default(true),

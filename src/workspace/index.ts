@@ -1,6 +1,8 @@
-export { inspectRepo, totalBytes, type RepoInfo } from './repo.js';
+export { inspectRepo, listTree, totalBytes, type RepoInfo } from './repo.js';
 export {
   planWorkspace,
+  planFullCopy,
+  guestFullCopyScript,
   guestPrepareScript,
   guestExportScript,
   guestExecCommand,

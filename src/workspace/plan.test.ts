@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { guestExecCommand, guestExportScript, guestPrepareScript, incomingDir, planWorkspace } from './plan.js';
+import {
+  guestExecCommand,
+  guestExportScript,
+  guestFullCopyScript,
+  guestPrepareScript,
+  incomingDir,
+  planFullCopy,
+  planWorkspace,
+} from './plan.js';
 import type { RepoInfo } from './repo.js';
 
 const repo: RepoInfo = {
@@ -83,4 +91,42 @@ test('guest scripts: quoted values, the pack only when there is a commit, stagin
   assert.deepEqual(exec.slice(3), ['banger-exec', 'echo', 'two words']);
   assert.match(exec[2]!, /^cd \/root\/repo$/m);
   assert.match(exec[2]!, /exec "\$m" exec -- "\$@"/);
+});
+
+test('full copy plan: every file of the tree, .git and ignored ones included, the HEAD recorded; git mode is the default', () => {
+  assert.deepEqual(
+    [planWorkspace(repo, { includeUntracked: false }).mode, planWorkspace(repo, { includeUntracked: false }).readonly],
+    ['git', false],
+  );
+  const p = planFullCopy(repo, ['src/a.ts', '.git/HEAD', 'build/out.bin', 'notes.txt'], { readonly: true });
+  assert.deepEqual(
+    { mode: p.mode, readonly: p.readonly, commit: p.commit, branch: p.branch, files: p.files, overlay: p.overlay },
+    {
+      mode: 'full_copy',
+      readonly: true,
+      commit: 'a'.repeat(40),
+      branch: 'main',
+      files: ['.git/HEAD', 'build/out.bin', 'notes.txt', 'src/a.ts'],
+      overlay: [],
+    },
+  );
+  assert.equal(planFullCopy({ ...repo, branch: null }, [], {}).branch, 'workspace');
+  assert.equal(planFullCopy(repo, [], {}).readonly, false);
+});
+
+test('guest scripts: full copy unpacks owned by the guest user and moves into place; --readonly drops write bits in both modes', () => {
+  const full = guestFullCopyScript(planFullCopy(repo, ['a'], { readonly: false }, '/root/my repo'));
+  assert.match(full, /^tar -x --no-same-owner -f - -C "\$in"$/m);
+  assert.match(
+    full,
+    /^if \[ -e '\/root\/my repo' \]; then rm -rf '\/root\/my repo\.previous'; mv '\/root\/my repo' '\/root\/my repo\.previous'; fi$/m,
+  );
+  assert.match(full, /^mv "\$in" '\/root\/my repo'$/m);
+  assert.doesNotMatch(full, /chmod|git init|cp -a/);
+  assert.match(full, /git rev-parse -q --verify HEAD 2>\/dev\/null \|\| echo none\n$/);
+  const ro = guestFullCopyScript(planFullCopy(repo, ['a'], { readonly: true }));
+  assert.match(ro, /^mv "\$in" \/root\/repo\nchmod -R a-w \/root\/repo\ncd \/root\/repo$/m);
+  const gitRo = guestPrepareScript(planWorkspace(repo, { includeUntracked: false, readonly: true }));
+  assert.match(gitRo, /^rm -rf "\$in"\nchmod -R a-w \/root\/repo\ngit rev-parse -q --verify HEAD \|\| echo none$/m);
+  assert.doesNotMatch(guestPrepareScript(planWorkspace(repo, { includeUntracked: false })), /chmod/);
 });

@@ -1,4 +1,5 @@
 import { shellQuote } from '../guest/index.js';
+import type { WorkspaceMode } from '../model/index.js';
 import type { RepoInfo } from './repo.js';
 
 /**
@@ -21,6 +22,8 @@ export const META_DIR = '.banger-ws';
 
 export interface WorkspaceOptions {
   includeUntracked: boolean;
+  /** Drop the copy's write bits in the guest once it is in place. */
+  readonly?: boolean | undefined;
   /** The guest's branch name (default: the host's current branch, else "workspace"). */
   branch?: string | undefined;
   /** The commit to check out, resolved on the host (default: HEAD). */
@@ -28,6 +31,9 @@ export interface WorkspaceOptions {
 }
 
 export interface WorkspacePlan {
+  /** `git`: the commit's pack plus work-tree changes; `full_copy`: the directory as it is. */
+  mode: WorkspaceMode;
+  readonly: boolean;
   guestPath: string;
   /** Checked out in the guest; null for a repository without commits (files only). */
   commit: string | null;
@@ -63,6 +69,8 @@ export function planWorkspace(
   const overlay = atHead ? [...(commit ? repo.changed : repo.tracked), ...untracked] : [];
   const files = atHead ? [...repo.tracked, ...untracked] : [...commitFiles];
   return {
+    mode: 'git',
+    readonly: o.readonly ?? false,
     guestPath,
     commit,
     branch,
@@ -107,9 +115,62 @@ export function guestPrepareScript(p: WorkspacePlan): string {
     `rm -rf "$in"/${META_DIR}`,
     `cp -a "$in"/. ${ws}/`,
     'rm -rf "$in"',
+    ...readonlyLines(p),
     'git rev-parse -q --verify HEAD || echo none',
   );
   return `${lines.join('\n')}\n`;
+}
+
+/** `--readonly`: every write bit of the copy dropped (root in the guest is not stopped by them). */
+function readonlyLines(p: WorkspacePlan): string[] {
+  return p.readonly ? [`chmod -R a-w ${shellQuote(p.guestPath)}`] : [];
+}
+
+/**
+ * `--mode full_copy`: the whole work tree as it is on the host (untracked and ignored files,
+ * .git and all), no git work in between: the plan lists every file of `tree` (from listTree).
+ */
+export function planFullCopy(
+  repo: RepoInfo,
+  tree: readonly string[],
+  o: { readonly?: boolean | undefined },
+  guestPath = GUEST_PATH,
+): WorkspacePlan {
+  return {
+    mode: 'full_copy',
+    readonly: o.readonly ?? false,
+    guestPath,
+    commit: repo.head,
+    branch: repo.branch ?? 'workspace',
+    overlay: [],
+    deleted: [],
+    untrackedCopied: [],
+    files: [...tree].sort(),
+    identity: repo.identity,
+    submodules: [],
+    includesWorkTree: true,
+  };
+}
+
+/**
+ * The guest side of a full copy: unpack the stream (owned by the guest's user, so git trusts
+ * the copied .git), keep the previous copy once, move the new one in place.
+ */
+export function guestFullCopyScript(p: WorkspacePlan): string {
+  const q = shellQuote;
+  const ws = q(p.guestPath);
+  return `${[
+    'set -eu',
+    `in=${q(incomingDir(p.guestPath))}`,
+    'rm -rf "$in"; mkdir -p "$in"',
+    'tar -x --no-same-owner -f - -C "$in"',
+    `if [ -e ${ws} ]; then rm -rf ${q(`${p.guestPath}.previous`)}; mv ${ws} ${q(`${p.guestPath}.previous`)}; fi`,
+    `mkdir -p ${q(p.guestPath.slice(0, p.guestPath.lastIndexOf('/')) || '/')}`,
+    `mv "$in" ${ws}`,
+    ...readonlyLines(p),
+    `cd ${ws}`,
+    'git rev-parse -q --verify HEAD 2>/dev/null || echo none',
+  ].join('\n')}\n`;
 }
 
 /**

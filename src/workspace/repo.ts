@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { BangerError } from '../model/index.js';
 import type { HostRunner } from '../system/index.js';
@@ -105,4 +105,21 @@ export function totalBytes(root: string, paths: readonly string[]): number {
     }
   }
   return n;
+}
+
+/**
+ * Every regular file and symlink under `root`, repo-relative and sorted, .git and ignored
+ * files included (what `--mode full_copy` sends); symlinks are listed, never followed.
+ */
+export function listTree(root: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    for (const e of readdirSync(join(root, rel), { withFileTypes: true })) {
+      const p = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() || e.isSymbolicLink()) out.push(p);
+    }
+  };
+  walk('');
+  return out.sort();
 }

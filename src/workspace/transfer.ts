@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HostRunner } from '../system/index.js';
-import { guestPrepareScript, META_DIR, type WorkspacePlan } from './plan.js';
+import { guestFullCopyScript, guestPrepareScript, META_DIR, type WorkspacePlan } from './plan.js';
 
 export interface SendResult {
   /** Bytes streamed to the guest (the tar: pack plus work-tree files). */
@@ -25,6 +25,7 @@ export async function sendWorkspace(
   signal?: AbortSignal,
 ): Promise<SendResult> {
   const started = performance.now();
+  if (plan.mode === 'full_copy') return sendFullCopy(runner, repoRoot, plan, guestShell, started, signal);
   const tmp = mkdtempSync(join(tmpdir(), 'banger-ws-'));
   try {
     const meta = join(tmp, META_DIR);
@@ -71,4 +72,24 @@ export async function sendWorkspace(
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** `--mode full_copy`: the directory as it is, one tar stream of everything under it. */
+async function sendFullCopy(
+  runner: HostRunner,
+  repoRoot: string,
+  plan: WorkspacePlan,
+  guestShell: (script: string) => string[],
+  started: number,
+  signal?: AbortSignal,
+): Promise<SendResult> {
+  const r = await runner.pipe(['tar', '-c', '-f', '-', '-C', repoRoot, '.'], guestShell(guestFullCopyScript(plan)), {
+    timeoutMs: 1_800_000,
+    ...(signal && { signal }),
+  });
+  return {
+    bytes: r.bytes,
+    ms: Math.round(performance.now() - started),
+    guestHead: r.consumer.stdout.trim().split('\n').pop() ?? '',
+  };
 }

@@ -6,11 +6,28 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExecHostRunner } from '../../src/system/index.js';
-import { guestExportScript, inspectRepo, planWorkspace, sendWorkspace } from '../../src/workspace/index.js';
+import {
+  guestExportScript,
+  inspectRepo,
+  listTree,
+  planFullCopy,
+  planWorkspace,
+  sendWorkspace,
+} from '../../src/workspace/index.js';
 import { BangerError } from '../../src/model/index.js';
 
 const runner = new ExecHostRunner();
@@ -120,6 +137,51 @@ test('copy into a stand-in guest: same HEAD, the work tree as on the host, ignor
     git(clone, 'am', '-q', join(dir, 'ws.patch'));
     assert.equal(readFileSync(join(clone, 'tracked.txt'), 'utf8'), 'tracked, changed in the guest\n');
     assert.equal(readFileSync(join(clone, 'new-in-guest.txt'), 'utf8'), 'new\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('full copy into a stand-in guest: the directory as it is (untracked, ignored, .git), same HEAD; --readonly drops every write bit', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'banger-ws-'));
+  try {
+    const repo = fixture(dir);
+    symlinkSync('tracked.txt', join(repo, 'link'));
+    const info = await inspectRepo(runner, repo);
+    const guestRoot = join(dir, 'guest', 'root');
+    mkdirSync(guestRoot, { recursive: true });
+    const guestPath = join(guestRoot, 'repo');
+    const local = (script: string) => ['sh', '-c', script];
+
+    const tree = listTree(repo);
+    assert.ok(tree.includes('build/big.bin') && tree.includes('untracked.txt') && tree.includes('.git/HEAD'));
+    assert.ok(tree.includes('link'));
+    const plan = planFullCopy(info, tree, { readonly: false }, guestPath);
+    const sent = await sendWorkspace(runner, repo, plan, local);
+    assert.equal(sent.guestHead, info.head);
+    for (const f of ['build/big.bin', 'untracked.txt', 'src/a.txt', '.gitignore'])
+      assert.deepEqual(readFileSync(join(guestPath, f)), readFileSync(join(repo, f)), f);
+    assert.equal(existsSync(join(guestPath, 'gone.txt')), false, 'a file deleted on the host is not there');
+    assert.equal(readlinkSync(join(guestPath, 'link')), 'tracked.txt', 'symlinks stay symlinks');
+    assert.ok(sent.bytes > 4 << 20, `the ignored build output travels too (${sent.bytes})`);
+    assert.equal(git(guestPath, 'status', '--porcelain'), git(repo, 'status', '--porcelain'), 'the same work tree');
+    assert.equal(git(guestPath, 'log', '--format=%s'), 'first', 'the history came along with .git');
+    assert.equal(statSync(join(guestPath, 'tracked.txt')).uid, process.getuid!(), "owned by the guest's user");
+
+    // Again, read-only: the first copy is kept as repo.previous; no write bit anywhere in the new one.
+    const ro = planFullCopy(info, tree, { readonly: true }, guestPath);
+    await sendWorkspace(runner, repo, ro, local);
+    assert.ok(existsSync(join(`${guestPath}.previous`, 'build', 'big.bin')));
+    const writable = execFileSync('find', [guestPath, '-perm', '/222', '-not', '-type', 'l'], { encoding: 'utf8' });
+    assert.equal(writable, '', 'no file or directory keeps a write bit');
+    assert.equal(statSync(join(guestPath, 'src', 'a.txt')).mode & 0o777, 0o444);
+
+    // The git mode with --readonly too.
+    const gitRo = planWorkspace(info, { includeUntracked: false, readonly: true }, [], guestPath);
+    const gitSent = await sendWorkspace(runner, repo, gitRo, local);
+    assert.equal(gitSent.guestHead, info.head);
+    assert.equal(existsSync(join(guestPath, 'build')), false);
+    assert.equal(execFileSync('find', [guestPath, '-perm', '/222', '-not', '-type', 'l'], { encoding: 'utf8' }), '');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

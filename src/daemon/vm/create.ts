@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, totalmem } from 'node:os';
+import type { HostNeed } from '../../doctor/index.js';
 import { allocateGuestIp, macForVm } from '../../hostnat/index.js';
 import { findKernelEntry } from '../../kernelcat/index.js';
 import {
@@ -54,9 +55,28 @@ export function resolveCreate(env: VmEnv, p: CreateParams): { name: string; spec
     diskSizeBytes: p.diskSizeBytes ?? defaults.diskSizeBytes,
     systemOverlaySizeBytes: defaults.systemOverlaySizeBytes,
   };
-  const problem = vmSpecProblem(spec);
-  if (problem) throw new BangerError('bad_request', problem, { hint: 'see `banger vm create --help`' });
+  const problem = vmSpecProblem(spec, { memoryBytes: totalmem() });
+  if (problem)
+    throw new BangerError('bad_request', problem, {
+      hint: 'see `banger vm create --help`; the limits are in docs/howto/vms.md',
+    });
   return { name: p.name ?? env.freshName(), spec, imageName: p.image ?? env.d.config.default_image_name };
+}
+
+/**
+ * The host pieces this create will use: the VM's own, QEMU's unless Firecracker will run it,
+ * NAT's and the workspace's when asked for, and the pulls of a missing image and kernel.
+ */
+function hostNeeds(env: VmEnv, p: CreateParams, imageName: string): HostNeed[] {
+  const setting = p.vmm ?? env.d.config.vmm;
+  const host = env.d.hostFacts();
+  const firecracker =
+    setting === 'firecracker' || (setting === 'auto' && host.firecrackerBin !== null && host.kvm.usable);
+  const needs: HostNeed[] = ['vm', ...env.d.images.needs(imageName)];
+  if (!firecracker) needs.push('qemu');
+  if (p.nat) needs.push('nat');
+  if (p.workspace) needs.push('workspace');
+  return needs;
 }
 
 /**
@@ -81,6 +101,7 @@ export function chooseBackend(
 /** Creates a VM (and, as asked, starts it and copies a workspace in). Everything that can refuse is checked before anything is made. */
 export async function createVm(env: VmEnv, p: CreateParams, ctx: OpCtx): Promise<Vm> {
   const { name, spec, imageName } = resolveCreate(env, p);
+  env.d.preflight?.(hostNeeds(env, p, imageName), 'creating a VM');
   if (p.nat) await env.d.nat.uplink();
   if (p.workspace && !p.start)
     throw new BangerError(

@@ -1,3 +1,4 @@
+import { totalmem } from 'node:os';
 import { BangerError, formatSize, vmSpecProblem, type Vm, type VmSpec } from '../../model/index.js';
 import type { OpCtx } from '../../opctx/index.js';
 import { growWorkDisk } from '../../vmdisk/index.js';
@@ -41,8 +42,8 @@ async function setResources(env: VmEnv, vm: Vm, p: VmSettings, alive: boolean, c
     ...(p.memoryMib !== undefined && { memoryMib: p.memoryMib }),
     ...(p.diskSizeBytes !== undefined && { diskSizeBytes: p.diskSizeBytes }),
   };
-  const problem = vmSpecProblem(spec);
-  if (problem) throw new BangerError('bad_request', problem);
+  const problem = vmSpecProblem(spec, { memoryBytes: totalmem() });
+  if (problem) throw new BangerError('bad_request', problem, { hint: 'the limits are in docs/howto/vms.md' });
   if (spec.diskSizeBytes < vm.spec.diskSizeBytes) {
     throw new BangerError(
       'bad_request',

@@ -30,6 +30,7 @@ export function startVm(env: VmEnv, ref: string, ctx: OpCtx, steps: readonly Sta
   return env.withVm(ref, async (vm) => {
     if (vm.state === 'running' && env.isAlive(vm))
       throw new BangerError('conflict', `VM ${vm.name} is already running`);
+    env.d.preflight?.(vm.vmm === 'qemu' ? ['vm', 'qemu'] : ['vm'], `starting VM ${vm.name}`);
     const image = env.d.images.show(vm.imageName ?? '');
     const state: StartState = {
       env,

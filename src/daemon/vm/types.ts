@@ -8,6 +8,7 @@ import type { Store } from '../../store/index.js';
 import type { HostRunner } from '../../system/index.js';
 import type { VmmDriver } from '../../vmm/index.js';
 import type { ImageService } from '../imageService.js';
+import type { HostPreflight } from '../preflight.js';
 import type { NatController } from '../natController.js';
 import type { TapPool } from '../tapPool.js';
 import type { WorkspaceService } from '../workspaceService.js';
@@ -38,6 +39,8 @@ export interface VmServiceDeps {
   drivers: Record<VmmKind, VmmDriver>;
   /** What the host offers, read when a VM is created (selection of back-end and root disk). */
   hostFacts: () => HostVmmFacts;
+  /** Checks the host pieces a create uses before anything is downloaded or made (none checked when absent). */
+  preflight?: HostPreflight | undefined;
   images: ImageService;
   nat: NatController;
   taps: TapPool;

@@ -1,5 +1,6 @@
 import { compareVersions, parseVersion } from '../../model/index.js';
 import type { HostFacts } from '../facts.js';
+import { HOST_PIECES, judgePieces } from '../hostPieces.js';
 import { type Check, fail, pass, present, v, type Verdict, warn } from './verdict.js';
 
 const MIN_E2FSPROGS = [1, 43] as const;
@@ -13,8 +14,20 @@ function e2fsprogs(f: HostFacts): Verdict {
   return pass(`e2fsprogs ${e2 ? v(e2) : '(version unknown)'} with mkfs.ext4 -d`);
 }
 
+/** Every missing piece of the one table at once, with the one apt command that installs them all. */
+function hostPackages(f: HostFacts): Verdict {
+  const missing = new Set(f.missingPieces);
+  const v = judgePieces(HOST_PIECES, new Set(HOST_PIECES.map((p) => p.name).filter((n) => !missing.has(n))));
+  if (!v.aptCommand) return pass(`all ${HOST_PIECES.length} host programs banger uses are installed`);
+  return warn(
+    `missing: ${v.missing.map((p) => `${p.name} (${p.why})`).join(', ')}`,
+    `install them all at once: sudo ${v.aptCommand}`,
+  );
+}
+
 /** The tools that build images and disks and reach guests. In report order. */
 export const TOOL_CHECKS: readonly Check[] = [
+  { name: 'host-packages', evaluate: hostPackages },
   {
     name: 'guest-agent',
     hint: 'build banger (`npm run build`, needs musl-tools) or reinstall it',

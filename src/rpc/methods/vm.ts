@@ -2,6 +2,11 @@ import { z } from 'zod';
 import {
   agentHealthSchema,
   autoStopSchema,
+  boundedInt,
+  DISK_SIZE_LIMIT,
+  MEMORY_MIB_LIMIT,
+  OFFSET_LIMIT,
+  VCPU_LIMIT,
   vmCreateParamsSchema,
   vmForwardSchema,
   vmSchema,
@@ -97,9 +102,9 @@ export const VM_METHODS = {
     summary: 'Changes vcpu, memory or work-disk size (grow only) of a stopped VM; switches NAT on or off at any time.',
     params: z.strictObject({
       name: z.string().min(1),
-      vcpu: z.number().optional(),
-      memoryMib: z.number().optional(),
-      diskSizeBytes: z.number().optional(),
+      vcpu: boundedInt(VCPU_LIMIT).optional(),
+      memoryMib: boundedInt(MEMORY_MIB_LIMIT).optional(),
+      diskSizeBytes: boundedInt(DISK_SIZE_LIMIT).optional(),
       nat: z.boolean().optional(),
     }),
     result: z.object({ vm: vmSchema }),
@@ -171,7 +176,7 @@ export const VM_CONSOLE_METHODS = {
   'vm.logs': defineMethod({
     name: 'vm.logs',
     summary: "The VM's serial console from a byte offset (poll with the returned offset to follow).",
-    params: z.strictObject({ name: z.string().min(1), offset: z.number().int().min(0).default(0) }),
+    params: z.strictObject({ name: z.string().min(1), offset: boundedInt(OFFSET_LIMIT).default(0) }),
     result: z.object({ text: z.string(), offset: z.number(), vmmLog: z.string() }),
     tracked: false,
     progress: false,

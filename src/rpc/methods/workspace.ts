@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { vmSchema, workspaceRequestSchema } from '../../model/index.js';
+import { vmSchema, WORKSPACE_MODES, workspaceRequestSchema } from '../../model/index.js';
 import { defineMethod } from '../methodDef.js';
 
 // The workspace methods: a repository copied into a VM, and the guest's changes back out.
@@ -28,13 +28,24 @@ export const WORKSPACE_METHODS = {
   'vm.workspace.prepare': defineMethod({
     name: 'vm.workspace.prepare',
     summary:
-      'Copies the repository into a running VM again (from path, or from where its workspace came from); the previous copy is kept once as /root/repo.previous.',
+      'Copies the repository into a running VM again (from path, or from where its workspace came from); the previous copy is kept once as /root/repo.previous. mode: git (the commit and work-tree changes) or full_copy (the directory as it is, untracked and ignored files and .git included); readonly: drop the write bits in the guest after the copy; dryRun: only report the files, their size, the mode and the destination (paths), changing nothing.',
     params: z.strictObject({
       name: z.string().min(1),
       path: z.string().min(1).optional(),
       includeUntracked: z.boolean().default(false),
+      mode: z.enum(WORKSPACE_MODES).default('git'),
+      readonly: z.boolean().default(false),
+      dryRun: z.boolean().default(false),
     }),
-    result: sentWire.extend({ vm: vmSchema }),
+    result: sentWire.extend({
+      vm: vmSchema,
+      mode: z.enum(WORKSPACE_MODES),
+      readonly: z.boolean(),
+      dryRun: z.boolean(),
+      root: z.string(),
+      guestPath: z.string(),
+      paths: z.array(z.string()),
+    }),
     tracked: true,
     progress: true,
   }),

@@ -1,6 +1,15 @@
 /** The VM spec options (--name, --image, --vcpu, …) of `vm run`, `vm create` and `vm set`. */
 import type { Command } from 'commander';
-import { MIB, parseSize, SizeParseError } from '../../../model/index.js';
+import {
+  DISK_SIZE_LIMIT,
+  limitProblem,
+  MEMORY_MIB_LIMIT,
+  MIB,
+  parseSize,
+  SizeParseError,
+  VCPU_LIMIT,
+  type Limit,
+} from '../../../model/index.js';
 import { usageError } from '../../errors.js';
 
 export interface SpecOptions {
@@ -36,19 +45,25 @@ export function specParams(o: SpecOptions): SpecParams {
   }
   if (o.name !== undefined) out.name = o.name;
   if (o.image !== undefined) out.image = o.image;
-  if (o.vcpu !== undefined) {
-    const n = Number(o.vcpu);
-    if (!Number.isInteger(n)) throw usageError(`--vcpu ${o.vcpu} is not a whole number`);
-    out.vcpu = n;
-  }
+  if (o.vcpu !== undefined)
+    out.vcpu = checked('--vcpu', VCPU_LIMIT, /^\s*\d+\s*$/.test(o.vcpu) ? Number(o.vcpu) : NaN, o.vcpu);
   try {
-    if (o.memory !== undefined) out.memoryMib = Math.floor(parseSize(o.memory) / MIB);
-    if (o.diskSize !== undefined) out.diskSizeBytes = parseSize(o.diskSize);
+    if (o.memory !== undefined)
+      out.memoryMib = checked('--memory', MEMORY_MIB_LIMIT, Math.floor(parseSize(o.memory) / MIB), o.memory);
+    if (o.diskSize !== undefined)
+      out.diskSizeBytes = checked('--disk-size', DISK_SIZE_LIMIT, parseSize(o.diskSize), o.diskSize);
   } catch (e) {
     if (e instanceof SizeParseError) throw usageError(e.message);
     throw e;
   }
   return out;
+}
+
+/** `value` when it is within `limit`; else a usage error naming the flag and the limit. */
+function checked(flag: string, limit: Limit, value: number, shown: string): number {
+  const problem = limitProblem(limit, value, shown);
+  if (problem) throw usageError(`${flag}: ${problem}`, 'the limits are in docs/howto/vms.md');
+  return value;
 }
 
 export function addSpecOptions(c: Command): Command {

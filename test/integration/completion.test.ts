@@ -1,0 +1,150 @@
+/**
+ * Shell completion through a real bash (docs/howto/getting-started.md): `banger completion
+ * bash` is sourced, `complete -p banger` names its function, and calling it with COMP_WORDS
+ * and COMP_CWORD completes verbs, flags and live VM, image and kernel names, first from the
+ * running daemon and then, with the daemon stopped, from the database without starting it.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Store } from '../../src/store/index.js';
+import { sampleVm } from '../fixtures/vms.js';
+import { createSandbox, distCli, type Sandbox } from './harness.js';
+
+/** A `banger` on PATH that runs this build in the sandbox's environment. */
+function bangerOnPath(s: Sandbox): NodeJS.ProcessEnv {
+  const bin = join(s.dir, 'bin');
+  mkdirSync(bin);
+  writeFileSync(join(bin, 'banger'), `#!/bin/sh\nexec '${process.execPath}' '${distCli}' "$@"\n`);
+  chmodSync(join(bin, 'banger'), 0o755);
+  return { ...s.env, PATH: `${bin}:${s.env.PATH}` };
+}
+
+/** Runs bash: source the script, then complete each line of words (the last word is the one being typed). */
+function complete(env: NodeJS.ProcessEnv, lines: string[][]): { spec: string; answers: string[] } {
+  const calls = lines.map((ws) => `t ${ws.map((w) => `'${w}'`).join(' ')}`).join('\n');
+  const script = `source <(banger completion bash) || exit 9
+complete -p banger
+t() { COMP_WORDS=("$@"); COMP_CWORD=$((\${#COMP_WORDS[@]} - 1)); COMPREPLY=(); _banger; echo "=\${COMPREPLY[*]}"; }
+${calls}
+`;
+  const out = execFileSync('bash', ['-c', script], { env, encoding: 'utf8', timeout: 60_000 });
+  const [spec, ...answers] = out.trimEnd().split('\n');
+  return { spec: spec!, answers: answers.map((a) => a.replace(/^=/, '')) };
+}
+
+test('bash completes verbs, flags and live VM/image/kernel names; from the database when the daemon is down, without starting it', async () => {
+  const s = createSandbox();
+  try {
+    const env = bangerOnPath(s);
+    assert.equal((await s.banger(['vm', 'list'])).code, 0); // starts the daemon, creates the store
+    const store = Store.open(join(s.stateDir, 'state.db'));
+    const now = new Date().toISOString();
+    for (const [i, name] of ['devbox', 'dev-two', 'other'].entries()) {
+      store.vms.insert(
+        sampleVm({
+          id: `0000000${i}`,
+          name,
+          dnsName: `${name}.vm`,
+          guestIp: `172.16.0.${i + 2}`,
+          mac: `52:54:00:00:00:0${i}`,
+          createdAt: now,
+        }),
+      );
+    }
+    store.kernels.insert({
+      id: 'k0000001',
+      name: 'test-kernel',
+      version: null,
+      source: 'test',
+      kernelPath: '/nonexistent/vmlinuz',
+      initrdPath: null,
+      modulesDir: null,
+      sha256: null,
+      createdAt: now,
+    });
+    store.images.insert({
+      id: 'i0000001',
+      name: 'test-image',
+      source: 'test',
+      distro: null,
+      arch: 'x86_64',
+      rootfsPath: '/nonexistent/rootfs.ext4',
+      workSeedPath: null,
+      kernelId: 'k0000001',
+      initrdPath: null,
+      sizeBytes: 1,
+      createdAt: now,
+    });
+    store.close();
+    const lines = [
+      ['banger', 'vm', 'st'],
+      ['banger', 'vm', 'start', 'dev'],
+      ['banger', 'vm', 'stop', 'devbox', 'o'],
+      ['banger', 'vm', 'set', '--memory', '2G', 'dev'],
+      ['banger', 'vm', 'set', '--memory', ''],
+      ['banger', 'vm', 'run', '--image', 'te'],
+      ['banger', 'image', 'show', ''],
+      ['banger', 'kernel', 'rm', 't'],
+      ['banger', 'vm', 'kill', '--s'],
+      ['banger', 'vm', 'ssh', 'devbox', ''],
+    ];
+    const expected = [
+      'start stop',
+      'dev-two devbox',
+      'other',
+      'dev-two devbox',
+      '',
+      'test-image',
+      'test-image',
+      'test-kernel',
+      '--signal',
+      '',
+    ];
+    assert.ok(existsSync(s.socket), 'the daemon is up');
+    const live = complete(env, lines);
+    assert.equal(live.spec, 'complete -F _banger banger');
+    assert.deepEqual(live.answers, expected);
+
+    // Daemon stopped: the same names from the database, and no daemon is started for a TAB.
+    assert.equal((await s.banger(['daemon', 'stop'])).code, 0);
+    assert.equal(existsSync(s.socket), false);
+    assert.deepEqual(complete(env, lines).answers, expected);
+    assert.equal(existsSync(s.socket), false, 'completion never starts the daemon');
+    assert.equal(s.daemonPid(), null);
+
+    // Any failure prints nothing: an unknown kind, or an unreadable database.
+    const none = spawnSync('banger', ['__complete', 'frogs'], { env, encoding: 'utf8' });
+    assert.deepEqual([none.status, none.stdout, none.stderr], [0, '', '']);
+    writeFileSync(join(s.stateDir, 'state.db'), 'not a database');
+    const broken = spawnSync('banger', ['__complete', 'vms'], { env, encoding: 'utf8' });
+    assert.deepEqual([broken.status, broken.stdout, broken.stderr], [0, '', '']);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('the bash script parses (bash -n); zsh and fish scripts parse where those shells are installed', (t) => {
+  const s = createSandbox();
+  try {
+    const env = bangerOnPath(s);
+    for (const shell of ['bash', 'zsh', 'fish'] as const) {
+      const script = execFileSync('banger', ['completion', shell], { env, encoding: 'utf8' });
+      assert.ok(script.length > 1000, shell);
+      const has = spawnSync('sh', ['-c', `command -v ${shell}`]).status === 0;
+      if (!has) {
+        t.diagnostic(`${shell} is not installed: its script's syntax is not checked here`);
+        continue;
+      }
+      const file = join(s.dir, `completion.${shell}`);
+      writeFileSync(file, script);
+      const r = spawnSync(shell, ['-n', file], { encoding: 'utf8' });
+      assert.equal(r.status, 0, `${shell} -n: ${r.stderr}`);
+    }
+    assert.equal(existsSync(s.socket), false, 'printing a script does not start the daemon');
+  } finally {
+    void s.cleanup();
+  }
+});

@@ -92,7 +92,7 @@ test('bash completes verbs, flags and live VM/image/kernel names; from the datab
       ['banger', 'vm', 'ssh', 'devbox', ''],
     ];
     const expected = [
-      'start stop',
+      'start stop stats',
       'dev-two devbox',
       'other',
       'dev-two devbox',

@@ -10,10 +10,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { userLayout, vmFiles } from '../../src/paths/index.js';
 import { Store } from '../../src/store/index.js';
 import { sampleVm } from '../fixtures/vms.js';
@@ -64,10 +63,9 @@ interface Fixture {
   vmm: ChildProcess;
 }
 
-/** The sandbox (own bridge name, so nothing of the host's is touched), the records, the stand-in VMM and guest service. */
+/** The sandbox (its own bridge, so nothing of the host's is touched), the records, the stand-in VMM and guest service. */
 async function setUp(): Promise<Fixture> {
   const s = createSandbox();
-  writeFileSync(s.configFile, `${s.baseConfig}bridge_name = "br-fc-zw${randomBytes(2).toString('hex')}"\n`);
   await ok(s, ['vm', 'list']); // creates and migrates the database
   await ok(s, ['daemon', 'stop']);
   const guest = createServer((c) => c.end('hello from the guest\n'));

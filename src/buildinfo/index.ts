@@ -47,7 +47,6 @@ export function bundleDir(): string {
   return dirname(fileURLToPath(import.meta.url));
 }
 
-
 /**
  * The guest agent binary this build installs into images: beside the bundle in
  * dist/agent/, or, for unbundled runs (tests from build/), the checkout's dist/agent/.

@@ -85,7 +85,9 @@ function hasMigrationsTable(db: Db): boolean {
 
 export function appliedMigrations(db: Db): AppliedMigration[] {
   if (!hasMigrationsTable(db)) return [];
-  return db.prepare('SELECT id, name, applied_at FROM schema_migrations ORDER BY id').all() as unknown as AppliedMigration[];
+  return db
+    .prepare('SELECT id, name, applied_at FROM schema_migrations ORDER BY id')
+    .all() as unknown as AppliedMigration[];
 }
 
 export type MigrationStatus =

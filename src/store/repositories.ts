@@ -66,7 +66,9 @@ export class VmRepository {
 
   /** Finds by exact name, else by id, else by a unique id prefix (>= 4 characters). */
   find(ref: string): Vm | undefined {
-    const exact = this.db.prepare(`${VM_SELECT} WHERE v.name = ? OR v.id = ?`).get(ref, ref) as unknown as VmRow | undefined;
+    const exact = this.db.prepare(`${VM_SELECT} WHERE v.name = ? OR v.id = ?`).get(ref, ref) as unknown as
+      | VmRow
+      | undefined;
     if (exact) return vmFromRow(exact);
     if (ref.length < 4 || !/^[0-9a-f]+$/.test(ref)) return undefined;
     const rows = this.db.prepare(`${VM_SELECT} WHERE v.id LIKE ? || '%'`).all(ref) as unknown as VmRow[];
@@ -123,9 +125,11 @@ export class VmRepository {
   /** Addresses held by any VM (kept across stop/start, released on delete). */
   usedIps(): Set<string> {
     return new Set(
-      (this.db.prepare('SELECT guest_ip FROM vms WHERE guest_ip IS NOT NULL').all() as unknown as Array<{ guest_ip: string }>).map(
-        (r) => r.guest_ip,
-      ),
+      (
+        this.db.prepare('SELECT guest_ip FROM vms WHERE guest_ip IS NOT NULL').all() as unknown as Array<{
+          guest_ip: string;
+        }>
+      ).map((r) => r.guest_ip),
     );
   }
 

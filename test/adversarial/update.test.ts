@@ -82,11 +82,7 @@ function fakeDist(dir: string, o: { version: string; buildVersion?: string; chec
     JSON.stringify({ version: o.buildVersion ?? o.version, commit: `c${o.version}`, builtAt: 'now' }),
   );
   writeFileSync(join(dir, 'package.json'), '{}');
-  for (const f of [
-    'native/hostcalls.node',
-    'banger-root-helper.js',
-    'agent/banger-agent',
-  ])
+  for (const f of ['native/hostcalls.node', 'banger-root-helper.js', 'agent/banger-agent'])
     writeFileSync(join(dir, f), '');
 }
 

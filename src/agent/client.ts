@@ -161,6 +161,11 @@ export class AgentClient {
     return this.request('shutdown', {}, timeoutMs);
   }
 
+  /** Lets the process exit while this connection is open (a daemon's long-lived connection). */
+  unref(): void {
+    this.socket.unref?.();
+  }
+
   close(): void {
     this.socket.end();
     this.socket.destroy();

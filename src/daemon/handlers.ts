@@ -83,6 +83,9 @@ function vmHandlers(d: HandlerDeps): Group<'vm'> {
     },
     'vm.logs': async ({ name, offset }) => d.vms.logs(name, offset),
     'vm.ports': async ({ names }) => ({ ports: await d.vms.ports(names) }),
+    'vm.exec': async (p, c) => d.vms.exec(p, { output: c.output, input: c.input }, c),
+    'vm.health': async ({ names }) => ({ vms: await d.vms.health(names) }),
+    'vm.ping': async ({ names }) => ({ vms: await d.vms.ping(names) }),
     'vm.workspace.plan': async ({ nat, ...req }) => d.workspaces.summary(await d.workspaces.preflight(req, nat)),
     'vm.workspace.prepare': async ({ name, path, includeUntracked }, c) =>
       d.vms.prepareWorkspace(name, { path, includeUntracked }, c),

@@ -8,6 +8,7 @@ import type { Store } from '../../store/index.js';
 import { writeFileAtomic } from '../../system/index.js';
 import type { VmmDriver } from '../../vmm/index.js';
 import { KeyedMutex } from '../keyedMutex.js';
+import { AgentHub } from './agentHub.js';
 import { PinnedNetworkCheck } from '../pinnedNetwork.js';
 import type { VmHandles, VmServiceDeps } from './types.js';
 
@@ -22,6 +23,8 @@ export const notRunning = (vm: Vm) =>
  */
 export class VmEnv {
   readonly locks = new KeyedMutex();
+  /** One shared agent connection per VM (a virtio-serial port has one client). */
+  readonly agents = new AgentHub();
   readonly pinnedNetwork: PinnedNetworkCheck;
 
   constructor(readonly d: VmServiceDeps) {

@@ -7,9 +7,11 @@ import type { CliContext } from '../../context.js';
 import { registerCreate } from './create.js';
 import { registerDelete } from './delete.js';
 import { registerExec } from './exec.js';
+import { registerHealth } from './health.js';
 import { registerKill } from './kill.js';
 import { registerList } from './list.js';
 import { registerLogs } from './logs.js';
+import { registerPing } from './ping.js';
 import { registerPorts } from './ports.js';
 import { registerPrune } from './prune.js';
 import { registerRestart } from './restart.js';
@@ -38,6 +40,8 @@ const VERBS: ReadonlyArray<(vm: Command, ctx: CliContext) => unknown> = [
   registerList,
   registerPorts,
   registerShow,
+  registerHealth,
+  registerPing,
 ];
 
 export function registerVmCommands(program: Command, ctx: CliContext): void {

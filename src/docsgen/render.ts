@@ -179,8 +179,9 @@ signal N ended it, as a shell reports it), except for banger's own failures: the
 exits with a code from this table and says so on stderr. A lost connection to the guest
 (its agent, or bangerd) while the command runs, or an agent that never answers within the
 readiness budget (180 s), is \`transport_failed\` (125): the command did not complete and
-its status is unknown. 125 is never a status banger makes up for a command; a command that
-itself exits 125 is told apart by the \`banger: … transport\` message on stderr. Interrupting
+its status is unknown. banger never reports a status it did not get from the command; a
+command that itself exits 125 is told apart by banger's message on stderr (\`banger: VM …
+the command did not complete …\`). Interrupting
 a command with Ctrl-C sends it SIGINT (a second Ctrl-C, or 5 s, SIGKILL) and exits 130.
 
 | code | name | meaning |

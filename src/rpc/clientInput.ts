@@ -14,8 +14,13 @@ export interface InputChannel {
   resume(): void;
 }
 
+/** What is held for a handler that has not listened (yet, or ever: most methods read no input). */
+const MAX_HELD_BYTES = 8 * 1024 * 1024;
+
 export class ClientInput implements InputChannel {
   private held: ClientMessage[] = [];
+  private heldBytes = 0;
+  private pausedForHold = false;
   private listener: ((m: ClientMessage) => void) | null = null;
 
   constructor(private readonly socket: Socket) {}
@@ -24,15 +29,25 @@ export class ClientInput implements InputChannel {
   push(line: string): void {
     const m = decodeClientMessage(line);
     if (!m) return;
-    if (this.listener) this.listener(m);
-    else this.held.push(m);
+    if (this.listener) return this.listener(m);
+    this.held.push(m);
+    this.heldBytes += line.length;
+    // The handler is not reading (yet): neither is the server, until it does.
+    if (this.heldBytes > MAX_HELD_BYTES && !this.pausedForHold) {
+      this.pausedForHold = true;
+      this.socket.pause();
+    }
   }
 
   listen(fn: (m: ClientMessage) => void): void {
     this.listener = fn;
     const held = this.held;
     this.held = [];
+    this.heldBytes = 0;
+    const wasPaused = this.pausedForHold;
+    this.pausedForHold = false;
     for (const m of held) fn(m);
+    if (wasPaused) this.resume();
   }
 
   pause(): void {

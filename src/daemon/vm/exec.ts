@@ -114,6 +114,11 @@ async function runOnce(
   ctx.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const r: AgentExecResult = await run.done;
+    // An agent from before streamed exec (an older image) ignores `stream` and answers with the output buffered.
+    if (!started) {
+      if (r.stdout) io.output('stdout', Buffer.from(r.stdout));
+      if (r.stderr) io.output('stderr', Buffer.from(r.stderr));
+    }
     return { result: { exitCode: r.exit_code, signal: r.signal, durationMs: r.duration_ms } };
   } catch (error) {
     return { error, started };

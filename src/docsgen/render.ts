@@ -181,8 +181,8 @@ exits with a code from this table and says so on stderr. A lost connection to th
 readiness budget (180 s), is \`transport_failed\` (125): the command did not complete and
 its status is unknown. banger never reports a status it did not get from the command; a
 command that itself exits 125 is told apart by banger's message on stderr (\`banger: VM …
-the command did not complete …\`). Interrupting
-a command with Ctrl-C sends it SIGINT (a second Ctrl-C, or 5 s, SIGKILL) and exits 130.
+the command did not complete …\`). Ctrl-C sends the command SIGINT (a second Ctrl-C, or
+5 s later, SIGKILL) and banger exits 130.
 
 | code | name | meaning |
 | --- | --- | --- |

@@ -228,17 +228,3 @@ export function connectAgent(endpoint: AgentEndpoint, timeoutMs = 2_000): Promis
     });
   });
 }
-
-/** One request on a fresh connection, closed afterwards. */
-export async function withAgent<T>(
-  endpoint: AgentEndpoint,
-  fn: (c: AgentClient) => Promise<T>,
-  connectTimeoutMs?: number,
-): Promise<T> {
-  const c = await connectAgent(endpoint, connectTimeoutMs);
-  try {
-    return await fn(c);
-  } finally {
-    c.close();
-  }
-}

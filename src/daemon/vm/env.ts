@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { sharedAgents, type AgentHub } from '../../agent/index.js';
 import { hostAlias, renderBangerSshConfig, type SshTarget } from '../../guest/index.js';
 import { BangerError, type Vm } from '../../model/index.js';
 import { generateVmName, type RandomIndex } from '../../namegen/index.js';
@@ -8,7 +9,6 @@ import type { Store } from '../../store/index.js';
 import { writeFileAtomic } from '../../system/index.js';
 import type { VmmDriver } from '../../vmm/index.js';
 import { KeyedMutex } from '../keyedMutex.js';
-import { AgentHub } from './agentHub.js';
 import { PinnedNetworkCheck } from '../pinnedNetwork.js';
 import type { VmHandles, VmServiceDeps } from './types.js';
 
@@ -24,7 +24,7 @@ export const notRunning = (vm: Vm) =>
 export class VmEnv {
   readonly locks = new KeyedMutex();
   /** One shared agent connection per VM (a virtio-serial port has one client). */
-  readonly agents = new AgentHub();
+  readonly agents: AgentHub = sharedAgents;
   readonly pinnedNetwork: PinnedNetworkCheck;
 
   constructor(readonly d: VmServiceDeps) {

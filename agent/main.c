@@ -3,12 +3,13 @@
  * threads and no runtime beyond a static libc.
  *
  * Protocol (docs/reference/agent.md): one JSON object per line in each direction.
- *   request:  {"v":1,"id":<number|string>,"method":"health"|"ports"|"exec"|"shutdown","params":{...}}
+ *   request:  {"v":1,"id":<number|string>,"method":"health"|"ports"|"exec"|"exec_input"|"exec_signal"|"shutdown","params":{...}}
  *   response: {"v":1,"id":<same>,"ok":true,"result":{...}}
  *          or {"v":1,"id":<same|null>,"ok":false,"error":{"code":"...","message":"..."}}
  * Every request gets exactly one response; a malformed, oversized or unknown request gets
  * an error response and the agent carries on. Responses to one stream may come out of
- * order (an `exec` finishes later than a `health` sent after it): match them by id.
+ * order (an `exec` finishes later than a `health` sent after it): match them by id. A
+ * streamed `exec` also sends event lines before its response (exec.c).
  *
  * Transports: AF_VSOCK stream connections on AGENT_VSOCK_PORT (Firecracker, QEMU with
  * vhost-vsock), and the virtio-serial port named "banger.agent" (a single stream that the
@@ -33,6 +34,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent.h"
+#include "exec.h"
 #include "json.h"
 #include "ports.h"
 #include "stats.h"
@@ -40,15 +43,11 @@
 #ifndef AGENT_VERSION
 #define AGENT_VERSION "dev"
 #endif
-#define PROTOCOL_VERSION 1
 #define AGENT_VSOCK_PORT 10789
 #define SERIAL_PORT_NAME "banger.agent"
 /* A request line longer than this is refused (and skipped up to its newline). */
 #define MAX_REQUEST (1024 * 1024)
 #define MAX_CONNS 16
-#define MAX_EXECS 16
-#define DEFAULT_OUTPUT_CAP (1024 * 1024)
-#define MAX_OUTPUT_CAP (16 * 1024 * 1024)
 /* A serial port whose host side is away is polled again after this long. */
 #define SERIAL_RETRY_MS 20
 
@@ -81,28 +80,12 @@ typedef struct {
   long long away_until_ms;
 } conn;
 
-typedef struct {
-  int used;
-  int conn;
-  unsigned gen;
-  char *id; /* the request id's JSON text */
-  pid_t pid;
-  int out_fd, err_fd, in_fd;
-  sbuf out, err, in;
-  size_t in_off;
-  size_t cap;
-  int out_trunc, err_trunc;
-  long long started_ms, deadline_ms;
-  int exited, status, timed_out;
-} exec_job;
-
 static conn conns[MAX_CONNS];
-static exec_job jobs[MAX_EXECS];
 static int sigchld_pipe[2] = { -1, -1 };
 static const char *proc_root = "/proc";
 static int stdio_mode = 0;
 
-static long long now_ms(void) {
+long long now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -114,7 +97,7 @@ static void logf_(const char *fmt, const char *a) {
   fputc('\n', stderr);
 }
 
-static void set_nonblock(int fd) {
+void set_nonblock(int fd) {
   int fl = fcntl(fd, F_GETFL);
   if (fl >= 0) fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 }
@@ -139,8 +122,11 @@ static int write_all(int fd, const char *buf, size_t len) {
   return 0;
 }
 
-static void send_line(int ci, unsigned gen, sbuf *msg) {
-  if (ci < 0 || ci >= MAX_CONNS || !conns[ci].used || conns[ci].gen != gen) return;
+unsigned conn_gen(int ci) { return conns[ci].gen; }
+
+void send_line(int ci, unsigned gen, sbuf *msg) {
+  /* Nothing is written to a serial port whose host side is away: it would only block. */
+  if (ci < 0 || ci >= MAX_CONNS || !conns[ci].used || conns[ci].gen != gen || conns[ci].away) return;
   sb_putn(msg, "\n", 1);
   if (write_all(conns[ci].wfd, msg->data, msg->len) < 0 && conns[ci].kind == CONN_VSOCK) {
     /* A vsock peer that cannot take a reply is gone; the serial port stays ours. */
@@ -148,7 +134,7 @@ static void send_line(int ci, unsigned gen, sbuf *msg) {
   }
 }
 
-static void reply_error(int ci, const char *id, const char *code, const char *message) {
+void reply_error(int ci, const char *id, const char *code, const char *message) {
   sbuf b;
   sb_init(&b);
   sb_printf(&b, "{\"v\":%d,\"id\":%s,\"ok\":false,\"error\":{\"code\":", PROTOCOL_VERSION, id ? id : "null");
@@ -160,7 +146,7 @@ static void reply_error(int ci, const char *id, const char *code, const char *me
   sb_free(&b);
 }
 
-static void reply_ok(int ci, unsigned gen, const char *id, const char *result) {
+void reply_ok(int ci, unsigned gen, const char *id, const char *result) {
   sbuf b;
   sb_init(&b);
   sb_printf(&b, "{\"v\":%d,\"id\":%s,\"ok\":true,\"result\":", PROTOCOL_VERSION, id);
@@ -241,218 +227,6 @@ static void do_shutdown(int ci, const char *id) {
   }
 }
 
-static int json_int(const jval *v, long long lo, long long hi, long long *out) {
-  if (!v || v->type != J_NUM || v->num != (double)(long long)v->num || v->num < (double)lo || v->num > (double)hi) return 0;
-  *out = (long long)v->num;
-  return 1;
-}
-
-static int free_job_slot(void) {
-  for (int i = 0; i < MAX_EXECS; i++)
-    if (!jobs[i].used) return i;
-  return -1;
-}
-
-/* Validates exec params; fills argv/env (pointing into params). Returns an error message or NULL. */
-static const char *exec_plan(const jval *params, char ***argv_out, char ***env_out, const char **cwd, long long *timeout, long long *cap, const jval **stdin_v) {
-  const jval *argv = json_get(params, "argv");
-  if (!argv || argv->type != J_ARR || argv->n == 0 || argv->n > 4096) return "params.argv must be a non-empty array of strings";
-  for (size_t i = 0; i < argv->n; i++)
-    if (argv->items[i]->type != J_STR || strlen(argv->items[i]->str) != argv->items[i]->len) return "params.argv must hold strings without NUL bytes";
-  const jval *env = json_get(params, "env");
-  if (env && env->type != J_OBJ) return "params.env must be an object of strings";
-  if (env)
-    for (size_t i = 0; i < env->n; i++)
-      if (env->items[i]->type != J_STR || strlen(env->items[i]->str) != env->items[i]->len || !env->keys[i][0] || strchr(env->keys[i], '=')) return "params.env must map names (without '=') to strings";
-  const jval *c = json_get(params, "cwd");
-  if (c && (c->type != J_STR || strlen(c->str) != c->len || c->str[0] != '/')) return "params.cwd must be an absolute path";
-  *cwd = c ? c->str : "/root";
-  const jval *t = json_get(params, "timeout_ms");
-  *timeout = 0;
-  if (t && !json_int(t, 0, 86400000LL, timeout)) return "params.timeout_ms must be a whole number of milliseconds (0 = none)";
-  const jval *m = json_get(params, "max_output");
-  *cap = DEFAULT_OUTPUT_CAP;
-  if (m && !json_int(m, 0, MAX_OUTPUT_CAP, cap)) return "params.max_output must be a byte count up to 16 MiB";
-  const jval *in = json_get(params, "stdin");
-  if (in && in->type != J_STR) return "params.stdin must be a string";
-  *stdin_v = in;
-
-  static const char *const base_env[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "USER=root", "LOGNAME=root", "LANG=C.UTF-8" };
-  size_t nbase = sizeof base_env / sizeof base_env[0], nenv = env ? env->n : 0;
-  char **envp = calloc(nbase + nenv + 1, sizeof *envp);
-  char **av = calloc(argv->n + 1, sizeof *av);
-  if (!envp || !av) abort();
-  size_t k = 0;
-  for (size_t i = 0; i < nbase; i++) {
-    size_t nl = strcspn(base_env[i], "=");
-    int overridden = 0;
-    for (size_t j = 0; j < nenv; j++)
-      if (strlen(env->keys[j]) == nl && strncmp(env->keys[j], base_env[i], nl) == 0) overridden = 1;
-    if (!overridden) envp[k++] = strdup(base_env[i]);
-  }
-  for (size_t j = 0; j < nenv; j++) {
-    sbuf kv;
-    sb_init(&kv);
-    sb_printf(&kv, "%s=%s", env->keys[j], env->items[j]->str);
-    envp[k++] = kv.data;
-  }
-  for (size_t i = 0; i < argv->n; i++) av[i] = argv->items[i]->str;
-  *argv_out = av;
-  *env_out = envp;
-  return NULL;
-}
-
-static void free_env(char **envp) {
-  for (char **e = envp; *e; e++) free(*e);
-  free(envp);
-}
-
-static void do_exec(int ci, const char *id, const jval *params) {
-  char **argv, **envp;
-  const char *cwd;
-  long long timeout, cap;
-  const jval *stdin_v;
-  if (!params || params->type != J_OBJ) { reply_error(ci, id, "bad_request", "exec needs params {argv, env?, cwd?, stdin?, timeout_ms?, max_output?}"); return; }
-  const char *problem = exec_plan(params, &argv, &envp, &cwd, &timeout, &cap, &stdin_v);
-  if (problem) { reply_error(ci, id, "bad_request", problem); return; }
-  int slot = free_job_slot();
-  if (slot < 0) { free(argv); free_env(envp); reply_error(ci, id, "busy", "too many commands running; retry when one finishes"); return; }
-
-  int outp[2], errp[2], inp[2], failp[2];
-  if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || pipe2(inp, O_CLOEXEC) < 0 || pipe2(failp, O_CLOEXEC) < 0) {
-    free(argv); free_env(envp);
-    reply_error(ci, id, "exec_failed", strerror(errno));
-    return;
-  }
-  pid_t pid = fork();
-  if (pid == 0) {
-    setsid();
-    signal(SIGPIPE, SIG_DFL);
-    dup2(inp[0], 0);
-    dup2(outp[1], 1);
-    dup2(errp[1], 2);
-    char step = 'c';
-    if (chdir(cwd) == 0) {
-      step = 'e';
-      execvpe(argv[0], argv, envp);
-    }
-    /* Tell the parent why (the pipe closes silently on a successful exec). */
-    char msg[16];
-    int n = snprintf(msg, sizeof msg, "%c%d", step, errno);
-    if (write(failp[1], msg, (size_t)n) < 0) { /* nothing more to do */ }
-    _exit(127);
-  }
-  close(inp[0]); close(outp[1]); close(errp[1]); close(failp[1]);
-  char why[16] = "";
-  ssize_t wn;
-  do wn = read(failp[0], why, sizeof why - 1); while (wn < 0 && errno == EINTR);
-  close(failp[0]);
-  if (pid < 0 || wn > 0) {
-    char msg[512];
-    if (pid < 0) snprintf(msg, sizeof msg, "fork: %s", strerror(errno));
-    else {
-      why[wn] = '\0';
-      int e = atoi(why + 1);
-      if (why[0] == 'c') snprintf(msg, sizeof msg, "cannot change to %s: %s", cwd, strerror(e));
-      else snprintf(msg, sizeof msg, "cannot run %s: %s", argv[0], strerror(e));
-      waitpid(pid, NULL, 0);
-    }
-    close(inp[1]); close(outp[0]); close(errp[0]);
-    free(argv); free_env(envp);
-    reply_error(ci, id, "exec_failed", msg);
-    return;
-  }
-  exec_job *j = &jobs[slot];
-  memset(j, 0, sizeof *j);
-  j->used = 1;
-  j->conn = ci;
-  j->gen = conns[ci].gen;
-  j->id = strdup(id);
-  j->pid = pid;
-  j->out_fd = outp[0];
-  j->err_fd = errp[0];
-  set_nonblock(j->out_fd);
-  set_nonblock(j->err_fd);
-  sb_init(&j->out);
-  sb_init(&j->err);
-  sb_init(&j->in);
-  if (stdin_v && stdin_v->len) {
-    sb_putn(&j->in, stdin_v->str, stdin_v->len);
-    j->in_fd = inp[1];
-    set_nonblock(j->in_fd);
-  } else {
-    close(inp[1]);
-    j->in_fd = -1;
-  }
-  j->cap = (size_t)cap;
-  j->started_ms = now_ms();
-  j->deadline_ms = timeout ? j->started_ms + timeout : 0;
-  free(argv);
-  free_env(envp);
-}
-
-/* Reads what is available from one output pipe, keeping at most cap bytes. Returns 0 on EOF. */
-static int drain(int *fd, sbuf *b, size_t cap, int *trunc) {
-  char chunk[65536];
-  for (;;) {
-    ssize_t n = read(*fd, chunk, sizeof chunk);
-    if (n > 0) {
-      size_t keep = b->len < cap ? cap - b->len : 0;
-      if ((size_t)n > keep) *trunc = 1;
-      sb_putn(b, chunk, (size_t)n < keep ? (size_t)n : keep);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 1;
-    close(*fd);
-    *fd = -1;
-    return 0;
-  }
-}
-
-static void close_fd(int *fd) {
-  if (*fd >= 0) close(*fd);
-  *fd = -1;
-}
-
-static void finish_job(exec_job *j) {
-  /* The command is done: take what its pipes still hold, even if a background child keeps them open. */
-  if (j->out_fd >= 0) drain(&j->out_fd, &j->out, j->cap, &j->out_trunc);
-  if (j->err_fd >= 0) drain(&j->err_fd, &j->err, j->cap, &j->err_trunc);
-  close_fd(&j->out_fd);
-  close_fd(&j->err_fd);
-  close_fd(&j->in_fd);
-  sbuf r;
-  sb_init(&r);
-  int code = WIFEXITED(j->status) ? WEXITSTATUS(j->status) : -1;
-  int sig = WIFSIGNALED(j->status) ? WTERMSIG(j->status) : 0;
-  sb_printf(&r, "{\"exit_code\":%d,\"signal\":%d,\"timed_out\":%s,\"duration_ms\":%lld,\"stdout\":", code, sig, j->timed_out ? "true" : "false", now_ms() - j->started_ms);
-  sb_json_str(&r, j->out.data ? j->out.data : "", j->out.len);
-  sb_puts(&r, ",\"stderr\":");
-  sb_json_str(&r, j->err.data ? j->err.data : "", j->err.len);
-  sb_printf(&r, ",\"stdout_truncated\":%s,\"stderr_truncated\":%s}", j->out_trunc ? "true" : "false", j->err_trunc ? "true" : "false");
-  reply_ok(j->conn, j->gen, j->id, r.data);
-  sb_free(&r);
-  sb_free(&j->out);
-  sb_free(&j->err);
-  sb_free(&j->in);
-  free(j->id);
-  j->used = 0;
-}
-
-static void reap_children(void) {
-  int status;
-  pid_t pid;
-  while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-    for (int i = 0; i < MAX_EXECS; i++)
-      if (jobs[i].used && jobs[i].pid == pid) {
-        jobs[i].exited = 1;
-        jobs[i].status = status;
-        finish_job(&jobs[i]);
-      }
-  }
-}
-
 static void handle_line(int ci, char *line, size_t len) {
   while (len && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t')) len--;
   size_t skip = 0;
@@ -493,6 +267,8 @@ static void handle_line(int ci, char *line, size_t len) {
   if (strcmp(m->str, "health") == 0) do_health(ci, id);
   else if (strcmp(m->str, "ports") == 0) do_ports(ci, id);
   else if (strcmp(m->str, "exec") == 0) do_exec(ci, id, params);
+  else if (strcmp(m->str, "exec_input") == 0) do_exec_input(ci, id, params);
+  else if (strcmp(m->str, "exec_signal") == 0) do_exec_signal(ci, id, params);
   else if (strcmp(m->str, "shutdown") == 0) do_shutdown(ci, id);
   else if (strcmp(m->str, "stats") == 0) do_stats(ci, id);
   else {
@@ -500,7 +276,7 @@ static void handle_line(int ci, char *line, size_t len) {
     sb_init(&msg);
     sb_puts(&msg, "unknown method ");
     sb_json_str(&msg, m->str, m->len < 64 ? m->len : 64);
-    sb_puts(&msg, "; known: health, ports, exec, shutdown, stats");
+    sb_puts(&msg, "; known: health, ports, exec, exec_input, exec_signal, shutdown, stats");
     reply_error(ci, id, "unknown_method", msg.data);
     sb_free(&msg);
   }
@@ -566,6 +342,7 @@ static int read_conn(int ci) {
   for (;;) {
     ssize_t n = read(c->rfd, c->buf + c->len, MAX_REQUEST - c->len);
     if (n > 0) {
+      c->away = 0; /* the host side is back: replies may go out again */
       c->len += (size_t)n;
       consume(ci);
       if (!conns[ci].used) return 0;
@@ -676,26 +453,13 @@ int main(int argc, char **argv) {
       }
       pfd[n] = (struct pollfd){ conns[i].rfd, POLLIN, 0 }; owner[n++] = i;
     }
-    for (int i = 0; i < MAX_EXECS; i++) {
-      exec_job *j = &jobs[i];
-      if (!j->used) continue;
-      if (j->out_fd >= 0) { pfd[n] = (struct pollfd){ j->out_fd, POLLIN, 0 }; owner[n++] = 1000 + i; }
-      if (j->err_fd >= 0) { pfd[n] = (struct pollfd){ j->err_fd, POLLIN, 0 }; owner[n++] = 2000 + i; }
-      if (j->in_fd >= 0) { pfd[n] = (struct pollfd){ j->in_fd, POLLOUT, 0 }; owner[n++] = 3000 + i; }
-      if (j->deadline_ms && !j->timed_out && (wake < 0 || j->deadline_ms < wake)) wake = j->deadline_ms;
-    }
+    n = exec_poll_fds(pfd, owner, n, &wake);
     if (want_serial && serial_ci < 0 && (wake < 0 || serial_next_try < wake)) wake = serial_next_try;
     int timeout = wake < 0 ? -1 : (int)(wake > now ? wake - now : 0);
     int ready = poll(pfd, (nfds_t)n, timeout);
     if (ready < 0 && errno != EINTR) return 1;
     now = now_ms();
-    for (int i = 0; i < MAX_EXECS; i++) {
-      exec_job *j = &jobs[i];
-      if (j->used && j->deadline_ms && !j->timed_out && now >= j->deadline_ms) {
-        j->timed_out = 1;
-        kill(-j->pid, SIGKILL);
-      }
-    }
+    exec_check_deadlines(now);
     for (int k = 0; ready > 0 && k < n; k++) {
       if (!pfd[k].revents) continue;
       int o = owner[k];
@@ -708,6 +472,7 @@ int main(int argc, char **argv) {
       } else if (o >= 0 && o < MAX_CONNS) {
         if (!conns[o].used) continue;
         if (!read_conn(o)) {
+          if (conns[o].kind != CONN_STDIO) exec_conn_lost(o, conns[o].gen);
           if (conns[o].kind == CONN_SERIAL) {
             /* The host side is not connected: the port reports hang-up until it is. */
             conns[o].away = 1;
@@ -719,24 +484,11 @@ int main(int argc, char **argv) {
             conns[o].eof = 1;
           } else drop_conn(o);
         } else conns[o].away = 0;
-      } else if (o >= 1000 && o < 3000) {
-        exec_job *j = &jobs[(o % 1000)];
-        if (!j->used) continue;
-        if (o < 2000) drain(&j->out_fd, &j->out, j->cap, &j->out_trunc);
-        else drain(&j->err_fd, &j->err, j->cap, &j->err_trunc);
-      } else if (o >= 3000) {
-        exec_job *j = &jobs[o - 3000];
-        if (!j->used || j->in_fd < 0) continue;
-        ssize_t w = write(j->in_fd, j->in.data + j->in_off, j->in.len - j->in_off);
-        if (w > 0) j->in_off += (size_t)w;
-        if ((w < 0 && errno != EAGAIN && errno != EINTR) || j->in_off >= j->in.len) close_fd(&j->in_fd);
+      } else if (o >= EXEC_OWNER_BASE) {
+        exec_on_ready(o);
       }
     }
-    reap_children();
-    if (stdio_mode && conns[0].eof) {
-      int busy = 0;
-      for (int i = 0; i < MAX_EXECS; i++) busy |= jobs[i].used;
-      if (!busy) return 0;
-    }
+    exec_reap();
+    if (stdio_mode && conns[0].eof && !exec_busy()) return 0;
   }
 }

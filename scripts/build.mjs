@@ -93,7 +93,7 @@ console.log(`built banger v${build.version} (commit ${build.commit}, ${build.bui
 
 function buildAgent(out) {
   mkdirSync(dirname(out), { recursive: true });
-  const sources = ['main.c', 'json.c', 'ports.c', 'stats.c'].map((f) => join(root, 'agent', f));
+  const sources = ['main.c', 'exec.c', 'json.c', 'ports.c', 'stats.c'].map((f) => join(root, 'agent', f));
   const flags = [
     '-static',
     '-Os',

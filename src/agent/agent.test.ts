@@ -212,7 +212,7 @@ test('the C agent, the host client and docs/reference/agent.md agree on protocol
   const { join } = await import('node:path');
   const { AGENT_SERIAL_PORT_NAME, AGENT_VSOCK_PORT } = await import('./protocol.js');
   const root = join(binary, '..', '..', '..');
-  const c = readFileSync(join(root, 'agent', 'main.c'), 'utf8');
+  const c = ['main.c', 'agent.h'].map((f) => readFileSync(join(root, 'agent', f), 'utf8')).join('\n');
   assert.match(c, new RegExp(`#define PROTOCOL_VERSION ${AGENT_PROTOCOL_VERSION}\\b`));
   assert.match(c, new RegExp(`#define AGENT_VSOCK_PORT ${AGENT_VSOCK_PORT}\\b`));
   assert.match(c, new RegExp(`#define SERIAL_PORT_NAME "${AGENT_SERIAL_PORT_NAME}"`));

@@ -1,8 +1,10 @@
 import { connect, type Socket } from 'node:net';
 import { LineSplitter, LineTooLongError, readLine } from '../framing/index.js';
 import {
+  decodeEvent,
   decodeResponse,
   encodeRequest,
+  type AgentExecEvent,
   type AgentExecParams,
   type AgentExecResult,
   type AgentHealth,
@@ -38,7 +40,12 @@ export class AgentClient {
   private nextId = Math.floor(Math.random() * 1e9);
   private readonly pending = new Map<
     number,
-    { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+    {
+      resolve: (v: unknown) => void;
+      reject: (e: Error) => void;
+      timer: NodeJS.Timeout | undefined;
+      onEvent?: ((e: AgentExecEvent) => void) | undefined;
+    }
   >();
   private closedError: AgentError | null = null;
   private readonly lines = new LineSplitter(
@@ -62,9 +69,19 @@ export class AgentClient {
     if (initial.length > 0) this.lines.push(initial);
   }
 
+  /** Whether the connection is gone (every later request fails at once). */
+  get closed(): boolean {
+    return this.closedError !== null;
+  }
+
   private onLine(line: string): void {
     const r = decodeResponse(line);
-    if (!r || typeof r.id !== 'number') return;
+    if (!r) {
+      const e = decodeEvent(line);
+      if (e && typeof e.id === 'number') this.pending.get(e.id)?.onEvent?.(e);
+      return;
+    }
+    if (typeof r.id !== 'number') return;
     const p = this.pending.get(r.id);
     if (!p) return;
     this.pending.delete(r.id);
@@ -82,21 +99,54 @@ export class AgentClient {
     }
   }
 
+  /** One request; `timeoutMs` 0 waits as long as the connection lives. */
   request<M extends keyof AgentMethods>(
     method: M,
     params: AgentMethods[M]['params'],
     timeoutMs = 10_000,
   ): Promise<AgentMethods[M]['result']> {
+    return this.send(this.nextId++, method, params, timeoutMs);
+  }
+
+  private send<M extends keyof AgentMethods>(
+    id: number,
+    method: M,
+    params: AgentMethods[M]['params'],
+    timeoutMs: number,
+    onEvent?: (e: AgentExecEvent) => void,
+  ): Promise<AgentMethods[M]['result']> {
     if (this.closedError) return Promise.reject(this.closedError);
-    const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new AgentError('timeout', `the agent did not answer "${method}" within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
+      const timer =
+        timeoutMs > 0
+          ? setTimeout(() => {
+              this.pending.delete(id);
+              reject(new AgentError('timeout', `the agent did not answer "${method}" within ${timeoutMs} ms`));
+            }, timeoutMs)
+          : undefined;
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer, onEvent });
       this.socket.write(encodeRequest(id, method, params));
     });
+  }
+
+  /**
+   * A streamed exec: `onEvent` gets `started`, then the output as it arrives; `done` settles
+   * with the status once the command has exited. `job` names it to execInput and execSignal.
+   */
+  execStream(
+    params: Omit<AgentExecParams, 'stream'>,
+    onEvent: (e: AgentExecEvent) => void,
+  ): { job: number; done: Promise<AgentExecResult> } {
+    const job = this.nextId++;
+    return { job, done: this.send(job, 'exec', { ...params, stream: true }, 0, onEvent) };
+  }
+  /** Feeds a streamed command's stdin (`stdin_open`); answers what the agent still holds unread. */
+  execInput(job: number, data: Buffer | null, eof = false): Promise<{ buffered: number; closed: boolean }> {
+    return this.request('exec_input', { job, ...(data && { data: data.toString('base64') }), ...(eof && { eof }) });
+  }
+  /** Signals a running command's process group. */
+  execSignal(job: number, signal: number): Promise<{ sent: boolean }> {
+    return this.request('exec_signal', { job, signal });
   }
 
   health(timeoutMs?: number): Promise<AgentHealth> {
@@ -114,6 +164,11 @@ export class AgentClient {
 
   stats(timeoutMs?: number): Promise<AgentStats> {
     return this.request('stats', {}, timeoutMs);
+  }
+
+  /** Lets the process exit while this connection is open (a daemon's long-lived connection). */
+  unref(): void {
+    this.socket.unref?.();
   }
 
   close(): void {
@@ -177,18 +232,4 @@ export function connectAgent(endpoint: AgentEndpoint, timeoutMs = 2_000): Promis
       );
     });
   });
-}
-
-/** One request on a fresh connection, closed afterwards. */
-export async function withAgent<T>(
-  endpoint: AgentEndpoint,
-  fn: (c: AgentClient) => Promise<T>,
-  connectTimeoutMs?: number,
-): Promise<T> {
-  const c = await connectAgent(endpoint, connectTimeoutMs);
-  try {
-    return await fn(c);
-  } finally {
-    c.close();
-  }
 }

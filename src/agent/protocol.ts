@@ -32,7 +32,16 @@ export interface AgentExecParams {
   timeout_ms?: number;
   /** Bytes kept of stdout and of stderr each (default 1 MiB, at most 16 MiB). */
   max_output?: number;
+  /** Output as `stdout`/`stderr` events while the command runs (a `started` event first); the result's stdout/stderr stay empty. */
+  stream?: boolean;
+  /** With `stream`: stdin stays open for `exec_input` until its `eof`. */
+  stdin_open?: boolean;
 }
+
+/** An event line of a streamed exec: `{"v":1,"id":…,"event":"started","pid":n}` or output as base64. */
+export type AgentExecEvent =
+  | { id: number | string; event: 'started'; pid: number }
+  | { id: number | string; event: 'stdout' | 'stderr'; data: Buffer };
 
 export interface AgentExecResult {
   exit_code: number;
@@ -64,6 +73,11 @@ export interface AgentMethods {
   health: { params: Record<string, never>; result: AgentHealth };
   ports: { params: Record<string, never>; result: { listeners: AgentListener[] } };
   exec: { params: AgentExecParams; result: AgentExecResult };
+  exec_input: {
+    params: { job: number | string; data?: string; eof?: boolean };
+    result: { buffered: number; closed: boolean };
+  };
+  exec_signal: { params: { job: number | string; signal: number }; result: { sent: boolean } };
   shutdown: { params: Record<string, never>; result: { powering_off: boolean } };
   stats: { params: Record<string, never>; result: AgentStats };
 }
@@ -92,4 +106,21 @@ export function decodeResponse(line: string): AgentResponse | null {
     if (!e || typeof e.code !== 'string' || typeof e.message !== 'string') return null;
   }
   return r as unknown as AgentResponse;
+}
+
+/** Parses one event line of a streamed exec; null for anything else (a response, or a malformed line). */
+export function decodeEvent(line: string): AgentExecEvent | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  if (typeof v !== 'object' || v === null) return null;
+  const r = v as Record<string, unknown>;
+  if (typeof r.id !== 'number' && typeof r.id !== 'string') return null;
+  if (r.event === 'started' && typeof r.pid === 'number') return { id: r.id, event: 'started', pid: r.pid };
+  if ((r.event === 'stdout' || r.event === 'stderr') && typeof r.data === 'string')
+    return { id: r.id, event: r.event, data: Buffer.from(r.data, 'base64') };
+  return null;
 }

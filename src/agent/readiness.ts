@@ -15,6 +15,8 @@ export interface WaitForAgentOptions {
    */
   reachableWithoutAgent?: () => Promise<boolean>;
   graceMs?: number;
+  /** Where the connection comes from (default: a new one, closed at the end); one given here stays open. */
+  connect?: (timeoutMs: number) => Promise<AgentClient>;
 }
 
 /**
@@ -41,7 +43,7 @@ export async function waitForAgent(endpoint: AgentEndpoint, o: WaitForAgentOptio
       }
       if (!client) {
         try {
-          client = await connectAgent(endpoint, 1_000);
+          client = await (o.connect ? o.connect(1_000) : connectAgent(endpoint, 1_000));
         } catch {
           await sleep(100); // the VMM has not created the socket yet
           continue;
@@ -68,6 +70,6 @@ export async function waitForAgent(endpoint: AgentEndpoint, o: WaitForAgentOptio
       }
     }
   } finally {
-    client?.close();
+    if (!o.connect) client?.close();
   }
 }

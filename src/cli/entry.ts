@@ -8,6 +8,8 @@ import { runCli } from './main.js';
 import { terminalOutput } from './output.js';
 
 process.on('SIGINT', () => {
+  // A command that forwards Ctrl-C to a guest (vm run -- CMD, vm exec, ssh) has a listener of its own.
+  if (process.listenerCount('SIGINT') > 1) return;
   process.stderr.write('\nbanger: interrupted\n');
   process.exit(exitCodeOf('interrupted'));
 });

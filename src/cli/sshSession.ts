@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { describeSshFailure, sshArgv, type SshTarget } from '../guest/index.js';
+import { GUEST_READY_BUDGET_MS } from '../model/index.js';
+import { sleep } from '../system/index.js';
 
 /**
  * Runs ssh to a guest with the terminal attached and resolves with its exit status
@@ -20,19 +22,23 @@ export async function runSsh(
 ): Promise<{ code: number; error: Error | null }> {
   // A terminal for a shell (no command, or an interactive one such as a shell in the workspace).
   const argv = sshArgv(target, command, { tty: (command.length === 0 || !!opts.interactive) && !!process.stdin.isTTY });
+  const deadline = Date.now() + GUEST_READY_BUDGET_MS;
   for (let attempt = 1; ; attempt++) {
     const r = await runOnce(argv, target);
     // ssh failed before the session began (no banner yet, or the connection dropped during
-    // the key exchange): nothing ran in the guest, so trying again is safe.
-    if (r.code !== 255 || !r.transport || attempt >= SSH_ATTEMPTS) return { code: r.code, error: r.error };
+    // the key exchange): nothing ran in the guest, so trying again is safe, within the
+    // readiness budget (a starved TCG guest may take long to send its banner).
+    if (r.code !== 255 || !r.transport || Date.now() + SSH_RETRY_PAUSE_MS > deadline)
+      return { code: r.code, error: r.error };
     process.stderr.write(
-      `banger: ${target.alias} did not finish the ssh handshake; trying again (${attempt + 1}/${SSH_ATTEMPTS})\n`,
+      `banger: ${target.alias} did not finish the ssh handshake; trying again (attempt ${attempt + 1})\n`,
     );
+    await sleep(SSH_RETRY_PAUSE_MS);
   }
 }
 
-/** How often ssh is tried when it fails before its session begins. */
-const SSH_ATTEMPTS = 3;
+/** The pause between ssh attempts that failed before their session began. */
+const SSH_RETRY_PAUSE_MS = 1_000;
 /** Whether ssh's stderr says it failed before authentication (so before any command ran). */
 export function isSshTransportFailure(stderr: string): boolean {
   return /Connection timed out during banner exchange|kex_exchange_identification|Connection reset by peer|Connection closed by \S+ port \d+\s*$/m.test(

@@ -8,8 +8,10 @@ import type { AllowedSignal } from '../privops/index.js';
 import type { selectVmm, VmmDriver, VmmSetting } from '../vmm/index.js';
 import { chooseBackend, createVm, resolveCreate } from './vm/create.js';
 import { VmEnv } from './vm/env.js';
+import { execInVm, type ExecIo, type VmExecRequest, type VmExecResult } from './vm/exec.js';
 import { agentView, logsOf, portsOf, runtimeOf, type VmRuntime } from './vm/inspect.js';
 import { killVm, stopVm } from './vm/power.js';
+import { healthOf, pingOf, type VmHealth, type VmPing } from './vm/probe.js';
 import { reconcileVms, type Reconciled } from './vm/reconcile.js';
 import { deleteVm, pruneVms } from './vm/remove.js';
 import { setVm, type VmSettings } from './vm/settings.js';
@@ -140,6 +142,18 @@ export class VmService {
   /** The agent's view of a running VM (`vm show`), or why there is none. */
   agentView(vm: Vm): Promise<{ health: AgentHealth } | { error: string }> {
     return agentView(this.env, vm);
+  }
+  /** `vm.exec`: a command through the guest agent, its output and input relayed through `io`. */
+  exec(p: VmExecRequest, io: ExecIo, ctx: OpCtx): Promise<VmExecResult> {
+    return execInVm(this.env, p, io, ctx);
+  }
+  /** Each named VM's agent health and whether its sshd answers. */
+  health(names: readonly string[]): Promise<VmHealth[]> {
+    return healthOf(this.env, names);
+  }
+  /** Each named VM's agent round trip. */
+  ping(names: readonly string[]): Promise<VmPing[]> {
+    return pingOf(this.env, names);
   }
   /** Listeners in the named running VMs (all running VMs when none are named). */
   ports(refs: readonly string[]): Promise<VmPort[]> {

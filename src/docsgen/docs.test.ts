@@ -41,6 +41,7 @@ test('exit codes are stable (changing one breaks scripts that use banger)', () =
     unauthorized: 8,
     protocol_mismatch: 9,
     doctor_failed: 10,
+    transport_failed: 125,
     interrupted: 130,
   });
 });

@@ -118,6 +118,20 @@ Every number in params is a whole number within the range the table gives
 (\`integer MIN..MAX\`); one outside it is a \`bad_request\` that names the field and the limit,
 and nothing is stored. \`vm.create\` and \`vm.set\` also refuse more memory than the host's RAM.
 
+A guest command (\`vm.exec\`) also sends its output before the final line, and reads the
+client's input: lines the client sends after its request (other methods ignore them).
+
+\`\`\`json
+{"type": "output", "op_id": "op-1a2b3c4d5e", "stream": "stdout", "data": "aGVsbG8K"}
+{"type": "stdin", "data": "aGVsbG8K"}
+{"type": "stdin", "eof": true}
+{"type": "signal", "signal": "INT"}
+\`\`\`
+
+\`data\` is base64. \`signal\` is one of \`HUP\`, \`INT\`, \`TERM\`, \`KILL\` and goes to the
+command's process group. While the guest has not read the stdin it was sent, the daemon stops
+reading the connection.
+
 ## Methods
 
 "tracked" methods appear in \`daemon.operations.list\`.
@@ -167,7 +181,15 @@ export function renderExitCodeReference(): string {
 # Exit codes
 
 \`banger\` exits with one of these codes. In command mode (\`banger vm run ... -- CMD\` and
-\`banger vm exec\`) it exits with the guest command's own status instead.
+\`banger vm exec\`) it exits with the guest command's own status instead (128 + N when
+signal N ended it, as a shell reports it), except for banger's own failures: then it
+exits with a code from this table and says so on stderr. A lost connection to the guest
+(its agent, or bangerd) while the command runs, or an agent that never answers within the
+readiness budget (180 s), is \`transport_failed\` (125): the command did not complete and
+its status is unknown. banger never reports a status it did not get from the command; a
+command that itself exits 125 is told apart by banger's message on stderr (\`banger: VM …
+the command did not complete …\`). Ctrl-C sends the command SIGINT (a second Ctrl-C, or
+5 s later, SIGKILL) and banger exits 130.
 
 | code | name | meaning |
 | --- | --- | --- |

@@ -14,6 +14,7 @@ export const RPC_ERROR_CODES = {
   unknown_method: 'protocol_mismatch',
   bad_version: 'protocol_mismatch',
   operation_failed: 'failure',
+  transport_failed: 'transport_failed',
 } as const satisfies Record<string, ExitReason>;
 
 export type RpcErrorCode = keyof typeof RPC_ERROR_CODES;

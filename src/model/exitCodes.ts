@@ -22,6 +22,11 @@ export const EXIT_CODES = {
     meaning: 'CLI and daemon speak different protocol versions (bad_version, unknown_method)',
   },
   doctor_failed: { code: 10, meaning: '`banger doctor` found at least one FAIL' },
+  transport_failed: {
+    code: 125,
+    meaning:
+      'command mode: the connection to the guest (its agent, or bangerd) failed, so the command did not complete and its status is unknown (transport_failed); never a status of the command itself',
+  },
   interrupted: { code: 130, meaning: 'interrupted by Ctrl-C (SIGINT)' },
 } as const;
 
@@ -37,3 +42,15 @@ export const CHECK_MIGRATIONS_EXIT = {
   migrations_needed: 1,
   incompatible: 2,
 } as const;
+
+/**
+ * How long a guest may take to become ready after its VMM starts (TCG guests under load take
+ * tens of seconds); transport retries before a command starts stay within it too.
+ */
+export const GUEST_READY_BUDGET_MS = 180_000;
+
+/** A guest command's end as a process status, as a shell reports it: death by signal N is 128 + N. */
+export function commandExitStatus(r: { exitCode: number; signal: number }): number {
+  if (r.signal > 0) return 128 + r.signal;
+  return r.exitCode >= 0 && r.exitCode <= 255 ? r.exitCode : 255;
+}

@@ -42,6 +42,11 @@ export const vmCreateParamsSchema = z.strictObject({
   /** Back-end: auto, firecracker or qemu (the config's `vmm` when omitted). */
   vmm: z.enum(VMM_SETTINGS).optional(),
   workspace: workspaceRequestSchema.optional(),
+  /**
+   * What "ready" waits for after the boot: the agent and sshd (`ssh`, the default), or the
+   * agent alone (`agent`: for a command run through the agent; a workspace still waits for sshd).
+   */
+  ready: z.enum(['ssh', 'agent']).optional(),
 });
 /**
  * `vm.create` params after validation. `nat` may be left out by in-process callers (tests,

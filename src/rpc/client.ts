@@ -1,9 +1,24 @@
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import type { z } from 'zod';
 import { BangerError, isRpcErrorCode } from '../model/index.js';
 import type { MethodTable } from './methodDef.js';
 import { onLines } from '../framing/index.js';
-import { MAX_RESPONSE_LINE_BYTES, PROTOCOL_VERSION, type ProgressEvent, type ServerMessage } from './protocol.js';
+import {
+  MAX_RESPONSE_LINE_BYTES,
+  PROTOCOL_VERSION,
+  type ClientMessage,
+  type ProgressEvent,
+  type ServerMessage,
+} from './protocol.js';
+
+/** Sends input lines after the request (stdin, signals); `send` is false when the socket's buffer is full. */
+export interface InputSender {
+  send(m: ClientMessage): boolean;
+  /** Calls fn once the socket's buffer has drained. */
+  onDrain(fn: () => void): void;
+  /** Whether the call has settled (nothing more is read). */
+  readonly settled: boolean;
+}
 
 export interface CallOptions {
   onProgress?: (e: ProgressEvent) => void;
@@ -11,6 +26,10 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** For protocol tests only: send another version. */
   protocolVersion?: number;
+  /** A guest command's output, as the daemon relays it. */
+  onOutput?: (stream: 'stdout' | 'stderr', data: Buffer) => void;
+  /** Called once the request is written, with a way to send input after it. */
+  onOpen?: (input: InputSender) => void;
 }
 
 /** Thrown when nothing listens on the socket; the CLI reacts by starting the daemon. */
@@ -76,6 +95,7 @@ export class RpcClient<T extends MethodTable> {
       socket.on('connect', () => {
         connected = true;
         socket.write(`${JSON.stringify({ v: opts.protocolVersion ?? PROTOCOL_VERSION, method, params })}\n`);
+        opts.onOpen?.(inputSender(socket, () => settled));
       });
       socket.on('error', (e: NodeJS.ErrnoException) => fail(connectionError(this.socketPath, e, connected)));
       socket.on('close', () =>
@@ -89,7 +109,7 @@ export class RpcClient<T extends MethodTable> {
         socket,
         MAX_RESPONSE_LINE_BYTES,
         (line) => {
-          const answer = readAnswerLine(line, opts.onProgress);
+          const answer = readAnswerLine(line, opts);
           if (answer && 'error' in answer) fail(answer.error);
           else if (answer) settle(() => resolve(answer.result));
         },
@@ -123,7 +143,7 @@ function connectionError(socketPath: string, e: NodeJS.ErrnoException, connected
  */
 function readAnswerLine(
   line: string,
-  onProgress: CallOptions['onProgress'],
+  { onProgress, onOutput }: CallOptions,
 ): { result: unknown } | { error: BangerError } | null {
   let msg: ServerMessage;
   try {
@@ -133,6 +153,10 @@ function readAnswerLine(
   }
   if (msg.type === 'progress') {
     onProgress?.({ opId: msg.op_id, stage: msg.stage, ...(msg.detail !== undefined && { detail: msg.detail }) });
+    return null;
+  }
+  if (msg.type === 'output') {
+    if (msg.stream === 'stdout' || msg.stream === 'stderr') onOutput?.(msg.stream, Buffer.from(msg.data, 'base64'));
     return null;
   }
   if (msg.type === 'result') return { result: msg.result };
@@ -146,4 +170,14 @@ function readAnswerLine(
     };
   }
   return null;
+}
+
+function inputSender(socket: Socket, settled: () => boolean): InputSender {
+  return {
+    send: (m) => !settled() && !socket.destroyed && socket.write(`${JSON.stringify(m)}\n`),
+    onDrain: (fn) => socket.once('drain', fn),
+    get settled() {
+      return settled();
+    },
+  };
 }

@@ -4,6 +4,7 @@ import { VM_FORWARD_METHODS } from './methods/forward.js';
 import { IMAGE_METHODS } from './methods/image.js';
 import { KERNEL_METHODS } from './methods/kernel.js';
 import { VM_CONSOLE_METHODS, VM_METHODS } from './methods/vm.js';
+import { VM_EXEC_METHODS } from './methods/vmExec.js';
 import { WORKSPACE_METHODS } from './methods/workspace.js';
 
 /**
@@ -16,6 +17,7 @@ import { WORKSPACE_METHODS } from './methods/workspace.js';
 export const METHODS = {
   ...DAEMON_METHODS,
   ...VM_METHODS,
+  ...VM_EXEC_METHODS,
   ...DNS_METHODS,
   ...WORKSPACE_METHODS,
   ...VM_CONSOLE_METHODS,

@@ -8,6 +8,11 @@
  *   {"type": "result",   "op_id": "op-…", "result": {…}}
  *   {"type": "error",    "op_id": "op-…", "error": {"code": "not_found", "message": "…", "hint": "…"}}
  * Closing the connection before the final line cancels the operation.
+ *
+ * A method that runs a guest command (`vm.exec`) also sends its output before the final line,
+ *   {"type": "output", "op_id": "op-…", "stream": "stdout", "data": "<base64>"}
+ * and reads more lines from the client after its request (the client's input):
+ *   {"type": "stdin", "data": "<base64>"}   {"type": "stdin", "eof": true}   {"type": "signal", "signal": "INT"}
  */
 import type { RpcErrorCode } from '../model/index.js';
 
@@ -33,7 +38,41 @@ export interface WireError {
 export type ServerMessage =
   | { type: 'progress'; op_id: string; stage: string; detail?: string }
   | { type: 'result'; op_id: string; result: unknown }
-  | { type: 'error'; op_id: string; error: WireError };
+  | { type: 'error'; op_id: string; error: WireError }
+  | { type: 'output'; op_id: string; stream: 'stdout' | 'stderr'; data: string };
+
+/** The signals a client may forward to a guest command. */
+export const FORWARDED_SIGNALS = { HUP: 1, INT: 2, KILL: 9, TERM: 15 } as const;
+export type ForwardedSignal = keyof typeof FORWARDED_SIGNALS;
+
+/** A line the client sends after its request (only methods that read input look at them). */
+export type ClientMessage =
+  | { type: 'stdin'; data?: string; eof?: boolean }
+  | { type: 'signal'; signal: ForwardedSignal };
+
+/** Parses a client input line; null for anything that is not a ClientMessage. */
+export function decodeClientMessage(line: string): ClientMessage | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  if (typeof v !== 'object' || v === null) return null;
+  const m = v as Record<string, unknown>;
+  if (m.type === 'stdin') {
+    if (m.data !== undefined && typeof m.data !== 'string') return null;
+    if (m.eof !== undefined && typeof m.eof !== 'boolean') return null;
+    return {
+      type: 'stdin',
+      ...(m.data !== undefined && { data: m.data as string }),
+      ...(m.eof !== undefined && { eof: m.eof as boolean }),
+    };
+  }
+  if (m.type === 'signal' && typeof m.signal === 'string' && Object.hasOwn(FORWARDED_SIGNALS, m.signal))
+    return { type: 'signal', signal: m.signal as ForwardedSignal };
+  return null;
+}
 
 export interface ProgressEvent {
   opId: string;

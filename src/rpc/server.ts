@@ -5,6 +5,7 @@ import { BangerError, isRpcErrorCode } from '../model/index.js';
 import type { Logger } from '../log/index.js';
 import type { OpCtx } from '../opctx/index.js';
 import { newOpId, type OperationRegistry } from '../opstate/index.js';
+import { ClientInput, type InputChannel } from './clientInput.js';
 import type { MethodTable } from './methodDef.js';
 import { onLines } from '../framing/index.js';
 import { MAX_REQUEST_BYTES, PROTOCOL_VERSION, type ServerMessage, type WireError } from './protocol.js';
@@ -16,6 +17,10 @@ export interface OpContext extends OpCtx {
   signal: AbortSignal;
   progress(stage: string, detail?: string): void;
   log: Logger;
+  /** Sends a guest command's output to the client, before the answer. */
+  output(stream: 'stdout' | 'stderr', data: Buffer): void;
+  /** What the client sends after its request (stdin, signals). */
+  input: InputChannel;
 }
 
 export type Handlers<T extends MethodTable> = {
@@ -85,13 +90,15 @@ export class RpcServer<T extends MethodTable> {
       /* a client that vanished; the close handler cleans up */
     });
     let handled = false;
+    const input = new ClientInput(socket);
     onLines(
       socket,
       MAX_REQUEST_BYTES,
       (line) => {
-        if (handled) return; // one request per connection
+        // One request per connection; later lines are its input.
+        if (handled) return input.push(line);
         handled = true;
-        void this.handle(socket, line);
+        void this.handle(socket, line, input);
       },
       () => {
         handled = true;
@@ -109,7 +116,7 @@ export class RpcServer<T extends MethodTable> {
     if (!socket.destroyed && socket.writable) socket.write(`${JSON.stringify(msg)}\n`);
   }
 
-  private async handle(socket: Socket, line: string): Promise<void> {
+  private async handle(socket: Socket, line: string, input: ClientInput): Promise<void> {
     const opId = newOpId();
     const log = this.opts.log.child({ op_id: opId });
     const request = this.parseRequest(line);
@@ -119,7 +126,7 @@ export class RpcServer<T extends MethodTable> {
       socket.end();
       return;
     }
-    await this.run(socket, opId, log, request.method, request.params);
+    await this.run(socket, opId, log, request.method, request.params, input);
   }
 
   /** The request line checked against the protocol version and the method table, or the wire error to answer with. */
@@ -166,7 +173,14 @@ export class RpcServer<T extends MethodTable> {
   }
 
   /** Runs a valid request's handler with its context: cancellation, progress, tracking, one answer. */
-  private async run(socket: Socket, opId: string, log: Logger, method: string, params: unknown): Promise<void> {
+  private async run(
+    socket: Socket,
+    opId: string,
+    log: Logger,
+    method: string,
+    params: unknown,
+    input: ClientInput,
+  ): Promise<void> {
     const def = this.opts.methods[method]!;
     const cancel = new AbortController();
     const onClose = () => cancel.abort(new BangerError('operation_failed', 'client disconnected'));
@@ -188,6 +202,9 @@ export class RpcServer<T extends MethodTable> {
         log.info('stage', { method, stage, ...(detail !== undefined && { detail }) });
         this.send(socket, { type: 'progress', op_id: opId, stage, ...(detail !== undefined && { detail }) });
       },
+      output: (stream, data) =>
+        this.send(socket, { type: 'output', op_id: opId, stream, data: data.toString('base64') }),
+      input,
     };
     try {
       const handler = this.opts.handlers[method as keyof T]!;
@@ -206,6 +223,7 @@ export class RpcServer<T extends MethodTable> {
       });
       this.send(socket, { type: 'error', op_id: opId, error: wire });
     } finally {
+      input.resume();
       socket.off('close', onClose);
       this.shutdown.signal.removeEventListener('abort', onShutdown);
       socket.end();

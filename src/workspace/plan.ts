@@ -202,12 +202,12 @@ export function guestExportScript(base: string, vmName: string, guestPath = GUES
 export const MISE_FILES = ['.mise.toml', 'mise.toml', '.tool-versions'] as const;
 
 /**
- * `vm exec`: the command runs in the workspace, through `mise exec --` when the repository
+ * `vm exec`: the command runs in the workspace (or `guestPath`), through `mise exec --` when the repository
  * declares tools and mise is installed; argv keeps its word boundaries.
  */
-export function guestExecCommand(argv: readonly string[]): string[] {
+export function guestExecCommand(argv: readonly string[], guestPath = GUEST_PATH): string[] {
   const script = [
-    `cd ${shellQuote(GUEST_PATH)}`,
+    `cd ${shellQuote(guestPath)}`,
     `if [ -e .mise.toml ] || [ -e mise.toml ] || [ -e .tool-versions ]; then`,
     '  m=$(command -v mise || true); [ -n "$m" ] || { [ -x "$HOME/.local/bin/mise" ] && m="$HOME/.local/bin/mise"; } || true',
     '  if [ -n "$m" ]; then exec "$m" exec -- "$@"; fi',

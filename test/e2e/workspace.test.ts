@@ -200,11 +200,14 @@ test('file_sync: a file and a directory land in /root with their modes at start 
   await e.ok(['vm', 'delete', 'ws1'], 120_000);
 });
 
-test('vm exec refuses a VM without a workspace', async () => {
+test('vm exec --auto-prepare refuses a VM without a workspace; a stopped VM is not_running', async () => {
   await e.ok(['vm', 'create', '--no-start', '--name', 'plain']);
-  const r = await e.s.banger(['vm', 'exec', 'plain', '--', 'true']);
+  const r = await e.s.banger(['vm', 'exec', 'plain', '--auto-prepare', '--', 'true']);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /^banger: VM plain has no workspace to run in$/m);
+  assert.match(r.stderr, /^banger: VM plain has no workspace to copy again \(--auto-prepare\)$/m);
+  const stopped = await e.s.banger(['vm', 'exec', 'plain', '--', 'true']);
+  assert.equal(stopped.code, 5);
+  assert.match(stopped.stderr, /VM plain is not running/);
   await e.ok(['vm', 'delete', 'plain']);
 });
 

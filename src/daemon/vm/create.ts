@@ -124,7 +124,8 @@ export async function createVm(env: VmEnv, p: CreateParams, ctx: OpCtx): Promise
     await makeVm({ env, record, files: env.files(record), image }, ctx);
     return record;
   });
-  if (p.start) await startVm(env, vm.id, ctx);
+  // The workspace is copied over ssh, so it waits for sshd whatever `ready` says.
+  if (p.start) await startVm(env, vm.id, ctx, undefined, { ssh: p.ready !== 'agent' || !!workspace });
   if (workspace) {
     const running = env.show(vm.id);
     await env.locks.run(vm.id, () => env.d.workspaces.copyIn(running, env.sshTarget(running), workspace, ctx));

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { sharedAgents, type AgentHub } from '../../agent/index.js';
 import { hostAlias, renderBangerSshConfig, type SshTarget } from '../../guest/index.js';
 import { BangerError, type Vm } from '../../model/index.js';
 import { generateVmName, type RandomIndex } from '../../namegen/index.js';
@@ -22,6 +23,8 @@ export const notRunning = (vm: Vm) =>
  */
 export class VmEnv {
   readonly locks = new KeyedMutex();
+  /** One shared agent connection per VM (a virtio-serial port has one client). */
+  readonly agents: AgentHub = sharedAgents;
   readonly pinnedNetwork: PinnedNetworkCheck;
 
   constructor(readonly d: VmServiceDeps) {

@@ -1,5 +1,5 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
-import { withAgent, type AgentHealth, type AgentListener } from '../../agent/index.js';
+import type { AgentHealth, AgentListener } from '../../agent/index.js';
 import { BangerError, type Vm } from '../../model/index.js';
 import { notRunning, type VmEnv } from './env.js';
 import type { VmPort } from './types.js';
@@ -23,11 +23,9 @@ export async function runtimeOf(env: VmEnv, vm: Vm): Promise<VmRuntime | null> {
 
 /** The agent's view of a running VM (`vm show`), or why there is none. */
 export async function agentView(env: VmEnv, vm: Vm): Promise<{ health: AgentHealth } | { error: string }> {
-  return withAgent(
-    env.driverOf(vm).agentEndpoint(env.files(vm)),
-    async (c) => ({ health: await c.health(2_000) }),
-    1_000,
-  ).catch((e: Error) => ({ error: e.message }));
+  return env.agents
+    .use(env.driverOf(vm).agentEndpoint(env.files(vm)), async (c) => ({ health: await c.health(2_000) }), 1_000)
+    .catch((e: Error) => ({ error: e.message }));
 }
 
 /**
@@ -44,7 +42,7 @@ export async function portsOf(env: VmEnv, refs: readonly string[]): Promise<VmPo
     }
     let listeners: AgentListener[];
     try {
-      listeners = await withAgent(env.driverOf(vm).agentEndpoint(env.files(vm)), (c) => c.ports(5_000), 2_000);
+      listeners = await env.agents.use(env.driverOf(vm).agentEndpoint(env.files(vm)), (c) => c.ports(5_000), 2_000);
     } catch (e) {
       throw new BangerError('operation_failed', `VM ${vm.name}: cannot list ports: ${(e as Error).message}`, {
         hint: 'the guest agent is not answering; `banger vm logs ' + vm.name + '` shows the console',

@@ -1,4 +1,3 @@
-import { withAgent } from '../../agent/index.js';
 import { sshShellArgv } from '../../guest/index.js';
 import { BangerError, type Vm } from '../../model/index.js';
 import type { OpCtx } from '../../opctx/index.js';
@@ -38,13 +37,15 @@ export async function powerOff(env: VmEnv, vm: Vm, h: VmHandles, ctx: OpCtx): Pr
   const files = env.files(vm);
   const driver = env.driverOf(vm);
   ctx.progress?.('stopping', 'asking the agent to power off');
-  let asked = await withAgent(driver.agentEndpoint(files), (c) => c.shutdown(3_000), 1_000).then(
-    () => true,
-    (e: Error) => {
-      env.d.log.warn('agent shutdown failed; trying ssh', { op_id: ctx.opId, vm: vm.name, error: e.message });
-      return false;
-    },
-  );
+  let asked = await env.agents
+    .use(driver.agentEndpoint(files), (c) => c.shutdown(3_000), 1_000)
+    .then(
+      () => true,
+      (e: Error) => {
+        env.d.log.warn('agent shutdown failed; trying ssh', { op_id: ctx.opId, vm: vm.name, error: e.message });
+        return false;
+      },
+    );
   if (!asked) {
     ctx.progress?.('stopping', 'the agent did not answer: poweroff over ssh');
     const r = await env.d.runner

@@ -26,7 +26,13 @@ export const START_STEPS: readonly StartStep[] = [
  * Boots a stopped VM and waits until its guest is ready. On failure everything the steps
  * made is undone and the VM is recorded in error with the reason.
  */
-export function startVm(env: VmEnv, ref: string, ctx: OpCtx, steps: readonly StartStep[] = START_STEPS): Promise<Vm> {
+export function startVm(
+  env: VmEnv,
+  ref: string,
+  ctx: OpCtx,
+  steps: readonly StartStep[] = START_STEPS,
+  opts: { ssh?: boolean } = {},
+): Promise<Vm> {
   return env.withVm(ref, async (vm) => {
     if (vm.state === 'running' && env.isAlive(vm))
       throw new BangerError('conflict', `VM ${vm.name} is already running`);
@@ -39,6 +45,7 @@ export function startVm(env: VmEnv, ref: string, ctx: OpCtx, steps: readonly Sta
       kernel: env.d.images.kernelOf(image),
       files: env.files(vm),
       driver: env.driverOf(vm),
+      waitForSsh: opts.ssh ?? true,
     };
     const undo = new CleanupStack();
     const started = performance.now();

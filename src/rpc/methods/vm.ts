@@ -74,7 +74,7 @@ export const VM_METHODS = {
   'vm.create': defineMethod({
     name: 'vm.create',
     summary:
-      'Creates a VM (obtaining its image and kernel when missing) and starts it unless start is false; waits until its agent and ssh answer. nat: outbound NAT for it. vmm: auto, firecracker or qemu (default: vmm from the config); the VM keeps its back-end. workspace: a repository copied in once it is ready (with tool bootstrap).',
+      'Creates a VM (obtaining its image and kernel when missing) and starts it unless start is false; waits until its agent and ssh answer. nat: outbound NAT for it. vmm: auto, firecracker or qemu (default: vmm from the config); the VM keeps its back-end. workspace: a repository copied in once it is ready (with tool bootstrap). ready: agent waits for the agent alone, not sshd (for a command run through vm.exec; a workspace still waits for sshd).',
     params: vmCreateParamsSchema,
     result: z.object({ vm: vmSchema, ssh: sshTargetWire }),
     tracked: true,

@@ -1,47 +1,64 @@
-/** `banger vm exec NAME -- CMD`: a command in a VM's workspace, exiting with its status. */
+/** `banger vm exec NAME [--guest-path DIR] -- CMD`: a command in a VM (its workspace, or DIR), exiting with its status. */
 import type { Command } from 'commander';
 import { BangerError, type Vm } from '../../../model/index.js';
 import { ExecHostRunner } from '../../../system/index.js';
-import { guestExecCommand } from '../../../workspace/index.js';
+import { GUEST_PATH, guestExecCommand } from '../../../workspace/index.js';
 import { commandAfterDashes } from '../../argv.js';
 import type { CliContext } from '../../context.js';
 import { usageError } from '../../errors.js';
+import { runGuestCommand } from '../../guestCommand.js';
 import { paint } from '../../output.js';
 import { progressPrinter } from '../../progress.js';
-import { runSsh } from '../../sshSession.js';
 import { act, examples, type Outcome } from '../verb.js';
+
+interface ExecOptions {
+  autoPrepare?: boolean;
+  guestPath?: string;
+}
 
 export function registerExec(vm: Command, ctx: CliContext): Command {
   return vm
     .command('exec')
     .argument('<name>', 'VM name')
     .option('--auto-prepare', "copy the repository again first when the host's HEAD moved since the last copy")
+    .option('--guest-path <dir>', 'run in this directory of the guest (absolute) instead of the workspace')
     .allowExcessArguments(true)
     .description(
-      "run a command in a VM's workspace (/root/repo, through `mise exec` when the repository uses mise)," +
-        ' exiting with its status',
+      "run a command in a VM through its agent: in its workspace (/root/repo, through `mise exec` when the repository uses mise), or /root without one, or --guest-path; exits with the command's status",
     )
-    .addHelpText('after', examples(['banger vm exec dev -- npm test', 'banger vm exec dev --auto-prepare -- make']))
-    .action(act(ctx, (name: string, o: { autoPrepare?: boolean }) => execInVm(ctx, name, !!o.autoPrepare)));
+    .addHelpText(
+      'after',
+      examples([
+        'banger vm exec dev -- npm test',
+        'banger vm exec dev --auto-prepare -- make',
+        'banger vm exec dev --guest-path /var/log -- ls -l',
+        'git diff | banger vm exec dev -- git apply   # stdin is forwarded when it is not a terminal',
+      ]),
+    )
+    .action(act(ctx, (name: string, o: ExecOptions) => execInVm(ctx, name, o)));
 }
 
-export async function execInVm(ctx: CliContext, name: string, autoPrepare: boolean): Promise<Outcome> {
+export async function execInVm(ctx: CliContext, name: string, o: ExecOptions): Promise<Outcome> {
   const command = commandAfterDashes(ctx.rawArgv);
   if (command.length === 0) throw usageError('give the command after --', `e.g. \`banger vm exec ${name} -- ls\``);
-  const { vm: shown } = await ctx.daemon.call('vm.show', { name });
-  if (!shown.workspace) {
-    throw new BangerError('bad_request', `VM ${shown.name} has no workspace to run in`, {
-      hint:
-        'create one with `banger vm run PATH`, or run it without a workspace:' +
-        ` \`banger vm ssh ${shown.name} -- ${command.join(' ')}\``,
+  const guestPath = o.guestPath === undefined ? undefined : checkGuestPath(o.guestPath);
+  const { vm: v } = await ctx.daemon.call('vm.show', { name });
+  if (o.autoPrepare && !v.workspace)
+    throw new BangerError('bad_request', `VM ${v.name} has no workspace to copy again (--auto-prepare)`, {
+      hint: 'create one with `banger vm run PATH`, or leave out --auto-prepare',
     });
-  }
-  const { vm: v, ssh } = await ctx.daemon.call('vm.ssh_target', { name });
-  if (autoPrepare) await prepareIfHeadMoved(ctx, v);
-  // The command's output goes to the terminal raw, as with ssh: it is the user's own command.
-  const result = await runSsh(ssh, guestExecCommand(command));
-  if (result.error) throw result.error;
-  return { guestStatus: result.code };
+  if (o.autoPrepare) await prepareIfHeadMoved(ctx, v);
+  const dir = guestPath ?? (v.workspace ? GUEST_PATH : undefined);
+  // In a directory: through the workspace's mise when it declares tools; else the bare command in /root.
+  const argv = dir ? guestExecCommand(command, dir) : command;
+  return runGuestCommand(ctx, { name: v.name, argv, ...(dir !== undefined && { cwd: dir }) });
+}
+
+/** --guest-path: an absolute guest directory (its existence is the guest's to say). */
+export function checkGuestPath(p: string): string {
+  if (!p.startsWith('/') || p.includes('\0') || p.length > 4096)
+    throw usageError(`--guest-path must be an absolute path in the guest, got "${p}"`, 'e.g. --guest-path /root/src');
+  return p;
 }
 
 /** --auto-prepare: copies the repository again when the host's HEAD is not the commit the workspace was copied at. */

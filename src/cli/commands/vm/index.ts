@@ -8,9 +8,11 @@ import { registerCreate } from './create.js';
 import { registerDelete } from './delete.js';
 import { registerExec } from './exec.js';
 import { registerForward } from './forward.js';
+import { registerHealth } from './health.js';
 import { registerKill } from './kill.js';
 import { registerList } from './list.js';
 import { registerLogs } from './logs.js';
+import { registerPing } from './ping.js';
 import { registerPorts } from './ports.js';
 import { registerPrune } from './prune.js';
 import { registerRestart } from './restart.js';
@@ -42,6 +44,8 @@ const VERBS: ReadonlyArray<(vm: Command, ctx: CliContext) => unknown> = [
   registerStats,
   registerForward,
   registerShow,
+  registerHealth,
+  registerPing,
 ];
 
 export function registerVmCommands(program: Command, ctx: CliContext): void {

@@ -3,9 +3,10 @@
  * with PATH, in a copy of that repository.
  */
 import type { Command } from 'commander';
-import { formatSize } from '../../../model/index.js';
-import { GUEST_PATH } from '../../../workspace/index.js';
+import { BangerError, formatSize } from '../../../model/index.js';
+import { GUEST_PATH, guestExecCommand } from '../../../workspace/index.js';
 import type { CliContext } from '../../context.js';
+import { runGuestCommand, type GuestCommand } from '../../guestCommand.js';
 import { paint } from '../../output.js';
 import { progressPrinter, readyLine } from '../../progress.js';
 import { runSsh } from '../../sshSession.js';
@@ -23,7 +24,7 @@ const DESCRIPTION =
 
 const EXAMPLES = [
   'banger vm run                          # a shell in a fresh VM',
-  'banger vm run --rm -- echo ok          # run a command, exit with its status, delete the VM',
+  'banger vm run --rm -- echo ok          # run a command (through the guest agent), exit with its status, delete the VM',
   'banger vm run ./repo                   # a shell in /root/repo, a copy of ./repo',
   'banger vm run --rm ./repo -- make test # run the tests in a throwaway copy',
   'banger vm run ./repo --dry-run         # what would be copied',
@@ -64,7 +65,13 @@ export async function runVm(ctx: CliContext, path: string | undefined, opts: Run
   const t0 = performance.now();
   const { vm, ssh } = await ctx.daemon.call(
     'vm.create',
-    { ...specParams(opts), start: true, ...(repo && { workspace: workspaceRequest(repo, opts) }) },
+    {
+      ...specParams(opts),
+      start: true,
+      ...(repo && { workspace: workspaceRequest(repo, opts) }),
+      // A command runs through the agent: ready is the agent's answer, sshd is not waited for.
+      ...(command.length > 0 && !opts.detach && { ready: 'agent' as const }),
+    },
     { onProgress: progressPrinter(ctx.output) },
   );
   readyLine(ctx.output, performance.now() - t0);
@@ -81,19 +88,43 @@ export async function runVm(ctx: CliContext, path: string | undefined, opts: Run
     );
     return 'ok';
   }
-  // The shell or command talks to the terminal raw, as with ssh: it is the user's own session.
-  const result = repo
-    ? await runSsh(ssh, inWorkspace(command), { interactive: command.length === 0 })
-    : await runSsh(ssh, command);
+  if (command.length > 0) {
+    const run = repo ? { argv: guestExecCommand(command), cwd: GUEST_PATH } : { argv: command };
+    return commandMode(ctx, { name: vm.name, ...run }, !!opts.rm);
+  }
+  // The shell talks to the terminal raw, as with ssh: it is the user's own session.
+  const result = repo ? await runSsh(ssh, inWorkspace([]), { interactive: true }) : await runSsh(ssh, []);
   if (opts.rm) {
     await ctx.daemon.call('vm.delete', { name: vm.name });
-  } else if (command.length === 0) {
+  } else {
     ctx.output.err(
       paint(ctx.output, 'dim', `vm ${vm.name} is still running (stop it with \`banger vm stop ${vm.name}\`)\n`),
     );
   }
   if (result.error) throw result.error;
   return { guestStatus: result.code };
+}
+
+/**
+ * `vm run [PATH] -- CMD`: the command through the agent (src/cli/guestCommand.ts); with --rm
+ * the VM is deleted whatever happened, and a failure says that the command did not complete.
+ */
+async function commandMode(ctx: CliContext, cmd: GuestCommand, rm: boolean): Promise<Outcome> {
+  const vm = { name: cmd.name };
+  let outcome: Outcome;
+  try {
+    outcome = await runGuestCommand(ctx, cmd);
+  } catch (e) {
+    if (!rm) throw e;
+    await ctx.daemon.call('vm.delete', { name: vm.name });
+    if (!(e instanceof BangerError)) throw e;
+    throw new BangerError(e.code, `${e.message} (VM ${vm.name} deleted: --rm)`, {
+      ...(e.hint !== undefined && { hint: e.hint }),
+      ...(e.opId !== undefined && { opId: e.opId }),
+    });
+  }
+  if (rm) await ctx.daemon.call('vm.delete', { name: vm.name });
+  return outcome;
 }
 
 /** `vm run PATH --dry-run`: the file list on stdout, the summary on stderr; nothing is created. */

@@ -1,18 +1,18 @@
 import { waitForAgent } from '../../../agent/index.js';
 import { probeTcp, waitForTcp } from '../../../guest/index.js';
-import { BangerError } from '../../../model/index.js';
+import { BangerError, GUEST_READY_BUDGET_MS } from '../../../model/index.js';
 import { readLogTail } from '../../../system/index.js';
 import { need } from './step.js';
 import type { StartStep } from './state.js';
 
 /** How long a booting guest may take to become ready (TCG guests need ~10 s alone). */
-export const READY_TIMEOUT_MS = 180_000;
+export const READY_TIMEOUT_MS = GUEST_READY_BUDGET_MS;
 /** An image without the agent is used anyway once sshd has answered for this long. */
 export const NO_AGENT_GRACE_MS = 15_000;
 
 /**
  * The guest ready: its agent healthy (or, for an image without the agent, sshd answering
- * for NO_AGENT_GRACE_MS), then sshd. A VMM that dies meanwhile fails at once; a failure
+ * for NO_AGENT_GRACE_MS), then sshd (unless the start was asked for the agent alone). A VMM that dies meanwhile fails at once; a failure
  * carries the console's last lines. Nothing to undo.
  */
 export const guestAwaitReady: StartStep = {
@@ -23,7 +23,9 @@ export const guestAwaitReady: StartStep = {
     const isDead = () => !driver.owns(vmm.pid, files);
     try {
       ctx.progress?.('waiting for agent', 'health');
-      const health = await waitForAgent(driver.agentEndpoint(files), {
+      const endpoint = driver.agentEndpoint(files);
+      const health = await waitForAgent(endpoint, {
+        connect: (ms) => s.env.agents.client(endpoint, ms),
         timeoutMs: READY_TIMEOUT_MS,
         signal: ctx.signal,
         isDead,
@@ -35,8 +37,11 @@ export const guestAwaitReady: StartStep = {
           op_id: ctx.opId,
           vm: vm.name,
         });
-      ctx.progress?.('waiting for ssh', `${vm.guestIp}:22`);
-      await waitForTcp(vm.guestIp!, 22, READY_TIMEOUT_MS, ctx.signal, isDead);
+      // Without the agent, sshd is the only way in: it is waited for whatever the caller asked.
+      if (s.waitForSsh || !health) {
+        ctx.progress?.('waiting for ssh', `${vm.guestIp}:22`);
+        await waitForTcp(vm.guestIp!, 22, READY_TIMEOUT_MS, ctx.signal, isDead);
+      }
     } catch (e) {
       if (!(e instanceof BangerError) || e.code === 'interrupted') throw e;
       const tail = readLogTail(files.consoleLog, 8);

@@ -12,6 +12,8 @@ export interface StartState {
   readonly kernel: Kernel;
   readonly files: VmFiles;
   readonly driver: VmmDriver;
+  /** Whether readiness includes sshd (false when the caller only talks to the agent). */
+  readonly waitForSsh: boolean;
   /** networkUp: the VM's tap, and whether it came warm from the pool. */
   tap?: { name: string; pooled: boolean };
   /** rootDiskAttach: what the VMM opens as its root disk. */

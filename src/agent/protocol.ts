@@ -3,6 +3,7 @@
  * object per line each way; requests carry the protocol version and an id, responses echo
  * the id. The C side is agent/main.c; both must change together, and only in a minor release.
  */
+import { parseJsonObject } from '../framing/index.js';
 import type { AgentHealth } from '../model/index.js';
 
 export const AGENT_PROTOCOL_VERSION = 1;
@@ -92,14 +93,8 @@ export function encodeRequest(id: number, method: string, params: unknown): stri
 
 /** Parses one response line; null for anything that is not a well-formed response. */
 export function decodeResponse(line: string): AgentResponse | null {
-  let v: unknown;
-  try {
-    v = JSON.parse(line);
-  } catch {
-    return null;
-  }
-  if (typeof v !== 'object' || v === null) return null;
-  const r = v as Record<string, unknown>;
+  const r = parseJsonObject(line);
+  if (!r) return null;
   if (typeof r.ok !== 'boolean' || !('id' in r)) return null;
   if (r.ok === false) {
     const e = r.error as Record<string, unknown> | undefined;
@@ -110,14 +105,8 @@ export function decodeResponse(line: string): AgentResponse | null {
 
 /** Parses one event line of a streamed exec; null for anything else (a response, or a malformed line). */
 export function decodeEvent(line: string): AgentExecEvent | null {
-  let v: unknown;
-  try {
-    v = JSON.parse(line);
-  } catch {
-    return null;
-  }
-  if (typeof v !== 'object' || v === null) return null;
-  const r = v as Record<string, unknown>;
+  const r = parseJsonObject(line);
+  if (!r) return null;
   if (typeof r.id !== 'number' && typeof r.id !== 'string') return null;
   if (r.event === 'started' && typeof r.pid === 'number') return { id: r.id, event: 'started', pid: r.pid };
   if ((r.event === 'stdout' || r.event === 'stderr') && typeof r.data === 'string')

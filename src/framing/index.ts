@@ -6,3 +6,4 @@ export {
   readLine,
   type LineReadError,
 } from './lineFraming.js';
+export { parseJsonObject } from './jsonLine.js';

@@ -14,6 +14,7 @@
  * and reads more lines from the client after its request (the client's input):
  *   {"type": "stdin", "data": "<base64>"}   {"type": "stdin", "eof": true}   {"type": "signal", "signal": "INT"}
  */
+import { parseJsonObject } from '../framing/index.js';
 import type { RpcErrorCode } from '../model/index.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -52,14 +53,8 @@ export type ClientMessage =
 
 /** Parses a client input line; null for anything that is not a ClientMessage. */
 export function decodeClientMessage(line: string): ClientMessage | null {
-  let v: unknown;
-  try {
-    v = JSON.parse(line);
-  } catch {
-    return null;
-  }
-  if (typeof v !== 'object' || v === null) return null;
-  const m = v as Record<string, unknown>;
+  const m = parseJsonObject(line);
+  if (!m) return null;
   if (m.type === 'stdin') {
     if (m.data !== undefined && typeof m.data !== 'string') return null;
     if (m.eof !== undefined && typeof m.eof !== 'boolean') return null;

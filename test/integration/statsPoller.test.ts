@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -82,10 +82,18 @@ function writeGuestProc(dir: string, sshSessions: number): void {
   writeFileSync(join(dir, 'net', 'tcp'), tcp);
 }
 
+/**
+ * Connections to the stand-in agents. The daemon's shared agent connection (agent/hub.ts) stays
+ * open after each call, so the test ends them itself: `server.close()` leaves open connections
+ * (and their agent processes) running.
+ */
+const agentConns = new Set<Socket>();
+
 /** The VM's agent socket: each connection gets a fresh real agent over stdio reading `procDir`. */
 async function serveAgent(socketPath: string, procDir: string): Promise<Server> {
   mkdirSync(dirname(socketPath), { recursive: true });
   const server = createServer((conn) => {
+    agentConns.add(conn);
     const agent = spawn(agentBinaryPath(), ['--stdio', '--proc', procDir], { stdio: ['pipe', 'pipe', 'ignore'] });
     conn.pipe(agent.stdin);
     agent.stdout.pipe(conn);
@@ -283,6 +291,7 @@ test('vm.stats samples running VMs on demand and per poll; auto-stop stops the i
     await poller.stop();
   } finally {
     for (const s of servers) s.close();
+    for (const c of agentConns) c.destroy();
     for (const c of vmm.procs.values()) c.kill('SIGKILL');
     store.close();
     rmSync(dir, { recursive: true, force: true });

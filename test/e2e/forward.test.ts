@@ -3,12 +3,14 @@
  * `vm forward` serve an HTTP server started in the guest on 127.0.0.1; the forward closes
  * when the VM stops, opens again when it starts and when the daemon restarts, and goes with
  * the VM. `vm run --rm -p LOCAL:GUEST -- CMD` forwards while the command runs. One sandbox
- * (its own bridge); teardown leaves no VM, tap, bridge or daemon.
+ * (its own bridge); teardown leaves no VM, tap, bridge or daemon. A real bash completes the
+ * real VM's name (`banger completion bash`).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { get } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
+import { bangerOnPath, complete } from '../integration/bashCompletion.js';
 import { createE2eSandbox, type E2eSandbox } from './e2eSandbox.js';
 import { HTTP_SERVER_PL, startInGuest } from './guestServers.js';
 
@@ -61,6 +63,11 @@ test('vm run -d -p and vm forward serve a guest HTTP server on 127.0.0.1; stop c
   assert.match(run.stderr, new RegExp(`forwarding 127\\.0\\.0\\.1:${la} -> e2e-fwd:8080`));
   await startInGuest(e.s, 'e2e-fwd', HTTP_SERVER_PL, ['8080']);
   assert.deepEqual(await httpGetSoon(la), { body: 'hello from e2e-fwd\n' }, 'vm run -p serves the guest port');
+
+  // A real bash with `banger completion bash` sourced completes the real VM's name.
+  const completion = complete(bangerOnPath(e.s), [['banger', 'vm', 'stop', 'e2e-f']]);
+  assert.equal(completion.spec, 'complete -F _banger banger');
+  assert.deepEqual(completion.answers, ['e2e-fwd']);
 
   assert.equal(
     (await e.ok(['vm', 'forward', 'e2e-fwd', `${lb}:8080`])).stdout,

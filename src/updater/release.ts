@@ -10,7 +10,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HostRunner } from '../system/index.js';
-import { fetchNodeRuntime, pinnedNodeVersion, unpackNodeRuntime } from './nodeRuntime.js';
+import { fetchNodeRuntime, pinnedNodeRuntime, unpackNodeRuntime } from './nodeRuntime.js';
 import { renderSums, sha256Hex, signSums, tarballName } from './signing.js';
 
 export { tarballName };
@@ -23,8 +23,8 @@ export interface ReleaseInput {
   outDir: string;
   /** Build-time trust anchors of the release itself (BANGER_MANIFEST_URL, BANGER_UPDATE_PUBKEY_FILE). */
   env?: NodeJS.ProcessEnv;
-  /** The bundled runtime: its version (default: the pin) and where fetched runtimes are cached. */
-  node?: { version?: string; cacheDir?: string };
+  /** The bundled runtime: its version and sha512 integrity (default: the pin) and where fetched runtimes are cached. */
+  node?: { pin?: { version: string; integrity: string }; cacheDir?: string };
   progress?: (msg: string) => void;
   /** Changes the staged tree before it is packed (tests make broken releases with it). */
   mutate?: (top: string) => void;
@@ -50,8 +50,9 @@ export async function buildRelease(i: ReleaseInput): Promise<ReleaseOutput> {
       },
     );
     for (const name of ['banger', 'bangerd']) copyFileSync(join(i.repoRoot, 'bin', name), join(top, 'bin', name));
-    const nodeVersion = i.node?.version ?? pinnedNodeVersion(i.repoRoot);
-    const tgz = await fetchNodeRuntime(nodeVersion, {
+    const pin = i.node?.pin ?? pinnedNodeRuntime(i.repoRoot);
+    const nodeVersion = pin.version;
+    const tgz = await fetchNodeRuntime(nodeVersion, pin.integrity, {
       ...(i.node?.cacheDir !== undefined && { cacheDir: i.node.cacheDir }),
       ...(i.progress && { progress: i.progress }),
     });

@@ -7,7 +7,9 @@
 # Nothing is placed before everything is checked: the signature of SHA256SUMS (openssl, against
 # the release public key), that the signed SHA256SUMS names this version's tarball and no other,
 # the tarball's SHA-256, the tarball's entries (regular files and directories under
-# banger-<version>/ only), the build's version, and that its runtime runs here. Then the tree
+# banger-<version>/ only), the build's version, and that its runtime runs here. A release older
+# than the installed build is refused without --allow-downgrade (a hostile mirror cannot roll a
+# host back with an old, genuinely signed release), and cleanup never removes a newer build. Then the tree
 # goes to PREFIX/lib/banger/<version> (PREFIX/lib/banger/current flipped to it atomically), the
 # launchers to PREFIX/bin, and, as root, `banger system install` sets up the root helper and the
 # owner's daemon (what `banger update` then updates). With --user: PREFIX is ~/.local, no root,
@@ -43,6 +45,7 @@ SOURCE  a release site (a directory or an http(s) URL with manifest.json, as `np
   --prefix DIR    where bin/ and lib/banger/ go (default: /usr/local, or ~/.local with --user)
   --yes           do not ask before installing
   --pubkey FILE   verify against this release public key (PEM) instead of the built-in one
+  --allow-downgrade  install a release older than the one installed (refused without it)
   -h, --help      this help
 
 Examples:
@@ -63,7 +66,7 @@ usage_error() {
   exit 2
 }
 
-version='' user_mode=0 owner='' prefix='' yes=0 pubkey='' source=''
+version='' user_mode=0 owner='' prefix='' yes=0 pubkey='' source='' allow_downgrade=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --version) [ $# -ge 2 ] || usage_error '--version needs a value'; version=$2; shift 2 ;;
@@ -72,6 +75,7 @@ while [ $# -gt 0 ]; do
     --owner) [ $# -ge 2 ] || usage_error '--owner needs a value'; owner=$2; shift 2 ;;
     --prefix) [ $# -ge 2 ] || usage_error '--prefix needs a value'; prefix=$2; shift 2 ;;
     --yes | -y) yes=1; shift ;;
+    --allow-downgrade) allow_downgrade=1; shift ;;
     --pubkey) [ $# -ge 2 ] || usage_error '--pubkey needs a value'; pubkey=$2; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     -*) usage_error "unknown argument $1" ;;
@@ -171,7 +175,8 @@ need gzip 'it unpacks the release' 'apt-get install gzip'
 is_url() { case "$1" in http://* | https://*) return 0 ;; *) return 1 ;; esac; }
 is_url "$source" && need curl 'the release is at a URL' 'apt-get install curl, or download the release into a directory'
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/banger-install.XXXXXX")
+# As root, never under $TMPDIR (sudo -E would hand the caller's choice to root).
+if [ "$uid" = 0 ]; then tmp=$(mktemp -d /tmp/banger-install.XXXXXX); else tmp=$(mktemp -d "${TMPDIR:-/tmp}/banger-install.XXXXXX"); fi
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
 # fetch WHERE DEST MAXBYTES WHAT: a URL (http(s) only, redirects within http(s)) or a local path.
@@ -198,6 +203,12 @@ resolve() {
   esac
 }
 bare() { printf '%s\n' "${1#v}"; }
+# older A B: succeeds when release A (MAJOR.MINOR.PATCH) is older than release B.
+older() {
+  awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, "."); split(b, y, ".")
+    for (i = 1; i <= 3; i++) { if (x[i] + 0 < y[i] + 0) exit 0; if (x[i] + 0 > y[i] + 0) exit 1 }
+    exit 1 }'
+}
 field() { printf '%s\n' "$2" | sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p"; }
 
 # --- which release ------------------------------------------------------------------------------
@@ -211,12 +222,14 @@ if fetch "$manifest_at" "$tmp/manifest.json" 1048576 'release manifest'; then
       die "the manifest at $manifest_at has no valid latest_stable (\"$version\"); refusing it" 'pass --version V'
   fi
   entry='' known=''
+  set -f # the manifest's words are split below, never globbed
   for obj in $(printf '%s\n' "$flat" | tr '{}' '\n\n' | grep '"version"' | tr ' ' '\037'); do
     obj=$(printf '%s\n' "$obj" | tr '\037' ' ')
     v=$(field version "$obj")
     known="$known $v"
     [ "$(bare "$v")" = "$(bare "$version")" ] && entry=$obj
   done
+  set +f
   [ -n "$entry" ] || die "no release $version in the manifest at $manifest_at" "releases:${known:- none}"
   tarball_at=$(resolve "$manifest_at" "$(field tarball "$entry")")
   sums_at=$(resolve "$manifest_at" "$(field sha256sums "$entry")")
@@ -237,6 +250,15 @@ fi
 v=$(bare "$version")
 printf '%s\n' "$v" | grep -Eq '^[0-9]+\.[0-9]+\.[0-9]+$' || die "\"$version\" is not a release version; refusing it"
 name=banger-$v-linux-x64.tar.gz
+# The build in use (its dist/BUILD): an older release is a downgrade, refused unless asked for.
+installed=$(sed -n 's/.*"version": *"v\{0,1\}\([0-9][0-9]*\.[0-9][0-9]*\.[0-9][0-9]*\)".*/\1/p' \
+  "$prefix/lib/banger/current/BUILD" 2>/dev/null | head -n 1 || true)
+if [ -n "$installed" ] && older "$v" "$installed"; then
+  [ "$allow_downgrade" = 1 ] ||
+    die "v$v is older than the installed v$installed; refusing to downgrade (nothing was installed)" \
+      'if you mean to go back to it, pass --allow-downgrade; if you did not ask for it, the release site may be serving an old release'
+  say "downgrading from v$installed to v$v (--allow-downgrade)"
+fi
 
 # --- verify, before anything is placed --------------------------------------------------------
 if [ -n "$pubkey" ]; then
@@ -305,11 +327,14 @@ if [ "$user_mode" = 0 ]; then
     die "banger system install failed; v$v is placed in $lib but not running" 'see the message above, then: sudo banger system install --owner USER'
   fi
 fi
-# Older builds go once the new one is in use (system install has restarted onto it).
+# Older builds go once the new one is in use (system install has restarted onto it); newer
+# ones (kept after --allow-downgrade) stay.
 for old in "$lib"/*; do
   b=${old##*/}
   case "$b" in current | "$v") continue ;; esac
-  printf '%s\n' "$b" | grep -Eq '^[0-9]+\.[0-9]+\.[0-9]+(\.new|\.reinstall|\.updated)?$' && rm -rf "$old"
+  printf '%s\n' "$b" | grep -Eq '^[0-9]+\.[0-9]+\.[0-9]+(\.new|\.reinstall|\.updated)?$' || continue
+  base=${b%.[a-z]*}
+  older "$v" "$base" || rm -rf "$old"
 done
 say "installed banger v$v into $prefix ($prefix/bin/banger, $lib/$v, with its own Node.js)"
 if [ "$user_mode" = 1 ]; then

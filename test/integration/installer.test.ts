@@ -2,7 +2,8 @@
  * scripts/install.sh end to end, against a release site built by the real release builder and
  * served on 127.0.0.1 (docs/howto/install.md): a user-mode install run, with banger version and
  * doctor, on a PATH that holds no Node.js at all; refusals (tampered tarball, wrong signature,
- * unknown version, missing tools, no key) that place nothing; and, as root, a system install
+ * unknown version, missing tools, no key) that place nothing; an older release refused without
+ * --allow-downgrade; and, as root, a system install
  * (root helper and daemon on the bundled runtime) that `banger update` then updates, runtime
  * included, before `system uninstall --purge` removes it.
  */
@@ -151,6 +152,41 @@ test('install.sh refuses a tampered tarball, a wrong signature, an unknown versi
     await refused(['--user', '--yes', site.url], /this install.sh carries no release public key/, {
       script: join(repoRoot, 'scripts', 'install.sh'),
     });
+  } finally {
+    site.override.clear();
+  }
+});
+
+test('install.sh refuses an older signed release served as latest_stable unless --allow-downgrade, and keeps newer builds', async () => {
+  const home = join(work, 'home-downgrade');
+  mkdirSync(home);
+  const lib = join(home, '.local', 'lib', 'banger');
+  const manifest = readFileSync(join(site.dir, 'manifest.json'), 'utf8');
+  try {
+    assert.equal((await installSh(['--user', '--yes'], { home })).code, 0);
+    assert.equal(realpathSync(join(lib, 'current')), join(lib, '0.8.1'));
+    // A hostile mirror: the old, genuinely signed 0.8.0 as the latest.
+    const hostile = { ...(JSON.parse(manifest) as { latest_stable: string }), latest_stable: 'v0.8.0' };
+    site.override.set('manifest.json', Buffer.from(JSON.stringify(hostile)));
+    const r = await installSh(['--user', '--yes'], { home });
+    assert.notEqual(r.code, 0);
+    assert.match(
+      r.stderr,
+      /v0\.8\.0 is older than the installed v0\.8\.1; refusing to downgrade \(nothing was installed\)/,
+    );
+    assert.match(r.stderr, /hint: .*--allow-downgrade/);
+    assert.equal(realpathSync(join(lib, 'current')), join(lib, '0.8.1'), 'still 0.8.1');
+    assert.deepEqual(readdirSync(lib).sort(), ['0.8.1', 'current']);
+    // Asked for: placed, and the newer build stays.
+    const d = await installSh(['--user', '--yes', '--allow-downgrade'], { home });
+    assert.equal(d.code, 0, d.stderr);
+    assert.match(d.stderr, /downgrading from v0\.8\.1 to v0\.8\.0 \(--allow-downgrade\)/);
+    assert.equal(realpathSync(join(lib, 'current')), join(lib, '0.8.0'));
+    assert.deepEqual(readdirSync(lib).sort(), ['0.8.0', '0.8.1', 'current'], 'the newer build is kept');
+    site.override.clear();
+    // Forward again: the older build goes.
+    assert.equal((await installSh(['--user', '--yes'], { home })).code, 0);
+    assert.deepEqual(readdirSync(lib).sort(), ['0.8.1', 'current']);
   } finally {
     site.override.clear();
   }

@@ -81,7 +81,17 @@ static int b64val(char c) {
 }
 
 /* Appends the decoded bytes of base64 text to b; 0 when the text is not base64. */
+static int base64_append(sbuf *b, const char *s, size_t n);
+
+/* Appends the decoded bytes to b; on bad input appends nothing and returns 0. */
 static int base64_decode(sbuf *b, const char *s, size_t n) {
+  size_t start = b->len;
+  int ok = base64_append(b, s, n);
+  if (!ok) b->len = start;
+  return ok;
+}
+
+static int base64_append(sbuf *b, const char *s, size_t n) {
   unsigned acc = 0;
   int bits = 0;
   size_t i = 0;
@@ -212,11 +222,15 @@ static void child_exec(const exec_plan_t *p, int in, int out, int err, int failp
 
 /* Forks the command; returns its pid, or -1 with the reason in msg. */
 static pid_t spawn_job(const exec_plan_t *p, int fds[3], char *msg, size_t msglen) {
-  int outp[2], errp[2], inp[2], failp[2];
-  if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || pipe2(inp, O_CLOEXEC) < 0 || pipe2(failp, O_CLOEXEC) < 0) {
-    snprintf(msg, msglen, "%s", strerror(errno));
-    return -1;
+  int pipes[4][2];
+  for (int k = 0; k < 4; k++) {
+    if (pipe2(pipes[k], O_CLOEXEC) < 0) {
+      snprintf(msg, msglen, "%s", strerror(errno));
+      for (int m = 0; m < k; m++) { close(pipes[m][0]); close(pipes[m][1]); }
+      return -1;
+    }
   }
+  int *outp = pipes[0], *errp = pipes[1], *inp = pipes[2], *failp = pipes[3];
   pid_t pid = fork();
   if (pid == 0) child_exec(p, inp[0], outp[1], errp[1], failp[1]);
   close(inp[0]); close(outp[1]); close(errp[1]); close(failp[1]);

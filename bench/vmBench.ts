@@ -161,7 +161,6 @@ export async function vmBenchmarks(): Promise<void> {
       .filter((l) => /@|\+/.test(l))
       .slice(0, 6)
       .map((l) => l.trim());
-    const created = JSON.parse((await s.banger(['vm', 'show', 'bench-a', '--json'])).stdout) as { id: string };
     const daemonLog = readFileSync(s.daemonLog, 'utf8')
       .split('\n')
       .filter((l) => l.includes('"vm ready"') && l.includes('bench-a'));
@@ -171,8 +170,7 @@ export async function vmBenchmarks(): Promise<void> {
     console.log(`  systemd                                      ${analyze}`);
     for (const c of chain) console.log(`    ${c}`);
 
-    const layout = userLayout({ home: s.dir, uid: 0, env: s.env });
-    await agentHealthBench({ kind: 'unix', path: vmFiles(layout, created.id).agentSocket });
+    await agentHealthBench(s.socket, 'bench-a');
     const shown = JSON.parse((await s.banger(['vm', 'show', 'bench-a', '--json'])).stdout) as { guestIp: string };
     await dnsBench(s.dnsPort, 'bench-a.vm', shown.guestIp);
 

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  artifactNameSchema,
   vmNameProblem,
   parseSize,
   formatSize,
@@ -109,4 +110,11 @@ test('every rpc error code maps to a documented exit code', () => {
   for (const code of Object.keys(RPC_ERROR_CODES) as Array<keyof typeof RPC_ERROR_CODES>) {
     assert.ok(EXIT_CODES[exitReasonOf(code)], code);
   }
+});
+
+test('image and kernel names a user adopts are plain: letters, digits, ".", "_", "-"', () => {
+  for (const ok of ['debian-bookworm', 'debian-bookworm-cloud', 'my_img.v2', '6.1.0-cloud'])
+    assert.equal(artifactNameSchema.safeParse(ok).success, true, ok);
+  for (const bad of ['', '$(id)', 'a b', '-x', '.hidden', 'Upper', 'x'.repeat(64), 'a/b', 'a`b`'])
+    assert.equal(artifactNameSchema.safeParse(bad).success, false, bad);
 });

@@ -3,6 +3,7 @@
  * trailing '-'. They are never normalised: "Dev" is rejected rather than lowered, so
  * the name a user typed is the name in DNS, ssh config and `vm list`.
  */
+import { z } from 'zod';
 export const VM_NAME_MAX_LENGTH = 63;
 
 /** Returns null when `name` is a valid VM name, else a sentence saying which rule failed. */
@@ -26,3 +27,15 @@ export function vmNameProblem(name: string): string | null {
 export function isValidVmName(name: string): boolean {
   return vmNameProblem(name) === null;
 }
+
+/**
+ * Names of images and kernels a user adopts (`image register`, `kernel import`): they end up
+ * in directory names, tables and shell completion, so only plain characters.
+ */
+export const ARTIFACT_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+export const artifactNameSchema = z
+  .string()
+  .regex(
+    ARTIFACT_NAME_PATTERN,
+    'must be 1 to 63 characters of a-z, 0-9, ".", "_" and "-", starting with a letter or digit',
+  );

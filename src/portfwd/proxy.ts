@@ -10,6 +10,11 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../log/index.js';
 
+/** Connections one forward serves at once; more are refused until one ends. */
+export const MAX_CONNECTIONS_PER_FORWARD = 256;
+/** How long a connection to the guest may take to open. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
 export interface ProxyTarget {
   host: string;
   port: number;
@@ -37,6 +42,8 @@ export class TcpProxy {
   /** Opens the listener; rejects with the listen error (EADDRINUSE, EACCES, …) and leaves nothing open. */
   static async open(o: TcpProxyOptions): Promise<TcpProxy> {
     const server = createServer({ allowHalfOpen: true, noDelay: true });
+    // Any local user can connect to 127.0.0.1: a cap keeps the daemon's descriptors for its own work.
+    server.maxConnections = MAX_CONNECTIONS_PER_FORWARD;
     const proxy = new TcpProxy(server, o);
     server.on('connection', (client) => proxy.accept(client));
     await new Promise<void>((resolve, reject) => {
@@ -53,6 +60,9 @@ export class TcpProxy {
   private accept(client: Socket): void {
     const { target, log, logFields } = this.o;
     const upstream = connect({ host: target.host, port: target.port, allowHalfOpen: true, noDelay: true });
+    // A guest that never answers the SYN does not hold the client's connection for minutes.
+    upstream.setTimeout(CONNECT_TIMEOUT_MS, () => upstream.destroy(new Error('connect timed out')));
+    upstream.once('connect', () => upstream.setTimeout(0));
     this.track(client);
     this.track(upstream);
     let failed = false;

@@ -53,6 +53,14 @@ const TEST_METHODS = {
     tracked: false,
     progress: false,
   }),
+  'test.flood': defineMethod({
+    name: 'test.flood',
+    summary: 'output without end',
+    params: z.strictObject({}),
+    result: z.object({}),
+    tracked: false,
+    progress: false,
+  }),
   'test.wrongResult': defineMethod({
     name: 'test.wrongResult',
     summary: 'drift',
@@ -69,13 +77,25 @@ async function withServer(
     client: RpcClient<typeof TEST_METHODS>;
     ops: OperationRegistry;
     cancelled: () => boolean;
+    flooded: () => { sent: number; reason: unknown };
   }) => Promise<void>,
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'banger-rpc-'));
   const socket = join(dir, 's.sock');
   const ops = new OperationRegistry();
   let cancelled = false;
+  const flood = { sent: 0, reason: undefined as unknown };
   const handlers: Handlers<typeof TEST_METHODS> = {
+    'test.flood': async (_p, ctx) => {
+      const piece = Buffer.alloc(1 << 20, 0x61);
+      while (!ctx.signal.aborted && flood.sent < 256 << 20) {
+        ctx.output('stdout', piece);
+        flood.sent += piece.length;
+        await new Promise((r) => setImmediate(r));
+      }
+      flood.reason = ctx.signal.reason;
+      return {};
+    },
     'test.echo': async ({ text }) => ({ text }),
     'test.slow': async (_p, ctx) => {
       ctx.progress('preparing');
@@ -111,7 +131,13 @@ async function withServer(
   });
   await server.listen();
   try {
-    await fn({ socket, client: new RpcClient(socket, TEST_METHODS), ops, cancelled: () => cancelled });
+    await fn({
+      socket,
+      client: new RpcClient(socket, TEST_METHODS),
+      ops,
+      cancelled: () => cancelled,
+      flooded: () => flood,
+    });
   } finally {
     await server.close();
     assert.equal(existsSync(socket), false, 'close removes the socket');
@@ -182,6 +208,22 @@ test('a client disconnect cancels the operation in the server', async () => {
     assert.equal(cancelled(), true, 'handler saw the abort');
     const op = ops.list().find((o) => o.kind === 'test.slow');
     assert.match(op?.error ?? '', /client disconnected/);
+  });
+});
+
+test('a client that stops reading output gets its operation cancelled (transport_failed), not a daemon that buffers without end', async () => {
+  await withServer(async ({ socket, flooded }) => {
+    const s = connect(socket);
+    try {
+      s.pause(); // never reads: the server's writes back up
+      s.write(`${JSON.stringify({ v: 1, method: 'test.flood', params: {} })}\n`);
+      for (let i = 0; i < 500 && flooded().reason === undefined; i++) await new Promise((r) => setTimeout(r, 20));
+      const { sent, reason } = flooded();
+      assert.ok(reason instanceof BangerError && reason.code === 'transport_failed', `cancelled: ${String(reason)}`);
+      assert.ok(sent < 64 << 20, `stopped after ${sent >> 20} MiB, not the whole 256 MiB`);
+    } finally {
+      s.destroy();
+    }
   });
 });
 

@@ -10,6 +10,9 @@ import type { MethodTable } from './methodDef.js';
 import { onLines } from '../framing/index.js';
 import { MAX_REQUEST_BYTES, PROTOCOL_VERSION, type ServerMessage, type WireError } from './protocol.js';
 
+/** Output bytes a client may leave unread before its guest command is stopped (rpc `output` lines). */
+const OUTPUT_BACKLOG_BYTES = 16 << 20;
+
 /** What a handler gets besides its params: the operation's OpCtx, every part of it present. */
 export interface OpContext extends OpCtx {
   opId: string;
@@ -172,6 +175,26 @@ export class RpcServer<T extends MethodTable> {
     return { method, params: parsed.data };
   }
 
+  /**
+   * The `output` of an operation: one line per piece. The agent's stream is not paced by the
+   * client (it shares one connection per VM), so a client that stops reading would make the
+   * daemon hold the command's output without end; past OUTPUT_BACKLOG_BYTES the operation is
+   * cancelled (which stops the command).
+   */
+  private outputSender(socket: Socket, opId: string, cancel: AbortController): OpContext['output'] {
+    return (stream, data) => {
+      if (cancel.signal.aborted) return;
+      this.send(socket, { type: 'output', op_id: opId, stream, data: data.toString('base64') });
+      if (socket.writableLength > OUTPUT_BACKLOG_BYTES)
+        cancel.abort(
+          new BangerError(
+            'transport_failed',
+            `the client stopped reading the command's output (over ${OUTPUT_BACKLOG_BYTES >> 20} MiB waiting); the command was stopped`,
+          ),
+        );
+    };
+  }
+
   /** Runs a valid request's handler with its context: cancellation, progress, tracking, one answer. */
   private async run(
     socket: Socket,
@@ -202,8 +225,7 @@ export class RpcServer<T extends MethodTable> {
         log.info('stage', { method, stage, ...(detail !== undefined && { detail }) });
         this.send(socket, { type: 'progress', op_id: opId, stage, ...(detail !== undefined && { detail }) });
       },
-      output: (stream, data) =>
-        this.send(socket, { type: 'output', op_id: opId, stream, data: data.toString('base64') }),
+      output: this.outputSender(socket, opId, cancel),
       input,
     };
     try {

@@ -94,6 +94,28 @@ test('bash completes verbs, flags and live VM/image/kernel names; from the datab
     assert.equal(existsSync(s.socket), false, 'completion never starts the daemon');
     assert.equal(s.daemonPid(), null);
 
+    // A name an older banger could store (names were not checked then) is data, never shell
+    // code: the bash script does not pass live names through compgen -W, which runs $(...).
+    const marker = join(s.dir, 'completion-ran-a-name');
+    const hostile = `x$(touch ${marker})`;
+    const db = Store.open(join(s.stateDir, 'state.db'));
+    db.images.insert({
+      id: 'i0000002',
+      name: hostile,
+      source: 'test',
+      distro: null,
+      arch: 'x86_64',
+      rootfsPath: '/nonexistent/rootfs.ext4',
+      workSeedPath: null,
+      kernelId: null,
+      initrdPath: null,
+      sizeBytes: 1,
+      createdAt: now,
+    });
+    db.close();
+    assert.deepEqual(complete(env, [['banger', 'image', 'show', 'x']]).answers, [hostile]);
+    assert.equal(existsSync(marker), false, 'completing a name never runs it');
+
     // Any failure prints nothing: an unknown kind, or an unreadable database.
     const none = spawnSync('banger', ['__complete', 'frogs'], { env, encoding: 'utf8' });
     assert.deepEqual([none.status, none.stdout, none.stderr], [0, '', '']);

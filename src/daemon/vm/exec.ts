@@ -115,10 +115,14 @@ async function runOnce(
   ctx.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const r: AgentExecResult = await run.done;
+    if (ctx.signal?.aborted) throw ctx.signal.reason;
+    // The guest is untrusted: a status that is not numbers is not passed on as one.
+    if (!Number.isInteger(r.exit_code) || !Number.isInteger(r.signal) || typeof r.duration_ms !== 'number')
+      throw new AgentError('bad_response', 'the agent answered exec with a malformed status');
     // An agent from before streamed exec (an older image) ignores `stream` and answers with the output buffered.
     if (!started) {
-      if (r.stdout) io.output('stdout', Buffer.from(r.stdout));
-      if (r.stderr) io.output('stderr', Buffer.from(r.stderr));
+      if (typeof r.stdout === 'string' && r.stdout) io.output('stdout', Buffer.from(r.stdout));
+      if (typeof r.stderr === 'string' && r.stderr) io.output('stderr', Buffer.from(r.stderr));
     }
     return { result: { exitCode: r.exit_code, signal: r.signal, durationMs: r.duration_ms } };
   } catch (error) {
@@ -150,14 +154,20 @@ function relayInput(client: AgentClient, job: number, input: InputChannel): void
     }
     if (m.eof && !stdinClosed) await client.execInput(job, null, true);
   };
+  // Lines already read from the client keep coming while it is paused; it resumes only once
+  // every queued one is forwarded, so the daemon never holds more than one socket read of them.
+  let queued = 0;
   input.listen((m) => {
+    queued++;
     input.pause();
     chain = chain
       .then(() => forward(m))
       .catch(() => {
         /* the command has ended (or the connection is gone); the exec's own answer says which */
       })
-      .finally(() => input.resume());
+      .finally(() => {
+        if (--queued === 0) input.resume();
+      });
   });
 }
 

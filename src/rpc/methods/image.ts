@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { imageSchema } from '../../model/index.js';
+import { artifactNameSchema, imageSchema } from '../../model/index.js';
 import { defineMethod } from '../methodDef.js';
 import { nameRef } from './names.js';
 
@@ -52,7 +52,7 @@ export const IMAGE_METHODS = {
     name: 'image.register',
     summary: 'Adopts a local rootfs (and optional work seed) with an installed kernel.',
     params: z.strictObject({
-      name: z.string().min(1),
+      name: artifactNameSchema,
       rootfs: z.string().min(1),
       kernel: z.string().min(1),
       workSeed: z.string().optional(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { kernelSchema } from '../../model/index.js';
+import { artifactNameSchema, kernelSchema } from '../../model/index.js';
 import { defineMethod } from '../methodDef.js';
 import { nameRef } from './names.js';
 
@@ -58,7 +58,7 @@ export const KERNEL_METHODS = {
   'kernel.import': defineMethod({
     name: 'kernel.import',
     summary: 'Adopts a kernel from a directory with vmlinuz (or vmlinux) and optional initrd.img.',
-    params: z.strictObject({ name: z.string().min(1), dir: z.string().min(1) }),
+    params: z.strictObject({ name: artifactNameSchema, dir: z.string().min(1) }),
     result: z.object({ kernel: kernelSchema }),
     tracked: true,
     progress: false,

@@ -4,6 +4,9 @@ import { defineMethod } from '../methodDef.js';
 
 // A command in a guest through its agent, and the agent's health and round trip.
 
+/** What a command's argv, env and cwd may take on the agent's wire (its request lines are capped at 1 MiB). */
+const COMMAND_BYTES_MAX = 512 << 10;
+
 const names = z.strictObject({ names: z.array(z.string().min(1).max(253)).min(1).max(256) });
 
 /** A guest command (streamed), the agents' health and their round trip. */
@@ -12,17 +15,30 @@ export const VM_EXEC_METHODS = {
     name: 'vm.exec',
     summary:
       "Runs a command in a running VM through its agent. The command's output is sent as `output` lines (base64) while it runs; the client may send `stdin` lines (with `stdin: true`) and `signal` lines (INT, TERM, HUP, KILL: to the command's process group) after its request; closing the connection kills the command. The result is its exit code, or the signal that ended it. A connection to the agent that fails before the command started is retried within the readiness budget; a failure after that is transport_failed.",
-    params: z.strictObject({
-      name: z.string().min(1).max(253),
-      argv: z.array(z.string().max(65_536)).min(1).max(4096),
-      cwd: z
-        .string()
-        .max(4096)
-        .refine((s) => s.startsWith('/'), 'must be an absolute path in the guest')
-        .optional(),
-      env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).optional(),
-      stdin: z.boolean().default(false),
-    }),
+    params: z
+      .strictObject({
+        name: z.string().min(1).max(253),
+        argv: z.array(z.string().max(65_536)).min(1).max(4096),
+        cwd: z
+          .string()
+          .max(4096)
+          .refine((s) => s.startsWith('/'), 'must be an absolute path in the guest')
+          .optional(),
+        env: z
+          .record(
+            z
+              .string()
+              .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+              .max(256),
+            z.string().max(65_536),
+          )
+          .optional(),
+        stdin: z.boolean().default(false),
+      })
+      .refine(
+        (p) => JSON.stringify([p.argv, p.env ?? {}, p.cwd ?? '']).length <= COMMAND_BYTES_MAX,
+        `argv, env and cwd together must fit in ${COMMAND_BYTES_MAX >> 10} KiB (the agent reads requests of at most 1 MiB)`,
+      ),
     result: z.object({ exitCode: z.number(), signal: z.number(), durationMs: z.number() }),
     tracked: true,
     progress: false,

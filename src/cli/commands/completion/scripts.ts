@@ -59,7 +59,13 @@ ${POSIX_WALK.replaceAll('FIRST', '1').replaceAll('CWORD', 'COMP_CWORD').replaceA
   case $kind in
     subs) mapfile -t COMPREPLY < <(compgen -W "$subs" -- "$cur") ;;
     opts) mapfile -t COMPREPLY < <(compgen -W "$opts" -- "$cur") ;;
-    vms | images | kernels) mapfile -t COMPREPLY < <(compgen -W "$(banger __complete "$kind" 2>/dev/null)" -- "$cur") ;;
+    vms | images | kernels)
+      # Live names are data: matched by prefix, never through compgen -W (which expands $(...) in words).
+      local name
+      while IFS= read -r name; do
+        [[ $name == "$cur"* ]] && COMPREPLY+=("$name")
+      done < <(banger __complete "$kind" 2>/dev/null)
+      ;;
     files) compopt -o filenames 2>/dev/null; mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
   esac
   return 0

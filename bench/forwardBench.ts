@@ -11,9 +11,10 @@
  * share the CPU that the direct pair has to itself).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../test/integration/harness.js';
 import { createE2eSandbox } from '../test/e2e/e2eSandbox.js';
 import { SINK_PL, SOURCE_PL, startInGuest } from '../test/e2e/guestServers.js';
 import { formatSummary, summarize } from './stats.js';
@@ -101,14 +102,6 @@ async function nodeChild(code: string): Promise<{ child: ChildProcess; ports: nu
     child.once('exit', (c) => reject(new Error(`bench child exited ${c}`)));
   });
   return { child, ports };
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 /** The proxy against a direct loopback connection, each in its own process. */

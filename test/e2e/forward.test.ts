@@ -9,8 +9,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { get } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
 import { bangerOnPath, complete } from '../integration/bashCompletion.js';
+import { freePort } from '../integration/harness.js';
 import { createE2eSandbox, type E2eSandbox } from './e2eSandbox.js';
 import { HTTP_SERVER_PL, startInGuest } from './guestServers.js';
 
@@ -22,14 +22,6 @@ before(() => {
 after(async () => {
   await e.teardown();
 });
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** GET http://127.0.0.1:port/: the body, or the error's code (ECONNREFUSED when nothing listens, ECONNRESET …). */
 function httpGet(port: number): Promise<{ body: string } | { error: string }> {

@@ -16,15 +16,7 @@ import { join } from 'node:path';
 import { userLayout, vmFiles } from '../../src/paths/index.js';
 import { Store } from '../../src/store/index.js';
 import { sampleVm } from '../fixtures/vms.js';
-import { createSandbox, type Sandbox } from './harness.js';
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
+import { createSandbox, freePort, type Sandbox } from './harness.js';
 
 /** Connects to 127.0.0.1:port and reads until the server closes; 'refused' when nothing listens. */
 function fetchLine(port: number): Promise<string> {

@@ -11,6 +11,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -180,4 +181,13 @@ export function nodeForAnyUser(): string {
     chmodSync(linked, 0o755);
   }
   return (nodeAnyUser = linked);
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (for a test listener or a forward). */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
 }

@@ -10,6 +10,8 @@
  *     boot-to-ssh stages, daemon RSS with two VMs. BENCH_SKIP_VMS=1 skips them;
  *   - `banger vm stats --json` with four VMs running (bench/statsBench.ts; target <= 150 ms).
  *   - port forward throughput against a direct connection (bench/forwardBench.ts).
+ *   - `image pull` of a Debian image from a local registry against skopeo + umoci + mkfs.ext4,
+ *     a second pull sharing the base layer, the daemon's RSS during a pull (bench/pullBench.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -20,6 +22,7 @@ import { completionBenchmarks } from './completionBench.js';
 import { formatSummary, summarize } from './stats.js';
 import { statsBench } from './statsBench.js';
 import { forwardBenchmarks } from './forwardBench.js';
+import { pullBench } from './pullBench.js';
 import { vmBenchmarks } from './vmBench.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -77,3 +80,4 @@ try {
 if (process.env.BENCH_SKIP_VMS !== '1') await vmBenchmarks();
 if (process.env.BENCH_SKIP_VMS !== '1') await statsBench();
 await forwardBenchmarks();
+await pullBench();

@@ -32,6 +32,8 @@ export interface Config {
   qemu_bin: string | null;
   ssh_key_path: string;
   default_image_name: string;
+  default_image_source: 'auto' | 'mmdebstrap' | 'oci';
+  default_image_oci_base: string;
   /** null: the kernel catalog's default. */
   default_kernel_name: string | null;
   bridge_name: string;
@@ -65,6 +67,8 @@ export function defaultConfig(layout: Layout, path = layout.configFile): Config 
     qemu_bin: null,
     ssh_key_path: layout.sshKey,
     default_image_name: 'debian-bookworm',
+    default_image_source: 'auto',
+    default_image_oci_base: 'docker.io/library/debian:bookworm',
     default_kernel_name: null,
     bridge_name: DEFAULT_BRIDGE_NAME,
     bridge_ip: '172.16.0.1',

@@ -28,6 +28,7 @@ import { QemuDriver, readAccelFacts } from '../qemu/index.js';
 import { FirecrackerDriver } from '../firecracker/index.js';
 import { kvmVerdict } from '../vmm/index.js';
 import { accelProbeFile } from '../paths/index.js';
+import { buildDefaultImageInVm } from './defaultImageInVm.js';
 import { ImageService } from './imageService.js';
 import { KernelService } from './kernelService.js';
 import { hostPreflight } from './preflight.js';
@@ -260,7 +261,15 @@ async function buildServices(
   const { drivers, hostFacts } = vmmBackends({ layout, config, log, runner, privileged, firecrackerBin });
   const preflight = hostPreflight({ pathEnv: process.env.PATH ?? '', qemuBin: config.qemu_bin });
   const kernels = new KernelService({ store, runner, layout, defaultName: config.default_kernel_name, preflight });
-  const images = new ImageService({ store, runner, layout, kernels, privileged, preflight });
+  const images = new ImageService({
+    store,
+    runner,
+    layout,
+    kernels,
+    privileged,
+    preflight,
+    defaultImage: { source: config.default_image_source, ociBase: config.default_image_oci_base },
+  });
   const dns = await startDns({ config, store, runner, privileged, log }, ctx, undo);
   const nat = new NatController({
     privileged,
@@ -299,6 +308,7 @@ async function buildServices(
     onBridgeReady: dns.listenOnBridge,
     forwards,
   });
+  images.useInVmBuilder((entry, baseRef, c) => buildDefaultImageInVm({ vms, images, runner, layout }, entry, baseRef, c));
   return { operations, privileged, kernels, images, dns, workspaces, vms, forwards };
 }
 

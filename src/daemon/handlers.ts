@@ -118,7 +118,8 @@ function imageHandlers(d: HandlerDeps): Group<'image'> {
     'image.list': async () => ({ images: d.images.list() }),
     'image.catalog': async () => ({ images: d.images.catalog() }),
     'image.show': async ({ name }) => ({ image: d.images.show(name) }),
-    'image.pull': async ({ name }, c) => ({ image: await d.images.pull(name, c) }),
+    'image.pull': async ({ name, ...opts }, c) => ({ image: await d.images.pull(name, c, opts) }),
+    'image.cache.prune': async ({ dryRun }) => ({ ...d.images.pruneCache(dryRun ?? false), dryRun: dryRun ?? false }),
     'image.delete': async ({ name }) => {
       d.images.delete(name);
       return { deleted: name };

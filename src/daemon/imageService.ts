@@ -3,14 +3,26 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentBinaryPath } from '../buildinfo/index.js';
 import { BangerError, type Image } from '../model/index.js';
-import { buildImage, findImageEntry, IMAGE_CATALOG } from '../imagecat/index.js';
+import {
+  buildImage,
+  type BuildHost,
+  type BuiltImage,
+  type DefaultImageSource,
+  defaultImagePath,
+  findImageEntry,
+  IMAGE_CATALOG,
+  type ImageCatalogEntry,
+} from '../imagecat/index.js';
 import type { OpCtx } from '../opctx/index.js';
 import type { Layout } from '../paths/index.js';
 import type { PrivilegedOps } from '../privops/index.js';
 import type { Store } from '../store/index.js';
-import type { HostRunner } from '../system/index.js';
+import { type HostRunner, which } from '../system/index.js';
 import type { HostNeed } from '../doctor/index.js';
+import { DEFAULT_KERNEL_NAME } from '../kernelcat/index.js';
+import { parseImageRef } from '../oci/index.js';
 import { Coalescer } from './coalesce.js';
+import { OciImages, type OciPullOptions } from './ociImages.js';
 import type { HostPreflight } from './preflight.js';
 import type { KernelService } from './kernelService.js';
 
@@ -22,7 +34,12 @@ export interface ImageServiceDeps {
   privileged: PrivilegedOps;
   /** Checks the host pieces a build uses before it starts (none checked when absent). */
   preflight?: HostPreflight | undefined;
+  /** How the default image is made (config default_image_source / default_image_oci_base). */
+  defaultImage?: { source: DefaultImageSource; ociBase: string } | undefined;
 }
+
+/** Builds a catalog image from an OCI base inside a VM (src/daemon/defaultImageInVm.ts). */
+export type InVmBuilder = (entry: ImageCatalogEntry, baseRef: string, ctx: OpCtx) => Promise<BuiltImage>;
 
 /** Managed images: catalog builds, registered artifacts, and their boot sets. */
 export class ImageService {
@@ -34,9 +51,14 @@ export class ImageService {
   private readonly kernels: KernelService;
   private readonly privileged: PrivilegedOps;
   private readonly preflight: HostPreflight;
+  private readonly oci: OciImages;
+  private readonly defaultImage: { source: DefaultImageSource; ociBase: string };
+  private inVmBuilder: InVmBuilder | undefined;
 
   constructor(d: ImageServiceDeps) {
     this.preflight = d.preflight ?? (() => {});
+    this.defaultImage = d.defaultImage ?? { source: 'auto', ociBase: 'docker.io/library/debian:bookworm' };
+    this.oci = new OciImages({ ...d, preflight: this.preflight, defaultKernel: DEFAULT_KERNEL_NAME });
     ({
       store: this.store,
       runner: this.runner,
@@ -60,7 +82,7 @@ export class ImageService {
   }
 
   show(name: string): Image {
-    const img = this.store.images.findByName(name);
+    const img = this.findLocal(name);
     if (!img)
       throw new BangerError('not_found', `no image named "${name}"`, {
         hint: 'see `banger image list`; catalog images are obtained with `banger image pull NAME`',
@@ -68,20 +90,45 @@ export class ImageService {
     return img;
   }
 
-  /** What obtaining `name` would use on the host: a build, and its kernel's pull, when it is not here. */
+  /** What obtaining `name` would use on the host: a build or an OCI pull, and its kernel's pull, when it is not here. */
   needs(name: string): HostNeed[] {
-    if (this.store.images.findByName(name)) return [];
+    if (this.findLocal(name)) return [];
+    if (parseImageRef(name)) return ['oci-pull', ...this.kernels.needs(DEFAULT_KERNEL_NAME)];
     const entry = findImageEntry(name);
     return entry ? ['image-build', ...this.kernels.needs(entry.kernelRef)] : [];
   }
 
-  async ensure(name: string, ctx: OpCtx): Promise<Image> {
-    return this.store.images.findByName(name) ?? this.pull(name, ctx);
+  /** An image by name, or the image pulled from an OCI reference (`vm run --image debian:bookworm`). */
+  private findLocal(name: string): Image | undefined {
+    const byName = this.store.images.findByName(name);
+    if (byName) return byName;
+    const ref = parseImageRef(name);
+    return ref ? this.store.images.list().find((i) => i.oci?.ref === ref.text) : undefined;
   }
 
-  /** Builds a catalog image (concurrent pulls of one name share the first caller's build and ctx). */
-  pull(name: string, ctx: OpCtx): Promise<Image> {
-    const { progress, signal } = ctx;
+  async ensure(name: string, ctx: OpCtx): Promise<Image> {
+    return this.findLocal(name) ?? this.pull(name, ctx);
+  }
+
+  /**
+   * Obtains an image: an OCI reference is pulled from its registry; any other name is a
+   * catalog image, built from the Debian mirror. Concurrent pulls of one image name share
+   * the first caller's work and ctx.
+   */
+  pull(name: string, ctx: OpCtx, opts: OciPullOptions = {}): Promise<Image> {
+    const ref = parseImageRef(name);
+    if (ref) {
+      const as = this.oci.nameFor(ref, opts);
+      return this.pulls.run(as, () => this.oci.pull(ref, as, opts, ctx));
+    }
+    return this.pullCatalog(name, ctx);
+  }
+
+  pruneCache(dryRun: boolean) {
+    return this.oci.prune(dryRun);
+  }
+
+  private pullCatalog(name: string, ctx: OpCtx): Promise<Image> {
     return this.pulls.run(name, async () => {
       const entry = findImageEntry(name);
       if (!entry) {
@@ -89,26 +136,16 @@ export class ImageService {
           hint:
             'catalog images: ' +
             IMAGE_CATALOG.map((e) => e.name).join(', ') +
-            ' (OCI references come with a later release)',
+            ' (or an OCI reference such as docker.io/library/debian:bookworm)',
         });
       }
-      this.preflight(['image-build', ...this.kernels.needs(entry.kernelRef)], `building image ${name}`);
+      const path = defaultImagePath(this.defaultImage.source, this.buildHost());
+      this.preflight(
+        [...(path === 'oci' ? (['oci-pull', 'vm', 'qemu', 'nat'] as const) : (['image-build'] as const)), ...this.kernels.needs(entry.kernelRef)],
+        `building image ${name}`,
+      );
       const kernel = await this.kernels.ensure(entry.kernelRef, ctx);
-      progress?.('image', `building ${name} from the Debian mirror (about a minute, once)`);
-      const dest = join(this.layout.imagesDir, name);
-      // mmdebstrap needs root: a daemon that is not root (a system install) asks the root helper.
-      const built =
-        process.getuid?.() === 0
-          ? await buildImage({
-              runner: this.runner,
-              recipe: entry.recipe,
-              agentBinary: agentBinaryPath(),
-              dest,
-              scratchParent: this.layout.imagesDir,
-              ...(progress && { progress: (s, d) => progress(`image: ${s}`, d) }),
-              ...(signal && { signal }),
-            })
-          : await this.privileged.buildImage({ name }, ctx);
+      const built = path === 'oci' ? await this.buildInVm(entry, ctx) : await this.buildWithMmdebstrap(entry, ctx);
       const existing = this.store.images.findByName(name);
       const image: Image = {
         id: existing?.id ?? randomBytes(4).toString('hex'),
@@ -122,11 +159,54 @@ export class ImageService {
         initrdPath: null,
         sizeBytes: built.sizeBytes,
         createdAt: new Date().toISOString(),
+        oci: null,
       };
       if (existing) this.store.images.replace(image);
       else this.store.images.insert(image);
       return image;
     });
+  }
+
+  /** Which way this host makes the default image (config default_image_source; doctor shows it too). */
+  buildHost(): BuildHost {
+    return {
+      hasMmdebstrap: which('mmdebstrap') !== null,
+      canRunAsRoot: process.getuid?.() === 0 || this.layout.mode === 'system',
+    };
+  }
+
+  /** mmdebstrap needs root: a daemon that is not root (a system install) asks the root helper. */
+  private async buildWithMmdebstrap(entry: ImageCatalogEntry, ctx: OpCtx): Promise<BuiltImage> {
+    const { progress, signal } = ctx;
+    progress?.('image', `building ${entry.name} from the Debian mirror (about a minute, once)`);
+    if (process.getuid?.() !== 0) return this.privileged.buildImage({ name: entry.name }, ctx);
+    return buildImage({
+      runner: this.runner,
+      recipe: entry.recipe,
+      agentBinary: agentBinaryPath(),
+      dest: join(this.layout.imagesDir, entry.name),
+      scratchParent: this.layout.imagesDir,
+      ...(progress && { progress: (s, d) => progress(`image: ${s}`, d) }),
+      ...(signal && { signal }),
+    });
+  }
+
+  private buildInVm(entry: ImageCatalogEntry, ctx: OpCtx): Promise<BuiltImage> {
+    if (!this.inVmBuilder)
+      throw new BangerError('operation_failed', 'this daemon cannot build images in a VM', {
+        hint: 'set default_image_source = "mmdebstrap" in the config',
+      });
+    return this.inVmBuilder(entry, this.defaultImage.ociBase, ctx);
+  }
+
+  /** The daemon gives the in-VM builder once its VM service exists (the builder needs both). */
+  useInVmBuilder(b: InVmBuilder): void {
+    this.inVmBuilder = b;
+  }
+
+  /** The OCI base of the in-VM build, pulled once under its own name. */
+  async ensureOciBase(ref: string, as: string, sizeBytes: number, ctx: OpCtx): Promise<Image> {
+    return this.store.images.findByName(as) ?? this.pull(ref, ctx, { as, sizeBytes });
   }
 
   register(p: { name: string; rootfs: string; kernel: string; workSeed?: string | undefined }): Image {
@@ -150,6 +230,7 @@ export class ImageService {
       initrdPath: null,
       sizeBytes: statSync(p.rootfs).size,
       createdAt: new Date().toISOString(),
+      oci: null,
     };
     this.store.images.insert(image);
     return image;
@@ -163,7 +244,9 @@ export class ImageService {
         hint: 'delete those VMs first',
       });
     this.store.images.remove(img.id);
-    if (img.source.startsWith('catalog:')) rmSync(join(this.layout.imagesDir, name), { recursive: true, force: true });
+    // Catalog builds and OCI pulls own their directory; shared layer blobs stay in the cache until `image cache prune`.
+    if (img.source.startsWith('catalog:') || img.oci)
+      rmSync(join(this.layout.imagesDir, name), { recursive: true, force: true });
   }
 
   kernelOf(img: Image) {

@@ -43,6 +43,7 @@ function ciLikeHost(): HostFacts {
     store: { path: '/s/state.db', state: 'compatible', detail: '2 migrations' },
     config: { path: '/c/config.toml', exists: false, error: null },
     defaultImage: { name: 'debian-bookworm', present: false },
+    defaultImageBuild: { source: 'auto', ociBase: 'docker.io/library/debian:bookworm', canRunAsRoot: true },
     defaultKernel: { name: null, present: false, localKernels: 0 },
     vmDefaults: [{ field: 'vcpu', shown: '2 vcpu', source: 'built-in', reason: 'host has 2 CPUs' }],
     sshConfig: { path: '/h/.ssh/config', hasInclude: false },
@@ -190,4 +191,18 @@ test('host-packages: passes on a full host; names every missing piece and the on
   assert.equal(r.status, 'WARN');
   assert.match(r.message, /^missing: qemu-img \(makes the root disk overlays\), mmdebstrap/);
   assert.equal(r.hint, 'install them all at once: sudo apt-get install -y qemu-utils mmdebstrap');
+});
+
+test('default-image-path says which way the default image is made here, and warns when a forced mmdebstrap cannot run', () => {
+  const root = byName(evaluateChecks(ciLikeHost()), 'default-image-path');
+  assert.equal(root.status, 'PASS');
+  assert.match(root.message, /mmdebstrap from the host's Debian mirror/);
+  const owner = ciLikeHost();
+  owner.defaultImageBuild = { ...owner.defaultImageBuild, canRunAsRoot: false };
+  assert.match(
+    byName(evaluateChecks(owner), 'default-image-path').message,
+    /docker\.io\/library\/debian:bookworm plus the recipe in a builder VM with NAT \(banger does not run as root here/,
+  );
+  owner.defaultImageBuild = { ...owner.defaultImageBuild, source: 'mmdebstrap' };
+  assert.equal(byName(evaluateChecks(owner), 'default-image-path').status, 'WARN');
 });

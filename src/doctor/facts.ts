@@ -61,6 +61,8 @@ export interface HostFacts {
   };
   config: { path: string; exists: boolean; error: string | null };
   defaultImage: { name: string; present: boolean };
+  /** How the default image would be made here (config default_image_source; src/imagecat/buildPath.ts). */
+  defaultImageBuild: { source: 'auto' | 'mmdebstrap' | 'oci'; ociBase: string; canRunAsRoot: boolean };
   defaultKernel: { name: string | null; present: boolean; localKernels: number };
   vmDefaults: Array<{ field: string; shown: string; source: string; reason: string }>;
   sshConfig: { path: string; hasInclude: boolean };

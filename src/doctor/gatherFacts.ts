@@ -282,6 +282,11 @@ export async function gatherFacts(d: GatherDeps): Promise<HostFacts> {
     cli: { version: d.cli.version, commit: d.cli.commit },
     install: existsSync(layout.installToml) ? readInstall(layout.installToml) : null,
     ...readStore(layout, config),
+    defaultImageBuild: {
+      source: config.default_image_source,
+      ociBase: config.default_image_oci_base,
+      canRunAsRoot: process.getuid?.() === 0 || layout.mode === 'system',
+    },
     config: { path: config.source.path, exists: config.source.exists, error: d.configError },
     vmDefaults,
     sshConfig: local.sshConfig,

@@ -10,7 +10,7 @@ import { BangerError } from '../model/index.js';
 import { which } from '../system/index.js';
 
 /** What an operation is about to do, each needing its own pieces. */
-export const HOST_NEEDS = ['vm', 'qemu', 'nat', 'workspace', 'image-build', 'kernel-pull'] as const;
+export const HOST_NEEDS = ['vm', 'qemu', 'nat', 'workspace', 'image-build', 'oci-pull', 'kernel-pull'] as const;
 export type HostNeed = (typeof HOST_NEEDS)[number];
 
 export interface HostPiece {
@@ -28,10 +28,10 @@ export const HOST_PIECES: readonly HostPiece[] = [
   { name: 'qemu-system-x86_64', aptPackage: 'qemu-system-x86', why: 'runs the VMs', neededFor: ['qemu'] },
   { name: 'qemu-img', aptPackage: 'qemu-utils', why: 'makes the root disk overlays', neededFor: ['qemu'] },
   { name: 'ip', aptPackage: 'iproute2', why: 'the bridge and the taps', neededFor: ['vm'] },
-  { name: 'debugfs', aptPackage: 'e2fsprogs', why: 'writes keys into disks', neededFor: ['vm', 'image-build'] },
+  { name: 'debugfs', aptPackage: 'e2fsprogs', why: 'writes keys into disks', neededFor: ['vm', 'image-build', 'oci-pull'] },
   { name: 'resize2fs', aptPackage: 'e2fsprogs', why: 'grows the work disk', neededFor: ['vm'] },
   { name: 'e2fsck', aptPackage: 'e2fsprogs', why: 'checks disks before growing them', neededFor: ['vm'] },
-  { name: 'mkfs.ext4', aptPackage: 'e2fsprogs', why: 'builds image filesystems', neededFor: ['image-build'] },
+  { name: 'mkfs.ext4', aptPackage: 'e2fsprogs', why: 'builds image filesystems', neededFor: ['image-build', 'oci-pull'] },
   { name: 'ssh', aptPackage: 'openssh-client', why: 'reaches the guests', neededFor: ['vm'] },
   { name: 'ssh-keygen', aptPackage: 'openssh-client', why: 'makes keys and host keys', neededFor: ['vm'] },
   { name: 'nft', aptPackage: 'nftables', why: 'the NAT rules', neededFor: ['nat'] },

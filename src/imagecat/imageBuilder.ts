@@ -34,7 +34,7 @@ export interface BuildImageInput {
 
 export interface BuiltImage {
   rootfsPath: string;
-  workSeedPath: string;
+  workSeedPath: string | null;
   sizeBytes: number;
 }
 

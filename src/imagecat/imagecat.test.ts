@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import {
   mkdtempSync,
@@ -12,7 +13,16 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { IMAGE_CATALOG, DEBIAN_BOOKWORM_RECIPE, applyRecipe, ext4SizeFor, findImageEntry } from './index.js';
+import {
+  IMAGE_CATALOG,
+  DEBIAN_BOOKWORM_RECIPE,
+  applyRecipe,
+  ext4SizeFor,
+  findImageEntry,
+  renderRecipeScript,
+  defaultImagePath,
+  describeDefaultImagePath,
+} from './index.js';
 import { findKernelEntry } from '../kernelcat/index.js';
 import { GIB, MIB } from '../model/index.js';
 
@@ -81,4 +91,47 @@ test('ext4 size: content x 1.5, floor 1 GiB, whole MiB', () => {
   assert.equal(ext4SizeFor(100 * MIB), GIB);
   assert.equal(ext4SizeFor(1000 * MIB), 1500 * MIB);
   assert.equal(ext4SizeFor(1000 * MIB + 1) % MIB, 0);
+});
+
+test('the recipe script installs only missing packages, writes files base64-encoded, and removes banger-init', () => {
+  const script = renderRecipeScript(DEBIAN_BOOKWORM_RECIPE);
+  assert.match(script, /for p in systemd systemd-sysv .* less; do/);
+  assert.match(script, /apt-get install -y -qq --no-install-recommends \$missing/);
+  assert.match(script, /install -D -m 0755 '\/\.banger\/agent' '\/usr\/local\/bin\/banger-agent'/);
+  assert.match(script, /ln -sfn \/dev\/null '\/etc\/systemd\/system\/apt-daily\.timer'/);
+  assert.match(script, /rm -rf '\/\.banger'\n/);
+  const unit = DEBIAN_BOOKWORM_RECIPE.files.find((f) => f.path.endsWith('banger-agent.service'))!;
+  assert.ok(script.includes(Buffer.from(unit.content).toString('base64')), 'file contents travel base64-encoded');
+  assert.match(script, /ln -sfn '\/lib\/systemd\/system\/multi-user\.target' '\/etc\/systemd\/system\/default\.target'/);
+});
+
+test('the recipe script runs in a shell and applies the files, masks and symlinks to a tree', () => {
+  const root = mkdtempSync(join(tmpdir(), 'bgr-recipe-'));
+  try {
+    // The same script applied under `root`, without the package step (it needs apt and a network).
+    mkdirSync(join(root, '.banger'));
+    writeFileSync(join(root, '.banger/agent'), 'agent');
+    execFileSync('sh', ['-c', renderRecipeScript({ ...DEBIAN_BOOKWORM_RECIPE, packages: [] }, { root })], { stdio: 'pipe' });
+    assert.equal(readFileSync(join(root, 'usr/local/bin/banger-agent'), 'utf8'), 'agent');
+    assert.equal(existsSync(join(root, '.banger')), false);
+    assert.equal(readlinkSync(join(root, 'etc/systemd/system/fstrim.timer')), '/dev/null');
+    assert.equal(readFileSync(join(root, 'etc/banger-image'), 'utf8'), 'debian-bookworm\n');
+    assert.equal(statSync(join(root, 'etc/systemd/system/banger-agent.service')).mode & 0o777, 0o644);
+    assert.equal(readFileSync(join(root, 'etc/machine-id'), 'utf8'), '');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('the default image path: mmdebstrap where it can run as root, else the OCI base; a set source wins', () => {
+  const both = { hasMmdebstrap: true, canRunAsRoot: true };
+  assert.equal(defaultImagePath('auto', both), 'mmdebstrap');
+  assert.equal(defaultImagePath('auto', { ...both, canRunAsRoot: false }), 'oci');
+  assert.equal(defaultImagePath('auto', { ...both, hasMmdebstrap: false }), 'oci');
+  assert.equal(defaultImagePath('oci', both), 'oci');
+  assert.equal(defaultImagePath('mmdebstrap', { hasMmdebstrap: false, canRunAsRoot: false }), 'mmdebstrap');
+  assert.match(
+    describeDefaultImagePath('auto', { hasMmdebstrap: false, canRunAsRoot: true }, 'docker.io/library/debian:bookworm'),
+    /^docker\.io\/library\/debian:bookworm plus the recipe in a builder VM with NAT \(mmdebstrap is not installed\)$/,
+  );
 });

@@ -75,6 +75,32 @@ export const kernelSchema = z.object({
 });
 export type Kernel = z.infer<typeof kernelSchema>;
 
+/**
+ * What an image pulled from an OCI registry came from and what banger found and added
+ * (`image show`). `init` decides how the guest boots (docs/howto/images.md): systemd keeps
+ * /sbin/init and gets the agent as a unit; another init is started by banger-init after
+ * the agent; none leaves banger-init as PID 1.
+ */
+/** Package managers `--install-sshd` knows how to drive (src/ociimage/sshdInstall.ts). */
+export const PACKAGE_MANAGERS = ['apt', 'apk', 'dnf', 'yum', 'pacman', 'zypper'] as const;
+export type PackageManager = (typeof PACKAGE_MANAGERS)[number];
+
+export const imageOciSchema = z.object({
+  ref: z.string(),
+  manifestDigest: z.string(),
+  configDigest: z.string(),
+  layers: z.array(z.object({ digest: z.string(), size: z.number(), mediaType: z.string() })),
+  os: z.string().nullable(),
+  init: z.enum(['systemd', 'other', 'none']),
+  initPath: z.string().nullable(),
+  sshd: z.boolean(),
+  installSshd: z.boolean(),
+  packageManager: z.enum(PACKAGE_MANAGERS).nullable(),
+  injected: z.array(z.string()),
+  skipped: z.array(z.object({ path: z.string(), why: z.string() })),
+});
+export type ImageOci = z.infer<typeof imageOciSchema>;
+
 export const imageSchema = z.object({
   id: z.string(),
   name: z.string(),
@@ -87,6 +113,8 @@ export const imageSchema = z.object({
   initrdPath: z.string().nullable(),
   sizeBytes: z.number(),
   createdAt: z.string(),
+  /** Set for images pulled from an OCI registry; null for catalog builds and registered images. */
+  oci: imageOciSchema.nullable().default(null),
 });
 export type Image = z.infer<typeof imageSchema>;
 

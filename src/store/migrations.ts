@@ -89,6 +89,12 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX vm_forwards_vm ON vm_forwards(vm_id);
     `,
   },
+  {
+    id: 5,
+    name: 'image_oci',
+    // JSON of ImageOci (model/vm.ts) for images pulled from an OCI registry, else NULL.
+    sql: 'ALTER TABLE images ADD COLUMN oci_json TEXT;',
+  },
 ];
 
 export const LATEST_MIGRATION_ID = MIGRATIONS[MIGRATIONS.length - 1]!.id;

@@ -1,4 +1,4 @@
-import type { Image, Kernel, Vm, VmState, Workspace } from '../model/index.js';
+import { type Image, imageOciSchema, type Kernel, type Vm, type VmState, type Workspace } from '../model/index.js';
 import type { Db } from './database.js';
 
 /** Row <-> record mapping for the three durable tables. All SQL of the store lives here. */
@@ -214,8 +214,8 @@ export class ImageRepository {
   replace(img: Image): void {
     this.db
       .prepare(`UPDATE images SET source = @source, distro = @distro, arch = @arch, rootfs_path = @rootfsPath, work_seed_path = @workSeedPath,
-      kernel_id = @kernelId, initrd_path = @initrdPath, size_bytes = @sizeBytes, created_at = @createdAt WHERE id = @id`)
-      .run(img);
+      kernel_id = @kernelId, initrd_path = @initrdPath, size_bytes = @sizeBytes, created_at = @createdAt, oci_json = @ociJson WHERE id = @id`)
+      .run(imageParams(img));
   }
 
   usesKernel(kernelId: string): string[] {
@@ -226,9 +226,9 @@ export class ImageRepository {
 
   insert(img: Image): void {
     this.db
-      .prepare(`INSERT INTO images (id, name, source, distro, arch, rootfs_path, work_seed_path, kernel_id, initrd_path, size_bytes, created_at)
-      VALUES (@id, @name, @source, @distro, @arch, @rootfsPath, @workSeedPath, @kernelId, @initrdPath, @sizeBytes, @createdAt)`)
-      .run(img);
+      .prepare(`INSERT INTO images (id, name, source, distro, arch, rootfs_path, work_seed_path, kernel_id, initrd_path, size_bytes, created_at, oci_json)
+      VALUES (@id, @name, @source, @distro, @arch, @rootfsPath, @workSeedPath, @kernelId, @initrdPath, @sizeBytes, @createdAt, @ociJson)`)
+      .run(imageParams(img));
   }
 }
 
@@ -244,6 +244,12 @@ interface ImageRow {
   initrd_path: string | null;
   size_bytes: number;
   created_at: string;
+  oci_json: string | null;
+}
+
+function imageParams(img: Image) {
+  const { oci, ...rest } = img;
+  return { ...rest, ociJson: oci ? JSON.stringify(oci) : null };
 }
 
 function imageFromRow(r: ImageRow): Image {
@@ -259,6 +265,7 @@ function imageFromRow(r: ImageRow): Image {
     initrdPath: r.initrd_path,
     sizeBytes: r.size_bytes,
     createdAt: r.created_at,
+    oci: r.oci_json ? imageOciSchema.parse(JSON.parse(r.oci_json)) : null,
   };
 }
 

@@ -56,6 +56,7 @@ test('bash completes verbs, flags and live VM/image/kernel names; from the datab
       initrdPath: null,
       sizeBytes: 1,
       createdAt: now,
+      oci: null,
     });
     store.close();
     const lines = [
@@ -111,6 +112,7 @@ test('bash completes verbs, flags and live VM/image/kernel names; from the datab
       initrdPath: null,
       sizeBytes: 1,
       createdAt: now,
+      oci: null,
     });
     db.close();
     assert.deepEqual(complete(env, [['banger', 'image', 'show', 'x']]).answers, [hostile]);

@@ -196,6 +196,7 @@ test('Firecracker VMs through VmService and the root helper: jailed start, helpe
         initrdPath: null,
         sizeBytes: 16 << 20,
         createdAt: now,
+        oci: null,
       });
     }
     await startHelper();

@@ -98,6 +98,19 @@ export function chooseBackend(
   return { choice, rootOverlay: chooseRootOverlay(env.d.config.rootfs_overlay, choice.kind, host.deviceMapper) };
 }
 
+/** What an OCI image without sshd cannot do, refused before anything is made. */
+function checkImageFits(image: Image, nat: boolean, workspace: boolean): void {
+  const oci = image.oci;
+  if (oci?.installSshd && !nat)
+    throw new BangerError('bad_request', `image ${image.name} installs openssh-server at first boot, which needs NAT`, {
+      hint: 'add --nat',
+    });
+  if (workspace && oci && !oci.sshd && !oci.installSshd)
+    throw new BangerError('bad_request', `image ${image.name} has no sshd, and a workspace is copied in over ssh`, {
+      hint: `pull it again with --install-sshd (and create VMs with --nat), or run commands without a workspace: \`banger vm run --image ${image.name} -- CMD\``,
+    });
+}
+
 /** Creates a VM (and, as asked, starts it and copies a workspace in). Everything that can refuse is checked before anything is made. */
 export async function createVm(env: VmEnv, p: CreateParams, ctx: OpCtx): Promise<Vm> {
   const { name, spec, imageName } = resolveCreate(env, p);
@@ -111,6 +124,7 @@ export async function createVm(env: VmEnv, p: CreateParams, ctx: OpCtx): Promise
   const workspace = p.workspace ? await env.d.workspaces.preflight(p.workspace, p.nat ?? false) : null;
   ctx.progress?.('spec', `${spec.vcpu} vcpu | ${spec.memoryMib} MiB | ${formatSize(spec.diskSizeBytes)} disk`);
   const image = await env.d.images.ensure(imageName, ctx);
+  checkImageFits(image, p.nat ?? false, !!workspace);
   const { choice, rootOverlay } = chooseBackend(env, p.vmm ?? env.d.config.vmm, env.d.images.kernelOf(image).name);
   ctx.progress?.('vmm', `${choice.kind} (${choice.reason}), root disk ${rootOverlay}`);
   if (choice.warning) {

@@ -9,6 +9,7 @@ import { natUp } from './steps/natUp.js';
 import { networkUp } from './steps/networkUp.js';
 import { rootDiskAttach } from './steps/rootDiskAttach.js';
 import type { StartState, StartStep } from './steps/state.js';
+import { sshdEnsure } from './steps/sshdEnsure.js';
 import { runSteps } from './steps/step.js';
 import { vmmBoot } from './steps/vmmBoot.js';
 
@@ -20,6 +21,7 @@ export const START_STEPS: readonly StartStep[] = [
   rootDiskAttach,
   vmmBoot,
   guestAwaitReady,
+  sshdEnsure,
 ];
 
 /**
@@ -45,7 +47,8 @@ export function startVm(
       kernel: env.d.images.kernelOf(image),
       files: env.files(vm),
       driver: env.driverOf(vm),
-      waitForSsh: opts.ssh ?? true,
+      waitForSsh: (opts.ssh ?? true) && (!image.oci || image.oci.sshd),
+      wantSsh: opts.ssh ?? true,
     };
     const undo = new CleanupStack();
     const started = performance.now();

@@ -1,3 +1,4 @@
+import { defaultImagePath, describeDefaultImagePath } from '../../imagecat/index.js';
 import { compareVersions, parseVersion } from '../../model/index.js';
 import type { HostFacts } from '../facts.js';
 import { HOST_PIECES, judgePieces } from '../hostPieces.js';
@@ -46,12 +47,17 @@ export const TOOL_CHECKS: readonly Check[] = [
         : fail('debugfs not found: guest files cannot be written into disks'),
   },
   {
-    name: 'debootstrap',
-    hint: 'apt-get install mmdebstrap',
-    evaluate: (f) =>
-      present(f.mmdebstrap) || present(f.debootstrap)
-        ? pass(`${present(f.mmdebstrap) ? 'mmdebstrap' : 'debootstrap'} available to build the default image`)
-        : warn('neither mmdebstrap nor debootstrap found: the default image cannot be built locally'),
+    name: 'default-image-path',
+    hint: 'default_image_source in the config chooses; docs/howto/images.md explains both',
+    evaluate: (f) => {
+      const b = f.defaultImageBuild;
+      const host = { hasMmdebstrap: present(f.mmdebstrap), canRunAsRoot: b.canRunAsRoot };
+      const line = `the default image is made with ${describeDefaultImagePath(b.source, host, b.ociBase)}`;
+      // A forced mmdebstrap path that cannot run is the one dead end.
+      return defaultImagePath(b.source, host) === 'mmdebstrap' && !(host.hasMmdebstrap && host.canRunAsRoot)
+        ? warn(`${line}, but mmdebstrap ${host.hasMmdebstrap ? 'needs root here' : 'is not installed'}`)
+        : pass(line);
+    },
   },
   {
     name: 'ssh',

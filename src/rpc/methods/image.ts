@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { artifactNameSchema, imageSchema } from '../../model/index.js';
+import { artifactNameSchema, boundedInt, DISK_SIZE_LIMIT, imageSchema } from '../../model/index.js';
 import { defineMethod } from '../methodDef.js';
 import { nameRef } from './names.js';
 
@@ -34,11 +34,31 @@ export const IMAGE_METHODS = {
   'image.pull': defineMethod({
     name: 'image.pull',
     summary:
-      'Obtains a catalog image (building it from the Debian mirror) and its kernel; concurrent pulls of a name coalesce.',
-    params: nameRef,
+      'Obtains an image and its kernel: an OCI reference (registry/repo:tag or @sha256:…) is pulled from its registry (distribution v2), flattened as the daemon user and given the guest agent; any other name is a catalog image built from the Debian mirror. as: image name for an OCI pull (default from the reference). sizeBytes: rootfs size (default content x 1.5, at least 1 GiB). kernel: installed or catalog kernel (default: the default kernel). insecure: plain http to a non-loopback registry. installSshd: install openssh-server at first boot (needs NAT). Concurrent pulls of one image name coalesce.',
+    params: z.strictObject({
+      name: z.string().min(1).max(512),
+      as: artifactNameSchema.optional(),
+      sizeBytes: boundedInt(DISK_SIZE_LIMIT).optional(),
+      kernel: artifactNameSchema.optional(),
+      insecure: z.boolean().optional(),
+      installSshd: z.boolean().optional(),
+    }),
     result: z.object({ image: imageSchema }),
     tracked: true,
     progress: true,
+  }),
+  'image.cache.prune': defineMethod({
+    name: 'image.cache.prune',
+    summary: 'Removes OCI blobs that no image refers to; dryRun lists them without removing.',
+    params: z.strictObject({ dryRun: z.boolean().optional() }),
+    result: z.object({
+      removed: z.array(z.object({ digest: z.string(), size: z.number() })),
+      freedBytes: z.number(),
+      dir: z.string(),
+      dryRun: z.boolean(),
+    }),
+    tracked: true,
+    progress: false,
   }),
   'image.delete': defineMethod({
     name: 'image.delete',

@@ -1,6 +1,7 @@
 /** `banger image …`: managed root filesystem images, one verb a file. */
 import type { Command } from 'commander';
 import type { CliContext } from '../../context.js';
+import { registerCache } from './cachePrune.js';
 import { registerDelete } from './delete.js';
 import { registerList } from './list.js';
 import { registerPull } from './pull.js';
@@ -9,7 +10,7 @@ import { registerShow } from './show.js';
 
 export function registerImageCommands(program: Command, ctx: CliContext): void {
   const image = program.command('image').description('managed root filesystem images');
-  for (const register of [registerList, registerShow, registerPull, registerDelete, registerRegister]) {
+  for (const register of [registerList, registerShow, registerPull, registerDelete, registerRegister, registerCache]) {
     register(image, ctx);
   }
 }

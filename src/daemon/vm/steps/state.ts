@@ -12,8 +12,13 @@ export interface StartState {
   readonly kernel: Kernel;
   readonly files: VmFiles;
   readonly driver: VmmDriver;
-  /** Whether readiness includes sshd (false when the caller only talks to the agent). */
+  /**
+   * Whether readiness includes sshd: the caller wants ssh (not only the agent) and the
+   * image has sshd. An image pulled with --install-sshd gets it from sshdEnsure instead.
+   */
   readonly waitForSsh: boolean;
+  /** The caller wants ssh ready, whatever the image has (sshdEnsure waits for it after installing). */
+  readonly wantSsh: boolean;
   /** networkUp: the VM's tap, and whether it came warm from the pool. */
   tap?: { name: string; pooled: boolean };
   /** rootDiskAttach: what the VMM opens as its root disk. */

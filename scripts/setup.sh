@@ -32,9 +32,11 @@ say() { printf '\033[2m[setup]\033[0m %s\n' "$*"; }
 #   systemd openssl         systemd-analyze checks the install's units; openssl checks release signatures
 #   xz-utils zstd lz4       decompress a bzImage's payload into the vmlinux Firecracker boots
 #   dmsetup                 device-mapper snapshots for Firecracker root disks (where the kernel has it)
+#   docker-registry apache2-utils   the tests' OCI registry on 127.0.0.1 (distribution v2), htpasswd for its basic auth
+#   skopeo umoci            the image pull benchmark's baseline (skopeo copy + umoci unpack + mkfs.ext4 -d)
 APT_PACKAGES=(iproute2 nftables e2fsprogs openssh-client kmod gcc libc6-dev git ca-certificates curl
               qemu-system-x86 qemu-utils mmdebstrap busybox-static cpio bind9-dnsutils musl-tools dnsmasq-base
-              systemd openssl xz-utils zstd lz4 dmsetup)
+              systemd openssl xz-utils zstd lz4 dmsetup docker-registry apache2-utils skopeo umoci)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -48,6 +50,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The package enables a registry on *:5000; banger's tests start their own on 127.0.0.1.
+  if [[ " ${missing[*]} " == *" docker-registry "* ]] && [ -d /run/systemd/system ]; then
+    systemctl disable --now docker-registry.service >/dev/null 2>&1 || true
+    say "docker-registry.service disabled (the tests run their own registry on 127.0.0.1)"
+  fi
 fi
 
 # Node >= 22.13 first on PATH (and an npm) for everything below.

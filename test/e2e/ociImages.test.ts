@@ -8,6 +8,8 @@
  *     replaced by a file, a setuid file and /etc/shadow 0640 root:shadow;
  *   - Debian minbase with systemd and sshd (mmdebstrap, Docker media types): ssh as with the
  *     default image, setuid passwd and sudo, shadow, an interactive ssh shell.
+ * Then the default image made without mmdebstrap (default_image_source = "oci"): the
+ * Debian image as its base, the recipe applied in a builder VM, booted with systemd and ssh.
  * Also: two concurrent pulls that share a layer download it once, a second pull reuses
  * cached layers, `image cache prune`, and failed pulls (missing tag, registry down, a
  * hostile layer) leave no image record and no partial file. At most one VM at a time.
@@ -40,8 +42,9 @@ const l0 = (layers: TestLayer[]) => layers[0]!.mediaType;
 const ref = (repo: string) => `${reg.host}/${repo}:1`;
 
 before(async () => {
-  e = createE2eSandbox();
   reg = await startDockerRegistry();
+  // The default image, when this sandbox makes it, comes from the Debian test image below.
+  e = createE2eSandbox(['default_image_source = "oci"', `default_image_oci_base = "${reg.host}/test/debian:1"`]);
   busybox = busyboxLayers('gzip');
   await push('test/busybox', busybox);
   await push('test/busybox-plus', [...busybox, extraLayer('etc/plus', 'the extra layer\n')]);
@@ -189,5 +192,27 @@ test('Debian minbase with systemd and sshd: ssh as with the default image; setui
     assert.equal(shell.code, 4, shell.out);
   } finally {
     await e.s.banger(['vm', 'delete', 'e2e-deb']);
+  }
+});
+
+test('the default image from an OCI base: recipe applied in a builder VM, then it boots systemd with ssh and the agent', async () => {
+  const doctor = await e.s.banger(['doctor']);
+  assert.match(doctor.stdout + doctor.stderr, /default image is made with .*test\/debian:1 plus the recipe in a builder VM/);
+  const pull = await e.ok(['image', 'pull', 'debian-bookworm'], 1_800_000);
+  assert.match(pull.stderr, /recipe/);
+  assert.deepEqual(
+    (JSON.parse((await e.ok(['vm', 'list', '--json'])).stdout) as unknown[]).length,
+    0,
+    'the builder VM is gone',
+  );
+  await e.ok(['vm', 'create', '--name', 'e2e-default'], 900_000);
+  try {
+    const r = await e.ok([
+      'vm', 'ssh', 'e2e-default', '--',
+      'cat /etc/banger-image; test -e /.banger || echo no-banger-init; systemctl is-active banger-agent; readlink /proc/1/exe',
+    ]);
+    assert.equal(r.stdout, 'debian-bookworm\nno-banger-init\nactive\n/usr/lib/systemd/systemd\n');
+  } finally {
+    await e.s.banger(['vm', 'delete', 'e2e-default']);
   }
 });

@@ -1,0 +1,148 @@
+/**
+ * `image pull` of OCI images through the real daemon (real socket, real SQLite) from a real
+ * registry on 127.0.0.1 (Debian's docker-registry, anonymous and with htpasswd basic auth),
+ * flattened and built into ext4 with the real tools; the kernel is a placeholder (nothing
+ * boots here: test/e2e/ociImages.test.ts boots them). Checks: the image record and what
+ * `image show` reports, the injected files in the ext4 as root-owned, two concurrent pulls
+ * sharing a layer (one download), cache prune, credentials from ~/.docker/config.json, and
+ * failures (missing tag, registry down, denied, hostile layer) that name the reference and
+ * leave no image record and no file behind.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { startDockerRegistry, type TestRegistry } from '../fixtures/dockerRegistry.js';
+import { gzipLayer, tarLayer } from '../fixtures/layerTar.js';
+import { busyboxLayers, extraLayer } from '../fixtures/ociTestImages.js';
+import { OCI_LAYER_GZIP, pushImage } from '../fixtures/registryPush.js';
+import { createSandbox, type Sandbox } from './harness.js';
+
+let s: Sandbox;
+let reg: TestRegistry;
+let authReg: TestRegistry;
+const creds = { username: 'bgtuser', password: 'bgt-secret-pw' };
+
+const ok = async (args: string[]) => {
+  const r = await s.banger(args, { timeoutMs: 300_000 });
+  assert.equal(r.code, 0, `banger ${args.join(' ')} failed (${r.code}):\n${r.stderr}`);
+  return r;
+};
+const blobGets = (r: TestRegistry, digest: string) =>
+  r.log().split('\n').filter((l) => l.includes('"GET /v2/') && l.includes(`/blobs/${digest}`)).length;
+const imagesDir = () => join(s.stateDir, 'images');
+const listing = () => (existsSync(imagesDir()) ? readdirSync(imagesDir()).sort() : []);
+const imageNames = async () =>
+  (JSON.parse((await ok(['image', 'list', '--json'])).stdout) as Array<{ name: string }>).map((i) => i.name);
+
+before(async () => {
+  s = createSandbox();
+  reg = await startDockerRegistry();
+  authReg = await startDockerRegistry({ auth: creds });
+  const kernelDir = join(s.dir, 'fake-kernel');
+  mkdirSync(kernelDir);
+  writeFileSync(join(kernelDir, 'vmlinuz'), 'a placeholder: nothing boots in this test');
+  await ok(['kernel', 'import', 'placeholder', '--from', kernelDir]);
+  const busybox = busyboxLayers('gzip').map((l) => l.blob);
+  await pushImage(reg.url, 'it/busybox', '1', { layers: busybox, layerMediaType: OCI_LAYER_GZIP });
+  await pushImage(reg.url, 'it/busybox-plus', '1', {
+    layers: [...busybox, extraLayer('etc/plus', 'plus\n').blob],
+    layerMediaType: OCI_LAYER_GZIP,
+  });
+  await pushImage(authReg.url, 'it/private', '1', { layers: busybox, layerMediaType: OCI_LAYER_GZIP }, creds);
+  const hostile = gzipLayer(
+    tarLayer([
+      { name: 'etc/', type: 'dir' },
+      { name: 'etc/ok', content: 'fine\n' },
+      { name: '../../escape', content: 'outside\n' },
+    ]),
+  );
+  await pushImage(reg.url, 'it/hostile', '1', { layers: [hostile], layerMediaType: OCI_LAYER_GZIP });
+});
+after(async () => {
+  try {
+    await s.cleanup();
+  } finally {
+    await reg.stop();
+    await authReg.stop();
+  }
+});
+
+test('two concurrent pulls sharing a layer fetch it once; the image records ref, digest, layers and injection', async () => {
+  const [a, b] = await Promise.all([
+    ok(['image', 'pull', `${reg.host}/it/busybox:1`, '--kernel', 'placeholder']),
+    ok(['image', 'pull', `${reg.host}/it/busybox-plus:1`, '--kernel', 'placeholder', '--name', 'plus']),
+  ]);
+  assert.match(a.stdout, /^busybox-1 ready from 127\.0\.0\.1:\d+\/it\/busybox:1 \(sha256:/);
+  assert.match(b.stderr, /layer/);
+  const img = JSON.parse((await ok(['image', 'show', 'busybox-1'])).stdout);
+  assert.equal(img.oci.ref, `${reg.host}/it/busybox:1`);
+  assert.equal(img.oci.init, 'other');
+  assert.equal(img.oci.initPath, '/sbin/init');
+  assert.deepEqual(img.oci.injected, ['/.banger/agent', '/.banger/init', '/.banger/next-init']);
+  assert.equal(blobGets(reg, img.oci.layers[0].digest), 1, 'the shared layer was downloaded once');
+  // The injected files are in the ext4 as root's, whoever ran the pull.
+  const debugfs = (cmd: string) =>
+    execFileSync('debugfs', ['-R', cmd, img.rootfsPath], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const stat = debugfs('stat /.banger/init');
+  assert.match(stat, /Mode:\s+0755/);
+  assert.match(stat, /User:\s+0\s+Group:\s+0/);
+  const nextInit = debugfs('cat /.banger/next-init');
+  assert.equal(nextInit, '/sbin/init\n');
+  // A reference is an image name too: show by ref, and a second pull is up to date.
+  assert.equal(JSON.parse((await ok(['image', 'show', `${reg.host}/it/busybox:1`])).stdout).name, 'busybox-1');
+  assert.match((await ok(['image', 'pull', `${reg.host}/it/busybox:1`, '--kernel', 'placeholder'])).stderr, /up to date/);
+});
+
+test('cache prune frees only blobs no image refers to; --dry-run removes nothing', async () => {
+  const plus = JSON.parse((await ok(['image', 'show', 'plus'])).stdout);
+  await ok(['image', 'delete', 'plus']);
+  assert.equal(existsSync(join(imagesDir(), 'plus')), false, 'delete removes the image directory');
+  const extra = plus.oci.layers[1].digest;
+  const dry = await ok(['image', 'cache', 'prune', '--dry-run']);
+  assert.match(dry.stdout, new RegExp(`would remove ${extra}`));
+  assert.doesNotMatch(dry.stdout, new RegExp(plus.oci.layers[0].digest), 'busybox-1 still uses the base');
+  const blobs = join(s.dir, '.cache', 'banger', 'oci', 'blobs', 'sha256');
+  assert.ok(existsSync(join(blobs, extra.slice(7))), 'dry run removed nothing');
+  const real = await ok(['image', 'cache', 'prune']);
+  assert.match(real.stdout, /^removed sha256:/m);
+  assert.match(real.stdout, /freed .* across \d+ blob\(s\) in .*oci\/blobs\/sha256/);
+  assert.equal(existsSync(join(blobs, extra.slice(7))), false);
+  assert.ok(existsSync(join(blobs, plus.oci.layers[0].digest.slice(7))));
+});
+
+test('credentials come from ~/.docker/config.json; without them the pull is denied, naming the ref', async () => {
+  const ref = `${authReg.host}/it/private:1`;
+  const denied = await s.banger(['image', 'pull', ref, '--kernel', 'placeholder', '--name', 'private']);
+  assert.notEqual(denied.code, 0);
+  assert.match(denied.stderr, new RegExp(ref.replaceAll('.', '\\.')));
+  assert.match(denied.stderr, /docker login|config\.json|credentials|denied|unauthorized/i);
+  mkdirSync(join(s.dir, '.docker'), { recursive: true });
+  const auth = Buffer.from(`${creds.username}:${creds.password}`).toString('base64');
+  writeFileSync(join(s.dir, '.docker', 'config.json'), JSON.stringify({ auths: { [authReg.host]: { auth } } }));
+  await ok(['image', 'pull', ref, '--kernel', 'placeholder', '--name', 'private']);
+  await ok(['image', 'delete', 'private']);
+});
+
+test('failed pulls (missing tag, registry down, hostile layer) name the ref and leave no image and no file', async () => {
+  const before = listing();
+  const names = await imageNames();
+  const missing = await s.banger(['image', 'pull', `${reg.host}/it/busybox:nope`, '--kernel', 'placeholder']);
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.stderr, /it\/busybox:nope/);
+  assert.match(missing.stderr, /not found|unknown|no such/i);
+  const down = await s.banger(['image', 'pull', '127.0.0.1:9/it/busybox:1', '--kernel', 'placeholder']);
+  assert.notEqual(down.code, 0);
+  assert.match(down.stderr, /127\.0\.0\.1:9/);
+  const hostile = await s.banger(['image', 'pull', `${reg.host}/it/hostile:1`, '--kernel', 'placeholder']);
+  assert.notEqual(hostile.code, 0);
+  assert.match(hostile.stderr, /it\/hostile:1/);
+  assert.match(hostile.stderr, /\.\.\/\.\.\/escape/);
+  assert.equal(existsSync(join(s.stateDir, 'escape')), false);
+  assert.equal(existsSync(join(s.dir, 'escape')), false);
+  assert.deepEqual(listing(), before, 'no image directory or scratch left');
+  assert.deepEqual(await imageNames(), names);
+  const bad = await s.banger(['image', 'pull', 'Not A Ref/x:1']);
+  assert.notEqual(bad.code, 0);
+});

@@ -60,7 +60,10 @@ export class RegistryAuth {
       this.cache.set(this.key(ref), basic(creds));
       return;
     }
-    throw denied(ref, `HTTP 401 without a usable challenge (${JSON.stringify(String(wwwAuthenticate ?? '')).slice(0, 120)})`);
+    throw denied(
+      ref,
+      `HTTP 401 without a usable challenge (${JSON.stringify(String(wwwAuthenticate ?? '')).slice(0, 120)})`,
+    );
   }
 
   /** Where the realm may be: https, or http on loopback or with --insecure (credentials travel there). */
@@ -79,7 +82,12 @@ export class RegistryAuth {
     return url;
   }
 
-  private async token(ref: ImageRef, c: AuthChallenge, creds: Credentials | null, signal?: AbortSignal): Promise<string> {
+  private async token(
+    ref: ImageRef,
+    c: AuthChallenge,
+    creds: Credentials | null,
+    signal?: AbortSignal,
+  ): Promise<string> {
     const url = this.realmUrl(ref, c);
     if (c.params.service) url.searchParams.set('service', c.params.service);
     url.searchParams.set('scope', c.params.scope || pullScope(ref.repository));
@@ -92,12 +100,22 @@ export class RegistryAuth {
       if (status !== 200) {
         discard(res);
         if (status === 401 || status === 403)
-          throw denied(ref, `the token service ${url.origin} refused ${creds ? 'the credentials' : 'an anonymous token'} (HTTP ${status})`, this.config().usesHelper);
-        throw new BangerError('operation_failed', `${ref.text}: the token service ${url.origin} answered HTTP ${status}`, {
-          hint: 'retry later; if it persists the registry is failing',
-        });
+          throw denied(
+            ref,
+            `the token service ${url.origin} refused ${creds ? 'the credentials' : 'an anonymous token'} (HTTP ${status})`,
+            this.config().usesHelper,
+          );
+        throw new BangerError(
+          'operation_failed',
+          `${ref.text}: the token service ${url.origin} answered HTTP ${status}`,
+          {
+            hint: 'retry later; if it persists the registry is failing',
+          },
+        );
       }
-      body = await readCapped(res, TOKEN_CAP, () => denied(ref, `the token service ${url.origin} sent more than ${TOKEN_CAP} bytes`));
+      body = await readCapped(res, TOKEN_CAP, () =>
+        denied(ref, `the token service ${url.origin} sent more than ${TOKEN_CAP} bytes`),
+      );
     } catch (e) {
       throw networkError(ref, url.host, e);
     }

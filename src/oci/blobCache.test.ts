@@ -29,10 +29,17 @@ test('errors: registry statuses map to codes, each naming the ref with a hint', 
 });
 
 test('errors: network, TLS, insecure, mismatch and ENOSPC failures', () => {
-  const refused = networkError(ref, 'ghcr.io', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+  const refused = networkError(
+    ref,
+    'ghcr.io',
+    Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+  );
   assert.equal(refused.code, 'operation_failed');
   assert.match(refused.message, /cannot reach registry ghcr\.io for ghcr\.io\/org\/img:1 \(ECONNREFUSED\)/);
-  assert.equal(networkError(ref, 'h', Object.assign(new Error('x'), { code: 'ERR_SSL_WRONG_VERSION_NUMBER' })).code, 'bad_request');
+  assert.equal(
+    networkError(ref, 'h', Object.assign(new Error('x'), { code: 'ERR_SSL_WRONG_VERSION_NUMBER' })).code,
+    'bad_request',
+  );
   const abort = new Error('aborted');
   abort.name = 'AbortError';
   assert.equal(networkError(ref, 'h', abort).code, 'interrupted');
@@ -59,17 +66,29 @@ test('ProgressMeter: throttled to one report per interval, plus a final one', ()
     { digest: `sha256:${'a'.repeat(64)}`, doneBytes: 1000, totalBytes: 1000, bytesPerSec: 0, cached: false },
   );
   assert.equal(
-    formatBlobProgress({ digest: `sha256:${'a'.repeat(64)}`, doneBytes: 3 << 20, totalBytes: 10 << 20, bytesPerSec: 1536, cached: false }),
+    formatBlobProgress({
+      digest: `sha256:${'a'.repeat(64)}`,
+      doneBytes: 3 << 20,
+      totalBytes: 10 << 20,
+      bytesPerSec: 1536,
+      cached: false,
+    }),
     'sha256:aaaaaaaaaaaa  3.0 MiB / 10.0 MiB  1.5 KiB/s',
   );
-  assert.match(formatBlobProgress({ digest: 'sha256:b', doneBytes: 5, totalBytes: 5, bytesPerSec: 0, cached: true }), /5 B {2}cached$/);
+  assert.match(
+    formatBlobProgress({ digest: 'sha256:b', doneBytes: 5, totalBytes: 5, bytesPerSec: 0, cached: true }),
+    /5 B {2}cached$/,
+  );
 });
 
 test('BlobCache: only sha256 digests name paths; nothing outside blobs/sha256', () => {
   const c = new BlobCache('/cache');
   assert.equal(c.pathFor(`sha256:${'f'.repeat(64)}`), `/cache/blobs/sha256/${'f'.repeat(64)}`);
   for (const bad of ['sha256:../../x', `sha512:${'a'.repeat(128)}`, 'sha256:', `sha256:${'A'.repeat(64)}`])
-    assert.throws(() => c.pathFor(bad), (e: BangerError) => e.code === 'bad_request');
+    assert.throws(
+      () => c.pathFor(bad),
+      (e: BangerError) => e.code === 'bad_request',
+    );
   assert.equal(c.has('sha256:../../etc/passwd'), false);
   assert.deepEqual(c.list(), []);
   assert.deepEqual(c.prune(new Set(), true), { removed: [], freedBytes: 0, removedPartials: 0 });

@@ -50,7 +50,10 @@ export class BlobCache {
   /** The path a blob has (or would have) in the cache. Throws bad_request for a non-sha256 digest. */
   pathFor(digest: string): string {
     const problem = digestProblem(digest);
-    if (problem) throw new BangerError('bad_request', `blob ${JSON.stringify(digest)}: ${problem}`);
+    if (problem)
+      throw new BangerError('bad_request', `blob ${JSON.stringify(digest)}: ${problem}`, {
+        hint: 'only sha256 content is cached',
+      });
     return join(this.blobDir, digest.slice('sha256:'.length));
   }
 
@@ -81,7 +84,13 @@ export class BlobCache {
     let flight = this.flights.get(desc.digest);
     if (!flight || flight.controller.signal.aborted) {
       if (this.hit(path, desc.size)) {
-        onProgress?.({ digest: desc.digest, doneBytes: desc.size, totalBytes: desc.size, bytesPerSec: 0, cached: true });
+        onProgress?.({
+          digest: desc.digest,
+          doneBytes: desc.size,
+          totalBytes: desc.size,
+          bytesPerSec: 0,
+          cached: true,
+        });
         return path;
       }
       flight = this.start(client, ref, desc, path);
@@ -178,7 +187,12 @@ export class BlobCache {
   }
 
   /** Waits on `flight` for one caller; that caller's cancellation only leaves it. */
-  private join(flight: Flight, ref: ImageRef, onProgress?: (p: BlobProgress) => void, signal?: AbortSignal): Promise<string> {
+  private join(
+    flight: Flight,
+    ref: ImageRef,
+    onProgress?: (p: BlobProgress) => void,
+    signal?: AbortSignal,
+  ): Promise<string> {
     flight.waiters++;
     if (onProgress) flight.listeners.add(onProgress);
     return new Promise((resolve, reject) => {
@@ -243,32 +257,50 @@ export class BlobCache {
     if (code === 'ENOSPC' || code === 'EDQUOT') return noSpace(ref, this.dir, desc.digest, e);
     if (signal.aborted) return cancelled(ref);
     if (typeof code === 'string' && /^E[A-Z]+$/.test(code) && (e as { syscall?: string }).syscall)
-      return new BangerError('operation_failed', `cannot write ${desc.digest} of ${ref.text} into ${this.dir}: ${(e as Error).message}`, {
-        hint: 'check the permissions and health of the cache directory',
-        cause: e,
-      });
+      return new BangerError(
+        'operation_failed',
+        `cannot write ${desc.digest} of ${ref.text} into ${this.dir}: ${(e as Error).message}`,
+        {
+          hint: 'check the permissions and health of the cache directory',
+          cause: e,
+        },
+      );
     return networkError(ref, ref.registry, e);
   }
 }
 
 /** Streams `src` into `fh`, hashing and counting; refuses bytes past `desc.size` and a short body. */
-async function copyHashed(src: Readable, fh: FileHandle, desc: Descriptor, ref: ImageRef, meter: ProgressMeter): Promise<string> {
+async function copyHashed(
+  src: Readable,
+  fh: FileHandle,
+  desc: Descriptor,
+  ref: ImageRef,
+  meter: ProgressMeter,
+): Promise<string> {
   const hash = createHash('sha256');
   let done = 0;
   for await (const chunk of src as AsyncIterable<Buffer>) {
     done += chunk.length;
     if (done > desc.size)
-      throw new BangerError('operation_failed', `${ref.text}: blob ${desc.digest} is longer than the ${desc.size} bytes its manifest says; refusing it`, {
-        hint: 'the registry served something else than the manifest describes',
-      });
+      throw new BangerError(
+        'operation_failed',
+        `${ref.text}: blob ${desc.digest} is longer than the ${desc.size} bytes its manifest says; refusing it`,
+        {
+          hint: 'the registry served something else than the manifest describes',
+        },
+      );
     hash.update(chunk);
     for (let off = 0; off < chunk.length; ) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
     meter.update(done);
   }
   if (done !== desc.size)
-    throw new BangerError('operation_failed', `${ref.text}: blob ${desc.digest} ended after ${done} of ${desc.size} bytes`, {
-      hint: 'the connection broke or the registry served a short blob; retry',
-    });
+    throw new BangerError(
+      'operation_failed',
+      `${ref.text}: blob ${desc.digest} ended after ${done} of ${desc.size} bytes`,
+      {
+        hint: 'the connection broke or the registry served a short blob; retry',
+      },
+    );
   return hash.digest('hex');
 }
 

@@ -26,7 +26,9 @@ test('parseWwwAuthenticate: Docker Hub bearer challenge', () => {
 });
 
 test('parseWwwAuthenticate: basic, several challenges, tokens, escapes, commas in quotes, junk', () => {
-  assert.deepEqual(parseWwwAuthenticate('Basic realm="basic-realm"'), [{ scheme: 'basic', params: { realm: 'basic-realm' } }]);
+  assert.deepEqual(parseWwwAuthenticate('Basic realm="basic-realm"'), [
+    { scheme: 'basic', params: { realm: 'basic-realm' } },
+  ]);
   assert.deepEqual(parseWwwAuthenticate(['Basic realm="r"', 'Bearer realm="https://x/t", scope="a,b"']), [
     { scheme: 'basic', params: { realm: 'r' } },
     { scheme: 'bearer', params: { realm: 'https://x/t', scope: 'a,b' } },
@@ -35,7 +37,9 @@ test('parseWwwAuthenticate: basic, several challenges, tokens, escapes, commas i
     { scheme: 'bearer', params: { realm: 'tok', service: 'svc' } },
   ]);
   assert.deepEqual(parseWwwAuthenticate('Bearer realm="a\\"b"'), [{ scheme: 'bearer', params: { realm: 'a"b' } }]);
-  assert.deepEqual(parseWwwAuthenticate('Bearer realm="unterminated'), [{ scheme: 'bearer', params: { realm: 'unterminated' } }]);
+  assert.deepEqual(parseWwwAuthenticate('Bearer realm="unterminated'), [
+    { scheme: 'bearer', params: { realm: 'unterminated' } },
+  ]);
   assert.deepEqual(parseWwwAuthenticate(undefined), []);
   assert.deepEqual(parseWwwAuthenticate(''), []);
   assert.deepEqual(parseWwwAuthenticate('=,=,"'), []);
@@ -64,7 +68,10 @@ test('docker config: auth (base64) and username/password entries, keys normalize
   assert.equal(cfg.usesHelper, true);
   assert.equal(parseDockerConfig('{}', 'p').auths.size, 0);
   assert.equal(parseDockerConfig('[1]', 'p').auths.size, 0);
-  assert.throws(() => parseDockerConfig('{not json', '/x/config.json'), (e: BangerError) => e.code === 'bad_request' && /\/x\/config.json/.test(e.message));
+  assert.throws(
+    () => parseDockerConfig('{not json', '/x/config.json'),
+    (e: BangerError) => e.code === 'bad_request' && /\/x\/config.json/.test(e.message),
+  );
 });
 
 test('docker config: default path from DOCKER_CONFIG or HOME; a missing file means no credentials', () => {
@@ -74,7 +81,10 @@ test('docker config: default path from DOCKER_CONFIG or HOME; a missing file mea
   try {
     assert.equal(loadDockerConfig(join(dir, 'none.json')).auths.size, 0);
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ auths: { 'r.io': { username: 'a', password: 'b' } } }));
-    assert.deepEqual(credentialsFor(loadDockerConfig(join(dir, 'config.json')), 'r.io'), { username: 'a', password: 'b' });
+    assert.deepEqual(credentialsFor(loadDockerConfig(join(dir, 'config.json')), 'r.io'), {
+      username: 'a',
+      password: 'b',
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

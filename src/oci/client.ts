@@ -33,6 +33,7 @@ export const MANIFEST_CAP = 4 << 20;
 export const CONFIG_CAP = 16 << 20;
 const ERROR_BODY_CAP = 64 << 10;
 const MAX_REDIRECTS = 5;
+const DIGEST_HINT = 'only sha256 content can be pulled';
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 export interface RegistryClientOptions {
@@ -87,19 +88,34 @@ export class RegistryClient {
       const entries = m.doc.manifests;
       const entry = selectPlatform(entries, this.platform);
       if (!entry)
-        throw wrongPlatform(ref, this.platform, entries.map((e) => (e.platform ? platformText(e.platform) : 'unknown/unknown')));
+        throw wrongPlatform(
+          ref,
+          this.platform,
+          entries.map((e) => (e.platform ? platformText(e.platform) : 'unknown/unknown')),
+        );
       indexDigest = m.digest;
       m = await this.manifest(ref, entry.digest, entry.digest, entry.size, signal);
     }
     if (m.doc.kind !== 'image')
-      throw new BangerError('bad_request', `${ref.text}: the index for ${platformText(this.platform)} points at another index`, {
-        hint: 'nested image indexes are not supported; pull the platform manifest by digest',
-      });
+      throw new BangerError(
+        'bad_request',
+        `${ref.text}: the index for ${platformText(this.platform)} points at another index`,
+        {
+          hint: 'nested image indexes are not supported; pull the platform manifest by digest',
+        },
+      );
     const bytes = await this.smallBlob(ref, m.doc.config, CONFIG_CAP, signal);
     const config = parseImageConfig(ref, bytes);
     if (config.os !== this.platform.os || config.architecture !== this.platform.architecture)
       throw wrongPlatform(ref, this.platform, [`${config.os || '?'}/${config.architecture || '?'}`]);
-    return { ref, manifestDigest: m.digest, indexDigest, configDigest: m.doc.config.digest, config, layers: m.doc.layers };
+    return {
+      ref,
+      manifestDigest: m.digest,
+      indexDigest,
+      configDigest: m.doc.config.digest,
+      config,
+      layers: m.doc.layers,
+    };
   }
 
   /**
@@ -108,7 +124,8 @@ export class RegistryClient {
    */
   async openBlob(ref: ImageRef, desc: Descriptor, signal?: AbortSignal): Promise<Readable> {
     const problem = digestProblem(desc.digest);
-    if (problem) throw new BangerError('bad_request', `${ref.text}: blob ${desc.digest}: ${problem}`);
+    if (problem)
+      throw new BangerError('bad_request', `${ref.text}: blob ${desc.digest}: ${problem}`, { hint: DIGEST_HINT });
     const res = await this.get(ref, `blobs/${desc.digest}`, '*/*', `blob ${desc.digest}`, signal);
     if (res.statusCode !== 200) throw await this.failure(ref, res, `blob ${desc.digest}`);
     const declared = Number(header(res, 'content-length') ?? Number.NaN);
@@ -138,11 +155,22 @@ export class RegistryClient {
   ): Promise<{ doc: ManifestDoc; digest: string }> {
     const what = `manifest ${reference}`;
     const tooBig = () =>
-      new BangerError('operation_failed', `${ref.text}: the ${what} is larger than ${MANIFEST_CAP} bytes; refusing it`);
+      new BangerError(
+        'operation_failed',
+        `${ref.text}: the ${what} is larger than ${MANIFEST_CAP} bytes; refusing it`,
+        {
+          hint: 'no image manifest is that large; the registry is misbehaving or hostile',
+        },
+      );
     if (size !== null && size > MANIFEST_CAP) throw tooBig();
     const res = await this.get(ref, `manifests/${reference}`, MANIFEST_ACCEPT, what, signal);
     if (res.statusCode !== 200) throw await this.failure(ref, res, what);
-    const bytes = await this.read(ref, res, size ?? MANIFEST_CAP, size === null ? tooBig : () => this.longer(ref, what, size));
+    const bytes = await this.read(
+      ref,
+      res,
+      size ?? MANIFEST_CAP,
+      size === null ? tooBig : () => this.longer(ref, what, size),
+    );
     const got = sha256(bytes);
     // Asked by tag, the registry's Docker-Content-Digest (when sha256) must agree; ours is kept.
     const claimed = want ?? header(res, 'docker-content-digest');
@@ -155,9 +183,17 @@ export class RegistryClient {
   /** A blob read into memory (the config), capped, size and digest verified. */
   private async smallBlob(ref: ImageRef, desc: Descriptor, cap: number, signal?: AbortSignal): Promise<Buffer> {
     if (desc.size > cap)
-      throw new BangerError('bad_request', `${ref.text}: the image config is ${desc.size} bytes, more than ${cap}; refusing it`);
+      throw new BangerError(
+        'bad_request',
+        `${ref.text}: the image config is ${desc.size} bytes, more than ${cap}; refusing it`,
+        {
+          hint: 'no container image config is that large; the image is malformed or hostile',
+        },
+      );
     const res = await this.openBlob(ref, desc, signal);
-    const bytes = await this.read(ref, res as IncomingMessage, desc.size, () => this.longer(ref, `blob ${desc.digest}`, desc.size));
+    const bytes = await this.read(ref, res as IncomingMessage, desc.size, () =>
+      this.longer(ref, `blob ${desc.digest}`, desc.size),
+    );
     if (bytes.length !== desc.size) throw this.shorter(ref, `blob ${desc.digest}`, bytes.length, desc.size);
     const got = sha256(bytes);
     if (`sha256:${got}` !== desc.digest) throw digestMismatch(ref, 'blob', desc.digest, got);
@@ -173,15 +209,23 @@ export class RegistryClient {
   }
 
   private longer(ref: ImageRef, what: string, size: number): BangerError {
-    return new BangerError('operation_failed', `${ref.text}: the ${what} is longer than the ${size} bytes its descriptor says; refusing it`, {
-      hint: 'the registry served something else than the manifest describes',
-    });
+    return new BangerError(
+      'operation_failed',
+      `${ref.text}: the ${what} is longer than the ${size} bytes its descriptor says; refusing it`,
+      {
+        hint: 'the registry served something else than the manifest describes',
+      },
+    );
   }
 
   private shorter(ref: ImageRef, what: string, got: number, size: number): BangerError {
-    return new BangerError('operation_failed', `${ref.text}: the ${what} is ${got} bytes, not the ${size} its descriptor says; refusing it`, {
-      hint: 'the registry served something else than the manifest describes',
-    });
+    return new BangerError(
+      'operation_failed',
+      `${ref.text}: the ${what} is ${got} bytes, not the ${size} its descriptor says; refusing it`,
+      {
+        hint: 'the registry served something else than the manifest describes',
+      },
+    );
   }
 
   private async failure(ref: ImageRef, res: IncomingMessage, what: string): Promise<BangerError> {
@@ -190,7 +234,13 @@ export class RegistryClient {
   }
 
   /** GET under the repository's /v2/ path, answering at most one auth challenge. */
-  private async get(ref: ImageRef, path: string, accept: string, what: string, signal?: AbortSignal): Promise<IncomingMessage> {
+  private async get(
+    ref: ImageRef,
+    path: string,
+    accept: string,
+    what: string,
+    signal?: AbortSignal,
+  ): Promise<IncomingMessage> {
     const url = new URL(path, this.baseUrl(ref));
     for (let attempt = 0; ; attempt++) {
       const authz = this.auth.headerFor(ref);
@@ -204,7 +254,13 @@ export class RegistryClient {
     }
   }
 
-  private async follow(ref: ImageRef, url: URL, accept: string, authz: string | undefined, signal?: AbortSignal): Promise<IncomingMessage> {
+  private async follow(
+    ref: ImageRef,
+    url: URL,
+    accept: string,
+    authz: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<IncomingMessage> {
     let at = url;
     for (let hop = 0; ; hop++) {
       if (at.protocol === 'http:' && !this.insecure && !isLoopbackRegistry(at.host)) throw needInsecure(ref, at);
@@ -236,7 +292,8 @@ export class RegistryClient {
       throw fail('Location is not a URL');
     }
     if (to.protocol !== 'https:' && to.protocol !== 'http:') throw fail(`to ${to.protocol}`);
-    if (!isLoopbackRegistry(first.host) && isLoopbackRegistry(to.host)) throw fail(`to this host's loopback ${to.host}`);
+    if (!isLoopbackRegistry(first.host) && isLoopbackRegistry(to.host))
+      throw fail(`to this host's loopback ${to.host}`);
     return to;
   }
 }

@@ -77,7 +77,9 @@ export function loadDockerConfig(path: string): DockerAuths {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { auths: new Map(), usesHelper: false, path };
-    throw new BangerError('operation_failed', `cannot read ${path}: ${(e as Error).message}`);
+    throw new BangerError('operation_failed', `cannot read ${path}: ${(e as Error).message}`, {
+      hint: 'make the docker config readable by the user banger runs as, or point DOCKER_CONFIG elsewhere',
+    });
   }
   return parseDockerConfig(text, path);
 }

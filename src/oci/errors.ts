@@ -44,9 +44,13 @@ export function statusError(ref: ImageRef, status: number, body: Buffer | null, 
     return new BangerError('operation_failed', `${ref.text}: ${reg} is rate-limiting pulls (HTTP ${status})`, {
       hint: 'wait and retry, or log in (`docker login`) for a higher limit',
     });
-  return new BangerError('operation_failed', `${ref.text}: ${reg} answered HTTP ${status} for the ${what}${codes.length ? ` (${codes.join(', ')})` : ''}`, {
-    hint: 'retry later; if it persists the registry is failing',
-  });
+  return new BangerError(
+    'operation_failed',
+    `${ref.text}: ${reg} answered HTTP ${status} for the ${what}${codes.length ? ` (${codes.join(', ')})` : ''}`,
+    {
+      hint: 'retry later; if it persists the registry is failing',
+    },
+  );
 }
 
 const UNREACHABLE = new Set([
@@ -66,8 +70,7 @@ const NOT_TLS = new Set(['EPROTO', 'ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACK
 export function networkError(ref: ImageRef, host: string, e: unknown): BangerError {
   if (e instanceof BangerError) return e;
   const err = e as NodeJS.ErrnoException;
-  if (err?.name === 'AbortError')
-    return new BangerError('interrupted', `pulling ${ref.text}: cancelled`, { cause: e });
+  if (err?.name === 'AbortError') return new BangerError('interrupted', `pulling ${ref.text}: cancelled`, { cause: e });
   const code = err?.code ?? '';
   if (NOT_TLS.has(code) || /wrong version number|packet length too long/.test(err?.message ?? ''))
     return new BangerError('bad_request', `${ref.text}: ${host} does not speak https (${code || err.message})`, {
@@ -79,26 +82,38 @@ export function networkError(ref: ImageRef, host: string, e: unknown): BangerErr
       hint: "add the registry's CA to the host's trust store (or NODE_EXTRA_CA_CERTS for banger's daemon)",
       cause: e,
     });
-  return new BangerError('operation_failed', `cannot reach registry ${host} for ${ref.text} (${code || err?.message || String(e)})`, {
-    hint: UNREACHABLE.has(code)
-      ? 'check that the registry is up and that this host can reach it (DNS, network, proxy)'
-      : 'retry; if it persists check the network and the registry',
-    cause: e,
-  });
+  return new BangerError(
+    'operation_failed',
+    `cannot reach registry ${host} for ${ref.text} (${code || err?.message || String(e)})`,
+    {
+      hint: UNREACHABLE.has(code)
+        ? 'check that the registry is up and that this host can reach it (DNS, network, proxy)'
+        : 'retry; if it persists check the network and the registry',
+      cause: e,
+    },
+  );
 }
 
 /** Plain http to a registry that is not this host's loopback, without --insecure. */
 export function needInsecure(ref: ImageRef, url: URL): BangerError {
-  return new BangerError('bad_request', `${ref.text}: refusing plain http to ${url.host} (${url.origin}), which is not a loopback registry`, {
-    hint: 'pass --insecure to allow plain http to this registry (anyone on the path can then read and alter the traffic before verification)',
-  });
+  return new BangerError(
+    'bad_request',
+    `${ref.text}: refusing plain http to ${url.host} (${url.origin}), which is not a loopback registry`,
+    {
+      hint: 'pass --insecure to allow plain http to this registry (anyone on the path can then read and alter the traffic before verification)',
+    },
+  );
 }
 
 /** Bytes that do not hash to the digest they were asked by. */
 export function digestMismatch(ref: ImageRef, what: string, want: string, got: string): BangerError {
-  return new BangerError('operation_failed', `${ref.text}: the ${what} ${want} does not match its content (got sha256:${got}); refusing it`, {
-    hint: 'the registry or something on the way served corrupt or altered data; retry, and report it if it persists',
-  });
+  return new BangerError(
+    'operation_failed',
+    `${ref.text}: the ${what} ${want} does not match its content (got sha256:${got}); refusing it`,
+    {
+      hint: 'the registry or something on the way served corrupt or altered data; retry, and report it if it persists',
+    },
+  );
 }
 
 /** ENOSPC/EDQUOT while writing into the cache. */

@@ -27,7 +27,11 @@ export function httpGet(url: URL, opts: GetOptions): Promise<IncomingMessage> {
   const mod = url.protocol === 'https:' ? https : http;
   const timeoutMs = opts.timeoutMs ?? IDLE_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
-    const req = mod.request(url, { method: 'GET', headers: opts.headers, signal: opts.signal, timeout: timeoutMs }, resolve);
+    const req = mod.request(
+      url,
+      { method: 'GET', headers: opts.headers, signal: opts.signal, timeout: timeoutMs },
+      resolve,
+    );
     req.on('timeout', () => {
       const e = new Error(`no data for ${Math.round(timeoutMs / 1000)} s`) as NodeJS.ErrnoException;
       e.code = IDLE_TIMEOUT_CODE;

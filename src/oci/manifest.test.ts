@@ -37,8 +37,14 @@ test('parseManifest: foreign/nondistributable and non-tar layers, schema 1, arti
     'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
   ])
     assert.throws(() => parseManifest(ref, image([{ mediaType }]), null), bad('bad_request', /non-distributable/));
-  assert.throws(() => parseManifest(ref, image([{ mediaType: 'application/x-helm' }]), null), bad('bad_request', /not a tar layer/));
-  assert.throws(() => parseManifest(ref, json({ schemaVersion: 1, name: 'x', fsLayers: [] }), null), bad('bad_request', /schema 1/));
+  assert.throws(
+    () => parseManifest(ref, image([{ mediaType: 'application/x-helm' }]), null),
+    bad('bad_request', /not a tar layer/),
+  );
+  assert.throws(
+    () => parseManifest(ref, json({ schemaVersion: 1, name: 'x', fsLayers: [] }), null),
+    bad('bad_request', /schema 1/),
+  );
   assert.throws(
     () => parseManifest(ref, json({ schemaVersion: 1 }), 'application/vnd.docker.distribution.manifest.v1+prettyjws'),
     /unsupported/,
@@ -57,7 +63,10 @@ test('parseManifest: foreign/nondistributable and non-tar layers, schema 1, arti
 
 test('parseManifest: descriptors are checked (sha256 only, sizes sane)', () => {
   const l = { mediaType: 'application/vnd.oci.image.layer.v1.tar' };
-  assert.throws(() => parseManifest(ref, image([{ ...l, digest: `sha512:${'a'.repeat(128)}` } as never]), null), /only sha256/);
+  assert.throws(
+    () => parseManifest(ref, image([{ ...l, digest: `sha512:${'a'.repeat(128)}` } as never]), null),
+    /only sha256/,
+  );
   assert.throws(() => parseManifest(ref, image([{ ...l, digest: 'sha256:../../etc' } as never]), null), /digest/);
   assert.throws(() => parseManifest(ref, image([{ ...l, size: -1 } as never]), null), /bad size/);
   assert.throws(() => parseManifest(ref, image([{ ...l, size: 1.5 } as never]), null), /bad size/);
@@ -82,13 +91,28 @@ test('selectPlatform: linux/amd64, variant ignored, attestations skipped; the er
     size: 1,
     platform: { os, architecture, ...(variant ? { variant } : {}) },
   });
-  const entries = [e('unknown', 'unknown', '0'), e('linux', 'arm64', '1', 'v8'), e('linux', 'amd64', '2', 'v3'), e('linux', 'amd64', '3')];
+  const entries = [
+    e('unknown', 'unknown', '0'),
+    e('linux', 'arm64', '1', 'v8'),
+    e('linux', 'amd64', '2', 'v3'),
+    e('linux', 'amd64', '3'),
+  ];
   assert.equal(selectPlatform(entries, { os: 'linux', architecture: 'amd64' })?.digest, d('2'));
-  assert.equal(selectPlatform([{ ...e('linux', 'amd64', '4'), platform: null }], { os: 'linux', architecture: 'amd64' }), null);
+  assert.equal(
+    selectPlatform([{ ...e('linux', 'amd64', '4'), platform: null }], { os: 'linux', architecture: 'amd64' }),
+    null,
+  );
   assert.equal(selectPlatform(entries.slice(0, 2), { os: 'linux', architecture: 'amd64' }), null);
-  const err = wrongPlatform(ref, { os: 'linux', architecture: 'amd64' }, ['linux/arm64/v8', 'unknown/unknown', 'linux/s390x']);
+  const err = wrongPlatform(ref, { os: 'linux', architecture: 'amd64' }, [
+    'linux/arm64/v8',
+    'unknown/unknown',
+    'linux/s390x',
+  ]);
   assert.equal(err.code, 'not_found');
-  assert.match(err.message, /127\.0\.0\.1:5000\/team\/app:1 has no linux\/amd64 image \(it has: linux\/arm64\/v8, linux\/s390x\)/);
+  assert.match(
+    err.message,
+    /127\.0\.0\.1:5000\/team\/app:1 has no linux\/amd64 image \(it has: linux\/arm64\/v8, linux\/s390x\)/,
+  );
 });
 
 test('parseImageConfig: the summary, with mistyped fields read as absent', () => {
@@ -100,7 +124,15 @@ test('parseImageConfig: the summary, with mistyped fields read as absent', () =>
       config: { Env: ['PATH=/bin'], Entrypoint: ['/init'], Cmd: null, WorkingDir: '/srv', User: 1000 },
     }),
   );
-  assert.deepEqual(c, { os: 'linux', architecture: 'amd64', env: ['PATH=/bin'], entrypoint: ['/init'], cmd: null, workingDir: '/srv', user: null });
+  assert.deepEqual(c, {
+    os: 'linux',
+    architecture: 'amd64',
+    env: ['PATH=/bin'],
+    entrypoint: ['/init'],
+    cmd: null,
+    workingDir: '/srv',
+    user: null,
+  });
   assert.deepEqual(parseImageConfig(ref, json({})).env, []);
   assert.throws(() => parseImageConfig(ref, Buffer.from('nope')), /not valid JSON/);
 });

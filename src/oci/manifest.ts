@@ -54,7 +54,12 @@ export function checkDescriptor(ref: ImageRef, v: unknown, where: string): Descr
   if (typeof d.digest !== 'string' || typeof d.mediaType !== 'string' || typeof d.size !== 'number')
     throw unsupported(ref, `the manifest's ${where} is not a descriptor`, 'the registry served a malformed manifest');
   const problem = digestProblem(d.digest);
-  if (problem) throw unsupported(ref, `the ${where} has digest ${JSON.stringify(d.digest)}: ${problem}`, 'only sha256 content can be pulled');
+  if (problem)
+    throw unsupported(
+      ref,
+      `the ${where} has digest ${JSON.stringify(d.digest)}: ${problem}`,
+      'only sha256 content can be pulled',
+    );
   if (!Number.isSafeInteger(d.size) || d.size < 0)
     throw unsupported(ref, `the ${where} has a bad size (${d.size})`, 'the registry served a malformed manifest');
   return { mediaType: d.mediaType, digest: d.digest, size: d.size };
@@ -84,7 +89,8 @@ function kindOf(doc: Record<string, unknown>, contentType: string | null): strin
 }
 
 function parseIndexEntries(ref: ImageRef, list: unknown): IndexEntry[] {
-  if (!Array.isArray(list)) throw unsupported(ref, 'the image index has no manifests list', 'the registry served a malformed index');
+  if (!Array.isArray(list))
+    throw unsupported(ref, 'the image index has no manifests list', 'the registry served a malformed index');
   return list.map((m, i) => {
     const d = checkDescriptor(ref, m, `manifests[${i}]`);
     const p = (m as { platform?: Record<string, unknown> }).platform;
@@ -107,18 +113,36 @@ export function parseManifest(ref: ImageRef, bytes: Buffer, contentType: string 
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not a JSON object');
     doc = v as Record<string, unknown>;
   } catch (e) {
-    throw unsupported(ref, `the manifest is not valid JSON (${(e as Error).message})`, 'the registry served a malformed manifest');
+    throw unsupported(
+      ref,
+      `the manifest is not valid JSON (${(e as Error).message})`,
+      'the registry served a malformed manifest',
+    );
   }
   const kind = kindOf(doc, contentType);
   if (doc.schemaVersion === 1 || /^application\/vnd\.docker\.distribution\.manifest\.v1\+/.test(kind))
-    throw unsupported(ref, 'the image uses the Docker schema 1 manifest format, which is unsupported', 'push the image again with a current client (schema 2 or OCI)');
-  if (kind === MEDIA.ociIndex || kind === MEDIA.dockerList) return { kind: 'index', manifests: parseIndexEntries(ref, doc.manifests) };
+    throw unsupported(
+      ref,
+      'the image uses the Docker schema 1 manifest format, which is unsupported',
+      'push the image again with a current client (schema 2 or OCI)',
+    );
+  if (kind === MEDIA.ociIndex || kind === MEDIA.dockerList)
+    return { kind: 'index', manifests: parseIndexEntries(ref, doc.manifests) };
   if (kind !== MEDIA.ociManifest && kind !== MEDIA.dockerManifest)
-    throw unsupported(ref, `the manifest has media type ${kind}, which is not an image`, 'only container images can be pulled');
+    throw unsupported(
+      ref,
+      `the manifest has media type ${kind}, which is not an image`,
+      'only container images can be pulled',
+    );
   const config = checkDescriptor(ref, doc.config, 'config');
   if (config.mediaType !== MEDIA.ociConfig && config.mediaType !== MEDIA.dockerConfig)
-    throw unsupported(ref, `the config has media type ${config.mediaType}, so this is not a container image`, 'only container images can be pulled, not other OCI artifacts');
-  if (!Array.isArray(doc.layers)) throw unsupported(ref, 'the manifest has no layers list', 'the registry served a malformed manifest');
+    throw unsupported(
+      ref,
+      `the config has media type ${config.mediaType}, so this is not a container image`,
+      'only container images can be pulled, not other OCI artifacts',
+    );
+  if (!Array.isArray(doc.layers))
+    throw unsupported(ref, 'the manifest has no layers list', 'the registry served a malformed manifest');
   const layers = doc.layers.map((l, i) => checkDescriptor(ref, l, `layers[${i}]`));
   for (const l of layers) checkLayer(ref, l);
   return { kind: 'image', config, layers };

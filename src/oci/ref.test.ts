@@ -78,13 +78,24 @@ test('parseImageRef: malformed references are bad_request with a hint, never nul
   }
   assert.throws(() => parseImageRef(`a/b@sha512:${'a'.repeat(128)}`), /only sha256/);
   assert.throws(() => parseImageRef('ghcr.io/Org/img'), /lowercase/);
-  assert.throws(() => parseImageRef('http://x/y'), (e: BangerError) => /--insecure/.test(e.hint ?? ''));
+  assert.throws(
+    () => parseImageRef('http://x/y'),
+    (e: BangerError) => /--insecure/.test(e.hint ?? ''),
+  );
 });
 
 test('isLoopbackRegistry: localhost, 127/8 and ::1 only', () => {
   for (const r of ['localhost', 'localhost:5000', '127.0.0.1', '127.0.0.1:5000', '127.9.8.7:1', '[::1]:5000', '[::1]'])
     assert.equal(isLoopbackRegistry(r), true, r);
-  for (const r of ['128.0.0.1', '10.0.0.1:5000', 'localhost.example.com', '127.0.0.1.nip.io', 'ghcr.io', '[::2]:5000', '127.0.0.256'])
+  for (const r of [
+    '128.0.0.1',
+    '10.0.0.1:5000',
+    'localhost.example.com',
+    '127.0.0.1.nip.io',
+    'ghcr.io',
+    '[::2]:5000',
+    '127.0.0.256',
+  ])
     assert.equal(isLoopbackRegistry(r), false, r);
 });
 

@@ -26,6 +26,7 @@ export class RegistryAuth {
     private readonly config: () => DockerAuths,
     private readonly insecure: boolean,
     private readonly userAgent: string,
+    private readonly timeoutMs: number,
   ) {}
 
   private key(ref: ImageRef): string {
@@ -95,7 +96,7 @@ export class RegistryAuth {
     if (creds) headers.authorization = basic(creds);
     let body: Buffer;
     try {
-      const res = await httpGet(url, { headers, signal });
+      const res = await httpGet(url, { headers, signal, timeoutMs: this.timeoutMs });
       const status = res.statusCode ?? 0;
       if (status !== 200) {
         discard(res);

@@ -186,7 +186,10 @@ export class BlobCache {
     return flight;
   }
 
-  /** Waits on `flight` for one caller; that caller's cancellation only leaves it. */
+  /**
+   * Waits on `flight` for one caller; that caller's cancellation only leaves it, unless it was
+   * the last one: then the download stops and the caller is answered after its cleanup.
+   */
   private join(
     flight: Flight,
     ref: ImageRef,
@@ -202,8 +205,13 @@ export class BlobCache {
       };
       const onAbort = () => {
         done();
-        if (--flight.waiters === 0) flight.controller.abort();
-        reject(cancelled(ref));
+        if (--flight.waiters > 0) return reject(cancelled(ref));
+        // The last waiter: stop the download and answer once its partial is gone.
+        flight.controller.abort();
+        flight.promise.then(
+          () => reject(cancelled(ref)),
+          () => reject(cancelled(ref)),
+        );
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       flight.promise.then(

@@ -14,7 +14,7 @@ import { BangerError } from '../model/index.js';
 import { RegistryAuth } from './auth.js';
 import { type DockerAuths, defaultDockerConfigPath, loadDockerConfig } from './dockerConfig.js';
 import { digestMismatch, needInsecure, networkError, statusError } from './errors.js';
-import { discard, header, httpGet, readCapped } from './http.js';
+import { discard, header, httpGet, IDLE_TIMEOUT_MS, readCapped } from './http.js';
 import { type ImageConfigSummary, parseImageConfig } from './imageConfig.js';
 import {
   type Descriptor,
@@ -44,6 +44,8 @@ export interface RegistryClientOptions {
   /** Default linux/amd64. */
   platform?: PlatformSpec;
   userAgent?: string;
+  /** Idle timeout per request (connect, headers, any pause in a body); default IDLE_TIMEOUT_MS (30 s). */
+  timeoutMs?: number;
 }
 
 export interface ResolvedImage {
@@ -64,6 +66,7 @@ export class RegistryClient {
   private readonly insecure: boolean;
   private readonly platform: PlatformSpec;
   private readonly userAgent: string;
+  private readonly timeoutMs: number;
   private readonly auth: RegistryAuth;
   private dockerAuths: DockerAuths | null = null;
 
@@ -71,12 +74,14 @@ export class RegistryClient {
     this.insecure = opts.insecure ?? false;
     this.platform = opts.platform ?? { os: 'linux', architecture: 'amd64' };
     this.userAgent = opts.userAgent ?? 'banger';
+    this.timeoutMs = opts.timeoutMs ?? IDLE_TIMEOUT_MS;
     const configPath = opts.dockerConfigPath ?? defaultDockerConfigPath();
     // Read on the first 401 only: a public pull never depends on the file.
     this.auth = new RegistryAuth(
       () => (this.dockerAuths ??= loadDockerConfig(configPath)),
       this.insecure,
       this.userAgent,
+      this.timeoutMs,
     );
   }
 
@@ -268,7 +273,7 @@ export class RegistryClient {
       if (authz && at.origin === url.origin) headers.authorization = authz;
       let res: IncomingMessage;
       try {
-        res = await httpGet(at, { headers, signal });
+        res = await httpGet(at, { headers, signal, timeoutMs: this.timeoutMs });
       } catch (e) {
         throw networkError(ref, at.host, e);
       }

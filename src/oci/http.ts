@@ -27,14 +27,22 @@ export function httpGet(url: URL, opts: GetOptions): Promise<IncomingMessage> {
   const mod = url.protocol === 'https:' ? https : http;
   const timeoutMs = opts.timeoutMs ?? IDLE_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
+    let response: IncomingMessage | null = null;
     const req = mod.request(
       url,
       { method: 'GET', headers: opts.headers, signal: opts.signal, timeout: timeoutMs },
-      resolve,
+      (res) => {
+        response = res;
+        resolve(res);
+      },
     );
     req.on('timeout', () => {
-      const e = new Error(`no data for ${Math.round(timeoutMs / 1000)} s`) as NodeJS.ErrnoException;
+      const e = new Error(
+        `no data for ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`}`,
+      ) as NodeJS.ErrnoException;
       e.code = IDLE_TIMEOUT_CODE;
+      // Mid-body, the reader of the response must see this error (not a bare "aborted").
+      (response as IncomingMessage | null)?.destroy(e);
       req.destroy(e);
     });
     req.on('error', reject);

@@ -497,8 +497,16 @@ test('hostile answers: digest mismatches, long bodies, schema 1, plain-http redi
             : layerBytes,
       ),
   };
-  let mode: 'flip' | 'long' | 'chunked-long' | 'redirect' = 'flip';
+  let mode: 'flip' | 'long' | 'chunked-long' | 'redirect' | 'slow' = 'flip';
+  let release = () => {};
   const srv = await serve((req, res) => {
+    if (mode === 'slow' && req.url === `/v2/team/app/blobs/${img.layerDigest}`) {
+      // Half now, the rest when the test releases it (never, for the idle-timeout case).
+      res.setHeader('content-length', layerBytes.length);
+      res.write(layerBytes.subarray(0, 20_000));
+      release = () => res.end(layerBytes.subarray(20_000));
+      return;
+    }
     if (mode === 'chunked-long' && req.url === `/v2/team/app/blobs/${img.layerDigest}`) {
       res.write(layerBytes);
       res.end(Buffer.alloc(100));
@@ -560,6 +568,39 @@ test('hostile answers: digest mismatches, long bodies, schema 1, plain-http redi
         assert.deepEqual(blobFiles(dir), []);
       });
     }
+    await t.test(
+      'cancelling one of two waiters leaves the download to the other; cancelling all removes the partial',
+      async () => {
+        mode = 'slow';
+        const c1 = new AbortController();
+        const p1 = cache.ensure(client, image, r.layers[0]!, undefined, c1.signal);
+        const p2 = cache.ensure(client, image, r.layers[0]!);
+        await new Promise((res) => setTimeout(res, 100));
+        c1.abort();
+        await assert.rejects(p1, (e: BangerError) => e.code === 'interrupted');
+        release();
+        assert.deepEqual(readFileSync(await p2), layerBytes);
+        rmSync(cache.pathFor(img.layerDigest));
+        const c3 = new AbortController();
+        const p3 = cache.ensure(client, image, r.layers[0]!, undefined, c3.signal);
+        await new Promise((res) => setTimeout(res, 100));
+        assert.equal(blobFiles(dir).length, 1, 'the partial while downloading');
+        c3.abort();
+        await assert.rejects(p3, (e: BangerError) => e.code === 'interrupted' && /team\/app:good/.test(e.message));
+        assert.deepEqual(blobFiles(dir), []);
+        release();
+      },
+    );
+    await t.test('a registry that stalls mid-blob times out (idle timeout), no file left', async () => {
+      mode = 'slow';
+      const impatient = new RegistryClient({ dockerConfigPath: NO_CONFIG, timeoutMs: 300 });
+      await assert.rejects(
+        cache.ensure(impatient, image, r.layers[0]!),
+        isErr('operation_failed', /ETIMEDOUT/, /team\/app:good/),
+      );
+      assert.deepEqual(blobFiles(dir), []);
+      release();
+    });
     await t.test('a redirect to plain http on another (non-loopback) host needs --insecure', async () => {
       mode = 'redirect';
       await assert.rejects(cache.ensure(client, image, r.layers[0]!), (e: BangerError) => {

@@ -15,7 +15,7 @@ import { type ImageRef, isLoopbackRegistry } from './ref.js';
 const TOKEN_CAP = 1 << 20;
 
 /** The scope a pull needs on `repository` (what the token is asked for when the challenge names none). */
-export const pullScope = (repository: string) => `repository:${repository}:pull`;
+const pullScope = (repository: string) => `repository:${repository}:pull`;
 
 const basic = (c: Credentials) => `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
 

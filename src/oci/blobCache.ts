@@ -25,7 +25,7 @@ import { ProgressMeter, type BlobProgress } from './progress.js';
 import { digestProblem, type ImageRef } from './ref.js';
 
 /** A partial this old belongs to no live download (downloads stall out after 30 s idle). */
-export const STALE_PARTIAL_MS = 60 * 60 * 1000;
+const STALE_PARTIAL_MS = 60 * 60 * 1000;
 const PARTIAL_PREFIX = '.partial-';
 
 interface Flight {

@@ -29,8 +29,8 @@ import {
 import { digestProblem, type ImageRef, isLoopbackRegistry, SHA256_DIGEST_RE } from './ref.js';
 
 /** Caps on documents read into memory (a registry cannot make us buffer without end). */
-export const MANIFEST_CAP = 4 << 20;
-export const CONFIG_CAP = 16 << 20;
+const MANIFEST_CAP = 4 << 20;
+const CONFIG_CAP = 16 << 20;
 const ERROR_BODY_CAP = 64 << 10;
 const MAX_REDIRECTS = 5;
 const DIGEST_HINT = 'only sha256 content can be pulled';
@@ -111,7 +111,11 @@ export class RegistryClient {
       );
     const bytes = await this.smallBlob(ref, m.doc.config, CONFIG_CAP, signal);
     const config = parseImageConfig(ref, bytes);
-    if (config.os !== this.platform.os || config.architecture !== this.platform.architecture)
+    // A config that names another platform is refused; one that names none (malformed) is let through.
+    if (
+      (config.os || this.platform.os) !== this.platform.os ||
+      (config.architecture || this.platform.architecture) !== this.platform.architecture
+    )
       throw wrongPlatform(ref, this.platform, [`${config.os || '?'}/${config.architecture || '?'}`]);
     return {
       ref,
@@ -125,7 +129,8 @@ export class RegistryClient {
 
   /**
    * Streams a blob's bytes. The caller verifies the digest (BlobCache does); a declared length
-   * over the descriptor's size is refused here already.
+   * over the descriptor's size is refused here already. Consume it at once (for await, or a
+   * pipeline): a stall past the idle timeout destroys it with an error.
    */
   async openBlob(ref: ImageRef, desc: Descriptor, signal?: AbortSignal): Promise<Readable> {
     const problem = digestProblem(desc.digest);

@@ -8,7 +8,7 @@ const LOGIN_HINT =
   'if the image is private, log in with `docker login REGISTRY` (banger reads the `auths` of ~/.docker/config.json or $DOCKER_CONFIG/config.json); otherwise check the name';
 
 /** Error codes a registry puts in its JSON error body (distribution spec, "Error Codes"). */
-export function registryErrorCodes(body: Buffer | null): string[] {
+function registryErrorCodes(body: Buffer | null): string[] {
   if (!body) return [];
   try {
     const doc = JSON.parse(body.toString('utf8')) as { errors?: Array<{ code?: unknown }> };

@@ -13,14 +13,14 @@ import https from 'node:https';
 /** No byte for this long (connecting, waiting for headers, or mid-body) fails the request. */
 export const IDLE_TIMEOUT_MS = 30_000;
 
-export interface GetOptions {
+interface GetOptions {
   headers: Record<string, string>;
   signal?: AbortSignal | undefined;
   timeoutMs?: number;
 }
 
 /** Errors of ours for a stalled socket carry this code (mapped like a refused connection). */
-export const IDLE_TIMEOUT_CODE = 'ETIMEDOUT';
+const IDLE_TIMEOUT_CODE = 'ETIMEDOUT';
 
 /** Sends GET `url`; resolves with the response (any status; redirects not followed). */
 export function httpGet(url: URL, opts: GetOptions): Promise<IncomingMessage> {

@@ -19,7 +19,7 @@ export const MEDIA = {
 export const MANIFEST_ACCEPT = [MEDIA.ociIndex, MEDIA.ociManifest, MEDIA.dockerList, MEDIA.dockerManifest].join(', ');
 
 /** Layer media types whose bytes we can unpack (decompression is the flattener's job). */
-export const LAYER_MEDIA_TYPES: ReadonlySet<string> = new Set([
+const LAYER_MEDIA_TYPES: ReadonlySet<string> = new Set([
   'application/vnd.oci.image.layer.v1.tar',
   'application/vnd.oci.image.layer.v1.tar+gzip',
   'application/vnd.oci.image.layer.v1.tar+zstd',
@@ -49,7 +49,7 @@ const unsupported = (ref: ImageRef, why: string, hint: string) =>
   new BangerError('bad_request', `${ref.text}: ${why}`, { hint });
 
 /** A descriptor as found in a manifest, checked: sha256 digest, non-negative safe-integer size. */
-export function checkDescriptor(ref: ImageRef, v: unknown, where: string): Descriptor {
+function checkDescriptor(ref: ImageRef, v: unknown, where: string): Descriptor {
   const d = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
   if (typeof d.digest !== 'string' || typeof d.mediaType !== 'string' || typeof d.size !== 'number')
     throw unsupported(ref, `the manifest's ${where} is not a descriptor`, 'the registry served a malformed manifest');

@@ -14,7 +14,7 @@ export interface BlobProgress {
   cached: boolean;
 }
 
-export const PROGRESS_INTERVAL_MS = 250;
+const PROGRESS_INTERVAL_MS = 250;
 
 export class ProgressMeter {
   private readonly started = Date.now();

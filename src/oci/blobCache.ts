@@ -13,7 +13,7 @@
  * has been cancelled.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { lstatSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -156,10 +156,10 @@ export class BlobCache {
     }
   }
 
-  /** A cached blob of the right size; one of the wrong size is removed (and fetched again). */
+  /** A cached blob of the right size; one of the wrong size, or not a regular file, is removed (and fetched again). */
   private hit(path: string, size: number): boolean {
     try {
-      const st = statSync(path);
+      const st = lstatSync(path);
       if (st.isFile() && st.size === size) return true;
       rmSync(path, { force: true });
     } catch {

@@ -8,7 +8,16 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -138,6 +147,10 @@ async function anonymousPulls(t: TestContext, reg: TestRegistry): Promise<void> 
       assert.equal(await blobGets(reg, 'team/app', pushed.layerDigests[0]!), 1);
       assert.equal((execFileSync('stat', ['-c', '%a', join(dir, 'oci', 'blobs', 'sha256')]) + '').trim(), '700');
       assert.deepEqual(cache.list(), [{ digest: pushed.layerDigests[0], size: layers[0]!.length }]);
+      // A cached file of the wrong size (truncated behind our back) is fetched again.
+      truncateSync(path, 1000);
+      assert.deepEqual(readFileSync(await cache.ensure(client, r.ref, r.layers[0]!)), layers[0]);
+      assert.equal(await blobGets(reg, 'team/app', pushed.layerDigests[0]!), 2);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -110,8 +110,8 @@ export async function applyEntry(ctx: ApplyContext, e: TarEntry, data: AsyncIter
   const comps = entryComponents(e.name);
   if (comps.length === 0) {
     if (e.kind !== 'dir') throw new EntryRefused('the image root must be a directory');
+    // The host root stays 0700 (HostTree.open); the image's root mode is set by the fix-ups.
     Object.assign(ctx.tree.root.meta, metaOf(e, ctx));
-    ctx.host.chmodDir([], e.mode);
     return;
   }
   const base = comps[comps.length - 1]!;

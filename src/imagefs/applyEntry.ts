@@ -15,7 +15,7 @@ import { checkSymlinkTarget, EntryRefused, entryComponents, whiteoutOf, xattrPro
 import type { TarEntry } from './tarReader.js';
 import { type DirNode, type InodeMeta, lookup, newMeta, parentDir, type TreeMeta, type TreeNode } from './treeMeta.js';
 
-export interface ApplyContext {
+interface ApplyContext {
   tree: TreeMeta;
   host: HostTree;
   layer: number;

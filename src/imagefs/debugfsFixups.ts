@@ -16,7 +16,7 @@ import { type TreeMeta, type TreeNode, walk } from './treeMeta.js';
 const TYPE_BITS = { dir: 0o040000, file: 0o100000, symlink: 0o120000, char: 0o020000, block: 0o060000, fifo: 0o010000 };
 
 /** The full i_mode the image must have for `n`. Symlinks keep 0777 (mkfs copies the host's). */
-export function imageMode(n: TreeNode): number {
+function imageMode(n: TreeNode): number {
   return TYPE_BITS[n.kind] | (n.kind === 'symlink' ? 0o777 : n.meta.mode);
 }
 
@@ -91,7 +91,10 @@ export function verifyProblems(tree: TreeMeta, stdout: string): string[] {
   }
   const problems: string[] = [];
   const check = (what: string, got: number, want: number, at: readonly string[]) => {
-    if (got !== want) problems.push(`${describe(at)}: ${what} is ${what === 'mode' ? oct(got) : got}, expected ${what === 'mode' ? oct(want) : want}`);
+    if (got !== want)
+      problems.push(
+        `${describe(at)}: ${what} is ${what === 'mode' ? oct(got) : got}, expected ${what === 'mode' ? oct(want) : want}`,
+      );
   };
   for (const [comps, n] of uniqueNodes(tree)) {
     if (problems.length >= 10) break;

@@ -23,24 +23,48 @@ function debugfsErrors(stderr: string): string[] {
     .filter((l) => l !== '' && !/^debugfs \d/.test(l));
 }
 
-export async function buildExt4(p: {
+interface BuildParams {
   runner: HostRunner;
   treeDir: string;
   tree: TreeMeta;
   out: string;
   sizeBytes?: number;
   label?: string;
-}): Promise<{ sizeBytes: number }> {
+}
+
+export async function buildExt4(p: BuildParams): Promise<{ sizeBytes: number }> {
   const c = contentBytes(p.tree);
   const needed = c.blocks4k * 4096 + c.entries * 256;
   const size = p.sizeBytes ?? ext4SizeFor(needed);
   if (size < needed * 1.05 + 16 * MIB)
-    throw new BangerError('bad_request', `an image of ${size} bytes is too small for ${needed} bytes of files and metadata`, {
-      hint: `give at least ${Math.ceil((needed * 1.2 + 16 * MIB) / MIB)}M`,
-    });
-  const sizeM = Math.ceil(size / MIB);
-  const inodes = Math.ceil(c.entries * 1.25) + 1024;
-  const argv = ['mkfs.ext4', '-q', '-F', '-L', p.label ?? 'banger-root', '-E', 'lazy_itable_init=1,lazy_journal_init=1'];
+    throw new BangerError(
+      'bad_request',
+      `an image of ${size} bytes is too small for ${needed} bytes of files and metadata`,
+      { hint: `give at least ${Math.ceil((needed * 1.2 + 16 * MIB) / MIB)}M` },
+    );
+  await makeFs(p, Math.ceil(size / MIB), c.entries);
+  const scratch = mkdtempSync(join(dirname(p.out), '.debugfs-'));
+  try {
+    await fixUp(p, scratch);
+    await verify(p, scratch, c.entries);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  return { sizeBytes: statSync(p.out).size };
+}
+
+/** mkfs.ext4 -d of the tree (lazy init, as imagecat does), with enough inodes for the entries. */
+async function makeFs(p: BuildParams, sizeM: number, entries: number): Promise<void> {
+  const inodes = Math.ceil(entries * 1.25) + 1024;
+  const argv = [
+    'mkfs.ext4',
+    '-q',
+    '-F',
+    '-L',
+    p.label ?? 'banger-root',
+    '-E',
+    'lazy_itable_init=1,lazy_journal_init=1',
+  ];
   if (inodes > (sizeM * MIB) / DEFAULT_INODE_RATIO) argv.push('-N', String(inodes));
   argv.push('-d', p.treeDir, p.out, `${sizeM}M`);
   try {
@@ -52,31 +76,31 @@ export async function buildExt4(p: {
       });
     throw e;
   }
-  const scratch = mkdtempSync(join(dirname(p.out), '.debugfs-'));
-  try {
-    const { script } = fixupScript(p.tree, scratch);
-    writeFileSync(join(scratch, 'fixups'), script);
-    const fix = await p.runner.run(['debugfs', '-w', '-f', join(scratch, 'fixups'), p.out], {
-      timeoutMs: 1_800_000,
-      maxOutputBytes: 64 * MIB + script.length * 4,
+}
+
+async function fixUp(p: BuildParams, scratch: string): Promise<void> {
+  const { script } = fixupScript(p.tree, scratch);
+  writeFileSync(join(scratch, 'fixups'), script);
+  const fix = await p.runner.run(['debugfs', '-w', '-f', join(scratch, 'fixups'), p.out], {
+    timeoutMs: 1_800_000,
+    maxOutputBytes: 64 * MIB + script.length * 4,
+  });
+  const errs = debugfsErrors(fix.stderr);
+  if (errs.length > 0)
+    throw new BangerError('operation_failed', `debugfs could not fix up ${p.out}: ${errs.slice(0, 5).join('; ')}`, {
+      hint: 'is the image full? `e2fsck -fn` on it shows more',
     });
-    const errs = debugfsErrors(fix.stderr);
-    if (errs.length > 0)
-      throw new BangerError('operation_failed', `debugfs could not fix up ${p.out}: ${errs.slice(0, 5).join('; ')}`, {
-        hint: 'is the image full? `e2fsck -fn` on it shows more',
-      });
-    writeFileSync(join(scratch, 'verify'), verifyScript(p.tree));
-    const back = await p.runner.run(['debugfs', '-f', join(scratch, 'verify'), p.out], {
-      timeoutMs: 1_800_000,
-      maxOutputBytes: 64 * MIB + c.entries * 400,
+}
+
+async function verify(p: BuildParams, scratch: string, entries: number): Promise<void> {
+  writeFileSync(join(scratch, 'verify'), verifyScript(p.tree));
+  const back = await p.runner.run(['debugfs', '-f', join(scratch, 'verify'), p.out], {
+    timeoutMs: 1_800_000,
+    maxOutputBytes: 64 * MIB + entries * 400,
+  });
+  const problems = verifyProblems(p.tree, back.stdout);
+  if (problems.length > 0)
+    throw new BangerError('operation_failed', `the image ${p.out} does not match its layers: ${problems.join('; ')}`, {
+      hint: 'this is a bug in banger; the debugfs read-back differs from the flattened tree',
     });
-    const problems = verifyProblems(p.tree, back.stdout);
-    if (problems.length > 0)
-      throw new BangerError('operation_failed', `the image ${p.out} does not match its layers: ${problems.join('; ')}`, {
-        hint: 'this is a bug in banger; the debugfs read-back differs from the flattened tree',
-      });
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
-  return { sizeBytes: statSync(p.out).size };
 }

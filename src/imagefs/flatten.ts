@@ -14,7 +14,7 @@ import { applyEntry } from './applyEntry.js';
 import { ByteReader, CapExceeded, Truncated } from './byteReader.js';
 import { HostTree } from './hostTree.js';
 import { EntryRefused } from './pathPolicy.js';
-import { readTar, TarError } from './tarReader.js';
+import { readTar, type TarEntry, TarError } from './tarReader.js';
 import { contentBytes, newTree, walk, type TreeMeta } from './treeMeta.js';
 
 export interface LayerInput {
@@ -80,79 +80,116 @@ function decompressorFor(layer: LayerInput): zlib.Gunzip | zlib.ZstdDecompress |
   return null;
 }
 
-export async function flattenLayers(p: {
+interface FlattenParams {
   layers: readonly LayerInput[];
   treeDir: string;
   limits?: FlattenLimits;
   onProgress?: (p: FlattenProgress) => void;
   signal?: AbortSignal;
-}): Promise<FlattenResult> {
-  const limits = p.limits ?? DEFAULT_FLATTEN_LIMITS;
+}
+
+/** What one flatten has counted so far, across layers. */
+interface RunState {
+  p: FlattenParams;
+  limits: FlattenLimits;
+  tree: TreeMeta;
+  host: HostTree;
+  skipped: FlattenResult['skipped'];
+  entries: number;
+  total: number;
+}
+
+export async function flattenLayers(p: FlattenParams): Promise<FlattenResult> {
   const host = HostTree.open(p.treeDir, true);
-  const tree = newTree();
-  const skipped: FlattenResult['skipped'] = [];
-  let entries = 0;
-  let total = 0;
+  const run: RunState = {
+    p,
+    limits: p.limits ?? DEFAULT_FLATTEN_LIMITS,
+    tree: newTree(),
+    host,
+    skipped: [],
+    entries: 0,
+    total: 0,
+  };
   try {
     for (const [layerIndex, layer] of p.layers.entries()) {
-      let current = '';
-      const refuse = (why: string) =>
-        new BangerError('bad_request', `layer ${layer.digest}: entry "${current}": ${why}`, {
-          hint: 'this image has a layer banger will not apply; use another image or tag',
-        });
-      let layerBytes = 0;
-      const z = decompressorFor(layer);
-      const file = createReadStream(layer.path, { highWaterMark: 256 * 1024 });
-      const source: Readable = z ? file.pipe(z) : file;
-      file.on('error', (e) => source.destroy(e));
-      const reader = new ByteReader(source, (n) => {
-        layerBytes += n;
-        total += n;
-        if (layerBytes > limits.maxLayerBytes)
-          throw new CapExceeded(`the layer exceeds ${limits.maxLayerBytes} bytes uncompressed`);
-        if (total > limits.maxTotalBytes)
-          throw new CapExceeded(`the image exceeds ${limits.maxTotalBytes} bytes uncompressed`);
+      await applyLayer(run, layer, layerIndex);
+      p.onProgress?.({
+        layerIndex,
+        layerCount: p.layers.length,
+        digest: layer.digest,
+        entries: run.entries,
+        bytes: run.total,
       });
-      const ctx = { tree, host, layer: layerIndex, skipped };
-      try {
-        await readTar(
-          reader,
-          limits,
-          async (e, data) => {
-            p.signal?.throwIfAborted();
-            if (++entries > limits.maxEntries) throw new CapExceeded(`more than ${limits.maxEntries} entries`);
-            await applyEntry(ctx, e, data);
-            if (entries % 1000 === 0)
-              p.onProgress?.({ layerIndex, layerCount: p.layers.length, digest: layer.digest, entries, bytes: total });
-          },
-          (name) => {
-            current = name;
-          },
-        );
-        await reader.drain();
-      } catch (e) {
-        if (e instanceof TarError) {
-          current = e.entry || current;
-          throw refuse(e.message);
-        }
-        if (e instanceof EntryRefused || e instanceof CapExceeded || e instanceof Truncated) throw refuse(e.message);
-        if (/^Z_|ERR_ZSTD|ERR_ZLIB/.test(String((e as NodeJS.ErrnoException).code)))
-          throw refuse(`the layer is corrupt: ${(e as Error).message}`);
-        throw e;
-      } finally {
-        source.destroy();
-        file.destroy();
-      }
-      p.onProgress?.({ layerIndex, layerCount: p.layers.length, digest: layer.digest, entries, bytes: total });
     }
-    setDirTimes(host, tree);
+    setDirTimes(host, run.tree);
   } finally {
     host.close();
   }
-  const c = contentBytes(tree);
+  const c = contentBytes(run.tree);
   let specialFiles = 0;
-  for (const [, n] of walk(tree.root)) if (n.kind === 'char' || n.kind === 'block' || n.kind === 'fifo') specialFiles++;
-  return { tree, contentBytes: c.bytes, entries: c.entries, skipped, specialFiles };
+  for (const [, n] of walk(run.tree.root))
+    if (n.kind === 'char' || n.kind === 'block' || n.kind === 'fifo') specialFiles++;
+  return { tree: run.tree, contentBytes: c.bytes, entries: c.entries, skipped: run.skipped, specialFiles };
+}
+
+/** Any failure while reading a layer as banger's refusal naming layer and entry; other errors as they are. */
+function asRefusal(e: unknown, layer: LayerInput, current: string): unknown {
+  const refuse = (entry: string, why: string) =>
+    new BangerError('bad_request', `layer ${layer.digest}: entry "${entry}": ${why}`, {
+      hint: 'this image has a layer banger will not apply; use another image or tag',
+    });
+  if (e instanceof TarError) return refuse(e.entry || current, e.message);
+  if (e instanceof EntryRefused || e instanceof CapExceeded || e instanceof Truncated)
+    return refuse(current, e.message);
+  const code = String((e as NodeJS.ErrnoException).code);
+  // The descriptor-level guard (hostTree.ts) caught what the model did not: still a refusal.
+  if (['ELOOP', 'EXDEV', 'ENOTDIR'].includes(code))
+    return refuse(current, `the path leaves the image on the host (${code})`);
+  if (/^Z_|ERR_ZSTD|ERR_ZLIB/.test(code)) return refuse(current, `the layer is corrupt: ${(e as Error).message}`);
+  return e;
+}
+
+async function applyLayer(run: RunState, layer: LayerInput, layerIndex: number): Promise<void> {
+  const { limits, p } = run;
+  let current = '';
+  let layerBytes = 0;
+  const z = decompressorFor(layer);
+  const file = createReadStream(layer.path, { highWaterMark: 256 * 1024 });
+  const source: Readable = z ? file.pipe(z) : file;
+  file.on('error', (e) => source.destroy(e));
+  const reader = new ByteReader(source, (n) => {
+    layerBytes += n;
+    run.total += n;
+    if (layerBytes > limits.maxLayerBytes)
+      throw new CapExceeded(`the layer exceeds ${limits.maxLayerBytes} bytes uncompressed`);
+    if (run.total > limits.maxTotalBytes)
+      throw new CapExceeded(`the image exceeds ${limits.maxTotalBytes} bytes uncompressed`);
+  });
+  const ctx = { tree: run.tree, host: run.host, layer: layerIndex, skipped: run.skipped };
+  const onEntry = async (e: TarEntry, data: AsyncIterable<Buffer>) => {
+    p.signal?.throwIfAborted();
+    if (++run.entries > limits.maxEntries) throw new CapExceeded(`more than ${limits.maxEntries} entries`);
+    await applyEntry(ctx, e, data);
+    if (run.entries % 1000 === 0)
+      p.onProgress?.({
+        layerIndex,
+        layerCount: p.layers.length,
+        digest: layer.digest,
+        entries: run.entries,
+        bytes: run.total,
+      });
+  };
+  try {
+    await readTar(reader, limits, onEntry, (name) => {
+      current = name;
+    });
+    await reader.drain();
+  } catch (e) {
+    throw asRefusal(e, layer, current);
+  } finally {
+    source.destroy();
+    file.destroy();
+  }
 }
 
 /** Directory mtimes last (making entries in a directory changes its mtime). */

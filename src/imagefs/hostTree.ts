@@ -93,12 +93,19 @@ export class HostTree {
   /** A new file (never through an existing name) filled from `data`. */
   async writeFile(comps: readonly string[], data: AsyncIterable<Buffer>, mode: number, mtime: number): Promise<number> {
     const fd = this.inParent(comps, (d, name) =>
-      addon().openat2(d, name, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600, STRICT),
+      addon().openat2(
+        d,
+        name,
+        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+        0o600,
+        STRICT,
+      ),
     );
     let bytes = 0;
     try {
       for await (const chunk of data) {
-        for (let off = 0; off < chunk.length; ) off += (await writeAsync(fd, chunk, off, chunk.length - off)).bytesWritten;
+        for (let off = 0; off < chunk.length; )
+          off += (await writeAsync(fd, chunk, off, chunk.length - off)).bytesWritten;
         bytes += chunk.length;
       }
       fchmodSync(fd, hostFileMode(mode));
@@ -111,7 +118,13 @@ export class HostTree {
 
   writeFileSync(comps: readonly string[], content: Buffer, mode: number, mtime: number): void {
     const fd = this.inParent(comps, (d, name) =>
-      addon().openat2(d, name, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600, STRICT),
+      addon().openat2(
+        d,
+        name,
+        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+        0o600,
+        STRICT,
+      ),
     );
     try {
       writeFileSync(fd, content);

@@ -18,7 +18,11 @@ test('entry names become plain components; absolute, .. and uncarriable names ar
     [`${'x'.repeat(256)}`, /255 bytes/],
     [`${'x/'.repeat(2100)}`, /4096 bytes/],
   ] as const)
-    assert.throws(() => entryComponents(bad), (e: unknown) => e instanceof EntryRefused && why.test((e as Error).message), bad);
+    assert.throws(
+      () => entryComponents(bad),
+      (e: unknown) => e instanceof EntryRefused && why.test((e as Error).message),
+      bad,
+    );
 });
 
 test('whiteouts: opaque, plain, aufs bookkeeping, and ones aimed outside', () => {

@@ -11,10 +11,10 @@
 export class EntryRefused extends Error {}
 
 const CONTROL = /[\x00-\x1f\x7f]/;
-export const MAX_COMPONENT_BYTES = 255;
-export const MAX_PATH_BYTES = 4096;
+const MAX_COMPONENT_BYTES = 255;
+const MAX_PATH_BYTES = 4096;
 
-export function checkComponent(c: string): void {
+function checkComponent(c: string): void {
   if (c === '' || c === '.' || c === '..' || c.includes('/')) throw new EntryRefused(`"${c}" is not a plain name`);
   if (CONTROL.test(c)) throw new EntryRefused('the name contains a control character (NUL, newline, ...)');
   if (Buffer.byteLength(c) > MAX_COMPONENT_BYTES)
@@ -31,7 +31,7 @@ export function entryComponents(name: string): string[] {
   return parts;
 }
 
-export type Whiteout = { kind: 'none' } | { kind: 'opaque' } | { kind: 'whiteout'; target: string } | { kind: 'meta' };
+type Whiteout = { kind: 'none' } | { kind: 'opaque' } | { kind: 'whiteout'; target: string } | { kind: 'meta' };
 
 const WH = '.wh.';
 const OPAQUE = '.wh..wh..opq';

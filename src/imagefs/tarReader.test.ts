@@ -75,7 +75,13 @@ test('GNU long names are read', async () => {
 
 test('a PAX header or long name over the cap is refused before it is read, naming the entry', async () => {
   const tar = tarLayer([{ name: 'big', pax: { comment: 'x'.repeat(5000) } }]);
-  await assert.rejects(entries(tar, 4096), (e: unknown) => e instanceof TarError && /PAX header of \d+ bytes exceeds the 4096-byte cap/.test(e.message) && e.entry === 'PaxHeader');
+  await assert.rejects(
+    entries(tar, 4096),
+    (e: unknown) =>
+      e instanceof TarError &&
+      /PAX header of \d+ bytes exceeds the 4096-byte cap/.test(e.message) &&
+      e.entry === 'PaxHeader',
+  );
   const gnu = tarLayer([{ name: 'l'.repeat(5000), gnuLongName: true }]);
   await assert.rejects(entries(gnu, 4096), /GNU long name of 5001 bytes exceeds/);
 });
@@ -86,10 +92,21 @@ test('a bad checksum, a malformed PAX record and a truncated archive are refused
   await assert.rejects(entries(Buffer.concat([h, Buffer.alloc(1024)])), /bad header checksum/);
   const badPax = Buffer.from('99 path=x\n');
   await assert.rejects(
-    entries(Buffer.concat([tarHeader({ name: 'p', typeflag: 'x', size: badPax.length }), badPax, Buffer.alloc(512 - badPax.length), tarHeader({ name: 'a', typeflag: '0' }), Buffer.alloc(1024)])),
+    entries(
+      Buffer.concat([
+        tarHeader({ name: 'p', typeflag: 'x', size: badPax.length }),
+        badPax,
+        Buffer.alloc(512 - badPax.length),
+        tarHeader({ name: 'a', typeflag: '0' }),
+        Buffer.alloc(1024),
+      ]),
+    ),
     /malformed PAX/,
   );
-  await assert.rejects(entries(tarLayer([{ name: 'a', content: 'x'.repeat(2000) }]).subarray(0, 1024)), /ends inside an entry/);
+  await assert.rejects(
+    entries(tarLayer([{ name: 'a', content: 'x'.repeat(2000) }]).subarray(0, 1024)),
+    /ends inside an entry/,
+  );
   assert.equal(paxBody({ a: 'b' }).toString(), '6 a=b\n');
 });
 

@@ -110,7 +110,7 @@ function parsePax(body: Buffer, entry: string): Pax {
   return out;
 }
 
-export interface TarCaps {
+interface TarCaps {
   /** Largest PAX header, GNU long name or long link body. */
   maxHeaderBytes: number;
 }
@@ -146,7 +146,9 @@ function parseHeader(h: Buffer, prevName: string): TarEntry {
   const prefix = ustar ? cstr(h.subarray(345, 500)) : Buffer.alloc(0);
   const guess = `${prefix.length ? `${prefix.toString('latin1')}/` : ''}${rawName.toString('latin1')}`;
   if (!checksumOk(h)) throw new TarError(`bad header checksum (after entry "${prevName}")`, guess);
-  const name = prefix.length ? `${text(prefix, guess, 'name')}/${text(rawName, guess, 'name')}` : text(rawName, guess, 'name');
+  const name = prefix.length
+    ? `${text(prefix, guess, 'name')}/${text(rawName, guess, 'name')}`
+    : text(rawName, guess, 'name');
   const typeflag = String.fromCharCode(h[156]!);
   const e: TarEntry = {
     name,
@@ -212,6 +214,7 @@ export async function readTar(
     local = new Map();
     longName = longLink = undefined;
     prev = e.name;
+    onHeader?.(e.name);
     // Only regular files (and unknown types) carry data; a size on a link or directory is ignored.
     const dataBytes = e.kind === 'file' || e.kind === 'other' ? e.size : 0;
     let left = dataBytes;

@@ -23,7 +23,13 @@ function componentsOf(path: string): string[] {
 }
 
 /** Adds `node` at `path` in model and host (`make` creates it on the host), replacing a non-directory there. */
-function add(treeDir: string, tree: TreeMeta, path: string, node: TreeNode, make: (h: HostTree, c: string[]) => void): void {
+function add(
+  treeDir: string,
+  tree: TreeMeta,
+  path: string,
+  node: TreeNode,
+  make: (h: HostTree, c: string[]) => void,
+): void {
   const comps = componentsOf(path);
   const host = HostTree.open(treeDir, false);
   try {

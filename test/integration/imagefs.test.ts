@@ -76,7 +76,8 @@ function layers(dir: string): LayerInput[] {
   });
 }
 
-const df = (img: string, cmd: string) => execFileSync('debugfs', ['-R', cmd, img], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+const df = (img: string, cmd: string) =>
+  execFileSync('debugfs', ['-R', cmd, img], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
 
 function stat(img: string, path: string) {
   const out = df(img, `stat "${path.replaceAll('"', '""')}"`);
@@ -169,7 +170,12 @@ test('the same image built by an unprivileged user is right too', () => {
   const dir = join(base, 'user');
   mkdirSync(dir);
   execFileSync('chown', [`${uid}:${gid}`, dir]);
-  const spec: BuildSpec = { layers: layers(dir), treeDir: join(dir, 'tree'), out: join(dir, 'rootfs.ext4'), inject: true };
+  const spec: BuildSpec = {
+    layers: layers(dir),
+    treeDir: join(dir, 'tree'),
+    out: join(dir, 'rootfs.ext4'),
+    inject: true,
+  };
   execFileSync('setpriv', [`--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', 'mkdir', '-m', '0700', spec.treeDir]);
   const worker = join(repoRoot, 'build', 'test', 'integration', 'imagefsWorker.js');
   const r = spawnSync(nodeForAnyUser(), [worker, JSON.stringify(spec)], { uid, gid, encoding: 'utf8', cwd: '/' });

@@ -42,8 +42,17 @@ export async function buildFromLayers(spec: BuildSpec): Promise<BuildOutcome> {
   const r = await flattenLayers({ layers: spec.layers, treeDir: spec.treeDir, limits: spec.limits });
   const t1 = Date.now();
   if (spec.inject) {
-    addTreeFile(spec.treeDir, r.tree, { path: '/usr/local/bin/banger-agent', content: '#!/bin/sh\necho agent\n', mode: 0o755 });
-    addTreeSymlink(spec.treeDir, r.tree, '/etc/systemd/system/multi-user.target.wants/banger-agent.service', '/etc/systemd/system/banger-agent.service');
+    addTreeFile(spec.treeDir, r.tree, {
+      path: '/usr/local/bin/banger-agent',
+      content: '#!/bin/sh\necho agent\n',
+      mode: 0o755,
+    });
+    addTreeSymlink(
+      spec.treeDir,
+      r.tree,
+      '/etc/systemd/system/multi-user.target.wants/banger-agent.service',
+      '/etc/systemd/system/banger-agent.service',
+    );
   }
   const osRelease = readTreeFile(spec.treeDir, r.tree, '/etc/os-release')?.toString() ?? null;
   const initKind = treeEntryKind(r.tree, '/sbin/init');

@@ -11,6 +11,7 @@ import { ext4SizeFor } from '../imagecat/index.js';
 import { BangerError, MIB } from '../model/index.js';
 import { CommandError, type HostRunner } from '../system/index.js';
 import { fixupScript, verifyProblems, verifyScript } from './debugfsFixups.js';
+import { listScript, parseListings, sectionsOf } from './debugfsListing.js';
 import { contentBytes, type TreeMeta } from './treeMeta.js';
 
 const DEFAULT_INODE_RATIO = 16384;
@@ -45,7 +46,7 @@ export async function buildExt4(p: BuildParams): Promise<{ sizeBytes: number }> 
   await makeFs(p, Math.ceil(size / MIB), c.entries);
   const scratch = mkdtempSync(join(dirname(p.out), '.debugfs-'));
   try {
-    await fixUp(p, scratch);
+    await fixUp(p, scratch, c.entries);
     await verify(p, scratch, c.entries);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -78,8 +79,13 @@ async function makeFs(p: BuildParams, sizeM: number, entries: number): Promise<v
   }
 }
 
-async function fixUp(p: BuildParams, scratch: string): Promise<void> {
-  const { script } = fixupScript(p.tree, scratch);
+async function fixUp(p: BuildParams, scratch: string, entries: number): Promise<void> {
+  writeFileSync(join(scratch, 'list'), `${listScript(p.tree).join('\n')}\n`);
+  const listed = await p.runner.run(['debugfs', '-f', join(scratch, 'list'), p.out], {
+    timeoutMs: 1_800_000,
+    maxOutputBytes: 64 * MIB + entries * 400,
+  });
+  const script = fixupScript(p.tree, scratch, parseListings(p.tree, sectionsOf(listed.stdout)));
   writeFileSync(join(scratch, 'fixups'), script);
   const fix = await p.runner.run(['debugfs', '-w', '-f', join(scratch, 'fixups'), p.out], {
     timeoutMs: 1_800_000,

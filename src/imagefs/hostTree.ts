@@ -33,8 +33,8 @@ const STRICT = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV;
 const O_DIR = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
 const writeAsync = promisify(write);
 
-export const hostFileMode = (mode: number) => (mode & 0o777) | 0o600;
-export const hostDirMode = (mode: number) => (mode & 0o777) | 0o700;
+const hostFileMode = (mode: number) => (mode & 0o777) | 0o600;
+const hostDirMode = (mode: number) => (mode & 0o777) | 0o700;
 
 function addon() {
   try {

@@ -45,6 +45,10 @@ const L0: TarEntrySpec[] = [
   { name: 'run/initctl', type: 'fifo', mode: 0o600 },
   { name: 'srv/a b "c"', content: 'quoted\n' },
   { name: 'srv/gone', content: 'to be whited out' },
+  // Names debugfs must carry: spaces (leading and trailing), quotes, backslash, '#', '<n>', non-ASCII.
+  { name: ' w e"i\\rd #<2> ü /', type: 'dir', uid: 7 },
+  { name: ' w e"i\\rd #<2> ü /f "x" ', content: 'odd', uid: 7, xattrs: { 'user.odd': 'v' } },
+  { name: ' w e"i\\rd #<2> ü /p', type: 'fifo', uid: 7 },
 ];
 const L1: TarEntrySpec[] = [
   { name: 'etc/.wh.motd' },
@@ -132,7 +136,12 @@ function assertImage(img: string, o: BuildOutcome): void {
   assert.equal(stat(img, '/etc/os-release')!.type, 'symlink');
   assert.equal(o.osRelease, 'ID=test\n');
   assert.equal(o.initKind, 'file');
-  assert.equal(o.specialFiles, 2);
+  assert.equal(o.specialFiles, 3);
+  const odd = ' w e"i\\rd #<2> ü ';
+  assert.deepEqual(
+    [stat(img, `/${odd}`)!.uid, stat(img, `/${odd}/f "x" `)!.uid, stat(img, `/${odd}/p`)!.type],
+    [7, 7, 'FIFO'],
+  );
   execFileSync('e2fsck', ['-fn', img], { stdio: 'pipe' });
 }
 

@@ -24,7 +24,7 @@ function checkComponent(c: string): void {
 /** `name` as components inside the image ([] is the image root). */
 export function entryComponents(name: string): string[] {
   if (name.startsWith('/')) throw new EntryRefused('absolute path');
-  if (Buffer.byteLength(name) > MAX_PATH_BYTES) throw new EntryRefused(`path longer than ${MAX_PATH_BYTES} bytes`);
+  if (Buffer.byteLength(name) >= MAX_PATH_BYTES) throw new EntryRefused(`path of ${MAX_PATH_BYTES} bytes or more`);
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.includes('..')) throw new EntryRefused('path with a ".." component');
   for (const p of parts) checkComponent(p);

@@ -29,7 +29,10 @@ function metaOf(e: TarEntry, ctx: ApplyContext): InodeMeta {
     if (problem) ctx.skipped.push({ path: e.name, why: problem });
     else xattrs.set(k, v);
   }
-  return newMeta({ uid: e.uid, gid: e.gid, mode: e.mode & 0o7777, mtime: e.mtime, xattrs });
+  if (e.uid > 0xfffffffe || e.gid > 0xfffffffe) throw new EntryRefused(`uid/gid ${e.uid}/${e.gid} out of range`);
+  // A time before 1970 or after 2106 is clamped, not refused (it is only a time).
+  const mtime = Math.min(Math.max(e.mtime, 0), 2 ** 32 - 1);
+  return newMeta({ uid: e.uid, gid: e.gid, mode: e.mode & 0o7777, mtime, xattrs });
 }
 
 /** The parent directory of `comps`, making missing directories 0755 root:root (a tar may omit them). */
@@ -143,10 +146,10 @@ export async function applyEntry(ctx: ApplyContext, e: TarEntry, data: AsyncIter
       node = { kind: 'dir', meta, layer: ctx.layer, children: new Map() };
       break;
     case 'file':
-      node = { kind: 'file', meta, layer: ctx.layer, size: await ctx.host.writeFile(comps, data, e.mode, e.mtime) };
+      node = { kind: 'file', meta, layer: ctx.layer, size: await ctx.host.writeFile(comps, data, e.mode, meta.mtime) };
       break;
     case 'symlink':
-      ctx.host.symlink(comps, e.linkname, e.mtime);
+      ctx.host.symlink(comps, e.linkname, meta.mtime);
       node = { kind: 'symlink', meta, layer: ctx.layer, target: e.linkname };
       break;
     default:

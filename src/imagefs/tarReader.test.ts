@@ -124,3 +124,17 @@ test('the byte counter stops the source at the cap', async () => {
   await assert.rejects(r.skip(1500), CapExceeded);
   assert.equal(r.total, 1200);
 });
+
+test('a PAX mtime may be negative or fractional; other PAX numbers may not', async () => {
+  const got = await entries(
+    tarLayer([
+      { name: 'old', pax: { mtime: '-1000.5' } },
+      { name: 'new', pax: { mtime: '1700000000.25' } },
+    ]),
+  );
+  assert.deepEqual(
+    got.map((e) => e.mtime),
+    [-1001, 1700000000],
+  );
+  await assert.rejects(entries(tarLayer([{ name: 'u', pax: { uid: '-1' } }])), /PAX uid "-1" is not a number/);
+});

@@ -118,7 +118,10 @@ interface TarCaps {
 function paxNumber(v: Buffer | undefined, entry: string, key: string): number | undefined {
   if (v === undefined) return undefined;
   const s = v.toString('latin1');
-  if (!/^\d+(\.\d*)?$/.test(s)) throw new TarError(`PAX ${key} "${s.slice(0, 40)}" is not a number`, entry);
+  // Only mtime may be negative (before 1970) or fractional.
+  const ok = key === 'mtime' ? /^-?\d+(\.\d*)?$/ : /^\d+$/;
+  if (!ok.test(s) || !Number.isSafeInteger(Math.floor(Number(s))))
+    throw new TarError(`PAX ${key} "${s.slice(0, 40)}" is not a number`, entry);
   return Math.floor(Number(s));
 }
 

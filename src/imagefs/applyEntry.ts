@@ -104,6 +104,8 @@ function applyHardlink(ctx: ApplyContext, e: TarEntry, comps: string[], dir: Dir
   }
   if (tcomps.join('/') === comps.join('/')) return;
   removeEntry(ctx, dir, comps);
+  if (lookup(ctx.tree, tcomps) !== target)
+    throw new EntryRefused(`hard link target "${e.linkname}" was inside the entry the link replaces`);
   ctx.host.link(comps, tcomps);
   dir.children.set(comps[comps.length - 1]!, target);
 }

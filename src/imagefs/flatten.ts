@@ -158,6 +158,7 @@ async function applyLayer(run: RunState, layer: LayerInput, layerIndex: number):
   const source: Readable = z ? file.pipe(z) : file;
   file.on('error', (e) => source.destroy(e));
   const reader = new ByteReader(source, (n) => {
+    p.signal?.throwIfAborted(); // also inside one big entry
     layerBytes += n;
     run.total += n;
     if (layerBytes > limits.maxLayerBytes)

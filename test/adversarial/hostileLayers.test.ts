@@ -177,6 +177,7 @@ test('hard links out of the image, to whiteouts, or through symlinks are refused
     /hard link target "s\/secret": its ancestor "s" is a symlink/,
   );
   await refused([blob([{ name: 'dir/', type: 'dir' }, hard('g', 'dir')])], 'g', /hard link to a directory/);
+  await refused([blob([file('d/f'), hard('d', 'd/f')])], 'd', /was inside the entry the link replaces/);
 });
 
 test('whiteouts aimed outside their directory are refused', async () => {

@@ -2,8 +2,11 @@
  * Makes an ext4 image from a flattened tree without root and without mounting:
  * `mkfs.ext4 -d` copies the host tree (content, hard links, symlinks, mtimes), then one
  * debugfs session applies what the host tree could not carry (debugfsFixups.ts), then the
- * image is read back and compared with the model. Measured on this project's CI machine:
- * see docs in the report of issue 15 (a 10k-file tree's fix-up session as non-root).
+ * image is read back and compared with the model. Measured here as an unprivileged user
+ * (every inode needs uid/gid fixed): 10.5k entries: mkfs 0.26 s, listing 0.16 s, fix-ups
+ * 0.05 s, read-back 0.15 s; 105k entries: 3.5 s, 1.7 s, 0.5 s, 1.6 s. Fix-ups address
+ * inodes by number: by path they took 15.7 s at 105k entries (debugfs scans a directory
+ * linearly per lookup).
  */
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

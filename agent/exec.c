@@ -20,11 +20,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "agent.h"
+#include "pty.h"
 
 #define DEFAULT_OUTPUT_CAP (1024 * 1024)
 #define MAX_OUTPUT_CAP (16 * 1024 * 1024)
@@ -41,6 +45,7 @@ typedef struct {
   pid_t pid;
   int stream;
   int out_fd, err_fd, in_fd;
+  int pty_fd; /* tty: the master, kept for exec_resize and exec_signal (out_fd/in_fd are its dups) */
   sbuf out, err, in;
   size_t in_off;
   int in_eof; /* no more stdin will come: close the pipe once the buffer is written */
@@ -119,10 +124,15 @@ static int free_job_slot(void) {
 
 typedef struct {
   char **argv, **envp;
+  const char *path; /* the program: argv[0], looked up in PATH; or the default shell */
   const char *cwd;
   long long timeout, cap;
   const jval *stdin_v;
   int stream, stdin_open;
+  int tty;
+  long long rows, cols;
+  char term[64];
+  char shell[512], shell_argv0[64];
 } exec_plan_t;
 
 static const char *check_env(const jval *env) {
@@ -145,7 +155,7 @@ static int flag(const jval *params, const char *key, int *out, const char **prob
 static void build_env(exec_plan_t *p, const jval *env) {
   static const char *const base_env[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "USER=root", "LOGNAME=root", "LANG=C.UTF-8" };
   size_t nbase = sizeof base_env / sizeof base_env[0], nenv = env ? env->n : 0;
-  char **envp = calloc(nbase + nenv + 1, sizeof *envp);
+  char **envp = calloc(nbase + nenv + 2, sizeof *envp);
   if (!envp) abort();
   size_t k = 0;
   for (size_t i = 0; i < nbase; i++) {
@@ -161,21 +171,69 @@ static void build_env(exec_plan_t *p, const jval *env) {
     sb_printf(&kv, "%s=%s", env->keys[j], env->items[j]->str);
     envp[k++] = kv.data;
   }
+  int has_term = 0;
+  for (size_t j = 0; j < nenv; j++) has_term |= strcmp(env->keys[j], "TERM") == 0;
+  if (p->tty && !has_term) {
+    sbuf kv;
+    sb_init(&kv);
+    sb_printf(&kv, "TERM=%s", p->term);
+    envp[k++] = kv.data;
+  }
   p->envp = envp;
+}
+
+/* params.tty {rows, cols, term?}: a terminal session (needs stream; its stdin is open). */
+static const char *tty_plan(const jval *params, exec_plan_t *p) {
+  const jval *t = json_get(params, "tty");
+  if (!t || t->type == J_NULL) return NULL;
+  if (t->type != J_OBJ) return "params.tty must be an object {rows, cols, term?}";
+  if (!json_int(json_get(t, "rows"), 1, 10000, &p->rows) || !json_int(json_get(t, "cols"), 1, 10000, &p->cols))
+    return "params.tty.rows and params.tty.cols must be whole numbers from 1 to 10000";
+  const jval *term = json_get(t, "term");
+  if (term && (term->type != J_STR || term->len == 0 || term->len >= sizeof p->term || strlen(term->str) != term->len))
+    return "params.tty.term must be a terminal name (e.g. xterm-256color)";
+  snprintf(p->term, sizeof p->term, "%s", term ? term->str : "xterm");
+  if (!p->stream) return "params.tty needs params.stream (a terminal session is streamed)";
+  p->tty = 1;
+  p->stdin_open = 1;
+  return NULL;
+}
+
+/* The cwd: params.cwd, else /root, else / (an image without /root and no work disk). */
+static const char *default_cwd(void) {
+  struct stat st;
+  return stat("/root", &st) == 0 && S_ISDIR(st.st_mode) ? "/root" : "/";
+}
+
+/* argv, or (a terminal session without one) the guest's default shell. */
+static const char *argv_plan(const jval *argv, exec_plan_t *p) {
+  if (p->tty && (!argv || (argv->type == J_ARR && argv->n == 0))) {
+    if (!pty_default_shell(p->shell, sizeof p->shell, p->shell_argv0, sizeof p->shell_argv0))
+      return NULL; /* do_exec answers exec_failed: nothing to run */
+    p->argv = calloc(2, sizeof *p->argv);
+    if (!p->argv) abort();
+    p->argv[0] = p->shell_argv0;
+    p->path = p->shell;
+    return NULL;
+  }
+  if (!argv || argv->type != J_ARR || argv->n == 0 || argv->n > 4096) return "params.argv must be a non-empty array of strings";
+  for (size_t i = 0; i < argv->n; i++)
+    if (argv->items[i]->type != J_STR || strlen(argv->items[i]->str) != argv->items[i]->len) return "params.argv must hold strings without NUL bytes";
+  p->argv = calloc(argv->n + 1, sizeof *p->argv);
+  if (!p->argv) abort();
+  for (size_t i = 0; i < argv->n; i++) p->argv[i] = argv->items[i]->str;
+  p->path = p->argv[0];
+  return NULL;
 }
 
 /* Validates exec params; fills the plan (argv pointing into params). Returns an error message or NULL. */
 static const char *exec_plan(const jval *params, exec_plan_t *p) {
   const char *problem = NULL;
-  const jval *argv = json_get(params, "argv");
-  if (!argv || argv->type != J_ARR || argv->n == 0 || argv->n > 4096) return "params.argv must be a non-empty array of strings";
-  for (size_t i = 0; i < argv->n; i++)
-    if (argv->items[i]->type != J_STR || strlen(argv->items[i]->str) != argv->items[i]->len) return "params.argv must hold strings without NUL bytes";
   const jval *env = json_get(params, "env");
   if ((problem = check_env(env))) return problem;
   const jval *c = json_get(params, "cwd");
   if (c && (c->type != J_STR || strlen(c->str) != c->len || c->str[0] != '/')) return "params.cwd must be an absolute path";
-  p->cwd = c ? c->str : "/root";
+  p->cwd = c ? c->str : default_cwd();
   const jval *t = json_get(params, "timeout_ms");
   p->timeout = 0;
   if (t && !json_int(t, 0, 86400000LL, &p->timeout)) return "params.timeout_ms must be a whole number of milliseconds (0 = none)";
@@ -187,31 +245,32 @@ static const char *exec_plan(const jval *params, exec_plan_t *p) {
   if (!flag(params, "stream", &p->stream, &problem, "params.stream must be true or false")) return problem;
   if (!flag(params, "stdin_open", &p->stdin_open, &problem, "params.stdin_open must be true or false")) return problem;
   if (p->stdin_open && !p->stream) return "params.stdin_open needs params.stream (exec_input feeds a streamed command)";
+  if ((problem = tty_plan(params, p))) return problem;
+  if ((problem = argv_plan(json_get(params, "argv"), p))) return problem;
   build_env(p, env);
-  p->argv = calloc(argv->n + 1, sizeof *p->argv);
-  if (!p->argv) abort();
-  for (size_t i = 0; i < argv->n; i++) p->argv[i] = argv->items[i]->str;
   return NULL;
 }
 
 static void free_plan(exec_plan_t *p) {
-  for (char **e = p->envp; *e; e++) free(*e);
+  for (char **e = p->envp; e && *e; e++) free(*e);
   free(p->envp);
   free(p->argv);
 }
 
-/* In the child: its own session, the pipes as 0/1/2, then exec; on failure the reason goes up failp. */
+/* In the child: its own session (with the pty as its terminal), the pipes as 0/1/2, then exec; on failure the reason goes up failp. */
 static void child_exec(const exec_plan_t *p, int in, int out, int err, int failp) {
   setsid();
+  if (p->tty) ioctl(in, TIOCSCTTY, 0);
   signal(SIGPIPE, SIG_DFL);
   signal(SIGINT, SIG_DFL);
   dup2(in, 0);
   dup2(out, 1);
   dup2(err, 2);
+  if (p->tty && in > 2) close(in); /* the slave, now 0, 1 and 2 */
   char step = 'c';
   if (chdir(p->cwd) == 0) {
     step = 'e';
-    execvpe(p->argv[0], p->argv, p->envp);
+    execvpe(p->path, p->argv, p->envp);
   }
   /* Tell the parent why (the pipe closes silently on a successful exec). */
   char msg[16];
@@ -220,20 +279,58 @@ static void child_exec(const exec_plan_t *p, int in, int out, int err, int failp
   _exit(127);
 }
 
-/* Forks the command; returns its pid, or -1 with the reason in msg. */
-static pid_t spawn_job(const exec_plan_t *p, int fds[3], char *msg, size_t msglen) {
-  int pipes[4][2];
-  for (int k = 0; k < 4; k++) {
+/*
+ * The child's stdin/stdout/stderr (child[]) and the agent's ends (fds[]: stdin to write,
+ * stdout to read, stderr to read, the pty master; -1 where there is none). A terminal
+ * session has the pty's slave as all three and the master (duplicated) as every agent end.
+ * 0 on success, else errno.
+ */
+static int open_stdio(const exec_plan_t *p, int child[3], int fds[4]) {
+  if (p->tty) {
+    int master, slave, e = pty_open(&master, &slave, (int)p->rows, (int)p->cols);
+    if (e) return e;
+    child[0] = child[1] = child[2] = slave;
+    fds[0] = fcntl(master, F_DUPFD_CLOEXEC, 0);
+    fds[1] = master;
+    fds[2] = -1;
+    fds[3] = fcntl(master, F_DUPFD_CLOEXEC, 0);
+    return 0;
+  }
+  int pipes[3][2];
+  for (int k = 0; k < 3; k++) {
     if (pipe2(pipes[k], O_CLOEXEC) < 0) {
-      snprintf(msg, msglen, "%s", strerror(errno));
+      int e = errno;
       for (int m = 0; m < k; m++) { close(pipes[m][0]); close(pipes[m][1]); }
-      return -1;
+      return e;
     }
   }
-  int *outp = pipes[0], *errp = pipes[1], *inp = pipes[2], *failp = pipes[3];
+  child[0] = pipes[0][0]; fds[0] = pipes[0][1];
+  child[1] = pipes[1][1]; fds[1] = pipes[1][0];
+  child[2] = pipes[2][1]; fds[2] = pipes[2][0];
+  fds[3] = -1;
+  return 0;
+}
+
+static void close_child_ends(int child[3]) {
+  close(child[0]);
+  if (child[1] != child[0]) close(child[1]);
+  if (child[2] != child[0] && child[2] != child[1]) close(child[2]);
+}
+
+/* Forks the command; returns its pid, or -1 with the reason in msg. */
+static pid_t spawn_job(const exec_plan_t *p, int fds[4], char *msg, size_t msglen) {
+  int child[3], failp[2], e;
+  if ((e = open_stdio(p, child, fds))) { snprintf(msg, msglen, "%s", strerror(e)); return -1; }
+  if (pipe2(failp, O_CLOEXEC) < 0) {
+    snprintf(msg, msglen, "%s", strerror(errno));
+    close_child_ends(child);
+    for (int k = 0; k < 4; k++) if (fds[k] >= 0) close(fds[k]);
+    return -1;
+  }
   pid_t pid = fork();
-  if (pid == 0) child_exec(p, inp[0], outp[1], errp[1], failp[1]);
-  close(inp[0]); close(outp[1]); close(errp[1]); close(failp[1]);
+  if (pid == 0) child_exec(p, child[0], child[1], child[2], failp[1]);
+  close_child_ends(child);
+  close(failp[1]);
   char why[16] = "";
   ssize_t wn;
   do wn = read(failp[0], why, sizeof why - 1); while (wn < 0 && errno == EINTR);
@@ -242,17 +339,14 @@ static pid_t spawn_job(const exec_plan_t *p, int fds[3], char *msg, size_t msgle
     if (pid < 0) snprintf(msg, msglen, "fork: %s", strerror(errno));
     else {
       why[wn] = '\0';
-      int e = atoi(why + 1);
-      if (why[0] == 'c') snprintf(msg, msglen, "cannot change to %s: %s", p->cwd, strerror(e));
-      else snprintf(msg, msglen, "cannot run %s: %s", p->argv[0], strerror(e));
+      int err = atoi(why + 1);
+      if (why[0] == 'c') snprintf(msg, msglen, "cannot change to %s: %s", p->cwd, strerror(err));
+      else snprintf(msg, msglen, "cannot run %s: %s", p->path, strerror(err));
       waitpid(pid, NULL, 0);
     }
-    close(inp[1]); close(outp[0]); close(errp[0]);
+    for (int k = 0; k < 4; k++) if (fds[k] >= 0) close(fds[k]);
     return -1;
   }
-  fds[0] = inp[1];
-  fds[1] = outp[0];
-  fds[2] = errp[0];
   return pid;
 }
 
@@ -272,12 +366,13 @@ static void send_event(exec_job *j, const char *event, const char *data, size_t 
 void do_exec(int ci, const char *id, const jval *params) {
   exec_plan_t p;
   memset(&p, 0, sizeof p);
-  if (!params || params->type != J_OBJ) { reply_error(ci, id, "bad_request", "exec needs params {argv, env?, cwd?, stdin?, timeout_ms?, max_output?, stream?, stdin_open?}"); return; }
+  if (!params || params->type != J_OBJ) { reply_error(ci, id, "bad_request", "exec needs params {argv, env?, cwd?, stdin?, timeout_ms?, max_output?, stream?, stdin_open?, tty?}"); return; }
   const char *problem = exec_plan(params, &p);
   if (problem) { reply_error(ci, id, "bad_request", problem); return; }
+  if (!p.path) { free_plan(&p); reply_error(ci, id, "exec_failed", "cannot run a shell: the guest has no root login shell in /etc/passwd, no /bin/sh and no /bin/busybox; give the command to run"); return; }
   int slot = free_job_slot();
   if (slot < 0) { free_plan(&p); reply_error(ci, id, "busy", "too many commands running; retry when one finishes"); return; }
-  int fds[3];
+  int fds[4];
   char msg[512];
   pid_t pid = spawn_job(&p, fds, msg, sizeof msg);
   if (pid < 0) { free_plan(&p); reply_error(ci, id, "exec_failed", msg); return; }
@@ -292,8 +387,9 @@ void do_exec(int ci, const char *id, const jval *params) {
   j->out_fd = fds[1];
   j->err_fd = fds[2];
   j->in_fd = fds[0];
+  j->pty_fd = fds[3];
   set_nonblock(j->out_fd);
-  set_nonblock(j->err_fd);
+  if (j->err_fd >= 0) set_nonblock(j->err_fd);
   set_nonblock(j->in_fd);
   sb_init(&j->out);
   sb_init(&j->err);
@@ -351,8 +447,19 @@ void do_exec_signal(int ci, const char *id, const jval *params) {
   long long sig;
   if (!j) { reply_error(ci, id, "not_found", "no command with that job id runs on this connection"); return; }
   if (!json_int(json_get(params, "signal"), 1, 64, &sig)) { reply_error(ci, id, "bad_request", "params.signal must be a signal number (1-64)"); return; }
-  int sent = kill(-j->pid, (int)sig) == 0;
+  /* A terminal session's signal goes where Ctrl-C would: the terminal's foreground process group. */
+  pid_t pgrp = j->pty_fd >= 0 ? tcgetpgrp(j->pty_fd) : -1;
+  int sent = kill(pgrp > 0 ? -pgrp : -j->pid, (int)sig) == 0;
   reply_ok(ci, conn_gen(ci), id, sent ? "{\"sent\":true}" : "{\"sent\":false}");
+}
+
+void do_exec_resize(int ci, const char *id, const jval *params) {
+  exec_job *j = find_job(ci, params);
+  long long rows, cols;
+  if (!j || j->pty_fd < 0) { reply_error(ci, id, "not_found", "no terminal session with that job id runs on this connection"); return; }
+  if (!json_int(json_get(params, "rows"), 1, 10000, &rows) || !json_int(json_get(params, "cols"), 1, 10000, &cols)) { reply_error(ci, id, "bad_request", "exec_resize needs params {job, rows, cols} (1-10000)"); return; }
+  int ok = pty_resize(j->pty_fd, (int)rows, (int)cols) == 0;
+  reply_ok(ci, conn_gen(ci), id, ok ? "{\"resized\":true}" : "{\"resized\":false}");
 }
 
 /*
@@ -391,6 +498,7 @@ static void finish_job(exec_job *j) {
   close_fd(&j->out_fd);
   close_fd(&j->err_fd);
   close_fd(&j->in_fd);
+  close_fd(&j->pty_fd);
   sbuf r;
   sb_init(&r);
   int code = WIFEXITED(j->status) ? WEXITSTATUS(j->status) : -1;

@@ -1,7 +1,8 @@
 /*
- * `exec`, `exec_input` and `exec_signal` (docs/reference/agent.md): commands in their own
- * session, buffered (one answer with the output) or streamed (event lines as output
- * arrives, stdin fed by `exec_input`, signals by `exec_signal`).
+ * `exec`, `exec_input`, `exec_signal` and `exec_resize` (docs/reference/agent.md): commands
+ * in their own session, buffered (one answer with the output) or streamed (event lines as
+ * output arrives, stdin fed by `exec_input`, signals by `exec_signal`), optionally on a
+ * pseudo-terminal (`tty`, its window size set by `exec_resize`).
  */
 #ifndef BANGER_AGENT_EXEC_H
 #define BANGER_AGENT_EXEC_H
@@ -17,6 +18,7 @@
 void do_exec(int ci, const char *id, const jval *params);
 void do_exec_input(int ci, const char *id, const jval *params);
 void do_exec_signal(int ci, const char *id, const jval *params);
+void do_exec_resize(int ci, const char *id, const jval *params);
 
 /* Adds the jobs' pipes to pfd/owner from index n; returns the new count. Lowers *wake to the next deadline. */
 int exec_poll_fds(struct pollfd *pfd, int *owner, int n, long long *wake);

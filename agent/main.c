@@ -3,7 +3,7 @@
  * threads and no runtime beyond a static libc.
  *
  * Protocol (docs/reference/agent.md): one JSON object per line in each direction.
- *   request:  {"v":1,"id":<number|string>,"method":"health"|"ports"|"exec"|"exec_input"|"exec_signal"|"shutdown","params":{...}}
+ *   request:  {"v":1,"id":<number|string>,"method":"health"|"ports"|"exec"|"exec_input"|"exec_signal"|"exec_resize"|"shutdown"|"stats","params":{...}}
  *   response: {"v":1,"id":<same>,"ok":true,"result":{...}}
  *          or {"v":1,"id":<same|null>,"ok":false,"error":{"code":"...","message":"..."}}
  * Every request gets exactly one response; a malformed, oversized or unknown request gets
@@ -26,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/reboot.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -38,6 +37,7 @@
 #include "exec.h"
 #include "json.h"
 #include "ports.h"
+#include "shutdown.h"
 #include "stats.h"
 
 #ifndef AGENT_VERSION
@@ -216,15 +216,7 @@ static void do_shutdown(int ci, const char *id) {
     return;
   }
   reply_ok(ci, conns[ci].gen, id, "{\"powering_off\":true}");
-  sync();
-  pid_t pid = fork();
-  if (pid == 0) {
-    /* systemd stops nothing gracefully but still kills processes and unmounts cleanly. */
-    execl("/bin/systemctl", "systemctl", "poweroff", "--force", (char *)NULL);
-    sync();
-    reboot(RB_POWER_OFF);
-    _exit(1);
-  }
+  power_off_guest();
 }
 
 static void handle_line(int ci, char *line, size_t len) {
@@ -269,6 +261,7 @@ static void handle_line(int ci, char *line, size_t len) {
   else if (strcmp(m->str, "exec") == 0) do_exec(ci, id, params);
   else if (strcmp(m->str, "exec_input") == 0) do_exec_input(ci, id, params);
   else if (strcmp(m->str, "exec_signal") == 0) do_exec_signal(ci, id, params);
+  else if (strcmp(m->str, "exec_resize") == 0) do_exec_resize(ci, id, params);
   else if (strcmp(m->str, "shutdown") == 0) do_shutdown(ci, id);
   else if (strcmp(m->str, "stats") == 0) do_stats(ci, id);
   else {
@@ -276,7 +269,7 @@ static void handle_line(int ci, char *line, size_t len) {
     sb_init(&msg);
     sb_puts(&msg, "unknown method ");
     sb_json_str(&msg, m->str, m->len < 64 ? m->len : 64);
-    sb_puts(&msg, "; known: health, ports, exec, exec_input, exec_signal, shutdown, stats");
+    sb_puts(&msg, "; known: health, ports, exec, exec_input, exec_signal, exec_resize, shutdown, stats");
     reply_error(ci, id, "unknown_method", msg.data);
     sb_free(&msg);
   }

@@ -8,6 +8,7 @@
  *   3. dist/ is self-contained: `node dist/banger.js` needs nothing else from the checkout
  *      (the store is Node's built-in node:sqlite, no addon);
  *   4. the guest agent (agent/*.c) is compiled into a static binary, dist/agent/banger-agent,
+ *      and banger's PID 1 for images without systemd (agent/init.c) into dist/agent/banger-init,
  *      with musl-gcc (Debian's musl-tools) or, failing that, gcc -static;
  *   5. the system-call addon (native/hostcalls.c, N-API: SO_PEERCRED, openat2, linkat,
  *      mknodat, renameat2, pidfd) is compiled into dist/native/hostcalls.node against
@@ -82,7 +83,9 @@ await esbuild.build({
   },
   define: { __BANGER_BUILD__: JSON.stringify(build), __BANGER_UPDATE__: JSON.stringify(update) },
 });
-buildAgent(join(dist, 'agent', 'banger-agent'));
+buildAgent(join(dist, 'agent', 'banger-agent'), ['main.c', 'exec.c', 'pty.c', 'shutdown.c', 'json.c', 'ports.c', 'stats.c']);
+// PID 1 of images without systemd (agent/init.c, docs/reference/agent.md).
+buildAgent(join(dist, 'agent', 'banger-init'), ['init.c']);
 buildHostcalls(join(dist, 'native', 'hostcalls.node'));
 writeFileSync(
   join(dist, 'package.json'),
@@ -91,9 +94,9 @@ writeFileSync(
 writeFileSync(join(dist, 'BUILD'), `${JSON.stringify(build)}\n`);
 console.log(`built banger v${build.version} (commit ${build.commit}, ${build.builtAt}) into ${outDir ?? 'dist/'}`);
 
-function buildAgent(out) {
+function buildAgent(out, files) {
   mkdirSync(dirname(out), { recursive: true });
-  const sources = ['main.c', 'exec.c', 'json.c', 'ports.c', 'stats.c'].map((f) => join(root, 'agent', f));
+  const sources = files.map((f) => join(root, 'agent', f));
   const flags = [
     '-static',
     '-Os',

@@ -144,7 +144,11 @@ export class AgentClient {
   execInput(job: number, data: Buffer | null, eof = false): Promise<{ buffered: number; closed: boolean }> {
     return this.request('exec_input', { job, ...(data && { data: data.toString('base64') }), ...(eof && { eof }) });
   }
-  /** Signals a running command's process group. */
+  /** Sets a terminal session's window size (the command gets SIGWINCH). */
+  execResize(job: number, rows: number, cols: number): Promise<{ resized: boolean }> {
+    return this.request('exec_resize', { job, rows, cols });
+  }
+  /** Signals a running command's process group (a terminal session's foreground one). */
   execSignal(job: number, signal: number): Promise<{ sent: boolean }> {
     return this.request('exec_signal', { job, signal });
   }

@@ -37,6 +37,19 @@ export interface AgentExecParams {
   stream?: boolean;
   /** With `stream`: stdin stays open for `exec_input` until its `eof`. */
   stdin_open?: boolean;
+  /**
+   * With `stream`: a terminal session on a pty of this size (output merged into `stdout`
+   * events, stdin open, signals to the foreground process group, `exec_resize`). Without
+   * argv (empty), the guest's default shell runs as a login shell.
+   */
+  tty?: AgentTty;
+}
+
+/** A terminal's size and type (`TERM`, default xterm). */
+export interface AgentTty {
+  rows: number;
+  cols: number;
+  term?: string;
 }
 
 /** An event line of a streamed exec: `{"v":1,"id":…,"event":"started","pid":n}` or output as base64. */
@@ -79,6 +92,7 @@ export interface AgentMethods {
     result: { buffered: number; closed: boolean };
   };
   exec_signal: { params: { job: number | string; signal: number }; result: { sent: boolean } };
+  exec_resize: { params: { job: number | string; rows: number; cols: number }; result: { resized: boolean } };
   shutdown: { params: Record<string, never>; result: { powering_off: boolean } };
   stats: { params: Record<string, never>; result: AgentStats };
 }

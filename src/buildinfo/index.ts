@@ -59,6 +59,15 @@ export function agentBinaryPath(b: BuildInfo = buildInfo): string {
     : join(bundleDir(), '..', '..', '..', 'dist', 'agent', 'banger-agent');
 }
 
+/**
+ * banger-init (agent/init.c), PID 1 of images without systemd, injected at /.banger/init:
+ * beside the agent binary (dist/agent/). BANGER_INIT_BINARY overrides it.
+ */
+export function initBinaryPath(b: BuildInfo = buildInfo): string {
+  if (process.env.BANGER_INIT_BINARY) return process.env.BANGER_INIT_BINARY;
+  return join(dirname(agentBinaryPath(b)), 'banger-init');
+}
+
 /** The system-call addon (native/hostcalls.c): beside the bundle, or the checkout's dist/. */
 export function hostcallsAddonPath(b: BuildInfo = buildInfo): string {
   return b.bundled

@@ -1,7 +1,8 @@
 /**
  * The initramfs /init (busybox sh). It loads the virtio modules, mounts the root disk,
  * applies the per-VM settings that the host passes on the kernel command line, and
- * switch_roots into systemd. Doing the network here (instead of systemd-networkd in the
+ * switch_roots into the image's init: banger-init (/.banger/init) when the image carries it
+ * (images without systemd), else /sbin/init (systemd). Doing the network here (instead of systemd-networkd in the
  * guest) takes a whole service off the boot path.
  *
  * Kernel command line it reads (written by the VMM driver):
@@ -66,15 +67,29 @@ if [ -n "$work" ]; then
   mkdir -p /newroot/root
   mount -t ext4 -o rw "$work" /newroot/root || echo "init: cannot mount work disk $work"
   if [ -f /newroot/root/.banger-hostkey/ssh_host_ed25519_key ]; then
-    mv /newroot/root/.banger-hostkey/ssh_host_ed25519_key /newroot/root/.banger-hostkey/ssh_host_ed25519_key.pub /newroot/etc/ssh/
-    chmod 600 /newroot/etc/ssh/ssh_host_ed25519_key
+    # An image without ssh gets /etc/ssh (an sshd installed later finds its pinned key there);
+    # one whose /etc/ssh is a symlink keeps it, without the key: it would resolve outside the guest.
+    if [ -L /newroot/etc/ssh ]; then
+      echo "init: /etc/ssh is a symlink; not installing the pinned host key"
+    else
+      mkdir -p /newroot/etc/ssh
+      mv /newroot/root/.banger-hostkey/ssh_host_ed25519_key /newroot/root/.banger-hostkey/ssh_host_ed25519_key.pub /newroot/etc/ssh/
+      chmod 600 /newroot/etc/ssh/ssh_host_ed25519_key
+    fi
     rm -rf /newroot/root/.banger-hostkey
   fi
 fi
 
+# The guest's /etc files are replaced, never written through: in an image from anywhere
+# /etc/hosts or /etc/resolv.conf may be a symlink (to /run/..., or out of the guest while
+# this initramfs is the root), or missing, or /etc itself may be missing. An /etc that is
+# itself a symlink is left alone.
+[ -L /newroot/etc ] && echo "init: /etc is a symlink; hostname, hosts and resolv.conf are not set"
+mkdir -p /newroot/etc
+put() { if [ -L /newroot/etc ]; then cat > /dev/null; else rm -rf "/newroot/etc/$1"; cat > "/newroot/etc/$1"; fi; }
 if [ -n "$hostname" ]; then
-  echo "$hostname" > /newroot/etc/hostname
-  printf '127.0.0.1 localhost\\n127.0.1.1 %s\\n::1 localhost ip6-localhost ip6-loopback\\n' "$hostname" > /newroot/etc/hosts
+  echo "$hostname" | put hostname
+  printf '127.0.0.1 localhost\\n127.0.1.1 %s\\n::1 localhost ip6-localhost ip6-loopback\\n' "$hostname" | put hosts
   hostname "$hostname"
 fi
 ip link set lo up
@@ -87,13 +102,18 @@ if [ -n "$ip" ]; then
   arping -U -c 2 -w 2 -I eth0 -s "\${ip%/*}" "\${ip%/*}" >/dev/null 2>&1 &
 fi
 if [ -n "$dns" ]; then
-  rm -f /newroot/etc/resolv.conf
-  echo "nameserver $dns" > /newroot/etc/resolv.conf
+  echo "nameserver $dns" | put resolv.conf
 fi
 
 mark switch_root
 umount /proc /sys
+mkdir -p /newroot/dev
 mount --move /dev /newroot/dev
+# An image that is not systemd-based carries banger's own PID 1 (docs/reference/agent.md): it
+# starts the agent, then the image's init (/.banger/next-init) or none.
+if [ -f /newroot/.banger/init ] && [ ! -L /newroot/.banger/init ]; then
+  exec switch_root /newroot /.banger/init
+fi
 exec switch_root /newroot /sbin/init
 `;
 }

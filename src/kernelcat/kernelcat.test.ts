@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +42,34 @@ test('init script loads modules in order and reads the banger.* command line', (
   assert.ok(s.indexOf('insmod /lib/modules/virtio_ring.ko') < s.indexOf('insmod /lib/modules/virtio.ko'));
   for (const k of ['banger.hostname=', 'banger.ip=', 'banger.gw=', 'banger.dns=', 'switch_root /newroot /sbin/init'])
     assert.ok(s.includes(k), k);
+});
+
+test('init script boots banger-init when the image has it, else /sbin/init, and replaces /etc files instead of writing through them', () => {
+  const s = renderInitScript([]);
+  const banger = s.indexOf('exec switch_root /newroot /.banger/init');
+  assert.ok(banger > 0 && banger < s.indexOf('exec switch_root /newroot /sbin/init'));
+  assert.match(s, /if \[ -f \/newroot\/\.banger\/init \] && \[ ! -L \/newroot\/\.banger\/init \]/);
+  // No direct redirect into the guest's /etc: every file goes through put (rm, then a new file).
+  assert.doesNotMatch(s, />\s*\/newroot\/etc\/(hosts|hostname|resolv\.conf)/);
+  for (const f of ['hostname', 'hosts', 'resolv.conf']) assert.ok(s.includes(`| put ${f}`), f);
+  assert.ok(s.includes('mkdir -p /newroot/etc/ssh'));
+});
+
+test('the init script\'s put replaces a symlinked /etc/hosts with a file and leaves the link target alone', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'banger-initput-'));
+  try {
+    const put = /^put\(\) .*$/m.exec(renderInitScript([]))![0].replaceAll('/newroot', join(dir, 'newroot'));
+    mkdirSync(join(dir, 'newroot', 'etc'), { recursive: true });
+    writeFileSync(join(dir, 'outside'), 'host file\n');
+    symlinkSync(join(dir, 'outside'), join(dir, 'newroot', 'etc', 'hosts'));
+    execFileSync('/bin/busybox', ['sh', '-c', `${put}\necho guest | put hosts\necho r | put resolv.conf`]);
+    assert.equal(readFileSync(join(dir, 'outside'), 'utf8'), 'host file\n');
+    assert.equal(lstatSync(join(dir, 'newroot', 'etc', 'hosts')).isFile(), true);
+    assert.equal(readFileSync(join(dir, 'newroot', 'etc', 'hosts'), 'utf8'), 'guest\n');
+    assert.equal(readFileSync(join(dir, 'newroot', 'etc', 'resolv.conf'), 'utf8'), 'r\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('cpio archives unpack with GNU cpio to the same tree', () => {

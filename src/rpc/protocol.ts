@@ -49,7 +49,12 @@ export type ForwardedSignal = keyof typeof FORWARDED_SIGNALS;
 /** A line the client sends after its request (only methods that read input look at them). */
 export type ClientMessage =
   | { type: 'stdin'; data?: string; eof?: boolean }
-  | { type: 'signal'; signal: ForwardedSignal };
+  | { type: 'signal'; signal: ForwardedSignal }
+  /** A terminal session's new window size (vm.exec with tty). */
+  | { type: 'resize'; rows: number; cols: number };
+
+/** A terminal dimension the agent accepts (rows and columns). */
+const isTermSize = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 10_000;
 
 /** Parses a client input line; null for anything that is not a ClientMessage. */
 export function decodeClientMessage(line: string): ClientMessage | null {
@@ -64,6 +69,8 @@ export function decodeClientMessage(line: string): ClientMessage | null {
       ...(m.eof !== undefined && { eof: m.eof as boolean }),
     };
   }
+  if (m.type === 'resize' && isTermSize(m.rows) && isTermSize(m.cols))
+    return { type: 'resize', rows: m.rows, cols: m.cols };
   if (m.type === 'signal' && typeof m.signal === 'string' && Object.hasOwn(FORWARDED_SIGNALS, m.signal))
     return { type: 'signal', signal: m.signal as ForwardedSignal };
   return null;

@@ -1,12 +1,12 @@
 /**
  * `vm.exec`: a command in a running guest through its agent's streamed exec
  * (docs/reference/agent.md), its output relayed to the client as it arrives, the client's
- * stdin and signals relayed to it. A transport failure before the command started (no
+ * stdin, signals and (a terminal session's) window size relayed to it. A transport failure before the command started (no
  * `started` event) is retried within the readiness budget: the agent kills a streamed
  * command whose connection goes away, so nothing runs twice. After that it is
  * `transport_failed`: the command did not complete, and its status is unknown.
  */
-import { AgentError, type AgentClient, type AgentExecResult } from '../../agent/index.js';
+import { AgentError, type AgentClient, type AgentExecResult, type AgentTty } from '../../agent/index.js';
 import { BangerError, GUEST_READY_BUDGET_MS, type Vm } from '../../model/index.js';
 import type { OpCtx } from '../../opctx/index.js';
 import { FORWARDED_SIGNALS, type ClientMessage, type InputChannel } from '../../rpc/index.js';
@@ -20,6 +20,8 @@ export interface VmExecRequest {
   env?: Record<string, string> | undefined;
   /** The client streams stdin (else the command's stdin is empty). */
   stdin: boolean;
+  /** A terminal session (the agent's `tty`): stdin is open, `resize` lines set its size. */
+  tty?: AgentTty | undefined;
 }
 
 export interface VmExecResult {
@@ -102,7 +104,8 @@ async function runOnce(
       argv: p.argv,
       ...(p.cwd !== undefined && { cwd: p.cwd }),
       ...(p.env !== undefined && { env: p.env }),
-      ...(p.stdin && { stdin_open: true }),
+      ...((p.stdin || p.tty) && { stdin_open: true }),
+      ...(p.tty && { tty: p.tty }),
     },
     (e) => {
       if (e.event !== 'started') return io.output(e.event, e.data);
@@ -139,6 +142,10 @@ function relayInput(client: AgentClient, job: number, input: InputChannel): void
   const forward = async (m: ClientMessage) => {
     if (m.type === 'signal') {
       await client.execSignal(job, FORWARDED_SIGNALS[m.signal]);
+      return;
+    }
+    if (m.type === 'resize') {
+      await client.execResize(job, m.rows, m.cols);
       return;
     }
     if (stdinClosed) return;

@@ -14,11 +14,11 @@ export const VM_EXEC_METHODS = {
   'vm.exec': defineMethod({
     name: 'vm.exec',
     summary:
-      "Runs a command in a running VM through its agent. The command's output is sent as `output` lines (base64) while it runs; the client may send `stdin` lines (with `stdin: true`) and `signal` lines (INT, TERM, HUP, KILL: to the command's process group) after its request; closing the connection kills the command. The result is its exit code, or the signal that ended it. A connection to the agent that fails before the command started is retried within the readiness budget; a failure after that is transport_failed.",
+      "Runs a command in a running VM through its agent. The command's output is sent as `output` lines (base64) while it runs; the client may send `stdin` lines (with `stdin: true`) and `signal` lines (INT, TERM, HUP, KILL: to the command's process group) after its request; closing the connection kills the command. tty {rows, cols, term}: a terminal session on a pty (output merged into stdout, stdin open, signals to its foreground process group, `resize` lines {rows, cols} set its size); with tty an empty argv runs the guest's default shell (root's login shell, else /bin/sh, else busybox sh). The result is its exit code, or the signal that ended it. A connection to the agent that fails before the command started is retried within the readiness budget; a failure after that is transport_failed.",
     params: z
       .strictObject({
         name: z.string().min(1).max(253),
-        argv: z.array(z.string().max(65_536)).min(1).max(4096),
+        argv: z.array(z.string().max(65_536)).max(4096),
         cwd: z
           .string()
           .max(4096)
@@ -34,6 +34,20 @@ export const VM_EXEC_METHODS = {
           )
           .optional(),
         stdin: z.boolean().default(false),
+        tty: z
+          .strictObject({
+            rows: z.number().int().min(1).max(10_000),
+            cols: z.number().int().min(1).max(10_000),
+            term: z
+              .string()
+              .regex(/^[A-Za-z0-9._+-]{1,63}$/)
+              .optional(),
+          })
+          .optional(),
+      })
+      .refine((p) => p.argv.length > 0 || p.tty !== undefined, {
+        message: 'argv must not be empty (only a tty session may leave it empty: the default shell)',
+        path: ['argv'],
       })
       .refine(
         (p) => JSON.stringify([p.argv, p.env ?? {}, p.cwd ?? '']).length <= COMMAND_BYTES_MAX,

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { agentBinaryPath, initBinaryPath } from '../buildinfo/index.js';
 import { artifactNameSchema, BangerError, type Image } from '../model/index.js';
-import { BlobCache, type ImageRef, RegistryClient } from '../oci/index.js';
+import { BlobCache, type ImageRef, RegistryClient, type ResolvedImage } from '../oci/index.js';
 import { imageNameForRef, importOciImage } from '../ociimage/index.js';
 import type { OpCtx } from '../opctx/index.js';
 import type { Layout } from '../paths/index.js';
@@ -37,6 +37,8 @@ export interface OciImagesDeps {
 
 export class OciImages {
   readonly cache: BlobCache;
+  /** Blobs of pulls in progress (digest -> pulls), kept by prune although no image records them yet. */
+  private readonly inFlight = new Map<string, number>();
 
   constructor(private readonly d: OciImagesDeps) {
     this.cache = new BlobCache(join(d.layout.cacheDir, 'oci'));
@@ -70,6 +72,32 @@ export class OciImages {
       ctx.progress?.('image', `${name} is up to date (${resolved.manifestDigest})`);
       return existing;
     }
+    const digests = [resolved.configDigest, ...resolved.layers.map((l) => l.digest)];
+    this.hold(digests, +1);
+    try {
+      return await this.importAndRecord(ref, name, opts, ctx, { client, resolved, existing, kernelId: kernel.id });
+    } finally {
+      this.hold(digests, -1);
+    }
+  }
+
+  private hold(digests: readonly string[], by: 1 | -1): void {
+    for (const d of digests) {
+      const n = (this.inFlight.get(d) ?? 0) + by;
+      if (n > 0) this.inFlight.set(d, n);
+      else this.inFlight.delete(d);
+    }
+  }
+
+  private async importAndRecord(
+    ref: ImageRef,
+    name: string,
+    opts: OciPullOptions,
+    ctx: OpCtx,
+    p: { client: RegistryClient; resolved: ResolvedImage; existing: Image | undefined; kernelId: string },
+  ): Promise<Image> {
+    const { store } = this.d;
+    const { client, resolved, existing } = p;
     const users = existing ? store.vms.usesImage(existing.id) : [];
     if (users.length)
       throw new BangerError('conflict', `image ${name} changed upstream but VM(s) ${users.join(', ')} use it`, {
@@ -97,7 +125,7 @@ export class OciImages {
       arch: 'x86_64',
       rootfsPath: imported.rootfsPath,
       workSeedPath: null,
-      kernelId: kernel.id,
+      kernelId: p.kernelId,
       initrdPath: null,
       sizeBytes: imported.sizeBytes,
       createdAt: new Date().toISOString(),
@@ -108,9 +136,9 @@ export class OciImages {
     return image;
   }
 
-  /** Removes cached blobs that no image refers to (layers and configs of every OCI image are kept). */
+  /** Removes cached blobs that no image refers to (layers and configs of every OCI image, and of pulls in progress, are kept). */
   prune(dryRun: boolean) {
-    const keep = new Set<string>();
+    const keep = new Set<string>(this.inFlight.keys());
     for (const img of this.d.store.images.list()) {
       if (!img.oci) continue;
       keep.add(img.oci.configDigest);

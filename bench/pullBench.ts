@@ -60,7 +60,16 @@ function baselineOnce(ref: string): number {
     execFileSync('umoci', ['unpack', '--image', `${dir}/oci:bench`, `${dir}/bundle`], { stdio: 'ignore' });
     const kib = Number(execFileSync('du', ['-sk', `${dir}/bundle/rootfs`], { encoding: 'utf8' }).split('\t')[0]);
     const mib = Math.ceil(Math.max(1024, (kib * 1.5) / 1024));
-    execFileSync('mkfs.ext4', ['-q', '-F', '-E', 'lazy_itable_init=1,lazy_journal_init=1', '-d', `${dir}/bundle/rootfs`, `${dir}/rootfs.ext4`, `${mib}M`]);
+    execFileSync('mkfs.ext4', [
+      '-q',
+      '-F',
+      '-E',
+      'lazy_itable_init=1,lazy_journal_init=1',
+      '-d',
+      `${dir}/bundle/rootfs`,
+      `${dir}/rootfs.ext4`,
+      `${mib}M`,
+    ]);
     return performance.now() - t0;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -72,9 +81,15 @@ export async function pullBench(): Promise<void> {
   const s = createSandbox();
   try {
     const base = debianLayers();
-    await pushImage(reg.url, 'bench/debian', '1', { layers: base.map((l) => l.blob), layerMediaType: base[0]!.mediaType });
+    await pushImage(reg.url, 'bench/debian', '1', {
+      layers: base.map((l) => l.blob),
+      layerMediaType: base[0]!.mediaType,
+    });
     const plus = [...base, extraLayer('etc/bench-extra', 'a second image on the same base\n')];
-    await pushImage(reg.url, 'bench/debian-plus', '1', { layers: plus.map((l) => l.blob), layerMediaType: base[0]!.mediaType });
+    await pushImage(reg.url, 'bench/debian-plus', '1', {
+      layers: plus.map((l) => l.blob),
+      layerMediaType: base[0]!.mediaType,
+    });
     const ref = `${reg.host}/bench/debian:1`;
     const pull = (args: string[]) => timedBanger(s.env, ['image', 'pull', ...args], () => s.daemonPid());
     const coldReset = async () => {
@@ -94,7 +109,9 @@ export async function pullBench(): Promise<void> {
     }
     const b = summarize(banger);
     const k = summarize(skopeo);
-    console.log(`image pull (Debian minbase, ${(base[0]!.blob.length / 2 ** 20).toFixed(0)} MiB gzip layer, ${RUNS} runs, cold cache)`);
+    console.log(
+      `image pull (Debian minbase, ${(base[0]!.blob.length / 2 ** 20).toFixed(0)} MiB gzip layer, ${RUNS} runs, cold cache)`,
+    );
     console.log(formatSummary('skopeo copy + umoci unpack + mkfs.ext4 -d', k));
     console.log(formatSummary('banger image pull (to a bootable image)', b));
     console.log(`ratio image pull / skopeo+umoci+mkfs (median)  ${(b.median / k.median).toFixed(2)}   (target <= 1.0)`);

@@ -156,7 +156,7 @@ export const TOP_LEVEL_KEYS = {
   default_image_source: {
     schema: z.enum(['auto', 'mmdebstrap', 'oci']),
     shownDefault: 'auto',
-    doc: 'How the default image (debian-bookworm) is made: mmdebstrap from the host\'s Debian mirror (needs root or a system install, and mmdebstrap), or oci: default_image_oci_base pulled from its registry, then the recipe applied inside a builder VM with NAT (any Linux host, no root). auto takes mmdebstrap where it can run, else oci; `banger doctor` says which.',
+    doc: "How the default image (debian-bookworm) is made: mmdebstrap from the host's Debian mirror (needs root or a system install, and mmdebstrap), or oci: default_image_oci_base pulled from its registry, then the recipe applied inside a builder VM with NAT (any Linux host, no root). auto takes mmdebstrap where it can run, else oci; `banger doctor` says which.",
   },
   default_image_oci_base: {
     schema: z.string().min(1),

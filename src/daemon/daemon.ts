@@ -261,15 +261,8 @@ async function buildServices(
   const { drivers, hostFacts } = vmmBackends({ layout, config, log, runner, privileged, firecrackerBin });
   const preflight = hostPreflight({ pathEnv: process.env.PATH ?? '', qemuBin: config.qemu_bin });
   const kernels = new KernelService({ store, runner, layout, defaultName: config.default_kernel_name, preflight });
-  const images = new ImageService({
-    store,
-    runner,
-    layout,
-    kernels,
-    privileged,
-    preflight,
-    defaultImage: { source: config.default_image_source, ociBase: config.default_image_oci_base },
-  });
+  const defaultImage = { source: config.default_image_source, ociBase: config.default_image_oci_base };
+  const images = new ImageService({ store, runner, layout, kernels, privileged, preflight, defaultImage });
   const dns = await startDns({ config, store, runner, privileged, log }, ctx, undo);
   const nat = new NatController({
     privileged,
@@ -308,7 +301,9 @@ async function buildServices(
     onBridgeReady: dns.listenOnBridge,
     forwards,
   });
-  images.useInVmBuilder((entry, baseRef, c) => buildDefaultImageInVm({ vms, images, runner, layout }, entry, baseRef, c));
+  images.useInVmBuilder((entry, baseRef, c) =>
+    buildDefaultImageInVm({ vms, images, runner, layout }, entry, baseRef, c),
+  );
   return { operations, privileged, kernels, images, dns, workspaces, vms, forwards };
 }
 

@@ -46,9 +46,13 @@ export async function buildDefaultImageInVm(
       ctx,
     );
     if (vm.rootOverlay !== 'qcow2')
-      throw new BangerError('operation_failed', `the builder VM's root disk is ${vm.rootOverlay}, not a qcow2 overlay`, {
-        hint: 'building the default image in a VM needs QEMU',
-      });
+      throw new BangerError(
+        'operation_failed',
+        `the builder VM's root disk is ${vm.rootOverlay}, not a qcow2 overlay`,
+        {
+          hint: 'building the default image in a VM needs QEMU',
+        },
+      );
     ctx.progress?.('recipe', `${entry.recipe.packages.length} packages, units, files (through the agent)`);
     await runRecipe(d.vms, vmName, renderRecipeScript(entry.recipe), ctx);
     await d.vms.stop(vmName, ctx);
@@ -92,7 +96,11 @@ async function flattenRootDisk(d: InVmBuildDeps, name: string, overlay: string, 
     rmSync(dest, { recursive: true, force: true });
     mkdirSync(dest, { recursive: true });
     renameSync(rootfs, join(dest, 'rootfs.ext4'));
-    return { rootfsPath: join(dest, 'rootfs.ext4'), workSeedPath: null, sizeBytes: statSync(join(dest, 'rootfs.ext4')).size };
+    return {
+      rootfsPath: join(dest, 'rootfs.ext4'),
+      workSeedPath: null,
+      sizeBytes: statSync(join(dest, 'rootfs.ext4')).size,
+    };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

@@ -141,7 +141,10 @@ export class ImageService {
       }
       const path = defaultImagePath(this.defaultImage.source, this.buildHost());
       this.preflight(
-        [...(path === 'oci' ? (['oci-pull', 'vm', 'qemu', 'nat'] as const) : (['image-build'] as const)), ...this.kernels.needs(entry.kernelRef)],
+        [
+          ...(path === 'oci' ? (['oci-pull', 'vm', 'qemu', 'nat'] as const) : (['image-build'] as const)),
+          ...this.kernels.needs(entry.kernelRef),
+        ],
         `building image ${name}`,
       );
       const kernel = await this.kernels.ensure(entry.kernelRef, ctx);

@@ -105,7 +105,13 @@ export class OciImages {
       });
     const imported = await withRef(ref, () =>
       importOciImage(
-        { runner: this.d.runner, cache: this.cache, client, agentBinary: agentBinaryPath(), initBinary: initBinaryPath() },
+        {
+          runner: this.d.runner,
+          cache: this.cache,
+          client,
+          agentBinary: agentBinaryPath(),
+          initBinary: initBinaryPath(),
+        },
         {
           resolved,
           dest: join(this.d.layout.imagesDir, name),

@@ -102,7 +102,10 @@ test('the recipe script installs only missing packages, writes files base64-enco
   assert.match(script, /rm -rf '\/\.banger'\n/);
   const unit = DEBIAN_BOOKWORM_RECIPE.files.find((f) => f.path.endsWith('banger-agent.service'))!;
   assert.ok(script.includes(Buffer.from(unit.content).toString('base64')), 'file contents travel base64-encoded');
-  assert.match(script, /ln -sfn '\/lib\/systemd\/system\/multi-user\.target' '\/etc\/systemd\/system\/default\.target'/);
+  assert.match(
+    script,
+    /ln -sfn '\/lib\/systemd\/system\/multi-user\.target' '\/etc\/systemd\/system\/default\.target'/,
+  );
 });
 
 test('the recipe script runs in a shell and applies the files, masks and symlinks to a tree', () => {
@@ -111,7 +114,9 @@ test('the recipe script runs in a shell and applies the files, masks and symlink
     // The same script applied under `root`, without the package step (it needs apt and a network).
     mkdirSync(join(root, '.banger'));
     writeFileSync(join(root, '.banger/agent'), 'agent');
-    execFileSync('sh', ['-c', renderRecipeScript({ ...DEBIAN_BOOKWORM_RECIPE, packages: [] }, { root })], { stdio: 'pipe' });
+    execFileSync('sh', ['-c', renderRecipeScript({ ...DEBIAN_BOOKWORM_RECIPE, packages: [] }, { root })], {
+      stdio: 'pipe',
+    });
     assert.equal(readFileSync(join(root, 'usr/local/bin/banger-agent'), 'utf8'), 'agent');
     assert.equal(existsSync(join(root, '.banger')), false);
     assert.equal(readlinkSync(join(root, 'etc/systemd/system/fstrim.timer')), '/dev/null');

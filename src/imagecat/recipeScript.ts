@@ -20,11 +20,16 @@ export interface RecipeScriptOptions {
 
 export function renderRecipeScript(recipe: ImageRecipe, o: RecipeScriptOptions = {}): string {
   const root = o.root ?? '';
-  const lines = ['set -eu', 'export DEBIAN_FRONTEND=noninteractive PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
+  const lines = [
+    'set -eu',
+    'export DEBIAN_FRONTEND=noninteractive PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+  ];
   if (recipe.packages.length) lines.push(...packageLines(recipe.packages));
   lines.push(`install -D -m 0755 ${q(`${root}${INJECTED_DIR}/agent`)} ${q(`${root}/${recipe.agentPath}`)}`);
   for (const { unit } of recipe.masked) {
-    lines.push(`mkdir -p ${q(`${root}/etc/systemd/system`)}; ln -sfn /dev/null ${q(`${root}/etc/systemd/system/${unit}`)}`);
+    lines.push(
+      `mkdir -p ${q(`${root}/etc/systemd/system`)}; ln -sfn /dev/null ${q(`${root}/etc/systemd/system/${unit}`)}`,
+    );
   }
   for (const f of recipe.files) {
     const path = `${root}/${f.path}`;

@@ -65,7 +65,10 @@ export async function importOciImage(d: ImportDeps, i: ImportInput): Promise<Imp
       layers: resolved.layers.map((l, n) => ({ digest: l.digest, path: blobs[n]!, mediaType: l.mediaType })),
       treeDir,
       onProgress: (p) =>
-        i.progress?.('flatten', `layer ${p.layerIndex + 1}/${p.layerCount}: ${p.entries} entries, ${formatBytesIec(p.bytes)}`),
+        i.progress?.(
+          'flatten',
+          `layer ${p.layerIndex + 1}/${p.layerCount}: ${p.entries} entries, ${formatBytesIec(p.bytes)}`,
+        ),
       signal: i.signal,
     });
     const tree = flat.tree;
@@ -124,7 +127,8 @@ function applyInjection(treeDir: string, tree: TreeMeta, plan: readonly Injectio
       addTreeFile(treeDir, tree, {
         path: inj.path,
         mode: inj.mode,
-        content: inj.kind === 'file' ? inj.content : readFileSync(inj.source === 'agent' ? d.agentBinary : d.initBinary),
+        content:
+          inj.kind === 'file' ? inj.content : readFileSync(inj.source === 'agent' ? d.agentBinary : d.initBinary),
       });
   }
 }

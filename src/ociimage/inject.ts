@@ -71,7 +71,8 @@ export function planInjection(d: DetectedImage): Injection[] {
     plan.push({ kind: 'binary', path: INJECTED_INIT_PATH, mode: 0o755, source: 'init' });
     if (d.initPath) plan.push({ kind: 'file', path: NEXT_INIT_PATH, mode: 0o644, content: `${d.initPath}\n` });
   }
-  if (d.sshd) plan.push({ kind: 'file', path: '/etc/ssh/sshd_config.d/banger.conf', mode: 0o644, content: SSHD_DROPIN });
+  if (d.sshd)
+    plan.push({ kind: 'file', path: '/etc/ssh/sshd_config.d/banger.conf', mode: 0o644, content: SSHD_DROPIN });
   return plan;
 }
 

@@ -41,7 +41,9 @@ test('busybox init is another init; an image without any init is none', () => {
 
 test('a package manager named by os-release but absent from the image is not chosen; ID_LIKE counts', () => {
   assert.equal(detectImage(probe({ '/etc/os-release': 'ID=ubuntu\n' })).packageManager, null);
-  const rocky = detectImage(probe({ '/usr/lib/os-release': 'ID=rocky\nID_LIKE="rhel centos fedora"\n', '/usr/bin/dnf': 'x' }));
+  const rocky = detectImage(
+    probe({ '/usr/lib/os-release': 'ID=rocky\nID_LIKE="rhel centos fedora"\n', '/usr/bin/dnf': 'x' }),
+  );
   assert.equal(rocky.packageManager, 'dnf');
 });
 
@@ -49,7 +51,11 @@ test('systemd images get the agent as a unit; other inits get banger-init and ne
   const base = { os: null, osId: null, osLike: [] as string[], sshd: false, packageManager: null };
   const sd = describeInjection(planInjection({ ...base, init: 'systemd', initPath: '/sbin/init' }));
   assert.ok(sd.includes('/.banger/agent'));
-  assert.ok(sd.includes('/etc/systemd/system/sysinit.target.wants/banger-agent.service -> /etc/systemd/system/banger-agent.service'));
+  assert.ok(
+    sd.includes(
+      '/etc/systemd/system/sysinit.target.wants/banger-agent.service -> /etc/systemd/system/banger-agent.service',
+    ),
+  );
   assert.ok(!sd.includes('/.banger/init'));
   const other = planInjection({ ...base, init: 'other', initPath: '/sbin/init' });
   assert.deepEqual(
@@ -69,7 +75,10 @@ test('default image names come from the repository and tag, or the digest', () =
     imageNameForRef({ repository: 'org/img', tag: null, digest: `sha256:${'ab'.repeat(32)}` }),
     'img-abababababab',
   );
-  assert.match(imageNameForRef({ repository: 'x', tag: `${'y'.repeat(200)}`, digest: null }), /^[a-z0-9][a-z0-9._-]{0,62}$/);
+  assert.match(
+    imageNameForRef({ repository: 'x', tag: `${'y'.repeat(200)}`, digest: null }),
+    /^[a-z0-9][a-z0-9._-]{0,62}$/,
+  );
 });
 
 test('the sshd script installs with the image package manager and starts sshd only when nothing listens on 22', () => {

@@ -17,13 +17,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { startDockerRegistry, type TestRegistry } from '../fixtures/dockerRegistry.js';
-import {
-  appLayers,
-  busyboxLayers,
-  debianLayers,
-  multiLayer,
-  type TestLayer,
-} from '../fixtures/ociTestImages.js';
+import { appLayers, busyboxLayers, debianLayers, multiLayer, type TestLayer } from '../fixtures/ociTestImages.js';
 import { pushImage } from '../fixtures/registryPush.js';
 import { distCli } from '../integration/harness.js';
 import { createE2eSandbox, type E2eSandbox } from './e2eSandbox.js';
@@ -89,9 +83,12 @@ test('a pull shows each layer with bytes and rate; image show reports what was f
 });
 
 test('a busybox image without sshd: command and status, vm ports, an interactive shell through the agent', async () => {
-  const run = await e.s.banger(['vm', 'run', '--rm', '--image', 'busybox-1', '--', '/bin/sh', '-c', 'echo hi; cat /etc/os-release; exit 3'], {
-    timeoutMs: 600_000,
-  });
+  const run = await e.s.banger(
+    ['vm', 'run', '--rm', '--image', 'busybox-1', '--', '/bin/sh', '-c', 'echo hi; cat /etc/os-release; exit 3'],
+    {
+      timeoutMs: 600_000,
+    },
+  );
   assert.equal(run.code, 3, run.stderr);
   assert.match(run.stdout, /^hi\nID=bangerbusybox/);
   await e.ok(['vm', 'create', '--name', 'e2e-bb', '--image', 'busybox-1'], 600_000);
@@ -110,7 +107,10 @@ test('a busybox image without sshd: command and status, vm ports, an interactive
 test('an application image with no init: banger-init is PID 1 and runs the command', async () => {
   await e.ok(['image', 'pull', ref('test/app'), '--name', 'app'], 600_000);
   assert.equal(JSON.parse((await e.ok(['image', 'show', 'app'])).stdout).oci.init, 'none');
-  const r = await e.ok(['vm', 'run', '--rm', '--image', 'app', '--', '/bin/sh', '-c', '/app/hello; cat /proc/1/cmdline | tr "\\0" " "'], 600_000);
+  const r = await e.ok(
+    ['vm', 'run', '--rm', '--image', 'app', '--', '/bin/sh', '-c', '/app/hello; cat /proc/1/cmdline | tr "\\0" " "'],
+    600_000,
+  );
   assert.match(r.stdout, /hello from the app image\n\/\.banger\/init/);
 });
 
@@ -118,7 +118,14 @@ test('three layers: whiteouts, an opaque dir, a dir replaced by a file, setuid a
   await e.ok(['image', 'pull', ref('test/multi'), '--name', 'multi', '--size', '1G'], 600_000);
   const r = await e.ok(
     [
-      'vm', 'run', '--rm', '--image', 'multi', '--', '/bin/sh', '-c',
+      'vm',
+      'run',
+      '--rm',
+      '--image',
+      'multi',
+      '--',
+      '/bin/sh',
+      '-c',
       'ls /opt/data; test -e /etc/motd || echo no-motd; cat /opt/swap; stat -c "%a %u:%g" /usr/local/bin/suid-tool /etc/shadow',
     ],
     600_000,
@@ -133,7 +140,18 @@ test('Debian minbase with systemd and sshd: ssh as with the default image; setui
   assert.deepEqual([img.oci.init, img.oci.sshd], ['systemd', true]);
   await e.ok(['vm', 'create', '--name', 'e2e-deb', '--image', 'deb'], 900_000);
   try {
-    const st = await e.ok(['vm', 'ssh', 'e2e-deb', '--', 'stat', '-c', '%a %U:%G', '/etc/shadow', '/usr/bin/passwd', '/usr/bin/sudo']);
+    const st = await e.ok([
+      'vm',
+      'ssh',
+      'e2e-deb',
+      '--',
+      'stat',
+      '-c',
+      '%a %U:%G',
+      '/etc/shadow',
+      '/usr/bin/passwd',
+      '/usr/bin/sudo',
+    ]);
     assert.equal(st.stdout, '640 root:shadow\n4755 root:root\n4755 root:root\n');
     assert.match((await e.ok(['vm', 'ports', 'e2e-deb'])).stdout, /\b22\b/);
     const shell = await inTerminal(['vm', 'ssh', 'e2e-deb'], 'echo $((6*7)); exit 4\n');
@@ -146,7 +164,10 @@ test('Debian minbase with systemd and sshd: ssh as with the default image; setui
 
 test('the default image from an OCI base: recipe applied in a builder VM, then it boots systemd with ssh and the agent', async () => {
   const doctor = await e.s.banger(['doctor']);
-  assert.match(doctor.stdout + doctor.stderr, /default image is made with .*test\/debian:1 plus the recipe in a builder VM/);
+  assert.match(
+    doctor.stdout + doctor.stderr,
+    /default image is made with .*test\/debian:1 plus the recipe in a builder VM/,
+  );
   const pull = await e.ok(['image', 'pull', 'debian-bookworm'], 1_800_000);
   assert.match(pull.stderr, /recipe/);
   assert.deepEqual(
@@ -157,7 +178,10 @@ test('the default image from an OCI base: recipe applied in a builder VM, then i
   await e.ok(['vm', 'create', '--name', 'e2e-default'], 900_000);
   try {
     const r = await e.ok([
-      'vm', 'ssh', 'e2e-default', '--',
+      'vm',
+      'ssh',
+      'e2e-default',
+      '--',
       'cat /etc/banger-image; test -e /.banger || echo no-banger-init; systemctl is-active banger-agent; readlink /proc/1/exe',
     ]);
     assert.equal(r.stdout, 'debian-bookworm\nno-banger-init\nactive\n/usr/lib/systemd/systemd\n');

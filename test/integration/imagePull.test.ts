@@ -30,7 +30,10 @@ const ok = async (args: string[]) => {
   return r;
 };
 const blobGets = (r: TestRegistry, digest: string) =>
-  r.log().split('\n').filter((l) => l.includes('"GET /v2/') && l.includes(`/blobs/${digest}`)).length;
+  r
+    .log()
+    .split('\n')
+    .filter((l) => l.includes('"GET /v2/') && l.includes(`/blobs/${digest}`)).length;
 const imagesDir = () => join(s.stateDir, 'images');
 const listing = () => (existsSync(imagesDir()) ? readdirSync(imagesDir()).sort() : []);
 const imageNames = async () =>
@@ -92,7 +95,10 @@ test('two concurrent pulls sharing a layer fetch it once; the image records ref,
   assert.equal(nextInit, '/sbin/init\n');
   // A reference is an image name too: show by ref, and a second pull is up to date.
   assert.equal(JSON.parse((await ok(['image', 'show', `${reg.host}/it/busybox:1`])).stdout).name, 'busybox-1');
-  assert.match((await ok(['image', 'pull', `${reg.host}/it/busybox:1`, '--kernel', 'placeholder'])).stderr, /up to date/);
+  assert.match(
+    (await ok(['image', 'pull', `${reg.host}/it/busybox:1`, '--kernel', 'placeholder'])).stderr,
+    /up to date/,
+  );
 });
 
 test('cache prune frees only blobs no image refers to; --dry-run removes nothing', async () => {

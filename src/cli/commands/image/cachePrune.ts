@@ -17,7 +17,8 @@ export function registerCache(image: Command, ctx: CliContext): Command {
 
 export async function pruneCache(ctx: CliContext, dryRun: boolean): Promise<Outcome> {
   const r = await ctx.daemon.call('image.cache.prune', { dryRun });
-  for (const b of r.removed) ctx.output.out(`${dryRun ? 'would remove' : 'removed'} ${b.digest} (${formatBytesIec(b.size)})\n`);
+  for (const b of r.removed)
+    ctx.output.out(`${dryRun ? 'would remove' : 'removed'} ${b.digest} (${formatBytesIec(b.size)})\n`);
   ctx.output.out(
     `${dryRun ? 'would free' : 'freed'} ${formatBytesIec(r.freedBytes)} across ${r.removed.length} blob(s) in ${r.dir}\n`,
   );

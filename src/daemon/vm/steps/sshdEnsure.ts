@@ -21,11 +21,18 @@ export const sshdEnsure: StartStep = {
     const vmm = need(s.vmm, 'the VMM', this.name);
     ctx.progress?.('sshd', `ensuring openssh-server (${oci.packageManager}); the first boot installs it`);
     const client = await s.env.agents.client(s.driver.agentEndpoint(s.files), 5_000);
-    const r = await client.exec({ argv: ['/bin/sh', '-c', sshdEnsureScript(oci.packageManager)], timeout_ms: INSTALL_TIMEOUT_MS });
+    const r = await client.exec({
+      argv: ['/bin/sh', '-c', sshdEnsureScript(oci.packageManager)],
+      timeout_ms: INSTALL_TIMEOUT_MS,
+    });
     if (r.exit_code !== 0 || r.timed_out)
-      throw new BangerError('operation_failed', `VM ${s.vm.name}: installing openssh-server failed (exit ${r.exit_code})`, {
-        hint: `${r.stderr.trim().split('\n').slice(-3).join('\n') || r.stdout.trim().split('\n').slice(-3).join('\n')}\nthe VM needs outbound NAT (--nat) and a reachable package mirror`,
-      });
+      throw new BangerError(
+        'operation_failed',
+        `VM ${s.vm.name}: installing openssh-server failed (exit ${r.exit_code})`,
+        {
+          hint: `${r.stderr.trim().split('\n').slice(-3).join('\n') || r.stdout.trim().split('\n').slice(-3).join('\n')}\nthe VM needs outbound NAT (--nat) and a reachable package mirror`,
+        },
+      );
     if (s.wantSsh)
       await waitForTcp(s.vm.guestIp!, 22, GUEST_READY_BUDGET_MS, ctx.signal, () => !s.driver.owns(vmm.pid, s.files));
   },

@@ -46,6 +46,26 @@ after(async () => {
   }
 });
 
+/**
+ * A VM of `image` (no sshd): a server it starts shows in `vm ports`, an interactive shell
+ * through the agent answers with its hostname and exit status, and `vm stop` powers it off.
+ */
+async function inGuest(vm: string, image: string): Promise<void> {
+  await e.ok(['vm', 'create', '--name', vm, '--image', image], 600_000);
+  try {
+    // busybox httpd daemonizes; `vm ports` (the agent's view of /proc/net) names it.
+    await e.ok(['vm', 'exec', vm, '--', '/bin/busybox', 'httpd', '-p', '8080', '-h', '/tmp']);
+    assert.match((await e.ok(['vm', 'ports', vm])).stdout, /8080.*busybox|busybox.*8080/);
+    const shell = await inTerminal(['vm', 'ssh', vm], 'echo $((6*7)); hostname; exit 3\n');
+    assert.match(shell.out, /42/);
+    assert.match(shell.out, new RegExp(vm));
+    assert.equal(shell.code, 3, shell.out);
+    await e.ok(['vm', 'stop', vm], 300_000);
+  } finally {
+    await e.s.banger(['vm', 'delete', vm]);
+  }
+}
+
 /** `banger ARGS` in a pseudo-terminal (script), with `input` typed in; its output and exit status. */
 function inTerminal(args: string[], input: string): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
@@ -91,19 +111,7 @@ test('a busybox image without sshd: command and status, vm ports, an interactive
   );
   assert.equal(run.code, 3, run.stderr);
   assert.match(run.stdout, /^hi\nID=bangerbusybox/);
-  await e.ok(['vm', 'create', '--name', 'e2e-bb', '--image', 'busybox-1'], 600_000);
-  try {
-    // busybox httpd daemonizes; `vm ports` (the agent's view of /proc/net) names it.
-    await e.ok(['vm', 'exec', 'e2e-bb', '--', '/bin/busybox', 'httpd', '-p', '8080', '-h', '/tmp']);
-    assert.match((await e.ok(['vm', 'ports', 'e2e-bb'])).stdout, /8080.*busybox|busybox.*8080/);
-    const shell = await inTerminal(['vm', 'ssh', 'e2e-bb'], 'echo $((6*7)); hostname; exit 3\n');
-    assert.match(shell.out, /42/);
-    assert.match(shell.out, /e2e-bb/);
-    assert.equal(shell.code, 3, shell.out);
-    await e.ok(['vm', 'stop', 'e2e-bb'], 300_000);
-  } finally {
-    await e.s.banger(['vm', 'delete', 'e2e-bb']);
-  }
+  await inGuest('e2e-bb', 'busybox-1');
 });
 
 test('an application image with no init: banger-init is PID 1 and runs the command', async () => {
@@ -114,6 +122,7 @@ test('an application image with no init: banger-init is PID 1 and runs the comma
     600_000,
   );
   assert.match(r.stdout, /hello from the app image\n\/\.banger\/init/);
+  await inGuest('e2e-app', 'app');
 });
 
 test('three layers: whiteouts, an opaque dir, a dir replaced by a file, setuid and shadow ownership hold in the guest', async () => {
@@ -133,6 +142,7 @@ test('three layers: whiteouts, an opaque dir, a dir replaced by a file, setuid a
     600_000,
   );
   assert.equal(r.stdout, 'new\nno-motd\nnow a file\n4755 0:0\n640 0:42\n');
+  await inGuest('e2e-multi', 'multi');
 });
 
 test('Debian minbase with systemd and sshd: ssh as with the default image; setuid and shadow owners', async () => {
@@ -184,6 +194,8 @@ test('the default image from an OCI base: recipe applied in a builder VM, then i
       'ssh',
       'e2e-default',
       '--',
+      'sh',
+      '-c',
       'cat /etc/banger-image; test -e /.banger || echo no-banger-init; systemctl is-active banger-agent; readlink /proc/1/exe',
     ]);
     assert.equal(r.stdout, 'debian-bookworm\nno-banger-init\nactive\n/usr/lib/systemd/systemd\n');

@@ -62,6 +62,17 @@ before(async () => {
     ]),
   );
   await pushImage(reg.url, 'it/hostile', '1', { layers: [hostile], layerMediaType: OCI_LAYER_GZIP });
+  // An Alpine-like image: apk and an os-release, no sshd (only detection reads them).
+  const alpineish = gzipLayer(
+    tarLayer([
+      { name: 'etc/', type: 'dir' },
+      { name: 'etc/os-release', content: 'ID=alpine\nPRETTY_NAME="Alpine-like test"\n' },
+      { name: 'sbin/', type: 'dir' },
+      { name: 'sbin/apk', content: '#!/bin/sh\n', mode: 0o755 },
+      { name: 'sbin/init', content: '#!/bin/sh\n', mode: 0o755 },
+    ]),
+  );
+  await pushImage(reg.url, 'it/alpineish', '1', { layers: [alpineish], layerMediaType: OCI_LAYER_GZIP });
 });
 after(async () => {
   try {
@@ -149,6 +160,58 @@ test('failed pulls (missing tag, registry down, hostile layer) name the ref and 
   assert.equal(existsSync(join(s.dir, 'escape')), false);
   assert.deepEqual(listing(), before, 'no image directory or scratch left');
   assert.deepEqual(await imageNames(), names);
-  const bad = await s.banger(['image', 'pull', 'Not A Ref/x:1']);
+});
+
+test('--install-sshd: recorded with the package manager os-release names; VMs of it need NAT; refused without a package manager', async () => {
+  await ok([
+    'image',
+    'pull',
+    `${reg.host}/it/alpineish:1`,
+    '--kernel',
+    'placeholder',
+    '--install-sshd',
+    '--name',
+    'alp',
+  ]);
+  const img = JSON.parse((await ok(['image', 'show', 'alp'])).stdout);
+  assert.deepEqual(
+    [img.oci.installSshd, img.oci.packageManager, img.oci.sshd, img.distro],
+    [true, 'apk', false, 'alpine'],
+  );
+  const noNat = await s.banger(['vm', 'create', '--image', 'alp', '--name', 'no-nat', '--no-start']);
+  assert.notEqual(noNat.code, 0);
+  assert.match(noNat.stderr, /installs openssh-server at first boot, which needs NAT/);
+  assert.match(noNat.stderr, /--nat/);
+  assert.deepEqual(JSON.parse((await ok(['vm', 'list', '--json'])).stdout), [], 'nothing was created');
+  await ok(['image', 'delete', 'alp']);
+  const bb = await s.banger([
+    'image',
+    'pull',
+    `${reg.host}/it/busybox:1`,
+    '--kernel',
+    'placeholder',
+    '--install-sshd',
+    '--name',
+    'bb-sshd',
+  ]);
+  assert.notEqual(bb.code, 0);
+  assert.match(bb.stderr, /--install-sshd needs a package manager, and this image has none/);
+  assert.ok(!(await imageNames()).includes('bb-sshd'));
+});
+
+test('a name taken by another image is refused with a hint; a bad reference is a usage error', async () => {
+  const taken = await s.banger([
+    'image',
+    'pull',
+    `${reg.host}/it/busybox-plus:1`,
+    '--kernel',
+    'placeholder',
+    '--name',
+    'busybox-1',
+  ]);
+  assert.notEqual(taken.code, 0);
+  assert.match(taken.stderr, /an image named "busybox-1" already exists/);
+  assert.match(taken.stderr, /--name/);
+  const bad = await s.banger(['image', 'pull', 'UPPER/Case:tag']);
   assert.notEqual(bad.code, 0);
 });

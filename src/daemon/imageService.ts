@@ -38,6 +38,15 @@ export interface ImageServiceDeps {
   defaultImage?: { source: DefaultImageSource; ociBase: string } | undefined;
 }
 
+/** The CLI flag of each OCI-only pull option, for the refusal on a catalog name. */
+const OCI_ONLY_FLAGS: Record<keyof OciPullOptions, string> = {
+  as: '--name',
+  sizeBytes: '--size',
+  kernel: '--kernel',
+  insecure: '--insecure',
+  installSshd: '--install-sshd',
+};
+
 /** Builds a catalog image from an OCI base inside a VM (src/daemon/defaultImageInVm.ts). */
 export type InVmBuilder = (entry: ImageCatalogEntry, baseRef: string, ctx: OpCtx) => Promise<BuiltImage>;
 
@@ -121,6 +130,13 @@ export class ImageService {
       const as = this.oci.nameFor(ref, opts);
       return this.pulls.run(as, () => this.oci.pull(ref, as, opts, ctx));
     }
+    const ociOnly = Object.entries(opts)
+      .filter(([, v]) => v !== undefined && v !== false)
+      .map(([k]) => OCI_ONLY_FLAGS[k as keyof OciPullOptions] ?? k);
+    if (ociOnly.length)
+      throw new BangerError('bad_request', `"${name}" is a catalog name: ${ociOnly.join(', ')} apply to OCI references only`, {
+        hint: 'pull an OCI reference (registry/repository:tag) to use them',
+      });
     return this.pullCatalog(name, ctx);
   }
 

@@ -214,4 +214,7 @@ test('a name taken by another image is refused with a hint; a bad reference is a
   assert.match(taken.stderr, /--name/);
   const bad = await s.banger(['image', 'pull', 'UPPER/Case:tag']);
   assert.notEqual(bad.code, 0);
+  const catalog = await s.banger(['image', 'pull', 'debian-bookworm', '--name', 'x', '--size', '2G']);
+  assert.notEqual(catalog.code, 0);
+  assert.match(catalog.stderr, /"debian-bookworm" is a catalog name: --name, --size apply to OCI references only/);
 });

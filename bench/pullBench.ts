@@ -5,11 +5,12 @@
  *   - pull to bootable image, cold cache: banger `image pull` against the same work done by
  *     `skopeo copy` + `umoci unpack` + `mkfs.ext4 -d` (target ratio <= 1.0);
  *   - a second pull of the image sharing the base layer: what it downloaded;
- *   - the daemon's peak RSS during a pull (target <= 150 MiB).
+ *   - the daemon's peak RSS during a pull (target <= 150 MiB), and that of the child that
+ *     flattens and builds the image (`bangerd --import-image`), reported beside it.
  * Runs in a sandbox of its own, removed at the end. Alone: `node build/bench/pullBench.js`.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -29,16 +30,37 @@ function rssKib(pid: number): number {
   }
 }
 
-/** Runs the CLI; its wall time, stderr, and the daemon's peak RSS meanwhile (sampled every 50 ms). */
+/** The daemon's image-build children (`bangerd --import-image`), by pid. */
+function importWorkers(daemon: number): number[] {
+  try {
+    const kids = readdirSync(`/proc/${daemon}/task`).flatMap((t) =>
+      readFileSync(`/proc/${daemon}/task/${t}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
+    );
+    return kids.filter((k) => {
+      try {
+        return readFileSync(`/proc/${k}/cmdline`, 'utf8').includes('--import-image');
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return [];
+  }
+}
+
+/** Runs the CLI; its wall time, stderr, and the peak RSS of the daemon and of its build child meanwhile (every 50 ms). */
 function timedBanger(env: NodeJS.ProcessEnv, args: string[], daemonPid: () => number | null) {
-  return new Promise<{ ms: number; stderr: string; peakRssMib: number }>((resolve, reject) => {
+  return new Promise<{ ms: number; stderr: string; peakRssMib: number; workerPeakMib: number }>((resolve, reject) => {
     const t0 = performance.now();
     const child = spawn(process.execPath, [distCli, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     let peak = 0;
+    let workerPeak = 0;
     const sampler = setInterval(() => {
       const pid = daemonPid();
-      if (pid) peak = Math.max(peak, rssKib(pid));
+      if (!pid) return;
+      peak = Math.max(peak, rssKib(pid));
+      for (const w of importWorkers(pid)) workerPeak = Math.max(workerPeak, rssKib(w));
     }, 50);
     child.stderr.on('data', (d) => {
       stderr += d;
@@ -46,7 +68,7 @@ function timedBanger(env: NodeJS.ProcessEnv, args: string[], daemonPid: () => nu
     child.on('close', (code) => {
       clearInterval(sampler);
       if (code !== 0) reject(new Error(`banger ${args.join(' ')} exited ${code}: ${stderr}`));
-      else resolve({ ms: performance.now() - t0, stderr, peakRssMib: peak / 1024 });
+      else resolve({ ms: performance.now() - t0, stderr, peakRssMib: peak / 1024, workerPeakMib: workerPeak / 1024 });
     });
   });
 }
@@ -100,11 +122,13 @@ export async function pullBench(): Promise<void> {
     const banger: number[] = [];
     const skopeo: number[] = [];
     let peak = 0;
+    let workerPeak = 0;
     for (let i = 0; i < RUNS; i++) {
       await coldReset();
       const r = await pull([ref, '--name', 'bench-deb']);
       banger.push(r.ms);
       peak = Math.max(peak, r.peakRssMib);
+      workerPeak = Math.max(workerPeak, r.workerPeakMib);
       skopeo.push(baselineOnce(ref));
     }
     const b = summarize(banger);
@@ -121,6 +145,9 @@ export async function pullBench(): Promise<void> {
       `second pull sharing the base: ${(second.ms / 1000).toFixed(1)} s, ${cached} of ${plus.length} layers from the cache, ${plus.length - cached} downloaded`,
     );
     console.log(`daemon peak RSS during a pull                  ${peak.toFixed(1)} MiB   (target <= 150 MiB)`);
+    console.log(
+      `its image-build child (bangerd --import-image) ${workerPeak.toFixed(1)} MiB peak RSS, gone after the pull`,
+    );
   } finally {
     await s.banger(['daemon', 'stop']);
     await s.cleanup();

@@ -68,6 +68,14 @@ export function initBinaryPath(b: BuildInfo = buildInfo): string {
   return join(dirname(agentBinaryPath(b)), 'banger-init');
 }
 
+/**
+ * The daemon's script (dist/bangerd.js): beside the bundle, or the checkout's dist/ for
+ * unbundled runs. The daemon runs image builds in a child of it (`bangerd --import-image`).
+ */
+export function daemonScriptPath(b: BuildInfo = buildInfo): string {
+  return b.bundled ? join(bundleDir(), 'bangerd.js') : join(bundleDir(), '..', '..', '..', 'dist', 'bangerd.js');
+}
+
 /** The system-call addon (native/hostcalls.c): beside the bundle, or the checkout's dist/. */
 export function hostcallsAddonPath(b: BuildInfo = buildInfo): string {
   return b.bundled

@@ -134,9 +134,13 @@ export class ImageService {
       .filter(([, v]) => v !== undefined && v !== false)
       .map(([k]) => OCI_ONLY_FLAGS[k as keyof OciPullOptions] ?? k);
     if (ociOnly.length)
-      throw new BangerError('bad_request', `"${name}" is a catalog name: ${ociOnly.join(', ')} apply to OCI references only`, {
-        hint: 'pull an OCI reference (registry/repository:tag) to use them',
-      });
+      throw new BangerError(
+        'bad_request',
+        `"${name}" is a catalog name: ${ociOnly.join(', ')} apply to OCI references only`,
+        {
+          hint: 'pull an OCI reference (registry/repository:tag) to use them',
+        },
+      );
     return this.pullCatalog(name, ctx);
   }
 

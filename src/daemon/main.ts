@@ -4,6 +4,7 @@ import { exitCodeOf } from '../model/index.js';
 import { runEntry } from '../system/index.js';
 import { resolveLayout } from '../paths/index.js';
 import { checkMigrations } from '../store/index.js';
+import { runImportWorker } from '../ociimage/index.js';
 import { startDaemon } from './daemon.js';
 
 /**
@@ -12,6 +13,8 @@ import { startDaemon } from './daemon.js';
  *   bangerd --system                run in system mode
  *   bangerd --check-migrations [--system]
  *                                   print one line; exit 0 compatible, 1 migrations needed, 2 incompatible
+ *   bangerd --import-image PARAMS.json
+ *                                   build an image from pulled layers (the daemon's child; src/ociimage/worker.ts)
  *   bangerd --version
  */
 const USAGE = 'usage: bangerd [--system] [--check-migrations] [--version]';
@@ -31,6 +34,7 @@ async function main(): Promise<number> {
       options: {
         system: { type: 'boolean' },
         'check-migrations': { type: 'boolean' },
+        'import-image': { type: 'string' },
         version: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -48,6 +52,9 @@ async function main(): Promise<number> {
     process.stdout.write(`${versionLine('bangerd')}\n`);
     return 0;
   }
+
+  // The daemon's child that builds a pulled image (src/ociimage/worker.ts).
+  if (values['import-image']) return runImportWorker(values['import-image']);
 
   const layout = resolveLayout(process.env, values.system ? 'system' : undefined);
   if (values['check-migrations']) {

@@ -1,29 +1,19 @@
 /**
  * Turns a resolved OCI image into a banger image directory, as the owner and without
- * mounting anything: the layers come through the content-addressed cache (each verified
- * by digest, shared between pulls), are flattened oldest first into a scratch tree
- * (src/imagefs refuses anything that would leave it), banger's agent and init are added,
- * and `mkfs.ext4 -d` plus one debugfs session make rootfs.ext4 with the image's owners.
- * The scratch directory is removed whatever happens, and `dest` is only replaced once the
- * new image is complete, so a failed pull leaves no partial image.
+ * mounting anything. The daemon brings the layers into the content-addressed cache (each
+ * verified by digest, shared between pulls); a child process (`bangerd --import-image`,
+ * worker.ts) flattens them, adds banger's agent and init and builds rootfs.ext4, so the
+ * untrusted layers are parsed outside the daemon. A failed import leaves no image directory.
  */
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  addTreeFile,
-  addTreeSymlink,
-  buildExt4,
-  flattenLayers,
-  readTreeFile,
-  type TreeMeta,
-  treeEntryKind,
-} from '../imagefs/index.js';
-import { BangerError, formatBytesIec, type ImageOci } from '../model/index.js';
+import { daemonScriptPath } from '../buildinfo/index.js';
+import { BangerError, type ErrorCode, type ImageOci } from '../model/index.js';
 import type { BlobCache, RegistryClient, ResolvedImage } from '../oci/index.js';
 import type { HostRunner } from '../system/index.js';
-import { type DetectedImage, detectImage } from './detect.js';
-import { describeInjection, type Injection, planInjection } from './inject.js';
+import type { BuildFromLayersInput, BuiltFromLayers } from './buildFromLayers.js';
 import { fetchLayers } from './layerFetch.js';
+import { PROGRESS_PREFIX } from './worker.js';
 
 export interface ImportDeps {
   runner: HostRunner;
@@ -53,82 +43,85 @@ export interface ImportedImage {
   oci: ImageOci;
 }
 
+/** A flatten of a large image under emulation-level load can take a while; cancelling kills it. */
+const WORKER_TIMEOUT_MS = 2 * 3_600_000;
+
 export async function importOciImage(d: ImportDeps, i: ImportInput): Promise<ImportedImage> {
   const { resolved } = i;
   const blobs = await fetchLayers(d.cache, d.client, resolved, i.progress, i.signal);
-  mkdirSync(i.scratchParent, { recursive: true });
-  const scratch = mkdtempSync(join(i.scratchParent, '.pull-'));
+  const built = await runWorker(d.runner, i, {
+    ref: resolved.ref.text,
+    layers: resolved.layers.map((l, n) => ({ digest: l.digest, path: blobs[n]!, mediaType: l.mediaType })),
+    dest: i.dest,
+    scratchParent: i.scratchParent,
+    ...(i.sizeBytes !== undefined && { sizeBytes: i.sizeBytes }),
+    installSshd: i.installSshd,
+    agentBinary: d.agentBinary,
+    initBinary: d.initBinary,
+  });
+  const { detected } = built;
+  return {
+    rootfsPath: built.rootfsPath,
+    sizeBytes: built.sizeBytes,
+    distro: detected.osId,
+    oci: {
+      ref: resolved.ref.text,
+      manifestDigest: resolved.manifestDigest,
+      configDigest: resolved.configDigest,
+      layers: resolved.layers.map((l) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType })),
+      os: detected.os,
+      init: detected.init,
+      initPath: detected.initPath,
+      sshd: detected.sshd,
+      installSshd: i.installSshd && !detected.sshd,
+      packageManager: detected.packageManager,
+      injected: built.injected,
+      skipped: built.skipped,
+    },
+  };
+}
+
+/** Runs `bangerd --import-image` on a params file, relaying its progress; its error becomes ours. */
+async function runWorker(runner: HostRunner, i: ImportInput, params: BuildFromLayersInput): Promise<BuiltFromLayers> {
+  const dir = mkdtempSync(join(i.scratchParent, '.import-'));
   try {
-    const treeDir = join(scratch, 'tree');
-    mkdirSync(treeDir, { mode: 0o700 });
-    const flat = await flattenLayers({
-      layers: resolved.layers.map((l, n) => ({ digest: l.digest, path: blobs[n]!, mediaType: l.mediaType })),
-      treeDir,
-      onProgress: (p) =>
-        i.progress?.(
-          'flatten',
-          `layer ${p.layerIndex + 1}/${p.layerCount}: ${p.entries} entries, ${formatBytesIec(p.bytes)}`,
-        ),
-      signal: i.signal,
-    });
-    const tree = flat.tree;
-    const detected = detectImage({ read: (p) => readTreeFile(treeDir, tree, p), kind: (p) => treeEntryKind(tree, p) });
-    checkInstallSshd(resolved.ref.text, detected, i.installSshd);
-    const plan = planInjection(detected);
-    applyInjection(treeDir, tree, plan, d);
-    i.progress?.('mkfs', `rootfs.ext4 from ${flat.entries} entries (${formatBytesIec(flat.contentBytes)})`);
-    const out = join(scratch, 'out');
-    mkdirSync(out);
-    const built = await buildExt4({
-      runner: d.runner,
-      treeDir,
-      tree,
-      out: join(out, 'rootfs.ext4'),
-      ...(i.sizeBytes !== undefined && { sizeBytes: i.sizeBytes }),
-      label: 'banger-root',
-    });
-    rmSync(i.dest, { recursive: true, force: true });
-    renameSync(out, i.dest);
-    return {
-      rootfsPath: join(i.dest, 'rootfs.ext4'),
-      sizeBytes: built.sizeBytes,
-      distro: detected.osId,
-      oci: {
-        ref: resolved.ref.text,
-        manifestDigest: resolved.manifestDigest,
-        configDigest: resolved.configDigest,
-        layers: resolved.layers.map((l) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType })),
-        os: detected.os,
-        init: detected.init,
-        initPath: detected.initPath,
-        sshd: detected.sshd,
-        installSshd: i.installSshd && !detected.sshd,
-        packageManager: detected.packageManager,
-        injected: describeInjection(plan),
-        skipped: flat.skipped,
+    const file = join(dir, 'params.json');
+    writeFileSync(file, JSON.stringify(params), { mode: 0o600 });
+    const r = await runner.run([process.execPath, daemonScriptPath(), '--import-image', file], {
+      allowFailure: true,
+      timeoutMs: WORKER_TIMEOUT_MS,
+      ...(i.signal && { signal: i.signal }),
+      onStderrLine: (line) => {
+        if (!line.startsWith(PROGRESS_PREFIX)) return;
+        const p = JSON.parse(line.slice(PROGRESS_PREFIX.length)) as { stage: string; detail?: string };
+        i.progress?.(p.stage, p.detail);
       },
-    };
+    });
+    const outcome = lastJsonLine(r.stdout);
+    if (outcome?.ok === true) return outcome.result as BuiltFromLayers;
+    if (outcome?.ok === false) {
+      const e = outcome.error as { code: ErrorCode; message: string; hint: string | null };
+      throw new BangerError(e.code, e.message, e.hint ? { hint: e.hint } : {});
+    }
+    const tail = r.stderr
+      .split('\n')
+      .filter((l) => l && !l.startsWith(PROGRESS_PREFIX))
+      .slice(-3)
+      .join('; ');
+    throw new BangerError(
+      'operation_failed',
+      `the image build process failed (exit ${r.exitCode}): ${tail || 'no output'}`,
+    );
   } finally {
-    rmSync(scratch, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
-function checkInstallSshd(ref: string, d: DetectedImage, installSshd: boolean): void {
-  if (installSshd && !d.sshd && !d.packageManager)
-    throw new BangerError('bad_request', `${ref}: --install-sshd needs a package manager, and this image has none`, {
-      hint: 'without sshd, `vm ssh`, `vm exec` and `vm run -- CMD` still work through the agent',
-    });
-}
-
-function applyInjection(treeDir: string, tree: TreeMeta, plan: readonly Injection[], d: ImportDeps): void {
-  for (const inj of plan) {
-    if (inj.kind === 'symlink') addTreeSymlink(treeDir, tree, inj.path, inj.target);
-    else
-      addTreeFile(treeDir, tree, {
-        path: inj.path,
-        mode: inj.mode,
-        content:
-          inj.kind === 'file' ? inj.content : readFileSync(inj.source === 'agent' ? d.agentBinary : d.initBinary),
-      });
+function lastJsonLine(stdout: string): { ok: boolean; result?: unknown; error?: unknown } | null {
+  const line = stdout.trim().split('\n').pop();
+  try {
+    return line ? (JSON.parse(line) as { ok: boolean }) : null;
+  } catch {
+    return null;
   }
 }

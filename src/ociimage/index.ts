@@ -5,3 +5,4 @@ export { describeInjection, INJECTED_AGENT_PATH, INJECTED_INIT_PATH, NEXT_INIT_P
 export { formatLayerProgress } from './layerFetch.js';
 export { imageNameForRef } from './naming.js';
 export { sshdEnsureScript } from './sshdInstall.js';
+export { runImportWorker } from './worker.js';

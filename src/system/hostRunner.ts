@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { BangerError } from '../model/index.js';
@@ -19,6 +20,8 @@ export interface RunOptions {
   allowFailure?: boolean;
   /** Cap on captured stdout bytes (default 16 MiB); beyond it the command fails. */
   maxOutputBytes?: number;
+  /** Each complete line of stderr as it arrives (a child's progress), besides the captured stderr. */
+  onStderrLine?: (line: string) => void;
   /** Also return stdout as bytes (binary output, e.g. a decompressed kernel). */
   raw?: boolean;
 }
@@ -97,6 +100,7 @@ export class ExecHostRunner implements HostRunner {
       });
       const stdout = capture(child.stdout!, maxOut, () => guard.stop(`output exceeded ${maxOut} bytes`));
       const stderr = capture(child.stderr!);
+      if (opts.onStderrLine) forEachLine(child.stderr!, opts.onStderrLine);
       if (opts.stdin !== undefined) {
         child.stdin!.on('error', () => {
           /* the child may exit without reading */
@@ -137,6 +141,20 @@ export class ExecHostRunner implements HostRunner {
     if (producer.length === 0 || consumer.length === 0) throw new Error('HostRunner.pipe needs two non-empty argvs');
     return pipeProcesses(producer, consumer, opts);
   }
+}
+
+/** Calls `fn` with each complete line of `stream` (UTF-8), the last one at its end. */
+function forEachLine(stream: NodeJS.ReadableStream, fn: (line: string) => void): void {
+  let pending = '';
+  const utf8 = new StringDecoder('utf8');
+  stream.on('data', (d: Buffer) => {
+    const lines = (pending + utf8.write(d)).split('\n');
+    pending = lines.pop() ?? '';
+    for (const l of lines) fn(l);
+  });
+  stream.on('end', () => {
+    if (pending) fn(pending);
+  });
 }
 
 /** A command's deadline and cancellation, shared by run and pipe. */

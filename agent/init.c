@@ -8,8 +8,8 @@
  *     /sbin/init), execs it; the agent lives on as a child of that init;
  *   - without, stays PID 1: reaps orphans, restarts the agent when it dies (with backoff),
  *     and on SIGTERM, SIGINT (Ctrl-Alt-Del), SIGPWR or SIGUSR2 (the agent's `shutdown`,
- *     as busybox init understands it) stops every process (SIGTERM, a grace period,
- *     SIGKILL), syncs, remounts / read-only and powers off.
+ *     as busybox init understands it) stops every process (SIGTERM and SIGHUP, a grace
+ *     period, SIGKILL), syncs, remounts / read-only and powers off.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -133,6 +133,8 @@ static int reap(pid_t watch) {
 static void power_off(void) {
   say("%s", "powering off");
   kill(-1, SIGTERM);
+  kill(-1, SIGHUP); /* interactive shells ignore SIGTERM but end on a hang-up */
+  kill(-1, SIGCONT);
   long long deadline = now_ms() + STOP_GRACE_MS;
   while (now_ms() < deadline) {
     reap(0);

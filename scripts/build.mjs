@@ -83,7 +83,15 @@ await esbuild.build({
   },
   define: { __BANGER_BUILD__: JSON.stringify(build), __BANGER_UPDATE__: JSON.stringify(update) },
 });
-buildAgent(join(dist, 'agent', 'banger-agent'), ['main.c', 'exec.c', 'pty.c', 'shutdown.c', 'json.c', 'ports.c', 'stats.c']);
+buildAgent(join(dist, 'agent', 'banger-agent'), [
+  'main.c',
+  'exec.c',
+  'pty.c',
+  'shutdown.c',
+  'json.c',
+  'ports.c',
+  'stats.c',
+]);
 // PID 1 of images without systemd (agent/init.c, docs/reference/agent.md).
 buildAgent(join(dist, 'agent', 'banger-init'), ['init.c']);
 buildHostcalls(join(dist, 'native', 'hostcalls.node'));

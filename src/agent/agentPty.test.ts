@@ -40,8 +40,7 @@ async function stop(child: ChildProcess): Promise<void> {
 function session(client: AgentClient, argv: string[], rows = 30, cols = 100) {
   const events: AgentExecEvent[] = [];
   const run = client.execStream({ argv, tty: { rows, cols, term: 'vt100' } }, (e) => events.push(e));
-  const text = () =>
-    Buffer.concat(events.flatMap((e) => (e.event === 'stdout' ? [e.data] : []))).toString('utf8');
+  const text = () => Buffer.concat(events.flatMap((e) => (e.event === 'stdout' ? [e.data] : []))).toString('utf8');
   const waitFor = async (re: RegExp, ms = 5_000) => {
     const end = Date.now() + ms;
     while (!re.test(text())) {
@@ -55,14 +54,21 @@ function session(client: AgentClient, argv: string[], rows = 30, cols = 100) {
 test('a tty exec runs on a terminal of the asked size, with TERM, input through the pty and its exit status', async () => {
   const a = startAgent();
   try {
-    const s = session(a.client, ['sh', '-c', 'tty >/dev/null && echo on-a-tty; echo "term=$TERM"; stty size; read x; echo "got $x"; exit 3']);
+    const s = session(a.client, [
+      'sh',
+      '-c',
+      'tty >/dev/null && echo on-a-tty; echo "term=$TERM"; stty size; read x; echo "got $x"; exit 3',
+    ]);
     await s.waitFor(/30 100/);
     await a.client.execInput(s.job, Buffer.from('hello\n'));
     const r = await s.done;
     assert.equal(r.exit_code, 3);
     assert.match(s.text(), /on-a-tty\r\nterm=vt100\r\n30 100\r\n/);
     assert.match(s.text(), /got hello/);
-    assert.ok(s.events.every((e) => e.event !== 'stderr'), 'a terminal merges stderr into stdout');
+    assert.ok(
+      s.events.every((e) => e.event !== 'stderr'),
+      'a terminal merges stderr into stdout',
+    );
   } finally {
     await stop(a.child);
   }
@@ -109,7 +115,10 @@ test('a missing program is exec_failed naming it; tty without stream and bad siz
   const a = startAgent();
   try {
     const s = session(a.client, ['/no/such/program']);
-    await assert.rejects(s.done, (e: AgentError) => e.code === 'exec_failed' && /cannot run \/no\/such\/program: No such file/.test(e.message));
+    await assert.rejects(
+      s.done,
+      (e: AgentError) => e.code === 'exec_failed' && /cannot run \/no\/such\/program: No such file/.test(e.message),
+    );
     await assert.rejects(
       a.client.exec({ argv: ['true'], tty: { rows: 5, cols: 5 } }),
       (e: AgentError) => e.code === 'bad_request' && /needs params.stream/.test(e.message),

@@ -55,7 +55,7 @@ test('init script boots banger-init when the image has it, else /sbin/init, and 
   assert.ok(s.includes('mkdir -p /newroot/etc/ssh'));
 });
 
-test('the init script\'s put replaces a symlinked /etc/hosts with a file and leaves the link target alone', () => {
+test("the init script's put replaces a symlinked /etc/hosts with a file and leaves the link target alone", () => {
   const dir = mkdtempSync(join(tmpdir(), 'banger-initput-'));
   try {
     const put = /^put\(\) .*$/m.exec(renderInitScript([]))![0].replaceAll('/newroot', join(dir, 'newroot'));

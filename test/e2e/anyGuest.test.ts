@@ -106,6 +106,10 @@ for (const kind of ['busybox-init', 'no-init'] as GuestInit[]) {
       const ports = await e.ok(['vm', 'ports', name, '--json']);
       assert.ok(Array.isArray(JSON.parse(ports.stdout)), ports.stdout);
 
+      // No sshd and stdin not a terminal: `vm ssh -- CMD` runs CMD through the agent like `vm exec`.
+      const viaSsh = await e.s.banger(['vm', 'ssh', name, '--', '/bin/busybox', 'sh', '-c', 'echo via-agent; exit 4']);
+      assert.equal(viaSsh.code, 4, viaSsh.stderr);
+      assert.equal(viaSsh.stdout, 'via-agent\n');
       const shell = await interactiveSsh(name, 'echo $((6*7)); stty size; exit 3\n');
       assert.equal(shell.code, 3, shell.out);
       assert.match(shell.out, /^42\r?$/m);

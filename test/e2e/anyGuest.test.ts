@@ -115,6 +115,11 @@ for (const kind of ['busybox-init', 'no-init'] as GuestInit[]) {
       assert.match(shell.out, /^42\r?$/m);
       assert.match(shell.out, /^\d+ \d+\r?$/m);
 
+      // The agent is kept alive: killed (by its own command), it is back within the backoff.
+      await e.s.banger(['vm', 'exec', name, '--', '/bin/busybox', 'sh', '-c', 'kill -9 $PPID']);
+      const back = await e.ok(['vm', 'exec', name, '--', '/bin/busybox', 'echo', 'agent-back']);
+      assert.equal(back.stdout, 'agent-back\n');
+
       const t0 = Date.now();
       const stop = await e.ok(['vm', 'stop', name], 120_000);
       const took = Date.now() - t0;

@@ -96,12 +96,14 @@ for (const kind of ['busybox-init', 'no-init'] as GuestInit[]) {
         'exec',
         name,
         '--',
+        '/bin/busybox',
         'sh',
         '-c',
-        '[ -L /etc/hosts ] || cat /etc/hosts; readlink /proc/1/exe',
+        '[ -L /etc/hosts ] || cat /etc/hosts; readlink /proc/1/exe; if [ -e /bin/sh ]; then echo has-sh; fi',
       ]);
       assert.match(hosts.stdout, new RegExp(`127\\.0\\.1\\.1 ${name}`));
-      // PID 1: banger-init itself, or the image's init it handed over to.
+      // PID 1: banger-init itself, or the image's init it handed over to. no-init has no /bin/sh.
+      assert.equal(/^has-sh$/m.test(hosts.stdout), kind === 'busybox-init');
       assert.match(hosts.stdout, kind === 'no-init' ? /^\/\.banger\/init$/m : /^\/bin\/busybox$/m);
       const ports = await e.ok(['vm', 'ports', name, '--json']);
       assert.ok(Array.isArray(JSON.parse(ports.stdout)), ports.stdout);

@@ -5,11 +5,12 @@
  * /dev/pts, /dev/shm, /run, /tmp), starts the agent (/.banger/agent) in a session of its
  * own, then:
  *   - with /.banger/next-init (one line: the absolute path of the image's own init, e.g.
- *     /sbin/init), execs it; the agent lives on as a child of that init;
+ *     /sbin/init), execs it; the agent lives on under a small keeper process (keep_agent)
+ *     that restarts it when it dies;
  *   - without, stays PID 1: reaps orphans, restarts the agent when it dies (with backoff),
  *     and on SIGTERM, SIGINT (Ctrl-Alt-Del), SIGPWR or SIGUSR2 (the agent's `shutdown`,
- *     as busybox init understands it) stops every process (SIGTERM, a grace period,
- *     SIGKILL), syncs, remounts / read-only and powers off.
+ *     as busybox init understands it) stops every process (SIGTERM and SIGHUP, a grace
+ *     period, SIGKILL), syncs, remounts / read-only and powers off.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -133,6 +134,8 @@ static int reap(pid_t watch) {
 static void power_off(void) {
   say("%s", "powering off");
   kill(-1, SIGTERM);
+  kill(-1, SIGHUP); /* interactive shells ignore SIGTERM but end on a hang-up */
+  kill(-1, SIGCONT);
   long long deadline = now_ms() + STOP_GRACE_MS;
   while (now_ms() < deadline) {
     reap(0);
@@ -172,6 +175,28 @@ static void supervise(sigset_t *set, pid_t agent) {
   }
 }
 
+/*
+ * Under the image's own init: a small process (this program, not PID 1) that runs the agent
+ * and starts it again when it exits, with the same backoff. The init's shutdown ends it
+ * with its SIGTERM like any other process.
+ */
+static void keep_agent(void) {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  setsid();
+  unsigned backoff = 1;
+  for (;;) {
+    long long started = now_ms();
+    pid_t agent = start_agent();
+    while (agent > 0 && waitpid(agent, NULL, 0) < 0 && errno == EINTR) {}
+    if (now_ms() - started > MAX_BACKOFF_S * 1000LL) backoff = 1;
+    fprintf(stderr, "banger-init: the agent exited; restarting it in %u s\n", backoff);
+    sleep(backoff);
+    backoff = backoff * 2 > MAX_BACKOFF_S ? MAX_BACKOFF_S : backoff * 2;
+  }
+}
+
 int main(int argc, char **argv) {
   (void)argc;
   if (getpid() != 1) {
@@ -185,8 +210,9 @@ int main(int argc, char **argv) {
   sigprocmask(SIG_BLOCK, &set, NULL);
   mount_basics();
   char *next = next_init();
-  pid_t agent = start_agent();
   if (next) {
+    pid_t keeper = fork();
+    if (keeper == 0) keep_agent();
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -194,7 +220,9 @@ int main(int argc, char **argv) {
     execv(next, argv);
     say("cannot run the image's init %s; staying PID 1 without it", next);
     sigprocmask(SIG_BLOCK, &set, NULL);
+    if (keeper > 0) kill(keeper, SIGKILL);
   }
+  pid_t agent = start_agent();
   /* Ctrl-Alt-Del (Firecracker's power-off request) becomes SIGINT to us instead of a reboot. */
   reboot(RB_DISABLE_CAD);
   supervise(&set, agent);

@@ -219,6 +219,21 @@ static void do_shutdown(int ci, const char *id) {
   power_off_guest();
 }
 
+/*
+ * The first line on the serial port: a host that is still waiting for answers from an agent
+ * that died (the port's host side never sees the guest side close) learns that they will
+ * not come. It carries no id, so no request is mistaken for answered.
+ */
+static void send_hello(int ci) {
+  sbuf b;
+  sb_init(&b);
+  sb_printf(&b, "{\"v\":%d,\"event\":\"hello\",\"pid\":%d,\"agent_version\":", PROTOCOL_VERSION, (int)getpid());
+  sb_json_str(&b, AGENT_VERSION, strlen(AGENT_VERSION));
+  sb_puts(&b, "}");
+  send_line(ci, conns[ci].gen, &b);
+  sb_free(&b);
+}
+
 static void handle_line(int ci, char *line, size_t len) {
   while (len && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t')) len--;
   size_t skip = 0;
@@ -429,7 +444,7 @@ int main(int argc, char **argv) {
     long long now = now_ms();
     if (want_serial && serial_ci < 0 && now >= serial_next_try) {
       int fd = open_serial(serial_path);
-      if (fd >= 0) serial_ci = add_conn(CONN_SERIAL, fd, fd);
+      if (fd >= 0 && (serial_ci = add_conn(CONN_SERIAL, fd, fd)) >= 0) send_hello(serial_ci);
       else serial_next_try = now + 200; /* the port appears once virtio-serial has probed */
     }
     struct pollfd pfd[1 + 1 + MAX_CONNS + 3 * MAX_EXECS];

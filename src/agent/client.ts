@@ -4,6 +4,7 @@ import {
   decodeEvent,
   decodeResponse,
   encodeRequest,
+  isHello,
   type AgentExecEvent,
   type AgentExecParams,
   type AgentExecResult,
@@ -76,6 +77,7 @@ export class AgentClient {
 
   private onLine(line: string): void {
     const r = decodeResponse(line);
+    if (!r && isHello(line)) return this.failStreams();
     if (!r) {
       const e = decodeEvent(line);
       if (e && typeof e.id === 'number') this.pending.get(e.id)?.onEvent?.(e);
@@ -88,6 +90,19 @@ export class AgentClient {
     clearTimeout(p.timer);
     if (r.ok) p.resolve(r.result);
     else p.reject(new AgentError(r.error.code, r.error.message));
+  }
+
+  /**
+   * A new agent opened the serial port (the one before it died, and a serial port's host side
+   * never sees that): the streamed commands it ran are gone and would wait for ever. Requests
+   * with a timeout end by themselves; the connection stays, the new agent serves it.
+   */
+  private failStreams(): void {
+    for (const [id, p] of this.pending) {
+      if (!p.onEvent) continue;
+      this.pending.delete(id);
+      p.reject(new AgentError('transport', 'the guest agent restarted; the command it ran is gone'));
+    }
   }
 
   private failAll(e: AgentError): void {

@@ -117,6 +117,15 @@ export function decodeResponse(line: string): AgentResponse | null {
   return r as unknown as AgentResponse;
 }
 
+/**
+ * Whether a line is the agent's `hello` (sent when it opens the serial port: it has just
+ * started, so whatever an earlier agent was running is gone).
+ */
+export function isHello(line: string): boolean {
+  const r = parseJsonObject(line);
+  return r !== null && r.event === 'hello' && !('id' in r);
+}
+
 /** Parses one event line of a streamed exec; null for anything else (a response, or a malformed line). */
 export function decodeEvent(line: string): AgentExecEvent | null {
   const r = parseJsonObject(line);

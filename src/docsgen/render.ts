@@ -126,10 +126,12 @@ client's input: lines the client sends after its request (other methods ignore t
 {"type": "stdin", "data": "aGVsbG8K"}
 {"type": "stdin", "eof": true}
 {"type": "signal", "signal": "INT"}
+{"type": "resize", "rows": 40, "cols": 120}
 \`\`\`
 
 \`data\` is base64. \`signal\` is one of \`HUP\`, \`INT\`, \`TERM\`, \`KILL\` and goes to the
-command's process group. While the guest has not read the stdin it was sent, the daemon stops
+command's process group (a terminal session's foreground one). \`resize\` sets the window
+size of a terminal session (\`vm.exec\` with \`tty\`; rows and cols 1-10000). While the guest has not read the stdin it was sent, the daemon stops
 reading the connection.
 
 ## Methods

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentBinaryPath } from '../buildinfo/index.js';
 import { BangerError, type Image } from '../model/index.js';
@@ -75,6 +75,17 @@ export class ImageService {
       kernels: this.kernels,
       privileged: this.privileged,
     } = d);
+  }
+
+  /**
+   * Removes scratch directories a daemon that died mid-pull or mid-build left in the images
+   * directory (`.pull-*`, `.import-*`, `.build-*`). Called at start, when none is in use.
+   */
+  removeStaleScratch(): string[] {
+    if (!existsSync(this.layout.imagesDir)) return [];
+    const stale = readdirSync(this.layout.imagesDir).filter((n) => /^\.(pull|import|build)-/.test(n));
+    for (const n of stale) rmSync(join(this.layout.imagesDir, n), { recursive: true, force: true });
+    return stale;
   }
 
   list(): Image[] {

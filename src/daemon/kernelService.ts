@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BangerError, type Kernel } from '../model/index.js';
-import { findKernelEntry, KERNEL_CATALOG, pullDebianKernel, DEFAULT_KERNEL_NAME } from '../kernelcat/index.js';
+import {
+  DEFAULT_KERNEL_NAME,
+  findKernelEntry,
+  KERNEL_CATALOG,
+  pullDebianKernel,
+  refreshInitramfs,
+} from '../kernelcat/index.js';
 import type { OpCtx } from '../opctx/index.js';
 import type { Layout } from '../paths/index.js';
 import type { Store } from '../store/index.js';
@@ -102,6 +108,25 @@ export class KernelService {
       else this.store.kernels.insert(kernel);
       return kernel;
     });
+  }
+
+  /**
+   * Rewrites /init in the initramfs of every pulled kernel whose script differs from this
+   * build's (src/kernelcat/initramfsRefresh.ts), so an upgrade reaches kernels pulled
+   * earlier. Returns what it did, for the daemon's log; a kernel it cannot refresh is
+   * reported, not fatal (its VMs boot with the older /init).
+   */
+  refreshInitramfs(): Array<{ kernel: string; refreshed: boolean } | { kernel: string; error: string }> {
+    return this.store.kernels
+      .list()
+      .filter((k) => k.source.startsWith('debian-package:') && k.initrdPath)
+      .map((k) => {
+        try {
+          return { kernel: k.name, refreshed: refreshInitramfs(k.initrdPath!) };
+        } catch (e) {
+          return { kernel: k.name, error: (e as Error).message };
+        }
+      });
   }
 
   /** Adopts a kernel from a directory holding vmlinuz (or vmlinux) and optionally initrd.img. */

@@ -39,3 +39,30 @@ export const S_IFREG = 0o100000;
 export const S_IFDIR = 0o040000;
 export const S_IFLNK = 0o120000;
 export const S_IFCHR = 0o020000;
+
+/**
+ * Reads a "newc" archive as writeCpio writes it (no hard-link merging, no compression):
+ * the entries in archive order, the trailer dropped. Throws on anything else.
+ */
+export function readCpio(archive: Buffer): CpioEntry[] {
+  const out: CpioEntry[] = [];
+  let off = 0;
+  for (;;) {
+    if (off + 110 > archive.length || archive.toString('latin1', off, off + 6) !== '070701')
+      throw new Error(`not a newc cpio archive at byte ${off}`);
+    const field = (i: number) => Number.parseInt(archive.toString('latin1', off + 6 + i * 8, off + 14 + i * 8), 16);
+    const [mode, size, rmaj, rmin, nameSize] = [field(1), field(6), field(9), field(10), field(11)];
+    const nameAt = off + 110;
+    const path = archive.toString('utf8', nameAt, nameAt + nameSize - 1);
+    const dataAt = nameAt + nameSize + pad4(110 + nameSize);
+    if (dataAt + size > archive.length) throw new Error(`cpio entry ${path} runs past the end of the archive`);
+    if (path === 'TRAILER!!!') return out;
+    out.push({
+      path,
+      mode,
+      data: archive.subarray(dataAt, dataAt + size),
+      ...((rmaj || rmin) && { rdev: { major: rmaj, minor: rmin } }),
+    });
+    off = dataAt + size + pad4(size);
+  }
+}

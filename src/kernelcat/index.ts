@@ -9,4 +9,5 @@ export { pullDebianKernel, kernelPackageFromDepends } from './kernelPuller.js';
 export { buildInitramfs } from './initramfsBuilder.js';
 export { renderInitScript } from './initScript.js';
 export { INITRAMFS_MODULES, orderModules, parseModulesDep, moduleName } from './moduleOrder.js';
-export { writeCpio } from './cpio.js';
+export { readCpio, writeCpio } from './cpio.js';
+export { refreshInitramfs } from './initramfsRefresh.js';

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseModulesDep, orderModules, moduleName } from './moduleOrder.js';
 import { renderInitScript } from './initScript.js';
-import { writeCpio, S_IFDIR, S_IFREG, S_IFLNK } from './cpio.js';
+import { readCpio, writeCpio, S_IFDIR, S_IFREG, S_IFLNK } from './cpio.js';
+import { refreshInitramfs } from './initramfsRefresh.js';
 
 const DEP = `kernel/drivers/virtio/virtio_ring.ko:
 kernel/drivers/virtio/virtio.ko: kernel/drivers/virtio/virtio_ring.ko
@@ -92,6 +93,37 @@ test('cpio archives unpack with GNU cpio to the same tree', () => {
       'busybox',
     );
     assert.equal(archive.length % 4, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an initramfs built by an older banger gets this build\'s /init, modules untouched; a current one is left alone', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bgr-initrd-'));
+  try {
+    const initrd = join(dir, 'initrd.img');
+    const modules = ['lib/modules/virtio.ko', 'lib/modules/virtio_ring.ko'];
+    writeFileSync(
+      initrd,
+      writeCpio([
+        { path: 'bin', mode: 0o040755 },
+        { path: 'bin/busybox', mode: 0o100755, data: Buffer.from('BUSYBOX') },
+        { path: 'init', mode: 0o100755, data: Buffer.from('#!/bin/busybox sh\n# an older init\n') },
+        ...modules.map((m) => ({ path: m, mode: 0o100644, data: Buffer.from(m) })),
+      ]),
+    );
+    assert.equal(refreshInitramfs(initrd), true);
+    const entries = readCpio(readFileSync(initrd));
+    assert.equal(entries.find((e) => e.path === 'init')!.data!.toString(), renderInitScript(modules));
+    assert.deepEqual(
+      entries.filter((e) => e.path.startsWith('lib/modules/')).map((e) => e.data!.toString()),
+      modules,
+      'modules kept, in order',
+    );
+    assert.equal(entries.find((e) => e.path === 'bin/busybox')!.data!.toString(), 'BUSYBOX');
+    assert.equal(refreshInitramfs(initrd), false);
+    writeFileSync(initrd, writeCpio([{ path: 'init', mode: 0o100755, data: Buffer.from('x') }]));
+    assert.throws(() => refreshInitramfs(initrd), /not an initramfs banger built/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

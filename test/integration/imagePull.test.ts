@@ -218,3 +218,15 @@ test('a name taken by another image is refused with a hint; a bad reference is a
   assert.notEqual(catalog.code, 0);
   assert.match(catalog.stderr, /"debian-bookworm" is a catalog name: --name, --size apply to OCI references only/);
 });
+
+test('scratch that a daemon killed mid-pull left behind is removed at the next start', async () => {
+  await ok(['daemon', 'stop']);
+  const stale = join(imagesDir(), '.pull-killed');
+  mkdirSync(join(stale, 'tree', 'etc'), { recursive: true });
+  writeFileSync(join(stale, 'tree', 'etc', 'half-written'), 'x');
+  mkdirSync(join(imagesDir(), '.import-killed'));
+  await ok(['image', 'list']); // starts the daemon again
+  assert.equal(existsSync(stale), false);
+  assert.equal(existsSync(join(imagesDir(), '.import-killed')), false);
+  assert.ok((await imageNames()).includes('busybox-1'), 'images are untouched');
+});

@@ -9,6 +9,7 @@ import type { CliContext } from '../../context.js';
 import { runGuestCommand, type GuestCommand } from '../../guestCommand.js';
 import { paint } from '../../output.js';
 import { progressPrinter, readyLine } from '../../progress.js';
+import { runPtySession } from '../../ptySession.js';
 import { runSsh } from '../../sshSession.js';
 import { act, examples, type Outcome } from '../verb.js';
 import { forwardSpecsFrom, forwardsForRun } from './forward.js';
@@ -92,6 +93,12 @@ export async function runVm(ctx: CliContext, path: string | undefined, opts: Run
     const run = repo ? { argv: guestExecCommand(command), cwd: GUEST_PATH } : { argv: command };
     return commandMode(ctx, { name: vm.name, ...run }, !!opts.rm);
   }
+  // An image without sshd (pulled from a registry): the shell is a terminal session through the agent.
+  if (!repo && !(await imageServesSsh(ctx, vm.imageName))) {
+    const outcome = await runPtySession(ctx, { name: vm.name, argv: [] });
+    if (opts.rm) await ctx.daemon.call('vm.delete', { name: vm.name });
+    return outcome;
+  }
   // The shell talks to the terminal raw, as with ssh: it is the user's own session.
   const result = repo ? await runSsh(ssh, inWorkspace([]), { interactive: true }) : await runSsh(ssh, []);
   if (opts.rm) {
@@ -103,6 +110,13 @@ export async function runVm(ctx: CliContext, path: string | undefined, opts: Run
   }
   if (result.error) throw result.error;
   return { guestStatus: result.code };
+}
+
+/** Whether VMs of this image run sshd: every image but an OCI one that has none (and does not install it). */
+async function imageServesSsh(ctx: CliContext, imageName: string | null): Promise<boolean> {
+  if (!imageName) return true;
+  const { image } = await ctx.daemon.call('image.show', { name: imageName });
+  return !image.oci || image.oci.sshd || image.oci.installSshd;
 }
 
 /**

@@ -218,3 +218,59 @@ test('a giant PAX header, too many entries and a gzip bomb are stopped at their 
     maxTotalBytes: 100 * 1024 * 1024,
   });
 });
+
+// ---- review15 (hostile review of issue 15): failing tests that demonstrate findings ----
+
+/** Bytes of xattr values the flattened model holds (every name of a node, as the model does). */
+function heldXattrBytes(root: import('../../src/imagefs/index.js').FlattenResult['tree']['root']): number {
+  let held = 0;
+  const visit = (d: typeof root) => {
+    for (const n of d.children.values()) {
+      for (const v of n.meta.xattrs.values()) held += v.length;
+      if (n.kind === 'dir') visit(n);
+    }
+  };
+  visit(root);
+  return held;
+}
+
+test('review15: a global PAX header does not copy its xattrs into every later entry (memory stays near the input)', async () => {
+  // One `g` header of ~950 KB (under the 1 MiB header cap) with 250 xattrs of 3800 bytes each
+  // (each under the per-value cap), then N tiny entries of 512 bytes: every entry gets its own
+  // copy (Buffer.from) of all 250 values. 200 entries hold 190 MB from a 1 MB layer; the
+  // 1,000,000-entry cap allows ~950 GB, i.e. the daemon is OOM-killed long before any cap.
+  const globalPax: Record<string, string> = {};
+  for (let i = 0; i < 250; i++) globalPax[`SCHILY.xattr.user.x${i}`] = 'v'.repeat(3800);
+  const tar = tarLayer(
+    Array.from({ length: 200 }, (_, i): TarEntrySpec => ({ name: `d${i}/`, type: 'dir' })),
+    { globalPax },
+  );
+  const path = join(blobs, `g${n++}`);
+  writeFileSync(path, gzipLayer(tar));
+  const digest = `sha256:${createHash('sha256').update(readFileSync(path)).digest('hex')}`;
+  const treeDir = mkdtempSync(join(build, 'tree-'));
+  try {
+    let held = 0;
+    try {
+      const r = await flattenLayers({ layers: [{ digest, path, mediaType: LAYER_MEDIA_TYPES.gzip }], treeDir });
+      held = heldXattrBytes(r.tree.root);
+    } catch {
+      held = 0; // a refusal (e.g. "too many xattr bytes for one inode") is the fix
+    }
+    assert.ok(
+      held <= 4 * tar.length,
+      `the model holds ${held} bytes of xattr values from a ${tar.length}-byte layer (${Math.round(held / tar.length)}x)`,
+    );
+  } finally {
+    rmSync(treeDir, { recursive: true, force: true });
+  }
+});
+
+test('review15: a LIBARCHIVE.xattr name with a bad %-escape is a refusal naming layer and entry', async () => {
+  // decodeURIComponent throws URIError, which asRefusal passes through as a bare internal error.
+  await refused(
+    [blob([{ name: 'f', content: 'x', pax: { 'LIBARCHIVE.xattr.user.%E0%A4%A': 'eA==' } }])],
+    'f',
+    /xattr|malformed|escape/i,
+  );
+});

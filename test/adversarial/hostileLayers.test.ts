@@ -274,3 +274,21 @@ test('review15: a LIBARCHIVE.xattr name with a bad %-escape is a refusal naming 
     /xattr|malformed|escape/i,
   );
 });
+
+test('review15: a deep tree does not block the event loop for seconds (walks are O(entries x depth))', async () => {
+  // 20,000 empty files under a 2000-deep chain: a 376 KB gzip layer, far under every cap.
+  // walk() nests one generator per level and copies the path at each, so every synchronous
+  // walk (setDirTimes here; contentBytes, listScript, fixupScript, verifyProblems in
+  // buildExt4) costs entries x depth: ~2 s of a blocked daemon here, minutes at the
+  // 1,000,000-entry cap (a ~19 MB layer). Depth 1 with the same entries blocks ~20 ms.
+  const { monitorEventLoopDelay } = await import('node:perf_hooks');
+  const pre = 'a/'.repeat(2000);
+  const deep = blob(Array.from({ length: 20_000 }, (_, i) => file(`${pre}f${i}`, '')));
+  const h = monitorEventLoopDelay({ resolution: 10 });
+  h.enable();
+  const msg = await flatten([deep]);
+  h.disable();
+  assert.equal(msg, null);
+  const maxBlockMs = Math.round(h.max / 1e6);
+  assert.ok(maxBlockMs < 500, `the event loop was blocked for ${maxBlockMs} ms in one go`);
+});

@@ -735,3 +735,38 @@ test('review15: a remote registry cannot send the client to this host loopback (
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('review15: a layer descriptor larger than any layer banger would flatten is refused before it is downloaded', async () => {
+  // Nothing caps a descriptor's size (checkDescriptor: any safe integer) or the sum over
+  // layers, so a registry declaring a 1 PiB layer and streaming it fills the disk holding the
+  // blob cache (and the daemon's VM disks) until ENOSPC; the 16 GiB flatten cap only applies
+  // after the download. A plain-tar layer over 16 GiB could never be flattened anyway.
+  const config = Buffer.from(JSON.stringify({ os: 'linux', architecture: 'amd64' }));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256Digest(config), size: config.length },
+      layers: [
+        { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256Digest(Buffer.from('x')), size: 2 ** 50 },
+      ],
+    }),
+  );
+  const reg = await serve((req, res) => {
+    if (req.url === '/v2/team/app/manifests/v1') {
+      res.setHeader('content-type', OCI_MANIFEST);
+      res.end(manifest);
+    } else if (req.url === `/v2/team/app/blobs/${sha256Digest(config)}`) res.end(config);
+    else {
+      res.statusCode = 404;
+      res.end();
+    }
+  });
+  try {
+    const client = new RegistryClient({ dockerConfigPath: NO_CONFIG });
+    const resolved = await client.resolve(ref(`${reg.host}/team/app:v1`)).catch((e: unknown) => e);
+    assert.ok(resolved instanceof BangerError, `a ${2 ** 50}-byte layer was accepted for download`);
+  } finally {
+    await reg.close();
+  }
+});

@@ -236,3 +236,10 @@ test('review15: an xattr whose name has a backslash or quote is carried (or refu
   const msg = await buildError('xattrname', [{ name: 'x', content: 'x', xattrs: { 'user.a\\b': 'v', "user.q'x": 'v' } }]);
   assert.doesNotMatch(msg ?? '', /bug in banger|missing/, msg ?? '');
 });
+
+test('review15: an image with xattrs builds when the images directory has a space in its path', async () => {
+  // fixupScript writes `ea_set -f ${f} <ino> "name"` with f unquoted: under "/home/Jane Doe/..."
+  // debugfs sees `-f /home/Jane` and every image with an xattr (security.capability...) fails.
+  const msg = await buildError('with space', [{ name: 'x', content: 'x', xattrs: { 'user.x': 'v' } }]);
+  assert.equal(msg, null);
+});

@@ -233,7 +233,9 @@ test('review15: an xattr whose name has a backslash or quote is carried (or refu
   // xattrProblem lets '\\' and "'" through; debugfs ea_set stores them, but ea_list prints them
   // escaped (user.a\\\\b), so verifyProblems reports the xattr "missing" and the pull fails
   // with "this is a bug in banger".
-  const msg = await buildError('xattrname', [{ name: 'x', content: 'x', xattrs: { 'user.a\\b': 'v', "user.q'x": 'v' } }]);
+  const msg = await buildError('xattrname', [
+    { name: 'x', content: 'x', xattrs: { 'user.a\\b': 'v', "user.q'x": 'v' } },
+  ]);
   assert.doesNotMatch(msg ?? '', /bug in banger|missing/, msg ?? '');
 });
 

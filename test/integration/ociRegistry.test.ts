@@ -746,7 +746,11 @@ test('review15: a layer descriptor larger than any layer banger would flatten is
     JSON.stringify({
       schemaVersion: 2,
       mediaType: OCI_MANIFEST,
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256Digest(config), size: config.length },
+      config: {
+        mediaType: 'application/vnd.oci.image.config.v1+json',
+        digest: sha256Digest(config),
+        size: config.length,
+      },
       layers: [
         { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256Digest(Buffer.from('x')), size: 2 ** 50 },
       ],

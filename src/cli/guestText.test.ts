@@ -112,6 +112,25 @@ before(async () => {
       autoStop: { enabled: false, afterMs: 0, idleSince: vm.touchedAt, stopAt: null },
     }),
     'vm.list': async () => ({ vms: [vm] }),
+    // review15: what `image pull` records from a hostile image's /etc/os-release (ID=..., lowercased).
+    'image.list': async () => ({
+      images: [
+        {
+          id: 'abcd1234',
+          name: 'evil',
+          source: 'oci:127.0.0.1:5000/evil:1',
+          distro: HOSTILE.toLowerCase(),
+          arch: 'x86_64',
+          rootfsPath: '/x/rootfs.ext4',
+          workSeedPath: null,
+          kernelId: null,
+          initrdPath: null,
+          sizeBytes: 1,
+          createdAt: '2026-01-01T00:00:00.000Z',
+          oci: null,
+        },
+      ],
+    }),
     'vm.workspace.export': async ({ name }) => {
       if (name === 'broken')
         throw new BangerError('operation_failed', `VM broken: export failed: ${HOSTILE}`, {
@@ -222,4 +241,12 @@ test('errors and progress that quote the guest are escaped', async () => {
   assert.equal(prepared.code, 0, prepared.stderr);
   assertSafe(prepared.stderr, 'progress');
   assert.match(prepared.stderr, /dev: workspace \(HEAD nginx\\x1b/);
+});
+
+test('review15: image list escapes the distro a pulled image named in its os-release', async () => {
+  // detectImage takes ID= from the image's /etc/os-release verbatim (parseOsRelease keeps every
+  // byte but \n); image list renders it raw with renderTable: OSC 52, screen clear, title...
+  const r = await banger(['image', 'list'], true);
+  assert.equal(r.code, 0, r.stderr);
+  assertSafe(r.stdout, 'image list');
 });

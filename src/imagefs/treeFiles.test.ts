@@ -54,3 +54,30 @@ test('injected files land in the tree as root:root, never through a symlink; rea
     rmSync(top, { recursive: true, force: true });
   }
 });
+
+test('review15: reading an image file for detection does not load an arbitrarily large file into memory', async () => {
+  // detectImage reads /etc/os-release, /sbin/init and /lib/systemd/systemd through readTreeFile,
+  // which readFileSync()s the whole file: a layer of a few MB of gzip can make each of these
+  // gigabytes (memory = their sum), and one over 2 GiB throws RangeError ERR_FS_FILE_TOO_LARGE
+  // out of the pull instead of a BangerError.
+  const top = mkdtempSync(join(tmpdir(), 'bgtu-review15-'));
+  try {
+    const layer = join(top, 'layer');
+    writeFileSync(layer, tarLayer([{ name: 'etc/os-release', content: Buffer.alloc(64 * 1024 * 1024, 0x41) }]));
+    const treeDir = join(top, 'tree');
+    mkdirSync(treeDir, { mode: 0o700 });
+    const { tree } = await flattenLayers({
+      layers: [{ digest: 'sha256:t', path: layer, mediaType: 'application/vnd.oci.image.layer.v1.tar' }],
+      treeDir,
+    });
+    let got: number;
+    try {
+      got = readTreeFile(treeDir, tree, '/etc/os-release')?.length ?? 0;
+    } catch {
+      got = 0; // refusing an oversized file is fine
+    }
+    assert.ok(got <= 16 * 1024 * 1024, `readTreeFile returned ${got} bytes of a 64 MiB file`);
+  } finally {
+    rmSync(top, { recursive: true, force: true });
+  }
+});

@@ -218,3 +218,107 @@ test('a giant PAX header, too many entries and a gzip bomb are stopped at their 
     maxTotalBytes: 100 * 1024 * 1024,
   });
 });
+
+// ---- review15 (hostile review of issue 15): failing tests that demonstrate findings ----
+
+/** Bytes of xattr values the flattened model holds (every name of a node, as the model does). */
+function heldXattrBytes(root: import('../../src/imagefs/index.js').FlattenResult['tree']['root']): number {
+  let held = 0;
+  const visit = (d: typeof root) => {
+    for (const n of d.children.values()) {
+      for (const v of n.meta.xattrs.values()) held += v.length;
+      if (n.kind === 'dir') visit(n);
+    }
+  };
+  visit(root);
+  return held;
+}
+
+test('review15: a global PAX header does not copy its xattrs into every later entry (memory stays near the input)', async () => {
+  // One `g` header of ~950 KB (under the 1 MiB header cap) with 250 xattrs of 3800 bytes each
+  // (each under the per-value cap), then N tiny entries of 512 bytes: every entry gets its own
+  // copy (Buffer.from) of all 250 values. 200 entries hold 190 MB from a 1 MB layer; the
+  // 1,000,000-entry cap allows ~950 GB, i.e. the daemon is OOM-killed long before any cap.
+  const globalPax: Record<string, string> = {};
+  for (let i = 0; i < 250; i++) globalPax[`SCHILY.xattr.user.x${i}`] = 'v'.repeat(3800);
+  const tar = tarLayer(
+    Array.from({ length: 200 }, (_, i): TarEntrySpec => ({ name: `d${i}/`, type: 'dir' })),
+    { globalPax },
+  );
+  const path = join(blobs, `g${n++}`);
+  writeFileSync(path, gzipLayer(tar));
+  const digest = `sha256:${createHash('sha256').update(readFileSync(path)).digest('hex')}`;
+  const treeDir = mkdtempSync(join(build, 'tree-'));
+  try {
+    let held = 0;
+    try {
+      const r = await flattenLayers({ layers: [{ digest, path, mediaType: LAYER_MEDIA_TYPES.gzip }], treeDir });
+      held = heldXattrBytes(r.tree.root);
+    } catch {
+      held = 0; // a refusal (e.g. "too many xattr bytes for one inode") is the fix
+    }
+    assert.ok(
+      held <= 4 * tar.length,
+      `the model holds ${held} bytes of xattr values from a ${tar.length}-byte layer (${Math.round(held / tar.length)}x)`,
+    );
+  } finally {
+    rmSync(treeDir, { recursive: true, force: true });
+  }
+});
+
+test('review15: a LIBARCHIVE.xattr name with a bad %-escape is a refusal naming layer and entry', async () => {
+  // decodeURIComponent throws URIError, which asRefusal passes through as a bare internal error.
+  await refused(
+    [blob([{ name: 'f', content: 'x', pax: { 'LIBARCHIVE.xattr.user.%E0%A4%A': 'eA==' } }])],
+    'f',
+    /xattr|malformed|escape/i,
+  );
+});
+
+test('review15: a deep tree does not block the event loop for seconds (walks are O(entries x depth))', async () => {
+  // 20,000 empty files under a 2000-deep chain: a 376 KB gzip layer, far under every cap.
+  // walk() nests one generator per level and copies the path at each, so every synchronous
+  // walk (setDirTimes here; contentBytes, listScript, fixupScript, verifyProblems in
+  // buildExt4) costs entries x depth: ~2 s of a blocked daemon here, minutes at the
+  // 1,000,000-entry cap (a ~19 MB layer). Depth 1 with the same entries blocks ~20 ms.
+  const { monitorEventLoopDelay } = await import('node:perf_hooks');
+  const pre = 'a/'.repeat(2000);
+  const deep = blob(Array.from({ length: 20_000 }, (_, i) => file(`${pre}f${i}`, '')));
+  const h = monitorEventLoopDelay({ resolution: 10 });
+  h.enable();
+  const msg = await flatten([deep]);
+  h.disable();
+  assert.equal(msg, null);
+  const maxBlockMs = Math.round(h.max / 1e6);
+  assert.ok(maxBlockMs < 500, `the event loop was blocked for ${maxBlockMs} ms in one go`);
+});
+
+test('review15: the skipped list (stored in the image record, shown by image show) stays bounded', async () => {
+  // Every dropped xattr of every entry is one `skipped` row, and a global PAX header repeats
+  // its xattrs on every later entry: 20,000 overlayfs xattr names (~800 KB, under the header
+  // cap) x 50 entries = 1,000,000 rows from a ~830 KB layer. importOciImage stores
+  // flat.skipped whole in ImageOci.skipped (the store's JSON, every image list/show); at the
+  // 1,000,000-entry cap it is 2e10 rows: the daemon dies building the list.
+  const globalPax: Record<string, string> = {};
+  for (let i = 0; i < 20_000; i++) globalPax[`SCHILY.xattr.trusted.overlay.${i}`] = '';
+  const tar = tarLayer(
+    Array.from({ length: 50 }, (_, i): TarEntrySpec => ({ name: `f${i}`, content: '' })),
+    { globalPax },
+  );
+  const path = join(blobs, `s${n++}`);
+  writeFileSync(path, gzipLayer(tar));
+  const digest = `sha256:${createHash('sha256').update(readFileSync(path)).digest('hex')}`;
+  const treeDir = mkdtempSync(join(build, 'tree-'));
+  try {
+    let rows = 0;
+    try {
+      rows = (await flattenLayers({ layers: [{ digest, path, mediaType: LAYER_MEDIA_TYPES.gzip }], treeDir })).skipped
+        .length;
+    } catch {
+      rows = 0; // a refusal is fine
+    }
+    assert.ok(rows <= 1000, `${rows} skipped rows from a ${tar.length}-byte layer`);
+  } finally {
+    rmSync(treeDir, { recursive: true, force: true });
+  }
+});

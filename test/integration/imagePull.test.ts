@@ -11,12 +11,14 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startDockerRegistry, type TestRegistry } from '../fixtures/dockerRegistry.js';
 import { gzipLayer, tarLayer } from '../fixtures/layerTar.js';
 import { busyboxLayers, extraLayer } from '../fixtures/ociTestImages.js';
-import { OCI_LAYER_GZIP, pushImage } from '../fixtures/registryPush.js';
+import { OCI_CONFIG, OCI_LAYER_GZIP, OCI_MANIFEST, pushImage, sha256Digest } from '../fixtures/registryPush.js';
 import { createSandbox, type Sandbox } from './harness.js';
 
 let s: Sandbox;
@@ -229,4 +231,110 @@ test('scratch that a daemon killed mid-pull left behind is removed at the next s
   assert.equal(existsSync(stale), false);
   assert.equal(existsSync(join(imagesDir(), '.import-killed')), false);
   assert.ok((await imageNames()).includes('busybox-1'), 'images are untouched');
+});
+
+// ---- review15 (hostile review of issue 15): failing test that demonstrates a finding ----
+
+test('review15: re-pulling a tag that changed upstream replaces the image (record and rootfs agree)', async () => {
+  // importAndRecord -> store.images.replace(), whose UPDATE is run with imageParams(img),
+  // which carries @name (and @id) ... node:sqlite refuses the unknown named parameter "name":
+  // every re-pull of a changed tag fails with an internal error, AFTER importOciImage has
+  // already replaced <images>/NAME: the record (old manifest digest, layers) now describes
+  // another rootfs than the one on disk.
+  const busybox = busyboxLayers('gzip').map((l) => l.blob);
+  await pushImage(reg.url, 'it/changing', '1', { layers: busybox, layerMediaType: OCI_LAYER_GZIP });
+  await ok(['image', 'pull', `${reg.host}/it/changing:1`, '--kernel', 'placeholder', '--name', 'changing']);
+  const pushed = await pushImage(reg.url, 'it/changing', '1', {
+    layers: [...busybox, extraLayer('etc/changed', 'yes\n').blob],
+    layerMediaType: OCI_LAYER_GZIP,
+  });
+  try {
+    const again = await s.banger([
+      'image',
+      'pull',
+      `${reg.host}/it/changing:1`,
+      '--kernel',
+      'placeholder',
+      '--name',
+      'changing',
+    ]);
+    assert.equal(again.code, 0, again.stderr);
+    const img = JSON.parse((await ok(['image', 'show', 'changing'])).stdout);
+    assert.equal(img.oci.manifestDigest, pushed.manifestDigest);
+  } finally {
+    await s.banger(['image', 'delete', 'changing']);
+  }
+});
+
+test('review15: deleting an image while it is re-pulled leaves a recorded image or nothing, never an orphan', async () => {
+  // importAndRecord captured `existing` before the download; `image delete` meanwhile removes
+  // the record and the directory; the pull then renames its new directory into place and
+  // store.images.replace() UPDATEs a row that no longer exists: the CLI says "ready", no image
+  // is recorded, and <images>/race holds a rootfs nothing refers to (nor prune removes).
+  // (The same stale `existing` lets a VM be created on the old image after the "used by VMs"
+  // check and then have its rootfs replaced under its snapshot.)
+  const busybox = busyboxLayers('gzip').map((l) => l.blob);
+  const extra = extraLayer('etc/v2', 'v2\n').blob;
+  const config = Buffer.from(JSON.stringify({ os: 'linux', architecture: 'amd64', config: {} }));
+  const manifestOf = (ls: Buffer[]) =>
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: OCI_MANIFEST,
+        config: { mediaType: OCI_CONFIG, digest: sha256Digest(config), size: config.length },
+        layers: ls.map((b) => ({ mediaType: OCI_LAYER_GZIP, digest: sha256Digest(b), size: b.length })),
+      }),
+    );
+  let layers = busybox;
+  const blobs = new Map([...busybox, extra, config].map((b) => [sha256Digest(b), b]));
+  let stalled: () => void = () => {};
+  const stall = new Promise<void>((r) => {
+    stalled = r;
+  });
+  let held: ServerResponse | null = null;
+  const server = createServer((req, res) => {
+    if (req.url === '/v2/t/app/manifests/v1') {
+      res.setHeader('content-type', OCI_MANIFEST);
+      res.end(manifestOf(layers));
+      return;
+    }
+    const digest = /^\/v2\/t\/app\/blobs\/(sha256:[0-9a-f]{64})$/.exec(req.url ?? '')?.[1];
+    const blob = digest ? blobs.get(digest) : undefined;
+    if (!blob) {
+      res.statusCode = 404;
+      res.end();
+    } else if (digest === sha256Digest(extra)) {
+      res.setHeader('content-length', blob.length);
+      res.write(blob.subarray(0, 10));
+      held = res;
+      stalled();
+    } else res.end(blob);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const ref = `127.0.0.1:${(server.address() as AddressInfo).port}/t/app:v1`;
+  try {
+    await ok(['image', 'pull', ref, '--kernel', 'placeholder', '--name', 'race']);
+    layers = [...busybox, extra];
+    const pulling = s.banger(['image', 'pull', ref, '--kernel', 'placeholder', '--name', 'race'], {
+      timeoutMs: 300_000,
+    });
+    await stall;
+    const del = await s.banger(['image', 'delete', 'race']);
+    (held as ServerResponse | null)?.end(extra.subarray(10));
+    const pulled = await pulling;
+    const recorded = (await imageNames()).includes('race');
+    assert.ok(
+      del.code !== 0 || pulled.code !== 0 || recorded,
+      `delete and pull both succeeded ("${pulled.stdout.trim()}") but no image "race" is recorded`,
+    );
+    assert.equal(
+      existsSync(join(imagesDir(), 'race')),
+      recorded,
+      `an image directory without its record (delete: ${del.code} ${del.stderr.trim()}; pull: ${pulled.code} ${pulled.stdout.trim()} ${pulled.stderr.trim().split('\n').slice(-4).join(' | ')})`,
+    );
+  } finally {
+    server.closeAllConnections();
+    server.close();
+    await s.banger(['image', 'delete', 'race']);
+  }
 });

@@ -192,3 +192,56 @@ test('the same image built by an unprivileged user is right too', () => {
   assert.equal(line.error, undefined, `${line.error ?? ''}${r.stderr}`);
   assertImage(spec.out, line as BuildOutcome);
 });
+
+// ---- review15 (hostile review of issue 15): failing tests that demonstrate findings ----
+
+/** Builds `entries` (one plain tar layer) as root; the error's message, or null. */
+async function buildError(name: string, entries: TarEntrySpec[]): Promise<string | null> {
+  const dir = join(base, name);
+  mkdirSync(dir);
+  const path = join(dir, 'layer');
+  writeFileSync(path, tarLayer(entries));
+  try {
+    await buildFromLayers({
+      layers: [{ digest: 'sha256:review15', path, mediaType: LAYER_MEDIA_TYPES.tar }],
+      treeDir: mkdtempSync(join(dir, 'tree-')),
+      out: join(dir, 'rootfs.ext4'),
+    });
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+test('review15: no debugfs script line reaches debugfs line buffer (8191 bytes; the rest runs as a command)', async () => {
+  // debugfs -f reads lines with fgets(buf, BUFSIZ=8192): a longer line is cut and its tail is
+  // executed as a NEW command line (a tail starting with "!" would go to system()). A 4095-byte
+  // path of '"' (doubled by dfQuote) on a fifo makes `sif "<8176 bytes>" uid 4294967294`: the
+  // tail "967294" runs as a command. Only digits reach the tail today (paths stop at 4095 raw
+  // bytes), so it is a latent injection, not an exploit: lines must be refused before debugfs.
+  const Q = '"'.repeat(255);
+  const comps = Array.from({ length: 16 }, () => Q);
+  const entries: TarEntrySpec[] = comps
+    .slice(1)
+    .map((_, i): TarEntrySpec => ({ name: `${comps.slice(0, i + 1).join('/')}/`, type: 'dir' }));
+  entries.push({ name: comps.join('/'), type: 'fifo', uid: 4294967294, gid: 4294967294, mtime: 4294967295 });
+  const msg = await buildError('longline', entries);
+  assert.doesNotMatch(msg ?? '', /Command not found/, `a script line was split by debugfs: ${msg?.slice(0, 300)}`);
+});
+
+test('review15: an xattr whose name has a backslash or quote is carried (or refused as a layer problem)', async () => {
+  // xattrProblem lets '\\' and "'" through; debugfs ea_set stores them, but ea_list prints them
+  // escaped (user.a\\\\b), so verifyProblems reports the xattr "missing" and the pull fails
+  // with "this is a bug in banger".
+  const msg = await buildError('xattrname', [
+    { name: 'x', content: 'x', xattrs: { 'user.a\\b': 'v', "user.q'x": 'v' } },
+  ]);
+  assert.doesNotMatch(msg ?? '', /bug in banger|missing/, msg ?? '');
+});
+
+test('review15: an image with xattrs builds when the images directory has a space in its path', async () => {
+  // fixupScript writes `ea_set -f ${f} <ino> "name"` with f unquoted: under "/home/Jane Doe/..."
+  // debugfs sees `-f /home/Jane` and every image with an xattr (security.capability...) fails.
+  const msg = await buildError('with space', [{ name: 'x', content: 'x', xattrs: { 'user.x': 'v' } }]);
+  assert.equal(msg, null);
+});

@@ -628,3 +628,149 @@ test('hostile answers: digest mismatches, long bodies, schema 1, plain-http redi
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// ---- review15 (hostile review of issue 15): failing tests that demonstrate findings ----
+
+test('review15: a 401 from a blob store the registry redirected to does not get the registry credentials', async () => {
+  // The registry (honest) redirects a blob to a store on another origin; the store (hostile or
+  // compromised CDN) answers 401 with a Bearer realm of its choosing. get() treats that 401 as
+  // the registry's own challenge and sends the docker-config credentials of the REGISTRY to
+  // the store's realm as Basic.
+  const layerBytes = layer(10_000);
+  const img = fakeImage(layerBytes);
+  const evil = await serve((_req, res) => res.end(JSON.stringify({ token: 'evil-token' })));
+  const store = await serve((_req, res) => {
+    res.statusCode = 401;
+    res.setHeader('www-authenticate', `Bearer realm="${evil.url}/token",service="x"`);
+    res.end();
+  });
+  const reg = await serve((req, res) => {
+    if (req.url === '/v2/team/app/manifests/v1') {
+      res.setHeader('content-type', OCI_MANIFEST);
+      res.end(img.manifest);
+    } else if (req.url === `/v2/team/app/blobs/${img.configDigest}`) res.end(img.config);
+    else if (req.url === `/v2/team/app/blobs/${img.layerDigest}`) {
+      res.statusCode = 307;
+      res.setHeader('location', `${store.url}/blob?sig=1`);
+      res.end();
+    } else {
+      res.statusCode = 404;
+      res.end();
+    }
+  });
+  const dir = tmp();
+  try {
+    const configPath = join(dir, 'config.json');
+    writeFileSync(configPath, JSON.stringify({ auths: { [reg.host]: { username: 'u', password: 's3cret' } } }));
+    const client = new RegistryClient({ dockerConfigPath: configPath });
+    const image = ref(`${reg.host}/team/app:v1`);
+    const r = await client.resolve(image);
+    await new BlobCache(dir).ensure(client, image, r.layers[0]!).catch(() => undefined);
+    const leaked = evil.requests.filter((q) => q.headers.authorization !== undefined);
+    assert.deepEqual(
+      leaked.map((q) => q.headers.authorization),
+      [],
+      'the registry credentials went to a token service named by the blob store',
+    );
+  } finally {
+    await reg.close();
+    await store.close();
+    await evil.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('review15: a remote registry cannot send the client to this host loopback (redirect spellings, token realm)', async (t) => {
+  // The registry is reached as [::ffff:7f00:1]:PORT, which the client classifies as remote
+  // (isLoopbackRegistry: false), so plain http needs insecure. The "internal" service on
+  // 127.0.0.1 stands for anything listening on the daemon host's loopback.
+  const layerBytes = layer(10_000);
+  const img = fakeImage(layerBytes);
+  const internal = await serve((_req, res) => res.end(JSON.stringify({ token: 'from-internal' })));
+  const port = internal.host.split(':')[1]!;
+  let where = '';
+  let challenge = false;
+  const reg = await serve((req, res) => {
+    if (challenge && !req.headers.authorization) {
+      res.statusCode = 401;
+      res.setHeader('www-authenticate', `Bearer realm="${internal.url}/token",service="x"`);
+      res.end();
+      return;
+    }
+    if (req.url === '/v2/team/app/manifests/v1') {
+      res.setHeader('content-type', OCI_MANIFEST);
+      res.end(img.manifest);
+    } else if (req.url === `/v2/team/app/blobs/${img.configDigest}`) res.end(img.config);
+    else if (req.url === `/v2/team/app/blobs/${img.layerDigest}`) {
+      res.statusCode = 307;
+      res.setHeader('location', `${where}/blob`);
+      res.end();
+    } else {
+      res.statusCode = 404;
+      res.end();
+    }
+  });
+  const dir = tmp();
+  try {
+    const image = ref(`[::ffff:7f00:1]:${reg.host.split(':')[1]}/team/app:v1`);
+    const client = new RegistryClient({ dockerConfigPath: NO_CONFIG, insecure: true });
+    const r = await client.resolve(image);
+    for (const host of ['127.0.0.1', '0.0.0.0', '[::ffff:127.0.0.1]']) {
+      await t.test(`a redirect to http://${host}:PORT is refused`, async () => {
+        where = `http://${host}:${port}`;
+        const before = internal.requests.length;
+        await new BlobCache(dir).ensure(client, image, r.layers[0]!).catch(() => undefined);
+        assert.equal(internal.requests.length, before, `the client followed the redirect to ${where}`);
+      });
+    }
+    await t.test('a token realm on loopback is refused', async () => {
+      challenge = true;
+      const before = internal.requests.length;
+      await new RegistryClient({ dockerConfigPath: NO_CONFIG, insecure: true }).resolve(image).catch(() => undefined);
+      assert.equal(internal.requests.length, before, 'the client fetched a token from the host loopback');
+    });
+  } finally {
+    await reg.close();
+    await internal.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('review15: a layer descriptor larger than any layer banger would flatten is refused before it is downloaded', async () => {
+  // Nothing caps a descriptor's size (checkDescriptor: any safe integer) or the sum over
+  // layers, so a registry declaring a 1 PiB layer and streaming it fills the disk holding the
+  // blob cache (and the daemon's VM disks) until ENOSPC; the 16 GiB flatten cap only applies
+  // after the download. A plain-tar layer over 16 GiB could never be flattened anyway.
+  const config = Buffer.from(JSON.stringify({ os: 'linux', architecture: 'amd64' }));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: {
+        mediaType: 'application/vnd.oci.image.config.v1+json',
+        digest: sha256Digest(config),
+        size: config.length,
+      },
+      layers: [
+        { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: sha256Digest(Buffer.from('x')), size: 2 ** 50 },
+      ],
+    }),
+  );
+  const reg = await serve((req, res) => {
+    if (req.url === '/v2/team/app/manifests/v1') {
+      res.setHeader('content-type', OCI_MANIFEST);
+      res.end(manifest);
+    } else if (req.url === `/v2/team/app/blobs/${sha256Digest(config)}`) res.end(config);
+    else {
+      res.statusCode = 404;
+      res.end();
+    }
+  });
+  try {
+    const client = new RegistryClient({ dockerConfigPath: NO_CONFIG });
+    const resolved = await client.resolve(ref(`${reg.host}/team/app:v1`)).catch((e: unknown) => e);
+    assert.ok(resolved instanceof BangerError, `a ${2 ** 50}-byte layer was accepted for download`);
+  } finally {
+    await reg.close();
+  }
+});

@@ -5,11 +5,12 @@
  * place, and an image that VMs use is never replaced under them.
  */
 import { randomBytes } from 'node:crypto';
+import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentBinaryPath, initBinaryPath } from '../buildinfo/index.js';
 import { artifactNameSchema, BangerError, type Image } from '../model/index.js';
 import { BlobCache, type ImageRef, RegistryClient, type ResolvedImage } from '../oci/index.js';
-import { imageNameForRef, importOciImage } from '../ociimage/index.js';
+import { type ImportedImage, imageNameForRef, importOciImage } from '../ociimage/index.js';
 import type { OpCtx } from '../opctx/index.js';
 import type { Layout } from '../paths/index.js';
 import type { Store } from '../store/index.js';
@@ -58,24 +59,27 @@ export class OciImages {
   async pull(ref: ImageRef, name: string, opts: OciPullOptions, ctx: OpCtx): Promise<Image> {
     const { store, kernels } = this.d;
     const existing = store.images.findByName(name);
-    if (existing && existing.oci?.ref !== ref.text)
-      throw new BangerError('already_exists', `an image named "${name}" already exists (from ${existing.source})`, {
-        hint: `pull ${ref.text} under another name with --name, or delete it first with \`banger image delete ${name}\``,
-      });
+    if (existing && existing.oci?.ref !== ref.text) this.checkReplaceable(name, ref, existing); // taken by another image
     const kernelName = opts.kernel ?? this.d.defaultKernel;
     this.d.preflight(['oci-pull', ...kernels.needs(kernelName)], `pulling ${ref.text}`);
     const kernel = await kernels.ensure(kernelName, ctx);
     const client = new RegistryClient({ insecure: opts.insecure ?? false });
     ctx.progress?.('resolve', ref.text);
     const resolved = await withRef(ref, () => client.resolve(ref, ctx.signal));
-    if (existing?.oci?.manifestDigest === resolved.manifestDigest && existing.kernelId === kernel.id) {
+    const current = store.images.findByName(name); // read again: the record may have changed meanwhile
+    if (current?.oci?.manifestDigest === resolved.manifestDigest && current.kernelId === kernel.id) {
       ctx.progress?.('image', `${name} is up to date (${resolved.manifestDigest})`);
-      return existing;
+      return current;
     }
     const digests = [resolved.configDigest, ...resolved.layers.map((l) => l.digest)];
     this.hold(digests, +1);
     try {
-      return await this.importAndRecord(ref, name, opts, ctx, { client, resolved, existing, kernelId: kernel.id });
+      return await this.importAndRecord(ref, name, opts, ctx, {
+        client,
+        resolved,
+        existing: current,
+        kernelId: kernel.id,
+      });
     } finally {
       this.hold(digests, -1);
     }
@@ -96,14 +100,9 @@ export class OciImages {
     ctx: OpCtx,
     p: { client: RegistryClient; resolved: ResolvedImage; existing: Image | undefined; kernelId: string },
   ): Promise<Image> {
-    const { store } = this.d;
     const { client, resolved, existing } = p;
-    const users = existing ? store.vms.usesImage(existing.id) : [];
-    if (users.length)
-      throw new BangerError('conflict', `image ${name} changed upstream but VM(s) ${users.join(', ')} use it`, {
-        hint: `delete those VMs first, or pull the new version under another name with --name`,
-      });
-    const imported = await withRef(ref, () =>
+    this.checkReplaceable(name, ref, existing); // fail fast; checked again at commit
+    return withRef(ref, () =>
       importOciImage(
         {
           runner: this.d.runner,
@@ -114,30 +113,57 @@ export class OciImages {
         },
         {
           resolved,
-          dest: join(this.d.layout.imagesDir, name),
           scratchParent: this.d.layout.imagesDir,
           sizeBytes: opts.sizeBytes,
           installSshd: opts.installSshd ?? false,
           progress: ctx.progress,
           signal: ctx.signal,
+          commit: (staged, imported) => this.commit(name, ref, p.kernelId, staged, imported),
         },
       ),
     );
+  }
+
+  /** Whether `name` may take a new version of `ref`: not another image's name, and no VM on it. */
+  private checkReplaceable(name: string, ref: ImageRef, existing: Image | undefined): void {
+    if (existing && existing.oci?.ref !== ref.text)
+      throw new BangerError('already_exists', `an image named "${name}" already exists (from ${existing.source})`, {
+        hint: `pull ${ref.text} under another name with --name, or delete it first with \`banger image delete ${name}\``,
+      });
+    const users = existing ? this.d.store.vms.usesImage(existing.id) : [];
+    if (users.length)
+      throw new BangerError('conflict', `image ${name} changed upstream but VM(s) ${users.join(', ')} use it`, {
+        hint: 'delete those VMs first, or pull the new version under another name with --name',
+      });
+  }
+
+  /**
+   * Moves a complete staged image into <images>/<name> and records it. Synchronous: the
+   * record is read again here (an `image delete` or a new VM may have come while the layers
+   * were flattened), and nothing can come between these checks and the changes.
+   */
+  private commit(name: string, ref: ImageRef, kernelId: string, staged: string, imported: ImportedImage): Image {
+    const { store } = this.d;
+    const now = store.images.findByName(name);
+    this.checkReplaceable(name, ref, now);
+    const dest = join(this.d.layout.imagesDir, name);
+    rmSync(dest, { recursive: true, force: true });
+    renameSync(staged, dest);
     const image: Image = {
-      id: existing?.id ?? randomBytes(4).toString('hex'),
+      id: now?.id ?? randomBytes(4).toString('hex'),
       name,
       source: `oci:${ref.text}`,
       distro: imported.distro,
       arch: 'x86_64',
-      rootfsPath: imported.rootfsPath,
+      rootfsPath: join(dest, imported.rootfsName),
       workSeedPath: null,
-      kernelId: p.kernelId,
+      kernelId,
       initrdPath: null,
       sizeBytes: imported.sizeBytes,
       createdAt: new Date().toISOString(),
       oci: imported.oci,
     };
-    if (existing) store.images.replace(image);
+    if (now) store.images.replace(image);
     else store.images.insert(image);
     return image;
   }

@@ -98,7 +98,7 @@ test('cpio archives unpack with GNU cpio to the same tree', () => {
   }
 });
 
-test('an initramfs built by an older banger gets this build\'s /init, modules untouched; a current one is left alone', () => {
+test("an initramfs built by an older banger gets this build's /init, modules untouched; a current one is left alone", () => {
   const dir = mkdtempSync(join(tmpdir(), 'bgr-initrd-'));
   try {
     const initrd = join(dir, 'initrd.img');

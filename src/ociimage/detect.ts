@@ -66,11 +66,16 @@ export function parseOsRelease(text: string): Record<string, string> {
 export function detectImage(probe: TreeProbe): DetectedImage {
   const osText = probe.read('/etc/os-release') ?? probe.read('/usr/lib/os-release');
   const os = osText ? parseOsRelease(osText.toString('utf8')) : {};
-  const osId = os.ID?.toLowerCase() ?? null;
-  const osLike = (os.ID_LIKE ?? '').toLowerCase().split(/\s+/).filter(Boolean);
+  // The image wrote these: only plain IDs are kept, and the name loses control characters
+  // (`image list` prints the distribution on the user's terminal).
+  const osId = plainId(os.ID);
+  const osLike = (os.ID_LIKE ?? '')
+    .split(/\s+/)
+    .map(plainId)
+    .filter((x): x is string => x !== null);
   const { init, initPath } = detectInit(probe);
   return {
-    os: os.PRETTY_NAME ?? (os.NAME ? `${os.NAME} ${os.VERSION_ID ?? ''}`.trim() : null),
+    os: printable(os.PRETTY_NAME ?? (os.NAME ? `${os.NAME} ${os.VERSION_ID ?? ''}`.trim() : null)),
     osId,
     osLike,
     init,
@@ -78,6 +83,16 @@ export function detectImage(probe: TreeProbe): DetectedImage {
     sshd: ['/usr/sbin/sshd', '/usr/bin/sshd', '/sbin/sshd'].some((p) => probe.kind(p) === 'file'),
     packageManager: detectPackageManager(probe, osId, osLike),
   };
+}
+
+function plainId(id: string | undefined): string | null {
+  const v = id?.toLowerCase();
+  return v && /^[a-z0-9._-]{1,64}$/.test(v) ? v : null;
+}
+
+function printable(s: string | null): string | null {
+  const v = s?.replace(/[\u0000-\u001f\u007f-\u009f]/g, '').slice(0, 200);
+  return v ? v : null;
 }
 
 /**

@@ -5,7 +5,7 @@
  * worker.ts) flattens them, adds banger's agent and init and builds rootfs.ext4, so the
  * untrusted layers are parsed outside the daemon. A failed import leaves no image directory.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { daemonScriptPath } from '../buildinfo/index.js';
 import { BangerError, type ErrorCode, type ImageOci } from '../model/index.js';
@@ -24,11 +24,16 @@ export interface ImportDeps {
   initBinary: string;
 }
 
-export interface ImportInput {
+export interface ImportInput<T> {
   resolved: ResolvedImage;
-  /** Final directory of the image, <imagesDir>/<name>: replaced only by a complete image. */
-  dest: string;
   scratchParent: string;
+  /**
+   * Called, synchronously, with the complete image in a staging directory (rootfs.ext4
+   * inside): it moves it into place and records it (whatever it returns is returned), or
+   * throws and the staged image is removed. Synchronous, so that nothing else the daemon
+   * does can come between its checks and its changes.
+   */
+  commit: (stagedDir: string, imported: ImportedImage) => T;
   /** ext4 size; default content x 1.5 with a 1 GiB floor. */
   sizeBytes?: number | undefined;
   installSshd: boolean;
@@ -37,7 +42,8 @@ export interface ImportInput {
 }
 
 export interface ImportedImage {
-  rootfsPath: string;
+  /** The rootfs's file name in the image directory. */
+  rootfsName: string;
   sizeBytes: number;
   distro: string | null;
   oci: ImageOci;
@@ -46,22 +52,33 @@ export interface ImportedImage {
 /** A flatten of a large image under emulation-level load can take a while; cancelling kills it. */
 const WORKER_TIMEOUT_MS = 2 * 3_600_000;
 
-export async function importOciImage(d: ImportDeps, i: ImportInput): Promise<ImportedImage> {
+export async function importOciImage<T>(d: ImportDeps, i: ImportInput<T>): Promise<T> {
   const { resolved } = i;
   const blobs = await fetchLayers(d.cache, d.client, resolved, i.progress, i.signal);
-  const built = await runWorker(d.runner, i, {
-    ref: resolved.ref.text,
-    layers: resolved.layers.map((l, n) => ({ digest: l.digest, path: blobs[n]!, mediaType: l.mediaType })),
-    dest: i.dest,
-    scratchParent: i.scratchParent,
-    ...(i.sizeBytes !== undefined && { sizeBytes: i.sizeBytes }),
-    installSshd: i.installSshd,
-    agentBinary: d.agentBinary,
-    initBinary: d.initBinary,
-  });
+  mkdirSync(i.scratchParent, { recursive: true });
+  const dir = mkdtempSync(join(i.scratchParent, '.import-'));
+  try {
+    const staged = join(dir, 'image');
+    const built = await runWorker(d.runner, i, dir, {
+      ref: resolved.ref.text,
+      layers: resolved.layers.map((l, n) => ({ digest: l.digest, path: blobs[n]!, mediaType: l.mediaType })),
+      dest: staged,
+      scratchParent: i.scratchParent,
+      ...(i.sizeBytes !== undefined && { sizeBytes: i.sizeBytes }),
+      installSshd: i.installSshd,
+      agentBinary: d.agentBinary,
+      initBinary: d.initBinary,
+    });
+    return i.commit(staged, imported(resolved, built, i.installSshd));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function imported(resolved: ResolvedImage, built: BuiltFromLayers, installSshd: boolean): ImportedImage {
   const { detected } = built;
   return {
-    rootfsPath: built.rootfsPath,
+    rootfsName: 'rootfs.ext4',
     sizeBytes: built.sizeBytes,
     distro: detected.osId,
     oci: {
@@ -73,7 +90,7 @@ export async function importOciImage(d: ImportDeps, i: ImportInput): Promise<Imp
       init: detected.init,
       initPath: detected.initPath,
       sshd: detected.sshd,
-      installSshd: i.installSshd && !detected.sshd,
+      installSshd: installSshd && !detected.sshd,
       packageManager: detected.packageManager,
       injected: built.injected,
       skipped: built.skipped,
@@ -81,40 +98,40 @@ export async function importOciImage(d: ImportDeps, i: ImportInput): Promise<Imp
   };
 }
 
-/** Runs `bangerd --import-image` on a params file, relaying its progress; its error becomes ours. */
-async function runWorker(runner: HostRunner, i: ImportInput, params: BuildFromLayersInput): Promise<BuiltFromLayers> {
-  const dir = mkdtempSync(join(i.scratchParent, '.import-'));
-  try {
-    const file = join(dir, 'params.json');
-    writeFileSync(file, JSON.stringify(params), { mode: 0o600 });
-    const r = await runner.run([process.execPath, daemonScriptPath(), '--import-image', file], {
-      allowFailure: true,
-      timeoutMs: WORKER_TIMEOUT_MS,
-      ...(i.signal && { signal: i.signal }),
-      onStderrLine: (line) => {
-        if (!line.startsWith(PROGRESS_PREFIX)) return;
-        const p = JSON.parse(line.slice(PROGRESS_PREFIX.length)) as { stage: string; detail?: string };
-        i.progress?.(p.stage, p.detail);
-      },
-    });
-    const outcome = lastJsonLine(r.stdout);
-    if (outcome?.ok === true) return outcome.result as BuiltFromLayers;
-    if (outcome?.ok === false) {
-      const e = outcome.error as { code: ErrorCode; message: string; hint: string | null };
-      throw new BangerError(e.code, e.message, e.hint ? { hint: e.hint } : {});
-    }
-    const tail = r.stderr
-      .split('\n')
-      .filter((l) => l && !l.startsWith(PROGRESS_PREFIX))
-      .slice(-3)
-      .join('; ');
-    throw new BangerError(
-      'operation_failed',
-      `the image build process failed (exit ${r.exitCode}): ${tail || 'no output'}`,
-    );
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+/** Runs `bangerd --import-image` on a params file in `dir`, relaying its progress; its error becomes ours. */
+async function runWorker<T>(
+  runner: HostRunner,
+  i: ImportInput<T>,
+  dir: string,
+  params: BuildFromLayersInput,
+): Promise<BuiltFromLayers> {
+  const file = join(dir, 'params.json');
+  writeFileSync(file, JSON.stringify(params), { mode: 0o600 });
+  const r = await runner.run([process.execPath, daemonScriptPath(), '--import-image', file], {
+    allowFailure: true,
+    timeoutMs: WORKER_TIMEOUT_MS,
+    ...(i.signal && { signal: i.signal }),
+    onStderrLine: (line) => {
+      if (!line.startsWith(PROGRESS_PREFIX)) return;
+      const p = JSON.parse(line.slice(PROGRESS_PREFIX.length)) as { stage: string; detail?: string };
+      i.progress?.(p.stage, p.detail);
+    },
+  });
+  const outcome = lastJsonLine(r.stdout);
+  if (outcome?.ok === true) return outcome.result as BuiltFromLayers;
+  if (outcome?.ok === false) {
+    const e = outcome.error as { code: ErrorCode; message: string; hint: string | null };
+    throw new BangerError(e.code, e.message, e.hint ? { hint: e.hint } : {});
   }
+  const tail = r.stderr
+    .split('\n')
+    .filter((l) => l && !l.startsWith(PROGRESS_PREFIX))
+    .slice(-3)
+    .join('; ');
+  throw new BangerError(
+    'operation_failed',
+    `the image build process failed (exit ${r.exitCode}): ${tail || 'no output'}`,
+  );
 }
 
 function lastJsonLine(stdout: string): { ok: boolean; result?: unknown; error?: unknown } | null {

@@ -88,3 +88,12 @@ test('the sshd script installs with the image package manager and starts sshd on
   assert.match(sshdEnsureScript('pacman'), /pacman -Sy --noconfirm openssh/);
   assert.match(apt, /:0016 /);
 });
+
+test('os-release values from the image are kept only when plain: no escape sequences reach a terminal', () => {
+  const d = detectImage(
+    probe({ '/etc/os-release': 'ID="deb\x1b[31mian"\nID_LIKE="ok bad\x07"\nPRETTY_NAME="Nice\x1b]0;pwned\x07 OS"\n' }),
+  );
+  assert.equal(d.osId, null);
+  assert.deepEqual(d.osLike, ['ok']);
+  assert.equal(d.os, 'Nice]0;pwned OS');
+});

@@ -213,7 +213,7 @@ export class ImageRepository {
   /** Replaces an image's artifacts in place (same id, so VMs keep referring to it). */
   replace(img: Image): void {
     this.db
-      .prepare(`UPDATE images SET source = @source, distro = @distro, arch = @arch, rootfs_path = @rootfsPath, work_seed_path = @workSeedPath,
+      .prepare(`UPDATE images SET name = @name, source = @source, distro = @distro, arch = @arch, rootfs_path = @rootfsPath, work_seed_path = @workSeedPath,
       kernel_id = @kernelId, initrd_path = @initrdPath, size_bytes = @sizeBytes, created_at = @createdAt, oci_json = @ociJson WHERE id = @id`)
       .run(imageParams(img));
   }

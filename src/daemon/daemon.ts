@@ -261,11 +261,9 @@ async function buildServices(
   const { drivers, hostFacts } = vmmBackends({ layout, config, log, runner, privileged, firecrackerBin });
   const preflight = hostPreflight({ pathEnv: process.env.PATH ?? '', qemuBin: config.qemu_bin });
   const kernels = new KernelService({ store, runner, layout, defaultName: config.default_kernel_name, preflight });
-  refreshInitramfs(kernels, log);
   const defaultImage = { source: config.default_image_source, ociBase: config.default_image_oci_base };
   const images = new ImageService({ store, runner, layout, kernels, privileged, preflight, defaultImage });
-  const stale = images.removeStaleScratch();
-  if (stale.length) log.info('removed scratch left by an interrupted image pull or build', { dirs: stale });
+  tidyArtifacts(kernels, images, log);
   const dns = await startDns({ config, store, runner, privileged, log }, ctx, undo);
   const nat = new NatController({
     privileged,
@@ -310,8 +308,13 @@ async function buildServices(
   return { operations, privileged, kernels, images, dns, workspaces, vms, forwards };
 }
 
-/** Kernels pulled by an earlier banger get this build's initramfs /init (a kernel that cannot is logged). */
-function refreshInitramfs(kernels: KernelService, log: Logger): void {
+/**
+ * At start: scratch a daemon killed mid-pull or mid-build left in the images directory goes,
+ * and kernels pulled by an earlier banger get this build's initramfs /init (one that cannot is logged).
+ */
+function tidyArtifacts(kernels: KernelService, images: ImageService, log: Logger): void {
+  const stale = images.removeStaleScratch();
+  if (stale.length) log.info('removed scratch left by an interrupted image pull or build', { dirs: stale });
   for (const r of kernels.refreshInitramfs())
     if ('error' in r) log.warn('could not refresh the initramfs of a kernel', r);
     else if (r.refreshed) log.info('initramfs refreshed for this banger version', r);

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { formatSize } from '../../../model/index.js';
 import type { CliContext } from '../../context.js';
+import { escapeForTerminalLine } from '../../terminalText.js';
 import { formatAge, printJson, renderTable } from '../../output.js';
 import { act, examples, isJson, type Outcome } from '../verb.js';
 
@@ -22,10 +23,11 @@ export async function listImages(ctx: CliContext, json: boolean): Promise<Outcom
       'no images yet: `banger image pull debian-bookworm` (or the first `banger vm run`)' + ' obtains the default\n',
     );
   } else {
+    // Source and distribution can come from a pulled image (its reference, its os-release).
     const rows = images.map((i) => [
       i.name,
-      i.source,
-      i.distro ?? '-',
+      escapeForTerminalLine(i.source),
+      escapeForTerminalLine(i.distro ?? '-'),
       formatSize(i.sizeBytes),
       formatAge(i.createdAt),
     ]);

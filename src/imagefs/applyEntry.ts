@@ -11,6 +11,7 @@
  * sparse files are skipped and listed in FlattenResult.skipped.
  */
 import type { HostTree } from './hostTree.js';
+import type { SkipList } from './skipList.js';
 import { checkSymlinkTarget, EntryRefused, entryComponents, whiteoutOf, xattrProblem } from './pathPolicy.js';
 import type { TarEntry } from './tarReader.js';
 import { type DirNode, type InodeMeta, lookup, newMeta, parentDir, type TreeMeta, type TreeNode } from './treeMeta.js';
@@ -19,14 +20,14 @@ interface ApplyContext {
   tree: TreeMeta;
   host: HostTree;
   layer: number;
-  skipped: Array<{ path: string; why: string }>;
+  skipped: SkipList;
 }
 
 function metaOf(e: TarEntry, ctx: ApplyContext): InodeMeta {
   const xattrs = new Map<string, Buffer>();
   for (const [k, v] of e.xattrs) {
     const problem = xattrProblem(k, v);
-    if (problem) ctx.skipped.push({ path: e.name, why: problem });
+    if (problem) ctx.skipped.add(e.name, problem);
     else xattrs.set(k, v);
   }
   if (e.uid > 0xfffffffe || e.gid > 0xfffffffe) throw new EntryRefused(`uid/gid ${e.uid}/${e.gid} out of range`);
@@ -64,7 +65,7 @@ function applyWhiteout(ctx: ApplyContext, comps: string[], base: string): boolea
   const wh = whiteoutOf(base);
   if (wh.kind === 'none') return false;
   if (wh.kind === 'meta') {
-    ctx.skipped.push({ path: comps.join('/'), why: 'aufs bookkeeping entry' });
+    ctx.skipped.add(comps.join('/'), 'aufs bookkeeping entry');
     return true;
   }
   const dirComps = comps.slice(0, -1);
@@ -99,7 +100,7 @@ function applyHardlink(ctx: ApplyContext, e: TarEntry, comps: string[], dir: Dir
   if (!target) throw new EntryRefused(`hard link target "${e.linkname}" is not in the image (absent or whited out)`);
   if (target.kind === 'dir') throw new EntryRefused(`hard link to a directory "${e.linkname}"`);
   if (target.kind !== 'file' && target.kind !== 'symlink') {
-    ctx.skipped.push({ path: comps.join('/'), why: `hard link to a ${target.kind} node is not carried` });
+    ctx.skipped.add(comps.join('/'), `hard link to a ${target.kind} node is not carried`);
     return;
   }
   if (tcomps.join('/') === comps.join('/')) return;
@@ -126,7 +127,7 @@ export async function applyEntry(ctx: ApplyContext, e: TarEntry, data: AsyncIter
     return;
   }
   if (e.kind === 'other' || e.sparse) {
-    ctx.skipped.push({ path: e.name, why: e.sparse ? 'GNU sparse file' : `unknown tar entry type "${e.typeflag}"` });
+    ctx.skipped.add(e.name, e.sparse ? 'GNU sparse file' : `unknown tar entry type "${e.typeflag}"`);
     return;
   }
   const dir = ensureParent(ctx, comps);

@@ -8,6 +8,7 @@ import { tarLayer } from '../../test/fixtures/layerTar.js';
 import { ExecHostRunner } from '../system/index.js';
 import { verifyProblems, verifyScript } from './debugfsFixups.js';
 import { buildExt4, flattenLayers } from './index.js';
+import { type DirNode, newMeta, newTree } from './treeMeta.js';
 
 /** debugfs exits 0 when a command fails: the read-back is what notices. */
 test('the read-back notices an image that differs from the model', async () => {
@@ -53,4 +54,28 @@ test('the read-back notices an image that differs from the model', async () => {
   } finally {
     rmSync(top, { recursive: true, force: true });
   }
+});
+
+test('a debugfs script line of 8000 bytes or more is refused, naming the entry', () => {
+  // debugfs -f reads 8192-byte lines; the rest of a longer line would run as a new command.
+  const tree = newTree();
+  const Q = '"'.repeat(255);
+  let dir: DirNode = tree.root;
+  for (let i = 0; i < 15; i++) {
+    const d: DirNode = { kind: 'dir', meta: newMeta(), layer: 0, children: new Map() };
+    dir.children.set(Q, d);
+    dir = d;
+  }
+  const xattrs = new Map([['user.x', Buffer.from('v')]]);
+  dir.children.set(Q, { kind: 'file', meta: newMeta({ xattrs }), layer: 0, size: 0 });
+  assert.throws(
+    () => verifyScript(tree),
+    (e: unknown) => /image entry "\/"{199}…" needs a debugfs command of 8\d{3} bytes/.test((e as Error).message),
+  );
+  dir.children.get(Q)!.meta.xattrs.clear();
+  assert.ok(
+    verifyScript(tree)
+      .split('\n')
+      .every((l) => Buffer.byteLength(l) < 8000),
+  );
 });

@@ -5,7 +5,7 @@
  * differs from the model (`sif` uid/gid/mode, `ea_set`, `mknod` + `sif` for device nodes
  * and fifos), addressing inodes by number (debugfsListing.ts). debugfs exits 0 when a
  * command fails and `mknod PATH` makes a name with slashes in the current directory, so
- * nodes are made after a `cd`, and the result is read back (`ls -l` of every directory,
+ * nodes are made after a `cd <ino>`, and the result is read back (`ls -l` of every directory,
  * `ea_list` and `stat` where needed) and compared with the model.
  */
 import { writeFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { dfQuote } from './pathPolicy.js';
 import {
   type Listed,
   type Listings,
+  dfLine,
   dirsOf,
   listedAt,
   listScript,
@@ -42,32 +43,39 @@ export function* uniqueNodes(tree: TreeMeta): Generator<[string[], TreeNode]> {
   }
 }
 
+/** A host path as one debugfs argument (double-quoted, `"` doubled): scratch paths may hold spaces. */
+const hostArg = (f: string) => `"${f.replaceAll('"', '""')}"`;
+
 /**
  * The fix-up script (xattr values written as files into `scratch`), addressing inodes by
- * number from `before` (the listing after mkfs); device nodes and fifos are made by name
- * after a `cd` to their directory.
+ * number from `before` (the listing after mkfs). Device nodes and fifos are made after a
+ * `cd <ino>` to their directory and addressed by their own name there, so no line holds a
+ * whole path; every line is checked against debugfs's line buffer (dfLine).
  */
 export function fixupScript(tree: TreeMeta, scratch: string, before: Listings): string {
   const out: string[] = [];
   let values = 0;
   for (const [comps, n] of uniqueNodes(tree)) {
     const special = n.kind === 'char' || n.kind === 'block' || n.kind === 'fifo';
-    const listed = special ? undefined : listedAt(before, comps, n.kind === 'dir');
-    if (!special && !listed) throw new Error(`${describe(comps)} is not in the image mkfs.ext4 made`);
-    const p = special ? dfQuote(comps) : `<${listed!.ino}>`;
+    const listed = listedAt(before, special ? comps.slice(0, -1) : comps, special || n.kind === 'dir');
+    if (!listed) throw new Error(`${describe(comps)} is not in the image mkfs.ext4 made`);
+    const p = special ? `"${comps[comps.length - 1]!.replaceAll('"', '""')}"` : `<${listed.ino}>`;
+    const line = (l: string) => out.push(dfLine(l, comps));
     if (special) {
       const how = n.kind === 'fifo' ? 'p' : `${n.kind === 'char' ? 'c' : 'b'} ${n.major} ${n.minor}`;
-      const name = `"${comps[comps.length - 1]!.replaceAll('"', '""')}"`;
-      out.push(`cd ${dfQuote(comps.slice(0, -1))}`, `mknod ${name} ${how}`, 'cd /', `sif ${p} mtime @${n.meta.mtime}`);
+      line(`cd <${listed.ino}>`);
+      line(`mknod ${p} ${how}`);
+      line(`sif ${p} mtime @${n.meta.mtime}`);
     }
-    if (special || listed!.mode !== imageMode(n)) out.push(`sif ${p} mode ${oct(imageMode(n))}`);
-    if (special || listed!.uid !== n.meta.uid) out.push(`sif ${p} uid ${n.meta.uid}`);
-    if (special || listed!.gid !== n.meta.gid) out.push(`sif ${p} gid ${n.meta.gid}`);
+    if (special || listed.mode !== imageMode(n)) line(`sif ${p} mode ${oct(imageMode(n))}`);
+    if (special || listed.uid !== n.meta.uid) line(`sif ${p} uid ${n.meta.uid}`);
+    if (special || listed.gid !== n.meta.gid) line(`sif ${p} gid ${n.meta.gid}`);
     for (const [name, value] of n.meta.xattrs) {
       const f = join(scratch, `x${values++}`);
       writeFileSync(f, value);
-      out.push(`ea_set -f ${f} ${p} "${name}"`);
+      line(`ea_set -f ${hostArg(f)} ${p} "${name}"`);
     }
+    if (special) line('cd /');
   }
   return `${out.join('\n')}\n`;
 }
@@ -76,8 +84,8 @@ export function fixupScript(tree: TreeMeta, scratch: string, before: Listings): 
 export function verifyScript(tree: TreeMeta): string {
   const out = listScript(tree);
   for (const [comps, n] of uniqueNodes(tree)) {
-    if (n.meta.xattrs.size > 0) out.push(`ea_list ${dfQuote(comps)}`);
-    if (n.kind === 'char' || n.kind === 'block') out.push(`stat ${dfQuote(comps)}`);
+    if (n.meta.xattrs.size > 0) out.push(dfLine(`ea_list ${dfQuote(comps)}`, comps));
+    if (n.kind === 'char' || n.kind === 'block') out.push(dfLine(`stat ${dfQuote(comps)}`, comps));
   }
   return `${out.join('\n')}\n`;
 }

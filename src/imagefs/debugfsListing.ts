@@ -4,6 +4,7 @@
  * inode numbers before the fix-ups (so each `sif` is `sif <ino>`, with no path lookup that
  * would scan a big directory once per command), and to verify the result afterwards.
  */
+import { BangerError } from '../model/index.js';
 import { dfQuote } from './pathPolicy.js';
 import { type DirNode, type TreeMeta, walk } from './treeMeta.js';
 
@@ -38,8 +39,26 @@ export function dirsOf(tree: TreeMeta): Array<[string[], DirNode]> {
   return out;
 }
 
+/**
+ * debugfs -f reads a script with fgets into an 8192-byte buffer: the rest of a longer line
+ * would run as a NEW command. Every script line goes through here; `comps` names the entry.
+ */
+const MAX_LINE_BYTES = 8000;
+export function dfLine(line: string, comps: readonly string[]): string {
+  const n = Buffer.byteLength(line);
+  if (n >= MAX_LINE_BYTES) {
+    const path = `/${comps.join('/')}`;
+    throw new BangerError(
+      'bad_request',
+      `the image entry "${path.length > 200 ? `${path.slice(0, 200)}…` : path}" needs a debugfs command of ${n} bytes (the limit is ${MAX_LINE_BYTES}): its path is too long once quoted`,
+      { hint: 'this image has a path banger cannot carry into ext4; use another image or tag' },
+    );
+  }
+  return line;
+}
+
 export function listScript(tree: TreeMeta): string[] {
-  return dirsOf(tree).map(([comps]) => `ls -l ${dfQuote(comps)}`);
+  return dirsOf(tree).map(([comps]) => dfLine(`ls -l ${dfQuote(comps)}`, comps));
 }
 
 /** debugfs -f output split into each command's output, keyed by the command line it echoes. */

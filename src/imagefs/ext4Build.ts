@@ -37,7 +37,7 @@ interface BuildParams {
 }
 
 export async function buildExt4(p: BuildParams): Promise<{ sizeBytes: number }> {
-  const c = contentBytes(p.tree);
+  const c = await contentBytes(p.tree);
   const needed = c.blocks4k * 4096 + c.entries * 256;
   const size = p.sizeBytes ?? ext4SizeFor(needed);
   if (size < needed * 1.05 + 16 * MIB)

@@ -14,8 +14,9 @@ import { applyEntry } from './applyEntry.js';
 import { ByteReader, CapExceeded, Truncated } from './byteReader.js';
 import { HostTree } from './hostTree.js';
 import { EntryRefused } from './pathPolicy.js';
+import { SkipList } from './skipList.js';
 import { readTar, type TarEntry, TarError } from './tarReader.js';
-import { contentBytes, newTree, walk, type TreeMeta } from './treeMeta.js';
+import { breather, contentBytes, newTree, walk, type TreeMeta } from './treeMeta.js';
 
 export interface LayerInput {
   digest: string;
@@ -53,7 +54,10 @@ export interface FlattenResult {
   /** Bytes of regular file content in the final tree (hard links once). */
   contentBytes: number;
   entries: number;
-  /** Entries and xattrs not carried (unknown types, sparse files, overlayfs xattrs...). */
+  /**
+   * Entries and xattrs not carried (unknown types, sparse files, overlayfs xattrs...): the
+   * first 100, then one `{ path: '…', why: 'and N more: REASON' }` row per reason (skipList.ts).
+   */
   skipped: Array<{ path: string; why: string }>;
   /** Device nodes and fifos in the tree: recreated in the image by debugfs mknod (buildExt4), never skipped. */
   specialFiles: number;
@@ -94,7 +98,7 @@ interface RunState {
   limits: FlattenLimits;
   tree: TreeMeta;
   host: HostTree;
-  skipped: FlattenResult['skipped'];
+  skipped: SkipList;
   entries: number;
   total: number;
 }
@@ -106,7 +110,7 @@ export async function flattenLayers(p: FlattenParams): Promise<FlattenResult> {
     limits: p.limits ?? DEFAULT_FLATTEN_LIMITS,
     tree: newTree(),
     host,
-    skipped: [],
+    skipped: new SkipList(),
     entries: 0,
     total: 0,
   };
@@ -121,15 +125,18 @@ export async function flattenLayers(p: FlattenParams): Promise<FlattenResult> {
         bytes: run.total,
       });
     }
-    setDirTimes(host, run.tree);
+    await setDirTimes(host, run.tree);
   } finally {
     host.close();
   }
-  const c = contentBytes(run.tree);
-  let specialFiles = 0;
-  for (const [, n] of walk(run.tree.root))
-    if (n.kind === 'char' || n.kind === 'block' || n.kind === 'fifo') specialFiles++;
-  return { tree: run.tree, contentBytes: c.bytes, entries: c.entries, skipped: run.skipped, specialFiles };
+  const c = await contentBytes(run.tree);
+  return {
+    tree: run.tree,
+    contentBytes: c.bytes,
+    entries: c.entries,
+    skipped: run.skipped.list(),
+    specialFiles: c.specialFiles,
+  };
 }
 
 /** Any failure while reading a layer as banger's refusal naming layer and entry; other errors as they are. */
@@ -171,6 +178,7 @@ async function applyLayer(run: RunState, layer: LayerInput, layerIndex: number):
     p.signal?.throwIfAborted();
     if (++run.entries > limits.maxEntries) throw new CapExceeded(`more than ${limits.maxEntries} entries`);
     await applyEntry(ctx, e, data);
+    if (run.entries % 4096 === 0) await breather(); // buffered input resolves in microtasks only
     if (run.entries % 1000 === 0)
       p.onProgress?.({
         layerIndex,
@@ -181,9 +189,15 @@ async function applyLayer(run: RunState, layer: LayerInput, layerIndex: number):
       });
   };
   try {
-    await readTar(reader, limits, onEntry, (name) => {
-      current = name;
-    });
+    await readTar(
+      reader,
+      limits,
+      onEntry,
+      (name) => {
+        current = name;
+      },
+      (name, why) => run.skipped.add(name, why),
+    );
     await reader.drain();
   } catch (e) {
     throw asRefusal(e, layer, current);
@@ -193,9 +207,17 @@ async function applyLayer(run: RunState, layer: LayerInput, layerIndex: number):
   }
 }
 
-/** Directory mtimes last (making entries in a directory changes its mtime). */
-function setDirTimes(host: HostTree, tree: TreeMeta): void {
-  const dirs = [...walk(tree.root)].filter(([, n]) => n.kind === 'dir').reverse();
-  for (const [comps, n] of dirs) host.setDirTime(comps, n.meta.mtime);
+/** Directory mtimes last (making entries in a directory changes its mtime), deepest first. */
+async function setDirTimes(host: HostTree, tree: TreeMeta): Promise<void> {
+  const dirs: Array<[string[], number]> = [];
+  let seen = 0;
+  for (const [comps, n] of walk(tree.root)) {
+    if (++seen % 4096 === 0) await breather();
+    if (n.kind === 'dir') dirs.push([comps, n.meta.mtime]);
+  }
+  for (let i = dirs.length - 1; i >= 0; i--) {
+    if (i % 4096 === 0) await breather();
+    host.setDirTime(dirs[i]![0], dirs[i]![1]);
+  }
   host.setDirTime([], tree.root.meta.mtime);
 }

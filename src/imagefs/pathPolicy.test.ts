@@ -8,6 +8,7 @@ test('entry names become plain components; absolute, .. and uncarriable names ar
   assert.deepEqual(entryComponents('./'), []);
   assert.deepEqual(entryComponents('usr/bin/'), ['usr', 'bin']);
   assert.deepEqual(entryComponents('a b/"q"/ü'), ['a b', '"q"', 'ü']);
+  assert.equal(entryComponents('x/'.repeat(256)).length, 256);
   for (const [bad, why] of [
     ['/etc/x', /absolute/],
     ['../x', /\.\./],
@@ -17,6 +18,7 @@ test('entry names become plain components; absolute, .. and uncarriable names ar
     ['tab\there', /control/],
     [`${'x'.repeat(256)}`, /255 bytes/],
     [`${'x/'.repeat(2048)}`, /4096 bytes or more/],
+    [`${'x/'.repeat(257)}`, /deeper than 256 directory levels/],
   ] as const)
     assert.throws(
       () => entryComponents(bad),

@@ -13,6 +13,8 @@ export class EntryRefused extends Error {}
 const CONTROL = /[\x00-\x1f\x7f]/;
 const MAX_COMPONENT_BYTES = 255;
 const MAX_PATH_BYTES = 4096;
+/** Directory levels: walks and debugfs paths cost entries x depth; real images stay far below. */
+const MAX_DEPTH = 256;
 
 function checkComponent(c: string): void {
   if (c === '' || c === '.' || c === '..' || c.includes('/')) throw new EntryRefused(`"${c}" is not a plain name`);
@@ -27,6 +29,7 @@ export function entryComponents(name: string): string[] {
   if (Buffer.byteLength(name) >= MAX_PATH_BYTES) throw new EntryRefused(`path of ${MAX_PATH_BYTES} bytes or more`);
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.includes('..')) throw new EntryRefused('path with a ".." component');
+  if (parts.length > MAX_DEPTH) throw new EntryRefused(`path deeper than ${MAX_DEPTH} directory levels`);
   for (const p of parts) checkComponent(p);
   return parts;
 }

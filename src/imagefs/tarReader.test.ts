@@ -138,3 +138,49 @@ test('a PAX mtime may be negative or fractional; other PAX numbers may not', asy
   );
   await assert.rejects(entries(tarLayer([{ name: 'u', pax: { uid: '-1' } }])), /PAX uid "-1" is not a number/);
 });
+
+test('xattrs of a global PAX header are not applied to later entries; they are reported once', async () => {
+  const tar = tarLayer(
+    [
+      { name: 'a', content: 'x' },
+      { name: 'b', content: 'y', xattrs: { 'user.own': 'v' } },
+    ],
+    { globalPax: { gid: '7', 'SCHILY.xattr.user.g': 'big', 'LIBARCHIVE.xattr.user.h': 'aGk=' } },
+  );
+  const got: TarEntry[] = [];
+  const skips: string[] = [];
+  const r = new ByteReader(Readable.from([tar]), () => {});
+  await readTar(
+    r,
+    { maxHeaderBytes: 1 << 20 },
+    async (e) => {
+      got.push(e);
+    },
+    undefined,
+    (_name, why) => skips.push(why),
+  );
+  assert.deepEqual(
+    got.map((e) => [e.name, e.gid, [...e.xattrs.keys()]]),
+    [
+      ['a', 7, []],
+      ['b', 7, ['user.own']],
+    ],
+  );
+  assert.deepEqual(skips, ['2 xattrs in a global PAX header are not applied']);
+});
+
+test('xattrs over 4 KiB per inode, a bad %-escape and names with a backslash or quote are refused', async () => {
+  const refusal = async (pax: Record<string, string>, why: RegExp) =>
+    assert.rejects(entries(tarLayer([{ name: 'f', content: 'x', pax }])), (e) => {
+      assert.ok(e instanceof TarError, String(e));
+      assert.equal(e.entry, 'f');
+      assert.match(e.message, why);
+      return true;
+    });
+  await refusal({ 'SCHILY.xattr.user.a': 'v'.repeat(3000), 'SCHILY.xattr.user.b': 'v'.repeat(1100) }, /exceed 4096/);
+  await refusal({ 'LIBARCHIVE.xattr.user.%ZZ': 'eA==' }, /malformed %-escape/);
+  await refusal({ 'SCHILY.xattr.user.a\\b': 'v' }, /backslash or quote/);
+  await refusal({ "SCHILY.xattr.user.q'x": 'v' }, /backslash or quote/);
+  const [ok] = await entries(tarLayer([{ name: 'f', content: 'x', pax: { 'SCHILY.xattr.user.a': 'v'.repeat(4000) } }]));
+  assert.equal(ok!.xattrs.get('user.a')!.length, 4000);
+});

@@ -1,6 +1,6 @@
 /**
  * A small streaming tar reader: ustar headers, PAX extended headers (`x`, and `g` for all
- * later entries), GNU long names (`L`) and long link names (`K`), octal and base-256
+ * later entries, xattrs excepted), GNU long names (`L`) and long link names (`K`), octal and base-256
  * numbers. Not a library, on purpose: layers come from strangers, and every header-like
  * record (PAX, long name, long link) must be capped BEFORE it is read, entry data must
  * stream without ever being held whole, and a refusal must name the entry it is about.
@@ -125,6 +125,28 @@ function paxNumber(v: Buffer | undefined, entry: string, key: string): number | 
   return Math.floor(Number(s));
 }
 
+/** Bytes of xattr names and values one inode may carry: one 4 KiB block (ext4 without ea_inode). */
+const MAX_XATTR_BYTES = 4096;
+const SCHILY = 'SCHILY.xattr.';
+const LIBARCHIVE = 'LIBARCHIVE.xattr.';
+const isXattrKey = (k: string) => k.startsWith(SCHILY) || k.startsWith(LIBARCHIVE);
+
+/** The xattr a PAX record names. debugfs ea_list prints `\` and `'` escaped, so such names are refused. */
+function paxXattr(k: string, v: Buffer, entry: string): [string, Buffer] {
+  let name = k.slice(SCHILY.length);
+  let value = v;
+  if (k.startsWith(LIBARCHIVE)) {
+    try {
+      name = decodeURIComponent(k.slice(LIBARCHIVE.length));
+    } catch {
+      throw new TarError(`PAX ${k.slice(0, 80)}: malformed %-escape in the xattr name`, entry);
+    }
+    value = Buffer.from(v.toString(), 'base64');
+  }
+  if (/[\\']/.test(name)) throw new TarError(`xattr name "${name.slice(0, 80)}" contains a backslash or quote`, entry);
+  return [name, value];
+}
+
 function applyPax(e: TarEntry, pax: Pax, entry: string): void {
   const s = (k: string) => (pax.has(k) ? text(pax.get(k)!, entry, `PAX ${k}`) : undefined);
   e.name = s('path') ?? e.name;
@@ -135,11 +157,18 @@ function applyPax(e: TarEntry, pax: Pax, entry: string): void {
   e.mtime = paxNumber(pax.get('mtime'), entry, 'mtime') ?? e.mtime;
   e.devmajor = paxNumber(pax.get('SCHILY.devmajor'), entry, 'devmajor') ?? e.devmajor;
   e.devminor = paxNumber(pax.get('SCHILY.devminor'), entry, 'devminor') ?? e.devminor;
+  let xattrBytes = 0;
   for (const [k, v] of pax) {
-    if (k.startsWith('SCHILY.xattr.')) e.xattrs.set(k.slice('SCHILY.xattr.'.length), Buffer.from(v));
-    else if (k.startsWith('LIBARCHIVE.xattr.'))
-      e.xattrs.set(decodeURIComponent(k.slice('LIBARCHIVE.xattr.'.length)), Buffer.from(v.toString(), 'base64'));
-    else if (k.startsWith('GNU.sparse.')) e.sparse = true;
+    if (isXattrKey(k)) {
+      const [name, value] = paxXattr(k, v, entry);
+      xattrBytes += Buffer.byteLength(name) + value.length;
+      if (xattrBytes > MAX_XATTR_BYTES)
+        throw new TarError(
+          `its xattrs exceed ${MAX_XATTR_BYTES} bytes (names and values), more than one ext4 inode holds`,
+          entry,
+        );
+      e.xattrs.set(name, Buffer.from(value));
+    } else if (k.startsWith('GNU.sparse.')) e.sparse = true;
   }
 }
 
@@ -173,6 +202,20 @@ function parseHeader(h: Buffer, prevName: string): TarEntry {
   return e;
 }
 
+/**
+ * Folds a global header into `globals`, without its xattrs: applied to every later entry,
+ * they would be copied per entry (memory many times the layer's size), and no image tool
+ * writes xattrs there. They are reported once through `onSkip`.
+ */
+function addGlobals(globals: Pax, pax: Pax, entry: string, onSkip?: (name: string, why: string) => void): void {
+  let dropped = 0;
+  for (const [k, v] of pax) {
+    if (isXattrKey(k)) dropped++;
+    else globals.set(k, v);
+  }
+  if (dropped > 0) onSkip?.(entry, `${dropped} xattrs in a global PAX header are not applied`);
+}
+
 const padded = (n: number) => Math.ceil(n / BLOCK) * BLOCK;
 
 /**
@@ -185,6 +228,7 @@ export async function readTar(
   caps: TarCaps,
   onEntry: (e: TarEntry, data: AsyncIterable<Buffer>) => Promise<void>,
   onHeader?: (name: string) => void,
+  onSkip?: (name: string, why: string) => void,
 ): Promise<void> {
   const globals: Pax = new Map();
   let local: Pax = new Map();
@@ -206,7 +250,7 @@ export async function readTar(
       const body = (await r.exactly(padded(e.size)))?.subarray(0, e.size);
       if (!body) throw new TarError('the archive ends after a header', e.name);
       if (t === 'x') local = parsePax(body, e.name);
-      else if (t === 'g') for (const [k, v] of parsePax(body, e.name)) globals.set(k, v);
+      else if (t === 'g') addGlobals(globals, parsePax(body, e.name), e.name, onSkip);
       else if (t === 'L') longName = text(cstr(body), e.name, 'long name');
       else longLink = text(cstr(body), e.name, 'long link name');
       continue;

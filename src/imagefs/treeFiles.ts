@@ -3,9 +3,9 @@
  * /etc/os-release and /sbin/init detection). Additions are owned root:root in the image
  * unless told otherwise; reads resolve symlinks inside the model only, never on the host.
  */
-import { closeSync, readFileSync } from 'node:fs';
+import { closeSync, fstatSync, readSync } from 'node:fs';
 import { constants } from 'node:fs';
-import { BangerError } from '../model/index.js';
+import { BangerError, MIB } from '../model/index.js';
 import { hostcalls, RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV } from '../system/index.js';
 import { HostTree } from './hostTree.js';
 import { checkSymlinkTarget, EntryRefused, entryComponents } from './pathPolicy.js';
@@ -80,10 +80,14 @@ export function addTreeSymlink(treeDir: string, tree: TreeMeta, path: string, ta
   );
 }
 
-/** The content of the file `path` (symlinks resolved inside the image), or null when it is not a regular file. */
-export function readTreeFile(treeDir: string, tree: TreeMeta, path: string): Buffer | null {
+/**
+ * The content of the file `path` (symlinks resolved inside the image), or null when it is
+ * not a regular file or holds more than `maxBytes` (detection reads a few small files; a
+ * layer can make them gigabytes).
+ */
+export function readTreeFile(treeDir: string, tree: TreeMeta, path: string, maxBytes = 16 * MIB): Buffer | null {
   const r = resolveInTree(tree, path);
-  if (!r || r.node.kind !== 'file') return null;
+  if (!r || r.node.kind !== 'file' || r.node.size > maxBytes) return null;
   const host = HostTree.open(treeDir, false);
   try {
     const fd = hostcalls().openat2(
@@ -94,12 +98,26 @@ export function readTreeFile(treeDir: string, tree: TreeMeta, path: string): Buf
       RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV,
     );
     try {
-      return readFileSync(fd);
+      return readCapped(fd, maxBytes);
     } finally {
       closeSync(fd);
     }
   } finally {
     host.close();
+  }
+}
+
+/** The content of `fd`, or null when it holds more than `maxBytes` (or grows while read). */
+function readCapped(fd: number, maxBytes: number): Buffer | null {
+  const size = fstatSync(fd).size;
+  if (size > maxBytes) return null;
+  const buf = Buffer.alloc(size + 1);
+  let got = 0;
+  for (;;) {
+    const n = readSync(fd, buf, got, buf.length - got, null);
+    if (n === 0) return buf.subarray(0, got);
+    got += n;
+    if (got === buf.length) return null;
   }
 }
 

@@ -131,29 +131,65 @@ export function resolveInTree(tree: TreeMeta, path: string): { node: TreeNode; c
   return { node, comps: at };
 }
 
-/** Every entry, parents before children, with its components. */
-export function* walk(dir: DirNode, at: string[] = []): Generator<[string[], TreeNode]> {
-  for (const [name, n] of dir.children) {
-    const p = [...at, name];
+/**
+ * Every entry, parents before children, with its components (a fresh array per entry).
+ * An explicit stack, not one nested generator per level: `yield*` through N levels costs N
+ * per entry.
+ */
+export function* walk(dir: DirNode): Generator<[string[], TreeNode]> {
+  const stack: Array<{ at: string[]; it: Iterator<[string, TreeNode]> }> = [{ at: [], it: dir.children.entries() }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const next = top.it.next();
+    if (next.done) {
+      stack.pop();
+      continue;
+    }
+    const [name, n] = next.value;
+    const p = [...top.at, name];
     yield [p, n];
-    if (n.kind === 'dir') yield* walk(n, p);
+    if (n.kind === 'dir') stack.push({ at: p, it: n.children.entries() });
   }
 }
 
-/** Bytes of regular file content, each inode counted once (hard links share). */
-export function contentBytes(tree: TreeMeta): { bytes: number; entries: number; blocks4k: number } {
+/** Every node under `dir` (hard links once per name), without building paths. */
+export function* walkNodes(dir: DirNode): Generator<TreeNode> {
+  const stack: Array<Iterator<TreeNode>> = [dir.children.values()];
+  while (stack.length > 0) {
+    const next = stack[stack.length - 1]!.next();
+    if (next.done) {
+      stack.pop();
+      continue;
+    }
+    yield next.value;
+    if (next.value.kind === 'dir') stack.push(next.value.children.values());
+  }
+}
+
+/** Resolves after other events had their turn; long loops call it every few thousand steps. */
+export const breather = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Bytes of regular file content, each inode counted once (hard links share), and the device
+ * nodes and fifos; lets other events run every few thousand entries.
+ */
+export async function contentBytes(
+  tree: TreeMeta,
+): Promise<{ bytes: number; entries: number; blocks4k: number; specialFiles: number }> {
   const seen = new Set<TreeNode>();
   let bytes = 0;
   let entries = 1;
   let blocks4k = 1;
-  for (const [, n] of walk(tree.root)) {
-    entries++;
+  let specialFiles = 0;
+  for (const n of walkNodes(tree.root)) {
+    if (++entries % 4096 === 0) await breather();
     if (seen.has(n)) continue;
     seen.add(n);
     if (n.kind === 'file') {
       bytes += n.size;
       blocks4k += Math.ceil(n.size / 4096);
     } else if (n.kind === 'dir') blocks4k += 1;
+    else if (n.kind !== 'symlink') specialFiles++;
   }
-  return { bytes, entries, blocks4k };
+  return { bytes, entries, blocks4k, specialFiles };
 }

@@ -281,8 +281,10 @@ test('review15: a deep tree does not block the event loop for seconds (walks are
   // walk (setDirTimes here; contentBytes, listScript, fixupScript, verifyProblems in
   // buildExt4) costs entries x depth: ~2 s of a blocked daemon here, minutes at the
   // 1,000,000-entry cap (a ~19 MB layer). Depth 1 with the same entries blocks ~20 ms.
+  // (fix-imagefs: entries deeper than 256 levels are now refused, so the carried tree is 256
+  // levels deep here, and the 2000-deep one must be refused quickly.)
   const { monitorEventLoopDelay } = await import('node:perf_hooks');
-  const pre = 'a/'.repeat(2000);
+  const pre = 'a/'.repeat(255);
   const deep = blob(Array.from({ length: 20_000 }, (_, i) => file(`${pre}f${i}`, '')));
   const h = monitorEventLoopDelay({ resolution: 10 });
   h.enable();
@@ -291,6 +293,10 @@ test('review15: a deep tree does not block the event loop for seconds (walks are
   assert.equal(msg, null);
   const maxBlockMs = Math.round(h.max / 1e6);
   assert.ok(maxBlockMs < 500, `the event loop was blocked for ${maxBlockMs} ms in one go`);
+  const t0 = Date.now();
+  const deeper = `${'a/'.repeat(2000)}f`;
+  await refused([blob([file(deeper, '')])], deeper, /deeper than 256 directory levels/);
+  assert.ok(Date.now() - t0 < 2000, 'refusing a 2000-deep entry took seconds');
 });
 
 test('review15: the skipped list (stored in the image record, shown by image show) stays bounded', async () => {

@@ -10,7 +10,8 @@ import { type AuthChallenge, parseWwwAuthenticate } from './challenge.js';
 import { type Credentials, credentialsFor, type DockerAuths } from './dockerConfig.js';
 import { denied, networkError } from './errors.js';
 import { discard, httpGet, readCapped } from './http.js';
-import { type ImageRef, isLoopbackRegistry } from './ref.js';
+import { isBlockedAddress } from './netGuard.js';
+import { type ImageRef, isLoopbackRegistry, registryShown } from './ref.js';
 
 const TOKEN_CAP = 1 << 20;
 
@@ -47,13 +48,19 @@ export class RegistryAuth {
    * Answers a 401's challenge for `ref`: obtains a token or picks credentials and caches the
    * header. Throws unauthorized when there is nothing to answer with.
    */
-  async answer(ref: ImageRef, wwwAuthenticate: string | string[] | undefined, signal?: AbortSignal): Promise<void> {
+  async answer(
+    ref: ImageRef,
+    wwwAuthenticate: string | string[] | undefined,
+    registryOrigin: string,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const challenges = parseWwwAuthenticate(wwwAuthenticate);
     const cfg = this.config();
     const creds = credentialsFor(cfg, ref.registry);
     const bearer = challenges.find((c) => c.scheme === 'bearer' && c.params.realm);
     if (bearer) {
-      this.cache.set(this.key(ref), `Bearer ${await this.token(ref, bearer, creds, signal)}`);
+      const token = await this.token(ref, bearer, creds, registryOrigin, signal);
+      this.cache.set(this.key(ref), `Bearer ${token}`);
       return;
     }
     if (challenges.some((c) => c.scheme === 'basic')) {
@@ -67,36 +74,49 @@ export class RegistryAuth {
     );
   }
 
-  /** Where the realm may be: https, or http on loopback or with --insecure (credentials travel there). */
-  private realmUrl(ref: ImageRef, c: AuthChallenge): URL {
+  /**
+   * Where the realm may be (credentials travel there): https, or plain http with --insecure or
+   * when both the registry and the realm are loopback. A remote registry's realm may not be this
+   * host's loopback or link-local addresses (an IP literal is refused here; a name when connecting).
+   */
+  private realmUrl(ref: ImageRef, c: AuthChallenge, registryOrigin: string): { url: URL; guard: boolean } {
     let url: URL;
     try {
       url = new URL(c.params.realm!);
     } catch {
       throw denied(ref, `the token service address ${JSON.stringify(c.params.realm)} is not a URL`);
     }
-    const plainOk = this.insecure || isLoopbackRegistry(url.host);
+    // Guarded unless the registry is loopback or the realm is the registry's own origin.
+    const guard = !isLoopbackRegistry(ref.registry) && url.origin !== registryOrigin;
+    if (guard && isBlockedAddress(url.hostname))
+      throw new BangerError(
+        'operation_failed',
+        `${ref.text}: refusing the token service ${url.origin} named by ${registryShown(ref)}: it is this host's own or a link-local address`,
+        { hint: 'a remote registry may not send banger to this host (loopback) or link-local addresses' },
+      );
+    const plainOk = this.insecure || (isLoopbackRegistry(ref.registry) && isLoopbackRegistry(url.host));
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && plainOk))
       throw new BangerError('bad_request', `${ref.text}: the registry's token service ${url.origin} is not https`, {
         hint: 'pass --insecure to allow a plain-http token service',
       });
-    return url;
+    return { url, guard };
   }
 
   private async token(
     ref: ImageRef,
     c: AuthChallenge,
     creds: Credentials | null,
+    registryOrigin: string,
     signal?: AbortSignal,
   ): Promise<string> {
-    const url = this.realmUrl(ref, c);
+    const { url, guard } = this.realmUrl(ref, c, registryOrigin);
     if (c.params.service) url.searchParams.set('service', c.params.service);
     url.searchParams.set('scope', c.params.scope || pullScope(ref.repository));
     const headers: Record<string, string> = { 'user-agent': this.userAgent, accept: 'application/json' };
     if (creds) headers.authorization = basic(creds);
     let body: Buffer;
     try {
-      const res = await httpGet(url, { headers, signal, timeoutMs: this.timeoutMs });
+      const res = await httpGet(url, { headers, signal, timeoutMs: this.timeoutMs, guard });
       const status = res.statusCode ?? 0;
       if (status !== 200) {
         discard(res);

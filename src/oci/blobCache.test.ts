@@ -1,5 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BangerError } from '../model/index.js';
 import { digestMismatch, needInsecure, networkError, noSpace, statusError } from './errors.js';
 import { formatBlobProgress, ProgressMeter, type BlobProgress } from './progress.js';
@@ -92,4 +95,26 @@ test('BlobCache: only sha256 digests name paths; nothing outside blobs/sha256', 
   assert.equal(c.has('sha256:../../etc/passwd'), false);
   assert.deepEqual(c.list(), []);
   assert.deepEqual(c.prune(new Set(), true), { removed: [], freedBytes: 0, removedPartials: 0 });
+});
+
+test('BlobCache.checkSpace: blobs that cannot fit fail before any download, naming dir, need and have', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'banger-test-ocispace-'));
+  try {
+    const c = new BlobCache(dir);
+    const small = { mediaType: 'x', digest: `sha256:${'a'.repeat(64)}`, size: 1000 };
+    await c.checkSpace(ref, [small]);
+    const huge = { mediaType: 'x', digest: `sha256:${'b'.repeat(64)}`, size: 2 ** 55 };
+    await assert.rejects(
+      c.checkSpace(ref, [small, huge]),
+      (e: BangerError) =>
+        e.code === 'operation_failed' &&
+        new RegExp(`^no space left in ${dir}: need 32768 TiB, have .*ghcr\\.io/org/img:1`).test(e.message) &&
+        /prune/.test(e.hint ?? ''),
+    );
+    // A blob already cached at its size needs no room.
+    writeFileSync(c.pathFor(huge.digest), 'x');
+    await c.checkSpace(ref, [small, { ...huge, size: 1 }]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BangerError } from '../model/index.js';
 import type { RegistryClient } from './client.js';
+import { checkFreeSpace } from './diskSpace.js';
 import { digestMismatch, networkError, noSpace } from './errors.js';
 import type { Descriptor } from './manifest.js';
 import { ProgressMeter, type BlobProgress } from './progress.js';
@@ -29,6 +30,7 @@ const STALE_PARTIAL_MS = 60 * 60 * 1000;
 const PARTIAL_PREFIX = '.partial-';
 
 interface Flight {
+  size: number;
   promise: Promise<string>;
   listeners: Set<(p: BlobProgress) => void>;
   waiters: number;
@@ -96,6 +98,17 @@ export class BlobCache {
       flight = this.start(client, ref, desc, path);
     }
     return this.join(flight, ref, onProgress, signal);
+  }
+
+  /**
+   * Fails (operation_failed, "no space left in <dir>: need X, have Y") unless the cache's
+   * filesystem has room for every blob of `descs` not yet cached or downloading, plus a margin.
+   * Call it before fetching an image's layers; each download checks again for itself.
+   */
+  async checkSpace(ref: ImageRef, descs: readonly Descriptor[]): Promise<void> {
+    const missing = descs.filter((d) => !this.flights.has(d.digest) && !sizeIs(this.pathFor(d.digest), d.size));
+    mkdirSync(this.blobDir, { recursive: true, mode: 0o700 });
+    await checkFreeSpace(ref, this.dir, sum(new Map(missing.map((d) => [d.digest, d.size])).values()));
   }
 
   /** Every blob in the cache (partials excluded). */
@@ -170,6 +183,7 @@ export class BlobCache {
 
   private start(client: RegistryClient, ref: ImageRef, desc: Descriptor, path: string): Flight {
     const flight: Flight = {
+      size: desc.size,
       listeners: new Set(),
       waiters: 0,
       controller: new AbortController(),
@@ -240,6 +254,9 @@ export class BlobCache {
     let stream: Readable | null = null;
     try {
       mkdirSync(this.blobDir, { recursive: true, mode: 0o700 });
+      // Room for this blob and the others downloading meanwhile (their full sizes: conservative).
+      const others = [...this.flights].filter(([d]) => d !== desc.digest).map(([, f]) => f.size);
+      await checkFreeSpace(ref, this.dir, desc.size + sum(others), desc.digest);
       fh = await open(partial, 'wx', 0o600);
       stream = await client.openBlob(ref, desc, signal);
       const got = await copyHashed(stream, fh, desc, ref, meter);
@@ -310,6 +327,18 @@ async function copyHashed(
       },
     );
   return hash.digest('hex');
+}
+
+const sum = (ns: Iterable<number>) => [...ns].reduce((a, b) => a + b, 0);
+
+/** Whether `path` is a regular file of `size` bytes. */
+function sizeIs(path: string, size: number): boolean {
+  try {
+    const st = lstatSync(path);
+    return st.isFile() && st.size === size;
+  } catch {
+    return false;
+  }
 }
 
 /** fsyncs a directory so a rename in it survives a crash (best effort: some filesystems refuse). */

@@ -5,7 +5,9 @@
  * Transport: https, except plain http to a loopback registry (127.0.0.0/8, ::1, localhost)
  * or, with `insecure`, to any registry. Redirects are followed by hand (at most 5); the
  * Authorization header goes only to the origin it was obtained for, never to a blob store
- * on another host, and a remote registry may not redirect to this host's loopback.
+ * on another host, and a 401 is answered only when the registry's own origin sent it. A remote
+ * registry may not send us (redirect, token service) to this host's loopback or link-local
+ * addresses, by any spelling or by a name resolving there (netGuard).
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -26,7 +28,8 @@ import {
   selectPlatform,
   wrongPlatform,
 } from './manifest.js';
-import { digestProblem, type ImageRef, isLoopbackRegistry, SHA256_DIGEST_RE } from './ref.js';
+import { isBlockedAddress } from './netGuard.js';
+import { digestProblem, type ImageRef, isLoopbackRegistry, registryShown, SHA256_DIGEST_RE } from './ref.js';
 
 /** Caps on documents read into memory (a registry cannot make us buffer without end). */
 const MANIFEST_CAP = 4 << 20;
@@ -243,7 +246,11 @@ export class RegistryClient {
     return statusError(ref, res.statusCode ?? 0, body, what);
   }
 
-  /** GET under the repository's /v2/ path, answering at most one auth challenge. */
+  /**
+   * GET under the repository's /v2/ path, answering at most one auth challenge, and only the
+   * registry's own: a 401 from another origin (a blob store it redirected to) is an error, so
+   * the registry's credentials never go to a token service a blob store names.
+   */
   private async get(
     ref: ImageRef,
     path: string,
@@ -254,35 +261,51 @@ export class RegistryClient {
     const url = new URL(path, this.baseUrl(ref));
     for (let attempt = 0; ; attempt++) {
       const authz = this.auth.headerFor(ref);
-      const res = await this.follow(ref, url, accept, authz, signal);
+      const { res, at } = await this.follow(ref, url, accept, authz, signal);
       if (res.statusCode !== 401) return res;
+      if (at.origin !== url.origin) {
+        discard(res);
+        throw new BangerError(
+          'operation_failed',
+          `${ref.text}: ${at.host}, where ${registryShown(ref)} redirected the ${what}, refused it (HTTP 401)`,
+          {
+            hint: 'the registry sent banger to a store that wants a login of its own; retry, and report it to the registry operator if it persists',
+          },
+        );
+      }
       if (attempt > 0) throw await this.failure(ref, res, what);
       const challenge = res.headers['www-authenticate'];
       discard(res);
       if (authz) this.auth.forget(ref);
-      await this.auth.answer(ref, challenge, signal);
+      await this.auth.answer(ref, challenge, url.origin, signal);
     }
   }
 
+  /**
+   * Follows redirects from `url` (the registry's origin). Unless the registry is loopback, every
+   * hop elsewhere is guarded: it may not reach this host's loopback or link-local addresses.
+   */
   private async follow(
     ref: ImageRef,
     url: URL,
     accept: string,
     authz: string | undefined,
     signal?: AbortSignal,
-  ): Promise<IncomingMessage> {
+  ): Promise<{ res: IncomingMessage; at: URL }> {
+    const remote = !isLoopbackRegistry(ref.registry);
     let at = url;
     for (let hop = 0; ; hop++) {
       if (at.protocol === 'http:' && !this.insecure && !isLoopbackRegistry(at.host)) throw needInsecure(ref, at);
       const headers: Record<string, string> = { 'user-agent': this.userAgent, accept };
       if (authz && at.origin === url.origin) headers.authorization = authz;
+      const guard = remote && at.origin !== url.origin;
       let res: IncomingMessage;
       try {
-        res = await httpGet(at, { headers, signal, timeoutMs: this.timeoutMs });
+        res = await httpGet(at, { headers, signal, timeoutMs: this.timeoutMs, guard });
       } catch (e) {
         throw networkError(ref, at.host, e);
       }
-      if (!REDIRECTS.has(res.statusCode ?? 0)) return res;
+      if (!REDIRECTS.has(res.statusCode ?? 0)) return { res, at };
       discard(res);
       at = this.redirect(ref, url, at, header(res, 'location'), hop);
     }
@@ -302,8 +325,9 @@ export class RegistryClient {
       throw fail('Location is not a URL');
     }
     if (to.protocol !== 'https:' && to.protocol !== 'http:') throw fail(`to ${to.protocol}`);
-    if (!isLoopbackRegistry(first.host) && isLoopbackRegistry(to.host))
-      throw fail(`to this host's loopback ${to.host}`);
+    // A quick, clear refusal for an IP literal; names are checked when connecting (netGuard).
+    if (!isLoopbackRegistry(first.host) && to.origin !== first.origin && isBlockedAddress(to.hostname))
+      throw fail(`to this host's own or link-local address ${to.host}`);
     return to;
   }
 }

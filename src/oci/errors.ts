@@ -2,6 +2,7 @@
  * The pull's failures as users see them: each names the ref and says what to do next.
  */
 import { BangerError } from '../model/index.js';
+import { BLOCKED_CODE } from './netGuard.js';
 import { type ImageRef, registryShown } from './ref.js';
 
 const LOGIN_HINT =
@@ -72,6 +73,15 @@ export function networkError(ref: ImageRef, host: string, e: unknown): BangerErr
   const err = e as NodeJS.ErrnoException;
   if (err?.name === 'AbortError') return new BangerError('interrupted', `pulling ${ref.text}: cancelled`, { cause: e });
   const code = err?.code ?? '';
+  if (code === BLOCKED_CODE)
+    return new BangerError(
+      'operation_failed',
+      `${ref.text}: refusing to follow ${registryShown(ref)} to ${err.message}`,
+      {
+        hint: 'a remote registry may not send banger to this host (loopback) or link-local addresses; pull from the registry directly, or report it to its operator',
+        cause: e,
+      },
+    );
   if (NOT_TLS.has(code) || /wrong version number|packet length too long/.test(err?.message ?? ''))
     return new BangerError('bad_request', `${ref.text}: ${host} does not speak https (${code || err.message})`, {
       hint: 'if it is a plain-http registry you trust, pass --insecure',

@@ -9,6 +9,7 @@
  */
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { blockedError, guardedLookup, isBlockedAddress } from './netGuard.js';
 
 /** No byte for this long (connecting, waiting for headers, or mid-body) fails the request. */
 export const IDLE_TIMEOUT_MS = 30_000;
@@ -17,7 +18,19 @@ interface GetOptions {
   headers: Record<string, string>;
   signal?: AbortSignal | undefined;
   timeoutMs?: number;
+  /**
+   * Refuse a target that is this host's loopback, unspecified or link-local address (netGuard):
+   * set for every request whose target is not the registry the user named, unless that registry
+   * is itself loopback. An IP literal is checked here, a name on every address at connect time.
+   */
+  guard?: boolean;
 }
+
+/**
+ * Guarded requests get their own connection pools: a kept-alive socket that an unguarded
+ * request (to a loopback registry the user named) opened is never reused for a guarded one.
+ */
+const GUARDED_AGENTS = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
 
 /** Errors of ours for a stalled socket carry this code (mapped like a refused connection). */
 const IDLE_TIMEOUT_CODE = 'ETIMEDOUT';
@@ -26,11 +39,23 @@ const IDLE_TIMEOUT_CODE = 'ETIMEDOUT';
 export function httpGet(url: URL, opts: GetOptions): Promise<IncomingMessage> {
   const mod = url.protocol === 'https:' ? https : http;
   const timeoutMs = opts.timeoutMs ?? IDLE_TIMEOUT_MS;
+  if (opts.guard && isBlockedAddress(url.hostname)) return Promise.reject(blockedError(url.host, url.hostname));
   return new Promise((resolve, reject) => {
     let response: IncomingMessage | null = null;
     const req = mod.request(
       url,
-      { method: 'GET', headers: opts.headers, signal: opts.signal, timeout: timeoutMs },
+      {
+        method: 'GET',
+        headers: opts.headers,
+        signal: opts.signal,
+        timeout: timeoutMs,
+        ...(opts.guard
+          ? {
+              lookup: guardedLookup as never,
+              agent: url.protocol === 'https:' ? GUARDED_AGENTS.https : GUARDED_AGENTS.http,
+            }
+          : {}),
+      },
       (res) => {
         response = res;
         resolve(res);

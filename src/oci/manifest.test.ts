@@ -136,3 +136,24 @@ test('parseImageConfig: the summary, with mistyped fields read as absent', () =>
   assert.deepEqual(parseImageConfig(ref, json({})).env, []);
   assert.throws(() => parseImageConfig(ref, Buffer.from('nope')), /not valid JSON/);
 });
+
+test('parseManifest: layer count and declared sizes are capped (256 layers, 16 GiB each, 32 GiB in all)', () => {
+  const GIB = 1024 ** 3;
+  const gz = 'application/vnd.oci.image.layer.v1.tar+gzip';
+  const sized = (sizes: number[]) =>
+    json({
+      schemaVersion: 2,
+      mediaType: MEDIA.ociManifest,
+      config: { mediaType: MEDIA.ociConfig, digest: d('c'), size: 10 },
+      layers: sizes.map((size) => ({ mediaType: gz, digest: d('1'), size })),
+    });
+  assert.equal(parseManifest(ref, sized([16 * GIB, 16 * GIB]), null).kind, 'image');
+  assert.throws(() => parseManifest(ref, sized([2 ** 50]), null), bad('bad_request', /more than 17179869184/));
+  assert.throws(() => parseManifest(ref, sized([16 * GIB + 1]), null), bad('bad_request', /16 GiB/));
+  assert.throws(
+    () => parseManifest(ref, sized([16 * GIB, 16 * GIB, 1]), null),
+    bad('bad_request', /sum to .* more than .*32 GiB/),
+  );
+  assert.equal(parseManifest(ref, sized(new Array(256).fill(1)), null).kind, 'image');
+  assert.throws(() => parseManifest(ref, sized(new Array(257).fill(1)), null), bad('bad_request', /257 layers/));
+});

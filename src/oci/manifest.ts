@@ -45,6 +45,17 @@ export type ManifestDoc =
   | { kind: 'index'; manifests: IndexEntry[] }
   | { kind: 'image'; config: Descriptor; layers: Descriptor[] };
 
+const GIB = 1024 ** 3;
+/**
+ * Caps on what a manifest may ask us to download (compressed sizes, as declared): the spirit
+ * of imagefs's DEFAULT_FLATTEN_LIMITS (16 GiB a layer, 32 GiB an image, uncompressed), which
+ * could never flatten more; checked at resolve time, so a registry declaring a 1 PiB layer
+ * cannot fill the disk before the flatten cap is reached.
+ */
+const MAX_LAYER_BYTES = 16 * GIB;
+const MAX_IMAGE_BYTES = 32 * GIB;
+const MAX_LAYERS = 256;
+
 const unsupported = (ref: ImageRef, why: string, hint: string) =>
   new BangerError('bad_request', `${ref.text}: ${why}`, { hint });
 
@@ -79,6 +90,29 @@ function checkLayer(ref: ImageRef, d: Descriptor): void {
     `layer ${d.digest} has media type ${d.mediaType}, which is not a tar layer (plain, gzip or zstd)`,
     'only container images can be pulled, not other OCI artifacts',
   );
+}
+
+/** Refuses more than MAX_LAYERS layers, a layer over MAX_LAYER_BYTES, or a sum over MAX_IMAGE_BYTES. */
+function checkLayerSizes(ref: ImageRef, layers: Descriptor[]): void {
+  const hint = 'banger pulls images of at most 256 layers, 16 GiB a layer and 32 GiB in all; pick a smaller image';
+  if (layers.length > MAX_LAYERS)
+    throw unsupported(ref, `the image has ${layers.length} layers, more than ${MAX_LAYERS}; refusing it`, hint);
+  let total = 0;
+  for (const l of layers) {
+    if (l.size > MAX_LAYER_BYTES)
+      throw unsupported(
+        ref,
+        `layer ${l.digest} is ${l.size} bytes, more than ${MAX_LAYER_BYTES} (16 GiB); refusing it`,
+        hint,
+      );
+    total += l.size;
+  }
+  if (total > MAX_IMAGE_BYTES)
+    throw unsupported(
+      ref,
+      `the layers sum to ${total} bytes, more than ${MAX_IMAGE_BYTES} (32 GiB); refusing it`,
+      hint,
+    );
 }
 
 function kindOf(doc: Record<string, unknown>, contentType: string | null): string {
@@ -145,6 +179,7 @@ export function parseManifest(ref: ImageRef, bytes: Buffer, contentType: string 
     throw unsupported(ref, 'the manifest has no layers list', 'the registry served a malformed manifest');
   const layers = doc.layers.map((l, i) => checkDescriptor(ref, l, `layers[${i}]`));
   for (const l of layers) checkLayer(ref, l);
+  checkLayerSizes(ref, layers);
   return { kind: 'image', config, layers };
 }
 

@@ -15,6 +15,7 @@ export async function fetchLayers(
   progress?: (stage: string, detail?: string) => void,
   signal?: AbortSignal,
 ): Promise<string[]> {
+  await cache.checkSpace(resolved.ref, resolved.layers);
   const paths: string[] = new Array(resolved.layers.length);
   const count = resolved.layers.length;
   let next = 0;

@@ -774,3 +774,95 @@ test('review15: a layer descriptor larger than any layer banger would flatten is
     await reg.close();
   }
 });
+
+test('a loopback registry the user named keeps its loopback token service (plain http) and loopback blob store', async () => {
+  const layerBytes = layer(10_000);
+  const img = fakeImage(layerBytes);
+  const tokens = await serve((_req, res) => res.end(JSON.stringify({ token: 'loopback-token' })));
+  const store = await serve((_req, res) => res.end(layerBytes));
+  const reg = await serve((req, res) => {
+    if (req.headers.authorization !== 'Bearer loopback-token') {
+      res.statusCode = 401;
+      res.setHeader('www-authenticate', `Bearer realm="http://localhost:${tokens.host.split(':')[1]}/token"`);
+      res.end();
+    } else if (req.url === '/v2/team/app/manifests/v1') {
+      res.setHeader('content-type', OCI_MANIFEST);
+      res.end(img.manifest);
+    } else if (req.url === `/v2/team/app/blobs/${img.configDigest}`) res.end(img.config);
+    else if (req.url === `/v2/team/app/blobs/${img.layerDigest}`) {
+      res.statusCode = 307;
+      res.setHeader('location', `http://localhost:${store.host.split(':')[1]}/blob`);
+      res.end();
+    } else {
+      res.statusCode = 404;
+      res.end();
+    }
+  });
+  const dir = tmp();
+  try {
+    const client = new RegistryClient({ dockerConfigPath: NO_CONFIG });
+    const image = ref(`${reg.host}/team/app:v1`);
+    const r = await client.resolve(image);
+    assert.deepEqual(readFileSync(await new BlobCache(dir).ensure(client, image, r.layers[0]!)), layerBytes);
+    assert.equal(tokens.requests.length, 1);
+    assert.equal(store.requests.length, 1);
+  } finally {
+    await reg.close();
+    await store.close();
+    await tokens.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('refusals name the ref: a blob store 401, a redirect to loopback, a loopback token realm', async () => {
+  const img = fakeImage(layer(1000));
+  let mode: 'store401' | 'redirect' | 'realm' = 'store401';
+  const store = await serve((_req, res) => {
+    res.statusCode = 401;
+    res.setHeader('www-authenticate', 'Bearer realm="https://example.invalid/token"');
+    res.end();
+  });
+  const reg = await serve((req, res) => {
+    if (mode === 'realm') {
+      res.statusCode = 401;
+      res.setHeader('www-authenticate', `Bearer realm="http://127.0.0.1:1/token"`);
+      res.end();
+    } else if (req.url === '/v2/team/app/manifests/v1') {
+      res.setHeader('content-type', OCI_MANIFEST);
+      res.end(img.manifest);
+    } else if (req.url === `/v2/team/app/blobs/${img.configDigest}`) res.end(img.config);
+    else {
+      res.statusCode = 307;
+      res.setHeader('location', mode === 'redirect' ? 'http://0.0.0.0:1/blob' : `${store.url}/blob`);
+      res.end();
+    }
+  });
+  const dir = tmp();
+  try {
+    const local = ref(`${reg.host}/team/app:v1`);
+    const client = new RegistryClient({ dockerConfigPath: NO_CONFIG });
+    const r = await client.resolve(local);
+    await assert.rejects(
+      new BlobCache(dir).ensure(client, local, r.layers[0]!),
+      isErr('operation_failed', /team\/app:v1/, new RegExp(`${esc(store.host)}.*refused it \\(HTTP 401\\)`)),
+    );
+    assert.equal(store.requests.length, 1);
+    // The same server reached as a remote registry (an IPv4-mapped spelling is not a loopback registry).
+    const remote = ref(`[::ffff:7f00:1]:${reg.host.split(':')[1]}/team/app:v1`);
+    const insecure = new RegistryClient({ dockerConfigPath: NO_CONFIG, insecure: true });
+    mode = 'redirect';
+    await assert.rejects(
+      new BlobCache(dir).ensure(insecure, remote, r.layers[0]!),
+      isErr('operation_failed', /team\/app:v1/, /0\.0\.0\.0:1/),
+    );
+    mode = 'realm';
+    await assert.rejects(
+      insecure.resolve(remote),
+      isErr('operation_failed', /team\/app:v1/, /token service http:\/\/127\.0\.0\.1:1/),
+    );
+  } finally {
+    await reg.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -22,16 +22,14 @@ import {
   lutimesSync,
   readdirSync,
   symlinkSync,
-  write,
+  writeSync,
   writeFileSync,
 } from 'node:fs';
-import { promisify } from 'node:util';
 import { BangerError } from '../model/index.js';
 import { hostcalls, O_PATH, RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV } from '../system/index.js';
 
 const STRICT = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV;
 const O_DIR = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
-const writeAsync = promisify(write);
 
 const hostFileMode = (mode: number) => (mode & 0o777) | 0o600;
 const hostDirMode = (mode: number) => (mode & 0o777) | 0o700;
@@ -103,9 +101,10 @@ export class HostTree {
     );
     let bytes = 0;
     try {
+      // Synchronous writes: flattening runs in the import worker (src/ociimage/worker.ts), a
+      // process of its own, and a thread-pool round trip per chunk cost more than the write.
       for await (const chunk of data) {
-        for (let off = 0; off < chunk.length; )
-          off += (await writeAsync(fd, chunk, off, chunk.length - off)).bytesWritten;
+        for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off, chunk.length - off);
         bytes += chunk.length;
       }
       fchmodSync(fd, hostFileMode(mode));

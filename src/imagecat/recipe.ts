@@ -22,22 +22,24 @@ export interface ImageRecipe {
  * it finds its virtio-serial port through sysfs, so it waits for nothing. It is the host's
  * readiness signal, which is why it must not sit behind sysinit.target.
  */
-export const AGENT_UNIT = [
-  '[Unit]',
-  'Description=banger guest agent',
-  'DefaultDependencies=no',
-  'Conflicts=shutdown.target',
-  'Before=shutdown.target',
-  '',
-  '[Service]',
-  'ExecStart=/usr/local/bin/banger-agent',
-  'Restart=always',
-  'RestartSec=1',
-  '',
-  '[Install]',
-  'WantedBy=sysinit.target',
-  '',
-].join('\n');
+export function agentUnit(agentPath: string): string {
+  return [
+    '[Unit]',
+    'Description=banger guest agent',
+    'DefaultDependencies=no',
+    'Conflicts=shutdown.target',
+    'Before=shutdown.target',
+    '',
+    '[Service]',
+    `ExecStart=${agentPath}`,
+    'Restart=always',
+    'RestartSec=1',
+    '',
+    '[Install]',
+    'WantedBy=sysinit.target',
+    '',
+  ].join('\n');
+}
 
 export const DEBIAN_BOOKWORM_RECIPE: ImageRecipe = {
   suite: 'bookworm',
@@ -129,7 +131,7 @@ export const DEBIAN_BOOKWORM_RECIPE: ImageRecipe = {
     // The work disk is mounted at /root by the initramfs; systemd must not mount it again.
     { path: 'etc/fstab', mode: 0o644, content: "# / and /root are mounted by banger's initramfs.\n" },
     { path: 'etc/banger-image', mode: 0o644, content: 'debian-bookworm\n' },
-    { path: 'etc/systemd/system/banger-agent.service', mode: 0o644, content: AGENT_UNIT },
+    { path: 'etc/systemd/system/banger-agent.service', mode: 0o644, content: agentUnit('/usr/local/bin/banger-agent') },
   ],
   symlinks: [
     { path: 'etc/systemd/system/default.target', target: '/lib/systemd/system/multi-user.target' },

@@ -117,13 +117,7 @@ export async function flattenLayers(p: FlattenParams): Promise<FlattenResult> {
   try {
     for (const [layerIndex, layer] of p.layers.entries()) {
       await applyLayer(run, layer, layerIndex);
-      p.onProgress?.({
-        layerIndex,
-        layerCount: p.layers.length,
-        digest: layer.digest,
-        entries: run.entries,
-        bytes: run.total,
-      });
+      reportProgress(run, layer, layerIndex);
     }
     await setDirTimes(host, run.tree);
   } finally {
@@ -137,6 +131,16 @@ export async function flattenLayers(p: FlattenParams): Promise<FlattenResult> {
     skipped: run.skipped.list(),
     specialFiles: c.specialFiles,
   };
+}
+
+function reportProgress(run: RunState, layer: LayerInput, layerIndex: number): void {
+  run.p.onProgress?.({
+    layerIndex,
+    layerCount: run.p.layers.length,
+    digest: layer.digest,
+    entries: run.entries,
+    bytes: run.total,
+  });
 }
 
 /** Any failure while reading a layer as banger's refusal naming layer and entry; other errors as they are. */
@@ -179,14 +183,7 @@ async function applyLayer(run: RunState, layer: LayerInput, layerIndex: number):
     if (++run.entries > limits.maxEntries) throw new CapExceeded(`more than ${limits.maxEntries} entries`);
     await applyEntry(ctx, e, data);
     if (run.entries % 4096 === 0) await breather(); // buffered input resolves in microtasks only
-    if (run.entries % 1000 === 0)
-      p.onProgress?.({
-        layerIndex,
-        layerCount: p.layers.length,
-        digest: layer.digest,
-        entries: run.entries,
-        bytes: run.total,
-      });
+    if (run.entries % 1000 === 0) reportProgress(run, layer, layerIndex);
   };
   try {
     await readTar(

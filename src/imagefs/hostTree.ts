@@ -88,9 +88,9 @@ export class HostTree {
     }
   }
 
-  /** A new file (never through an existing name) filled from `data`. */
-  async writeFile(comps: readonly string[], data: AsyncIterable<Buffer>, mode: number, mtime: number): Promise<number> {
-    const fd = this.inParent(comps, (d, name) =>
+  /** A new file at `comps`, 0600, open for writing: never through an existing name or a link. */
+  private createExclusive(comps: readonly string[]): number {
+    return this.inParent(comps, (d, name) =>
       addon().openat2(
         d,
         name,
@@ -99,6 +99,11 @@ export class HostTree {
         STRICT,
       ),
     );
+  }
+
+  /** A new file (never through an existing name) filled from `data`. */
+  async writeFile(comps: readonly string[], data: AsyncIterable<Buffer>, mode: number, mtime: number): Promise<number> {
+    const fd = this.createExclusive(comps);
     let bytes = 0;
     try {
       // Synchronous writes: flattening runs in the import worker (src/ociimage/worker.ts), a
@@ -116,15 +121,7 @@ export class HostTree {
   }
 
   writeFileSync(comps: readonly string[], content: Buffer, mode: number, mtime: number): void {
-    const fd = this.inParent(comps, (d, name) =>
-      addon().openat2(
-        d,
-        name,
-        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-        0o600,
-        STRICT,
-      ),
-    );
+    const fd = this.createExclusive(comps);
     try {
       writeFileSync(fd, content);
       fchmodSync(fd, hostFileMode(mode));

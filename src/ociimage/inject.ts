@@ -11,6 +11,7 @@
  *   the agent, then execs the image's own init named in /.banger/next-init, or, with no
  *   init, stays PID 1 (reaping, powering off on request).
  */
+import { agentUnit } from '../imagecat/index.js';
 import type { DetectedImage } from './detect.js';
 
 export const INJECTED_AGENT_PATH = '/.banger/agent';
@@ -21,23 +22,6 @@ export type Injection =
   | { kind: 'file'; path: string; mode: number; content: string }
   | { kind: 'binary'; path: string; mode: number; source: 'agent' | 'init' }
   | { kind: 'symlink'; path: string; target: string };
-
-const AGENT_UNIT = [
-  '[Unit]',
-  'Description=banger guest agent',
-  'DefaultDependencies=no',
-  'Conflicts=shutdown.target',
-  'Before=shutdown.target',
-  '',
-  '[Service]',
-  `ExecStart=${INJECTED_AGENT_PATH}`,
-  'Restart=always',
-  'RestartSec=1',
-  '',
-  '[Install]',
-  'WantedBy=sysinit.target',
-  '',
-].join('\n');
 
 /** Units that cost boot time or wait for things banger already did (same reasons as the default image's recipe). */
 const SYSTEMD_MASKED = [
@@ -55,7 +39,12 @@ export function planInjection(d: DetectedImage): Injection[] {
   const plan: Injection[] = [{ kind: 'binary', path: INJECTED_AGENT_PATH, mode: 0o755, source: 'agent' }];
   if (d.init === 'systemd') {
     plan.push(
-      { kind: 'file', path: '/etc/systemd/system/banger-agent.service', mode: 0o644, content: AGENT_UNIT },
+      {
+        kind: 'file',
+        path: '/etc/systemd/system/banger-agent.service',
+        mode: 0o644,
+        content: agentUnit(INJECTED_AGENT_PATH),
+      },
       {
         kind: 'symlink',
         path: '/etc/systemd/system/sysinit.target.wants/banger-agent.service',

@@ -19,7 +19,6 @@ import type { PrivilegedOps } from '../privops/index.js';
 import type { Store } from '../store/index.js';
 import { type HostRunner, which } from '../system/index.js';
 import type { HostNeed } from '../doctor/index.js';
-import { DEFAULT_KERNEL_NAME } from '../kernelcat/index.js';
 import { parseImageRef } from '../oci/index.js';
 import { Coalescer } from './coalesce.js';
 import { OciImages, type OciPullOptions } from './ociImages.js';
@@ -67,7 +66,7 @@ export class ImageService {
   constructor(d: ImageServiceDeps) {
     this.preflight = d.preflight ?? (() => {});
     this.defaultImage = d.defaultImage ?? { source: 'auto', ociBase: 'docker.io/library/debian:bookworm' };
-    this.oci = new OciImages({ ...d, preflight: this.preflight, defaultKernel: DEFAULT_KERNEL_NAME });
+    this.oci = new OciImages({ ...d, preflight: this.preflight });
     ({
       store: this.store,
       runner: this.runner,
@@ -113,7 +112,7 @@ export class ImageService {
   /** What obtaining `name` would use on the host: a build or an OCI pull, and its kernel's pull, when it is not here. */
   needs(name: string): HostNeed[] {
     if (this.findLocal(name)) return [];
-    if (parseImageRef(name)) return ['oci-pull', ...this.kernels.needs(DEFAULT_KERNEL_NAME)];
+    if (parseImageRef(name)) return ['oci-pull', ...this.kernels.needs(this.kernels.defaultKernelName)];
     const entry = findImageEntry(name);
     return entry ? ['image-build', ...this.kernels.needs(entry.kernelRef)] : [];
   }

@@ -33,7 +33,6 @@ export interface OciImagesDeps {
   layout: Layout;
   kernels: KernelService;
   preflight: HostPreflight;
-  defaultKernel: string;
 }
 
 export class OciImages {
@@ -60,7 +59,7 @@ export class OciImages {
     const { store, kernels } = this.d;
     const existing = store.images.findByName(name);
     if (existing && existing.oci?.ref !== ref.text) this.checkReplaceable(name, ref, existing); // taken by another image
-    const kernelName = opts.kernel ?? this.d.defaultKernel;
+    const kernelName = opts.kernel ?? kernels.defaultKernelName; // the config's default_kernel_name, else the catalog's
     this.d.preflight(['oci-pull', ...kernels.needs(kernelName)], `pulling ${ref.text}`);
     const kernel = await kernels.ensure(kernelName, ctx);
     const client = new RegistryClient({ insecure: opts.insecure ?? false });

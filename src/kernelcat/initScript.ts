@@ -9,7 +9,8 @@
  *   banger.root=/dev/vda                root disk (rw). Not `root=`: with `root=` systemd
  *                                       waits for udev to announce the device (~3 s under
  *                                       TCG) although it is mounted already.
- *   banger.work=/dev/vdb                work disk, mounted at /root here for the same reason
+ *   banger.work=/dev/vdb                work disk, mounted at /root here for the same reason; on its
+ *                                       first boot it gets the image's own /root files (.banger-seeded marks it)
  *   banger.hostname=NAME                /etc/hostname and /etc/hosts
  *   banger.ip=A.B.C.D/N banger.gw=G     static IPv4 on eth0 (net.ifnames=0 keeps the name)
  *   banger.dns=R                        /etc/resolv.conf
@@ -64,8 +65,18 @@ if ! mount -t ext4 -o rw "$root" /newroot; then
   exec sh
 fi
 if [ -n "$work" ]; then
-  mkdir -p /newroot/root
-  mount -t ext4 -o rw "$work" /newroot/root || echo "init: cannot mount work disk $work"
+  mkdir -p /newroot/root /work
+  if mount -t ext4 -o rw "$work" /work; then
+    # A fresh work disk starts with what the image has in /root (a pulled image's shell
+    # profile, say): once, never over a file there, links copied as links.
+    if [ ! -e /work/.banger-seeded ]; then
+      [ -L /newroot/root ] || cp -a -n /newroot/root/. /work/ 2>/dev/null
+      : > /work/.banger-seeded
+    fi
+    mount --move /work /newroot/root
+  else
+    echo "init: cannot mount work disk $work"
+  fi
   if [ -f /newroot/root/.banger-hostkey/ssh_host_ed25519_key ]; then
     # An image without ssh gets /etc/ssh (an sshd installed later finds its pinned key there);
     # one whose /etc/ssh is a symlink keeps it, without the key: it would resolve outside the guest.

@@ -165,6 +165,8 @@ test('Debian minbase with systemd and sshd: ssh as with the default image; setui
       '/usr/bin/sudo',
     ]);
     assert.equal(st.stdout, '640 root:shadow\n4755 root:root\n4755 root:root\n');
+    // The work disk (/root) started with the image's own /root files.
+    assert.equal((await e.ok(['vm', 'ssh', 'e2e-deb', '--', 'ls', '-A', '/root'])).stdout.includes('.bashrc'), true);
     assert.match((await e.ok(['vm', 'ports', 'e2e-deb'])).stdout, /\b22\b/);
     const shell = await inTerminal(['vm', 'ssh', 'e2e-deb'], 'echo $((6*7)); exit 4\n');
     assert.match(shell.out, /42/);

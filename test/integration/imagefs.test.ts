@@ -12,7 +12,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LayerInput } from '../../src/imagefs/index.js';
 import { gzipLayer, LAYER_MEDIA_TYPES, type TarEntrySpec, tarLayer, zstdLayer } from '../fixtures/layerTar.js';
@@ -186,12 +187,36 @@ test('the same image built by an unprivileged user is right too', () => {
     inject: true,
   };
   execFileSync('setpriv', [`--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', 'mkdir', '-m', '0700', spec.treeDir]);
-  const worker = join(repoRoot, 'build', 'test', 'integration', 'imagefsWorker.js');
-  const r = spawnSync(nodeForAnyUser(), [worker, JSON.stringify(spec)], { uid, gid, encoding: 'utf8', cwd: '/' });
-  const line = JSON.parse(r.stdout.trim().split('\n').pop() || '{}');
-  assert.equal(line.error, undefined, `${line.error ?? ''}${r.stderr}`);
-  assertImage(spec.out, line as BuildOutcome);
+  const code = codeForAnyUser();
+  try {
+    const worker = join(code, 'build', 'test', 'integration', 'imagefsWorker.js');
+    const r = spawnSync(nodeForAnyUser(), [worker, JSON.stringify(spec)], { uid, gid, encoding: 'utf8', cwd: '/' });
+    const line = JSON.parse(r.stdout.trim().split('\n').pop() || '{}');
+    assert.ok(
+      r.status === 0 && line.error === undefined,
+      `the worker failed (${r.status}): ${line.error ?? ''}${r.stderr}`,
+    );
+    assertImage(spec.out, line as BuildOutcome);
+  } finally {
+    rmSync(code, { recursive: true, force: true });
+  }
 });
+
+/**
+ * The built code the worker needs (build/, the addon, zod), copied where any user can read
+ * it: the checkout may sit in a directory only root can enter (a CI clone under mktemp -d).
+ */
+function codeForAnyUser(): string {
+  const code = mkdtempSync(join(tmpdir(), 'bgti-code-'));
+  cpSync(join(repoRoot, 'build'), join(code, 'build'), { recursive: true, dereference: true });
+  cpSync(join(repoRoot, 'dist', 'native'), join(code, 'dist', 'native'), { recursive: true, dereference: true });
+  cpSync(join(repoRoot, 'node_modules', 'zod'), join(code, 'node_modules', 'zod'), {
+    recursive: true,
+    dereference: true,
+  });
+  execFileSync('chmod', ['-R', 'a+rX', code]);
+  return code;
+}
 
 // ---- review15 (hostile review of issue 15): failing tests that demonstrate findings ----
 

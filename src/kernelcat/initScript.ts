@@ -68,9 +68,15 @@ if [ -n "$work" ]; then
   mkdir -p /newroot/root /work
   if mount -t ext4 -o rw "$work" /work; then
     # A fresh work disk starts with what the image has in /root (a pulled image's shell
-    # profile, say): once, never over a file there, links copied as links.
+    # profile, say): once, never over a name already there (what the host wrote, such as
+    # .ssh), links copied as links. (busybox cp -n skips a whole "dir/." source.)
     if [ ! -e /work/.banger-seeded ]; then
-      [ -L /newroot/root ] || cp -a -n /newroot/root/. /work/ 2>/dev/null
+      if [ ! -L /newroot/root ]; then
+        for f in /newroot/root/.[!.]* /newroot/root/..?* /newroot/root/*; do
+          { [ -e "$f" ] || [ -L "$f" ]; } || continue
+          { [ -e "/work/\${f##*/}" ] || [ -L "/work/\${f##*/}" ]; } || cp -a "$f" /work/
+        done
+      fi
       : > /work/.banger-seeded
     fi
     mount --move /work /newroot/root

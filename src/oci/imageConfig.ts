@@ -2,6 +2,7 @@
  * The image config blob (OCI image-spec config.md, same shape as Docker's): only what banger
  * needs to boot and describe the image. Unknown or mistyped fields read as absent.
  */
+import { parseJsonObject } from '../framing/index.js';
 import { BangerError } from '../model/index.js';
 import type { ImageRef } from './ref.js';
 
@@ -21,16 +22,11 @@ const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? 
 
 /** Parses a config blob's (verified) bytes. */
 export function parseImageConfig(ref: ImageRef, bytes: Buffer): ImageConfigSummary {
-  let doc: Record<string, unknown>;
-  try {
-    const v: unknown = JSON.parse(bytes.toString('utf8'));
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not a JSON object');
-    doc = v as Record<string, unknown>;
-  } catch (e) {
-    throw new BangerError('bad_request', `${ref.text}: the image config is not valid JSON (${(e as Error).message})`, {
+  const doc = parseJsonObject(bytes.toString('utf8'));
+  if (!doc)
+    throw new BangerError('bad_request', `${ref.text}: the image config is not valid JSON (not a JSON object)`, {
       hint: 'the registry served a malformed image config',
     });
-  }
   const c = (typeof doc.config === 'object' && doc.config !== null ? doc.config : {}) as Record<string, unknown>;
   return {
     os: str(doc.os) ?? '',

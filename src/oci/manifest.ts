@@ -3,6 +3,7 @@
  * before anything in them is used (digests sha256, sizes sane, media types known), and the
  * choice of one platform out of an image index / manifest list.
  */
+import { parseJsonObject } from '../framing/index.js';
 import { BangerError } from '../model/index.js';
 import { digestProblem, type ImageRef } from './ref.js';
 
@@ -141,18 +142,13 @@ function parseIndexEntries(ref: ImageRef, list: unknown): IndexEntry[] {
  * kinds are refused (bad_request) naming the ref.
  */
 export function parseManifest(ref: ImageRef, bytes: Buffer, contentType: string | null): ManifestDoc {
-  let doc: Record<string, unknown>;
-  try {
-    const v: unknown = JSON.parse(bytes.toString('utf8'));
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not a JSON object');
-    doc = v as Record<string, unknown>;
-  } catch (e) {
+  const doc = parseJsonObject(bytes.toString('utf8'));
+  if (!doc)
     throw unsupported(
       ref,
-      `the manifest is not valid JSON (${(e as Error).message})`,
+      'the manifest is not valid JSON (not a JSON object)',
       'the registry served a malformed manifest',
     );
-  }
   const kind = kindOf(doc, contentType);
   if (doc.schemaVersion === 1 || /^application\/vnd\.docker\.distribution\.manifest\.v1\+/.test(kind))
     throw unsupported(

@@ -5,6 +5,7 @@
  * worker.ts) flattens them, adds banger's agent and init and builds rootfs.ext4, so the
  * untrusted layers are parsed outside the daemon. A failed import leaves no image directory.
  */
+import { parseJsonObject } from '../framing/index.js';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { daemonScriptPath } from '../buildinfo/index.js';
@@ -134,11 +135,6 @@ async function runWorker<T>(
   );
 }
 
-function lastJsonLine(stdout: string): { ok: boolean; result?: unknown; error?: unknown } | null {
-  const line = stdout.trim().split('\n').pop();
-  try {
-    return line ? (JSON.parse(line) as { ok: boolean }) : null;
-  } catch {
-    return null;
-  }
+function lastJsonLine(stdout: string): { ok?: unknown; result?: unknown; error?: unknown } | null {
+  return parseJsonObject(stdout.trim().split('\n').pop() ?? '');
 }

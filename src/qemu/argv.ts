@@ -17,8 +17,8 @@ export function kernelCommandLine(spec: BootSpec, extra: readonly string[] = [])
     'banger.root=/dev/vda',
     'banger.work=/dev/vdb',
     `banger.hostname=${spec.hostname}`,
-    `banger.ip=${n.addressCidr}`,
-    `banger.gw=${n.gateway}`,
+    // A template's guest gets no address: each clone is given its own by the agent.
+    ...(n.addressCidr ? [`banger.ip=${n.addressCidr}`, `banger.gw=${n.gateway}`] : []),
     `banger.dns=${n.dns}`,
     ...extra,
   ].join(' ');

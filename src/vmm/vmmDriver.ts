@@ -10,8 +10,11 @@ import type { VmFiles } from '../paths/index.js';
 export interface GuestNetwork {
   tap: string;
   mac: string;
-  /** e.g. 172.16.0.2/24 */
-  addressCidr: string;
+  /**
+   * e.g. 172.16.0.2/24. null: the guest's interface gets no address at boot (a warm
+   * template, whose clones are each given their own by the agent after the restore).
+   */
+  addressCidr: string | null;
   gateway: string;
   dns: string;
 }
@@ -57,6 +60,24 @@ export interface VmmDriver {
    * answers. False when this back-end offers no such request.
    */
   requestPowerOff(pid: number, files: VmFiles): Promise<boolean>;
+  /** Stops the guest's vCPUs (QMP `stop`, Firecracker `PATCH /vm Paused`); memory and devices stay as they are. */
+  pause(pid: number, files: VmFiles, ctx: OpCtx): Promise<void>;
+  /** Runs a paused guest again (QMP `cont`, Firecracker `PATCH /vm Resumed`). */
+  resume(pid: number, files: VmFiles, ctx: OpCtx): Promise<void>;
+  /**
+   * With the guest paused: writes its memory and device state into `stateDir` (which exists
+   * and is empty; the driver names the files in it) and leaves the guest paused. The disks
+   * are not copied: the caller freezes or copies them while the guest stays paused.
+   */
+  saveState(pid: number, files: VmFiles, stateDir: string, ctx: OpCtx): Promise<void>;
+  /**
+   * Starts a VMM that loads the state `saveState` wrote into `stateDir` instead of booting
+   * `spec`'s kernel, and returns once the guest is loaded and paused (the caller resumes it).
+   * `spec` must describe the same devices as the saved guest (vcpus, memory, the two disks,
+   * one NIC); its disk paths, tap and sockets are the new VM's own. The guest keeps the saved
+   * MAC on its NIC: the agent gives it its own after the resume.
+   */
+  restore(spec: BootSpec, stateDir: string, ctx: OpCtx): Promise<StartedVmm>;
   /** Stops the VMM immediately (no guest shutdown) and waits for it to exit; `ctx` is the operation (privileged steps are logged with it). */
   hardStop(pid: number, files: VmFiles, ctx: OpCtx): Promise<void>;
 }

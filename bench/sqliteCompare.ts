@@ -89,6 +89,8 @@ function vm(i: number): Vm {
     createdAt: new Date(1_700_000_000_000 + i * 1000).toISOString(),
     touchedAt: new Date(1_700_000_000_000 + i * 1000).toISOString(),
     lastError: null,
+    suspended: null,
+    templateKey: null,
   };
 }
 

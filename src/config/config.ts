@@ -28,6 +28,7 @@ export interface Config {
   firecracker_bin: string | null;
   jailer_bin: string;
   jailer_enabled: boolean;
+  warm_start: boolean;
   /** null: look up `qemu-system-x86_64` on PATH. */
   qemu_bin: string | null;
   ssh_key_path: string;
@@ -64,6 +65,7 @@ export function defaultConfig(layout: Layout, path = layout.configFile): Config 
     firecracker_bin: null,
     jailer_bin: '/usr/bin/jailer',
     jailer_enabled: true,
+    warm_start: true,
     qemu_bin: null,
     ssh_key_path: layout.sshKey,
     default_image_name: 'debian-bookworm',

@@ -188,6 +188,11 @@ export const TOP_LEVEL_KEYS = {
     shownDefault: 'the interface of the default route',
     doc: 'Interface that NAT (vm create --nat) masquerades guest traffic out of.',
   },
+  warm_start: {
+    schema: z.boolean(),
+    shownDefault: 'true',
+    doc: 'Restore new VMs from a warm template (a memory snapshot of a booted guest) when one matches, and build one in the background when none does. `--cold` skips it for one VM.',
+  },
   tap_pool_size: {
     schema: z.number().int().min(0).max(64),
     shownDefault: '2',

@@ -59,8 +59,19 @@ export const vmSchema = z.object({
   createdAt: z.string(),
   touchedAt: z.string(),
   lastError: z.string().nullable(),
+  /** A running VM that is paused, or a stopped VM whose memory state was saved (`vm stop --save`). */
+  suspended: z.enum(['paused', 'saved']).nullable(),
+  /** The warm template this VM was restored from, whose frozen disks its own sit on (null: booted cold). */
+  templateKey: z.string().nullable(),
 });
 export type Vm = z.infer<typeof vmSchema>;
+
+/** The state `vm list` shows: `paused` and `saved` are running and stopped VMs with their memory kept. */
+export function shownState(vm: Pick<Vm, 'state' | 'suspended'>): string {
+  if (vm.state === 'running' && vm.suspended === 'paused') return 'paused';
+  if (vm.state === 'stopped' && vm.suspended === 'saved') return 'saved';
+  return vm.state;
+}
 
 export const kernelSchema = z.object({
   id: z.string(),

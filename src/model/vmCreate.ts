@@ -47,6 +47,8 @@ export const vmCreateParamsSchema = z.strictObject({
    * agent alone (`agent`: for a command run through the agent; a workspace still waits for sshd).
    */
   ready: z.enum(['ssh', 'agent']).optional(),
+  /** Boot from scratch even when a warm template matches (docs/howto/snapshots.md). */
+  cold: z.boolean().optional(),
 });
 /**
  * `vm.create` params after validation. `nat` may be left out by in-process callers (tests,

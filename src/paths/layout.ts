@@ -40,6 +40,8 @@ export interface Layout {
   installToml: string;
   dbFile: string;
   imagesDir: string;
+  /** Warm templates (docs/howto/snapshots.md): one directory per template key. */
+  templatesDir: string;
   kernelsDir: string;
   vmsDir: string;
   sshDir: string;
@@ -74,6 +76,12 @@ export interface VmFiles {
   agentSocket: string;
   firecrackerApiSocket: string;
   vsockSocket: string;
+  /** The shape of the guest its VMM runs now (snapshots/shape.ts), written at every start and restore. */
+  shape: string;
+  /** `vm stop --save`'s memory and device state (docs/howto/snapshots.md). */
+  savedState: string;
+  /** A warm VM's ssh host key pair, kept until the agent has put it into the restored guest. */
+  pendingIdentity: string;
 }
 
 export const SYSTEM_INSTALL_TOML = '/etc/banger/install.toml';
@@ -136,6 +144,7 @@ function assemble(mode: Mode, r: Roots): Layout {
     installToml: SYSTEM_INSTALL_TOML,
     dbFile: join(r.stateDir, 'state.db'),
     imagesDir: join(r.stateDir, 'images'),
+    templatesDir: join(r.stateDir, 'templates'),
     kernelsDir: join(r.stateDir, 'kernels'),
     vmsDir: join(r.stateDir, 'vms'),
     sshDir: join(r.stateDir, 'ssh'),
@@ -179,6 +188,9 @@ export function vmFiles(layout: Layout, vmId: string): VmFiles {
     agentSocket: join(runtimeDir, 'agent.sock'),
     firecrackerApiSocket: join(runtimeDir, 'fc.sock'),
     vsockSocket: join(runtimeDir, 'vsock.sock'),
+    shape: join(dir, 'vmm-shape.json'),
+    savedState: join(dir, 'saved'),
+    pendingIdentity: join(dir, 'pending-identity'),
   };
 }
 

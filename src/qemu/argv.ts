@@ -28,7 +28,13 @@ export function kernelCommandLine(spec: BootSpec, extra: readonly string[] = [])
  * `tscKhz`: the host TSC rate, passed to TCG guests as tsc_early_khz (see hostTsc.ts for
  * the boot hang it prevents). KVM guests get kvmclock and need nothing.
  */
-export function buildQemuArgv(qemuBin: string, spec: BootSpec, accel: Accel, tscKhz: number | null = null): string[] {
+export function buildQemuArgv(
+  qemuBin: string,
+  spec: BootSpec,
+  accel: Accel,
+  tscKhz: number | null = null,
+  incomingFrom: string | null = null,
+): string[] {
   const f = spec.files;
   const argv = [
     qemuBin,
@@ -80,6 +86,30 @@ export function buildQemuArgv(qemuBin: string, spec: BootSpec, accel: Accel, tsc
     `unix:${f.qmpSocket},server=on,wait=off`,
     '-pidfile',
     f.pidFile,
+    // A restore: the guest's memory and device state come from the saved stream, not a boot.
+    ...(incomingFrom ? ['-incoming', incomingUri(incomingFrom)] : []),
   ];
   return argv;
+}
+
+/** A path QEMU's `exec:` migration URI may carry: it goes through /bin/sh, so only plain characters pass. */
+function shellSafePath(path: string): string {
+  if (!/^\/[A-Za-z0-9/._+-]+$/.test(path))
+    throw new Error(`a saved VM state path must be plain (letters, digits, / . _ + -): ${JSON.stringify(path)}`);
+  return path;
+}
+
+/** The file a saved VM state is kept in, inside the state directory saveState was given. */
+export function qemuStateFile(stateDir: string): string {
+  return `${stateDir}/vmstate`;
+}
+
+/** The migration URI that writes a guest's state into `stateFile` (QEMU 7.2 has no `file:` URI). */
+export function outgoingUri(stateFile: string): string {
+  return `exec:cat > ${shellSafePath(stateFile)}`;
+}
+
+/** The migration URI that reads a guest's state back from `stateFile`. */
+export function incomingUri(stateFile: string): string {
+  return `exec:cat ${shellSafePath(stateFile)}`;
 }

@@ -7,9 +7,10 @@ import type { OpCtx } from '../opctx/index.js';
 import { isProcessAlive, processCmdline, ProcessSupervisor, sleep, waitForExit, which } from '../system/index.js';
 import type { BootSpec, StartedVmm, VmmDriver } from '../vmm/index.js';
 import { decideAccel, readAccelFacts, rememberAccel } from './accel.js';
-import { buildQemuArgv, type Accel } from './argv.js';
+import { buildQemuArgv, qemuStateFile, type Accel } from './argv.js';
 import { hostTscKhz } from './hostTsc.js';
 import { QmpClient } from './qmpClient.js';
+import { qmpPause, qmpResume, qmpSaveState, qmpSetLink, qmpStatus, waitForIncoming } from './qemuSnapshot.js';
 
 export interface QemuDriverOptions {
   qemuBin: string | null;
@@ -104,13 +105,55 @@ export class QemuDriver implements VmmDriver {
     }
   }
 
-  async start(spec: BootSpec, ctx: OpCtx): Promise<StartedVmm> {
+  start(spec: BootSpec, ctx: OpCtx): Promise<StartedVmm> {
+    return this.launch(spec, ctx, null);
+  }
+
+  /** QEMU with `-incoming` from the saved stream; returns once the state is loaded and the guest paused. */
+  async restore(spec: BootSpec, stateDir: string, ctx: OpCtx): Promise<StartedVmm> {
+    const stateFile = qemuStateFile(stateDir);
+    if (!existsSync(stateFile))
+      throw new BangerError('not_found', `no saved VM state at ${stateFile}`);
+    const started = await this.launch(spec, ctx, stateFile);
+    try {
+      await waitForIncoming(spec.files, () => this.owns(started.pid, spec.files), `VM ${spec.hostname}`);
+    } catch (e) {
+      await this.hardStop(started.pid, spec.files, ctx);
+      throw e;
+    }
+    return { pid: started.pid, detail: `${started.detail}, restored` };
+  }
+
+  async pause(pid: number, files: VmFiles): Promise<void> {
+    if (!this.owns(pid, files)) throw new BangerError('conflict', 'the VM is not running');
+    await qmpPause(files);
+  }
+
+  async resume(pid: number, files: VmFiles): Promise<void> {
+    if (!this.owns(pid, files)) throw new BangerError('conflict', 'the VM is not running');
+    await qmpResume(files);
+  }
+
+  async setLink(pid: number, files: VmFiles, up: boolean): Promise<boolean> {
+    if (!this.owns(pid, files)) throw new BangerError('conflict', 'the VM is not running');
+    await qmpSetLink(files, up);
+    return true;
+  }
+
+  async saveState(pid: number, files: VmFiles, stateDir: string): Promise<void> {
+    if (!this.owns(pid, files)) throw new BangerError('conflict', 'the VM is not running');
+    const { bytes } = await qmpSaveState(files, stateDir);
+    this.o.log.debug('guest state saved', { stateDir, bytes });
+  }
+
+  /** Starts QEMU (booting `spec`, or loading `incoming`) and returns once its QMP socket answers. */
+  private async launch(spec: BootSpec, ctx: OpCtx, incoming: string | null): Promise<StartedVmm> {
     const signal = ctx.signal;
     const f = spec.files;
     mkdirSync(f.runtimeDir, { recursive: true, mode: 0o700 });
     for (const p of [f.qmpSocket, f.agentSocket, f.pidFile]) rmSync(p, { force: true });
     const accel = await this.resolveAccel(spec);
-    const argv = buildQemuArgv(this.binary(), spec, accel, hostTscKhz());
+    const argv = buildQemuArgv(this.binary(), spec, accel, hostTscKhz(), incoming);
     this.o.log.debug('starting qemu', { argv });
     const proc = this.o.supervisor.start({ argv, logFile: f.vmmLog });
     try {
@@ -149,16 +192,7 @@ export class QemuDriver implements VmmDriver {
 
   async status(pid: number, files: VmFiles): Promise<string> {
     if (!this.owns(pid, files)) return 'not running';
-    try {
-      const qmp = await QmpClient.connect(files.qmpSocket, 2000);
-      try {
-        return ((await qmp.execute('query-status')) as { status: string }).status;
-      } finally {
-        qmp.close();
-      }
-    } catch (e) {
-      return `unknown (${(e as Error).message})`;
-    }
+    return qmpStatus(files).catch((e: Error) => `unknown (${e.message})`);
   }
 
   /** The virtio-serial port `banger.agent`, which QEMU serves as a unix socket (argv.ts). */

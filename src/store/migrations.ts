@@ -95,6 +95,16 @@ export const MIGRATIONS: readonly Migration[] = [
     // JSON of ImageOci (model/vm.ts) for images pulled from an OCI registry, else NULL.
     sql: 'ALTER TABLE images ADD COLUMN oci_json TEXT;',
   },
+  {
+    id: 6,
+    name: 'vm_warm',
+    // suspended: a running VM that is paused, or a stopped one whose memory state was saved
+    // (docs/howto/snapshots.md). template_key: the warm template a VM's disks sit on, if any.
+    sql: `
+      ALTER TABLE vms ADD COLUMN suspended TEXT CHECK (suspended IN ('paused', 'saved'));
+      ALTER TABLE vms ADD COLUMN template_key TEXT;
+    `,
+  },
 ];
 
 export const LATEST_MIGRATION_ID = MIGRATIONS[MIGRATIONS.length - 1]!.id;

@@ -24,6 +24,8 @@ interface VmRow {
   created_at: string;
   touched_at: string;
   last_error: string | null;
+  suspended: Vm['suspended'];
+  template_key: string | null;
 }
 
 function vmFromRow(r: VmRow): Vm {
@@ -50,6 +52,8 @@ function vmFromRow(r: VmRow): Vm {
     createdAt: r.created_at,
     touchedAt: r.touched_at,
     lastError: r.last_error,
+    suspended: r.suspended ?? null,
+    templateKey: r.template_key ?? null,
   };
 }
 
@@ -99,9 +103,11 @@ export class VmRepository {
     this.runningIndex = null;
     this.db
       .prepare(`INSERT INTO vms (id, name, state, image_id, vcpu, memory_mib, disk_size_bytes, system_overlay_size_bytes,
-      guest_ip, mac, vm_dir, dns_name, vmm, root_overlay, nat, workspace_json, created_at, touched_at, last_error)
+      guest_ip, mac, vm_dir, dns_name, vmm, root_overlay, nat, workspace_json, created_at, touched_at, last_error,
+      suspended, template_key)
       VALUES (@id, @name, @state, @imageId, @vcpu, @memoryMib, @diskSizeBytes, @systemOverlaySizeBytes,
-      @guestIp, @mac, @vmDir, @dnsName, @vmm, @rootOverlay, @nat, @workspace, @createdAt, @touchedAt, @lastError)`)
+      @guestIp, @mac, @vmDir, @dnsName, @vmm, @rootOverlay, @nat, @workspace, @createdAt, @touchedAt, @lastError,
+      @suspended, @templateKey)`)
       .run({
         id: vm.id,
         name: vm.name,
@@ -119,6 +125,8 @@ export class VmRepository {
         createdAt: vm.createdAt,
         touchedAt: vm.touchedAt,
         lastError: vm.lastError,
+        suspended: vm.suspended,
+        templateKey: vm.templateKey,
       });
   }
 
@@ -133,12 +141,54 @@ export class VmRepository {
     );
   }
 
-  /** State plus the mirror of handles.json (VMM pid, tap), so cleanup works if the file is lost. */
-  setRuntime(id: string, state: VmState, handles: unknown, lastError: string | null = null): void {
+  /**
+   * State plus the mirror of handles.json (VMM pid, tap), so cleanup works if the file is lost.
+   * `suspended` goes with it: a running VM is paused, or a stopped one has a saved memory state.
+   */
+  setRuntime(
+    id: string,
+    state: VmState,
+    handles: unknown,
+    lastError: string | null = null,
+    suspended: Vm['suspended'] = null,
+  ): void {
     this.runningIndex = null;
     this.db
-      .prepare('UPDATE vms SET state = ?, handles_json = ?, last_error = ?, touched_at = ? WHERE id = ?')
-      .run(state, handles === null ? null : JSON.stringify(handles), lastError, new Date().toISOString(), id);
+      .prepare('UPDATE vms SET state = ?, handles_json = ?, last_error = ?, suspended = ?, touched_at = ? WHERE id = ?')
+      .run(
+        state,
+        handles === null ? null : JSON.stringify(handles),
+        lastError,
+        suspended,
+        new Date().toISOString(),
+        id,
+      );
+  }
+
+  /** Pause or resume a running VM's record (its VMM and handles unchanged). */
+  setSuspended(id: string, suspended: Vm['suspended']): void {
+    this.db.prepare('UPDATE vms SET suspended = ?, touched_at = ? WHERE id = ?').run(suspended, new Date().toISOString(), id);
+  }
+
+  /** The warm template a VM's disks sit on (null once they no longer do). */
+  setTemplateKey(id: string, key: string | null): void {
+    this.db.prepare('UPDATE vms SET template_key = ? WHERE id = ?').run(key, id);
+  }
+
+  /** How many VMs' disks sit on each template. */
+  templateUsers(): Map<string, number> {
+    const rows = this.db
+      .prepare('SELECT template_key, COUNT(*) AS n FROM vms WHERE template_key IS NOT NULL GROUP BY template_key')
+      .all() as unknown as Array<{ template_key: string; n: number }>;
+    return new Map(rows.map((r) => [r.template_key, r.n]));
+  }
+
+  /** Template keys that some VM's disks sit on: those templates must stay. */
+  templateKeysInUse(): Set<string> {
+    const rows = this.db
+      .prepare('SELECT DISTINCT template_key FROM vms WHERE template_key IS NOT NULL')
+      .all() as unknown as Array<{ template_key: string }>;
+    return new Set(rows.map((r) => r.template_key));
   }
 
   handles(id: string): unknown {

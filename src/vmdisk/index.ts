@@ -1,5 +1,13 @@
 export { writeExt4Files, parseDebugfsStat, type Ext4File, type Ext4WriteOptions } from './ext4Files.js';
-export { createRootOverlay, createWorkDisk, growWorkDisk, writeWorkDiskFiles, type WorkDiskFile } from './vmDisks.js';
+export {
+  cloneDisk,
+  createRootOverlay,
+  createWorkDisk,
+  growWorkDisk,
+  layerOnFrozenRoot,
+  writeWorkDiskFiles,
+  type WorkDiskFile,
+} from './vmDisks.js';
 export {
   dmDevice,
   dmName,

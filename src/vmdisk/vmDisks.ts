@@ -74,3 +74,27 @@ export interface WorkDiskFile {
 export function writeWorkDiskFiles(runner: HostRunner, disk: string, files: readonly WorkDiskFile[]): Promise<void> {
   return writeExt4Files(runner, disk, files, { dirMode: 0o700 });
 }
+
+/**
+ * A private copy of a disk image: shared blocks where the filesystem can (reflink: btrfs,
+ * xfs), else a sparse copy, so only written blocks take space. Writable by its owner alone.
+ */
+export async function cloneDisk(runner: HostRunner, source: string, target: string): Promise<void> {
+  await runner.run(['cp', '--reflink=auto', '--sparse=always', source, target], { timeoutMs: 600_000 });
+  chmodSync(target, 0o600);
+}
+
+/**
+ * A VM's root layer over a warm template's frozen root disk (docs/howto/snapshots.md): a
+ * qcow2 overlay backed by the template's qcow2 (its chain reaches the image), or, for a raw
+ * root (Firecracker), a private clone of it.
+ */
+export async function layerOnFrozenRoot(
+  runner: HostRunner,
+  frozen: string,
+  target: string,
+  format: 'qcow2' | 'raw',
+): Promise<void> {
+  if (format === 'raw') return cloneDisk(runner, frozen, target);
+  await runner.run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', frozen, target]);
+}

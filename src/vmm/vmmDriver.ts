@@ -78,6 +78,12 @@ export interface VmmDriver {
    * MAC on its NIC: the agent gives it its own after the resume.
    */
   restore(spec: BootSpec, stateDir: string, ctx: OpCtx): Promise<StartedVmm>;
+  /**
+   * Connects (`up`) or disconnects the guest's NIC from its tap without the guest's say (QMP
+   * `set_link`), so a fork cannot put its source's address on the wire before the agent has
+   * given it its own. False when the back-end offers no such switch (Firecracker).
+   */
+  setLink(pid: number, files: VmFiles, up: boolean): Promise<boolean>;
   /** Stops the VMM immediately (no guest shutdown) and waits for it to exit; `ctx` is the operation (privileged steps are logged with it). */
   hardStop(pid: number, files: VmFiles, ctx: OpCtx): Promise<void>;
 }

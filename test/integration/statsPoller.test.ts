@@ -47,6 +47,21 @@ class ProcessVmm implements VmmDriver {
     throw new Error('not used: the test adopts running processes');
   }
   async release(): Promise<void> {}
+  async pause(): Promise<never> {
+    throw new Error('not used');
+  }
+  async resume(): Promise<never> {
+    throw new Error('not used');
+  }
+  async saveState(): Promise<never> {
+    throw new Error('not used');
+  }
+  async setLink(): Promise<never> {
+    throw new Error('not used');
+  }
+  async restore(): Promise<never> {
+    throw new Error('not used');
+  }
   owns(pid: number): boolean {
     return this.procs.has(pid) && isProcessAlive(pid);
   }

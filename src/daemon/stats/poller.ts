@@ -62,7 +62,7 @@ export class StatsPoller {
 
   /** One poll: samples every running VM, touches the connected ones, stops the idle ones. */
   async poll(): Promise<void> {
-    const running = this.d.vms.list().filter((v) => v.state === 'running');
+    const running = this.d.vms.list().filter((v) => v.state === 'running' && v.suspended !== 'paused'); // a paused guest's agent cannot answer
     const live = new Set(running.map((v) => v.id));
     for (const id of this.latest.keys()) if (!live.has(id)) this.forget(id);
     await Promise.all(

@@ -131,20 +131,46 @@ export async function createVm(env: VmEnv, p: CreateParams, ctx: OpCtx): Promise
     ctx.progress?.('vmm', choice.warning);
     env.d.log.warn(choice.warning, { op_id: ctx.opId });
   }
+  const warm = chooseWarm(env, p, image, spec, choice.kind, ctx);
   const vm = await env.locks.run(`name:${name}`, async () => {
     if (env.store.vms.nameExists(name)) throw new BangerError('already_exists', `a VM named "${name}" already exists`);
     ctx.progress?.('preparing', 'disks and keys');
-    const record = newRecord(env, { name, spec, image, vmm: choice.kind, rootOverlay, nat: p.nat ?? false });
-    await makeVm({ env, record, files: env.files(record), image }, ctx);
+    const template = warm?.template;
+    const record: Vm = {
+      ...newRecord(env, { name, spec, image, vmm: choice.kind, rootOverlay, nat: p.nat ?? false }),
+      ...(template && {
+        rootOverlay: template.shape.rootFormat === 'qcow2' ? 'qcow2' : 'copy',
+        templateKey: template.meta.key,
+      }),
+    };
+    await makeVm({ env, record, files: env.files(record), image, ...(template && { template }) }, ctx);
     return record;
   });
   // The workspace is copied over ssh, so it waits for sshd whatever `ready` says.
-  if (p.start) await startVm(env, vm.id, ctx, undefined, { ssh: p.ready !== 'agent' || !!workspace });
+  if (p.start) await startVm(env, vm.id, ctx, { ssh: p.ready !== 'agent' || !!workspace });
   if (workspace) {
     const running = env.show(vm.id);
     await env.locks.run(vm.id, () => env.d.workspaces.copyIn(running, env.sshTarget(running), workspace, ctx));
   }
+  // Built after this VM is up, so the build does not slow its boot; later creates restore from it.
+  if (warm && !warm.template) env.templates.ensureInBackground(warm.request, { opId: ctx.opId });
   return env.show(vm.id);
+}
+
+/**
+ * The warm template for this create (docs/howto/snapshots.md), when warm starts are on and
+ * not refused with --cold: the matching one, or none yet (`request` then builds it).
+ */
+function chooseWarm(env: VmEnv, p: CreateParams, image: Image, spec: VmSpec, vmm: VmmKind, ctx: OpCtx) {
+  if (!env.d.config.warm_start || p.cold) return null;
+  const kernel = env.d.images.kernelOf(image);
+  const inputs = env.templates.inputsFor(image, kernel, spec, vmm);
+  const template = env.templates.lookup(inputs, ctx);
+  ctx.progress?.(
+    'warm',
+    template ? `restoring from template ${template.meta.key}` : 'no warm template yet: booting (one is built afterwards)',
+  );
+  return { template, request: { inputs, image, kernel, spec, vmm } };
 }
 
 /** A new VM's record: a fresh id, the next free address, its MAC and DNS name. */
@@ -176,6 +202,8 @@ function newRecord(
     createdAt: now,
     touchedAt: now,
     lastError: null,
+    suspended: null,
+    templateKey: null,
   };
 }
 

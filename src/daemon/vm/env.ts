@@ -10,6 +10,7 @@ import { writeFileAtomic } from '../../system/index.js';
 import type { VmmDriver } from '../../vmm/index.js';
 import { KeyedMutex } from '../keyedMutex.js';
 import { PinnedNetworkCheck } from '../pinnedNetwork.js';
+import { TemplateService } from '../warm/templateService.js';
 import type { VmHandles, VmServiceDeps } from './types.js';
 
 export const notRunning = (vm: Vm) =>
@@ -26,9 +27,12 @@ export class VmEnv {
   /** One shared agent connection per VM (a virtio-serial port has one client). */
   readonly agents: AgentHub = sharedAgents;
   readonly pinnedNetwork: PinnedNetworkCheck;
+  /** Warm templates: found for creates, built in the background (docs/howto/snapshots.md). */
+  readonly templates: TemplateService;
 
   constructor(readonly d: VmServiceDeps) {
     this.pinnedNetwork = new PinnedNetworkCheck(d.privileged, d.config);
+    this.templates = new TemplateService(this);
   }
 
   get store(): Store {
@@ -91,9 +95,11 @@ export class VmEnv {
     return this.liveHandles(vm) !== null;
   }
 
-  /** Throws `not_running` unless the VM is recorded running and its VMM is alive and its own. */
+  /** Throws `not_running` unless the VM is recorded running and its VMM is alive and its own; `conflict` when it is paused. */
   requireRunning(vm: Vm): void {
     if (vm.state !== 'running' || !this.isAlive(vm)) throw notRunning(vm);
+    if (vm.suspended === 'paused')
+      throw new BangerError('conflict', `VM ${vm.name} is paused`, { hint: `resume it with \`banger vm resume ${vm.name}\`` });
   }
 
   sshTarget(vm: Vm): SshTarget {

@@ -1,9 +1,17 @@
-import { createRootOverlay, createWorkDisk, dmSnapshotCowArgv } from '../../../vmdisk/index.js';
+import {
+  cloneDisk,
+  createRootOverlay,
+  createWorkDisk,
+  dmSnapshotCowArgv,
+  layerOnFrozenRoot,
+} from '../../../vmdisk/index.js';
 import type { CreateStep } from './state.js';
 
 /**
  * The VM's disks: its root layer by strategy (the copy-on-write file of a dm-snapshot, a
- * qcow2 overlay or a raw copy of the image) and its work disk from the image's seed. They
+ * qcow2 overlay or a raw copy of the image) and its work disk from the image's seed; for a
+ * warm create, layers over the template's frozen disks instead (the root a qcow2 overlay or
+ * a clone, the work disk a clone: reflinked where the filesystem can, else sparse). They
  * live in the VM's directory, whose removal undoes them.
  */
 export const disksCreate: CreateStep = {
@@ -14,7 +22,14 @@ export const disksCreate: CreateStep = {
       record: { rootOverlay, spec },
       files,
       image,
+      template,
     } = s;
+    if (template) {
+      const raw = template.shape.rootFormat === 'raw';
+      await layerOnFrozenRoot(runner, template.paths.root, raw ? files.rootfsCopy : files.rootfsOverlay, template.shape.rootFormat);
+      await cloneDisk(runner, template.paths.work, files.workDisk);
+      return;
+    }
     if (rootOverlay === 'dm-snapshot')
       await runner.run(dmSnapshotCowArgv(files.rootfsCow, spec.systemOverlaySizeBytes));
     else

@@ -1,5 +1,6 @@
 import type { Image, Kernel, Vm } from '../../../model/index.js';
 import type { VmFiles } from '../../../paths/index.js';
+import type { GuestShape, Template } from '../../../snapshots/index.js';
 import type { StartedVmm, VmmDriver } from '../../../vmm/index.js';
 import type { VmEnv } from '../env.js';
 import type { Step } from './step.js';
@@ -19,10 +20,19 @@ export interface StartState {
   readonly waitForSsh: boolean;
   /** The caller wants ssh ready, whatever the image has (sshdEnsure waits for it after installing). */
   readonly wantSsh: boolean;
+  /**
+   * A warm start (docs/howto/snapshots.md): the saved state to restore instead of booting,
+   * the shape it was saved from, and whether the guest becomes a new machine (a template's
+   * clone, a fork: new hostname, address, MAC, machine-id, host key) or stays itself (a
+   * `vm stop --save` resumed: its clock and random pool are renewed).
+   */
+  readonly restore?: { stateDir: string; shape: GuestShape; identity: 'new' | 'same' };
   /** networkUp: the VM's tap, and whether it came warm from the pool. */
   tap?: { name: string; pooled: boolean };
   /** rootDiskAttach: what the VMM opens as its root disk. */
   rootDisk?: { path: string; format: 'qcow2' | 'raw' };
+  /** vmmRestore: the restored guest's NIC was unplugged until guestIdentity has run. */
+  linkDown?: boolean;
   /** vmmBoot: the running VMM. */
   vmm?: StartedVmm;
 }
@@ -35,6 +45,8 @@ export interface CreateState {
   readonly record: Vm;
   readonly files: VmFiles;
   readonly image: Image;
+  /** A warm create: the template whose frozen disks the VM's own sit on. */
+  readonly template?: Template;
 }
 
 export type CreateStep = Step<CreateState>;

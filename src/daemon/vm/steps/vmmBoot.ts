@@ -1,5 +1,5 @@
-import { writeFileAtomic, writePidFile } from '../../../system/index.js';
-import type { VmHandles } from '../types.js';
+import type { BootSpec } from '../../../vmm/index.js';
+import { adoptVmm } from './vmmAdopt.js';
 import { need } from './step.js';
 import type { StartStep } from './state.js';
 
@@ -15,33 +15,24 @@ export const vmmBoot: StartStep = {
     const { vm, files, driver, kernel } = s;
     const tap = need(s.tap, 'the tap', this.name);
     ctx.progress?.('booting', `${vm.vmm}, ${vm.spec.vcpu} vcpu, ${vm.spec.memoryMib} MiB`);
-    const vmm = await driver.start(
-      {
-        vmId: vm.id,
-        hostname: vm.name,
-        vcpu: vm.spec.vcpu,
-        memoryMib: vm.spec.memoryMib,
-        kernelPath: kernel.kernelPath,
-        initrdPath: kernel.initrdPath,
-        rootDisk: need(s.rootDisk, 'the root disk', this.name),
-        workDisk: files.workDisk,
-        network: {
-          tap: tap.name,
-          mac: vm.mac!,
-          addressCidr: `${vm.guestIp}/${config.cidr}`,
-          gateway: config.bridge_ip,
-          dns: config.default_dns ?? config.bridge_ip,
-        },
-        files,
+    const spec: BootSpec = {
+      vmId: vm.id,
+      hostname: vm.name,
+      vcpu: vm.spec.vcpu,
+      memoryMib: vm.spec.memoryMib,
+      kernelPath: kernel.kernelPath,
+      initrdPath: kernel.initrdPath,
+      rootDisk: need(s.rootDisk, 'the root disk', this.name),
+      workDisk: files.workDisk,
+      network: {
+        tap: tap.name,
+        mac: vm.mac!,
+        addressCidr: `${vm.guestIp}/${config.cidr}`,
+        gateway: config.bridge_ip,
+        dns: config.default_dns ?? config.bridge_ip,
       },
-      ctx,
-    );
-    undo.push('release what the VMM left', () => driver.release(files, ctx));
-    undo.push('stop VMM', () => driver.hardStop(vmm.pid, files, ctx));
-    s.vmm = vmm;
-    const handles: VmHandles = { pid: vmm.pid, tap: tap.name, vmm: vmm.detail, startedAt: new Date().toISOString() };
-    writePidFile(files.pidFile, vmm.pid);
-    writeFileAtomic(files.handles, `${JSON.stringify(handles)}\n`);
-    s.env.store.vms.setRuntime(vm.id, 'running', handles);
+      files,
+    };
+    adoptVmm(s, await driver.start(spec, ctx), spec, ctx, undo);
   },
 };

@@ -1,0 +1,74 @@
+import { existsSync, rmSync } from 'node:fs';
+import type { Vm } from '../../model/index.js';
+import type { OpCtx } from '../../opctx/index.js';
+import { readShape, shapeFileIn } from '../../snapshots/index.js';
+import { CleanupStack } from '../cleanupStack.js';
+import type { VmEnv } from './env.js';
+import { disksCreate } from './steps/disksCreate.js';
+import { sshKeysInstall } from './steps/sshKeysInstall.js';
+import type { StartState } from './steps/state.js';
+import { runSteps } from './steps/step.js';
+
+/** Where a warm start restores from: a template (the clone becomes a new machine) or the VM's own saved state. */
+export type WarmSource =
+  | { kind: 'template'; key: string; restore: NonNullable<StartState['restore']> }
+  | { kind: 'saved'; restore: NonNullable<StartState['restore']> };
+
+function warn(env: VmEnv, vm: Vm, msg: string, ctx: OpCtx): void {
+  ctx.progress?.('warm', msg);
+  env.d.log.warn(msg, { op_id: ctx.opId, vm: vm.name });
+}
+
+/**
+ * What this start restores, if anything (docs/howto/snapshots.md): the VM's saved state
+ * (`vm stop --save`), or the template its disks sit on when the VM has never run (its host
+ * key still waits in pending-identity). A saved state or template that cannot be used is
+ * discarded with a warning, and so is a clone whose restore an earlier daemon did not
+ * finish (its disks may have moved on from the template's memory): each boots cold.
+ */
+export async function warmSource(env: VmEnv, vm: Vm, ctx: OpCtx): Promise<WarmSource | null> {
+  const files = env.files(vm);
+  if (vm.suspended === 'saved') {
+    const shape = readShape(shapeFileIn(files.savedState));
+    if (!('problem' in shape)) return { kind: 'saved', restore: { stateDir: files.savedState, shape, identity: 'same' } };
+    discardSaved(env, vm, shape.problem, ctx);
+    return null;
+  }
+  if (!vm.templateKey || !existsSync(files.pendingIdentity)) return null;
+  if (vm.state !== 'created') {
+    await coldDisks(env, vm, 'an earlier restore of it did not finish', ctx);
+    return null;
+  }
+  const t = env.templates.store.find(vm.templateKey);
+  if (t && !('problem' in t))
+    return { kind: 'template', key: vm.templateKey, restore: { stateDir: t.paths.stateDir, shape: t.shape, identity: 'new' } };
+  if (t) env.templates.discard(vm.templateKey, t.problem, ctx);
+  await coldDisks(env, vm, `its warm template ${vm.templateKey} is gone`, ctx);
+  return null;
+}
+
+/** A failed restore: its source is discarded with the reason, and the VM made ready to boot cold. */
+export async function fallBackCold(env: VmEnv, vm: Vm, warm: WarmSource, error: Error, ctx: OpCtx): Promise<void> {
+  if (warm.kind === 'saved') return discardSaved(env, vm, `restoring it failed: ${error.message}`, ctx);
+  env.templates.discard(warm.key, `restoring VM ${vm.name} from it failed: ${error.message}`, ctx);
+  await coldDisks(env, vm, 'its restore failed', ctx);
+}
+
+function discardSaved(env: VmEnv, vm: Vm, reason: string, ctx: OpCtx): void {
+  warn(env, vm, `VM ${vm.name}'s saved memory state was discarded (${reason}); it boots cold from its disks`, ctx);
+  rmSync(env.files(vm).savedState, { recursive: true, force: true });
+  env.store.vms.setRuntime(vm.id, 'stopped', null, null, null);
+}
+
+/** The VM's disks made again as a cold create makes them (over the image, keys by debugfs); the template no longer under them. */
+async function coldDisks(env: VmEnv, vm: Vm, reason: string, ctx: OpCtx): Promise<void> {
+  warn(env, vm, `VM ${vm.name} boots cold: ${reason}`, ctx);
+  const files = env.files(vm);
+  for (const f of [files.rootfsOverlay, files.rootfsCopy, files.workDisk, files.pendingIdentity])
+    rmSync(f, { recursive: true, force: true });
+  const image = env.d.images.show(vm.imageName ?? '');
+  const undo = new CleanupStack();
+  await runSteps([disksCreate, sshKeysInstall], { env, record: { ...vm, templateKey: null }, files, image }, ctx, undo);
+  undo.commit();
+  env.store.vms.setTemplateKey(vm.id, null);
+}

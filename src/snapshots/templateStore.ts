@@ -1,0 +1,179 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { readShape, shapeFileIn, type GuestShape } from './shape.js';
+import type { TemplateInputs } from './templateKey.js';
+
+/**
+ * Warm templates on disk (docs/howto/snapshots.md): `<templatesDir>/<key>/` holds the frozen
+ * root and work disks (read-only once made), `state/` (the VMM's saved memory and device
+ * state plus its shape.json) and template.json, written last. A template is built in a
+ * `.build-*` directory and renamed into place whole, so a directory with a key for a name is
+ * complete, and anything else there is scratch a crash left.
+ */
+export const templateMetaSchema = z.object({
+  version: z.literal(1),
+  key: z.string().regex(/^[0-9a-f]{16}$/),
+  inputs: z.record(z.string(), z.unknown()),
+  imageId: z.string(),
+  imageName: z.string(),
+  createdAt: z.string(),
+  /** Bytes the template takes on disk (allocated, not apparent). */
+  sizeBytes: z.number(),
+  /** Whether the template's guest runs sshd (its clones then get a fresh host key and a reloaded sshd). */
+  sshd: z.boolean(),
+  /** How long the build took, boot to saved state. */
+  buildMs: z.number(),
+});
+export type TemplateMeta = z.infer<typeof templateMetaSchema>;
+
+const META = 'template.json';
+/** A template found unusable but still backing some VM's disks keeps its files under this marker. */
+const BROKEN = 'template.broken';
+
+export interface TemplatePaths {
+  dir: string;
+  meta: string;
+  root: string;
+  work: string;
+  stateDir: string;
+}
+
+export interface Template {
+  meta: TemplateMeta;
+  shape: GuestShape;
+  paths: TemplatePaths;
+}
+
+/** Paths of a template (or a template being built) in `dir`, for a root disk of `format`. */
+export function templatePaths(dir: string, format: GuestShape['rootFormat']): TemplatePaths {
+  return {
+    dir,
+    meta: join(dir, META),
+    root: join(dir, format === 'qcow2' ? 'root.qcow2' : 'root.raw'),
+    work: join(dir, 'work.ext4'),
+    stateDir: join(dir, 'state'),
+  };
+}
+
+/** Allocated bytes of the files under `dir` (one level of subdirectories: a template's layout). */
+export function allocatedBytes(dir: string): number {
+  let total = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) total += allocatedBytes(p);
+    else if (e.isFile()) total += statSync(p).blocks * 512;
+  }
+  return total;
+}
+
+export class TemplateStore {
+  constructor(readonly dir: string) {}
+
+  /**
+   * The template of `key` when it is complete and sound; `{problem}` when a directory is
+   * there but unusable (the caller discards it with a warning); null when there is none.
+   */
+  find(key: string): Template | { problem: string } | null {
+    const dir = join(this.dir, key);
+    if (!existsSync(dir)) return null;
+    if (existsSync(join(dir, BROKEN))) return null; // kept only for the VMs on it
+    let meta: TemplateMeta;
+    try {
+      const r = templateMetaSchema.safeParse(JSON.parse(readFileSync(join(dir, META), 'utf8')));
+      if (!r.success) return { problem: `template ${key}: template.json is malformed` };
+      meta = r.data;
+    } catch (e) {
+      return { problem: `template ${key}: ${(e as Error).message}` };
+    }
+    if (meta.key !== key) return { problem: `template ${key}: template.json names key ${meta.key}` };
+    const shape = readShape(shapeFileIn(join(dir, 'state')));
+    if ('problem' in shape) return { problem: `template ${key}: ${shape.problem}` };
+    const paths = templatePaths(dir, shape.rootFormat);
+    for (const f of [paths.root, paths.work])
+      if (!existsSync(f)) return { problem: `template ${key}: ${f} is missing` };
+    return { meta, shape, paths };
+  }
+
+  /** Every complete template, for `image show` and prune. */
+  list(): Template[] {
+    if (!existsSync(this.dir)) return [];
+    return readdirSync(this.dir)
+      .filter((n) => /^[0-9a-f]{16}$/.test(n))
+      .map((n) => this.find(n))
+      .filter((t): t is Template => t !== null && !('problem' in t));
+  }
+
+  /** A fresh scratch directory to build a template of `key` in. */
+  newBuildDir(key: string): string {
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const dir = join(this.dir, `.build-${key}-${randomBytes(4).toString('hex')}`);
+    mkdirSync(dir, { mode: 0o700 });
+    return dir;
+  }
+
+  /**
+   * Puts a finished build in place under its key: template.json written last, then the whole
+   * directory renamed. False (and the build removed) when another build of the key won.
+   */
+  commit(buildDir: string, meta: TemplateMeta): boolean {
+    writeFileSync(join(buildDir, META), `${JSON.stringify(meta, null, 2)}\n`, { mode: 0o600 });
+    const target = join(this.dir, meta.key);
+    if (existsSync(target)) {
+      rmSync(buildDir, { recursive: true, force: true });
+      return false;
+    }
+    renameSync(buildDir, target);
+    return true;
+  }
+
+  /**
+   * Removes the template of `key`; one that VMs' disks still sit on (`inUse`) keeps its
+   * files, marked broken so it is never chosen again, until prune finds it unused.
+   */
+  discard(key: string, inUse: boolean): void {
+    const dir = join(this.dir, key);
+    if (!existsSync(dir)) return;
+    if (inUse) writeFileSync(join(dir, BROKEN), '');
+    else rmSync(dir, { recursive: true, force: true });
+  }
+
+  /**
+   * Removes what is not a usable template and backs no VM: build scratch (`.build-*`, a
+   * build the daemon did not finish; `building` names the directories of builds running now), broken and incomplete templates; and, when `also`
+   * says so, complete ones. Returns the keys (or scratch names) removed and the bytes freed.
+   */
+  sweep(o: { inUse: Set<string>; building: Set<string>; also?: (t: Template) => boolean }): {
+    removed: string[];
+    freedBytes: number;
+  } {
+    const { inUse, building, also = () => false } = o;
+    const removed: string[] = [];
+    let freedBytes = 0;
+    if (!existsSync(this.dir)) return { removed, freedBytes };
+    for (const name of readdirSync(this.dir)) {
+      const dir = join(this.dir, name);
+      const isKey = /^[0-9a-f]{16}$/.test(name);
+      if ((isKey && inUse.has(name)) || building.has(dir)) continue;
+      const t = isKey ? this.find(name) : null;
+      const usable = t !== null && !('problem' in t);
+      if (usable && !also(t)) continue;
+      if (!isKey && !name.startsWith('.build-')) continue; // not ours
+      freedBytes += safeAllocated(dir);
+      rmSync(dir, { recursive: true, force: true });
+      removed.push(name);
+    }
+    return { removed, freedBytes };
+  }
+}
+
+function safeAllocated(dir: string): number {
+  try {
+    return allocatedBytes(dir);
+  } catch {
+    return 0;
+  }
+}
+
+export type { TemplateInputs };

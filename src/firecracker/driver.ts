@@ -6,7 +6,13 @@ import { BangerError } from '../model/index.js';
 import type { VmFiles } from '../paths/index.js';
 import type { OpCtx } from '../opctx/index.js';
 import type { PrivilegedOps } from '../privops/index.js';
-import { isProcessAlive, processIdentity, waitForExit, type HostRunner, type ProcessSupervisor } from '../system/index.js';
+import {
+  isProcessAlive,
+  processIdentity,
+  waitForExit,
+  type HostRunner,
+  type ProcessSupervisor,
+} from '../system/index.js';
 import type { BootSpec, StartedVmm, VmmDriver } from '../vmm/index.js';
 import { FirecrackerApi } from './apiClient.js';
 import { firecrackerAgentEndpoint } from './config.js';

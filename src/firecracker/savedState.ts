@@ -30,7 +30,10 @@ export function isJailedVm(files: VmFiles): boolean {
 function moveOut(from: string, to: string): void {
   const st = lstatSync(from);
   if (!st.isFile() || st.nlink !== 1)
-    throw new BangerError('operation_failed', `${from} is not a plain file Firecracker wrote; the snapshot is not kept`);
+    throw new BangerError(
+      'operation_failed',
+      `${from} is not a plain file Firecracker wrote; the snapshot is not kept`,
+    );
   try {
     renameSync(from, to);
   } catch (e) {

@@ -111,8 +111,7 @@ export function loadSnapshot(
     return 'Loading a microVM snapshot not allowed after configuring boot-specific resources.';
   const hasFile = body.mem_file_path !== undefined;
   const hasBackend = body.mem_backend !== undefined;
-  if (hasFile && hasBackend)
-    return 'too many fields: either `mem_backend` or `mem_file_path` exclusively is required.';
+  if (hasFile && hasBackend) return 'too many fields: either `mem_backend` or `mem_file_path` exclusively is required.';
   if (!hasFile && !hasBackend) return 'missing field: either `mem_backend` or `mem_file_path` is required.';
   if (hasBackend && (body.mem_backend as Body).backend_type !== 'File')
     return 'Load snapshot error: the double serves File memory backends only (no UFFD handler here).';

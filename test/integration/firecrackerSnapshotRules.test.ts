@@ -159,6 +159,7 @@ test('load: a fresh VMM only, one memory source, intact files of one snapshot, k
     );
     assert.equal((cfg['network-interfaces'] as Array<{ host_dev_name: string }>)[0]!.host_dev_name, 'tap-fc-00000002');
     assert.equal(cfg['boot-source'], undefined, 'a restored VM has no boot source');
+    assert.deepEqual(validateAgainst(loadApiSpec(), { $ref: '#/definitions/FullVmConfiguration' }, cfg), []);
     for (const c of configIn(dir).filter((x) => x.path !== '/logger' && x.path !== '/metrics'))
       await assert.rejects(api.call(c.method, c.path, c.body), /not supported after starting/, c.path);
     await assert.rejects(api.start(), /not supported after starting/);

@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import { BangerError } from '../model/index.js';
 import type { ApiCall } from './config.js';
+import { pauseCall, snapshotCreateCall, snapshotLoadCall } from './snapshot.js';
 
 /**
  * Firecracker's API over its unix socket (node:http with socketPath). A 4xx/5xx becomes a
@@ -71,6 +72,25 @@ export class FirecrackerApi {
   }
   ctrlAltDel(): Promise<unknown> {
     return this.call('PUT', '/actions', { action_type: 'SendCtrlAltDel' });
+  }
+  private send(c: ApiCall): Promise<unknown> {
+    return this.call(c.method, c.path, c.body);
+  }
+  /** PATCH /vm: stops the vCPUs (Paused) or runs them again (Resumed). Post-boot only. */
+  setVmState(state: 'Paused' | 'Resumed'): Promise<unknown> {
+    return this.send(pauseCall(state));
+  }
+  /** PUT /snapshot/create (a full snapshot), paths as Firecracker sees them. Only while Paused. */
+  createSnapshot(p: Parameters<typeof snapshotCreateCall>[0]): Promise<unknown> {
+    return this.send(snapshotCreateCall(p));
+  }
+  /** PUT /snapshot/load, paused, onto `tap`. Only on a fresh Firecracker (logger and metrics aside). */
+  loadSnapshot(p: Parameters<typeof snapshotLoadCall>[0]): Promise<unknown> {
+    return this.send(snapshotLoadCall(p));
+  }
+  /** GET /vm/config: Firecracker's own view of the VM's configuration (FullVmConfiguration). */
+  vmConfig(): Promise<unknown> {
+    return this.call('GET', '/vm/config');
   }
   async state(): Promise<string> {
     return ((await this.call('GET', '/')) as { state: string }).state;

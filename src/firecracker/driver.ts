@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { AgentEndpoint } from '../agent/index.js';
 import type { Logger } from '../log/index.js';
@@ -9,15 +9,25 @@ import type { PrivilegedOps } from '../privops/index.js';
 import {
   isProcessAlive,
   processIdentity,
-  sleep,
   waitForExit,
   type HostRunner,
   type ProcessSupervisor,
 } from '../system/index.js';
 import type { BootSpec, StartedVmm, VmmDriver } from '../vmm/index.js';
 import { FirecrackerApi } from './apiClient.js';
-import { buildFirecrackerConfig, firecrackerAgentEndpoint } from './config.js';
+import { firecrackerAgentEndpoint } from './config.js';
 import { IN_JAIL, isJailedFirecracker } from './jailer.js';
+import {
+  API_READY_MS,
+  jailContents,
+  jailedConfig,
+  plainConfig,
+  preparePlainDir,
+  touch,
+  waitForJailedApi,
+} from './launch.js';
+import { requireRestorable, saveSnapshot, SNAPSHOT_TIMEOUT_MS } from './savedState.js';
+import { PLAIN, stateFiles } from './snapshot.js';
 import { judgeFirecrackerVersion } from './version.js';
 import { cachedVmlinux } from './vmlinux.js';
 
@@ -32,13 +42,6 @@ export interface FirecrackerDriverOptions {
   jailer: { enabled: boolean };
 }
 
-const API_READY_MS = 10_000;
-
-/** A file Firecracker's logger or metrics may open (it wants an existing file or pipe). */
-function touch(path: string): void {
-  closeSync(openSync(path, 'a', 0o600));
-}
-
 /**
  * The Firecracker back-end (docs/howto/firecracker.md). Jailed (the default): the root helper prepares a
  * per-VM chroot and runs the jailer, which leaves Firecracker running as the daemon's uid
@@ -48,69 +51,8 @@ function touch(path: string): void {
  * through the API from buildFirecrackerConfig, its serial console goes to the console log,
  * and the agent is on vsock.
  */
-/** A VM's root disk given as a block device (a /dev path) rather than an image file. */
-const rootIsDevice = (spec: BootSpec) => spec.rootDisk.path.startsWith('/dev/');
-
-/**
- * What the jail of `spec` is given: the kernel, the initrd (if any), the work disk and the
- * root disk (hard-linked as a file, or as a device node when it is a block device), and
- * /dev/vhost-vsock where the host has one.
- */
-function jailContents(spec: BootSpec, vmlinux: string): Parameters<PrivilegedOps['prepareJail']>[0] {
-  const rootDevice = rootIsDevice(spec);
-  return {
-    vmId: spec.vmId,
-    files: [
-      { source: vmlinux, name: 'vmlinux' },
-      ...(spec.initrdPath ? [{ source: spec.initrdPath, name: 'initrd.img' as const }] : []),
-      { source: spec.workDisk, name: 'work.ext4' },
-      ...(rootDevice ? [] : [{ source: spec.rootDisk.path, name: 'rootfs' as const }]),
-    ],
-    devices: [
-      ...(rootDevice ? [{ source: spec.rootDisk.path, name: 'rootfs' as const }] : []),
-      // Firecracker's vsock is its own (a unix socket on the host); the node is only given where the host has one.
-      ...(existsSync('/dev/vhost-vsock') ? [{ source: '/dev/vhost-vsock', name: 'dev/vhost-vsock' as const }] : []),
-    ],
-  };
-}
-
-/**
- * Polls (every 50 ms) until the jailed Firecracker `pid` has made its API socket; throws
- * `operation_failed` if it exits first or takes over API_READY_MS, `interrupted` on abort.
- */
-async function waitForJailedApi(pid: number, spec: BootSpec, ctx: OpCtx): Promise<void> {
-  const f = spec.files;
-  const deadline = Date.now() + API_READY_MS;
-  while (!existsSync(f.firecrackerApiSocket)) {
-    if (!isProcessAlive(pid))
-      throw new BangerError(
-        'operation_failed',
-        `the jailed firecracker for VM ${spec.hostname} exited before its API was up`,
-        { hint: `see ${f.consoleLog}` },
-      );
-    if (Date.now() > deadline)
-      throw new BangerError(
-        'operation_failed',
-        `the jailed firecracker for VM ${spec.hostname} made no API socket within ${API_READY_MS / 1000} s`,
-        { hint: `see ${f.consoleLog}` },
-      );
-    if (ctx.signal?.aborted) throw new BangerError('interrupted', `cancelled while starting VM ${spec.hostname}`);
-    await sleep(50);
-  }
-}
-
-/** The Firecracker configuration of `spec` in the jail: every path is the fixed one inside the chroot (IN_JAIL). */
-function jailedConfig(spec: BootSpec): ReturnType<typeof buildFirecrackerConfig> {
-  return buildFirecrackerConfig(spec, {
-    vmlinux: IN_JAIL.kernel,
-    initrd: spec.initrdPath ? IN_JAIL.initrd : null,
-    rootDrive: rootIsDevice(spec) ? IN_JAIL.rootDevice : IN_JAIL.rootDrive,
-    workDisk: IN_JAIL.workDisk,
-    logFile: IN_JAIL.logFile,
-    metricsFile: IN_JAIL.metricsFile,
-    vsockUds: IN_JAIL.vsockUds,
-  });
-}
+/** The disk links a plain run leaves in the runtime directory (preparePlainDir). */
+const plainLinks = (files: VmFiles) => [PLAIN.rootDrive, PLAIN.workDisk].map((n) => join(files.runtimeDir, n));
 
 export class FirecrackerDriver implements VmmDriver {
   readonly kind = 'firecracker' as const;
@@ -133,8 +75,9 @@ export class FirecrackerDriver implements VmmDriver {
     return { bin, version: verdict.version };
   }
 
-  async start(spec: BootSpec, ctx: OpCtx): Promise<StartedVmm> {
-    const { bin, version } = await this.checkVersion();
+  /** Refuses what Firecracker cannot boot, and clears an earlier run's sockets from the runtime directory. */
+  private async prepareRun(spec: BootSpec): Promise<{ bin: string; version: string }> {
+    const found = await this.checkVersion();
     if (spec.rootDisk.format !== 'raw')
       throw new BangerError('bad_request', 'Firecracker boots raw disks only', {
         hint: "this VM's root disk is a qcow2 overlay: create it again with --vmm firecracker",
@@ -143,29 +86,68 @@ export class FirecrackerDriver implements VmmDriver {
     mkdirSync(f.runtimeDir, { recursive: true, mode: 0o700 });
     // Firecracker refuses to start on an existing socket path; an earlier boot's are stale.
     for (const sock of [f.firecrackerApiSocket, f.vsockSocket]) rmSync(sock, { force: true });
-    const vmlinux = await cachedVmlinux(this.o.runner, spec.kernelPath);
-    return this.o.jailer.enabled
-      ? this.startJailed(spec, vmlinux, version, ctx)
-      : this.startPlain(spec, bin, vmlinux, version, ctx);
+    return found;
   }
 
-  private async startPlain(
+  async start(spec: BootSpec, ctx: OpCtx): Promise<StartedVmm> {
+    const { bin, version } = await this.prepareRun(spec);
+    const vmlinux = await cachedVmlinux(this.o.runner, spec.kernelPath);
+    const calls = this.o.jailer.enabled ? jailedConfig(spec) : plainConfig(spec, vmlinux);
+    const boot = async (api: FirecrackerApi) => {
+      await api.configure(calls);
+      await api.start();
+    };
+    return this.o.jailer.enabled
+      ? this.launchJailed(spec, { vmlinux }, version, boot, ctx)
+      : this.launchPlain(spec, bin, version, boot, ctx);
+  }
+
+  /**
+   * A fresh Firecracker (jailed or plain, as `start`) that loads `stateDir`'s snapshot,
+   * paused, onto the VM's own tap, instead of being configured and booted; only the logger
+   * and metrics are configured first. Its disks and vsock socket are this VM's own because
+   * the snapshot recorded paths that every VM resolves to its own files (snapshot.ts).
+   */
+  async restore(spec: BootSpec, stateDir: string, ctx: OpCtx): Promise<StartedVmm> {
+    const jailed = this.o.jailer.enabled;
+    const wanted = jailed ? jailedConfig(spec) : plainConfig(spec, spec.kernelPath);
+    requireRestorable(spec, stateDir, jailed, wanted);
+    const { bin, version } = await this.prepareRun(spec);
+    const state = stateFiles(stateDir);
+    const from = jailed
+      ? { snapshotPath: IN_JAIL.loadState, memPath: IN_JAIL.loadMem }
+      : { snapshotPath: state.vmstate, memPath: state.mem };
+    const load = async (api: FirecrackerApi) => {
+      await api.configure(wanted.filter((c) => c.path === '/logger' || c.path === '/metrics'));
+      await new FirecrackerApi(spec.files.firecrackerApiSocket, SNAPSHOT_TIMEOUT_MS).loadSnapshot({
+        ...from,
+        tap: spec.network.tap,
+      });
+    };
+    return jailed
+      ? this.launchJailed(spec, { stateDir }, version, load, ctx)
+      : this.launchPlain(spec, bin, version, load, ctx);
+  }
+
+  /**
+   * Starts a plain Firecracker in the VM's runtime directory (preparePlainDir) and hands its
+   * API to `then`; a failure there stops the VMM and leaves nothing behind.
+   */
+  private async launchPlain(
     spec: BootSpec,
     bin: string,
-    vmlinux: string,
     version: string,
+    then: (api: FirecrackerApi) => Promise<void>,
     ctx: OpCtx,
   ): Promise<StartedVmm> {
     const f = spec.files;
-    const logFile = join(f.dir, 'firecracker.log');
-    const metricsFile = join(f.dir, 'firecracker.metrics');
-    touch(logFile);
-    touch(metricsFile);
+    preparePlainDir(spec);
     // Firecracker's stdout is the guest's serial console.
     const proc = this.o.supervisor.start({
       argv: [bin, '--api-sock', f.firecrackerApiSocket, '--id', spec.vmId],
       logFile: f.consoleLog,
       pidFile: f.pidFile,
+      cwd: f.runtimeDir,
     });
     try {
       await this.o.supervisor.waitReady(proc, f.consoleLog, async () => existsSync(f.firecrackerApiSocket), {
@@ -173,18 +155,7 @@ export class FirecrackerDriver implements VmmDriver {
         what: `firecracker for VM ${spec.hostname}`,
         ...(ctx.signal && { signal: ctx.signal }),
       });
-      await this.configureAndBoot(
-        f.firecrackerApiSocket,
-        buildFirecrackerConfig(spec, {
-          vmlinux,
-          initrd: spec.initrdPath,
-          rootDrive: spec.rootDisk.path,
-          workDisk: spec.workDisk,
-          logFile,
-          metricsFile,
-          vsockUds: f.vsockSocket,
-        }),
-      );
+      await then(new FirecrackerApi(f.firecrackerApiSocket));
     } catch (e) {
       // A refused configuration leaves nothing behind: the VMM goes, with its sockets.
       await this.hardStop(proc.pid, f, ctx);
@@ -197,11 +168,17 @@ export class FirecrackerDriver implements VmmDriver {
   /**
    * Starts Firecracker under the jailer: the root helper makes the jail (jailContents) and
    * starts the jailer; the API and vsock sockets are reached through symlinks at the VM's
-   * usual paths. A failed start kills the VMM (if it ran) and removes the jail.
+   * usual paths; then `then` gets the API. A failure kills the VMM (if it ran) and removes the jail.
    */
-  private async startJailed(spec: BootSpec, vmlinux: string, version: string, ctx: OpCtx): Promise<StartedVmm> {
+  private async launchJailed(
+    spec: BootSpec,
+    from: Parameters<typeof jailContents>[1],
+    version: string,
+    then: (api: FirecrackerApi) => Promise<void>,
+    ctx: OpCtx,
+  ): Promise<StartedVmm> {
     const f = spec.files;
-    const { chrootRoot } = await this.o.privileged.prepareJail(jailContents(spec, vmlinux), ctx);
+    const { chrootRoot } = await this.o.privileged.prepareJail(jailContents(spec, from), ctx);
     let pid: number | null = null;
     try {
       const inHost = (p: string) => join(chrootRoot, p);
@@ -213,7 +190,7 @@ export class FirecrackerDriver implements VmmDriver {
       const started = (await this.o.privileged.startJailer({ vmId: spec.vmId }, ctx)).pid;
       pid = started;
       await waitForJailedApi(started, spec, ctx);
-      await this.configureAndBoot(f.firecrackerApiSocket, jailedConfig(spec));
+      await then(new FirecrackerApi(f.firecrackerApiSocket));
     } catch (e) {
       if (pid !== null) await this.hardStop(pid, f, ctx);
       await this.release(f, ctx).catch((err: Error) =>
@@ -224,15 +201,32 @@ export class FirecrackerDriver implements VmmDriver {
     return { pid: pid!, detail: `firecracker ${version}, jailed` };
   }
 
-  private async configureAndBoot(socket: string, calls: ReturnType<typeof buildFirecrackerConfig>): Promise<void> {
-    const api = new FirecrackerApi(socket);
-    await api.configure(calls);
-    await api.start();
+  private requireOwned(pid: number, files: VmFiles, what: string): FirecrackerApi {
+    if (!this.owns(pid, files))
+      throw new BangerError('conflict', `cannot ${what}: pid ${pid} is not this VM's running Firecracker`, {
+        hint: 'start the VM first',
+      });
+    return new FirecrackerApi(files.firecrackerApiSocket);
   }
 
-  /** Removes the sockets (or, jailed, their symlinks) and the jail. */
+  async pause(pid: number, files: VmFiles, _ctx: OpCtx): Promise<void> {
+    await this.requireOwned(pid, files, 'pause the VM').setVmState('Paused');
+  }
+
+  async resume(pid: number, files: VmFiles, _ctx: OpCtx): Promise<void> {
+    await this.requireOwned(pid, files, 'resume the VM').setVmState('Resumed');
+  }
+
+  /** See saveSnapshot: the guest must be paused (Firecracker refuses otherwise) and stays paused. */
+  async saveState(pid: number, files: VmFiles, stateDir: string, _ctx: OpCtx): Promise<void> {
+    this.requireOwned(pid, files, 'save the VM');
+    await saveSnapshot(files, stateDir);
+  }
+
+  /** Removes the sockets (or, jailed, their symlinks), a plain run's disk links and the jail. */
   async release(files: VmFiles, ctx: OpCtx): Promise<void> {
-    for (const link of [files.firecrackerApiSocket, files.vsockSocket]) rmSync(link, { force: true });
+    const links = [files.firecrackerApiSocket, files.vsockSocket, ...plainLinks(files)];
+    for (const link of links) rmSync(link, { force: true });
     if (this.o.jailer.enabled) await this.o.privileged.removeJail({ vmId: basename(files.dir) }, ctx);
   }
 

@@ -24,3 +24,16 @@ export {
   type JailerPlan,
 } from './jailer.js';
 export { FirecrackerDriver, type FirecrackerDriverOptions } from './driver.js';
+export {
+  describeSaved,
+  parseSaved,
+  pauseCall,
+  PLAIN,
+  restoreProblem,
+  snapshotCreateCall,
+  snapshotLoadCall,
+  SNAPSHOT_META_FORMAT,
+  STATE_FILES,
+  stateFiles,
+  type SavedFirecracker,
+} from './snapshot.js';

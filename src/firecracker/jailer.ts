@@ -25,6 +25,12 @@ export const IN_JAIL = {
   // In /run, which the jail gives to the VMM's uid, so the daemon can make them beforehand.
   logFile: '/run/firecracker.log',
   metricsFile: '/run/firecracker.metrics',
+  /** Where a snapshot is written: /run is the VMM uid's, and the daemon moves the files out. */
+  savedState: '/run/snapshot.vmstate',
+  savedMem: '/run/snapshot.mem',
+  /** Where a snapshot to load is hard-linked in by the root helper (prepareJail). */
+  loadState: '/snapshot.vmstate',
+  loadMem: '/snapshot.mem',
 } as const;
 
 export interface JailerInput {

@@ -20,7 +20,15 @@ export const ALLOWED_SIGNALS = ['TERM', 'KILL', 'INT', 'HUP', 'CONT'] as const;
 export type AllowedSignal = (typeof ALLOWED_SIGNALS)[number];
 
 /** What may be hard-linked into a jail, by the name Firecracker sees there. */
-export const JAIL_FILE_NAMES = ['vmlinux', 'initrd.img', 'rootfs', 'work.ext4'] as const;
+export const JAIL_FILE_NAMES = [
+  'vmlinux',
+  'initrd.img',
+  'rootfs',
+  'work.ext4',
+  // A Firecracker snapshot to load (PUT /snapshot/load): device state and guest memory.
+  'snapshot.vmstate',
+  'snapshot.mem',
+] as const;
 /** Device nodes a jail may hold, by the name Firecracker sees there. */
 export const JAIL_DEVICE_NAMES = ['rootfs', 'dev/vhost-vsock'] as const;
 

@@ -78,11 +78,15 @@ test("jails: prepare, start, signal and remove while the owner swaps its VM and 
   const vmDir = join(a.state, 'vms', VM);
   ownerFile(join(vmDir, 'work.ext4'), 4096);
   ownerFile(join(vmDir, 'rootfs.raw'), 4096);
+  ownerFile(join(vmDir, 'state', 'snapshot.vmstate'), 4096);
+  ownerFile(join(vmDir, 'state', 'snapshot.mem'), 4096);
   ownerFile(join(a.state, 'kernels', 'k', 'vmlinux'), 4096);
   decoy(join(a.state, 'decoy-vm'), {
     'work.ext4': join(a.canary, 'secret'),
     'rootfs.raw': join(a.canary, 'passwd'),
     'console.log': join(a.canary, 'secret'),
+    'state/snapshot.vmstate': join(a.canary, 'secret'),
+    'state/snapshot.mem': join(a.canary, 'passwd'),
   });
   decoy(join(a.state, 'decoy-kernels'), { k: join(a.canary, 'dir'), 'k2/vmlinux': join(a.canary, 'secret') });
   const before = a.snapshotOutside();
@@ -100,6 +104,8 @@ test("jails: prepare, start, signal and remove while the owner swaps its VM and 
             { name: 'vmlinux', source: join(a.state, 'kernels', 'k', 'vmlinux') },
             { name: 'work.ext4', source: join(vmDir, 'work.ext4') },
             { name: 'rootfs', source: join(vmDir, 'rootfs.raw') },
+            { name: 'snapshot.vmstate', source: join(vmDir, 'state', 'snapshot.vmstate') },
+            { name: 'snapshot.mem', source: join(vmDir, 'state', 'snapshot.mem') },
           ],
         },
       },
@@ -376,6 +382,18 @@ test('hostile parameters: every operation refuses what root pins or a request ma
       params: { vmId: VM, files: [{ name: 'vmlinux', source: join(a.canary, 'secret') }], devices: [] },
     },
     { method: 'priv.prepare_jail', params: { vmId: VM, files: [], devices: [{ name: 'rootfs', source: '/dev/sda' }] } },
+    {
+      method: 'priv.prepare_jail',
+      params: { vmId: VM, files: [{ name: 'snapshot.mem', source: join(a.canary, 'secret') }], devices: [] },
+    },
+    {
+      method: 'priv.prepare_jail',
+      params: {
+        vmId: VM,
+        files: [{ name: 'snapshot.raw', source: join(a.state, 'vms', VM, 'work.ext4') }],
+        devices: [],
+      },
+    },
     { method: 'priv.start_jailer', params: { vmId: VM, consoleLog: join(a.canary, 'secret') } },
     { method: 'priv.attach_root_snapshot', params: { vmId: VM, image: join(a.canary, 'secret') } },
     {

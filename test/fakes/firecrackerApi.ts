@@ -4,7 +4,8 @@
  * (test/fixtures/firecracker/firecracker-api-v1.14.1.yaml, with its Apache-2.0 notice): the method and path must exist; a
  * body must match its definition (required fields, types, enums, minimums, and no unknown
  * fields, as Firecracker's deny_unknown_fields does); path ids must match body ids. It keeps
- * Firecracker's state machine (pre-boot configuration, InstanceStart, running), answers
+ * Firecracker's state machine (pre-boot configuration, InstanceStart, running, paused, and
+ * snapshot create/load with their rules, in firecrackerSnapshot.ts), answers
  * 204 on success and 400 with `fault_message` otherwise, and records every call.
  * Firecracker itself cannot run on our machines; this is what stands in for it.
  */
@@ -12,6 +13,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { createSnapshot, type FcState, fullVmConfig, loadSnapshot, patchVm } from './firecrackerSnapshot.js';
 
 export const FIRECRACKER_API_DEFINITION = join(
   import.meta.dirname ?? '',
@@ -137,7 +139,7 @@ export interface RecordedCall {
 
 export interface FakeFirecrackerOptions {
   socketPath: string;
-  /** Called on InstanceStart (the driver's tests start the guest side here, e.g. the vsock uds). */
+  /** Called on InstanceStart and after a snapshot load (the driver's tests start the guest side here, e.g. the vsock uds). */
   onStart?: (state: FakeFirecracker) => void;
   /** Called on SendCtrlAltDel (a real guest powers off; the test decides what follows). */
   onCtrlAltDel?: (state: FakeFirecracker) => void;
@@ -163,7 +165,7 @@ const FILE_FIELDS: Record<string, Array<[string, string]>> = {
 export class FakeFirecracker {
   readonly spec = loadApiSpec();
   readonly calls: RecordedCall[] = [];
-  state: 'Not started' | 'Running' = 'Not started';
+  state: FcState = 'Not started';
   readonly config: Record<string, unknown> = {};
   private server: Server | null = null;
 
@@ -238,6 +240,8 @@ export class FakeFirecracker {
           return this.fault(res, call, 'The id from the path does not match the id from the body!');
       }
     }
+    const snapshot = this.snapshotCall(route.path, method, call.body as Record<string, unknown>);
+    if (snapshot !== undefined) return snapshot === null ? this.reply(res, call, 204) : this.fault(res, call, snapshot);
     if (method === 'put' && PRE_BOOT_ONLY.has(route.path) && this.state !== 'Not started') {
       return this.fault(res, call, 'The requested operation is not supported after starting the microVM.');
     }
@@ -273,6 +277,15 @@ export class FakeFirecracker {
     return this.reply(res, call, 204);
   }
 
+  /** Pause/resume and snapshots (firecrackerSnapshot.ts): a fault message, null for 204, undefined for other calls. */
+  private snapshotCall(path: string, method: string, body: Record<string, unknown>): string | null | undefined {
+    const hostPath = this.o.hostPath ?? ((p: string) => p);
+    if (path === '/vm' && method === 'patch') return patchVm(this, body);
+    if (path === '/snapshot/create') return createSnapshot(this, body, hostPath);
+    if (path === '/snapshot/load') return loadSnapshot(this, body, hostPath, () => this.o.onStart?.(this));
+    return undefined;
+  }
+
   private get(res: ServerResponse, call: RecordedCall, path: string): void {
     if (path === '/')
       return this.reply(res, call, 200, {
@@ -281,6 +294,7 @@ export class FakeFirecracker {
         state: this.state,
         vmm_version: '1.14.1',
       });
+    if (path === '/vm/config') return this.reply(res, call, 200, fullVmConfig(this.config));
     if (path === '/version') return this.reply(res, call, 200, { firecracker_version: '1.14.1' });
     if (path === '/machine-config')
       return this.reply(res, call, 200, this.config['/machine-config'] ?? { vcpu_count: 1, mem_size_mib: 128 });

@@ -8,6 +8,9 @@
  *   - the daemon's resident memory while idle;
  *   - VM figures (bench/vmBench.ts): cold and warm `vm run`, against a raw QEMU boot,
  *     boot-to-ssh stages, daemon RSS with two VMs. BENCH_SKIP_VMS=1 skips them;
+ *   - warm starts (bench/snapshotBench.ts): `vm run` restored from a template against a cold
+ *     boot (target ratio <= 0.35), warm create to ssh (target <= 2 s), four at once, template
+ *     size and VMM memory;
  *   - `banger vm stats --json` with four VMs running (bench/statsBench.ts; target <= 150 ms).
  *   - port forward throughput against a direct connection (bench/forwardBench.ts).
  *   - `image pull` of a Debian image from a local registry against skopeo + umoci + mkfs.ext4,
@@ -23,6 +26,7 @@ import { formatSummary, summarize } from './stats.js';
 import { statsBench } from './statsBench.js';
 import { forwardBenchmarks } from './forwardBench.js';
 import { pullBench } from './pullBench.js';
+import { snapshotBench } from './snapshotBench.js';
 import { vmBenchmarks } from './vmBench.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -78,6 +82,7 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 if (process.env.BENCH_SKIP_VMS !== '1') await vmBenchmarks();
+if (process.env.BENCH_SKIP_VMS !== '1') await snapshotBench();
 if (process.env.BENCH_SKIP_VMS !== '1') await statsBench();
 await forwardBenchmarks();
 await pullBench();

@@ -177,6 +177,9 @@ async function serve(
   const reconciled = await s.vms.reconcile(ctx);
   if (reconciled.adopted.length || reconciled.stopped.length || reconciled.taps.deleted.length)
     log.info('reconciled VMs', reconciled);
+  const tidied = await s.vms.tidyTemplates(ctx);
+  if (tidied.length) log.info('removed warm-template scratch an earlier daemon left', { removed: tidied });
+  undo.push('cancel warm-template builds', () => s.vms.stopTemplateBuilds());
   const stats = new StatsPoller({
     vms: s.vms,
     log,

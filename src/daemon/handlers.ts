@@ -75,7 +75,10 @@ function vmHandlers(d: HandlerDeps): Group<'vm'> {
       return { vm, ssh: d.vms.sshTarget(vm) };
     },
     'vm.start': async ({ name }, c) => ({ vm: await d.vms.start(name, c) }),
-    'vm.stop': async ({ name }, c) => ({ vm: await d.vms.stop(name, c) }),
+    'vm.stop': async ({ name, save }, c) => ({ vm: await d.vms.stop(name, c, { save: save ?? false }) }),
+    'vm.pause': async ({ name }, c) => ({ vm: await d.vms.pause(name, c) }),
+    'vm.resume': async ({ name }, c) => ({ vm: await d.vms.resume(name, c) }),
+    'vm.fork': async ({ name, as }, c) => ({ vm: await d.vms.fork(name, as === undefined ? {} : { name: as }, c) }),
     'vm.restart': async ({ name }, c) => ({ vm: await d.vms.restart(name, c) }),
     'vm.set': async ({ name, ...spec }, c) => ({ vm: await d.vms.set(name, spec, c) }),
     'vm.kill': async ({ name, signal }, c) => ({ vm: await d.vms.kill(name, signal, c) }),
@@ -117,11 +120,21 @@ function imageHandlers(d: HandlerDeps): Group<'image'> {
   return {
     'image.list': async () => ({ images: d.images.list() }),
     'image.catalog': async () => ({ images: d.images.catalog() }),
-    'image.show': async ({ name }) => ({ image: d.images.show(name) }),
+    'image.show': async ({ name }) => {
+      const image = d.images.show(name);
+      return { image, templates: d.vms.templatesOf(image.id) };
+    },
+    'image.warm': async ({ name, ...spec }, c) => ({ templates: await d.vms.warmImage({ name, ...spec }, c) }),
     'image.pull': async ({ name, ...opts }, c) => ({ image: await d.images.pull(name, c, opts) }),
-    'image.cache.prune': async ({ dryRun }) => ({ ...d.images.pruneCache(dryRun ?? false), dryRun: dryRun ?? false }),
+    'image.cache.prune': async ({ dryRun }) => ({
+      ...d.images.pruneCache(dryRun ?? false),
+      dryRun: dryRun ?? false,
+      templates: d.vms.pruneTemplates({ dryRun: dryRun ?? false }),
+    }),
     'image.delete': async ({ name }) => {
+      const image = d.images.show(name);
       d.images.delete(name);
+      d.vms.pruneTemplates({ imageId: image.id });
       return { deleted: name };
     },
     'image.register': async (p) => ({ image: d.images.register(p) }),

@@ -1,6 +1,6 @@
 import type { SshTarget } from '../guest/index.js';
 import type { AgentHealth } from '../agent/index.js';
-import type { RootOverlay, Vm, VmSpec } from '../model/index.js';
+import type { RootOverlay, TemplateSummary, Vm, VmSpec } from '../model/index.js';
 import type { RandomIndex } from '../namegen/index.js';
 import type { OpCtx } from '../opctx/index.js';
 import type { VmFiles } from '../paths/index.js';
@@ -15,7 +15,10 @@ import { healthOf, pingOf, type VmHealth, type VmPing } from './vm/probe.js';
 import { reconcileVms, type Reconciled } from './vm/reconcile.js';
 import { deleteVm, pruneVms } from './vm/remove.js';
 import { setVm, type VmSettings } from './vm/settings.js';
+import { forkVm } from './vm/fork.js';
 import { startVm } from './vm/start.js';
+import { pauseVm, resumeVm, saveStopVm } from './vm/suspend.js';
+import { warmImage } from './vm/templates.js';
 import type { CreateParams, VmHandles, VmPort, VmServiceDeps } from './vm/types.js';
 import { exportWorkspace, prepareWorkspace, type PrepareResult } from './vm/workspace.js';
 
@@ -93,8 +96,38 @@ export class VmService {
   start(ref: string, ctx: OpCtx): Promise<Vm> {
     return startVm(this.env, ref, ctx);
   }
-  stop(ref: string, ctx: OpCtx): Promise<Vm> {
-    return stopVm(this.env, ref, ctx);
+  /** `vm stop`; with `save`, `vm stop --save` (the memory state kept for the next start). */
+  stop(ref: string, ctx: OpCtx, opts: { save?: boolean } = {}): Promise<Vm> {
+    return opts.save ? saveStopVm(this.env, ref, ctx) : stopVm(this.env, ref, ctx);
+  }
+  pause(ref: string, ctx: OpCtx): Promise<Vm> {
+    return pauseVm(this.env, ref, ctx);
+  }
+  resume(ref: string, ctx: OpCtx): Promise<Vm> {
+    return resumeVm(this.env, ref, ctx);
+  }
+  fork(ref: string, p: { name?: string }, ctx: OpCtx): Promise<Vm> {
+    return forkVm(this.env, ref, p, ctx);
+  }
+  /** The warm templates of an image (`image show`). */
+  templatesOf(imageId: string): TemplateSummary[] {
+    return this.env.templates.forImage(imageId);
+  }
+  /** `image warm`: builds an image's template now. */
+  warmImage(p: { name: string; vcpu?: number; memoryMib?: number; diskSizeBytes?: number }, ctx: OpCtx) {
+    return warmImage(this.env, p, ctx);
+  }
+  /** Removes templates no VM sits on: one image's (`image delete`), or all (`image cache prune`). */
+  pruneTemplates(o: { imageId?: string; dryRun?: boolean } = {}): { removed: string[]; freedBytes: number } {
+    return this.env.templates.prune(o.imageId, o.dryRun);
+  }
+  /** Daemon start: what an interrupted template build left is stopped and removed. */
+  tidyTemplates(ctx: OpCtx): Promise<string[]> {
+    return this.env.templates.tidy(ctx);
+  }
+  /** Daemon stop: template builds are cancelled and waited for. */
+  stopTemplateBuilds(): Promise<void> {
+    return this.env.templates.stop();
   }
   /**
    * The idle stop of `auto_stop_stale_after`: `vm stop`'s path under the same lock, unless

@@ -45,6 +45,7 @@ function ciLikeHost(): HostFacts {
     defaultImage: { name: 'debian-bookworm', present: false },
     defaultImageBuild: { source: 'auto', ociBase: 'docker.io/library/debian:bookworm', canRunAsRoot: true },
     defaultKernel: { name: null, present: false, localKernels: 0 },
+    warmStart: { enabled: true, templates: 0, bytes: 0, dir: '/s/templates' },
     vmDefaults: [{ field: 'vcpu', shown: '2 vcpu', source: 'built-in', reason: 'host has 2 CPUs' }],
     sshConfig: { path: '/h/.ssh/config', hasInclude: false },
     disk: { path: '/s', freeBytes: 80 * GIB },
@@ -205,4 +206,13 @@ test('default-image-path says which way the default image is made here, and warn
   );
   owner.defaultImageBuild = { ...owner.defaultImageBuild, source: 'mmdebstrap' };
   assert.equal(byName(evaluateChecks(owner), 'default-image-path').status, 'WARN');
+});
+
+test('warm-start says whether VMs restore from templates and what the templates take', () => {
+  const on = byName(evaluateChecks(ciLikeHost()), 'warm-start');
+  assert.equal(on.status, 'PASS');
+  assert.match(on.message, /^on: .*0 template\(s\), 0 MiB in \/s\/templates/);
+  const host = ciLikeHost();
+  host.warmStart = { enabled: false, templates: 2, bytes: 300 * 1024 * 1024, dir: '/s/templates' };
+  assert.match(byName(evaluateChecks(host), 'warm-start').message, /off \(warm_start = false\)/);
 });

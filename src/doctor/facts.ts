@@ -64,6 +64,8 @@ export interface HostFacts {
   /** How the default image would be made here (config default_image_source; src/imagecat/buildPath.ts). */
   defaultImageBuild: { source: 'auto' | 'mmdebstrap' | 'oci'; ociBase: string; canRunAsRoot: boolean };
   defaultKernel: { name: string | null; present: boolean; localKernels: number };
+  /** Warm starts (docs/howto/snapshots.md): the config switch and the templates on disk. */
+  warmStart: { enabled: boolean; templates: number; bytes: number; dir: string };
   vmDefaults: Array<{ field: string; shown: string; source: string; reason: string }>;
   sshConfig: { path: string; hasInclude: boolean };
   disk: { path: string; freeBytes: number | null };

@@ -1,3 +1,4 @@
+import { TemplateStore } from '../snapshots/index.js';
 import { accessSync, constants, existsSync, readFileSync, statfsSync, statSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -288,11 +289,22 @@ export async function gatherFacts(d: GatherDeps): Promise<HostFacts> {
       canRunAsRoot: process.getuid?.() === 0 || layout.mode === 'system',
     },
     config: { path: config.source.path, exists: config.source.exists, error: d.configError },
+    warmStart: warmStartFacts(layout.templatesDir, config.warm_start),
     vmDefaults,
     sshConfig: local.sshConfig,
     disk: local.disk,
     missingPieces: missingHostPieces(config),
   };
+}
+
+/** The warm templates on disk (none when the directory is missing or unreadable). */
+function warmStartFacts(dir: string, enabled: boolean): HostFacts['warmStart'] {
+  try {
+    const templates = new TemplateStore(dir).list();
+    return { enabled, templates: templates.length, bytes: templates.reduce((n, t) => n + t.meta.sizeBytes, 0), dir };
+  } catch {
+    return { enabled, templates: 0, bytes: 0, dir };
+  }
 }
 
 /** The pieces of the one table (hostPieces.ts) this host lacks. */

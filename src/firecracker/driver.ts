@@ -261,21 +261,9 @@ export class FirecrackerDriver implements VmmDriver {
     return true;
   }
 
-  // PLACEHOLDER until the fc-snapshot branch lands (it implements these against the API).
-  async pause(): Promise<void> {
-    throw new BangerError('operation_failed', 'not yet');
-  }
-  async resume(): Promise<void> {
-    throw new BangerError('operation_failed', 'not yet');
-  }
-  async saveState(): Promise<void> {
-    throw new BangerError('operation_failed', 'not yet');
-  }
+  /** Firecracker has no switch for a NIC's link: a fork's NIC is live from its resume (docs/howto/firecracker.md). */
   async setLink(): Promise<boolean> {
     return false;
-  }
-  async restore(): Promise<StartedVmm> {
-    throw new BangerError('operation_failed', 'not yet');
   }
 
   async hardStop(pid: number, files: VmFiles, ctx: OpCtx): Promise<void> {

@@ -12,3 +12,4 @@ export * from './vmCreate.js';
 export * from './vmStats.js';
 export * from './forward.js';
 export * from './limits.js';
+export * from './template.js';

@@ -67,7 +67,8 @@ export const vmSchema = z.object({
 export type Vm = z.infer<typeof vmSchema>;
 
 /** The state `vm list` shows: `paused` and `saved` are running and stopped VMs with their memory kept. */
-export function shownState(vm: Pick<Vm, 'state' | 'suspended'>): string {
+export type ShownState = VmState | 'paused' | 'saved';
+export function shownState(vm: Pick<Vm, 'state' | 'suspended'>): ShownState {
   if (vm.state === 'running' && vm.suspended === 'paused') return 'paused';
   if (vm.state === 'stopped' && vm.suspended === 'saved') return 'saved';
   return vm.state;

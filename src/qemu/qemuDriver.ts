@@ -112,8 +112,7 @@ export class QemuDriver implements VmmDriver {
   /** QEMU with `-incoming` from the saved stream; returns once the state is loaded and the guest paused. */
   async restore(spec: BootSpec, stateDir: string, ctx: OpCtx): Promise<StartedVmm> {
     const stateFile = qemuStateFile(stateDir);
-    if (!existsSync(stateFile))
-      throw new BangerError('not_found', `no saved VM state at ${stateFile}`);
+    if (!existsSync(stateFile)) throw new BangerError('not_found', `no saved VM state at ${stateFile}`);
     const started = await this.launch(spec, ctx, stateFile);
     try {
       await waitForIncoming(spec.files, () => this.owns(started.pid, spec.files), `VM ${spec.hostname}`);

@@ -68,7 +68,10 @@ export function qmpSaveState(files: VmFiles, stateDir: string): Promise<{ bytes:
       const info = (await qmp.execute('query-migrate')) as MigrateInfo;
       if (info.status === 'completed') return { bytes: info.ram?.transferred ?? 0 };
       if (info.status === 'failed' || info.status === 'cancelled')
-        throw new BangerError('operation_failed', `saving the guest's state failed: ${info['error-desc'] ?? info.status}`);
+        throw new BangerError(
+          'operation_failed',
+          `saving the guest's state failed: ${info['error-desc'] ?? info.status}`,
+        );
       if (Date.now() > deadline) {
         await qmp.execute('migrate_cancel').catch(() => undefined);
         throw new BangerError('operation_failed', `saving the guest's state took over ${SAVE_TIMEOUT_MS / 1000} s`);

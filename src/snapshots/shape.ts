@@ -12,7 +12,6 @@ import type { BootSpec } from '../vmm/index.js';
  */
 export const guestShapeSchema = z.object({
   vmm: z.enum(VMM_KINDS),
-  vmId: z.string().regex(/^[0-9a-f]{8}$/),
   hostname: z.string().min(1).max(63),
   mac: z.string().regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/),
   addressCidr: z.string().nullable(),
@@ -32,7 +31,6 @@ export const SHAPE_FILE = 'shape.json';
 export function shapeOf(spec: BootSpec, vmm: GuestShape['vmm']): GuestShape {
   return {
     vmm,
-    vmId: spec.vmId,
     hostname: spec.hostname,
     mac: spec.network.mac,
     addressCidr: spec.network.addressCidr,
@@ -46,13 +44,16 @@ export function shapeOf(spec: BootSpec, vmm: GuestShape['vmm']): GuestShape {
   };
 }
 
-/** The boot spec that restores a state of `shape` onto a new VM's own files, disks and tap. */
+/**
+ * The boot spec that restores a state of `shape` onto a new VM's own id (its VMM's name, its
+ * jail), files, disks and tap.
+ */
 export function restoreSpec(
   shape: GuestShape,
-  own: Pick<BootSpec, 'files' | 'workDisk'> & { rootPath: string; tap: string },
+  own: Pick<BootSpec, 'vmId' | 'files' | 'workDisk'> & { rootPath: string; tap: string },
 ): BootSpec {
   return {
-    vmId: shape.vmId,
+    vmId: own.vmId,
     hostname: shape.hostname,
     vcpu: shape.vcpu,
     memoryMib: shape.memoryMib,

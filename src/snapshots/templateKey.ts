@@ -28,7 +28,9 @@ export interface TemplateInputs {
 }
 
 /** The VM spec fields a template depends on, out of a full spec. */
-export function specInputs(spec: VmSpec): Pick<TemplateInputs, 'vcpu' | 'memoryMib' | 'diskSizeBytes' | 'systemOverlaySizeBytes'> {
+export function specInputs(
+  spec: VmSpec,
+): Pick<TemplateInputs, 'vcpu' | 'memoryMib' | 'diskSizeBytes' | 'systemOverlaySizeBytes'> {
   return {
     vcpu: spec.vcpu,
     memoryMib: spec.memoryMib,

@@ -144,7 +144,7 @@ export class TemplateStore {
    * build the daemon did not finish; `building` names the directories of builds running now), broken and incomplete templates; and, when `also`
    * says so, complete ones. Returns the keys (or scratch names) removed and the bytes freed.
    */
-  sweep(o: { inUse: Set<string>; building: Set<string>; also?: (t: Template) => boolean }): {
+  sweep(o: { inUse: Set<string>; building: Set<string>; also?: (t: Template) => boolean; dryRun?: boolean }): {
     removed: string[];
     freedBytes: number;
   } {
@@ -161,7 +161,7 @@ export class TemplateStore {
       if (usable && !also(t)) continue;
       if (!isKey && !name.startsWith('.build-')) continue; // not ours
       freedBytes += safeAllocated(dir);
-      rmSync(dir, { recursive: true, force: true });
+      if (!o.dryRun) rmSync(dir, { recursive: true, force: true });
       removed.push(name);
     }
     return { removed, freedBytes };

@@ -167,7 +167,9 @@ export class VmRepository {
 
   /** Pause or resume a running VM's record (its VMM and handles unchanged). */
   setSuspended(id: string, suspended: Vm['suspended']): void {
-    this.db.prepare('UPDATE vms SET suspended = ?, touched_at = ? WHERE id = ?').run(suspended, new Date().toISOString(), id);
+    this.db
+      .prepare('UPDATE vms SET suspended = ?, touched_at = ? WHERE id = ?')
+      .run(suspended, new Date().toISOString(), id);
   }
 
   /** The warm template a VM's disks sit on (null once they no longer do). */

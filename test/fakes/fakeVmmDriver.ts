@@ -46,7 +46,10 @@ export class FakeVmmDriver implements VmmDriver {
   }
 
   async restore(spec: BootSpec, stateDir: string): Promise<StartedVmm> {
-    const saved = JSON.parse(readFileSync(join(stateDir, 'fake.vmstate'), 'utf8')) as { vcpu: number; memoryMib: number };
+    const saved = JSON.parse(readFileSync(join(stateDir, 'fake.vmstate'), 'utf8')) as {
+      vcpu: number;
+      memoryMib: number;
+    };
     if (saved.vcpu !== spec.vcpu || saved.memoryMib !== spec.memoryMib)
       throw new Error('the saved state is for another machine shape');
     this.restored.push({ spec, stateDir });

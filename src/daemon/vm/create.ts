@@ -33,19 +33,22 @@ import type { CreateParams } from './types.js';
 /** A create, in order; each step pushes its own undo, and a failure unwinds them newest first. */
 export const CREATE_STEPS: readonly CreateStep[] = [vmDirMake, recordInsert, disksCreate, sshKeysInstall];
 
+/** A name a new VM may take: a DNS label no VM has. */
+export function checkNewName(env: VmEnv, name: string): void {
+  const problem = vmNameProblem(name);
+  if (problem)
+    throw new BangerError('bad_request', problem, {
+      hint: 'names are DNS labels: 1-63 of a-z, 0-9 and -, not starting or ending with -',
+    });
+  if (env.store.vms.nameExists(name))
+    throw new BangerError('already_exists', `a VM named "${name}" already exists`, {
+      hint: `pick another --name, or delete it with \`banger vm delete ${name}\``,
+    });
+}
+
 /** Validates everything a create needs before anything is made, so bad input leaves no trace. */
 export function resolveCreate(env: VmEnv, p: CreateParams): { name: string; spec: VmSpec; imageName: string } {
-  if (p.name !== undefined) {
-    const problem = vmNameProblem(p.name);
-    if (problem)
-      throw new BangerError('bad_request', problem, {
-        hint: 'names are DNS labels: 1-63 of a-z, 0-9 and -, not starting or ending with -',
-      });
-    if (env.store.vms.nameExists(p.name))
-      throw new BangerError('already_exists', `a VM named "${p.name}" already exists`, {
-        hint: `pick another --name, or delete it with \`banger vm delete ${p.name}\``,
-      });
-  }
+  if (p.name !== undefined) checkNewName(env, p.name);
   const defaults = specOf(
     resolveVmDefaults(env.d.config.vm_defaults, { cpus: availableParallelism(), memoryBytes: totalmem() }),
   );
@@ -143,7 +146,10 @@ export async function createVm(env: VmEnv, p: CreateParams, ctx: OpCtx): Promise
         templateKey: template.meta.key,
       }),
     };
-    await makeVm({ env, record, files: env.files(record), image, ...(template && { template }) }, ctx);
+    await makeVm(
+      { env, record, files: env.files(record), image, ...(template && { template, keysByAgent: true }) },
+      ctx,
+    );
     return record;
   });
   // The workspace is copied over ssh, so it waits for sshd whatever `ready` says.
@@ -168,13 +174,15 @@ function chooseWarm(env: VmEnv, p: CreateParams, image: Image, spec: VmSpec, vmm
   const template = env.templates.lookup(inputs, ctx);
   ctx.progress?.(
     'warm',
-    template ? `restoring from template ${template.meta.key}` : 'no warm template yet: booting (one is built afterwards)',
+    template
+      ? `restoring from template ${template.meta.key}`
+      : 'no warm template yet: booting (one is built afterwards)',
   );
   return { template, request: { inputs, image, kernel, spec, vmm } };
 }
 
 /** A new VM's record: a fresh id, the next free address, its MAC and DNS name. */
-function newRecord(
+export function newRecord(
   env: VmEnv,
   o: { name: string; spec: VmSpec; image: Image; vmm: VmmKind; rootOverlay: RootOverlay; nat: boolean },
 ): Vm {
@@ -208,7 +216,11 @@ function newRecord(
 }
 
 /** Runs the create steps; on failure they are undone, newest first, and the error propagates. */
-async function makeVm(state: CreateState, ctx: OpCtx, steps: readonly CreateStep[] = CREATE_STEPS): Promise<void> {
+export async function makeVm(
+  state: CreateState,
+  ctx: OpCtx,
+  steps: readonly CreateStep[] = CREATE_STEPS,
+): Promise<void> {
   const undo = new CleanupStack();
   try {
     await runSteps(steps, state, ctx, undo);

@@ -99,7 +99,9 @@ export class VmEnv {
   requireRunning(vm: Vm): void {
     if (vm.state !== 'running' || !this.isAlive(vm)) throw notRunning(vm);
     if (vm.suspended === 'paused')
-      throw new BangerError('conflict', `VM ${vm.name} is paused`, { hint: `resume it with \`banger vm resume ${vm.name}\`` });
+      throw new BangerError('conflict', `VM ${vm.name} is paused`, {
+        hint: `resume it with \`banger vm resume ${vm.name}\``,
+      });
   }
 
   sshTarget(vm: Vm): SshTarget {

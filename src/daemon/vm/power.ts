@@ -22,6 +22,12 @@ export function stopVm(env: VmEnv, ref: string, ctx: OpCtx, unless?: (vm: Vm) =>
     if (unless?.(vm)) return vm;
     const h = await liveOrReleased(env, vm, ctx);
     if (!h) return env.show(vm.id);
+    // A paused guest cannot power itself off: it runs again for its graceful stop.
+    if (vm.suspended === 'paused')
+      await env
+        .driverOf(vm)
+        .resume(h.pid, env.files(vm), ctx)
+        .catch(() => undefined);
     await powerOff(env, vm, h, ctx);
     await releaseVm(env, vm, ctx);
     return env.show(vm.id);

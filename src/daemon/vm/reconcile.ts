@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import type { Vm } from '../../model/index.js';
+import { readPidFile } from '../../system/index.js';
 import type { OpCtx } from '../../opctx/index.js';
 import type { VmEnv } from './env.js';
 import { releaseVm } from './release.js';
@@ -19,6 +21,14 @@ export async function reconcileVms(env: VmEnv, ctx: OpCtx): Promise<Reconciled> 
   const stopped: string[] = [];
   const tapsInUse = new Set<string>();
   for (const vm of env.list().filter((v) => v.state === 'running')) {
+    // A clone whose restore an earlier daemon did not finish still has the template's
+    // identity (its host key waits in pending-identity): stopped, and made cold at its next start.
+    if (env.isAlive(vm) && existsSync(env.files(vm).pendingIdentity)) {
+      await env.driverOf(vm).hardStop(env.handles(vm)!.pid, env.files(vm), ctx);
+      await releaseVm(env, vm, ctx);
+      stopped.push(vm.name);
+      continue;
+    }
     if (env.isAlive(vm)) {
       adopted.push(vm.name);
       const h = env.handles(vm);
@@ -29,6 +39,7 @@ export async function reconcileVms(env: VmEnv, ctx: OpCtx): Promise<Reconciled> 
       stopped.push(vm.name);
     }
   }
+  for (const vm of env.list().filter((v) => v.state !== 'running')) await stopUnrecorded(env, vm, ctx);
   env.refreshSshConfig();
   // Pool taps and VM taps left on our bridge by an earlier daemon (only when it can look).
   let taps = { adopted: [] as string[], deleted: [] as string[] };
@@ -40,4 +51,20 @@ export async function reconcileVms(env: VmEnv, ctx: OpCtx): Promise<Reconciled> 
     void d.taps.refill(ctx);
   }
   return { adopted, stopped, taps };
+}
+
+/**
+ * A VMM that an earlier daemon started but died before recording (killed mid-start or
+ * mid-restore): the pid file the VMM wrote names it, and the driver's command-line check
+ * keeps a recycled pid safe. It is stopped and its leftovers released.
+ */
+async function stopUnrecorded(env: VmEnv, vm: Vm, ctx: OpCtx): Promise<void> {
+  const files = env.files(vm);
+  const pid = readPidFile(files.pidFile);
+  const driver = env.driverOf(vm);
+  if (pid === null || !driver.owns(pid, files)) return;
+  env.d.log.warn('stopping a VMM an earlier daemon started but never recorded', { op_id: ctx.opId, vm: vm.name, pid });
+  await driver.hardStop(pid, files, ctx);
+  await releaseVm(env, vm, ctx);
+  if (vm.state !== 'stopped') env.store.vms.setRuntime(vm.id, vm.state, null, vm.lastError, vm.suspended);
 }

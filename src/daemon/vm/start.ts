@@ -55,7 +55,16 @@ export function startVm(env: VmEnv, ref: string, ctx: OpCtx, opts: { ssh?: boole
     const warm = await warmSource(env, vm, ctx);
     if (warm) {
       try {
-        return await runStart(env, vm, { ...startState(env, vm, opts), restore: warm.restore }, WARM_START_STEPS, ctx);
+        const ready = await runStart(
+          env,
+          vm,
+          { ...startState(env, vm, opts), restore: warm.restore },
+          WARM_START_STEPS,
+          ctx,
+        );
+        // A saved state is used once: the guest has moved on from it.
+        if (warm.kind === 'saved') rmSync(env.files(vm).savedState, { recursive: true, force: true });
+        return ready;
       } catch (e) {
         if (e instanceof BangerError && e.code === 'interrupted') throw e;
         await fallBackCold(env, env.show(vm.id), warm, e as Error, ctx);
@@ -80,13 +89,7 @@ function startState(env: VmEnv, vm: Vm, opts: { ssh?: boolean }): StartState {
 }
 
 /** Runs `steps` for `state`; a failure unwinds them and records the VM in error. */
-async function runStart(
-  env: VmEnv,
-  vm: Vm,
-  state: StartState,
-  steps: readonly StartStep[],
-  ctx: OpCtx,
-): Promise<Vm> {
+async function runStart(env: VmEnv, vm: Vm, state: StartState, steps: readonly StartStep[], ctx: OpCtx): Promise<Vm> {
   const undo = new CleanupStack();
   const started = performance.now();
   try {

@@ -88,7 +88,11 @@ export function saveStopVm(env: VmEnv, ref: string, ctx: OpCtx): Promise<Vm> {
       await saveGuest(env, vm, h, files.savedState, ctx);
     } catch (e) {
       rmSync(files.savedState, { recursive: true, force: true });
-      if (vm.suspended !== 'paused') await env.driverOf(vm).resume(h.pid, files, ctx).catch(() => undefined);
+      if (vm.suspended !== 'paused')
+        await env
+          .driverOf(vm)
+          .resume(h.pid, files, ctx)
+          .catch(() => undefined);
       throw e;
     }
     await env.driverOf(vm).hardStop(h.pid, files, ctx);

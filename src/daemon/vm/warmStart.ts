@@ -30,7 +30,9 @@ export async function warmSource(env: VmEnv, vm: Vm, ctx: OpCtx): Promise<WarmSo
   const files = env.files(vm);
   if (vm.suspended === 'saved') {
     const shape = readShape(shapeFileIn(files.savedState));
-    if (!('problem' in shape)) return { kind: 'saved', restore: { stateDir: files.savedState, shape, identity: 'same' } };
+    // A fork's first start restores its source's state as a new machine (its host key waits in pending-identity).
+    const identity = existsSync(files.pendingIdentity) ? 'new' : 'same';
+    if (!('problem' in shape)) return { kind: 'saved', restore: { stateDir: files.savedState, shape, identity } };
     discardSaved(env, vm, shape.problem, ctx);
     return null;
   }
@@ -41,7 +43,11 @@ export async function warmSource(env: VmEnv, vm: Vm, ctx: OpCtx): Promise<WarmSo
   }
   const t = env.templates.store.find(vm.templateKey);
   if (t && !('problem' in t))
-    return { kind: 'template', key: vm.templateKey, restore: { stateDir: t.paths.stateDir, shape: t.shape, identity: 'new' } };
+    return {
+      kind: 'template',
+      key: vm.templateKey,
+      restore: { stateDir: t.paths.stateDir, shape: t.shape, identity: 'new' },
+    };
   if (t) env.templates.discard(vm.templateKey, t.problem, ctx);
   await coldDisks(env, vm, `its warm template ${vm.templateKey} is gone`, ctx);
   return null;

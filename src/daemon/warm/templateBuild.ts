@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { AgentError, waitForAgent, type AgentClient } from '../../agent/index.js';
 import { ensureClientKey, generateHostKey } from '../../guest/index.js';
 import { macForVm, tapNameForVm } from '../../hostnat/index.js';
-import { BangerError, GUEST_READY_BUDGET_MS, type Image, type Kernel, type VmmKind, type VmSpec } from '../../model/index.js';
+import {
+  BangerError,
+  GUEST_READY_BUDGET_MS,
+  type Image,
+  type Kernel,
+  type VmmKind,
+  type VmSpec,
+} from '../../model/index.js';
 import type { OpCtx } from '../../opctx/index.js';
 import { vmFiles, type VmFiles } from '../../paths/index.js';
 import {
@@ -36,11 +43,15 @@ export interface TemplateRequest {
 /** The image's agent predates warm starts (no `identity`): its VMs always boot cold. */
 export class TemplateUnsupported extends Error {}
 
-/** The files a template build's guest runs with: its disks in the build directory, sockets in a runtime dir of its own. */
+/**
+ * The files a template build's guest runs with: its disks in the build directory, sockets in
+ * a runtime dir of its own. Its `dir` is named by its id (`<build>/<id>`), as a VM's is: the
+ * Firecracker driver finds its jail by that name.
+ */
 export function buildFiles(env: VmEnv, id: string, dir: string, paths: TemplatePaths): VmFiles {
   return {
     ...vmFiles(env.d.layout, id),
-    dir,
+    dir: join(dir, id),
     handles: join(dir, 'handles.json'),
     rootfsOverlay: paths.root,
     rootfsCopy: paths.root,
@@ -64,6 +75,7 @@ export async function buildTemplate(env: VmEnv, req: TemplateRequest, dir: strin
   const paths = templatePaths(dir, req.vmm === 'qemu' ? 'qcow2' : 'raw');
   const files = buildFiles(env, id, dir, paths);
   const undo = new CleanupStack();
+  mkdirSync(files.dir, { mode: 0o700 });
   try {
     await makeDisks(env, req, paths, dir);
     const spec = await bootTemplate(env, req, id, files, ctx, undo);
@@ -196,7 +208,9 @@ async function settle(
     await client.identity({}, 5_000);
   } catch (e) {
     if (e instanceof AgentError && e.code !== 'transport')
-      throw new TemplateUnsupported(`the agent in image ${req.image.name} cannot give clones an identity (${e.message})`);
+      throw new TemplateUnsupported(
+        `the agent in image ${req.image.name} cannot give clones an identity (${e.message})`,
+      );
     throw e;
   }
   if (sshd) await waitForListener(client, 22, spec.hostname);

@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentBinaryPath, buildInfo } from '../../buildinfo/index.js';
-import { formatSize, type Image, type Kernel, type VmmKind, type VmSpec } from '../../model/index.js';
+import {
+  formatSize,
+  type Image,
+  type Kernel,
+  type TemplateSummary,
+  type VmmKind,
+  type VmSpec,
+} from '../../model/index.js';
 import type { OpCtx } from '../../opctx/index.js';
 import {
   specInputs,
@@ -14,17 +21,6 @@ import {
 } from '../../snapshots/index.js';
 import type { VmEnv } from '../vm/env.js';
 import { buildFiles, buildTemplate, TemplateUnsupported, type TemplateRequest } from './templateBuild.js';
-
-/** What `image show` lists of a template. */
-export interface TemplateSummary {
-  key: string;
-  vmm: VmmKind;
-  vcpu: number;
-  memoryMib: number;
-  sizeBytes: number;
-  createdAt: string;
-  inUseBy: number;
-}
 
 function stamp(path: string | null): string {
   if (!path) return '-';
@@ -170,8 +166,9 @@ export class TemplateService {
    * `image delete` (`imageId`) and `image cache prune` (all): removes every template no VM's
    * disks sit on, and every leftover of one (broken, incomplete, a dead build's scratch).
    */
-  prune(imageId?: string): { removed: string[]; freedBytes: number } {
+  prune(imageId?: string, dryRun = false): { removed: string[]; freedBytes: number } {
     return this.store.sweep({
+      dryRun,
       inUse: this.env.store.vms.templateKeysInUse(),
       building: new Set([...this.building.values()].map((b) => b.dir)),
       also: (t) => imageId === undefined || t.meta.imageId === imageId,
@@ -196,7 +193,12 @@ export class TemplateService {
             id: string;
           };
           const driver = this.env.d.drivers[h.vmm];
-          const files = buildFiles(this.env, h.id, buildDir, templatePaths(buildDir, h.vmm === 'qemu' ? 'qcow2' : 'raw'));
+          const files = buildFiles(
+            this.env,
+            h.id,
+            buildDir,
+            templatePaths(buildDir, h.vmm === 'qemu' ? 'qcow2' : 'raw'),
+          );
           if (driver.owns(h.pid, files)) await driver.hardStop(h.pid, files, ctx);
           await driver.release(files, ctx).catch(() => undefined);
           await this.env.d.privileged.deleteTap({ name: h.tap }, ctx).catch(() => undefined);

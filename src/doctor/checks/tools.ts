@@ -60,6 +60,18 @@ export const TOOL_CHECKS: readonly Check[] = [
     },
   },
   {
+    name: 'warm-start',
+    hint: 'warm_start in the config turns it on or off; docs/howto/snapshots.md',
+    evaluate: (f) => {
+      const w = f.warmStart;
+      if (!w.enabled) return pass('off (warm_start = false): every VM boots cold');
+      const mib = (w.bytes / 1024 / 1024).toFixed(0);
+      return pass(
+        `on: VMs restore from a matching template (built after a first cold boot); ${w.templates} template(s), ${mib} MiB in ${w.dir}`,
+      );
+    },
+  },
+  {
     name: 'ssh',
     hint: 'apt-get install openssh-client',
     evaluate: (f) =>

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { artifactNameSchema, boundedInt, DISK_SIZE_LIMIT, imageSchema } from '../../model/index.js';
+import {
+  artifactNameSchema,
+  boundedInt,
+  DISK_SIZE_LIMIT,
+  imageSchema,
+  MEMORY_MIB_LIMIT,
+  templateSummarySchema,
+  VCPU_LIMIT,
+} from '../../model/index.js';
 import { defineMethod } from '../methodDef.js';
 import { nameRef } from './names.js';
 
@@ -25,9 +33,10 @@ export const IMAGE_METHODS = {
   }),
   'image.show': defineMethod({
     name: 'image.show',
-    summary: 'One image.',
+    summary:
+      'One image, with its warm templates (one per vcpu/memory/disk/back-end it was started with; inUseBy: VMs whose disks sit on it).',
     params: nameRef,
-    result: z.object({ image: imageSchema }),
+    result: z.object({ image: imageSchema, templates: z.array(templateSummarySchema) }),
     tracked: false,
     progress: false,
   }),
@@ -49,20 +58,36 @@ export const IMAGE_METHODS = {
   }),
   'image.cache.prune': defineMethod({
     name: 'image.cache.prune',
-    summary: 'Removes OCI blobs that no image refers to; dryRun lists them without removing.',
+    summary:
+      'Removes OCI blobs that no image refers to, and warm templates no VM sits on (they are rebuilt on demand); dryRun lists them without removing.',
     params: z.strictObject({ dryRun: z.boolean().optional() }),
     result: z.object({
       removed: z.array(z.object({ digest: z.string(), size: z.number() })),
       freedBytes: z.number(),
       dir: z.string(),
       dryRun: z.boolean(),
+      templates: z.object({ removed: z.array(z.string()), freedBytes: z.number() }),
     }),
     tracked: true,
     progress: false,
   }),
+  'image.warm': defineMethod({
+    name: 'image.warm',
+    summary:
+      "Builds the image's warm template for the given (or default) vcpu, memory and disk size on the default back-end now, and waits for it; VMs of that shape then restore from it instead of booting.",
+    params: z.strictObject({
+      name: z.string().min(1),
+      vcpu: boundedInt(VCPU_LIMIT).optional(),
+      memoryMib: boundedInt(MEMORY_MIB_LIMIT).optional(),
+      diskSizeBytes: boundedInt(DISK_SIZE_LIMIT).optional(),
+    }),
+    result: z.object({ templates: z.array(templateSummarySchema) }),
+    tracked: true,
+    progress: true,
+  }),
   'image.delete': defineMethod({
     name: 'image.delete',
-    summary: 'Deletes an image no VM uses.',
+    summary: 'Deletes an image no VM uses, with its warm templates.',
     params: nameRef,
     result: z.object({ deleted: z.string() }),
     tracked: true,

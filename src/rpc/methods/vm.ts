@@ -91,8 +91,8 @@ export const VM_METHODS = {
   'vm.stop': defineMethod({
     name: 'vm.stop',
     summary:
-      "Powers the guest off through its agent (ssh if the agent is away, then the VMM's own request where it has one: Firecracker's Ctrl-Alt-Del), with a hard stop after a timeout. Disks are kept.",
-    params: nameRef,
+      "Powers the guest off through its agent (ssh if the agent is away, then the VMM's own request where it has one: Firecracker's Ctrl-Alt-Del), with a hard stop after a timeout. Disks are kept. save: instead, the guest's memory and device state is saved into the VM's directory and its VMM stopped (the VM shows `saved`); the next vm.start resumes it where it was.",
+    params: z.strictObject({ name: z.string().min(1), save: z.boolean().optional() }),
     result: z.object({ vm: vmSchema }),
     tracked: true,
     progress: true,
@@ -115,6 +115,31 @@ export const VM_METHODS = {
     name: 'vm.restart',
     summary: 'Stops then starts a VM (a new boot).',
     params: nameRef,
+    result: z.object({ vm: vmSchema }),
+    tracked: true,
+    progress: true,
+  }),
+  'vm.pause': defineMethod({
+    name: 'vm.pause',
+    summary: "Stops a running VM's vCPUs; its memory stays (the VM shows `paused`, and survives a daemon restart).",
+    params: nameRef,
+    result: z.object({ vm: vmSchema }),
+    tracked: true,
+    progress: false,
+  }),
+  'vm.resume': defineMethod({
+    name: 'vm.resume',
+    summary: "Runs a paused VM again, with the guest's clock stepped to the host's.",
+    params: nameRef,
+    result: z.object({ vm: vmSchema }),
+    tracked: true,
+    progress: false,
+  }),
+  'vm.fork': defineMethod({
+    name: 'vm.fork',
+    summary:
+      'Snapshots a running VM (paused for the save and the disk clones, then running on unchanged) and restores it as a new VM `as` (default: a generated name) with its own hostname, address, MAC, machine-id, host key and disks.',
+    params: z.strictObject({ name: z.string().min(1), as: z.string().optional() }),
     result: z.object({ vm: vmSchema }),
     tracked: true,
     progress: true,

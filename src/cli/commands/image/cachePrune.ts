@@ -8,7 +8,7 @@ export function registerCache(image: Command, ctx: CliContext): Command {
   const cache = image.command('cache').description('the OCI blob cache shared by image pulls');
   cache
     .command('prune')
-    .description('remove cached layers and configs that no image refers to')
+    .description('remove cached layers and configs that no image refers to, and warm templates no VM sits on')
     .option('--dry-run', 'list what would be removed, remove nothing')
     .addHelpText('after', examples(['banger image cache prune --dry-run', 'banger image cache prune']))
     .action(act(ctx, (o: { dryRun?: boolean }) => pruneCache(ctx, o.dryRun ?? false)));
@@ -22,5 +22,11 @@ export async function pruneCache(ctx: CliContext, dryRun: boolean): Promise<Outc
   ctx.output.out(
     `${dryRun ? 'would free' : 'freed'} ${formatBytesIec(r.freedBytes)} across ${r.removed.length} blob(s) in ${r.dir}\n`,
   );
+  const t = r.templates;
+  for (const key of t.removed) ctx.output.out(`${dryRun ? 'would remove' : 'removed'} warm template ${key}\n`);
+  if (t.removed.length)
+    ctx.output.out(
+      `${dryRun ? 'would free' : 'freed'} ${formatBytesIec(t.freedBytes)} of warm templates (rebuilt on demand)\n`,
+    );
   return 'ok';
 }

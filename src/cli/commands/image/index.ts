@@ -7,10 +7,19 @@ import { registerList } from './list.js';
 import { registerPull } from './pull.js';
 import { registerRegister } from './register.js';
 import { registerShow } from './show.js';
+import { registerWarm } from './warm.js';
 
 export function registerImageCommands(program: Command, ctx: CliContext): void {
   const image = program.command('image').description('managed root filesystem images');
-  for (const register of [registerList, registerShow, registerPull, registerDelete, registerRegister, registerCache]) {
+  for (const register of [
+    registerList,
+    registerShow,
+    registerPull,
+    registerDelete,
+    registerRegister,
+    registerCache,
+    registerWarm,
+  ]) {
     register(image, ctx);
   }
 }

@@ -1,4 +1,4 @@
-/** `banger image show NAME`: one image, as JSON. */
+/** `banger image show NAME`: one image, with its warm templates, as JSON. */
 import type { Command } from 'commander';
 import type { CliContext } from '../../context.js';
 import { printJson } from '../../output.js';
@@ -14,6 +14,7 @@ export function registerShow(image: Command, ctx: CliContext): Command {
 }
 
 export async function showImage(ctx: CliContext, name: string): Promise<Outcome> {
-  printJson(ctx.output, (await ctx.daemon.call('image.show', { name })).image);
+  const { image, templates } = await ctx.daemon.call('image.show', { name });
+  printJson(ctx.output, { ...image, templates });
   return 'ok';
 }

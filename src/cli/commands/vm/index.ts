@@ -9,9 +9,11 @@ import { registerDelete } from './delete.js';
 import { registerExec } from './exec.js';
 import { registerForward } from './forward.js';
 import { registerHealth } from './health.js';
+import { registerFork } from './fork.js';
 import { registerKill } from './kill.js';
 import { registerList } from './list.js';
 import { registerLogs } from './logs.js';
+import { registerPause, registerResume } from './pause.js';
 import { registerPing } from './ping.js';
 import { registerPorts } from './ports.js';
 import { registerPrune } from './prune.js';
@@ -33,6 +35,9 @@ const VERBS: ReadonlyArray<(vm: Command, ctx: CliContext) => unknown> = [
   registerStart,
   registerStop,
   registerRestart,
+  registerPause,
+  registerResume,
+  registerFork,
   registerSet,
   registerKill,
   registerDelete,

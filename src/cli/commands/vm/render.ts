@@ -7,6 +7,7 @@ import {
   type RootOverlay,
   type Vm,
   type VmForward,
+  shownState,
 } from '../../../model/index.js';
 import { formatAge, paint, renderTable, type Output } from '../../output.js';
 import { escapeForTerminalLine } from '../../terminalText.js';
@@ -19,7 +20,14 @@ const ROOT_DISK_DETAIL: Record<RootOverlay, string> = {
   copy: 'sparse copy of the image',
 };
 
-const STATE_STYLE = { running: 'green', stopped: 'dim', created: 'dim', error: 'red' } as const;
+const STATE_STYLE = {
+  running: 'green',
+  stopped: 'dim',
+  created: 'dim',
+  error: 'red',
+  paused: 'yellow',
+  saved: 'dim',
+} as const;
 
 export function renderVmList(o: Output, vms: readonly Vm[], now = Date.now()): string {
   if (vms.length === 0) return 'no VMs yet: create one with `banger vm run`\n';
@@ -28,7 +36,7 @@ export function renderVmList(o: Output, vms: readonly Vm[], now = Date.now()): s
     vms.map((v) => [
       v.id,
       v.name,
-      paint(o, STATE_STYLE[v.state], v.state),
+      paint(o, STATE_STYLE[shownState(v)], shownState(v)),
       v.imageName ?? '-',
       v.vmm,
       v.guestIp ?? '-',

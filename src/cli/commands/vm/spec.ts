@@ -20,6 +20,8 @@ export interface SpecOptions {
   diskSize?: string;
   nat?: boolean;
   vmm?: string;
+  /** `--cold` (run and create): boot from scratch even when a warm template matches. */
+  cold?: boolean;
 }
 
 const VMM_CHOICES = ['auto', 'firecracker', 'qemu'] as const;
@@ -32,12 +34,14 @@ export interface SpecParams {
   diskSizeBytes?: number;
   nat?: boolean;
   vmm?: (typeof VMM_CHOICES)[number];
+  cold?: boolean;
 }
 
 /** Turns --vcpu/--memory/--disk-size into vm.create params; bad values are usage errors. */
 export function specParams(o: SpecOptions): SpecParams {
   const out: SpecParams = {};
   if (o.nat !== undefined) out.nat = o.nat;
+  if (o.cold) out.cold = true;
   if (o.vmm !== undefined) {
     const vmm = VMM_CHOICES.find((c) => c === o.vmm);
     if (!vmm) throw usageError(`--vmm ${o.vmm} is not a back-end`, `use one of ${VMM_CHOICES.join(', ')}`);
@@ -77,5 +81,6 @@ export function addSpecOptions(c: Command): Command {
     .option(
       '--vmm <kind>',
       'back-end: auto (firecracker where it can run, else qemu), firecracker or qemu' + ' (default: vmm from config)',
-    );
+    )
+    .option('--cold', 'boot from scratch even when a warm template (a memory snapshot) matches');
 }

@@ -26,7 +26,12 @@ export const disksCreate: CreateStep = {
     } = s;
     if (template) {
       const raw = template.shape.rootFormat === 'raw';
-      await layerOnFrozenRoot(runner, template.paths.root, raw ? files.rootfsCopy : files.rootfsOverlay, template.shape.rootFormat);
+      await layerOnFrozenRoot(
+        runner,
+        template.paths.root,
+        raw ? files.rootfsCopy : files.rootfsOverlay,
+        template.shape.rootFormat,
+      );
       await cloneDisk(runner, template.paths.work, files.workDisk);
       return;
     }

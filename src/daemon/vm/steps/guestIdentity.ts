@@ -15,7 +15,11 @@ function pendingHostKey(s: StartState): AgentIdentityParams['files'] {
   const dir = s.files.pendingIdentity;
   try {
     return [
-      { path: '/etc/ssh/ssh_host_ed25519_key', mode: 0o600, content_b64: readFileSync(`${dir}/ssh_host_ed25519_key`).toString('base64') },
+      {
+        path: '/etc/ssh/ssh_host_ed25519_key',
+        mode: 0o600,
+        content_b64: readFileSync(`${dir}/ssh_host_ed25519_key`).toString('base64'),
+      },
       {
         path: '/etc/ssh/ssh_host_ed25519_key.pub',
         mode: 0o644,
@@ -48,8 +52,16 @@ async function identityParams(s: StartState, ctx: Parameters<StartStep['run']>[1
     ...(fresh && { hostname: vm.name, machine_id: randomBytes(16).toString('hex') }),
     network: { mac: vm.mac!, ip_cidr: `${vm.guestIp}/${d.config.cidr}`, gateway: d.config.bridge_ip },
     files: [
-      { path: '/root/.ssh/authorized_keys', mode: 0o600, content_b64: Buffer.from(`${clientKey}\n`).toString('base64') },
-      ...hostFiles.map((f) => ({ path: `/root${f.path}`, mode: f.mode, content_b64: Buffer.from(f.content).toString('base64') })),
+      {
+        path: '/root/.ssh/authorized_keys',
+        mode: 0o600,
+        content_b64: Buffer.from(`${clientKey}\n`).toString('base64'),
+      },
+      ...hostFiles.map((f) => ({
+        path: `/root${f.path}`,
+        mode: f.mode,
+        content_b64: Buffer.from(f.content).toString('base64'),
+      })),
       ...hostKey,
     ],
     sshd_reload: hostKey.length > 0 && sshd,
@@ -78,7 +90,10 @@ export const guestIdentity: StartStep = {
         await client.identity({ network: params.network }, IDENTITY_TIMEOUT_MS); // announce from the plugged NIC
       }
     } catch (e) {
-      throw new BangerError('operation_failed', `VM ${vm.name}: the restored guest did not take its identity: ${(e as Error).message}`);
+      throw new BangerError(
+        'operation_failed',
+        `VM ${vm.name}: the restored guest did not take its identity: ${(e as Error).message}`,
+      );
     }
     rmSync(files.pendingIdentity, { recursive: true, force: true });
   },

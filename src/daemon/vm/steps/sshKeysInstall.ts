@@ -21,7 +21,7 @@ export const sshKeysInstall: CreateStep = {
     const clientKey = await ensureClientKey(runner, config.ssh_key_path);
     const hostKeyPath = `${files.dir}/ssh_host_ed25519_key`;
     const hostPub = await generateHostKey(runner, hostKeyPath, `banger-${name}`);
-    if (s.template) {
+    if (s.keysByAgent) {
       mkdirSync(files.pendingIdentity, { mode: 0o700 });
       for (const f of ['ssh_host_ed25519_key', 'ssh_host_ed25519_key.pub'])
         renameSync(`${files.dir}/${f}`, `${files.pendingIdentity}/${f}`);

@@ -47,6 +47,11 @@ export interface CreateState {
   readonly image: Image;
   /** A warm create: the template whose frozen disks the VM's own sit on. */
   readonly template?: Template;
+  /**
+   * The VM's first start is a restore (a template's clone, a fork): its disks are in use in
+   * saved memory, so the ssh keys are left for the agent to install (sshKeysInstall).
+   */
+  readonly keysByAgent?: boolean;
 }
 
 export type CreateStep = Step<CreateState>;

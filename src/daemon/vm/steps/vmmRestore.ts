@@ -17,9 +17,20 @@ export const vmmRestore: StartStep = {
     const tap = need(s.tap, 'the tap', this.name);
     const rootDisk = need(s.rootDisk, 'the root disk', this.name);
     if (restore.shape.rootFormat !== rootDisk.format)
-      throw new Error(`the saved state wants a ${restore.shape.rootFormat} root disk; VM ${vm.name} has ${rootDisk.format}`);
-    ctx.progress?.('restoring', `${vm.vmm}, ${restore.shape.vcpu} vcpu, ${restore.shape.memoryMib} MiB, from a saved state`);
-    const spec = restoreSpec(restore.shape, { files, workDisk: files.workDisk, rootPath: rootDisk.path, tap: tap.name });
+      throw new Error(
+        `the saved state wants a ${restore.shape.rootFormat} root disk; VM ${vm.name} has ${rootDisk.format}`,
+      );
+    ctx.progress?.(
+      'restoring',
+      `${vm.vmm}, ${restore.shape.vcpu} vcpu, ${restore.shape.memoryMib} MiB, from a saved state`,
+    );
+    const spec = restoreSpec(restore.shape, {
+      vmId: vm.id,
+      files,
+      workDisk: files.workDisk,
+      rootPath: rootDisk.path,
+      tap: tap.name,
+    });
     const vmm = await driver.restore(spec, restore.stateDir, ctx);
     adoptVmm(s, vmm, spec, ctx, undo);
     s.linkDown = restore.identity === 'new' && (await driver.setLink(vmm.pid, files, false));

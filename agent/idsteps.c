@@ -141,7 +141,7 @@ static int step_files(const id_req *r, id_ctx *cx) {
   return 0;
 }
 
-/* Whether 127.0.0.1:22 accepts a connection within 50 ms. */
+/* Whether 127.0.0.1:22 accepts a connection within 50 ms (each probe costs sshd a forked session: used once). */
 static int ssh_accepts(void) {
   int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (s < 0) return 0;
@@ -155,6 +155,25 @@ static int ssh_accepts(void) {
   }
   close(s);
   return ok;
+}
+
+/* Whether a TCP socket (v4 or v6) listens on port 22 that 127.0.0.1 reaches: read from PROC/net/tcp{,6}, no connection made. */
+static int port22_listening(const char *proc) {
+  static const char *const files[] = { "net/tcp", "net/tcp6" };
+  for (size_t i = 0; i < 2; i++) {
+    char path[300], line[512], addr[64];
+    unsigned port, state;
+    snprintf(path, sizeof path, "%s/%s", proc, files[i]);
+    FILE *f = fopen(path, "re");
+    if (!f) continue;
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f))
+      if (sscanf(line, " %*d: %63[0-9A-Fa-f]:%x %*s %x", addr, &port, &state) == 3 && port == 22 && state == 0x0A)
+        found = strspn(addr, "0") == strlen(addr) || strcmp(addr, "0100007F") == 0 || strcmp(addr, "0000000000000000FFFF00000100007F") == 0;
+    fclose(f);
+    if (found) return 1;
+  }
+  return 0;
 }
 
 /* The sshd listener's pid from its pidfile, when that process still is an sshd (its name starts with "sshd"). */
@@ -179,16 +198,21 @@ static int sshd_pid(id_ctx *cx) {
   return 0;
 }
 
-/* SIGHUP makes sshd re-exec itself and load the (new) host keys; wait until it listens again. */
+/*
+ * SIGHUP makes sshd close its listeners and re-exec itself, loading the (new) host keys. The
+ * wait watches the listener in /proc/net (a connection per probe would cost sshd a forked
+ * session each): first until it is gone (or SSHD_GONE_MS passed: a re-exec quicker than a
+ * probe), then until it is back and 127.0.0.1:22 accepts, at most SSHD_WAIT_MS in all.
+ */
 static int step_sshd_reload(id_ctx *cx) {
   int pid = sshd_pid(cx);
   if (!pid) return 0;
-  int was_listening = ssh_accepts();
+  int was_listening = port22_listening(cx->proc_root);
   if (kill(pid, SIGHUP) < 0) return sys_fail(cx, "sshd_reload", "kill SIGHUP");
-  if (!was_listening) { note(cx, "sshd_reload: sshd (pid %d) was not accepting on 127.0.0.1:22; sent SIGHUP without waiting", pid); return 0; }
+  if (!was_listening) { note(cx, "sshd_reload: sshd (pid %d) was not listening on port 22; sent SIGHUP without waiting", pid); return 0; }
   long long start = now_ms();
-  while (now_ms() - start < SSHD_GONE_MS && ssh_accepts()) usleep(2000);
-  while (!ssh_accepts()) {
+  while (now_ms() - start < SSHD_GONE_MS && port22_listening(cx->proc_root)) usleep(2000);
+  while (!port22_listening(cx->proc_root) || !ssh_accepts()) {
     if (now_ms() - start >= SSHD_WAIT_MS) return step_fail(cx, "sshd_reload", "sshd did not accept connections on 127.0.0.1:22 within 3 s of SIGHUP");
     usleep(5000);
   }

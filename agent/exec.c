@@ -89,7 +89,7 @@ static int b64val(char c) {
 static int base64_append(sbuf *b, const char *s, size_t n);
 
 /* Appends the decoded bytes to b; on bad input appends nothing and returns 0. */
-static int base64_decode(sbuf *b, const char *s, size_t n) {
+int base64_decode(sbuf *b, const char *s, size_t n) {
   size_t start = b->len;
   int ok = base64_append(b, s, n);
   if (!ok) b->len = start;

@@ -15,6 +15,9 @@
 /* poll() owners: 1000+slot stdout, 2000+slot stderr, 3000+slot stdin. */
 #define EXEC_OWNER_BASE 1000
 
+/* Appends the bytes base64 text s (n chars) decodes to; on bad input appends nothing and returns 0. */
+int base64_decode(sbuf *b, const char *s, size_t n);
+
 void do_exec(int ci, const char *id, const jval *params);
 void do_exec_input(int ci, const char *id, const jval *params);
 void do_exec_signal(int ci, const char *id, const jval *params);

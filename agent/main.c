@@ -3,7 +3,7 @@
  * threads and no runtime beyond a static libc.
  *
  * Protocol (docs/reference/agent.md): one JSON object per line in each direction.
- *   request:  {"v":1,"id":<number|string>,"method":"health"|"ports"|"exec"|"exec_input"|"exec_signal"|"exec_resize"|"shutdown"|"stats","params":{...}}
+ *   request:  {"v":1,"id":<number|string>,"method":"health"|"ports"|"exec"|"exec_input"|"exec_signal"|"exec_resize"|"shutdown"|"stats"|"identity"|"quiesce","params":{...}}
  *   response: {"v":1,"id":<same>,"ok":true,"result":{...}}
  *          or {"v":1,"id":<same|null>,"ok":false,"error":{"code":"...","message":"..."}}
  * Every request gets exactly one response; a malformed, oversized or unknown request gets
@@ -35,6 +35,7 @@
 
 #include "agent.h"
 #include "exec.h"
+#include "identity.h"
 #include "json.h"
 #include "ports.h"
 #include "shutdown.h"
@@ -279,12 +280,14 @@ static void handle_line(int ci, char *line, size_t len) {
   else if (strcmp(m->str, "exec_resize") == 0) do_exec_resize(ci, id, params);
   else if (strcmp(m->str, "shutdown") == 0) do_shutdown(ci, id);
   else if (strcmp(m->str, "stats") == 0) do_stats(ci, id);
+  else if (strcmp(m->str, "identity") == 0) do_identity(ci, id, params, proc_root);
+  else if (strcmp(m->str, "quiesce") == 0) do_quiesce(ci, id, proc_root);
   else {
     sbuf msg;
     sb_init(&msg);
     sb_puts(&msg, "unknown method ");
     sb_json_str(&msg, m->str, m->len < 64 ? m->len : 64);
-    sb_puts(&msg, "; known: health, ports, exec, exec_input, exec_signal, exec_resize, shutdown, stats");
+    sb_puts(&msg, "; known: health, ports, exec, exec_input, exec_signal, exec_resize, shutdown, stats, identity, quiesce");
     reply_error(ci, id, "unknown_method", msg.data);
     sb_free(&msg);
   }

@@ -91,6 +91,10 @@ buildAgent(join(dist, 'agent', 'banger-agent'), [
   'json.c',
   'ports.c',
   'stats.c',
+  'identity.c',
+  'idsteps.c',
+  'netcfg.c',
+  'wfile.c',
 ]);
 // PID 1 of images without systemd (agent/init.c, docs/reference/agent.md).
 buildAgent(join(dist, 'agent', 'banger-init'), ['init.c']);

@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { LineSplitter, LineTooLongError, readLine } from '../framing/index.js';
 import {
+  AGENT_UNKNOWN_METHOD,
   decodeEvent,
   decodeResponse,
   encodeRequest,
@@ -9,6 +10,8 @@ import {
   type AgentExecParams,
   type AgentExecResult,
   type AgentHealth,
+  type AgentIdentityParams,
+  type AgentIdentityResult,
   type AgentListener,
   type AgentMethods,
   type AgentStats,
@@ -28,6 +31,11 @@ export class AgentError extends Error {
   ) {
     super(message);
   }
+}
+
+/** Whether e is the agent saying it has no such method (an agent older than the method). */
+export function isAgentUnknownMethod(e: unknown): boolean {
+  return e instanceof AgentError && e.code === AGENT_UNKNOWN_METHOD;
 }
 
 const MAX_LINE = 32 * 1024 * 1024;
@@ -183,6 +191,21 @@ export class AgentClient {
 
   stats(timeoutMs?: number): Promise<AgentStats> {
     return this.request('stats', {}, timeoutMs);
+  }
+
+  /**
+   * Gives a restored clone its own identity (the steps in AgentIdentityParams). Fails with
+   * `identity_failed` ("STEP: what failed"; the later steps did not run), `bad_request`
+   * (nothing was changed), or `unknown_method` from an agent too old for warm starts
+   * (isAgentUnknownMethod). The default timeout covers the agent's 3 s sshd wait.
+   */
+  identity(params: AgentIdentityParams, timeoutMs = 10_000): Promise<AgentIdentityResult> {
+    return this.request('identity', params, timeoutMs);
+  }
+
+  /** Before a template is saved: sync, then drop the guest's page cache (`quiesce_failed` on error). */
+  async quiesce(timeoutMs = 60_000): Promise<void> {
+    await this.request('quiesce', {}, timeoutMs);
   }
 
   /** Lets the process exit while this connection is open (a daemon's long-lived connection). */

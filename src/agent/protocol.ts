@@ -12,6 +12,13 @@ export const AGENT_VSOCK_PORT = 10789;
 /** The virtio-serial port name (QEMU: `virtserialport,name=banger.agent`). */
 export const AGENT_SERIAL_PORT_NAME = 'banger.agent';
 
+/**
+ * The error code an agent answers for a method it does not have. Stable across versions: an
+ * agent older than `identity` answers it, which the host reads as "this image's agent cannot
+ * do warm starts" (boot it cold).
+ */
+export const AGENT_UNKNOWN_METHOD = 'unknown_method';
+
 /** The `health` answer; its schema is in model/, since `vm.show` passes it on over the RPC. */
 export type { AgentHealth };
 
@@ -83,6 +90,54 @@ export interface AgentStats {
   tcp_established_in_ports: number[];
 }
 
+/** `identity`'s network step, on the guest's eth0. */
+export interface AgentIdentityNetwork {
+  /** A unicast MAC, `52:54:00:…`. */
+  mac: string;
+  /** The new (only) IPv4 address of eth0 with its prefix length, `172.16.0.9/24`. */
+  ip_cidr: string;
+  /** The default route's gateway; absent: no default route. */
+  gateway?: string;
+}
+
+/** A file `identity` writes: replaced (temporary file, fsync, rename), parents created 0700. */
+export interface AgentIdentityFile {
+  /** Absolute, without `..` components. */
+  path: string;
+  /** Permission bits (384 = 0600, the default). */
+  mode?: number;
+  content_b64: string;
+}
+
+/**
+ * `identity`: makes a restored clone its own machine. Every field is optional; the steps run
+ * in this order, each only when its field is present: clock, entropy, hostname, machine_id,
+ * network, files, sshd_reload (docs/reference/agent.md).
+ */
+export interface AgentIdentityParams {
+  /** The host's time when it sent the request: the guest's CLOCK_REALTIME is stepped to it. */
+  clock_unix_ms?: number;
+  /** 32 to 512 bytes of host entropy, base64: added to the kernel pool, then the CRNG reseeded. */
+  entropy_b64?: string;
+  /** A DNS label: the kernel hostname, /etc/hostname and /etc/hosts. */
+  hostname?: string;
+  /** 32 lowercase hex digits: /etc/machine-id. */
+  machine_id?: string;
+  network?: AgentIdentityNetwork;
+  files?: AgentIdentityFile[];
+  /** SIGHUP to sshd (new host keys) and wait, at most 3 s, until 127.0.0.1:22 accepts again. */
+  sshd_reload?: boolean;
+}
+
+export type AgentIdentityStep = 'clock' | 'entropy' | 'hostname' | 'machine_id' | 'network' | 'files' | 'sshd_reload';
+
+export interface AgentIdentityResult {
+  /** The steps that ran, in order (a step whose field was absent is not listed). */
+  done: AgentIdentityStep[];
+  /** What was skipped or worked around (no sshd, /etc a symlink, an old kernel without RNDRESEEDCRNG, …). */
+  notes: string[];
+}
+
 export interface AgentMethods {
   health: { params: Record<string, never>; result: AgentHealth };
   ports: { params: Record<string, never>; result: { listeners: AgentListener[] } };
@@ -95,6 +150,8 @@ export interface AgentMethods {
   exec_resize: { params: { job: number | string; rows: number; cols: number }; result: { resized: boolean } };
   shutdown: { params: Record<string, never>; result: { powering_off: boolean } };
   stats: { params: Record<string, never>; result: AgentStats };
+  identity: { params: AgentIdentityParams; result: AgentIdentityResult };
+  quiesce: { params: Record<string, never>; result: Record<string, never> };
 }
 
 export type AgentResponse =

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AgentError, waitForAgent, type AgentClient } from '../../agent/index.js';
+import { isAgentUnknownMethod, waitForAgent, type AgentClient } from '../../agent/index.js';
 import { ensureClientKey, generateHostKey } from '../../guest/index.js';
 import { macForVm, tapNameForVm } from '../../hostnat/index.js';
 import {
@@ -207,9 +207,9 @@ async function settle(
   try {
     await client.identity({}, 5_000);
   } catch (e) {
-    if (e instanceof AgentError && e.code !== 'transport')
+    if (isAgentUnknownMethod(e))
       throw new TemplateUnsupported(
-        `the agent in image ${req.image.name} cannot give clones an identity (${e.message})`,
+        `the agent in image ${req.image.name} cannot give clones an identity (${(e as Error).message})`,
       );
     throw e;
   }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
-import type { AgentIdentityParams } from '../../../agent/index.js';
+import type { AgentIdentityFile, AgentIdentityParams } from '../../../agent/index.js';
 import { ensureClientKey } from '../../../guest/index.js';
 import { BangerError } from '../../../model/index.js';
 import { hostFilesForGuest } from './filesSync.js';
@@ -11,7 +11,7 @@ import type { StartState, StartStep } from './state.js';
 const IDENTITY_TIMEOUT_MS = 20_000;
 
 /** The host key pair sshKeysInstall left for a warm VM, with the paths the guest keeps it at. */
-function pendingHostKey(s: StartState): AgentIdentityParams['files'] {
+function pendingHostKey(s: StartState): AgentIdentityFile[] {
   const dir = s.files.pendingIdentity;
   try {
     return [

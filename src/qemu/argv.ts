@@ -60,14 +60,7 @@ export function buildQemuArgv(
     ...(spec.initrdPath ? ['-initrd', spec.initrdPath] : []),
     '-append',
     kernelCommandLine(spec, accel === 'tcg' && tscKhz ? [`tsc_early_khz=${tscKhz}`] : []),
-    '-drive',
-    `id=root,file=${spec.rootDisk.path},format=${spec.rootDisk.format},if=none`,
-    '-device',
-    'virtio-blk-device,drive=root',
-    '-drive',
-    `id=work,file=${spec.workDisk},format=raw,if=none`,
-    '-device',
-    'virtio-blk-device,drive=work',
+    ...diskArgs(spec),
     '-netdev',
     `tap,id=n0,ifname=${spec.network.tap},script=no,downscript=no`,
     '-device',
@@ -90,6 +83,20 @@ export function buildQemuArgv(
     ...(incomingFrom ? ['-incoming', incomingUri(incomingFrom)] : []),
   ];
   return argv;
+}
+
+/** The two virtio disks: root (qcow2 or raw) then work, in the order the guest names them vda, vdb. */
+function diskArgs(spec: BootSpec): string[] {
+  return [
+    '-drive',
+    `id=root,file=${spec.rootDisk.path},format=${spec.rootDisk.format},if=none`,
+    '-device',
+    'virtio-blk-device,drive=root',
+    '-drive',
+    `id=work,file=${spec.workDisk},format=raw,if=none`,
+    '-device',
+    'virtio-blk-device,drive=work',
+  ];
 }
 
 /** A path QEMU's `exec:` migration URI may carry: it goes through /bin/sh, so only plain characters pass. */

@@ -11,6 +11,7 @@ export {
   type AppliedMigration,
 } from './database.js';
 export { MIGRATIONS, LATEST_MIGRATION_ID, type Migration } from './migrations.js';
-export { VmRepository, ImageRepository, KernelRepository } from './repositories.js';
+export { ImageRepository, KernelRepository } from './repositories.js';
+export { VmRepository } from './vmRepository.js';
 export { ForwardRepository, type ForwardRecord } from './forwards.js';
 export { checkMigrations, type CheckMigrationsReport } from './checkMigrations.js';

@@ -1,6 +1,7 @@
 import { openDatabase, migrate, type Db } from './database.js';
 import { ForwardRepository } from './forwards.js';
-import { ImageRepository, KernelRepository, VmRepository } from './repositories.js';
+import { ImageRepository, KernelRepository } from './repositories.js';
+import { VmRepository } from './vmRepository.js';
 
 /** The daemon's handle on durable state: one database, migrated on open, and its repositories. */
 export class Store {

@@ -106,7 +106,7 @@ test('two clones of one template are different machines with the host clock, rea
   assertClockClose(b, 'c2');
   // The host key each guest serves is the one pinned for it: ssh with strict checking works.
   for (const n of ['c1', 'c2']) assert.equal((await e.ok(['vm', 'ssh', n, '--', 'hostname'])).stdout.trim(), n);
-  const knownHosts = readFileSync(join(e.s.stateDir, 'ssh', 'known_hosts'), 'utf8');
+  const knownHosts = readFileSync(join(e.s.stateDir, 'known_hosts'), 'utf8');
   assert.ok(knownHosts.includes(a.hostKey) && knownHosts.includes(b.hostKey));
   // By name.vm, through banger's DNS.
   await e.ok(['vm', 'exec', 'c1', '--', 'bash', '-c', 'timeout 10 bash -c "</dev/tcp/c2.vm/22"']);

@@ -117,7 +117,7 @@ export class VmService {
   warmImage(p: { name: string; vcpu?: number; memoryMib?: number; diskSizeBytes?: number }, ctx: OpCtx) {
     return warmImage(this.env, p, ctx);
   }
-  /** Removes templates no VM sits on: one image's (`image delete`), or all (`image cache prune`). */
+  /** Removes templates: one image's (`image delete`), or all (`image cache prune`); they are rebuilt on demand. */
   pruneTemplates(o: { imageId?: string; dryRun?: boolean } = {}): { removed: string[]; freedBytes: number } {
     return this.env.templates.prune(o.imageId, o.dryRun);
   }

@@ -10,7 +10,7 @@ export const templateSummarySchema = z.object({
   /** Bytes it takes on disk (allocated). */
   sizeBytes: z.number(),
   createdAt: z.string(),
-  /** VMs whose disks sit on it (it stays while any do). */
+  /** VMs made from it (each holds its own link to its frozen root: the template may go at any time). */
   inUseBy: z.number(),
 });
 export type TemplateSummary = z.infer<typeof templateSummarySchema>;

@@ -82,6 +82,11 @@ export interface VmFiles {
   savedState: string;
   /** A warm VM's ssh host key pair, kept until the agent has put it into the restored guest. */
   pendingIdentity: string;
+  /**
+   * A warm VM's hard link to its template's frozen root disk, which its qcow2 layer backs
+   * onto: the template can then be removed or rebuilt whatever VMs were made from it.
+   */
+  frozenRoot: string;
 }
 
 export const SYSTEM_INSTALL_TOML = '/etc/banger/install.toml';
@@ -191,6 +196,7 @@ export function vmFiles(layout: Layout, vmId: string): VmFiles {
     shape: join(dir, 'vmm-shape.json'),
     savedState: join(dir, 'saved'),
     pendingIdentity: join(dir, 'pending-identity'),
+    frozenRoot: join(dir, 'template-root.qcow2'),
   };
 }
 

@@ -145,29 +145,27 @@ test('TemplateStore: a committed template is found; a broken one is a problem; a
   }
 });
 
-test('TemplateStore: discard keeps what VMs sit on (never chosen again); sweep removes scratch and unused ones, not running builds', () => {
+test('TemplateStore: discard removes a template; sweep removes scratch and incomplete ones, complete ones only when asked, never running builds', () => {
   const root = mkdtempSync(join(tmpdir(), 'bgr-tpl-'));
   try {
     const store = new TemplateStore(join(root, 'templates'));
-    const [used, unused] = ['1111111111111111', '2222222222222222'];
-    commitTemplate(store, used);
-    commitTemplate(store, unused);
-    store.discard(used, true);
-    assert.equal(store.find(used), null, 'a broken template is not chosen');
-    assert.ok(existsSync(join(store.dir, used, 'root.qcow2')), 'its files stay for the VMs on it');
+    const [gone, kept, broken] = ['1111111111111111', '2222222222222222', '5555555555555555'];
+    commitTemplate(store, gone);
+    commitTemplate(store, kept);
+    commitTemplate(store, broken);
+    store.discard(gone);
+    assert.equal(existsSync(join(store.dir, gone)), false);
+    rmSync(join(store.dir, broken, 'template.json'));
     const dead = store.newBuildDir('3333333333333333');
     const running = store.newBuildDir('4444444444444444');
-    const dry = store.sweep({ inUse: new Set([used]), building: new Set([running]), also: () => true, dryRun: true });
-    assert.deepEqual(dry.removed.sort(), [unused, dead.split('/').pop()!].sort());
+    const base = (p: string) => p.split('/').pop()!;
+    const dry = store.sweep({ building: new Set([running]), also: () => true, dryRun: true });
+    assert.deepEqual(dry.removed.sort(), [kept, broken, base(dead)].sort());
     assert.equal(existsSync(dead), true, 'a dry run removes nothing');
-    const r = store.sweep({ inUse: new Set([used]), building: new Set([running]) });
-    assert.deepEqual(r.removed, [dead.split('/').pop()!], 'without `also`, complete templates stay');
-    store.sweep({ inUse: new Set(), building: new Set([running]) });
-    assert.deepEqual(
-      readdirSync(store.dir).sort(),
-      [unused, running.split('/').pop()!].sort(),
-      'the broken one goes once unused',
-    );
+    const r = store.sweep({ building: new Set([running]) });
+    assert.deepEqual(r.removed.sort(), [broken, base(dead)].sort(), 'without `also`, complete templates stay');
+    assert.deepEqual(readdirSync(store.dir).sort(), [kept, base(running)].sort());
+    assert.ok(r.freedBytes > 0);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

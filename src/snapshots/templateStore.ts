@@ -29,8 +29,6 @@ export const templateMetaSchema = z.object({
 export type TemplateMeta = z.infer<typeof templateMetaSchema>;
 
 const META = 'template.json';
-/** A template found unusable but still backing some VM's disks keeps its files under this marker. */
-const BROKEN = 'template.broken';
 
 export interface TemplatePaths {
   dir: string;
@@ -78,7 +76,6 @@ export class TemplateStore {
   find(key: string): Template | { problem: string } | null {
     const dir = join(this.dir, key);
     if (!existsSync(dir)) return null;
-    if (existsSync(join(dir, BROKEN))) return null; // kept only for the VMs on it
     let meta: TemplateMeta;
     try {
       const r = templateMetaSchema.safeParse(JSON.parse(readFileSync(join(dir, META), 'utf8')));
@@ -129,33 +126,32 @@ export class TemplateStore {
   }
 
   /**
-   * Removes the template of `key`; one that VMs' disks still sit on (`inUse`) keeps its
-   * files, marked broken so it is never chosen again, until prune finds it unused.
+   * Removes the template of `key`. Nothing else depends on its files: a VM made from it
+   * holds its own hard link to the frozen root, and clones of its work disk; a restore
+   * reading its state right now keeps the open file.
    */
-  discard(key: string, inUse: boolean): void {
-    const dir = join(this.dir, key);
-    if (!existsSync(dir)) return;
-    if (inUse) writeFileSync(join(dir, BROKEN), '');
-    else rmSync(dir, { recursive: true, force: true });
+  discard(key: string): void {
+    rmSync(join(this.dir, key), { recursive: true, force: true });
   }
 
   /**
-   * Removes what is not a usable template and backs no VM: build scratch (`.build-*`, a
-   * build the daemon did not finish; `building` names the directories of builds running now), broken and incomplete templates; and, when `also`
-   * says so, complete ones. Returns the keys (or scratch names) removed and the bytes freed.
+   * Removes what is not a usable template: build scratch (`.build-*`, a build the daemon did
+   * not finish; `building` names the directories of builds running now) and incomplete
+   * templates; and, when `also` says so, complete ones. Returns the keys (or scratch names)
+   * removed and the bytes freed (or that would be, with `dryRun`).
    */
-  sweep(o: { inUse: Set<string>; building: Set<string>; also?: (t: Template) => boolean; dryRun?: boolean }): {
+  sweep(o: { building: Set<string>; also?: (t: Template) => boolean; dryRun?: boolean }): {
     removed: string[];
     freedBytes: number;
   } {
-    const { inUse, building, also = () => false } = o;
+    const { building, also = () => false } = o;
     const removed: string[] = [];
     let freedBytes = 0;
     if (!existsSync(this.dir)) return { removed, freedBytes };
     for (const name of readdirSync(this.dir)) {
       const dir = join(this.dir, name);
       const isKey = /^[0-9a-f]{16}$/.test(name);
-      if ((isKey && inUse.has(name)) || building.has(dir)) continue;
+      if (building.has(dir)) continue;
       const t = isKey ? this.find(name) : null;
       const usable = t !== null && !('problem' in t);
       if (usable && !also(t)) continue;

@@ -99,7 +99,7 @@ export const MIGRATIONS: readonly Migration[] = [
     id: 6,
     name: 'vm_warm',
     // suspended: a running VM that is paused, or a stopped one whose memory state was saved
-    // (docs/howto/snapshots.md). template_key: the warm template a VM's disks sit on, if any.
+    // (docs/howto/snapshots.md). template_key: the warm template a VM was made from, if any.
     sql: `
       ALTER TABLE vms ADD COLUMN suspended TEXT CHECK (suspended IN ('paused', 'saved'));
       ALTER TABLE vms ADD COLUMN template_key TEXT;

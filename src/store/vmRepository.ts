@@ -172,25 +172,17 @@ export class VmRepository {
       .run(suspended, new Date().toISOString(), id);
   }
 
-  /** The warm template a VM's disks sit on (null once they no longer do). */
+  /** The warm template a VM was made from (null once its disks were made again cold). */
   setTemplateKey(id: string, key: string | null): void {
     this.db.prepare('UPDATE vms SET template_key = ? WHERE id = ?').run(key, id);
   }
 
-  /** How many VMs' disks sit on each template. */
+  /** How many VMs were made from each template (`image show`). */
   templateUsers(): Map<string, number> {
     const rows = this.db
       .prepare('SELECT template_key, COUNT(*) AS n FROM vms WHERE template_key IS NOT NULL GROUP BY template_key')
       .all() as unknown as Array<{ template_key: string; n: number }>;
     return new Map(rows.map((r) => [r.template_key, r.n]));
-  }
-
-  /** Template keys that some VM's disks sit on: those templates must stay. */
-  templateKeysInUse(): Set<string> {
-    const rows = this.db
-      .prepare('SELECT DISTINCT template_key FROM vms WHERE template_key IS NOT NULL')
-      .all() as unknown as Array<{ template_key: string }>;
-    return new Set(rows.map((r) => r.template_key));
   }
 
   handles(id: string): unknown {

@@ -5,6 +5,8 @@ export {
   createWorkDisk,
   growWorkDisk,
   layerOnFrozenRoot,
+  linkOrClone,
+  repointBacking,
   writeWorkDiskFiles,
   type WorkDiskFile,
 } from './vmDisks.js';

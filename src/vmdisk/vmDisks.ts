@@ -4,7 +4,7 @@
  * qcow2 cannot be used. The work disk (mounted at /root) is a sparse copy of the image's
  * work seed grown to the VM's disk size. Both survive stop/start; delete removes them.
  */
-import { chmodSync, copyFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, linkSync } from 'node:fs';
 import { MIB } from '../model/index.js';
 import type { HostRunner } from '../system/index.js';
 import { writeExt4Files } from './ext4Files.js';
@@ -97,4 +97,22 @@ export async function layerOnFrozenRoot(
 ): Promise<void> {
   if (format === 'raw') return cloneDisk(runner, frozen, target);
   await runner.run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', frozen, target]);
+}
+
+/**
+ * `target` made the same file as `source` (a hard link: no copy, and it outlives the
+ * removal of `source`), or a clone where the two are on different filesystems.
+ */
+export async function linkOrClone(runner: HostRunner, source: string, target: string): Promise<void> {
+  try {
+    linkSync(source, target);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+    await cloneDisk(runner, source, target);
+  }
+}
+
+/** Points a qcow2 layer at another (identical) backing file: the header only (`qemu-img rebase -u`). */
+export async function repointBacking(runner: HostRunner, layer: string, backing: string): Promise<void> {
+  await runner.run(['qemu-img', 'rebase', '-u', '-F', 'qcow2', '-b', backing, layer]);
 }

@@ -10,7 +10,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { distCli } from '../integration/harness.js';
 import { createE2eSandbox, type E2eSandbox } from './e2eSandbox.js';
@@ -165,6 +165,28 @@ test('pause and resume (across a daemon restart), stop --save and start, and for
   await e.ok(['vm', 'delete', 'f1', 'c1']);
 });
 
+test('a corrupt template is discarded with a warning and the run boots cold: never a failed run', async () => {
+  const show = JSON.parse((await e.ok(['image', 'show', 'debian-bookworm'])).stdout) as {
+    templates: Array<{ key: string }>;
+  };
+  const key = show.templates[0]!.key;
+  const state = join(e.s.stateDir, 'templates', key, 'state', 'vmstate');
+  writeFileSync(state, 'not a migration stream');
+  const r = await e.s.banger(['vm', 'run', '--rm', '--name', 'w-corrupt', '--', 'sh', '-c', 'echo ok'], {
+    timeoutMs: 600_000,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'ok\n');
+  assert.match(r.stderr, new RegExp(`warm template ${key} discarded`));
+  assert.match(r.stderr, /boots cold/);
+  const after = JSON.parse((await e.ok(['image', 'show', 'debian-bookworm'])).stdout) as {
+    templates: Array<{ key: string }>;
+  };
+  assert.ok(!after.templates.some((t) => t.key === key), 'the corrupt template is gone');
+  // Rebuilt (by the background build this cold run started, or now) for what follows.
+  await e.ok(['image', 'warm', 'debian-bookworm'], 600_000);
+});
+
 test('a daemon killed with SIGKILL during a restore leaves a consistent store and no orphan', async () => {
   const child = spawn(process.execPath, [distCli, 'vm', 'create', '--name', 'k1'], {
     env: e.s.env,
@@ -195,5 +217,11 @@ test('a daemon killed with SIGKILL during a restore leaves a consistent store an
   await e.ok(['vm', 'delete', 'k1']);
   await e.ok(['image', 'cache', 'prune']);
   const show = JSON.parse((await e.ok(['image', 'show', 'debian-bookworm'])).stdout) as { templates: unknown[] };
-  assert.deepEqual(show.templates, [], 'prune removes templates no VM sits on');
+  assert.deepEqual(show.templates, [], 'prune removes the templates');
+  const templatesDir = join(e.s.stateDir, 'templates');
+  assert.deepEqual(
+    existsSync(templatesDir) ? readdirSync(templatesDir) : [],
+    [],
+    'no template or build scratch is left',
+  );
 });

@@ -1,6 +1,7 @@
 import { BangerError, type Vm } from '../../model/index.js';
 import type { OpCtx } from '../../opctx/index.js';
-import { cloneDisk } from '../../vmdisk/index.js';
+import { existsSync } from 'node:fs';
+import { cloneDisk, linkOrClone, repointBacking } from '../../vmdisk/index.js';
 import { checkNewName, makeVm, newRecord } from './create.js';
 import { notRunning, type VmEnv } from './env.js';
 import { deleteVm } from './remove.js';
@@ -71,6 +72,11 @@ async function snapshotInto(env: VmEnv, src: Vm, fork: Vm, ctx: OpCtx): Promise<
     ctx.progress?.('fork', `cloning ${src.name}'s disks`);
     await cloneDisk(env.d.runner, rootFile(env, src), rootFile(env, fork));
     await cloneDisk(env.d.runner, env.files(src).workDisk, env.files(fork).workDisk);
+    // A warm source's layer backs onto its own link to a template's root: the fork gets its own.
+    if (existsSync(env.files(src).frozenRoot)) {
+      await linkOrClone(env.d.runner, env.files(src).frozenRoot, env.files(fork).frozenRoot);
+      await repointBacking(env.d.runner, rootFile(env, fork), env.files(fork).frozenRoot);
+    }
   } finally {
     // A paused source stays paused (its `vm resume` takes its disks back); a running one runs on.
     if (!wasPaused)

@@ -70,7 +70,7 @@ function discardSaved(env: VmEnv, vm: Vm, reason: string, ctx: OpCtx): void {
 async function coldDisks(env: VmEnv, vm: Vm, reason: string, ctx: OpCtx): Promise<void> {
   warn(env, vm, `VM ${vm.name} boots cold: ${reason}`, ctx);
   const files = env.files(vm);
-  for (const f of [files.rootfsOverlay, files.rootfsCopy, files.workDisk, files.pendingIdentity])
+  for (const f of [files.rootfsOverlay, files.rootfsCopy, files.workDisk, files.pendingIdentity, files.frozenRoot])
     rmSync(f, { recursive: true, force: true });
   const image = env.d.images.show(vm.imageName ?? '');
   const undo = new CleanupStack();

@@ -79,7 +79,7 @@ export class TemplateService {
 
   /**
    * The usable template for `inputs`, or null. One that is there but unusable is discarded
-   * (kept on disk, marked broken, while VMs' disks sit on it) with a warning.
+   * with a warning (VMs made from it keep their own links to its frozen root).
    */
   lookup(inputs: TemplateInputs, ctx: OpCtx): Template | null {
     const key = templateKey(inputs);
@@ -91,12 +91,12 @@ export class TemplateService {
     return t;
   }
 
-  /** Removes a template that failed (a corrupt file, a restore that did not come up); VMs on it keep its files. */
+  /** Removes a template that failed (a corrupt file, a restore that did not come up); VMs made from it keep their own links. */
   discard(key: string, reason: string, ctx: OpCtx): void {
     const msg = `warm template ${key} discarded: ${reason}; VMs boot cold until it is rebuilt`;
     ctx.progress?.('warm', msg);
     this.env.d.log.warn(msg, { op_id: ctx.opId });
-    this.store.discard(key, this.env.store.vms.templateKeysInUse().has(key));
+    this.store.discard(key);
   }
 
   /** Starts building the template of `req` in the background unless it exists, is being built, or cannot be. */
@@ -163,13 +163,13 @@ export class TemplateService {
   }
 
   /**
-   * `image delete` (`imageId`) and `image cache prune` (all): removes every template no VM's
-   * disks sit on, and every leftover of one (broken, incomplete, a dead build's scratch).
+   * `image delete` (`imageId`) and `image cache prune` (all): removes the templates (rebuilt
+   * on demand; VMs made from them keep their own links), and every leftover of one
+   * (incomplete, a dead build's scratch).
    */
   prune(imageId?: string, dryRun = false): { removed: string[]; freedBytes: number } {
     return this.store.sweep({
       dryRun,
-      inUse: this.env.store.vms.templateKeysInUse(),
       building: new Set([...this.building.values()].map((b) => b.dir)),
       also: (t) => imageId === undefined || t.meta.imageId === imageId,
     });
@@ -207,7 +207,7 @@ export class TemplateService {
           /* no handles: the build had not started its VMM */
         }
       }
-    return this.store.sweep({ inUse: this.env.store.vms.templateKeysInUse(), building: new Set() }).removed;
+    return this.store.sweep({ building: new Set() }).removed;
   }
 
   /** Daemon stop: running builds are cancelled (each undoes what it made) and waited for. */

@@ -34,7 +34,7 @@ export const IMAGE_METHODS = {
   'image.show': defineMethod({
     name: 'image.show',
     summary:
-      'One image, with its warm templates (one per vcpu/memory/disk/back-end it was started with; inUseBy: VMs whose disks sit on it).',
+      'One image, with its warm templates (one per vcpu/memory/disk/back-end it was started with; inUseBy: VMs made from it).',
     params: nameRef,
     result: z.object({ image: imageSchema, templates: z.array(templateSummarySchema) }),
     tracked: false,
@@ -59,7 +59,7 @@ export const IMAGE_METHODS = {
   'image.cache.prune': defineMethod({
     name: 'image.cache.prune',
     summary:
-      'Removes OCI blobs that no image refers to, and warm templates no VM sits on (they are rebuilt on demand); dryRun lists them without removing.',
+      'Removes OCI blobs that no image refers to, and the warm templates (rebuilt on demand; VMs made from them keep their own links); dryRun lists them without removing.',
     params: z.strictObject({ dryRun: z.boolean().optional() }),
     result: z.object({
       removed: z.array(z.object({ digest: z.string(), size: z.number() })),

@@ -8,7 +8,7 @@ export function registerCache(image: Command, ctx: CliContext): Command {
   const cache = image.command('cache').description('the OCI blob cache shared by image pulls');
   cache
     .command('prune')
-    .description('remove cached layers and configs that no image refers to, and warm templates no VM sits on')
+    .description('remove cached layers and configs that no image refers to, and the warm templates (rebuilt on demand)')
     .option('--dry-run', 'list what would be removed, remove nothing')
     .addHelpText('after', examples(['banger image cache prune --dry-run', 'banger image cache prune']))
     .action(act(ctx, (o: { dryRun?: boolean }) => pruneCache(ctx, o.dryRun ?? false)));

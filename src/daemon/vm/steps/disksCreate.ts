@@ -4,15 +4,17 @@ import {
   createWorkDisk,
   dmSnapshotCowArgv,
   layerOnFrozenRoot,
+  linkOrClone,
 } from '../../../vmdisk/index.js';
 import type { CreateStep } from './state.js';
 
 /**
  * The VM's disks: its root layer by strategy (the copy-on-write file of a dm-snapshot, a
  * qcow2 overlay or a raw copy of the image) and its work disk from the image's seed; for a
- * warm create, layers over the template's frozen disks instead (the root a qcow2 overlay or
- * a clone, the work disk a clone: reflinked where the filesystem can, else sparse). They
- * live in the VM's directory, whose removal undoes them.
+ * warm create, layers over the template's frozen disks instead: the root a qcow2 overlay
+ * backed by the VM's own hard link to the template's root (so the template may go at any
+ * time), or a clone of a raw one; the work disk a clone (reflinked where the filesystem
+ * can, else sparse). They live in the VM's directory, whose removal undoes them.
  */
 export const disksCreate: CreateStep = {
   name: 'disksCreate',

@@ -27,13 +27,12 @@ export const disksCreate: CreateStep = {
       template,
     } = s;
     if (template) {
-      const raw = template.shape.rootFormat === 'raw';
-      await layerOnFrozenRoot(
-        runner,
-        template.paths.root,
-        raw ? files.rootfsCopy : files.rootfsOverlay,
-        template.shape.rootFormat,
-      );
+      if (template.shape.rootFormat === 'raw') await cloneDisk(runner, template.paths.root, files.rootfsCopy);
+      else {
+        // The layer backs onto the VM's own link to the frozen root, not the template's path.
+        await linkOrClone(runner, template.paths.root, files.frozenRoot);
+        await layerOnFrozenRoot(runner, files.frozenRoot, files.rootfsOverlay, 'qcow2');
+      }
       await cloneDisk(runner, template.paths.work, files.workDisk);
       return;
     }

@@ -1,7 +1,7 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import type { AgentHealth, AgentListener } from '../../agent/index.js';
 import { BangerError, type Vm } from '../../model/index.js';
-import { notRunning, type VmEnv } from './env.js';
+import type { VmEnv } from './env.js';
 import type { VmPort } from './types.js';
 
 export type VmRuntime = {
@@ -23,6 +23,7 @@ export async function runtimeOf(env: VmEnv, vm: Vm): Promise<VmRuntime | null> {
 
 /** The agent's view of a running VM (`vm show`), or why there is none. */
 export async function agentView(env: VmEnv, vm: Vm): Promise<{ health: AgentHealth } | { error: string }> {
+  if (vm.suspended === 'paused') return { error: 'the VM is paused (`banger vm resume` runs it)' };
   return env.agents
     .use(env.driverOf(vm).agentEndpoint(env.files(vm)), async (c) => ({ health: await c.health(2_000) }), 1_000)
     .catch((e: Error) => ({ error: e.message }));
@@ -36,8 +37,8 @@ export async function portsOf(env: VmEnv, refs: readonly string[]): Promise<VmPo
   const vms = refs.length ? refs.map((r) => env.show(r)) : env.list().filter((v) => v.state === 'running');
   const out: VmPort[] = [];
   for (const vm of vms) {
-    if (!env.isAlive(vm)) {
-      if (refs.length) throw notRunning(vm);
+    if (!env.isAlive(vm) || vm.suspended === 'paused') {
+      if (refs.length) env.requireRunning(vm); // not running, or paused: says which
       continue;
     }
     let listeners: AgentListener[];

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { BangerError, formatSize, vmSpecProblem, type Vm, type VmSpec } from '../../model/index.js';
 import type { OpCtx } from '../../opctx/index.js';
@@ -36,6 +37,13 @@ async function setResources(env: VmEnv, vm: Vm, p: VmSettings, alive: boolean, c
     throw new BangerError('conflict', `VM ${vm.name} is running; resources change only while it is stopped`, {
       hint: `stop it first: \`banger vm stop ${vm.name}\``,
     });
+  // The next start restores a saved machine of the old shape onto these very disks.
+  if (vm.suspended === 'saved' || existsSync(env.files(vm).pendingIdentity))
+    throw new BangerError(
+      'conflict',
+      `VM ${vm.name}'s next start resumes a saved memory state, which keeps its vcpu, memory and disk`,
+      { hint: `start it, stop it without --save, then change its resources: \`banger vm start ${vm.name}\`` },
+    );
   const spec: VmSpec = {
     ...vm.spec,
     ...(p.vcpu !== undefined && { vcpu: p.vcpu }),

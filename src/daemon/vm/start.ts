@@ -92,8 +92,9 @@ function startState(env: VmEnv, vm: Vm, opts: { ssh?: boolean }): StartState {
 async function runStart(env: VmEnv, vm: Vm, state: StartState, steps: readonly StartStep[], ctx: OpCtx): Promise<Vm> {
   const undo = new CleanupStack();
   const started = performance.now();
+  let stepMs: Record<string, number>;
   try {
-    await runSteps(steps, state, ctx, undo);
+    stepMs = await runSteps(steps, state, ctx, undo);
     undo.commit();
   } catch (e) {
     const errors = await undo.unwind();
@@ -111,6 +112,7 @@ async function runStart(env: VmEnv, vm: Vm, state: StartState, steps: readonly S
     ms: Math.round(performance.now() - started),
     vmm: state.vmm?.detail,
     warm: state.restore ? state.restore.identity : undefined,
+    steps: stepMs,
   });
   return env.show(vm.id);
 }

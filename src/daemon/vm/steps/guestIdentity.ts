@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
-import type { AgentIdentityFile, AgentIdentityParams } from '../../../agent/index.js';
+import type { AgentClient, AgentIdentityFile, AgentIdentityParams, AgentIdentityStep } from '../../../agent/index.js';
 import { ensureClientKey } from '../../../guest/index.js';
 import { BangerError } from '../../../model/index.js';
 import { hostFilesForGuest } from './filesSync.js';
@@ -64,8 +64,41 @@ async function identityParams(s: StartState, ctx: Parameters<StartStep['run']>[1
       })),
       ...hostKey,
     ],
-    sshd_reload: hostKey.length > 0 && sshd,
+    // Waited for only when the caller waits for ssh; else reloaded in the background (reloadSshdLater).
+    sshd_reload: hostKey.length > 0 && sshd && s.wantSsh,
   };
+}
+
+/** The steps `params` asks for, in the names the agent's answer lists them by. */
+function askedSteps(params: AgentIdentityParams): AgentIdentityStep[] {
+  const steps: Array<[AgentIdentityStep, unknown]> = [
+    ['clock', params.clock_unix_ms],
+    ['entropy', params.entropy_b64],
+    ['hostname', params.hostname],
+    ['machine_id', params.machine_id],
+    ['network', params.network],
+    ['files', params.files],
+    ['sshd_reload', params.sshd_reload || undefined],
+  ];
+  return steps.filter(([, v]) => v !== undefined).map(([name]) => name);
+}
+
+/**
+ * The new host key served without waiting for it (a start that waits for the agent alone,
+ * `vm run -- CMD`): sshd is sent SIGHUP by a command the agent runs in the background, so the
+ * restore does not wait the few hundred ms sshd takes to re-exec under emulation.
+ */
+function reloadSshdLater(client: { exec: AgentClient['exec'] }): void {
+  void client
+    .exec({
+      argv: [
+        '/bin/sh',
+        '-c',
+        'kill -HUP "$(cat /run/sshd.pid 2>/dev/null || cat /var/run/sshd.pid)" 2>/dev/null; true',
+      ],
+      timeout_ms: 10_000,
+    })
+    .catch(() => undefined);
 }
 
 /**
@@ -84,7 +117,10 @@ export const guestIdentity: StartStep = {
     const params = await identityParams(s, ctx);
     const client = await s.env.agents.client(endpoint, 10_000);
     try {
-      await client.identity(params, IDENTITY_TIMEOUT_MS);
+      const { done } = await client.identity(params, IDENTITY_TIMEOUT_MS);
+      const missing = askedSteps(params).filter((step) => !done.includes(step));
+      if (missing.length) throw new Error(`the agent did not do: ${missing.join(', ')}`);
+      if (params.files?.some((f) => f.path.startsWith('/etc/ssh/')) && !params.sshd_reload) reloadSshdLater(client);
       if (s.linkDown) {
         await driver.setLink(vmm.pid, files, true);
         await client.identity({ network: params.network }, IDENTITY_TIMEOUT_MS); // announce from the plugged NIC

@@ -12,9 +12,23 @@ export interface Step<S> {
   run(state: S, ctx: OpCtx, undo: CleanupStack): Promise<void>;
 }
 
-/** Runs the steps in order; the first failure propagates (the caller unwinds `undo`). */
-export async function runSteps<S>(steps: readonly Step<S>[], state: S, ctx: OpCtx, undo: CleanupStack): Promise<void> {
-  for (const step of steps) await step.run(state, ctx, undo);
+/**
+ * Runs the steps in order; the first failure propagates (the caller unwinds `undo`).
+ * Returns how long each step took, in ms, for the operation's log line.
+ */
+export async function runSteps<S>(
+  steps: readonly Step<S>[],
+  state: S,
+  ctx: OpCtx,
+  undo: CleanupStack,
+): Promise<Record<string, number>> {
+  const ms: Record<string, number> = {};
+  for (const step of steps) {
+    const t0 = performance.now();
+    await step.run(state, ctx, undo);
+    ms[step.name] = Math.round(performance.now() - t0);
+  }
+  return ms;
 }
 
 /** A value an earlier step was to put in the state; its absence is a wrongly ordered step list. */

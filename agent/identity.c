@@ -155,7 +155,7 @@ static void free_req(id_req *r) {
   free(r->files);
 }
 
-void do_identity(int ci, const char *id, const jval *params, const char *proc_root) {
+void do_identity(int ci, const char *id, const jval *params, const char *proc_root, int permitted) {
   unsigned gen = conn_gen(ci);
   id_req r;
   memset(&r, 0, sizeof r);
@@ -164,6 +164,11 @@ void do_identity(int ci, const char *id, const jval *params, const char *proc_ro
   const char *bad = parse_identity(params, &r, msg, sizeof msg);
   if (bad) {
     reply_error(ci, id, "bad_request", bad);
+    free_req(&r);
+    return;
+  }
+  if (!permitted) {
+    reply_error(ci, id, "unsupported", "not a banger guest (no banger.root= on the kernel command line); refusing to change this machine's identity");
     free_req(&r);
     return;
   }
@@ -186,7 +191,11 @@ void do_identity(int ci, const char *id, const jval *params, const char *proc_ro
   free_req(&r);
 }
 
-void do_quiesce(int ci, const char *id, const char *proc_root) {
+void do_quiesce(int ci, const char *id, const char *proc_root, int permitted) {
+  if (!permitted) {
+    reply_error(ci, id, "unsupported", "not a banger guest (no banger.root= on the kernel command line); refusing to drop this machine's caches");
+    return;
+  }
   sync();
   char path[300], msg[400];
   snprintf(path, sizeof path, "%s/sys/vm/drop_caches", proc_root);

@@ -85,6 +85,8 @@ static conn conns[MAX_CONNS];
 static int sigchld_pipe[2] = { -1, -1 };
 static const char *proc_root = "/proc";
 static int stdio_mode = 0;
+/* --identity-anywhere: identity and quiesce act outside a banger guest (tests in namespaces of their own). */
+static int identity_anywhere = 0;
 
 long long now_ms(void) {
   struct timespec ts;
@@ -280,8 +282,8 @@ static void handle_line(int ci, char *line, size_t len) {
   else if (strcmp(m->str, "exec_resize") == 0) do_exec_resize(ci, id, params);
   else if (strcmp(m->str, "shutdown") == 0) do_shutdown(ci, id);
   else if (strcmp(m->str, "stats") == 0) do_stats(ci, id);
-  else if (strcmp(m->str, "identity") == 0) do_identity(ci, id, params, proc_root);
-  else if (strcmp(m->str, "quiesce") == 0) do_quiesce(ci, id, proc_root);
+  else if (strcmp(m->str, "identity") == 0) do_identity(ci, id, params, proc_root, identity_anywhere || in_banger_guest());
+  else if (strcmp(m->str, "quiesce") == 0) do_quiesce(ci, id, proc_root, identity_anywhere || in_banger_guest());
   else {
     sbuf msg;
     sb_init(&msg);
@@ -408,7 +410,7 @@ static void on_sigchld(int sig) {
 
 static void usage(void) {
   fprintf(stderr,
-          "usage: banger-agent [--stdio] [--serial PATH | --no-serial] [--vsock-port N | --no-vsock] [--proc DIR] [--version]\n"
+          "usage: banger-agent [--stdio] [--serial PATH | --no-serial] [--vsock-port N | --no-vsock] [--proc DIR] [--identity-anywhere] [--version]\n"
           "Serves banger's guest agent protocol (version %d) on the virtio-serial port \"%s\" and on vsock port %d.\n",
           PROTOCOL_VERSION, SERIAL_PORT_NAME, AGENT_VSOCK_PORT);
 }
@@ -424,6 +426,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--vsock-port") && i + 1 < argc) vsock_port = (unsigned)strtoul(argv[++i], NULL, 10);
     else if (!strcmp(argv[i], "--no-vsock")) want_vsock = 0;
     else if (!strcmp(argv[i], "--proc") && i + 1 < argc) proc_root = argv[++i];
+    else if (!strcmp(argv[i], "--identity-anywhere")) identity_anywhere = 1;
     else if (!strcmp(argv[i], "--version")) { printf("banger-agent %s (protocol %d)\n", AGENT_VERSION, PROTOCOL_VERSION); return 0; }
     else { usage(); return 2; }
   }

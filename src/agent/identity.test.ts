@@ -75,7 +75,8 @@ function nsAgent(dir: string, prelude = ''): { child: ChildProcess; client: Agen
     'ip link set eth0 up',
     'ip route add default via 10.0.0.1',
     prelude,
-    `exec ${binary} --stdio`,
+    // Its own UTS and network namespaces: it may act although the host is no banger guest.
+    `exec ${binary} --stdio --identity-anywhere`,
   ].join('\n');
   const child = spawn(unshare!, ['--uts', '--net', '--mount', '--fork', 'sh', '-c', script], {
     stdio: ['pipe', 'pipe', 'inherit'],
@@ -148,8 +149,8 @@ test('identity refuses bad params with bad_request and writes nothing; unknown m
       );
     }
     assert.equal(existsSync(join(dir, 'a')), false, 'a refused request wrote nothing');
-    // Nothing to do is not an error.
-    assert.deepEqual(await client.identity({}), { done: [], notes: [] });
+    // Valid params on a host (no banger guest) are refused, even with nothing to do.
+    await assert.rejects(client.identity({}), (e: AgentError) => e.code === 'unsupported');
     // The request line limit (1 MiB) bounds files long before the 8 MiB total.
     // (too_large answers with id null: watch the raw stream.)
     let out = '';
@@ -169,6 +170,8 @@ test('quiesce syncs and writes 3 to drop_caches (a stand-in /proc here); a missi
   const dir = mkdtempSync(join(tmpdir(), 'banger-quiesce-'));
   mkdirSync(join(dir, 'sys', 'vm'), { recursive: true });
   writeFileSync(join(dir, 'sys', 'vm', 'drop_caches'), '0\n');
+  // The stand-in /proc says this is a banger guest (its kernel command line).
+  writeFileSync(join(dir, 'cmdline'), 'console=ttyS0 banger.root=/dev/vda\n');
   const child = spawn(binary, ['--stdio', '--proc', dir], { stdio: ['pipe', 'pipe', 'inherit'] });
   const client = clientOver(child);
   try {
@@ -382,9 +385,13 @@ test('identity leaves an /etc that is a symlink alone (and a missing /etc), with
       mkdirSync(join(r, 'realetc'), { recursive: true });
       writeFileSync(join(r, 'agent'), readFileSync(binary), { mode: 0o755 });
       if (etc === 'symlink') symlinkSync('realetc', join(r, 'etc'));
-      const child = spawn(unshare!, ['--uts', '--net', '--mount', '--fork', `--root=${r}`, '/agent', '--stdio'], {
-        stdio: ['pipe', 'pipe', 'inherit'],
-      });
+      const child = spawn(
+        unshare!,
+        ['--uts', '--net', '--mount', '--fork', `--root=${r}`, '/agent', '--stdio', '--identity-anywhere'],
+        {
+          stdio: ['pipe', 'pipe', 'inherit'],
+        },
+      );
       const client = clientOver(child);
       try {
         const res = await client.identity({ hostname: 'lonely', machine_id: randomBytes(16).toString('hex') });
@@ -399,5 +406,16 @@ test('identity leaves an /etc that is a symlink alone (and a missing /etc), with
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an agent run on a host (no banger.root= on its kernel command line) refuses identity and quiesce: a test can never change its host', async () => {
+  const child = spawn(binary, ['--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const client = clientOver(child);
+  try {
+    for (const call of [() => client.identity({ hostname: 'not-this-host' }), () => client.quiesce()])
+      await assert.rejects(call(), (e: AgentError) => e.code === 'unsupported' && /not a banger guest/.test(e.message));
+  } finally {
+    assert.equal(await stop(child), 0);
   }
 });

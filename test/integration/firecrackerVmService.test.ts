@@ -57,6 +57,8 @@ test('Firecracker VMs through VmService and the root helper: jailed start, helpe
     jailer_bin: bins.jailerBin,
     jailer_enabled: true,
     default_image_name: 'fc-test',
+    // The stand-in guest is an agent run on this host, which refuses identity and quiesce: no templates here.
+    warm_start: false,
   };
   const helperSocket = join(dir, 'helper.sock');
   let helper: ChildProcess | null = null;

@@ -1,0 +1,140 @@
+/**
+ * Hostile review of warm starts (docs/howto/snapshots.md): what a daemon killed mid-way, a
+ * failed restore of a fork, and an interrupted template build leave behind, with the real
+ * store, real files and disks, and the fake VMM driver (whose pids the test controls).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultConfig } from '../../config/index.js';
+import { silentLogger } from '../../log/index.js';
+import { userLayout, vmFiles, type Layout } from '../../paths/index.js';
+import { UnavailablePrivilegedOps } from '../../roothelper/index.js';
+import { Store } from '../../store/index.js';
+import { ExecHostRunner, writePidFile } from '../../system/index.js';
+import { writeWorkDiskFiles } from '../../vmdisk/index.js';
+import { FakeVmmDriver } from '../../../test/fakes/fakeVmmDriver.js';
+import { sampleVm } from '../../../test/fixtures/vms.js';
+import { ImageService } from '../imageService.js';
+import { KernelService } from '../kernelService.js';
+import { NatController } from '../natController.js';
+import { TapPool } from '../tapPool.js';
+import { WorkspaceService } from '../workspaceService.js';
+import { VmEnv } from './env.js';
+import { reconcileVms } from './reconcile.js';
+import { warmSource } from './warmStart.js';
+
+const ctx = { opId: 'op-warm-review' };
+
+async function withEnv(fn: (o: { env: VmEnv; store: Store; layout: Layout; driver: FakeVmmDriver; dir: string }) => Promise<void>) {
+  const dir = mkdtempSync(join(tmpdir(), 'bgr-warmrev-'));
+  const store = Store.open(join(dir, 'state.db'));
+  try {
+    const layout = userLayout({ home: dir, uid: 1000, env: { XDG_RUNTIME_DIR: join(dir, 'run') } });
+    for (const d of [layout.stateDir, layout.vmsDir, layout.runtimeDir]) mkdirSync(d, { recursive: true });
+    const runner = new ExecHostRunner();
+    const privileged = new UnavailablePrivilegedOps();
+    const driver = new FakeVmmDriver();
+    const env = new VmEnv({
+      store,
+      layout,
+      config: { ...defaultConfig(layout), ssh_key_path: join(dir, 'id_ed25519') },
+      runner,
+      privileged,
+      drivers: { qemu: driver, firecracker: driver },
+      hostFacts: () => ({ firecrackerBin: null, kvm: { usable: false, reason: 'test' }, deviceMapper: false }),
+      images: new ImageService({
+        store,
+        runner,
+        layout,
+        kernels: new KernelService({ store, runner, layout, defaultName: null }),
+        privileged,
+      }),
+      nat: new NatController({
+        privileged,
+        runner,
+        log: silentLogger,
+        bridge: 'br-fc',
+        uplink: undefined,
+        stateFile: join(dir, 'nat.json'),
+      }),
+      taps: new TapPool({ privileged, log: silentLogger, bridge: 'br-fc', size: 0 }),
+      workspaces: new WorkspaceService({ runner, store, log: silentLogger }),
+      log: silentLogger,
+    });
+    await fn({ env, store, layout, driver, dir });
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('a saved VM whose restore a killed daemon left loading keeps its saved state at the next daemon start', async () => {
+  await withEnv(async ({ env, store, layout, driver }) => {
+    const vm = sampleVm({ id: 'aaaa0001', name: 'saved-one', vmDir: join(layout.vmsDir, 'aaaa0001'), suspended: 'saved' });
+    store.vms.insert(vm);
+    const files = env.files(vm);
+    mkdirSync(files.savedState, { recursive: true });
+    writeFileSync(join(files.savedState, 'fake.vmstate'), '{}');
+    // `vm start` had the restoring VMM running (its pid file written) but not yet adopted.
+    const { pid } = await driver.start({ vcpu: 2, memoryMib: 2048 } as never);
+    mkdirSync(files.runtimeDir, { recursive: true });
+    writePidFile(files.pidFile, pid);
+    await reconcileVms(env, ctx);
+    assert.equal(driver.alive.has(pid), false, 'the unrecorded VMM is stopped');
+    const after = env.show(vm.id);
+    assert.equal(after.state, 'stopped');
+    assert.equal(after.suspended, 'saved', 'the guest never ran from the saved state: it must still be resumable');
+    assert.ok(existsSync(files.savedState));
+  });
+});
+
+test('a fork that cannot be restored boots cold with its own host key, not its source’s', async () => {
+  await withEnv(async ({ env, store, layout, dir }) => {
+    const fork = sampleVm({ id: 'bbbb0002', name: 'fork-one', vmDir: join(layout.vmsDir, 'bbbb0002'), suspended: 'saved' });
+    store.vms.insert(fork);
+    const files = env.files(fork);
+    mkdirSync(files.dir, { recursive: true });
+    // The fork's work disk is a clone of its source's: the source's host key is on it.
+    execFileSync('truncate', ['-s', '8M', files.workDisk]);
+    execFileSync('mkfs.ext4', ['-q', '-F', files.workDisk]);
+    await writeWorkDiskFiles(env.d.runner, files.workDisk, [
+      { path: '/.banger-hostkey/ssh_host_ed25519_key', content: 'SOURCE PRIVATE\n', mode: 0o600 },
+      { path: '/.banger-hostkey/ssh_host_ed25519_key.pub', content: 'ssh-ed25519 SOURCE\n', mode: 0o644 },
+    ]);
+    // sshKeysInstall (keysByAgent) left the fork's own pair, pinned on the host, for the agent.
+    mkdirSync(files.pendingIdentity, { recursive: true });
+    writeFileSync(join(files.pendingIdentity, 'ssh_host_ed25519_key'), 'FORK PRIVATE\n');
+    writeFileSync(join(files.pendingIdentity, 'ssh_host_ed25519_key.pub'), 'ssh-ed25519 FORK\n');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'id_ed25519')]);
+    // Its saved state is unusable (corrupt shape): discarded, the VM boots cold from its disks.
+    mkdirSync(files.savedState, { recursive: true });
+    writeFileSync(join(files.savedState, 'shape.json'), 'not json');
+    assert.equal(await warmSource(env, env.show(fork.id), ctx), null);
+    const pub = execFileSync('debugfs', ['-R', 'cat /.banger-hostkey/ssh_host_ed25519_key.pub', files.workDisk], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    assert.equal(pub.trim(), 'ssh-ed25519 FORK', 'a cold fork must not serve (and share) its source’s host key');
+  });
+});
+
+test('a template build killed before it recorded its handles leaves no VMM running after tidy', async () => {
+  await withEnv(async ({ env, layout, driver }) => {
+    // The build had made its directory and its VM dir (named by the build's id), and its VMM
+    // was up (QEMU wrote its pid file) when the daemon died, before handles.json was written.
+    const id = 'cccc0003';
+    const buildDir = join(layout.templatesDir, `.build-0123456789abcdef-deadbeef`);
+    mkdirSync(join(buildDir, id), { recursive: true });
+    const { pid } = await driver.start({ vcpu: 2, memoryMib: 2048 } as never);
+    const pidFile = vmFiles(layout, id).pidFile;
+    mkdirSync(vmFiles(layout, id).runtimeDir, { recursive: true });
+    writePidFile(pidFile, pid);
+    await env.templates.tidy(ctx);
+    assert.equal(existsSync(buildDir), false, 'the scratch is removed');
+    assert.equal(driver.alive.has(pid), false, 'the build’s VMM must not outlive its scratch');
+  });
+});

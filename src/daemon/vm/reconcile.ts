@@ -66,5 +66,7 @@ async function stopUnrecorded(env: VmEnv, vm: Vm, ctx: OpCtx): Promise<void> {
   env.d.log.warn('stopping a VMM an earlier daemon started but never recorded', { op_id: ctx.opId, vm: vm.name, pid });
   await driver.hardStop(pid, files, ctx);
   await releaseVm(env, vm, ctx);
-  if (vm.state !== 'stopped') env.store.vms.setRuntime(vm.id, vm.state, null, vm.lastError, vm.suspended);
+  // releaseVm recorded it stopped and not suspended: its own state comes back (a saved VM
+  // whose restore never ran its guest keeps its saved state).
+  env.store.vms.setRuntime(vm.id, vm.state, null, vm.lastError, vm.suspended);
 }

@@ -29,7 +29,9 @@ import { warmSource } from './warmStart.js';
 
 const ctx = { opId: 'op-warm-review' };
 
-async function withEnv(fn: (o: { env: VmEnv; store: Store; layout: Layout; driver: FakeVmmDriver; dir: string }) => Promise<void>) {
+async function withEnv(
+  fn: (o: { env: VmEnv; store: Store; layout: Layout; driver: FakeVmmDriver; dir: string }) => Promise<void>,
+) {
   const dir = mkdtempSync(join(tmpdir(), 'bgr-warmrev-'));
   const store = Store.open(join(dir, 'state.db'));
   try {
@@ -74,7 +76,12 @@ async function withEnv(fn: (o: { env: VmEnv; store: Store; layout: Layout; drive
 
 test('a saved VM whose restore a killed daemon left loading keeps its saved state at the next daemon start', async () => {
   await withEnv(async ({ env, store, layout, driver }) => {
-    const vm = sampleVm({ id: 'aaaa0001', name: 'saved-one', vmDir: join(layout.vmsDir, 'aaaa0001'), suspended: 'saved' });
+    const vm = sampleVm({
+      id: 'aaaa0001',
+      name: 'saved-one',
+      vmDir: join(layout.vmsDir, 'aaaa0001'),
+      suspended: 'saved',
+    });
     store.vms.insert(vm);
     const files = env.files(vm);
     mkdirSync(files.savedState, { recursive: true });
@@ -94,7 +101,12 @@ test('a saved VM whose restore a killed daemon left loading keeps its saved stat
 
 test('a fork that cannot be restored boots cold with its own host key, not its source’s', async () => {
   await withEnv(async ({ env, store, layout, dir }) => {
-    const fork = sampleVm({ id: 'bbbb0002', name: 'fork-one', vmDir: join(layout.vmsDir, 'bbbb0002'), suspended: 'saved' });
+    const fork = sampleVm({
+      id: 'bbbb0002',
+      name: 'fork-one',
+      vmDir: join(layout.vmsDir, 'bbbb0002'),
+      suspended: 'saved',
+    });
     store.vms.insert(fork);
     const files = env.files(fork);
     mkdirSync(files.dir, { recursive: true });

@@ -1,7 +1,10 @@
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureClientKey } from '../../guest/index.js';
 import type { Vm } from '../../model/index.js';
 import type { OpCtx } from '../../opctx/index.js';
 import { readShape, shapeFileIn } from '../../snapshots/index.js';
+import { writeWorkDiskFiles } from '../../vmdisk/index.js';
 import { CleanupStack } from '../cleanupStack.js';
 import type { VmEnv } from './env.js';
 import { disksCreate } from './steps/disksCreate.js';
@@ -33,10 +36,14 @@ export async function warmSource(env: VmEnv, vm: Vm, ctx: OpCtx): Promise<WarmSo
     // A fork's first start restores its source's state as a new machine (its host key waits in pending-identity).
     const identity = existsSync(files.pendingIdentity) ? 'new' : 'same';
     if (!('problem' in shape)) return { kind: 'saved', restore: { stateDir: files.savedState, shape, identity } };
-    discardSaved(env, vm, shape.problem, ctx);
+    await discardSaved(env, vm, shape.problem, ctx);
     return null;
   }
-  if (!vm.templateKey || !existsSync(files.pendingIdentity)) return null;
+  if (!existsSync(files.pendingIdentity)) return null;
+  if (!vm.templateKey) {
+    await ownKeysOnDisk(env, vm, ctx); // a fork whose restore an earlier daemon did not finish
+    return null;
+  }
   if (vm.state !== 'created') {
     await coldDisks(env, vm, 'an earlier restore of it did not finish', ctx);
     return null;
@@ -60,10 +67,31 @@ export async function fallBackCold(env: VmEnv, vm: Vm, warm: WarmSource, error: 
   await coldDisks(env, vm, 'its restore failed', ctx);
 }
 
-function discardSaved(env: VmEnv, vm: Vm, reason: string, ctx: OpCtx): void {
+async function discardSaved(env: VmEnv, vm: Vm, reason: string, ctx: OpCtx): Promise<void> {
   warn(env, vm, `VM ${vm.name}'s saved memory state was discarded (${reason}); it boots cold from its disks`, ctx);
   rmSync(env.files(vm).savedState, { recursive: true, force: true });
   env.store.vms.setRuntime(vm.id, 'stopped', null, null, null);
+  await ownKeysOnDisk(env, vm, ctx);
+}
+
+/**
+ * A fork that boots cold boots its source's cloned disks, whose work disk holds the
+ * source's host key: the fork's own pair (pinned on the host at create, waiting for the
+ * agent in pending-identity) and the client key are written there as a cold create writes
+ * them, so it neither shares its source's key nor fails the pin.
+ */
+async function ownKeysOnDisk(env: VmEnv, vm: Vm, ctx: OpCtx): Promise<void> {
+  const files = env.files(vm);
+  if (!existsSync(files.pendingIdentity)) return;
+  warn(env, vm, `VM ${vm.name} gets its own host key on its disk`, ctx);
+  const key = (f: string) => readFileSync(join(files.pendingIdentity, f), 'utf8');
+  const clientKey = await ensureClientKey(env.d.runner, env.d.config.ssh_key_path);
+  await writeWorkDiskFiles(env.d.runner, files.workDisk, [
+    { path: '/.ssh/authorized_keys', content: `${clientKey}\n`, mode: 0o600 },
+    { path: '/.banger-hostkey/ssh_host_ed25519_key', content: key('ssh_host_ed25519_key'), mode: 0o600 },
+    { path: '/.banger-hostkey/ssh_host_ed25519_key.pub', content: key('ssh_host_ed25519_key.pub'), mode: 0o644 },
+  ]);
+  rmSync(files.pendingIdentity, { recursive: true, force: true });
 }
 
 /** The VM's disks made again as a cold create makes them (over the image, keys by debugfs); the template no longer under them. */

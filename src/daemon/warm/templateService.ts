@@ -10,6 +10,7 @@ import {
   type VmmKind,
   type VmSpec,
 } from '../../model/index.js';
+import { tapNameForVm } from '../../hostnat/index.js';
 import type { OpCtx } from '../../opctx/index.js';
 import {
   specInputs,
@@ -19,6 +20,7 @@ import {
   type Template,
   type TemplateInputs,
 } from '../../snapshots/index.js';
+import { readPidFile } from '../../system/index.js';
 import type { VmEnv } from '../vm/env.js';
 import { buildFiles, buildTemplate, TemplateUnsupported, type TemplateRequest } from './templateBuild.js';
 
@@ -183,31 +185,34 @@ export class TemplateService {
   async tidy(ctx: OpCtx): Promise<string[]> {
     const dir = this.store.dir;
     if (existsSync(dir))
-      for (const name of readdirSync(dir).filter((n) => n.startsWith('.build-'))) {
-        const buildDir = join(dir, name);
-        try {
-          const h = JSON.parse(readFileSync(join(buildDir, 'handles.json'), 'utf8')) as {
-            pid: number;
-            tap: string;
-            vmm: VmmKind;
-            id: string;
-          };
-          const driver = this.env.d.drivers[h.vmm];
-          const files = buildFiles(
-            this.env,
-            h.id,
-            buildDir,
-            templatePaths(buildDir, h.vmm === 'qemu' ? 'qcow2' : 'raw'),
-          );
-          if (driver.owns(h.pid, files)) await driver.hardStop(h.pid, files, ctx);
-          await driver.release(files, ctx).catch(() => undefined);
-          await this.env.d.privileged.deleteTap({ name: h.tap }, ctx).catch(() => undefined);
-          rmSync(files.runtimeDir, { recursive: true, force: true });
-        } catch {
-          /* no handles: the build had not started its VMM */
-        }
-      }
+      for (const name of readdirSync(dir).filter((n) => n.startsWith('.build-')))
+        await this.stopLeftBuild(join(dir, name), ctx);
     return this.store.sweep({ building: new Set() }).removed;
+  }
+
+  /**
+   * What a dead build left running: named by its handles.json, or, when the daemon died
+   * before writing it (mid VMM start), by the build's VM directory (its id) and the pid file
+   * the VMM wrote; each driver's command-line check keeps a recycled pid safe.
+   */
+  private async stopLeftBuild(buildDir: string, ctx: OpCtx): Promise<void> {
+    let h: { pid: number | null; tap: string; vmm: VmmKind | null; id: string } | null = null;
+    try {
+      h = JSON.parse(readFileSync(join(buildDir, 'handles.json'), 'utf8'));
+    } catch {
+      const id = readdirSync(buildDir).find((n) => /^[0-9a-f]{8}$/.test(n));
+      if (id) h = { pid: null, tap: tapNameForVm(id), vmm: null, id };
+    }
+    if (!h) return; // the build had not made its VM directory: nothing ran
+    for (const kind of h.vmm ? [h.vmm] : (['qemu', 'firecracker'] as const)) {
+      const driver = this.env.d.drivers[kind];
+      const files = buildFiles(this.env, h.id, buildDir, templatePaths(buildDir, kind === 'qemu' ? 'qcow2' : 'raw'));
+      const pid = h.pid ?? readPidFile(files.pidFile);
+      if (pid !== null && driver.owns(pid, files)) await driver.hardStop(pid, files, ctx).catch(() => undefined);
+      await driver.release(files, ctx).catch(() => undefined);
+      rmSync(files.runtimeDir, { recursive: true, force: true });
+    }
+    await this.env.d.privileged.deleteTap({ name: h.tap }, ctx).catch(() => undefined);
   }
 
   /** Daemon stop: running builds are cancelled (each undoes what it made) and waited for. */

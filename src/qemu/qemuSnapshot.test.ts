@@ -1,0 +1,55 @@
+/**
+ * QEMU's save path against a real QEMU (no guest: `-machine none` with one qcow2 drive, so
+ * migration and block inactivation are QEMU's own). Skipped where QEMU is not installed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { VmFiles } from '../paths/index.js';
+import { sleep, which } from '../system/index.js';
+import { qmpPause, qmpResume, qmpSaveState, qmpStatus } from './qemuSnapshot.js';
+
+const qemu = which('qemu-system-x86_64');
+
+test('a paused guest whose state was saved once (a fork of a paused VM) can be saved again', {
+  skip: qemu ? false : 'no qemu-system-x86_64',
+}, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bgr-qsnap-'));
+  execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', join(dir, 'root.qcow2'), '16M']);
+  const files = { qmpSocket: join(dir, 'qmp.sock'), vmmLog: join(dir, 'vmm.log') } as VmFiles;
+  const proc = spawn(
+    qemu!,
+    [
+      '-machine',
+      'none',
+      '-nodefaults',
+      '-display',
+      'none',
+      '-drive',
+      `id=root,file=${join(dir, 'root.qcow2')},format=qcow2,if=none`,
+      '-qmp',
+      `unix:${files.qmpSocket},server=on,wait=off`,
+    ],
+    { stdio: 'ignore' },
+  );
+  try {
+    for (let i = 0; i < 100 && !existsSync(files.qmpSocket); i++) await sleep(50);
+    await qmpPause(files); // `vm pause`
+    for (const n of ['fork-1', 'fork-2']) {
+      const stateDir = join(dir, n);
+      mkdirSync(stateDir);
+      // The fork of a paused source leaves it paused (fork.ts); a second fork, or a
+      // `vm stop --save` of it, saves again.
+      await qmpSaveState(files, stateDir);
+      assert.ok(existsSync(join(stateDir, 'vmstate')));
+    }
+    await qmpResume(files);
+    assert.equal(await qmpStatus(files), 'running', 'the source still runs after both saves');
+  } finally {
+    proc.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -58,7 +58,15 @@ interface MigrateInfo {
  */
 export function qmpSaveState(files: VmFiles, stateDir: string): Promise<{ bytes: number }> {
   return withQmp(files, async (qmp) => {
-    const status = ((await qmp.execute('query-status')) as { status: string }).status;
+    let status = ((await qmp.execute('query-status')) as { status: string }).status;
+    if (status === 'postmigrate') {
+      // Saved once already while paused (a fork of a paused VM): QEMU refuses to migrate from
+      // postmigrate ("paused due to previous migration"), and its disks are handed over. `cont`
+      // takes them back and `stop` pauses again; the vCPUs run only between the two commands.
+      await qmp.execute('cont');
+      await qmp.execute('stop');
+      status = ((await qmp.execute('query-status')) as { status: string }).status;
+    }
     if (status !== 'paused')
       throw new BangerError('conflict', `the guest must be paused to save its state (it is ${status})`);
     await qmp.execute('migrate-set-parameters', { 'max-bandwidth': 64 * 1024 ** 3 });

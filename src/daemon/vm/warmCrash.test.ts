@@ -25,6 +25,7 @@ import { TapPool } from '../tapPool.js';
 import { WorkspaceService } from '../workspaceService.js';
 import { VmEnv } from './env.js';
 import { reconcileVms } from './reconcile.js';
+import { setVm } from './settings.js';
 import { warmSource } from './warmStart.js';
 
 const ctx = { opId: 'op-warm-review' };
@@ -148,5 +149,32 @@ test('a template build killed before it recorded its handles leaves no VMM runni
     await env.templates.tidy(ctx);
     assert.equal(existsSync(buildDir), false, 'the scratch is removed');
     assert.equal(driver.alive.has(pid), false, 'the build’s VMM must not outlive its scratch');
+  });
+});
+
+test('vm set cannot change the disks or shape of a VM whose memory state waits to be restored', async () => {
+  await withEnv(async ({ env, store, layout }) => {
+    const vm = sampleVm({
+      id: 'dddd0004',
+      name: 'saved-set',
+      vmDir: join(layout.vmsDir, 'dddd0004'),
+      suspended: 'saved',
+    });
+    store.vms.insert(vm);
+    const files = env.files(vm);
+    mkdirSync(files.savedState, { recursive: true });
+    // The saved guest has this ext4 mounted at /root, in the memory the next start restores.
+    execFileSync('truncate', ['-s', `${vm.spec.diskSizeBytes}`, files.workDisk]);
+    execFileSync('mkfs.ext4', ['-q', '-F', '-E', 'lazy_itable_init=1', files.workDisk]);
+    await assert.rejects(
+      setVm(env, vm.name, { diskSizeBytes: vm.spec.diskSizeBytes + (1 << 30) }, ctx),
+      /saved|restor/,
+      'resize2fs under a mounted (saved) filesystem corrupts it at the restore',
+    );
+    await assert.rejects(
+      setVm(env, vm.name, { vcpu: 4 }, ctx),
+      /saved|restor/,
+      'the restore would run the saved shape',
+    );
   });
 });

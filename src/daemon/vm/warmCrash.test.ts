@@ -26,6 +26,7 @@ import { WorkspaceService } from '../workspaceService.js';
 import { VmEnv } from './env.js';
 import { reconcileVms } from './reconcile.js';
 import { setVm } from './settings.js';
+import { resumeVm } from './suspend.js';
 import { warmSource } from './warmStart.js';
 
 const ctx = { opId: 'op-warm-review' };
@@ -176,5 +177,20 @@ test('vm set cannot change the disks or shape of a VM whose memory state waits t
       /saved|restor/,
       'the restore would run the saved shape',
     );
+  });
+});
+
+test('a VM a killed daemon left paused mid-fork (or mid stop --save) is shown paused and can be resumed', async () => {
+  await withEnv(async ({ env, store, layout, driver }) => {
+    const vm = sampleVm({ id: 'eeee0005', name: 'fork-src', vmDir: join(layout.vmsDir, 'eeee0005'), state: 'running' });
+    store.vms.insert(vm);
+    const { pid } = await driver.start({ vcpu: 2, memoryMib: 2048 } as never);
+    store.vms.setRuntime(vm.id, 'running', { pid, tap: 'tap-x', vmm: 'fake', startedAt: vm.createdAt });
+    // snapshotInto paused the source and was saving it when the daemon died.
+    await driver.pause(pid);
+    await reconcileVms(env, ctx);
+    assert.equal(env.show(vm.id).suspended, 'paused', 'its guest is frozen: the record must say so');
+    await resumeVm(env, vm.name, ctx);
+    assert.equal(driver.paused.has(pid), false);
   });
 });

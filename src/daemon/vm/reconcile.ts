@@ -33,6 +33,7 @@ export async function reconcileVms(env: VmEnv, ctx: OpCtx): Promise<Reconciled> 
       adopted.push(vm.name);
       const h = env.handles(vm);
       if (h) tapsInUse.add(h.tap);
+      if (h && vm.suspended !== 'paused') await markIfFrozen(env, vm, h.pid);
       if (vm.nat) d.nat.adopt([vm.id]);
     } else {
       await releaseVm(env, vm, ctx);
@@ -69,4 +70,14 @@ async function stopUnrecorded(env: VmEnv, vm: Vm, ctx: OpCtx): Promise<void> {
   // releaseVm recorded it stopped and not suspended: its own state comes back (a saved VM
   // whose restore never ran its guest keeps its saved state).
   env.store.vms.setRuntime(vm.id, vm.state, null, vm.lastError, vm.suspended);
+}
+
+/**
+ * A guest an earlier daemon paused for a save (a fork, `vm stop --save`) and died before
+ * resuming: its vCPUs stand still (QEMU `paused` or `postmigrate`, Firecracker `paused`), so
+ * it is recorded paused, which `vm list` shows and `vm resume` undoes.
+ */
+async function markIfFrozen(env: VmEnv, vm: Vm, pid: number): Promise<void> {
+  const status = await env.driverOf(vm).status(pid, env.files(vm));
+  if (status === 'paused' || status === 'postmigrate') env.store.vms.setSuspended(vm.id, 'paused');
 }

@@ -5,11 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { VmFiles } from '../paths/index.js';
 import { sleep, which } from '../system/index.js';
+import { incomingUri, outgoingUri } from './argv.js';
 import { qmpPause, qmpResume, qmpSaveState, qmpStatus } from './qemuSnapshot.js';
 
 const qemu = which('qemu-system-x86_64');
@@ -50,6 +51,27 @@ test('a paused guest whose state was saved once (a fork of a paused VM) can be s
     assert.equal(await qmpStatus(files), 'running', 'the source still runs after both saves');
   } finally {
     proc.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the exec: migration URIs carry any state path through /bin/sh, and nothing in it runs', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bgr-quri-'));
+  try {
+    const pwned = join(dir, 'PWNED');
+    // A home such as /home/ada@corp.example (SSSD users), a space, and hostile names.
+    for (const name of ['ada@corp.example', 'a b', `x'; touch ${pwned}; '`, `$(touch ${pwned})`, 'a"b\\c']) {
+      const stateDir = join(dir, name);
+      mkdirSync(stateDir);
+      const file = join(stateDir, 'vmstate');
+      // QEMU runs what follows `exec:` with /bin/sh -c, the stream on stdin (save) or stdout (load).
+      execFileSync('/bin/sh', ['-c', outgoingUri(file).slice('exec:'.length)], { input: `state of ${name}` });
+      assert.equal(readFileSync(file, 'utf8'), `state of ${name}`);
+      const back = execFileSync('/bin/sh', ['-c', incomingUri(file).slice('exec:'.length)], { encoding: 'utf8' });
+      assert.equal(back, `state of ${name}`);
+    }
+    assert.equal(existsSync(pwned), false, 'no part of a path runs as a command');
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -62,7 +62,7 @@ test('the exec: migration URIs carry any state path through /bin/sh, and nothing
     // A home such as /home/ada@corp.example (SSSD users), a space, and hostile names.
     for (const name of ['ada@corp.example', 'a b', `x'; touch ${pwned}; '`, `$(touch ${pwned})`, 'a"b\\c']) {
       const stateDir = join(dir, name);
-      mkdirSync(stateDir);
+      mkdirSync(stateDir, { recursive: true });
       const file = join(stateDir, 'vmstate');
       // QEMU runs what follows `exec:` with /bin/sh -c, the stream on stdin (save) or stdout (load).
       execFileSync('/bin/sh', ['-c', outgoingUri(file).slice('exec:'.length)], { input: `state of ${name}` });

@@ -15,7 +15,6 @@ import { userLayout, vmFiles, type Layout } from '../../paths/index.js';
 import { UnavailablePrivilegedOps } from '../../roothelper/index.js';
 import { Store } from '../../store/index.js';
 import { ExecHostRunner, writePidFile } from '../../system/index.js';
-import { writeWorkDiskFiles } from '../../vmdisk/index.js';
 import { FakeVmmDriver } from '../../../test/fakes/fakeVmmDriver.js';
 import { sampleVm } from '../../../test/fixtures/vms.js';
 import { ImageService } from '../imageService.js';
@@ -112,13 +111,11 @@ test('a fork that cannot be restored boots cold with its own host key, not its s
     store.vms.insert(fork);
     const files = env.files(fork);
     mkdirSync(files.dir, { recursive: true });
-    // The fork's work disk is a clone of its source's: the source's host key is on it.
+    // The fork's disks are clones of its source's: the source's host key is in /etc/ssh on
+    // the root disk (the initramfs moved it there from /root/.banger-hostkey at the source's
+    // first boot). A cold boot replaces it only with a key found in /root/.banger-hostkey.
     execFileSync('truncate', ['-s', '8M', files.workDisk]);
     execFileSync('mkfs.ext4', ['-q', '-F', files.workDisk]);
-    await writeWorkDiskFiles(env.d.runner, files.workDisk, [
-      { path: '/.banger-hostkey/ssh_host_ed25519_key', content: 'SOURCE PRIVATE\n', mode: 0o600 },
-      { path: '/.banger-hostkey/ssh_host_ed25519_key.pub', content: 'ssh-ed25519 SOURCE\n', mode: 0o644 },
-    ]);
     // sshKeysInstall (keysByAgent) left the fork's own pair, pinned on the host, for the agent.
     mkdirSync(files.pendingIdentity, { recursive: true });
     writeFileSync(join(files.pendingIdentity, 'ssh_host_ed25519_key'), 'FORK PRIVATE\n');

@@ -24,7 +24,9 @@ import { TapPool } from '../tapPool.js';
 import { WorkspaceService } from '../workspaceService.js';
 import { VmEnv } from './env.js';
 import { reconcileVms } from './reconcile.js';
+import { shapeFileIn, writeShape } from '../../snapshots/index.js';
 import { setVm } from './settings.js';
+import { startVm } from './start.js';
 import { resumeVm } from './suspend.js';
 import { warmSource } from './warmStart.js';
 
@@ -189,5 +191,69 @@ test('a VM a killed daemon left paused mid-fork (or mid stop --save) is shown pa
     assert.equal(env.show(vm.id).suspended, 'paused', 'its guest is frozen: the record must say so');
     await resumeVm(env, vm.name, ctx);
     assert.equal(driver.paused.has(pid), false);
+  });
+});
+
+test('a saved VM whose start fails before any restore (no tap, say) keeps its saved memory state', async () => {
+  await withEnv(async ({ env, store, layout, driver }) => {
+    const vm = sampleVm({
+      id: 'ffff0006',
+      name: 'saved-net',
+      vmDir: join(layout.vmsDir, 'ffff0006'),
+      suspended: 'saved',
+      imageId: 'i0000001',
+      imageName: 'img',
+    });
+    store.kernels.insert({
+      id: 'k0000001',
+      name: 'k',
+      version: null,
+      source: 'test',
+      kernelPath: '/k/vmlinuz',
+      initrdPath: null,
+      modulesDir: null,
+      sha256: null,
+      createdAt: vm.createdAt,
+    });
+    store.images.insert({
+      id: 'i0000001',
+      name: 'img',
+      source: 'test',
+      distro: null,
+      arch: 'x86_64',
+      rootfsPath: join(layout.imagesDir, 'rootfs.ext4'),
+      workSeedPath: null,
+      kernelId: 'k0000001',
+      initrdPath: null,
+      sizeBytes: 1,
+      createdAt: vm.createdAt,
+      oci: null,
+    });
+    const files = env.files(vm);
+    mkdirSync(files.savedState, { recursive: true });
+    writeShape(shapeFileIn(files.savedState), {
+      vmm: 'qemu',
+      hostname: vm.name,
+      mac: vm.mac!,
+      addressCidr: `${vm.guestIp}/24`,
+      gateway: '172.16.0.1',
+      dns: '172.16.0.1',
+      kernelPath: '/k/vmlinuz',
+      initrdPath: null,
+      vcpu: 2,
+      memoryMib: 2048,
+      rootFormat: 'qcow2',
+    });
+    writeFileSync(join(files.savedState, 'fake.vmstate'), JSON.stringify({ vcpu: 2, memoryMib: 2048 }));
+    store.vms.insert(vm);
+    // The host cannot make the VM's tap (the root helper is down): nothing was restored.
+    await assert.rejects(startVm(env, vm.name, ctx));
+    assert.equal(driver.restored.length, 0, 'no restore was tried');
+    assert.equal(
+      env.show(vm.id).suspended,
+      'saved',
+      'the saved memory (unsynced writes) must survive a host-side failure',
+    );
+    assert.ok(existsSync(join(files.savedState, 'fake.vmstate')));
   });
 });

@@ -54,19 +54,17 @@ export function startVm(env: VmEnv, ref: string, ctx: OpCtx, opts: { ssh?: boole
     env.d.preflight?.(vm.vmm === 'qemu' ? ['vm', 'qemu'] : ['vm'], `starting VM ${vm.name}`);
     const warm = await warmSource(env, vm, ctx);
     if (warm) {
+      const state: StartState = { ...startState(env, vm, opts), restore: warm.restore };
       try {
-        const ready = await runStart(
-          env,
-          vm,
-          { ...startState(env, vm, opts), restore: warm.restore },
-          WARM_START_STEPS,
-          ctx,
-        );
+        const ready = await runStart(env, vm, state, WARM_START_STEPS, ctx);
         // A saved state is used once: the guest has moved on from it.
         if (warm.kind === 'saved') rmSync(env.files(vm).savedState, { recursive: true, force: true });
         return ready;
       } catch (e) {
-        if (e instanceof BangerError && e.code === 'interrupted') throw e;
+        // A host step failed before anything was restored: the VM stays as it was (a saved
+        // state, a clone not started) for the next start, with the reason.
+        if (!state.restoreTried) env.store.vms.setRuntime(vm.id, vm.state, null, (e as Error).message, vm.suspended);
+        if (!state.restoreTried || (e instanceof BangerError && e.code === 'interrupted')) throw e;
         await fallBackCold(env, env.show(vm.id), warm, e as Error, ctx);
       }
     }

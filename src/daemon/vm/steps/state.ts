@@ -33,6 +33,8 @@ export interface StartState {
   rootDisk?: { path: string; format: 'qcow2' | 'raw' };
   /** vmmRestore: the restored guest's NIC was unplugged until guestIdentity has run. */
   linkDown?: boolean;
+  /** vmmRestore began: a failure from here on is the restore's (before it, the saved state is untouched). */
+  restoreTried?: boolean;
   /** vmmBoot: the running VMM. */
   vmm?: StartedVmm;
 }

@@ -31,6 +31,7 @@ export const vmmRestore: StartStep = {
       rootPath: rootDisk.path,
       tap: tap.name,
     });
+    s.restoreTried = true;
     const vmm = await driver.restore(spec, restore.stateDir, ctx);
     adoptVmm(s, vmm, spec, ctx, undo);
     s.linkDown = restore.identity === 'new' && (await driver.setLink(vmm.pid, files, false));

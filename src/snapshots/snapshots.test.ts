@@ -19,6 +19,7 @@ const INPUTS: TemplateInputs = {
   diskSizeBytes: 2 << 30,
   systemOverlaySizeBytes: 8 << 30,
   vmm: 'qemu',
+  vmmStamp: '1:2:3',
   agent: 'abc',
   banger: '0.1.0+abc',
 };
@@ -39,6 +40,7 @@ test('templateKey: stable, 16 hex digits, independent of key order, changed by a
     diskSizeBytes: 1,
     systemOverlaySizeBytes: 1,
     vmm: 'firecracker',
+    vmmStamp: '1:2:4',
     agent: 'def',
     banger: '0.2.0+x',
   }))

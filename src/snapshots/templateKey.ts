@@ -4,7 +4,7 @@ import type { VmmKind, VmSpec } from '../model/index.js';
 /**
  * Everything a warm template depends on (docs/howto/snapshots.md). A template is used only
  * when all of these match the VM being made; any change (a re-pulled image, another kernel,
- * a different machine shape, back-end, agent or banger build) gives another key, and the old
+ * a different machine shape, back-end or VMM binary, agent or banger build) gives another key, and the old
  * template is no longer chosen.
  */
 export interface TemplateInputs {
@@ -21,6 +21,8 @@ export interface TemplateInputs {
   diskSizeBytes: number;
   systemOverlaySizeBytes: number;
   vmm: VmmKind;
+  /** size:mtime:inode of the VMM's binary: an upgraded QEMU or Firecracker may not load an older state. */
+  vmmStamp: string;
   /** sha256 of the guest agent binary this build installs. */
   agent: string;
   /** banger's version and commit. */

@@ -20,7 +20,7 @@ import {
   type Template,
   type TemplateInputs,
 } from '../../snapshots/index.js';
-import { readPidFile } from '../../system/index.js';
+import { readPidFile, which } from '../../system/index.js';
 import type { VmEnv } from '../vm/env.js';
 import { buildFiles, buildTemplate, TemplateUnsupported, type TemplateRequest } from './templateBuild.js';
 
@@ -47,6 +47,9 @@ function agentStamp(): string {
   return agentDigest;
 }
 
+/** A background build that failed is tried again after this long (`image warm` tries at once). */
+const RETRY_AFTER_MS = 15 * 60_000;
+
 /**
  * Warm templates (docs/howto/snapshots.md): finds the one that matches a VM being made,
  * discards a broken one with a warning, and builds missing ones in the background, one at
@@ -60,9 +63,19 @@ export class TemplateService {
   private readonly abort = new AbortController();
   /** Images whose agent cannot do warm starts (no `identity`): not tried again until the daemon restarts. */
   private readonly unsupported = new Set<string>();
+  /** When a key's last background build failed: not retried in the background for RETRY_AFTER_MS. */
+  private readonly failedAt = new Map<string, number>();
 
   constructor(private readonly env: VmEnv) {
     this.store = new TemplateStore(env.d.layout.templatesDir);
+  }
+
+  /** The VMM binary a back-end runs: an upgraded QEMU or Firecracker may not load an older state. */
+  private vmmBinary(vmm: VmmKind): string | null {
+    const { config } = this.env.d;
+    return vmm === 'qemu'
+      ? (config.qemu_bin ?? which('qemu-system-x86_64'))
+      : (config.firecracker_bin ?? which('firecracker'));
   }
 
   inputsFor(image: Image, kernel: Kernel, spec: VmSpec, vmm: VmmKind): TemplateInputs {
@@ -74,6 +87,7 @@ export class TemplateService {
       kernelStamp: `${stamp(kernel.kernelPath)}/${stamp(kernel.initrdPath)}`,
       ...specInputs(spec),
       vmm,
+      vmmStamp: stamp(this.vmmBinary(vmm)),
       agent: agentStamp(),
       banger: `${buildInfo.version}+${buildInfo.commit}`,
     };
@@ -103,9 +117,17 @@ export class TemplateService {
 
   /** Starts building the template of `req` in the background unless it exists, is being built, or cannot be. */
   ensureInBackground(req: Omit<TemplateRequest, 'key'>, ctx: OpCtx): void {
-    void this.build(req, ctx).catch((e: Error) =>
-      this.env.d.log.warn('warm template build failed', { op_id: ctx.opId, image: req.image.name, error: e.message }),
-    );
+    const key = templateKey(req.inputs);
+    // A build that failed (a guest that never settles, say) would fail again: each retry costs a full boot.
+    if (Date.now() - (this.failedAt.get(key) ?? 0) < RETRY_AFTER_MS) return;
+    void this.build(req, ctx).catch((e: Error) => {
+      this.failedAt.set(key, Date.now());
+      this.env.d.log.warn('warm template build failed; not retried in the background for 15 minutes', {
+        op_id: ctx.opId,
+        image: req.image.name,
+        error: e.message,
+      });
+    });
   }
 
   /** Builds the template of `req` now (after any build already queued); resolves when it exists. */

@@ -41,7 +41,9 @@ export async function forkVm(env: VmEnv, ref: string, p: { name?: string }, ctx:
       ...newRecord(env, { name, spec: src0.spec, image, vmm: src0.vmm, rootOverlay: src0.rootOverlay, nat: src0.nat }),
       state: 'stopped',
       suspended: 'saved',
-      templateKey: src0.templateKey,
+      // Not the source's template: a fork is no template's clone (its disks are the source's,
+      // with their own link to any frozen root), and an unfinished restore must not remake them.
+      templateKey: null,
     };
     await makeVm({ env, record, files: env.files(record), image, keysByAgent: true }, ctx, [
       vmDirMake,

@@ -123,24 +123,29 @@ export class QemuDriver implements VmmDriver {
     return { pid: started.pid, detail: `${started.detail}, restored` };
   }
 
-  async pause(pid: number, files: VmFiles): Promise<void> {
+  /** Snapshot operations act only on this VM's own running QEMU (a recycled pid is not). */
+  private requireOwned(pid: number, files: VmFiles): void {
     if (!this.owns(pid, files)) throw new BangerError('conflict', 'the VM is not running');
+  }
+
+  async pause(pid: number, files: VmFiles): Promise<void> {
+    this.requireOwned(pid, files);
     await qmpPause(files);
   }
 
   async resume(pid: number, files: VmFiles): Promise<void> {
-    if (!this.owns(pid, files)) throw new BangerError('conflict', 'the VM is not running');
+    this.requireOwned(pid, files);
     await qmpResume(files);
   }
 
   async setLink(pid: number, files: VmFiles, up: boolean): Promise<boolean> {
-    if (!this.owns(pid, files)) throw new BangerError('conflict', 'the VM is not running');
+    this.requireOwned(pid, files);
     await qmpSetLink(files, up);
     return true;
   }
 
   async saveState(pid: number, files: VmFiles, stateDir: string): Promise<void> {
-    if (!this.owns(pid, files)) throw new BangerError('conflict', 'the VM is not running');
+    this.requireOwned(pid, files);
     const { bytes } = await qmpSaveState(files, stateDir);
     this.o.log.debug('guest state saved', { stateDir, bytes });
   }

@@ -10,6 +10,7 @@ export {
 export { specInputs, templateKey, type TemplateInputs } from './templateKey.js';
 export {
   allocatedBytes,
+  rootFormatFor,
   templatePaths,
   TemplateStore,
   type Template,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { VmmKind } from '../model/index.js';
 import { readShape, shapeFileIn, type GuestShape } from './shape.js';
 import type { TemplateInputs } from './templateKey.js';
 
@@ -42,6 +43,11 @@ export interface Template {
   meta: TemplateMeta;
   shape: GuestShape;
   paths: TemplatePaths;
+}
+
+/** A template's root disk: a qcow2 layer on the image for QEMU, a raw copy for Firecracker (which boots raw disks only). */
+export function rootFormatFor(vmm: VmmKind): GuestShape['rootFormat'] {
+  return vmm === 'qemu' ? 'qcow2' : 'raw';
 }
 
 /** Paths of a template (or a template being built) in `dir`, for a root disk of `format`. */

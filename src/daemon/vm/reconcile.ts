@@ -21,24 +21,19 @@ export async function reconcileVms(env: VmEnv, ctx: OpCtx): Promise<Reconciled> 
   const stopped: string[] = [];
   const tapsInUse = new Set<string>();
   for (const vm of env.list().filter((v) => v.state === 'running')) {
+    const h = env.liveHandles(vm);
     // A clone whose restore an earlier daemon did not finish still has the template's
     // identity (its host key waits in pending-identity): stopped, and made cold at its next start.
-    if (env.isAlive(vm) && existsSync(env.files(vm).pendingIdentity)) {
-      await env.driverOf(vm).hardStop(env.handles(vm)!.pid, env.files(vm), ctx);
-      await releaseVm(env, vm, ctx);
-      stopped.push(vm.name);
+    if (h && existsSync(env.files(vm).pendingIdentity)) await env.driverOf(vm).hardStop(h.pid, env.files(vm), ctx);
+    else if (h) {
+      adopted.push(vm.name);
+      tapsInUse.add(h.tap);
+      if (vm.suspended !== 'paused') await markIfFrozen(env, vm, h.pid);
+      if (vm.nat) d.nat.adopt([vm.id]);
       continue;
     }
-    if (env.isAlive(vm)) {
-      adopted.push(vm.name);
-      const h = env.handles(vm);
-      if (h) tapsInUse.add(h.tap);
-      if (h && vm.suspended !== 'paused') await markIfFrozen(env, vm, h.pid);
-      if (vm.nat) d.nat.adopt([vm.id]);
-    } else {
-      await releaseVm(env, vm, ctx);
-      stopped.push(vm.name);
-    }
+    await releaseVm(env, vm, ctx);
+    stopped.push(vm.name);
   }
   for (const vm of env.list().filter((v) => v.state !== 'running')) await stopUnrecorded(env, vm, ctx);
   env.refreshSshConfig();

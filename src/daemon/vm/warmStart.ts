@@ -8,7 +8,7 @@ import { writeWorkDiskFiles } from '../../vmdisk/index.js';
 import { CleanupStack } from '../cleanupStack.js';
 import type { VmEnv } from './env.js';
 import { disksCreate } from './steps/disksCreate.js';
-import { sshKeysInstall } from './steps/sshKeysInstall.js';
+import { sshFilesForWorkDisk, sshKeysInstall } from './steps/sshKeysInstall.js';
 import type { StartState } from './steps/state.js';
 import { runSteps } from './steps/step.js';
 
@@ -86,11 +86,11 @@ async function ownKeysOnDisk(env: VmEnv, vm: Vm, ctx: OpCtx): Promise<void> {
   warn(env, vm, `VM ${vm.name} gets its own host key on its disk`, ctx);
   const key = (f: string) => readFileSync(join(files.pendingIdentity, f), 'utf8');
   const clientKey = await ensureClientKey(env.d.runner, env.d.config.ssh_key_path);
-  await writeWorkDiskFiles(env.d.runner, files.workDisk, [
-    { path: '/.ssh/authorized_keys', content: `${clientKey}\n`, mode: 0o600 },
-    { path: '/.banger-hostkey/ssh_host_ed25519_key', content: key('ssh_host_ed25519_key'), mode: 0o600 },
-    { path: '/.banger-hostkey/ssh_host_ed25519_key.pub', content: key('ssh_host_ed25519_key.pub'), mode: 0o644 },
-  ]);
+  await writeWorkDiskFiles(
+    env.d.runner,
+    files.workDisk,
+    sshFilesForWorkDisk(clientKey, key('ssh_host_ed25519_key'), key('ssh_host_ed25519_key.pub')),
+  );
   rmSync(files.pendingIdentity, { recursive: true, force: true });
 }
 

@@ -16,6 +16,7 @@ import type { OpCtx } from '../../opctx/index.js';
 import { vmFiles, type VmFiles } from '../../paths/index.js';
 import {
   allocatedBytes,
+  rootFormatFor,
   shapeFileIn,
   shapeOf,
   templatePaths,
@@ -29,6 +30,7 @@ import { createRootOverlay, createWorkDisk, writeWorkDiskFiles } from '../../vmd
 import type { BootSpec } from '../../vmm/index.js';
 import { CleanupStack } from '../cleanupStack.js';
 import type { VmEnv } from '../vm/env.js';
+import { sshFilesForWorkDisk } from '../vm/steps/sshKeysInstall.js';
 
 /** What a template is built from: the key and inputs it answers to, and what boots. */
 export interface TemplateRequest {
@@ -72,7 +74,7 @@ export function buildFiles(env: VmEnv, id: string, dir: string, paths: TemplateP
 export async function buildTemplate(env: VmEnv, req: TemplateRequest, dir: string, ctx: OpCtx): Promise<TemplateMeta> {
   const started = Date.now();
   const id = randomBytes(4).toString('hex');
-  const paths = templatePaths(dir, req.vmm === 'qemu' ? 'qcow2' : 'raw');
+  const paths = templatePaths(dir, rootFormatFor(req.vmm));
   const files = buildFiles(env, id, dir, paths);
   const undo = new CleanupStack();
   mkdirSync(files.dir, { mode: 0o700 });
@@ -118,18 +120,14 @@ async function makeDisks(env: VmEnv, req: TemplateRequest, paths: TemplatePaths,
     image.rootfsPath,
     paths.root,
     spec.systemOverlaySizeBytes,
-    req.vmm === 'qemu' ? 'qcow2' : 'copy',
+    rootFormatFor(req.vmm) === 'qcow2' ? 'qcow2' : 'copy',
   );
   await createWorkDisk(runner, image.workSeedPath, paths.work, spec.diskSizeBytes);
   // sshd needs a host key to start; every clone is given its own before anyone can connect.
   const keyPath = join(dir, 'template_host_key');
   const hostPub = await generateHostKey(runner, keyPath, 'banger-template');
   const clientKey = await ensureClientKey(runner, config.ssh_key_path);
-  await writeWorkDiskFiles(runner, paths.work, [
-    { path: '/.ssh/authorized_keys', content: `${clientKey}\n`, mode: 0o600 },
-    { path: '/.banger-hostkey/ssh_host_ed25519_key', content: readFileSync(keyPath, 'utf8'), mode: 0o600 },
-    { path: '/.banger-hostkey/ssh_host_ed25519_key.pub', content: `${hostPub}\n`, mode: 0o644 },
-  ]);
+  await writeWorkDiskFiles(runner, paths.work, sshFilesForWorkDisk(clientKey, readFileSync(keyPath, 'utf8'), hostPub));
   rmSync(keyPath, { force: true });
   rmSync(`${keyPath}.pub`, { force: true });
 }
@@ -156,7 +154,7 @@ async function bootTemplate(
     memoryMib: req.spec.memoryMib,
     kernelPath: req.kernel.kernelPath,
     initrdPath: req.kernel.initrdPath,
-    rootDisk: { path: files.rootfsOverlay, format: req.vmm === 'qemu' ? 'qcow2' : 'raw' },
+    rootDisk: { path: files.rootfsOverlay, format: rootFormatFor(req.vmm) },
     workDisk: files.workDisk,
     network: {
       tap,

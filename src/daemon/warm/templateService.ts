@@ -13,6 +13,7 @@ import {
 import { tapNameForVm } from '../../hostnat/index.js';
 import type { OpCtx } from '../../opctx/index.js';
 import {
+  rootFormatFor,
   specInputs,
   templateKey,
   templatePaths,
@@ -228,7 +229,7 @@ export class TemplateService {
     if (!h) return; // the build had not made its VM directory: nothing ran
     for (const kind of h.vmm ? [h.vmm] : (['qemu', 'firecracker'] as const)) {
       const driver = this.env.d.drivers[kind];
-      const files = buildFiles(this.env, h.id, buildDir, templatePaths(buildDir, kind === 'qemu' ? 'qcow2' : 'raw'));
+      const files = buildFiles(this.env, h.id, buildDir, templatePaths(buildDir, rootFormatFor(kind)));
       const pid = h.pid ?? readPidFile(files.pidFile);
       if (pid !== null && driver.owns(pid, files)) await driver.hardStop(pid, files, ctx).catch(() => undefined);
       await driver.release(files, ctx).catch(() => undefined);

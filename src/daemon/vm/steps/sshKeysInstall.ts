@@ -1,7 +1,19 @@
 import { mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { ensureClientKey, generateHostKey, hostAlias, pinHostKey, unpinHostKey } from '../../../guest/index.js';
-import { writeWorkDiskFiles } from '../../../vmdisk/index.js';
+import { writeWorkDiskFiles, type WorkDiskFile } from '../../../vmdisk/index.js';
 import type { CreateStep } from './state.js';
+
+/**
+ * The ssh files a stopped VM's work disk (its /root) is given: the user's key authorised, and
+ * the guest's host key pair where the initramfs moves it into /etc/ssh at the next boot.
+ */
+export function sshFilesForWorkDisk(clientKey: string, hostPrivate: string, hostPublic: string): WorkDiskFile[] {
+  return [
+    { path: '/.ssh/authorized_keys', content: `${clientKey.trim()}\n`, mode: 0o600 },
+    { path: '/.banger-hostkey/ssh_host_ed25519_key', content: hostPrivate, mode: 0o600 },
+    { path: '/.banger-hostkey/ssh_host_ed25519_key.pub', content: `${hostPublic.trim()}\n`, mode: 0o644 },
+  ];
+}
 
 /**
  * ssh both ways: the user's client key authorised in the guest, and a fresh host key made
@@ -26,11 +38,11 @@ export const sshKeysInstall: CreateStep = {
       for (const f of ['ssh_host_ed25519_key', 'ssh_host_ed25519_key.pub'])
         renameSync(`${files.dir}/${f}`, `${files.pendingIdentity}/${f}`);
     } else {
-      await writeWorkDiskFiles(runner, files.workDisk, [
-        { path: '/.ssh/authorized_keys', content: `${clientKey}\n`, mode: 0o600 },
-        { path: '/.banger-hostkey/ssh_host_ed25519_key', content: readFileSync(hostKeyPath, 'utf8'), mode: 0o600 },
-        { path: '/.banger-hostkey/ssh_host_ed25519_key.pub', content: `${hostPub}\n`, mode: 0o644 },
-      ]);
+      await writeWorkDiskFiles(
+        runner,
+        files.workDisk,
+        sshFilesForWorkDisk(clientKey, readFileSync(hostKeyPath, 'utf8'), hostPub),
+      );
       rmSync(hostKeyPath, { force: true }); // the private half lives only in the guest now
     }
     pinHostKey(layout.knownHosts, hostAlias(name), hostPub);

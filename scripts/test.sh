@@ -55,6 +55,12 @@ run_suite() {
   if [ "$rc" -ne 0 ] || [ "${fail:-1}" != 0 ] || [ -z "$pass" ]; then failed=1; fi
   summary+=("$(printf 'node %-9s %-56s pass %-4s fail %-4s %4ss%s' "$version" "$label" "${pass:-?}" "${fail:-?}" \
     "$secs" "$([ "$rc" -ne 0 ] && echo "  (exit $rc)")")")
+  # Name what failed in the summary too: a CI log is often read from its tail, far below the
+  # spec reporter's own list of failures. Test names first; file-level entries say which file.
+  local failure
+  while IFS= read -r failure; do
+    summary+=("    failed: $failure")
+  done < <(sed -n 's/^ *not ok [0-9]* - //p' "$tap" | head -n 20)
 }
 
 suites=("$unit" "$conventions" "$integration" "$adversarial")

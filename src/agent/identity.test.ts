@@ -274,8 +274,7 @@ test('identity in namespaces: hostname, /etc, machine-id, eth0 MAC/address/route
     });
     const took = performance.now() - t0;
     assert.deepEqual(r.done, ['entropy', 'hostname', 'machine_id', 'network', 'files', 'sshd_reload']);
-    // On the critical path of a warm start (the target is well under 100 ms; bound loosely for a loaded CI host).
-    assert.ok(took < 1_000, `identity took ${took.toFixed(1)} ms`);
+    // On the critical path of a warm start: reported, not asserted (timing belongs to `npm run bench`).
     t.diagnostic(`identity took ${took.toFixed(1)} ms`);
     assert.ok(
       r.notes.some((n) => /^sshd_reload: no \/run\/sshd\.pid/.test(n)),

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { AgentEndpoint } from '../agent/index.js';
 import type { Logger } from '../log/index.js';
@@ -7,6 +7,7 @@ import type { VmFiles } from '../paths/index.js';
 import type { OpCtx } from '../opctx/index.js';
 import type { PrivilegedOps } from '../privops/index.js';
 import {
+  acceptsConnections,
   isProcessAlive,
   processIdentity,
   waitForExit,
@@ -150,7 +151,7 @@ export class FirecrackerDriver implements VmmDriver {
       cwd: f.runtimeDir,
     });
     try {
-      await this.o.supervisor.waitReady(proc, f.consoleLog, async () => existsSync(f.firecrackerApiSocket), {
+      await this.o.supervisor.waitReady(proc, f.consoleLog, () => acceptsConnections(f.firecrackerApiSocket), {
         timeoutMs: API_READY_MS,
         what: `firecracker for VM ${spec.hostname}`,
         ...(ctx.signal && { signal: ctx.signal }),

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { BangerError } from '../model/index.js';
 import type { OpCtx } from '../opctx/index.js';
 import type { PrivilegedOps } from '../privops/index.js';
-import { isProcessAlive, sleep } from '../system/index.js';
+import { acceptsConnections, isProcessAlive, sleep } from '../system/index.js';
 import type { BootSpec } from '../vmm/index.js';
 import { buildFirecrackerConfig } from './config.js';
 import { IN_JAIL } from './jailer.js';
@@ -57,13 +57,13 @@ export function jailContents(
 }
 
 /**
- * Polls (every 50 ms) until the jailed Firecracker `pid` has made its API socket; throws
+ * Polls (every 50 ms) until the jailed Firecracker `pid` accepts on its API socket; throws
  * `operation_failed` if it exits first or takes over API_READY_MS, `interrupted` on abort.
  */
 export async function waitForJailedApi(pid: number, spec: BootSpec, ctx: OpCtx): Promise<void> {
   const f = spec.files;
   const deadline = Date.now() + API_READY_MS;
-  while (!existsSync(f.firecrackerApiSocket)) {
+  while (!(await acceptsConnections(f.firecrackerApiSocket))) {
     if (!isProcessAlive(pid))
       throw new BangerError(
         'operation_failed',

@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InstallRecord } from '../installmeta/index.js';
 import type { Layout } from '../paths/index.js';
 import { METHODS, RpcClient } from '../rpc/index.js';
-import { ProcessSupervisor, which } from '../system/index.js';
+import { acceptsConnections, ProcessSupervisor, which } from '../system/index.js';
 import { DAEMON_READY_MS } from './common.js';
 import { daemonPidRecord, helperLog, helperPidFile, isDaemonArgv, isHelperArgv } from './processIdentity.js';
 import { stopRecordedProcess, writePidRecord } from './rootPidFiles.js';
@@ -46,7 +45,7 @@ async function startHelper(sup: ProcessSupervisor, l: Layout, lib: string): Prom
     cwd: '/',
   });
   writePidRecord(helperPidFile(l), helper.pid);
-  await sup.waitReady(helper, helperLog(l), async () => existsSync(l.rootHelperSocket), {
+  await sup.waitReady(helper, helperLog(l), () => acceptsConnections(l.rootHelperSocket), {
     timeoutMs: 10_000,
     what: 'the root helper',
   });

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { VmFiles } from '../paths/index.js';
-import { sleep, which } from '../system/index.js';
+import { acceptsConnections, sleep, which } from '../system/index.js';
 import { incomingUri, outgoingUri } from './argv.js';
 import { qmpPause, qmpResume, qmpSaveState, qmpStatus } from './qemuSnapshot.js';
 
@@ -37,7 +37,7 @@ test('a paused guest whose state was saved once (a fork of a paused VM) can be s
     { stdio: 'ignore' },
   );
   try {
-    for (let i = 0; i < 100 && !existsSync(files.qmpSocket); i++) await sleep(50);
+    for (let i = 0; i < 100 && !(await acceptsConnections(files.qmpSocket)); i++) await sleep(50);
     await qmpPause(files); // `vm pause`
     for (const n of ['fork-1', 'fork-2']) {
       const stateDir = join(dir, n);

@@ -1,5 +1,5 @@
 export { writeFileAtomic } from './atomicWrite.js';
-export { sleep, waitForExit, type WaitForExitOptions } from './wait.js';
+export { acceptsConnections, sleep, waitForExit, type WaitForExitOptions } from './wait.js';
 export {
   ExecHostRunner,
   CommandError,

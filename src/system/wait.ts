@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { isProcessAlive } from './processSupervisor.js';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -15,4 +16,23 @@ export async function waitForExit(pid: number, ms: number, o: WaitForExitOptions
   const deadline = Date.now() + ms;
   while (alive(pid) && Date.now() < deadline) await sleep(o.intervalMs ?? 50);
   return !alive(pid);
+}
+
+/**
+ * True once a unix socket at `path` accepts a connection (which is closed at once). A socket
+ * file exists from its server's bind(), before its listen(): until then a connect is refused,
+ * so readiness is a successful connect, never the file's existence. False on any error
+ * (missing, refused, permission) and after `timeoutMs` without an answer.
+ */
+export function acceptsConnections(path: string, timeoutMs = 1_000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    const done = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(timeoutMs, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
 }

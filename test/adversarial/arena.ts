@@ -11,7 +11,6 @@ import { createHash, randomBytes, randomInt } from 'node:crypto';
 import {
   chmodSync,
   copyFileSync,
-  existsSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -23,6 +22,7 @@ import {
 } from 'node:fs';
 import { join, relative } from 'node:path';
 import { distRootHelper, nodeForAnyUser, repoRoot, waitFor } from '../integration/harness.js';
+import { acceptsConnections } from '../../src/system/index.js';
 
 export interface Arena {
   tag: string;
@@ -141,7 +141,8 @@ export async function makeArena(): Promise<Arena> {
     helper.stderr!.on('data', (d) => {
       log += d;
     });
-    if (!(await waitFor(() => existsSync(socket), 10_000))) throw new Error(`the root helper did not start: ${log}`);
+    if (!(await waitFor(() => acceptsConnections(socket), 10_000)))
+      throw new Error(`the root helper did not start: ${log}`);
     Object.assign(arena, {
       tag,
       base,

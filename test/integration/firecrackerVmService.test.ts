@@ -31,7 +31,7 @@ import { userLayout, vmFiles } from '../../src/paths/index.js';
 import { QemuDriver } from '../../src/qemu/index.js';
 import { RemotePrivilegedOps } from '../../src/roothelper/index.js';
 import { Store } from '../../src/store/index.js';
-import { ExecHostRunner, isProcessAlive, ProcessSupervisor } from '../../src/system/index.js';
+import { acceptsConnections, ExecHostRunner, isProcessAlive, ProcessSupervisor } from '../../src/system/index.js';
 import { writeFirecrackerStandIns } from '../fakes/firecrackerStandIns.js';
 import { distRootHelper, repoRoot, waitFor } from './harness.js';
 
@@ -90,7 +90,7 @@ test('Firecracker VMs through VmService and the root helper: jailed start, helpe
       ],
       { stdio: 'ignore' },
     );
-    assert.ok(await waitFor(() => existsSync(helperSocket), 10_000), 'the root helper serves its socket');
+    assert.ok(await waitFor(() => acceptsConnections(helperSocket), 10_000), 'the root helper serves its socket');
   };
   const stopHelper = async (signal: NodeJS.Signals) => {
     const h = helper!;

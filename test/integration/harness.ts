@@ -146,10 +146,10 @@ export function createSandbox(): Sandbox {
 /** Alive and not a zombie (see isProcessAlive). */
 export const alive = isProcessAlive;
 
-export async function waitFor(cond: () => boolean, timeoutMs = 10_000): Promise<boolean> {
+export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<boolean> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
-    if (cond()) return true;
+    if (await cond()) return true;
     await new Promise((r) => setTimeout(r, 20));
   }
   return cond();

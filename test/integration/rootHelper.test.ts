@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../src/log/index.js';
 import { InProcessPrivilegedOps, RemotePrivilegedOps, RootHelperServer } from '../../src/roothelper/index.js';
-import { ExecHostRunner } from '../../src/system/index.js';
+import { acceptsConnections, ExecHostRunner } from '../../src/system/index.js';
 import { distRootHelper, nodeForAnyUser, waitFor } from './harness.js';
 
 const ctx = { opId: 'op-helper-test' };
@@ -167,7 +167,7 @@ test('banger-root-helper serves its socket with a fixed PATH, logs each request 
     log += d;
   });
   try {
-    assert.ok(await waitFor(() => existsSync(socket), 10_000), `socket appears; log: ${log}`);
+    assert.ok(await waitFor(() => acceptsConnections(socket), 10_000), `socket appears; log: ${log}`);
     assert.ok(Array.isArray(await new RemotePrivilegedOps(socket).listTaps({}, ctx)));
     assert.match(
       log,

@@ -1,5 +1,14 @@
 import { spawn } from 'node:child_process';
-import { closeSync, constants, mkdirSync, openSync, readFileSync, readlinkSync, unlinkSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  unlinkSync,
+} from 'node:fs';
 import { writeFileAtomic } from './atomicWrite.js';
 import { basename, dirname } from 'node:path';
 import { BangerError } from '../model/index.js';
@@ -162,7 +171,10 @@ export function removePidFile(path: string): void {
 /**
  * True if a process with this pid exists and has not exited (even if owned by another
  * user). A zombie counts as exited: once a detached child dies it waits for its new
- * parent (PID 1, or a subreaper) to reap it, and on some hosts that takes seconds.
+ * parent (PID 1, or a subreaper) to reap it, and on some hosts that takes seconds. But a
+ * zombie main thread whose other threads still run is alive: a killed multi-threaded
+ * process (QEMU, Node) shows its main thread as Z before the others have finished exiting,
+ * and until the last one has, its descriptors (sockets, taps, disk locks) are still open.
  */
 export function isProcessAlive(pid: number): boolean {
   try {
@@ -170,13 +182,32 @@ export function isProcessAlive(pid: number): boolean {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  return processState(pid) !== 'Z';
+  return processState(pid) !== 'Z' || otherThreadsLive(pid);
+}
+
+/** Whether a thread of `pid` other than its main one is still there and not a zombie. */
+function otherThreadsLive(pid: number): boolean {
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return false;
+  }
+  return tids.some((tid) => {
+    if (tid === String(pid)) return false;
+    const state = statState(`/proc/${pid}/task/${tid}/stat`);
+    return state !== null && state !== 'Z';
+  });
 }
 
 /** The one-letter state of /proc/<pid>/stat (R, S, D, Z, T, ...), or null when unknown. */
 export function processState(pid: number): string | null {
+  return statState(`/proc/${pid}/stat`);
+}
+
+function statState(statFile: string): string | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(statFile, 'utf8');
     // The command name is in parentheses and may itself contain ") ", so split at the last one.
     return stat.slice(stat.lastIndexOf(') ') + 2, stat.lastIndexOf(') ') + 3) || null;
   } catch {

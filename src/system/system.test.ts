@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import {
@@ -105,9 +106,40 @@ test('supervisor: own session, log file, pid file, readiness', async () => {
   assert.equal(isProcessAlive(p.pid), false);
 });
 
+test('a zombie main thread whose other threads still run is alive: they hold its descriptors', async () => {
+  // A C program whose main thread exits (pthread_exit) while a second thread sleeps: the state a
+  // killed multi-threaded process passes through, held open here.
+  const dir = mkdtempSync(join(tmpdir(), 'bgr-threads-'));
+  try {
+    writeFileSync(
+      join(dir, 'leader.c'),
+      `#include <pthread.h>
+#include <stdio.h>
+#include <unistd.h>
+static void *linger(void *arg) { (void)arg; sleep(30); return 0; }
+int main(void) { pthread_t t; pthread_create(&t, 0, linger, 0); puts("up"); fflush(stdout); pthread_exit(0); }
+`,
+    );
+    execFileSync('gcc', ['-pthread', '-o', join(dir, 'leader'), join(dir, 'leader.c')]);
+    const child = spawn(join(dir, 'leader'), [], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      await new Promise<void>((r) => child.stdout!.once('data', () => r()));
+      for (let i = 0; i < 500 && processState(child.pid!) !== 'Z'; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(processState(child.pid!), 'Z', 'the main thread has exited');
+      assert.equal(isProcessAlive(child.pid!), true, 'its other thread still runs');
+      child.kill('SIGKILL');
+      for (let i = 0; i < 500 && isProcessAlive(child.pid!); i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(isProcessAlive(child.pid!), false, 'killed, the whole process is gone');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a zombie counts as exited', async () => {
   // perl forks a child that exits at once and never reaps it (a shell may reap on its own).
-  const { spawn } = await import('node:child_process');
   const parent = spawn('perl', ['-e', '$| = 1; my $p = fork(); exit 0 if $p == 0; print "$p\\n"; sleep 30'], {
     stdio: ['ignore', 'pipe', 'ignore'],
   });

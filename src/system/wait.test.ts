@@ -47,6 +47,8 @@ test('acceptsConnections: true for a listening socket; false for a missing one a
     const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((r) => child.stdout.once('data', () => r()));
     child.kill('SIGKILL');
+    // Gone means every thread gone (isProcessAlive), not just a zombie main thread: Node's
+    // other threads hold the listening socket until they too have exited.
     assert.equal(await waitForExit(child.pid!, 5_000), true);
     assert.equal(existsSync(stale), true, 'the socket file outlives its server');
     assert.equal(await acceptsConnections(stale), false);

@@ -4,10 +4,13 @@
  * beside the addon into a directory the owner can read.
  *
  *   node hostileOwner.js '{"mode":"swap", ...}'      swaps pairs of entries with
- *       renameat2(RENAME_EXCHANGE) in a tight loop until the deadline; prints {"swaps":N}
+ *       renameat2(RENAME_EXCHANGE) in a tight loop until the deadline or until `stopFile`
+ *       exists (the test's signal that its side of the race is done); prints {"swaps":N}
  *   node hostileOwner.js '{"mode":"requests", ...}'  sends root helper requests in a loop
- *       (a script of steps) until the deadline or the iteration count; prints counts
+ *       (a script of steps) until the deadline or the iteration count; with `until`, it
+ *       goes on past `minMs` only until every named outcome was counted; prints counts
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 
@@ -16,6 +19,7 @@ interface SwapSpec {
   addon: string;
   pairs: Array<[string, string]>;
   durationMs: number;
+  stopFile?: string;
 }
 /** A request; `always` runs even after an earlier step of the round failed; "$name" params take a field of an earlier result. */
 interface Step {
@@ -28,7 +32,11 @@ interface RequestSpec {
   socket: string;
   steps: Step[];
   iterations: number;
+  /** The cap: no round starts after it. */
   durationMs: number;
+  /** With `until`: rounds go on for at least this long, then stop once every entry of `until` has a count. */
+  minMs?: number;
+  until?: string[];
 }
 type Spec = SwapSpec | RequestSpec;
 
@@ -42,7 +50,8 @@ function swap(spec: SwapSpec): Record<string, number> {
   const deadline = Date.now() + spec.durationMs;
   let swaps = 0;
   let failed = 0;
-  while (Date.now() < deadline) {
+  for (let turn = 0; Date.now() < deadline; turn++) {
+    if (spec.stopFile && turn % 64 === 0 && existsSync(spec.stopFile)) break;
     for (const [a, b] of spec.pairs) {
       try {
         addon.renameAt2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE);
@@ -81,7 +90,11 @@ function request(
 async function requests(spec: RequestSpec): Promise<Record<string, number>> {
   const counts: Record<string, number> = { rounds: 0 };
   const deadline = Date.now() + spec.durationMs;
+  const minEnd = Date.now() + (spec.minMs ?? spec.durationMs);
+  // Each entry of `until` is one outcome or alternatives joined by "|" (any of them counts).
+  const satisfied = () => (spec.until ?? []).every((k) => k.split('|').some((alt) => (counts[alt] ?? 0) > 0));
   for (let i = 0; i < spec.iterations && Date.now() < deadline; i++) {
+    if (spec.until && Date.now() >= minEnd && satisfied()) break;
     counts.rounds!++;
     const vars: Record<string, unknown> = {};
     let failed = false;

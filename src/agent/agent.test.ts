@@ -50,6 +50,7 @@ function startAgent(): {
 
 async function stop(child: ChildProcess): Promise<number | null> {
   child.stdin!.end();
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
   return new Promise((r) => child.once('exit', (code) => r(code)));
 }
 

@@ -7,8 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import { agentBinaryPath } from '../buildinfo/index.js';
 import { AgentClient, AgentError } from './client.js';
@@ -32,6 +34,7 @@ function startAgent(): { child: ChildProcess; client: AgentClient } {
 
 async function stop(child: ChildProcess): Promise<number | null> {
   child.stdin!.end();
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
   return new Promise((r) => child.once('exit', (code) => r(code)));
 }
 
@@ -55,23 +58,34 @@ test('decodeEvent reads started and output events and nothing else', () => {
   assert.equal(decodeEvent('not json'), null);
 });
 
+/** Resolves once `seen()` holds (polled every 10 ms); rejects after 30 s. */
+function until(seen: () => boolean): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  return new Promise((resolve, reject) => {
+    const t = setInterval(() => {
+      if (seen()) resolve();
+      else if (Date.now() > deadline) reject(new Error('the expected output never came'));
+      else return;
+      clearInterval(t);
+    }, 10);
+  });
+}
+
 test('a streamed exec sends started, then output in order as it arrives, then the status', async () => {
   const a = startAgent();
+  const gates = mkdtempSync(join(tmpdir(), 'bgr-gates-'));
   try {
+    // Each line after the first waits for a file the test makes only once it has seen the line
+    // before: output that arrives while the command still runs, in order, with no timing assumed.
+    const wait = (gate: string) => `until [ -e ${gates}/${gate} ]; do sleep 0.02; done`;
     const r = collect(a.client, {
-      argv: ['sh', '-c', 'echo one; sleep 0.3; echo two >&2; sleep 0.3; echo three; exit 7'],
+      argv: ['sh', '-c', `echo one; ${wait('a')}; echo two >&2; ${wait('b')}; echo three; exit 7`],
     });
-    // Output arrives while the command still runs.
-    const firstSeen = await new Promise<number>((resolve) => {
-      const t = setInterval(() => {
-        if (r.text('stdout').includes('one')) {
-          clearInterval(t);
-          resolve(Date.now());
-        }
-      }, 10);
-    });
+    await until(() => r.text('stdout').includes('one'));
+    writeFileSync(join(gates, 'a'), '');
+    await until(() => r.text('stderr').includes('two'));
+    writeFileSync(join(gates, 'b'), '');
     const result = await r.done;
-    assert.ok(Date.now() - firstSeen >= 400, 'the first line came before the command ended');
     assert.equal(r.events[0]?.event, 'started');
     assert.ok(r.events[0]?.event === 'started' && r.events[0].pid > 1);
     assert.deepEqual(
@@ -83,6 +97,7 @@ test('a streamed exec sends started, then output in order as it arrives, then th
     assert.equal(result.stdout, '');
   } finally {
     assert.equal(await stop(a.child), 0);
+    rmSync(gates, { recursive: true, force: true });
   }
 });
 
@@ -135,23 +150,16 @@ test('exec_signal reaches the whole process group; the status names the signal',
   try {
     // A shell that waits on a child: INT to the group ends both.
     const r = collect(a.client, { argv: ['sh', '-c', 'echo ready; sleep 30; echo never'] });
-    await new Promise<void>((resolve) => {
-      const t = setInterval(() => {
-        if (r.text('stdout').includes('ready')) {
-          clearInterval(t);
-          resolve();
-        }
-      }, 10);
-    });
+    await until(() => r.text('stdout').includes('ready'));
     assert.deepEqual(await a.client.execSignal(r.job, 2), { sent: true });
     const result = await r.done;
     assert.equal(result.signal, 2);
     assert.equal(result.exit_code, -1);
     assert.ok(result.duration_ms < 10_000);
     assert.ok(!r.text('stdout').includes('never'));
-    // KILL ends a command that ignores INT.
+    // KILL ends a command that ignores INT (sent once it says its trap is set).
     const stubborn = collect(a.client, { argv: ['sh', '-c', 'trap "" INT; echo ready; sleep 30'] });
-    await new Promise((res) => setTimeout(res, 200));
+    await until(() => stubborn.text('stdout').includes('ready'));
     await a.client.execSignal(stubborn.job, 2);
     await new Promise((res) => setTimeout(res, 200));
     await a.client.execSignal(stubborn.job, 9);

@@ -63,7 +63,7 @@ test('one shared connection serves a streaming command and other requests at onc
     assert.equal(await hub.client(endpoint), c);
     // The guest side goes away: the next use connects again.
     for (const a of guest.agents) a.kill('SIGKILL');
-    await new Promise((r) => setTimeout(r, 200));
+    for (let i = 0; i < 500 && !c.closed; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(c.closed, true);
     assert.ok((await hub.use(endpoint, (x) => x.health(3_000))).pid > 0);
     assert.equal(guest.accepted(), 2);

@@ -60,8 +60,8 @@ export type StartResult = { kind: 'started'; daemon: RunningDaemon } | { kind: '
 
 /**
  * Root: in-process, behind the same declared surface as the helper, scoped to this daemon's
- * own directories and config. Otherwise the root helper when its socket exists (an
- * install), else a clear refusal.
+ * own directories and config. Otherwise the root helper in system mode (an install) or when
+ * its socket exists, else a clear refusal.
  */
 function privilegedOpsFor(
   runner: HostRunner,
@@ -80,7 +80,10 @@ function privilegedOpsFor(
     };
     return validatingOps(new InProcessPrivilegedOps({ runner, log, scope, jail }));
   }
-  if (existsSync(layout.rootHelperSocket)) return new RemotePrivilegedOps(layout.rootHelperSocket);
+  // An installed daemon always has a helper, which it reaches per request: at boot the helper
+  // may not listen yet (systemd starts both at once), and it may be restarted later.
+  if (layout.mode === 'system' || existsSync(layout.rootHelperSocket))
+    return new RemotePrivilegedOps(layout.rootHelperSocket);
   return new UnavailablePrivilegedOps();
 }
 

@@ -37,7 +37,12 @@ test('a paused guest whose state was saved once (a fork of a paused VM) can be s
     { stdio: 'ignore' },
   );
   try {
-    for (let i = 0; i < 100 && !(await acceptsConnections(files.qmpSocket)); i++) await sleep(50);
+    let up = await acceptsConnections(files.qmpSocket);
+    for (let i = 0; i < 200 && !up; i++) {
+      await sleep(50);
+      up = await acceptsConnections(files.qmpSocket);
+    }
+    assert.ok(up, 'QEMU serves QMP');
     await qmpPause(files); // `vm pause`
     for (const n of ['fork-1', 'fork-2']) {
       const stateDir = join(dir, n);

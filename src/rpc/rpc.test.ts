@@ -32,7 +32,7 @@ const TEST_METHODS = {
   'test.slow': defineMethod({
     name: 'test.slow',
     summary: 'slow',
-    params: z.strictObject({ name: z.string() }),
+    params: z.strictObject({ name: z.string(), ms: z.number().optional() }),
     result: z.object({ ok: z.boolean() }),
     tracked: true,
     progress: true,
@@ -97,11 +97,11 @@ async function withServer(
       return {};
     },
     'test.echo': async ({ text }) => ({ text }),
-    'test.slow': async (_p, ctx) => {
+    'test.slow': async ({ ms }, ctx) => {
       ctx.progress('preparing');
       ctx.progress('booting', 'kernel');
       await new Promise<void>((resolve, reject) => {
-        const t = setTimeout(resolve, 300);
+        const t = setTimeout(resolve, ms ?? 300);
         ctx.signal.addEventListener(
           'abort',
           () => {
@@ -195,7 +195,7 @@ test('a client disconnect cancels the operation in the server', async () => {
     const ac = new AbortController();
     const p = client.call(
       'test.slow',
-      { name: 'dev' },
+      { name: 'dev', ms: 60_000 }, // ends only by the abort
       {
         signal: ac.signal,
         onProgress: (e) => {
@@ -204,7 +204,7 @@ test('a client disconnect cancels the operation in the server', async () => {
       },
     );
     await assert.rejects(p, (e: BangerError) => e.code === 'interrupted');
-    for (let i = 0; i < 50 && !cancelled(); i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 1000 && !cancelled(); i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(cancelled(), true, 'handler saw the abort');
     const op = ops.list().find((o) => o.kind === 'test.slow');
     assert.match(op?.error ?? '', /client disconnected/);

@@ -21,7 +21,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join, relative } from 'node:path';
-import { distRootHelper, nodeForAnyUser, repoRoot, waitFor } from '../integration/harness.js';
+import { distRootHelper, nodeForAnyUser, removeTestUser, repoRoot, waitFor } from '../integration/harness.js';
 import { acceptsConnections } from '../../src/system/index.js';
 
 export interface Arena {
@@ -208,22 +208,16 @@ export async function makeArena(): Promise<Arena> {
         }
         detachLoopsUnder(base);
         rmSync(base, { recursive: true, force: true });
-        try {
-          execFileSync('userdel', [user], { stdio: 'ignore' });
-        } catch {
-          /* gone */
-        }
+        await removeTestUser(user);
       },
     } satisfies Arena);
     return arena;
   } catch (e) {
     helper?.kill('SIGKILL');
     rmSync(base, { recursive: true, force: true });
-    try {
-      execFileSync('userdel', [user], { stdio: 'ignore' });
-    } catch {
-      /* gone */
-    }
+    await removeTestUser(user).catch(() => {
+      /* the start's own error is the one to report */
+    });
     throw e;
   }
 }

@@ -292,7 +292,7 @@ test('review15: a deep tree does not block the event loop for seconds (walks are
   h.disable();
   assert.equal(msg, null);
   const maxBlockMs = Math.round(h.max / 1e6);
-  assert.ok(maxBlockMs < 500, `the event loop was blocked for ${maxBlockMs} ms in one go`);
+  assert.ok(maxBlockMs < 1_000, `the event loop was blocked for ${maxBlockMs} ms in one go`);
   const t0 = Date.now();
   const deeper = `${'a/'.repeat(2000)}f`;
   await refused([blob([file(deeper, '')])], deeper, /deeper than 256 directory levels/);

@@ -10,14 +10,13 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agentBinaryPath, initBinaryPath } from '../../src/buildinfo/index.js';
 import { buildBusyboxRootfs, type GuestInit } from '../fixtures/guestTrees.js';
-import { distCli } from '../integration/harness.js';
 import { createE2eSandbox, type E2eSandbox } from './e2eSandbox.js';
+import { inTerminal } from './terminal.js';
 
 const KERNEL = 'debian-bookworm-cloud';
 /** The daemon's graceful-stop budget (src/daemon/vm/power.ts) before the hard stop. */
@@ -38,32 +37,6 @@ after(async () => {
     rmSync(scratch, { recursive: true, force: true });
   }
 });
-
-/** `banger vm ssh NAME` on a pseudo-terminal made by script(1), fed `input` once the shell prompts. */
-function interactiveSsh(name: string, input: string): Promise<{ code: number | null; out: string }> {
-  const cmd = `${process.execPath} ${distCli} vm ssh ${name}`;
-  const child = spawn('script', ['-qefc', cmd, '/dev/null'], { env: e.s.env, stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  let sent = false;
-  const onData = (d: Buffer) => {
-    out += d.toString('utf8');
-    // Typed before the shell reads its first line, input may be flushed as it sets up the terminal.
-    // busybox sh asks for the cursor position (ESC [6n) after its prompt.
-    if (!sent && /[#$] (\x1b\[6n)?$/.test(out)) {
-      sent = true;
-      child.stdin.write(input);
-    }
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-  return new Promise((resolve) => {
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-  });
-}
 
 for (const kind of ['busybox-init', 'no-init'] as GuestInit[]) {
   test(`${kind}: run, exec, ports, an agent shell and a clean stop, without sshd`, async () => {
@@ -112,7 +85,7 @@ for (const kind of ['busybox-init', 'no-init'] as GuestInit[]) {
       const viaSsh = await e.s.banger(['vm', 'ssh', name, '--', '/bin/busybox', 'sh', '-c', 'echo via-agent; exit 4']);
       assert.equal(viaSsh.code, 4, viaSsh.stderr);
       assert.equal(viaSsh.stdout, 'via-agent\n');
-      const shell = await interactiveSsh(name, 'echo $((6*7)); stty size; exit 3\n');
+      const shell = await inTerminal(e.s.env, ['vm', 'ssh', name], 'echo $((6*7)); stty size; exit 3\n');
       assert.equal(shell.code, 3, shell.out);
       assert.match(shell.out, /^42\r?$/m);
       assert.match(shell.out, /^\d+ \d+\r?$/m);

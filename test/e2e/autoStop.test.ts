@@ -92,7 +92,9 @@ test('auto_stop_stale_after = 20s: an idle VM is stopped, one with an open ssh s
     // A sample whose agent answered late under load has no guest figures; the next one will.
     const heldSeen = (rows.find((r) => r.name === 'e2e-held')?.guest?.tcpEstablishedIn ?? 0) >= 1;
     if (heldSeen && rows.every((r) => r.guest)) break;
-    await sleep(1_000);
+    // A slow host may take a while here: keep e2e-idle in use until its stop is what is tested.
+    await e.ok(['vm', 'exec', 'e2e-idle', '--', 'true']);
+    await sleep(500);
   }
   assert.deepEqual(rows.map((r) => r.name).sort(), ['e2e-held', 'e2e-idle']);
   for (const r of rows) {
@@ -118,6 +120,7 @@ test('auto_stop_stale_after = 20s: an idle VM is stopped, one with an open ssh s
     `the ssh session is a connection into e2e-held: ${JSON.stringify(held.guest)}`,
   );
   assert.ok(held.guest!.tcpEstablishedInPorts.includes(22));
+  await e.ok(['vm', 'exec', 'e2e-idle', '--', 'true']); // the idle clock starts again here
   const table = (await e.ok(['vm', 'stats'])).stdout;
   assert.match(table, /^NAME\s+STATE\s+VCPU\s+CPU%\s+MEM/m);
   assert.match(table, /^e2e-idle\s+running\s+2\s+/m);

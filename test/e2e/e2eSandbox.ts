@@ -85,7 +85,7 @@ export function createE2eSandbox(extraConfig: string[] = []): E2eSandbox {
     assert.equal(r.code, 0, `banger ${args.join(' ')} failed (${r.code}):\n${r.stderr}`);
     return r;
   };
-  const digArgs = (name: string) => ['+tries=1', '+time=2', '-p', String(s.dnsPort), '@127.0.0.1', name];
+  const digArgs = (name: string) => ['+tries=3', '+time=5', '-p', String(s.dnsPort), '@127.0.0.1', name];
   const vmsDir = () => join(s.stateDir, 'vms');
 
   return {
@@ -115,8 +115,15 @@ export function createE2eSandbox(extraConfig: string[] = []): E2eSandbox {
           }
         }
         // The daemon keeps its warm pool across restarts; the test removes it with the bridge.
-        for (const tap of bridgeTaps()) execFileSync('ip', ['link', 'del', tap]);
-        execFileSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
+        // Each step on its own: one that fails (a tap gone meanwhile) must not keep the rest from running;
+        // what is really left is named by `leftovers` below.
+        for (const link of [...bridgeTaps(), bridge]) {
+          try {
+            execFileSync('ip', ['link', 'del', link], { stdio: 'ignore' });
+          } catch {
+            /* already gone */
+          }
+        }
         const leftovers = {
           qemu: qemuPids(),
           taps: bridgeTaps(),

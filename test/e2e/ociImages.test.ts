@@ -14,13 +14,12 @@
  * At most one VM at a time.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { startDockerRegistry, type TestRegistry } from '../fixtures/dockerRegistry.js';
 import { appLayers, busyboxLayers, debianLayers, multiLayer, type TestLayer } from '../fixtures/ociTestImages.js';
 import { pushImage } from '../fixtures/registryPush.js';
-import { distCli } from '../integration/harness.js';
 import { createE2eSandbox, type E2eSandbox } from './e2eSandbox.js';
+import { inTerminal } from './terminal.js';
 
 let e: E2eSandbox;
 let reg: TestRegistry;
@@ -56,7 +55,7 @@ async function inGuest(vm: string, image: string): Promise<void> {
     // busybox httpd daemonizes; `vm ports` (the agent's view of /proc/net) names it.
     await e.ok(['vm', 'exec', vm, '--', '/bin/busybox', 'httpd', '-p', '8080', '-h', '/tmp']);
     assert.match((await e.ok(['vm', 'ports', vm])).stdout, /8080.*busybox|busybox.*8080/);
-    const shell = await inTerminal(['vm', 'ssh', vm], 'echo $((6*7)); hostname; exit 3\n');
+    const shell = await inTerminal(e.s.env, ['vm', 'ssh', vm], 'echo $((6*7)); hostname; exit 3\n');
     assert.match(shell.out, /42/);
     assert.match(shell.out, new RegExp(vm));
     assert.equal(shell.code, 3, shell.out);
@@ -64,31 +63,6 @@ async function inGuest(vm: string, image: string): Promise<void> {
   } finally {
     await e.s.banger(['vm', 'delete', vm]);
   }
-}
-
-/** `banger ARGS` in a pseudo-terminal (script), with `input` typed in; its output and exit status. */
-function inTerminal(args: string[], input: string): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const cmd = [process.execPath, distCli, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
-    const child = spawn('script', ['-qfec', cmd, '/dev/null'], { env: { ...e.s.env, TERM: 'xterm' } });
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      out += d;
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`timed out: banger ${args.join(' ')}\n${out}`));
-    }, 240_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out });
-    });
-    // Typed once the session had time to open; the shell reads it from the terminal.
-    setTimeout(() => child.stdin.write(input), 4_000);
-  });
 }
 
 test('a pull shows each layer with bytes and rate; image show reports what was found and injected', async () => {
@@ -168,7 +142,7 @@ test('Debian minbase with systemd and sshd: ssh as with the default image; setui
     // The work disk (/root) started with the image's own /root files.
     assert.equal((await e.ok(['vm', 'ssh', 'e2e-deb', '--', 'ls', '-A', '/root'])).stdout.includes('.bashrc'), true);
     assert.match((await e.ok(['vm', 'ports', 'e2e-deb'])).stdout, /\b22\b/);
-    const shell = await inTerminal(['vm', 'ssh', 'e2e-deb'], 'echo $((6*7)); exit 4\n');
+    const shell = await inTerminal(e.s.env, ['vm', 'ssh', 'e2e-deb'], 'echo $((6*7)); exit 4\n');
     assert.match(shell.out, /42/);
     assert.equal(shell.code, 4, shell.out);
   } finally {

@@ -25,7 +25,16 @@ import {
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { distCli, nodeForAnyUser, repoRoot, run, type RunResult } from '../integration/harness.js';
+import {
+  distCli,
+  dnsTestPort,
+  nodeForAnyUser,
+  removeTestUser,
+  repoRoot,
+  run,
+  waitFor,
+  type RunResult,
+} from '../integration/harness.js';
 import { ExecHostRunner } from '../../src/system/index.js';
 import { buildRelease, tarballName } from '../../src/updater/release.js';
 import { renderSums, sha256Hex, signSums } from '../../src/updater/signing.js';
@@ -38,7 +47,7 @@ const home = `/tmp/${user}-home`;
 const prefix = `/tmp/${user}-prefix`;
 const bridge = `br-fc-zs${tag}`;
 const subnet = `10.216.${randomInt(10, 250)}`;
-const dnsPort = 20000 + randomInt(0, 40000);
+const dnsPort = dnsTestPort();
 const tunModeBefore = statSync('/dev/net/tun').mode & 0o7777;
 let uid = 0;
 const ctx = { opId: 'op-e2e-system' };
@@ -108,7 +117,7 @@ after(async () => {
   try {
     if (existsSync('/etc/banger/install.toml')) await asRoot(['system', 'uninstall', '--purge']);
   } finally {
-    execFileSync('userdel', [user], { stdio: 'ignore' });
+    await removeTestUser(user);
     execFileSync('rm', ['-rf', home, prefix, '/etc/banger']);
     try {
       execFileSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
@@ -241,7 +250,8 @@ test('system restart, and SIGKILL of the helper and the daemon, leave a running 
     components: Array<{ component: string; pid: number }>;
   };
   for (const c of status.components) process.kill(c.pid, 'SIGKILL');
-  await new Promise((r) => setTimeout(r, 500));
+  // Asked as soon as both are gone (under systemd, Restart=on-failure brings them back after 1 s).
+  assert.ok(await waitFor(() => status.components.every((c) => !isProcessAlive(c.pid)), 10_000), 'both ended');
   assert.ok(isProcessAlive(before.runtime.pid), 'the VMM survived SIGKILL of the helper and the daemon');
   assert.equal((await asRoot(['system', 'status'])).code, 1, 'status says they are down');
   await ok(asRoot(['system', 'restart']));

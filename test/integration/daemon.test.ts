@@ -229,7 +229,7 @@ test('a database from a newer banger: daemon refuses to start, says so, and leav
 test('.vm DNS through the real daemon: authoritative NXDOMAIN for unknown names; a busy port is a clear error naming its owner', async () => {
   await withSandbox(async (s) => {
     assert.equal((await s.banger(['vm', 'list'])).code, 0);
-    const dig = execFileSync('dig', ['+tries=1', '+time=2', '-p', String(s.dnsPort), '@127.0.0.1', 'ghost.vm'], {
+    const dig = execFileSync('dig', ['+tries=3', '+time=5', '-p', String(s.dnsPort), '@127.0.0.1', 'ghost.vm'], {
       encoding: 'utf8',
     });
     assert.match(dig, /status: NXDOMAIN/);

@@ -6,8 +6,7 @@ import dnsPacket, { type Packet } from 'dns-packet';
 import { VmDnsServer } from '../../src/vmdns/index.js';
 import { silentLogger } from '../../src/log/index.js';
 import { ExecHostRunner } from '../../src/system/index.js';
-
-const port = () => 20000 + Math.floor(Math.random() * 40000);
+import { dnsTestPort } from './harness.js';
 
 function query(p: number, name: string, type: 'A' | 'AAAA' = 'A'): Promise<Packet> {
   return new Promise((resolve, reject) => {
@@ -37,7 +36,7 @@ function query(p: number, name: string, type: 'A' | 'AAAA' = 'A'): Promise<Packe
 test('answers .vm locally, forwards other names upstream, SERVFAIL when no upstream answers', async () => {
   // A stand-in upstream resolver on loopback that answers every A query with 192.0.2.7.
   const upstream = createSocket('udp4');
-  const upstreamPort = port();
+  const upstreamPort = dnsTestPort();
   let forwarded = 0;
   upstream.on('message', (m, r) => {
     forwarded++;
@@ -61,9 +60,9 @@ test('answers .vm locally, forwards other names upstream, SERVFAIL when no upstr
     upstreams: () => upstreams,
     log: silentLogger,
     runner: new ExecHostRunner(),
-    forwardTimeoutMs: 300,
+    forwardTimeoutMs: 2_000, // the SERVFAIL case waits it out once
   });
-  const p = port();
+  const p = dnsTestPort();
   await server.listen('127.0.0.1', p);
   try {
     const local = await query(p, 'dev.vm');

@@ -94,9 +94,11 @@ test('Firecracker VMs through VmService and the root helper: jailed start, helpe
   };
   const stopHelper = async (signal: NodeJS.Signals) => {
     const h = helper!;
-    const exited = new Promise((r) => h.once('exit', r));
-    h.kill(signal);
-    await exited;
+    if (h.exitCode === null && h.signalCode === null) {
+      const exited = new Promise((r) => h.once('exit', r));
+      h.kill(signal);
+      await exited;
+    }
     rmSync(helperSocket, { force: true });
   };
   let host: HostVmmFacts = {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import {
   chmodSync,
@@ -92,7 +92,7 @@ export function createSandbox(): Sandbox {
     NO_COLOR: '1',
   };
   const stateDir = join(dir, '.local', 'state', 'banger');
-  const dnsPort = 20000 + Math.floor(Math.random() * 40000);
+  const dnsPort = dnsTestPort();
   const bridge = `br-fc-zt${randomBytes(2).toString('hex')}`;
   const bridgeIp = `10.213.${randomInt(10, 250)}.1`;
   const baseConfig = [
@@ -184,6 +184,43 @@ export function nodeForAnyUser(): string {
 }
 
 /** A TCP port on 127.0.0.1 that was free a moment ago (for a test listener or a forward). */
+/**
+ * Removes a throwaway test user: its processes killed, then `userdel`, retried while killed
+ * processes are still exiting (userdel refuses a user with a process: exit 8). Throws if the
+ * user is still there after 10 s, so a leak is a failure rather than silence.
+ */
+export async function removeTestUser(user: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      execFileSync('pkill', ['-KILL', '-u', user], { stdio: 'ignore' });
+    } catch {
+      /* none left (or no such user) */
+    }
+    try {
+      execFileSync('userdel', [user], { stdio: 'ignore' });
+      return;
+    } catch (e) {
+      try {
+        execFileSync('id', ['-u', user], { stdio: 'ignore' });
+      } catch {
+        return; // no such user: already removed
+      }
+      if (Date.now() > deadline) throw new Error(`cannot remove test user ${user}: ${(e as Error).message}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * A loopback port for a test's DNS server (UDP), where a sandbox needs the number before
+ * anything can bind: below Linux's ephemeral range (32768-60999), so no outgoing connection
+ * of this host holds it.
+ */
+export function dnsTestPort(): number {
+  return randomInt(20_000, 32_000);
+}
+
 export async function freePort(): Promise<number> {
   const s = createServer();
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));

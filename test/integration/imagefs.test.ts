@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LayerInput } from '../../src/imagefs/index.js';
 import { gzipLayer, LAYER_MEDIA_TYPES, type TarEntrySpec, tarLayer, zstdLayer } from '../fixtures/layerTar.js';
-import { nodeForAnyUser, repoRoot } from './harness.js';
+import { nodeForAnyUser, removeTestUser, repoRoot } from './harness.js';
 import { type BuildOutcome, type BuildSpec, buildFromLayers } from './imagefsWorker.js';
 
 const CAP = Buffer.from('0100000200200000000000000000000000000000', 'hex'); // cap_net_raw, effective
@@ -157,13 +157,8 @@ before(() => {
   gid = Number(execFileSync('id', ['-g', user], { encoding: 'utf8' }).trim());
 });
 
-after(() => {
-  try {
-    execFileSync('pkill', ['-KILL', '-u', user], { stdio: 'ignore' });
-  } catch {
-    /* none left */
-  }
-  execFileSync('userdel', [user], { stdio: 'ignore' });
+after(async () => {
+  await removeTestUser(user);
   rmSync(base, { recursive: true, force: true });
 });
 

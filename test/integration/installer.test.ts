@@ -25,7 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signSums } from '../../src/updater/signing.js';
 import { pinnedNodeVersion } from '../../src/updater/nodeRuntime.js';
-import { repoRoot, run, type RunResult } from './harness.js';
+import { dnsTestPort, removeTestUser, repoRoot, run, type RunResult } from './harness.js';
 import { noNodePath, publish, releaseKeys, serveSite, type Site } from './releaseSite.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -82,10 +82,7 @@ test('install.sh --user from the site URL: banger version and doctor run on the 
   const run_ = join(home, 'run');
   mkdirSync(run_, { mode: 0o700 });
   mkdirSync(join(home, '.config', 'banger'), { recursive: true });
-  writeFileSync(
-    join(home, '.config', 'banger', 'config.toml'),
-    `dns_listen = "127.0.0.1:${20000 + randomInt(0, 40000)}"\n`,
-  );
+  writeFileSync(join(home, '.config', 'banger', 'config.toml'), `dns_listen = "127.0.0.1:${dnsTestPort()}"\n`);
   const userEnv = { ...env, XDG_RUNTIME_DIR: run_, BANGER_MODE: 'user' };
   let daemonPid = 0;
   try {
@@ -213,7 +210,7 @@ test('as root from a release directory: system install on the bundled runtime, t
   mkdirSync('/etc/banger', { recursive: true });
   writeFileSync(
     '/etc/banger/config.toml',
-    `dns_listen = "127.0.0.1:${20000 + randomInt(0, 40000)}"\nbridge_name = "br-fc-zi${tag}"\nbridge_ip = "10.217.${randomInt(10, 250)}.1"\ncidr = 24\n`,
+    `dns_listen = "127.0.0.1:${dnsTestPort()}"\nbridge_name = "br-fc-zi${tag}"\nbridge_ip = "10.218.${randomInt(10, 250)}.1"\ncidr = 24\n`,
   );
   const env = { PATH: path, HOME: '/root' };
   const banger = join(prefix, 'bin', 'banger');
@@ -271,7 +268,7 @@ test('as root from a release directory: system install on the bundled runtime, t
         /* gone, as it should be */
       }
     }
-    execFileSync('userdel', [user], { stdio: 'ignore' });
+    await removeTestUser(user);
     try {
       execFileSync('ip', ['link', 'del', `br-fc-zi${tag}`], { stdio: 'ignore' });
     } catch {

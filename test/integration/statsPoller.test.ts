@@ -302,7 +302,7 @@ test('vm.stats samples running VMs on demand and per poll; auto-stop stops the i
       after.stats.map((s) => s.name),
       ['used'],
     );
-    assert.ok((after.stats[0]!.cpuPercent ?? 0) > 20, `a busy loop's CPU%: ${after.stats[0]!.cpuPercent}`);
+    assert.ok((after.stats[0]!.cpuPercent ?? 0) > 5, `a busy loop's CPU%: ${after.stats[0]!.cpuPercent}`);
     await poller.stop();
   } finally {
     for (const s of servers) s.close();

@@ -80,8 +80,7 @@ function privilegedOpsFor(
     };
     return validatingOps(new InProcessPrivilegedOps({ runner, log, scope, jail }));
   }
-  // An installed daemon always has a helper, which it reaches per request: at boot the helper
-  // may not listen yet (systemd starts both at once), and it may be restarted later.
+  // Installed, a helper is always there, reached per request (at boot it may not listen yet).
   if (layout.mode === 'system' || existsSync(layout.rootHelperSocket))
     return new RemotePrivilegedOps(layout.rootHelperSocket);
   return new UnavailablePrivilegedOps();

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileS
 import { basename, dirname, join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { createSandbox, alive, waitFor, type Sandbox } from './harness.js';
+import { createSandbox, alive, daemonsOf, waitFor, type Sandbox } from './harness.js';
 import { Store } from '../../src/store/index.js';
 import { sampleVm } from '../fixtures/vms.js';
 
@@ -173,6 +173,8 @@ test('two CLIs racing to auto-start end up with one daemon and both succeed', as
     assert.equal(b.code, 0, b.stderr);
     const log = readFileSync(s.daemonLog, 'utf8');
     assert.equal(log.split('\n').filter((l) => l.includes('"daemon started"')).length, 1);
+    // The losing CLI's daemon has stepped aside by the time that CLI returns: none is left starting.
+    assert.deepEqual(daemonsOf(s.dir), [s.daemonPid()]);
   });
 });
 

@@ -6,6 +6,7 @@ import {
   linkSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   rmSync,
   readFileSync,
   statSync,
@@ -127,13 +128,16 @@ export function createSandbox(): Sandbox {
       }
     },
     cleanup: async () => {
-      const pid = sandbox.daemonPid();
-      if (pid) {
+      // The pid file's daemon, and any other of this sandbox's (one still starting has no pid file yet).
+      const pids = new Set([sandbox.daemonPid(), ...daemonsOf(dir)].filter((p): p is number => p !== null));
+      for (const pid of pids) {
         try {
           process.kill(pid, 'SIGTERM');
         } catch {
           /* gone */
         }
+      }
+      for (const pid of pids) {
         for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
         if (alive(pid)) process.kill(pid, 'SIGKILL');
       }
@@ -141,6 +145,21 @@ export function createSandbox(): Sandbox {
     },
   };
   return sandbox;
+}
+
+/** The pids of live bangerd processes whose HOME is `home` (a sandbox's). */
+export function daemonsOf(home: string): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((pid) => {
+      try {
+        const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+        return env.includes(`HOME=${home}`) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('bangerd');
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 /** Alive and not a zombie (see isProcessAlive). */

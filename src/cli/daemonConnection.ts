@@ -10,7 +10,7 @@ import { buildInfo, bundleDir } from '../buildinfo/index.js';
 import { BangerError, type ErrorCode, isRpcErrorCode } from '../model/index.js';
 import type { Layout } from '../paths/index.js';
 import { DaemonUnreachableError, METHODS, RpcClient, type CallOptions, type Methods } from '../rpc/index.js';
-import { ChildExitedError, isProcessAlive, ProcessSupervisor, sleep } from '../system/index.js';
+import { ChildExitedError, ProcessSupervisor, sleep, type StartedProcess } from '../system/index.js';
 
 /** How long the CLI waits for a daemon it started to answer ping. */
 export const DAEMON_START_TIMEOUT_MS = 15_000;
@@ -68,10 +68,10 @@ export class DaemonConnection {
    * the lock, where it steps aside: wait for that, so that no daemon of ours is left starting
    * after we return (in a state directory its caller may be about to remove).
    */
-  private async awaitStepAside(ours: number, deadline: number): Promise<void> {
-    const answering = await this.client.call('ping', {}).catch(() => null);
-    if (!answering || answering.pid === ours) return;
-    while (isProcessAlive(ours) && performance.now() < deadline) await sleep(20);
+  private async awaitStepAside(ours: StartedProcess, deadline: number): Promise<void> {
+    const answering = await this.client.call('ping', {}, { signal: AbortSignal.timeout(2_000) }).catch(() => null);
+    if (!answering || answering.pid === ours.pid) return;
+    await Promise.race([ours.exited, sleep(Math.max(0, deadline - performance.now()))]);
   }
 
   /** Starts bangerd and waits until it answers ping, or explains why it did not. */
@@ -97,7 +97,7 @@ export class DaemonConnection {
         timeoutMs: DAEMON_START_TIMEOUT_MS,
         what: 'bangerd',
       });
-      await this.awaitStepAside(proc.pid, deadline);
+      await this.awaitStepAside(proc, deadline);
     } catch (e) {
       if (e instanceof ChildExitedError && e.exitCode === 0) {
         // Another CLI started a daemon at the same moment; ours saw its lock and stepped aside.

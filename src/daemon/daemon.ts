@@ -32,7 +32,7 @@ import { buildDefaultImageInVm } from './defaultImageInVm.js';
 import { ImageService } from './imageService.js';
 import { KernelService } from './kernelService.js';
 import { hostPreflight } from './preflight.js';
-import { acquireDaemonLock } from './daemonLock.js';
+import { claimLayout } from './daemonLock.js';
 import { startDns, type DnsWiring } from './dnsWiring.js';
 import { createHandlers } from './handlers.js';
 import { VmService, type VmServiceDeps } from './vmService.js';
@@ -102,7 +102,7 @@ export async function startDaemon({ layout, env, out = process.stdout }: StartDa
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   ensurePrivateDir(layout.runtimeDir, process.getuid!());
 
-  const lock = acquireDaemonLock(layout.daemonPidFile);
+  const lock = await claimLayout(layout.daemonPidFile, layout.daemonSocket);
   if (!lock.acquired) {
     log.info('another bangerd already serves this layout', { pid: lock.holderPid, socket: layout.daemonSocket });
     return { kind: 'already_running', pid: lock.holderPid };

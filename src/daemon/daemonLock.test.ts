@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { acquireDaemonLock } from './daemonLock.js';
+import { acquireDaemonLock, claimLayout } from './daemonLock.js';
 
 function withDir(fn: (dir: string) => Promise<void> | void): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bgr-lock-'));
@@ -49,4 +50,23 @@ test('a live bangerd holds the lock; a dead pid, an empty file and garbage are s
     } finally {
       notBangerd.kill('SIGKILL');
     }
+  }));
+
+test('behind the lock the socket decides: one that answers is left alone and the lock given back; a dead one is no obstacle', () =>
+  withDir(async (dir) => {
+    const pidFile = join(dir, 'bangerd.pid');
+    const socket = join(dir, 'bangerd.sock');
+    // A daemon whose lock file a racing starter removed as stale: its socket still answers.
+    const server = createServer((c) => c.destroy());
+    await new Promise<void>((r) => server.listen(socket, r));
+    try {
+      assert.deepEqual(await claimLayout(pidFile, socket), { acquired: false, holderPid: 0 });
+      assert.equal(existsSync(pidFile), false, 'the lock was given back');
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+    writeFileSync(socket, ''); // a leftover file where a socket was: nothing answers
+    const lock = await claimLayout(pidFile, socket);
+    assert.equal(lock.acquired, true);
+    if (lock.acquired) lock.release();
   }));

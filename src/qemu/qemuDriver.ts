@@ -4,7 +4,15 @@ import { BangerError } from '../model/index.js';
 import type { Logger } from '../log/index.js';
 import type { VmFiles } from '../paths/index.js';
 import type { OpCtx } from '../opctx/index.js';
-import { isProcessAlive, processCmdline, ProcessSupervisor, sleep, waitForExit, which } from '../system/index.js';
+import {
+  isProcessAlive,
+  processCmdline,
+  processState,
+  ProcessSupervisor,
+  sleep,
+  waitForExit,
+  which,
+} from '../system/index.js';
 import type { BootSpec, StartedVmm, VmmDriver } from '../vmm/index.js';
 import { decideAccel, readAccelFacts, rememberAccel } from './accel.js';
 import { buildQemuArgv, qemuStateFile, type Accel } from './argv.js';
@@ -213,7 +221,11 @@ export class QemuDriver implements VmmDriver {
   async release(): Promise<void> {}
 
   async hardStop(pid: number, files: VmFiles, _ctx: OpCtx): Promise<void> {
-    if (!this.owns(pid, files)) return;
+    if (!this.owns(pid, files)) {
+      // One already on its way out (its main thread a zombie, no command line) still holds its tap and disks.
+      if (processState(pid) === 'Z') await waitForExit(pid, 3_000);
+      return;
+    }
     try {
       const qmp = await QmpClient.connect(files.qmpSocket, 2000);
       await qmp.execute('quit').catch(() => {

@@ -196,7 +196,7 @@ function otherThreadsLive(pid: number): boolean {
   return tids.some((tid) => {
     if (tid === String(pid)) return false;
     const state = statState(`/proc/${pid}/task/${tid}/stat`);
-    return state !== null && state !== 'Z';
+    return state !== null && state !== 'Z' && state !== 'X';
   });
 }
 

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BootSpec } from '../vmm/index.js';
+import { sampleBootSpec } from '../../test/fixtures/vms.js';
 import {
   buildFirecrackerConfig,
   describeSaved,
@@ -49,20 +50,6 @@ test('snapshot calls: pause/resume, a full create, a paused load from a mapped f
   });
 });
 
-const spec = (o: Partial<BootSpec> = {}): BootSpec =>
-  ({
-    vmId: 'abcd1234',
-    hostname: 'dev',
-    vcpu: 2,
-    memoryMib: 512,
-    kernelPath: '/k/vmlinuz',
-    initrdPath: null,
-    rootDisk: { path: '/v/r', format: 'raw' },
-    workDisk: '/v/w',
-    network: { tap: 't', mac: '52:54:00:00:00:01', addressCidr: null, gateway: 'g', dns: 'd' },
-    files: {} as never,
-    ...o,
-  }) as BootSpec;
 const config = (s: BootSpec, rootDrive: string = PLAIN.rootDrive) =>
   buildFirecrackerConfig(s, {
     vmlinux: '/k/vmlinux',
@@ -81,7 +68,7 @@ const vmConfigOf = (calls: ReturnType<typeof config>) => ({
 });
 
 test('restore check: a saved VM fits another VM with the same size and per-VM-invariant paths, and nothing else', () => {
-  const saved = describeSaved(false, vmConfigOf(config(spec())));
+  const saved = describeSaved(false, vmConfigOf(config(sampleBootSpec())));
   assert.deepEqual(saved, {
     format: SNAPSHOT_META_FORMAT,
     jailed: false,
@@ -91,25 +78,43 @@ test('restore check: a saved VM fits another VM with the same size and per-VM-in
     vsockUds: 'vsock.sock',
   });
   const cases: Array<[string, SavedFirecracker, boolean, ReturnType<typeof config>, RegExp | null]> = [
-    ['another VM, other disks and tap', saved, false, config(spec({ vmId: 'ffff0000', workDisk: '/o/w' })), null],
-    ['jailed against plain', saved, true, config(spec()), /saved by a plain Firecracker and this one runs jailed/],
-    ['other memory', saved, false, config(spec({ memoryMib: 1024 })), /512 MiB, this VM 2 and 1024 MiB/],
-    ['other vCPUs', saved, false, config(spec({ vcpu: 1 })), /2 vCPUs/],
+    [
+      'another VM, other disks and tap',
+      saved,
+      false,
+      config(sampleBootSpec({ vmId: 'ffff0000', workDisk: '/o/w' })),
+      null,
+    ],
+    [
+      'jailed against plain',
+      saved,
+      true,
+      config(sampleBootSpec()),
+      /saved by a plain Firecracker and this one runs jailed/,
+    ],
+    ['other memory', saved, false, config(sampleBootSpec({ memoryMib: 1024 })), /512 MiB, this VM 2 and 1024 MiB/],
+    ['other vCPUs', saved, false, config(sampleBootSpec({ vcpu: 1 })), /2 vCPUs/],
     [
       'a root device path',
       saved,
       false,
-      config(spec(), '/disk/rootfs'),
+      config(sampleBootSpec(), '/disk/rootfs'),
       /drive root is rootfs, this VM's \/disk\/rootfs/,
     ],
     [
       'an extra drive saved',
       { ...saved, drives: { ...saved.drives, x: 'x' } },
       false,
-      config(spec()),
+      config(sampleBootSpec()),
       /drives root, work, x/,
     ],
-    ['another vsock path', { ...saved, vsockUds: '/run/v' }, false, config(spec()), /vsock socket is \/run\/v/],
+    [
+      'another vsock path',
+      { ...saved, vsockUds: '/run/v' },
+      false,
+      config(sampleBootSpec()),
+      /vsock socket is \/run\/v/,
+    ],
   ];
   for (const [name, s, jailed, wanted, want] of cases) {
     const got = restoreProblem(s, jailed, wanted);

@@ -18,38 +18,22 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { gzipSync } from 'node:zlib';
-import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withAgent } from '../../src/agent/index.js';
 import { FirecrackerApi, FirecrackerDriver, UNIX_PATH_MAX } from '../../src/firecracker/index.js';
 import { silentLogger } from '../../src/log/index.js';
-import { userLayout, vmFiles } from '../../src/paths/index.js';
+import { vmFiles } from '../../src/paths/index.js';
 import { validatingOps } from '../../src/privops/index.js';
 import { InProcessPrivilegedOps, UnavailablePrivilegedOps, type HelperScope } from '../../src/roothelper/index.js';
 import { ExecHostRunner, isProcessAlive, ProcessSupervisor } from '../../src/system/index.js';
 import type { BootSpec } from '../../src/vmm/index.js';
-import { writeFirecrackerStandIns } from '../fakes/firecrackerStandIns.js';
+import { standInHost } from '../fakes/firecrackerStandIns.js';
 import { repoRoot, waitFor } from './harness.js';
 
 const ctx = { opId: 'op-test' };
 
 function setup(o: { deepJail?: boolean } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'banger-fcd-'));
-  const bins = writeFirecrackerStandIns(dir, join(repoRoot, 'build'));
-  const layout = userLayout({ home: dir, uid: process.getuid!(), env: { XDG_RUNTIME_DIR: join(dir, 'run') } });
-  mkdirSync(layout.kernelsDir, { recursive: true });
-  mkdirSync(layout.runtimeDir, { recursive: true });
-  const kernel = join(layout.kernelsDir, 'vmlinuz');
-  // A bzImage-like kernel: stub, then a gzip'd ELF; the driver extracts and caches vmlinux.
-  writeFileSync(
-    kernel,
-    Buffer.concat([
-      randomBytes(600),
-      gzipSync(Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), randomBytes(4096)])),
-    ]),
-  );
+  const { dir, bins, layout, kernel } = standInHost('banger-fcd-', join(repoRoot, 'build'));
   const files = vmFiles(layout, 'abcd1234');
   mkdirSync(files.dir, { recursive: true });
   writeFileSync(files.rootfsCopy, 'root');

@@ -11,7 +11,6 @@ import assert from 'node:assert/strict';
 import {
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   readlinkSync,
@@ -20,18 +19,16 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { withAgent } from '../../src/agent/index.js';
 import { FirecrackerApi, FirecrackerDriver, STATE_FILES } from '../../src/firecracker/index.js';
 import { silentLogger } from '../../src/log/index.js';
-import { userLayout, vmFiles } from '../../src/paths/index.js';
+import { vmFiles } from '../../src/paths/index.js';
 import { validatingOps } from '../../src/privops/index.js';
 import { InProcessPrivilegedOps, UnavailablePrivilegedOps } from '../../src/roothelper/index.js';
 import { ExecHostRunner, isProcessAlive, ProcessSupervisor } from '../../src/system/index.js';
 import type { BootSpec } from '../../src/vmm/index.js';
-import { writeFirecrackerStandIns } from '../fakes/firecrackerStandIns.js';
+import { standInHost } from '../fakes/firecrackerStandIns.js';
 import { repoRoot } from './harness.js';
 
 const ctx = { opId: 'op-snap' };
@@ -39,14 +36,7 @@ const TEMPLATE = 'abcd1234';
 const CLONE = 'abcd5678';
 
 function setup(jailed: boolean) {
-  const dir = mkdtempSync(join(tmpdir(), 'banger-fcsnap-'));
-  const bins = writeFirecrackerStandIns(dir, join(repoRoot, 'build'));
-  const layout = userLayout({ home: dir, uid: process.getuid!(), env: { XDG_RUNTIME_DIR: join(dir, 'run') } });
-  mkdirSync(layout.kernelsDir, { recursive: true });
-  mkdirSync(layout.runtimeDir, { recursive: true });
-  const kernel = join(layout.kernelsDir, 'vmlinuz');
-  const elf = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), randomBytes(4096)]);
-  writeFileSync(kernel, Buffer.concat([randomBytes(600), gzipSync(elf)]));
+  const { dir, bins, layout, kernel } = standInHost('banger-fcsnap-', join(repoRoot, 'build'));
   const specOf = (vmId: string): BootSpec => {
     const files = vmFiles(layout, vmId);
     mkdirSync(files.dir, { recursive: true });

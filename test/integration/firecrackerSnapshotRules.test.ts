@@ -19,21 +19,10 @@ import {
   snapshotCreateCall,
   snapshotLoadCall,
 } from '../../src/firecracker/index.js';
-import type { BootSpec } from '../../src/vmm/index.js';
 import { FakeFirecracker, loadApiSpec, validateAgainst } from '../fakes/firecrackerApi.js';
+import { sampleBootSpec } from '../fixtures/vms.js';
 
-const spec = {
-  vmId: 'abcd1234',
-  hostname: 'dev',
-  vcpu: 2,
-  memoryMib: 512,
-  kernelPath: '/k/vmlinuz',
-  initrdPath: null,
-  rootDisk: { path: '/v/r', format: 'raw' },
-  workDisk: '/v/w',
-  network: { tap: 'tap-fc-abcd1234', mac: '52:54:ab:cd:12:34', addressCidr: null, gateway: 'g', dns: 'd' },
-  files: {} as never,
-} as BootSpec;
+const spec = sampleBootSpec();
 
 /** A scratch directory with the files a configuration names, and fresh doubles on sockets in it. */
 async function withDir(fn: (dir: string, fresh: () => Promise<FirecrackerApi>) => Promise<void>): Promise<void> {

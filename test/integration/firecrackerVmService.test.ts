@@ -12,11 +12,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { withAgent } from '../../src/agent/index.js';
 import { defaultConfig, type Config } from '../../src/config/index.js';
 import { ImageService } from '../../src/daemon/imageService.js';
@@ -32,7 +31,7 @@ import { QemuDriver } from '../../src/qemu/index.js';
 import { RemotePrivilegedOps } from '../../src/roothelper/index.js';
 import { Store } from '../../src/store/index.js';
 import { acceptsConnections, ExecHostRunner, isProcessAlive, ProcessSupervisor } from '../../src/system/index.js';
-import { writeFirecrackerStandIns } from '../fakes/firecrackerStandIns.js';
+import { writeFakeBzImage, writeFirecrackerStandIns } from '../fakes/firecrackerStandIns.js';
 import { distRootHelper, repoRoot, waitFor } from './harness.js';
 
 const ctx = { opId: 'op-fc-test' };
@@ -156,13 +155,7 @@ test('Firecracker VMs through VmService and the root helper: jailed start, helpe
     // A kernel (bzImage-like: stub plus a gzip'd ELF) and a small ext4 image, registered.
     const kernelDir = join(layout.kernelsDir, 'fc-test');
     mkdirSync(kernelDir);
-    writeFileSync(
-      join(kernelDir, 'vmlinuz'),
-      Buffer.concat([
-        randomBytes(600),
-        gzipSync(Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), randomBytes(4096)])),
-      ]),
-    );
+    writeFakeBzImage(join(kernelDir, 'vmlinuz'));
     const imageDir = join(layout.imagesDir, 'fc-test');
     mkdirSync(imageDir);
     execFileSync('truncate', ['-s', '16M', join(imageDir, 'rootfs.ext4')]);
